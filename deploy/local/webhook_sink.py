@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""A stand-in for a WeCom group-robot webhook, for the local mesh and the tests.
+
+Every POST is recorded as one JSON line in --out:
+  {"path": ..., "content_type": ..., "body": <parsed JSON, or the raw text>,
+   "status": <what we answered>, "received_at": "<ISO-8601 UTC>"}
+and answered 200 {"errcode":0,"errmsg":"ok"}, unless the path contains "fail":
+then 500 (so tests can exercise retries). GET /received answers the recorded
+lines as a JSON array. Listens on 127.0.0.1 only. Stdlib only.
+"""
+import argparse
+import datetime
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+OK_BODY = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
+FAIL_BODY = json.dumps({"errcode": -1, "errmsg": "injected failure"}).encode()
+
+
+class Sink:
+    def __init__(self, out_path):
+        self.out_path = out_path
+        self.lock = threading.Lock()
+        d = os.path.dirname(os.path.abspath(out_path))
+        os.makedirs(d, exist_ok=True)
+        self.out = open(out_path, "a", encoding="utf-8")
+
+    def record(self, entry):
+        line = json.dumps(entry, ensure_ascii=False)
+        with self.lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def received(self):
+        with self.lock:
+            with open(self.out_path, encoding="utf-8") as f:
+                return [json.loads(l) for l in f if l.strip()]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "mot-webhook-sink/1"
+    protocol_version = "HTTP/1.1"
+
+    def _send(self, status, body, ctype="application/json; charset=utf-8"):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        text = raw.decode("utf-8", errors="replace")
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            body = text
+        status = 500 if "fail" in self.path else 200
+        self.server.sink.record({
+            "path": self.path,
+            "content_type": self.headers.get("Content-Type"),
+            "body": body,
+            "status": status,
+            "received_at": datetime.datetime.now(datetime.timezone.utc)
+            .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        })
+        self._send(status, OK_BODY if status == 200 else FAIL_BODY)
+
+    def do_GET(self):
+        if self.path.split("?", 1)[0] == "/received":
+            body = json.dumps(self.server.sink.received(), ensure_ascii=False)
+            self._send(200, body.encode("utf-8"))
+        else:
+            self._send(404, b'{"errcode":404,"errmsg":"not found"}')
+
+    def log_message(self, fmt, *args):  # one short line per request on stderr
+        super().log_message(fmt, *args)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--out", required=True, help="JSON-lines file to append to")
+    ap.add_argument("--host", default="127.0.0.1")
+    args = ap.parse_args()
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    server.daemon_threads = True
+    server.sink = Sink(args.out)
+    print(f"webhook sink on http://{args.host}:{args.port}, recording to {args.out}",
+          flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    import signal
+    import sys
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    main()

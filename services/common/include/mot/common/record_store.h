@@ -1,0 +1,122 @@
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "mot/common/redis.h"
+
+namespace mot {
+
+// Records (serialised protobuf messages) by id, with a per-customer index and a
+// recent-first index, both ordered by a caller-given number (usually unix ms).
+// Insert is the idempotency primitive: the first writer of an id wins.
+class RecordStore {
+ public:
+  virtual ~RecordStore() = default;
+  // true when stored, false when the id existed (its record is left as it was).
+  virtual absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id,
+                                      int64_t order, const std::string& bytes) = 0;
+  // Overwrites an existing record.
+  virtual absl::Status Put(const std::string& id, const std::string& bytes) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> Get(const std::string& id) = 0;
+  // Oldest first.
+  virtual absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
+                                                                  size_t limit) = 0;
+  // Newest first.
+  virtual absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) = 0;
+};
+
+// Keys: mot:<ns>:rec:<id> (string), mot:<ns>:customer:<customer> and
+// mot:<ns>:recent (sorted sets of ids by order).
+class RedisRecordStore : public RecordStore {
+ public:
+  RedisRecordStore(RedisClient& redis, std::string ns) : redis_(redis), ns_(std::move(ns)) {}
+  absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id,
+                              int64_t order, const std::string& bytes) override;
+  absl::Status Put(const std::string& id, const std::string& bytes) override;
+  absl::StatusOr<std::optional<std::string>> Get(const std::string& id) override;
+  absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
+                                                          size_t limit) override;
+  absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) override;
+
+ private:
+  std::string Key(const std::string& id) const { return absl::StrCat("mot:", ns_, ":rec:", id); }
+  absl::StatusOr<std::vector<std::string>> Load(const std::vector<RedisReply>& ids);
+
+  RedisClient& redis_;
+  const std::string ns_;
+};
+
+// In memory, for unit tests of the handlers.
+class MemoryRecordStore : public RecordStore {
+ public:
+  absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id,
+                              int64_t order, const std::string& bytes) override;
+  absl::Status Put(const std::string& id, const std::string& bytes) override;
+  absl::StatusOr<std::optional<std::string>> Get(const std::string& id) override;
+  absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
+                                                          size_t limit) override;
+  absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) override;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> records_;
+  std::map<std::string, std::multimap<int64_t, std::string>> by_customer_;
+  std::multimap<int64_t, std::string> recent_;
+};
+
+// Typed view over a RecordStore for one protobuf message type.
+template <typename Msg>
+class ProtoStore {
+ public:
+  explicit ProtoStore(RecordStore& store) : store_(store) {}
+
+  absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id,
+                              int64_t order, const Msg& msg) {
+    return store_.Insert(id, customer_id, order, msg.SerializeAsString());
+  }
+  absl::Status Put(const std::string& id, const Msg& msg) {
+    return store_.Put(id, msg.SerializeAsString());
+  }
+  absl::StatusOr<std::optional<Msg>> Get(const std::string& id) {
+    auto raw = store_.Get(id);
+    if (!raw.ok()) return raw.status();
+    if (!raw->has_value()) return std::optional<Msg>();
+    return Parse(**raw);
+  }
+  absl::StatusOr<std::vector<Msg>> ListByCustomer(const std::string& customer_id, size_t limit) {
+    return ParseAll(store_.ListByCustomer(customer_id, limit));
+  }
+  absl::StatusOr<std::vector<Msg>> ListRecent(size_t limit) {
+    return ParseAll(store_.ListRecent(limit));
+  }
+
+ private:
+  static absl::StatusOr<Msg> Parse(const std::string& bytes) {
+    Msg msg;
+    if (!msg.ParseFromString(bytes)) {
+      return absl::DataLossError(absl::StrCat("stored ", Msg::descriptor()->full_name(),
+                                              " cannot be decoded"));
+    }
+    return msg;
+  }
+  static absl::StatusOr<std::vector<Msg>> ParseAll(
+      absl::StatusOr<std::vector<std::string>> raw) {
+    if (!raw.ok()) return raw.status();
+    std::vector<Msg> out;
+    for (const auto& bytes : *raw) {
+      auto msg = Parse(bytes);
+      if (!msg.ok()) return msg.status();
+      out.push_back(std::move(*msg));
+    }
+    return out;
+  }
+  RecordStore& store_;
+};
+
+}  // namespace mot

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "grpcpp/grpcpp.h"
+#include "mot/common/config.h"
+#include "mot/common/kafka.h"
+#include "mot/common/redis.h"
+
+namespace prometheus {
+class Exposer;
+class Registry;
+}  // namespace prometheus
+
+namespace mot {
+
+// The shared body of every service: Redis, a Kafka producer, /metrics, consumers,
+// a gRPC server with health checking and reflection, and clean shutdown on
+// SIGTERM/SIGINT (stop consuming, finish the message in hand, commit, flush, stop
+// serving).
+class Runtime {
+ public:
+  // Throws ConfigError or std::runtime_error when a part cannot start.
+  Runtime(std::string service, CommonConfig config);
+  ~Runtime();
+
+  const std::string& service() const { return service_; }
+  const CommonConfig& config() const { return config_; }
+  RedisClient& redis() { return *redis_; }
+  KafkaProducer& producer() { return *producer_; }
+  prometheus::Registry& registry() { return *registry_; }
+  const std::atomic<bool>& stopping() const { return stop_; }
+
+  // A consumer in group "<service>" (suffix appended if given) run on its own thread.
+  void AddConsumer(std::vector<std::string> topics, Handler handler,
+                   const std::string& group_suffix = "");
+  // A background loop (e.g. a timer wheel) called until shutdown.
+  void AddLoop(std::function<void(const std::atomic<bool>& stop)> loop);
+  // Serves until SIGTERM/SIGINT; returns the process exit code.
+  int Serve(std::vector<grpc::Service*> services);
+
+ private:
+  const std::string service_;
+  const CommonConfig config_;
+  std::atomic<bool> stop_{false};
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<KafkaProducer> producer_;
+  std::vector<std::unique_ptr<KafkaConsumerLoop>> consumers_;
+  std::vector<std::function<void(const std::atomic<bool>&)>> loops_;
+};
+
+// Wraps a service's main: blocks SIGTERM/SIGINT for all threads (the runtime waits
+// for them), turns a ConfigError into one line on stderr and exit code 2, and any
+// other start-up failure into one line and exit code 1.
+int RunService(const char* service, const std::function<int()>& body);
+
+// grpc::Status from absl::Status, keeping the code and the message.
+grpc::Status ToGrpc(const absl::Status& status);
+
+}  // namespace mot

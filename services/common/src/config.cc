@@ -1,0 +1,165 @@
+#include "mot/common/config.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace mot {
+
+absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  using std::chrono::milliseconds;
+  if (text.empty()) return absl::InvalidArgumentError("empty duration");
+  const std::string whole(text);
+  struct Unit {
+    std::string_view name;
+    int64_t ms;
+  };
+  static constexpr Unit kUnits[] = {
+      {"ms", 1},           {"s", 1000},          {"m", 60'000},
+      {"h", 3'600'000},    {"d", 86'400'000},    {"w", 7 * 86'400'000LL},
+      {"mo", 30 * 86'400'000LL}, {"y", 365 * 86'400'000LL}};
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    if (start == i) {
+      return absl::InvalidArgumentError(absl::StrCat("bad duration '", whole, "'"));
+    }
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(std::string(text.substr(start, i - start)), &value)) {
+      return absl::InvalidArgumentError(absl::StrCat("bad number in duration '", whole, "'"));
+    }
+    size_t unit_start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string_view unit = text.substr(unit_start, i - unit_start);
+    const Unit* found = nullptr;
+    for (const auto& u : kUnits) {
+      if (u.name == unit) found = &u;
+    }
+    if (found == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown unit '", std::string(unit), "' in duration '", whole,
+                       "' (use ms, s, m, h, d, w, mo, y)"));
+    }
+    total += value * found->ms;
+  }
+  return milliseconds(total);
+}
+
+namespace {
+std::optional<std::string> ProcessEnv(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+}  // namespace
+
+Env::Env() : lookup_(ProcessEnv) {}
+Env::Env(Lookup lookup) : lookup_(std::move(lookup)) {}
+
+std::optional<std::string> Env::Get(const std::string& name) const {
+  auto v = lookup_(name);
+  if (v && v->empty()) return std::nullopt;
+  return v;
+}
+
+std::string Env::Required(const std::string& name, std::string_view expected) const {
+  auto v = Get(name);
+  if (!v) throw ConfigError(absl::StrCat(name, " is not set; expected ", std::string(expected)));
+  return *v;
+}
+
+std::string Env::Optional(const std::string& name, const std::string& fallback) const {
+  return Get(name).value_or(fallback);
+}
+
+std::string Env::HostPort(const std::string& name) const {
+  const std::string value = Required(name, "host:port, e.g. 127.0.0.1:9092");
+  // A list of brokers is allowed where several host:port are comma separated.
+  std::stringstream list(value);
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    auto colon = item.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos || colon == 0 ||
+        !absl::SimpleAtoi(item.substr(colon + 1), &port) || port < 1 || port > 65535) {
+      throw ConfigError(absl::StrCat(name, "='", value,
+                                     "' is invalid; expected host:port with a port in 1..65535"));
+    }
+  }
+  return value;
+}
+
+std::chrono::milliseconds Env::Duration(const std::string& name,
+                                        const std::string& fallback) const {
+  const std::string value = Optional(name, fallback);
+  auto parsed = ParseDuration(value);
+  if (!parsed.ok()) {
+    throw ConfigError(absl::StrCat(name, "='", value, "' is invalid (", parsed.status().message(),
+                                   "); expected a duration such as 200ms, 30s, 2h, 90d"));
+  }
+  return *parsed;
+}
+
+std::string Env::FileContent(const std::string& name) const {
+  const std::string path = Required(name, "the path of a readable file");
+  std::ifstream in(path);
+  if (!in) throw ConfigError(absl::StrCat(name, "='", path, "' cannot be read; expected a readable file"));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+int Env::Int(const std::string& name, int fallback, int min, int max) const {
+  auto v = Get(name);
+  if (!v) return fallback;
+  int value = 0;
+  if (!absl::SimpleAtoi(*v, &value) || value < min || value > max) {
+    throw ConfigError(absl::StrCat(name, "='", *v, "' is invalid; expected a whole number from ",
+                                   min, " to ", max));
+  }
+  return value;
+}
+
+std::string Env::HttpUrl(const std::string& name) const {
+  const std::string value = Required(name, "an http:// or https:// URL");
+  if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0) {
+    throw ConfigError(absl::StrCat(name, " is invalid; expected an http:// or https:// URL"));
+  }
+  return value;
+}
+
+std::string Env::OneOf(const std::string& name, const std::string& fallback,
+                       std::initializer_list<std::string_view> allowed) const {
+  const std::string value = Optional(name, fallback);
+  std::string list;
+  for (auto a : allowed) {
+    if (a == value) return value;
+    absl::StrAppend(&list, list.empty() ? "" : ", ", std::string(a));
+  }
+  throw ConfigError(absl::StrCat(name, "='", value, "' is invalid; expected one of: ", list));
+}
+
+CommonConfig CommonConfig::FromEnv(const Env& env) {
+  CommonConfig c;
+  c.kafka_brokers = env.HostPort("MOT_KAFKA_BROKERS");
+  c.redis_addr = env.HostPort("MOT_REDIS_ADDR");
+  c.grpc_addr = env.HostPort("MOT_GRPC_ADDR");
+  c.metrics_addr = env.HostPort("MOT_METRICS_ADDR");
+  c.log_level = env.OneOf("MOT_LOG_LEVEL", "info", {"trace", "debug", "info", "warn", "error"});
+  return c;
+}
+
+std::pair<std::string, int> SplitHostPort(const std::string& host_port) {
+  auto colon = host_port.rfind(':');
+  int port = 0;
+  (void)absl::SimpleAtoi(host_port.substr(colon + 1), &port);
+  return {host_port.substr(0, colon), port};
+}
+
+}  // namespace mot

@@ -1,0 +1,127 @@
+#include "mot/common/runtime.h"
+
+#include <signal.h>
+
+#include <cstdio>
+
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "mot/common/log.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+namespace mot {
+namespace {
+
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+}  // namespace
+
+Runtime::Runtime(std::string service, CommonConfig config)
+    : service_(std::move(service)), config_(std::move(config)) {
+  InitLogging(service_, config_.log_level);
+  registry_ = std::make_shared<prometheus::Registry>();
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(config_.metrics_addr);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("MOT_METRICS_ADDR=" + config_.metrics_addr +
+                             " cannot be bound: " + e.what());
+  }
+  exposer_->RegisterCollectable(registry_);
+  prometheus::BuildGauge()
+      .Name("mot_service_info")
+      .Help("Constant 1, labelled with the service name.")
+      .Register(*registry_)
+      .Add({{"service", service_}})
+      .Set(1);
+  auto [host, port] = SplitHostPort(config_.redis_addr);
+  redis_ = std::make_unique<RedisClient>(host, port, std::chrono::seconds(2), registry_.get());
+  if (auto s = redis_->Ping(); !s.ok()) {
+    // Not fatal: the client reconnects; handlers retry until Redis answers.
+    Log().warn("redis not reachable at start: {}", s.message());
+  }
+  producer_ = std::make_unique<KafkaProducer>(config_.kafka_brokers, service_,
+                                              std::chrono::seconds(30));
+}
+
+Runtime::~Runtime() = default;
+
+void Runtime::AddConsumer(std::vector<std::string> topics, Handler handler,
+                          const std::string& group_suffix) {
+  ConsumerOptions options;
+  options.brokers = config_.kafka_brokers;
+  options.group_id = "mot." + service_ + group_suffix;
+  options.topics = std::move(topics);
+  consumers_.push_back(std::make_unique<KafkaConsumerLoop>(std::move(options), std::move(handler),
+                                                           *producer_, *registry_));
+}
+
+void Runtime::AddLoop(std::function<void(const std::atomic<bool>& stop)> loop) {
+  loops_.push_back(std::move(loop));
+}
+
+int Runtime::Serve(std::vector<grpc::Service*> services) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(config_.grpc_addr, grpc::InsecureServerCredentials(), &bound_port);
+  for (auto* s : services) builder.RegisterService(s);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || bound_port == 0) {
+    throw std::runtime_error("MOT_GRPC_ADDR=" + config_.grpc_addr + " cannot be bound");
+  }
+  server->GetHealthCheckService()->SetServingStatus(true);
+
+  std::vector<std::thread> threads;
+  for (auto& c : consumers_) {
+    threads.emplace_back([this, consumer = c.get()] { consumer->Run(stop_); });
+  }
+  for (auto& loop : loops_) {
+    threads.emplace_back([this, &loop] { loop(stop_); });
+  }
+  Log().info("serving gRPC on {} and metrics on {}", config_.grpc_addr, config_.metrics_addr);
+
+  sigset_t set = ShutdownSignals();
+  int sig = 0;
+  sigwait(&set, &sig);
+  Log().info("signal {} received: shutting down", sig);
+  server->GetHealthCheckService()->SetServingStatus(false);
+  stop_.store(true);
+  for (auto& t : threads) t.join();
+  consumers_.clear();
+  if (int left = producer_->Flush(std::chrono::seconds(10)); left > 0) {
+    Log().error("{} messages left unflushed at shutdown", left);
+  }
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  Log().info("stopped");
+  return 0;
+}
+
+int RunService(const char* service, const std::function<int()>& body) {
+  sigset_t set = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "%s: configuration error: %s\n", service, e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: cannot start: %s\n", service, e.what());
+    return 1;
+  }
+}
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+}  // namespace mot

@@ -1,0 +1,67 @@
+#include "domain/templates.h"
+
+#include <fmt/args.h>
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace mot::notification {
+
+absl::StatusOr<TemplateSet> TemplateSet::FromYaml(const std::string& yaml) {
+  TemplateSet set;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("not YAML: ", e.what()));
+  }
+  const YAML::Node templates = root["templates"];
+  if (!templates || !templates.IsMap() || templates.size() == 0) {
+    return absl::InvalidArgumentError("'templates' must map each template id to its text");
+  }
+  for (const auto& entry : templates) {
+    Template t;
+    t.id = entry.first.as<std::string>();
+    for (const char* field : {"channel", "text"}) {
+      if (!entry.second[field]) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("template '", t.id, "': '", field, "' is required"));
+      }
+    }
+    t.channel = entry.second["channel"].as<std::string>();
+    t.text = entry.second["text"].as<std::string>();
+    // Render once with no variables to find malformed text at start, not at send.
+    try {
+      fmt::dynamic_format_arg_store<fmt::format_context> none;
+      (void)fmt::vformat(t.text, none);
+    } catch (const fmt::format_error& e) {
+      if (std::string(e.what()) != "argument not found") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("template '", t.id, "': malformed text: ", e.what()));
+      }
+    }
+    set.templates_[t.id] = std::move(t);
+  }
+  return set;
+}
+
+const Template* TemplateSet::Find(const std::string& id) const {
+  auto it = templates_.find(id);
+  return it == templates_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<std::string> Render(const Template& tpl,
+                                   const std::map<std::string, std::string>& variables) {
+  fmt::dynamic_format_arg_store<fmt::format_context> args;
+  for (const auto& [name, value] : variables) args.push_back(fmt::arg(name.c_str(), value));
+  try {
+    return fmt::vformat(tpl.text, args);
+  } catch (const fmt::format_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "template '", tpl.id, "' cannot be rendered (", e.what(),
+        "): a {placeholder} has no variable in the command"));
+  }
+}
+
+}  // namespace mot::notification

@@ -1,0 +1,26 @@
+#include "app/notification_app.h"
+#include "mot/common/codec.h"
+#include "mot/common/runtime.h"
+
+int main() {
+  return mot::RunService("notification", [] {
+    mot::Env env;
+    auto common = mot::CommonConfig::FromEnv(env);
+    auto templates = mot::notification::TemplateSet::FromYaml(env.FileContent("MOT_TEMPLATES"));
+    if (!templates.ok()) {
+      throw mot::ConfigError("MOT_TEMPLATES: " + std::string(templates.status().message()));
+    }
+    mot::notification::WebhookProvider wecom(env.HttpUrl("MOT_WEBHOOK_URL"),
+                                             env.Duration("MOT_WEBHOOK_TIMEOUT", "5s"));
+    const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
+    mot::Runtime runtime("notification", common);
+    mot::SystemClock clock;
+    mot::RedisRecordStore store(runtime.redis(), "notification");
+    mot::notification::CommandHandler handler(*templates, {{"wecom", &wecom}}, store,
+                                              runtime.producer(), clock, runtime.registry());
+    runtime.AddConsumer({mot::kNotificationCommandsTopic},
+                        [&](const mot::Incoming& in) { return handler.Handle(in); });
+    mot::notification::NotificationGrpc grpc_service(store, page);
+    return runtime.Serve({&grpc_service});
+  });
+}

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "mot/survey/v1/survey.pb.h"
+
+namespace mot::survey {
+
+// A survey as the catalogue (deploy/config/surveys.yaml) defines it.
+struct SurveyDefinition {
+  std::string id;
+  std::string stage;  // lifecycle stage code it measures, e.g. PROSPECT_1
+  std::string title;
+  std::vector<std::string> questions;
+  std::chrono::milliseconds valid_for;  // how long the owner may answer
+};
+
+class SurveyCatalogue {
+ public:
+  // InvalidArgument naming the survey and field that are wrong.
+  static absl::StatusOr<SurveyCatalogue> FromYaml(const std::string& yaml);
+  const SurveyDefinition* Find(const std::string& id) const;
+  std::string IdList() const;
+
+ private:
+  std::map<std::string, SurveyDefinition> surveys_;
+};
+
+// The instance a CreateSurveyCommand creates; InvalidArgument names the bad field.
+absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalogue,
+                                                  const v1::CreateSurveyCommand& cmd);
+
+}  // namespace mot::survey

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "domain/sla_policy.h"
+#include "mot/common/kafka.h"
+#include "mot/common/record_store.h"
+#include "mot/ticketing/v1/ticketing.grpc.pb.h"
+
+namespace mot::ticketing {
+
+// Consumes OpenTicketCommand: opens the ticket once (idempotent by command id),
+// then publishes TicketEvent OPENED on mot.ticket.v1 (again on a redelivery, so a
+// crash between the two never loses the event).
+class CommandHandler {
+ public:
+  CommandHandler(const SlaPolicy& policy, RecordStore& store, Publisher& publisher)
+      : policy_(policy), tickets_(store), publisher_(publisher) {}
+  absl::Status Handle(const Incoming& in);
+
+ private:
+  const SlaPolicy& policy_;
+  ProtoStore<v1::Ticket> tickets_;
+  Publisher& publisher_;
+};
+
+class TicketingGrpc final : public v1::TicketingService::Service {
+ public:
+  TicketingGrpc(RecordStore& store, int max_page_size)
+      : tickets_(store), max_page_size_(max_page_size) {}
+  grpc::Status GetTicket(grpc::ServerContext*, const v1::GetTicketRequest* req,
+                         v1::GetTicketResponse* resp) override;
+  grpc::Status ListTickets(grpc::ServerContext*, const v1::ListTicketsRequest* req,
+                           v1::ListTicketsResponse* resp) override;
+
+ private:
+  ProtoStore<v1::Ticket> tickets_;
+  const int max_page_size_;
+};
+
+}  // namespace mot::ticketing
