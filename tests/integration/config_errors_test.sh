@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# A service with a missing or invalid environment variable stops at start with one
+# line that names the variable and what is expected, and exit code 2.
+set -uo pipefail
+build=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+failures=0
+
+# expect <binary> <text expected in the one line> VAR=value...
+expect() {
+  local bin=$1 want=$2
+  shift 2
+  local err rc
+  err=$(env -i PATH="$PATH" "$@" "$build/services/$bin/$bin" 2>&1 >/dev/null)
+  rc=$?
+  local lines
+  lines=$(printf '%s\n' "$err" | grep -c .)
+  if [[ $rc -ne 2 || $lines -ne 1 || "$err" != *"$want"* ]]; then
+    echo "FAIL: $bin $* -> rc=$rc lines=$lines: $err (wanted: $want)"
+    failures=$((failures + 1))
+  else
+    echo "ok: $bin: $err"
+  fi
+}
+
+good=(MOT_KAFKA_BROKERS=127.0.0.1:1 MOT_REDIS_ADDR=127.0.0.1:1 MOT_GRPC_ADDR=127.0.0.1:1 MOT_METRICS_ADDR=127.0.0.1:1)
+for bin in touchpoint-scheduler ticketing notification survey; do
+  expect "$bin" "MOT_KAFKA_BROKERS is not set; expected host:port"
+done
+expect ticketing "MOT_REDIS_ADDR='redis' is invalid; expected host:port" \
+  MOT_KAFKA_BROKERS=127.0.0.1:1 MOT_REDIS_ADDR=redis
+expect survey "MOT_LOG_LEVEL='chatty' is invalid; expected one of: trace, debug, info, warn, error" \
+  "${good[@]}" MOT_LOG_LEVEL=chatty
+expect touchpoint-scheduler "MOT_PLAYBOOK is not set; expected the path of a readable file" "${good[@]}"
+expect touchpoint-scheduler "MOT_PLAYBOOK='/nonexistent.yaml' cannot be read" "${good[@]}" \
+  MOT_PLAYBOOK=/nonexistent.yaml
+expect touchpoint-scheduler "MOT_SCHEDULER_TICK='soon' is invalid" "${good[@]}" \
+  MOT_PLAYBOOK="$root/deploy/config/playbook.yaml" MOT_SCHEDULER_TICK=soon
+expect ticketing "MOT_SLA_POLICY: kind 'repair': within: unknown unit" "${good[@]}" \
+  MOT_SLA_POLICY=<(printf 'kinds:\n  repair:\n    - {milestone: respond, within: 2 hours}\n')
+expect notification "MOT_WEBHOOK_URL is not set; expected an http:// or https:// URL" "${good[@]}" \
+  MOT_TEMPLATES="$root/deploy/config/templates.yaml"
+expect notification "MOT_WEBHOOK_URL is invalid; expected an http:// or https:// URL" "${good[@]}" \
+  MOT_TEMPLATES="$root/deploy/config/templates.yaml" MOT_WEBHOOK_URL=ftp://robot
+
+echo "$failures failed"
+[[ $failures -eq 0 ]]

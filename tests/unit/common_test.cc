@@ -1,0 +1,162 @@
+#include <map>
+
+#include "gtest/gtest.h"
+#include "mot/common/clock.h"
+#include "mot/common/codec.h"
+#include "mot/common/config.h"
+#include "mot/common/log.h"
+#include "mot/common/record_store.h"
+#include "mot/lifecycle/v1/event.pb.h"
+
+namespace mot {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+
+Env FakeEnv(std::map<std::string, std::string> vars) {
+  return Env([vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  });
+}
+
+TEST(ParseDuration, UnitsAndCombinations) {
+  EXPECT_EQ(*ParseDuration("200ms"), milliseconds(200));
+  EXPECT_EQ(*ParseDuration("2h"), hours(2));
+  EXPECT_EQ(*ParseDuration("90d"), hours(24 * 90));
+  EXPECT_EQ(*ParseDuration("4y"), hours(24 * 365 * 4));
+  EXPECT_EQ(*ParseDuration("6mo"), hours(24 * 30 * 6));
+  EXPECT_EQ(*ParseDuration("1h30m"), std::chrono::minutes(90));
+}
+
+TEST(ParseDuration, RejectsWhatItCannotRead) {
+  EXPECT_FALSE(ParseDuration("").ok());
+  EXPECT_FALSE(ParseDuration("h").ok());
+  auto bad = ParseDuration("3 fortnights");
+  ASSERT_FALSE(bad.ok());
+  auto unit = ParseDuration("3q");
+  ASSERT_FALSE(unit.ok());
+  EXPECT_NE(std::string(unit.status().message()).find("unknown unit 'q'"), std::string::npos);
+}
+
+TEST(Env, MissingVariableIsNamed) {
+  try {
+    CommonConfig::FromEnv(FakeEnv({}));
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "MOT_KAFKA_BROKERS is not set; expected host:port, e.g. 127.0.0.1:9092");
+  }
+}
+
+TEST(Env, InvalidHostPortIsNamed) {
+  try {
+    CommonConfig::FromEnv(FakeEnv({{"MOT_KAFKA_BROKERS", "127.0.0.1:9092"},
+                                   {"MOT_REDIS_ADDR", "localhost:99999"}}));
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("MOT_REDIS_ADDR='localhost:99999' is invalid"),
+              std::string::npos);
+  }
+}
+
+TEST(Env, ValidCommonConfig) {
+  auto c = CommonConfig::FromEnv(FakeEnv({{"MOT_KAFKA_BROKERS", "a:1,b:2"},
+                                          {"MOT_REDIS_ADDR", "127.0.0.1:6379"},
+                                          {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
+                                          {"MOT_METRICS_ADDR", "0.0.0.0:9464"}}));
+  EXPECT_EQ(c.kafka_brokers, "a:1,b:2");
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(SplitHostPort(c.redis_addr), (std::pair<std::string, int>{"127.0.0.1", 6379}));
+}
+
+TEST(Env, TypedGettersNameTheVariable) {
+  auto env = FakeEnv({{"MOT_TICK", "soon"}, {"MOT_N", "-3"}, {"MOT_LEVEL", "loud"},
+                      {"MOT_URL", "ftp://x"}});
+  EXPECT_THROW(env.Duration("MOT_TICK", "1s"), ConfigError);
+  EXPECT_EQ(env.Duration("MOT_ABSENT", "2h"), hours(2));
+  EXPECT_THROW(env.Int("MOT_N", 1, 1, 10), ConfigError);
+  EXPECT_EQ(env.Int("MOT_ABSENT", 7, 1, 10), 7);
+  EXPECT_THROW(env.OneOf("MOT_LEVEL", "info", {"info", "warn"}), ConfigError);
+  EXPECT_THROW(env.HttpUrl("MOT_URL"), ConfigError);
+  try {
+    env.FileContent("MOT_ABSENT");
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("MOT_ABSENT is not set", 0), 0u);
+  }
+}
+
+TEST(Masking, PhoneNameIdNumber) {
+  EXPECT_EQ(MaskPhone("13812345678"), "138****5678");
+  EXPECT_EQ(MaskPhone("+86 138-1234-5678"), "861********78");
+  EXPECT_EQ(MaskName("张三丰"), "张**");
+  EXPECT_EQ(MaskName("Alice"), "A****");
+  EXPECT_EQ(MaskIdNumber("11010519491231002X"), "1101************2X");
+}
+
+TEST(Masking, FreeTextLosesPhoneAndIdNumbers) {
+  const std::string masked =
+      MaskPersonalData("owner 13812345678 id 11010519491231002X unit 0801 at 1763800000000");
+  EXPECT_EQ(masked.find("13812345678"), std::string::npos);
+  EXPECT_EQ(masked.find("11010519491231002X"), std::string::npos);
+  EXPECT_NE(masked.find("138****5678"), std::string::npos);
+  EXPECT_NE(masked.find("unit 0801 at 1763800000000"), std::string::npos);
+}
+
+TEST(DeterministicId, StableAndDistinct) {
+  EXPECT_EQ(DeterministicId("tp", {"ev-1", "welcome"}), DeterministicId("tp", {"ev-1", "welcome"}));
+  EXPECT_NE(DeterministicId("tp", {"ev-1", "welcome"}), DeterministicId("tp", {"ev-2", "welcome"}));
+  EXPECT_NE(DeterministicId("tp", {"ab", "c"}), DeterministicId("tp", {"a", "bc"}));
+  EXPECT_EQ(DeterministicId("tp", {"x"}).rfind("tp-", 0), 0u);
+}
+
+TEST(Clock, ProtoRoundTripAndFormat) {
+  const TimePoint t = FromUnixMillis(1'763'800'000'123);
+  EXPECT_EQ(FromProto(ToProto(t)), t);
+  EXPECT_EQ(FormatTime(FromUnixMillis(0)), "1970-01-01T00:00:00Z");
+  ManualClock clock(t);
+  clock.Advance(hours(2));
+  EXPECT_EQ(clock.Now() - t, hours(2));
+}
+
+TEST(DecodeMessage, ProtobufJsonAndGarbage) {
+  lifecycle::v1::LifecycleEvent e;
+  e.set_event_id("ev-1");
+  e.set_type("handover");
+  Incoming in;
+  in.payload = e.SerializeAsString();
+  lifecycle::v1::LifecycleEvent out;
+  ASSERT_TRUE(DecodeMessage(in, &out).ok());
+  EXPECT_EQ(out.type(), "handover");
+
+  in.payload = R"({"event_id":"ev-2","type":"contract_signed","occurred_at":"2026-11-01T08:00:00Z"})";
+  ASSERT_TRUE(DecodeMessage(in, &out).ok());
+  EXPECT_EQ(out.event_id(), "ev-2");
+  EXPECT_EQ(out.occurred_at().seconds(), 1793520000);
+
+  in.payload = "{not json";
+  auto s = DecodeMessage(in, &out);
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(std::string(s.message()).find("not a JSON mot.lifecycle.v1.LifecycleEvent"),
+            std::string::npos);
+
+  in.payload = std::string("\xff\xff\xff\x01garbage", 11);
+  EXPECT_TRUE(absl::IsInvalidArgument(DecodeMessage(in, &out)));
+  in.payload.clear();
+  EXPECT_TRUE(absl::IsInvalidArgument(DecodeMessage(in, &out)));
+}
+
+TEST(MemoryRecordStore, FirstInsertWinsAndIndexesOrder) {
+  MemoryRecordStore store;
+  EXPECT_TRUE(*store.Insert("b", "c1", 20, "B"));
+  EXPECT_TRUE(*store.Insert("a", "c1", 10, "A"));
+  EXPECT_FALSE(*store.Insert("a", "c1", 10, "A2"));
+  EXPECT_EQ(**store.Get("a"), "A");
+  EXPECT_EQ(*store.ListByCustomer("c1", 10), (std::vector<std::string>{"A", "B"}));
+  EXPECT_EQ(*store.ListRecent(1), (std::vector<std::string>{"B"}));
+}
+
+}  // namespace
+}  // namespace mot

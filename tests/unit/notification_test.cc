@@ -1,0 +1,113 @@
+#include "app/notification_app.h"
+#include "domain/templates.h"
+#include "fakes.h"
+#include "gtest/gtest.h"
+#include "mot/common/codec.h"
+#include "prometheus/registry.h"
+
+namespace mot::notification {
+namespace {
+
+class FakeProvider : public Provider {
+ public:
+  absl::StatusOr<std::string> Send(const OutgoingMessage& message) override {
+    sent.push_back(message);
+    if (!answer.ok()) return answer.status();
+    return *answer;
+  }
+  std::vector<OutgoingMessage> sent;
+  absl::StatusOr<std::string> answer = std::string("HTTP 200");
+};
+
+v1::SendNotificationCommand Welcome() {
+  v1::SendNotificationCommand cmd;
+  cmd.set_command_id("tp-1");
+  cmd.set_touchpoint_id("tp-1");
+  cmd.set_customer_id("C-1");
+  cmd.set_template_id("welcome_signed");
+  (*cmd.mutable_variables())["project_id"] = "P-SH01";
+  (*cmd.mutable_variables())["unit_id"] = "U-0801";
+  (*cmd.mutable_variables())["event_date"] = "2026-11-14";
+  return cmd;
+}
+
+class NotificationTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<std::string> Handle(const v1::SendNotificationCommand& cmd) {
+    auto s = handler_.Handle(testing::Message(kNotificationCommandsTopic, cmd.SerializeAsString()));
+    if (!s.ok()) return s;
+    return std::string("ok");
+  }
+  TemplateSet templates_ = *TemplateSet::FromYaml(testing::ShippedConfig("templates.yaml"));
+  FakeProvider provider_;
+  MemoryRecordStore store_;
+  testing::FakePublisher publisher_;
+  ManualClock clock_{FromUnixMillis(1'793'520'000'000)};
+  prometheus::Registry registry_;
+  CommandHandler handler_{templates_, {{"wecom", &provider_}}, store_, publisher_, clock_,
+                          registry_};
+};
+
+TEST_F(NotificationTest, RendersZhCnTemplate) {
+  auto text = Render(*templates_.Find("welcome_signed"),
+                     {{"project_id", "P-SH01"}, {"unit_id", "U-0801"}, {"event_date", "2026-11-14"}});
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(text->rfind("恭喜您于2026-11-14签约P-SH01项目U-0801单元", 0), 0u);
+}
+
+TEST_F(NotificationTest, MissingVariableIsAClearError) {
+  auto text = Render(*templates_.Find("welcome_signed"), {{"project_id", "P"}});
+  EXPECT_TRUE(absl::IsInvalidArgument(text.status()));
+  EXPECT_NE(std::string(text.status().message()).find("template 'welcome_signed'"),
+            std::string::npos);
+}
+
+TEST_F(NotificationTest, RedeliveredCommandSendsOnce) {
+  ASSERT_TRUE(Handle(Welcome()).ok());
+  ASSERT_TRUE(Handle(Welcome()).ok());
+  EXPECT_EQ(provider_.sent.size(), 1u);
+  EXPECT_EQ(publisher_.sent.size(), 2u);
+  v1::NotificationEvent event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.sent[0].payload));
+  EXPECT_EQ(event.delivery().status(), v1::DELIVERY_STATUS_DELIVERED);
+  EXPECT_EQ(event.delivery().touchpoint_id(), "tp-1");
+  EXPECT_EQ(event.delivery().provider_response(), "HTTP 200");
+}
+
+TEST_F(NotificationTest, ProviderOutageIsRetriedNotRecorded) {
+  provider_.answer = absl::UnavailableError("webhook answered HTTP 503");
+  EXPECT_TRUE(absl::IsUnavailable(Handle(Welcome()).status()));
+  EXPECT_TRUE(store_.ListRecent(10)->empty());
+  provider_.answer = std::string("HTTP 200");
+  ASSERT_TRUE(Handle(Welcome()).ok());
+  EXPECT_EQ(provider_.sent.size(), 2u);
+  EXPECT_EQ(store_.ListRecent(10)->size(), 1u);
+}
+
+TEST_F(NotificationTest, RefusalIsRecordedAsFailed) {
+  provider_.answer = absl::FailedPreconditionError("webhook refused: HTTP 400");
+  ASSERT_TRUE(Handle(Welcome()).ok());
+  v1::NotificationEvent event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.sent[0].payload));
+  EXPECT_EQ(event.delivery().status(), v1::DELIVERY_STATUS_FAILED);
+  EXPECT_EQ(event.delivery().provider_response(), "webhook refused: HTTP 400");
+}
+
+TEST_F(NotificationTest, UnknownTemplateGoesToDeadLetters) {
+  auto cmd = Welcome();
+  cmd.set_template_id("nope");
+  EXPECT_TRUE(absl::IsInvalidArgument(Handle(cmd).status()));
+  cmd = Welcome();
+  cmd.clear_customer_id();
+  EXPECT_EQ(Handle(cmd).status().message(), "customer_id is required");
+  EXPECT_TRUE(provider_.sent.empty());
+}
+
+TEST(TemplateSet, RejectsMalformedText) {
+  auto s = TemplateSet::FromYaml("templates: {t: {channel: wecom, text: 'hello {'}}").status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(std::string(s.message()).find("template 't'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mot::notification

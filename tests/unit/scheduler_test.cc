@@ -1,0 +1,141 @@
+#include "domain/playbook.h"
+#include "fakes.h"
+#include "gtest/gtest.h"
+#include "mot/common/codec.h"
+
+namespace mot::scheduler {
+namespace {
+
+using std::chrono::hours;
+
+lifecycle::v1::LifecycleEvent Event(const std::string& type, TimePoint at) {
+  lifecycle::v1::LifecycleEvent e;
+  e.set_event_id("ev-1");
+  e.set_type(type);
+  e.set_customer_id("C-1");
+  e.set_unit_id("U-0801");
+  e.set_project_id("P-SH01");
+  *e.mutable_occurred_at() = ToProto(at);
+  return e;
+}
+
+class PlaybookTest : public ::testing::Test {
+ protected:
+  Playbook playbook_ = *Playbook::FromYaml(testing::ShippedConfig("playbook.yaml"));
+  TimePoint t0_ = FromUnixMillis(1'793'520'000'000);
+};
+
+TEST_F(PlaybookTest, ContractSignedPlansWelcomeNowAndSurveyAWeekLater) {
+  auto planned = Plan(playbook_, Event("contract_signed", t0_));
+  ASSERT_EQ(planned.size(), 2u);
+  EXPECT_EQ(planned[0].touchpoint.service(), "notification");
+  EXPECT_EQ(planned[0].topic, kNotificationCommandsTopic);
+  EXPECT_EQ(FromProto(planned[0].touchpoint.due_at()), t0_);
+  EXPECT_EQ(planned[1].touchpoint.service(), "survey");
+  EXPECT_EQ(FromProto(planned[1].touchpoint.due_at()) - t0_, hours(24 * 7));
+  EXPECT_EQ(planned[0].key, "C-1");
+
+  notification::v1::SendNotificationCommand cmd;
+  ASSERT_TRUE(cmd.ParseFromString(planned[0].payload));
+  EXPECT_EQ(cmd.command_id(), planned[0].touchpoint.id());
+  EXPECT_EQ(cmd.template_id(), "welcome_signed");
+  EXPECT_EQ(cmd.variables().at("project_id"), "P-SH01");
+  EXPECT_EQ(cmd.variables().at("event_date"), "2026-11-01");
+}
+
+TEST_F(PlaybookTest, SameEventPlansSameIds) {
+  auto a = Plan(playbook_, Event("contract_signed", t0_));
+  auto b = Plan(playbook_, Event("contract_signed", t0_));
+  EXPECT_EQ(a[0].touchpoint.id(), b[0].touchpoint.id());
+  EXPECT_NE(a[0].touchpoint.id(), a[1].touchpoint.id());
+  auto other = Event("contract_signed", t0_);
+  other.set_event_id("ev-2");
+  EXPECT_NE(Plan(playbook_, other)[0].touchpoint.id(), a[0].touchpoint.id());
+}
+
+TEST_F(PlaybookTest, RepairRequestOpensARepairTicket) {
+  auto e = Event("repair_requested", t0_);
+  (*e.mutable_attributes())["problem"] = "卫生间墙面渗水";
+  auto planned = Plan(playbook_, e);
+  ASSERT_EQ(planned.size(), 1u);
+  ticketing::v1::OpenTicketCommand cmd;
+  ASSERT_TRUE(cmd.ParseFromString(planned[0].payload));
+  EXPECT_EQ(cmd.kind(), "repair");
+  EXPECT_EQ(cmd.summary(), "卫生间墙面渗水");
+  EXPECT_EQ(FromProto(cmd.requested_at()), t0_);
+  EXPECT_TRUE(Plan(playbook_, Event("unknown_event", t0_)).empty());
+}
+
+TEST(Playbook, ErrorsNameTheStep) {
+  const std::string stages =
+      "stages: {prospect_1: 6mo, runin_1: 6mo, runin_2: 12mo, stable: 3y}\n";
+  auto s = Playbook::FromYaml(stages + "steps: [{id: a, title: A, on: x, action: {service: fax}}]");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(std::string(s.status().message()).find("step 'a': action.service 'fax' is unknown"),
+            std::string::npos);
+  s = Playbook::FromYaml(stages +
+                         "steps: [{id: b, title: B, on: x, action: {service: survey}}]");
+  EXPECT_EQ(s.status().message(), "step 'b': action.survey is required for survey");
+  s = Playbook::FromYaml(stages + "steps: [{id: c, title: C, on: x, after: later, "
+                                  "action: {service: ticketing, kind: repair}}]");
+  EXPECT_NE(std::string(s.status().message()).find("step 'c': after"), std::string::npos);
+  EXPECT_FALSE(Playbook::FromYaml("steps: []").ok());
+}
+
+TEST(ValidateEvent, NamesTheMissingField) {
+  lifecycle::v1::LifecycleEvent e;
+  EXPECT_EQ(ValidateEvent(e).message(), "event_id is required");
+  e.set_event_id("ev");
+  e.set_type("handover");
+  EXPECT_EQ(ValidateEvent(e).message(), "customer_id is required");
+  e.set_customer_id("C");
+  EXPECT_EQ(ValidateEvent(e).message(), "occurred_at is required");
+}
+
+TEST_F(PlaybookTest, StagesFollowTheDomainWindows) {
+  const auto& w = playbook_.stages();
+  const TimePoint signed_at = t0_;
+  const TimePoint handover = t0_ + hours(24 * 400);
+  auto day = [](int n) { return hours(24 * n); };
+  EXPECT_EQ(DeriveStage(std::nullopt, std::nullopt, t0_, w), "");
+  EXPECT_EQ(DeriveStage(signed_at, std::nullopt, t0_ + day(10), w), "PROSPECT_1");
+  EXPECT_EQ(DeriveStage(signed_at, std::nullopt, t0_ + day(200), w), "PROSPECT_2");
+  EXPECT_EQ(DeriveStage(signed_at, handover, handover + day(30), w), "RUNIN_1");
+  EXPECT_EQ(DeriveStage(signed_at, handover, handover + day(200), w), "RUNIN_2");
+  EXPECT_EQ(DeriveStage(signed_at, handover, handover + day(500), w), "STABLE");
+  EXPECT_EQ(DeriveStage(signed_at, handover, handover + day(365 * 3 + 1), w), "VETERAN");
+}
+
+TEST(Outcome, TicketOpenedSummarisesDeadlines) {
+  ticketing::v1::TicketEvent e;
+  e.set_type(ticketing::v1::TICKET_EVENT_TYPE_OPENED);
+  auto* t = e.mutable_ticket();
+  t->set_id("tk-1");
+  t->set_kind("repair");
+  t->set_touchpoint_id("tp-1");
+  auto* d = t->add_deadlines();
+  d->set_milestone("respond");
+  *d->mutable_due_at() = ToProto(FromUnixMillis(0));
+  auto o = OutcomeOf(e);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->status, v1::TOUCHPOINT_STATUS_DONE);
+  EXPECT_EQ(o->summary, "repair ticket opened; respond by 1970-01-01T00:00:00Z");
+  EXPECT_EQ(o->ref, "tk-1");
+  t->clear_touchpoint_id();
+  EXPECT_FALSE(OutcomeOf(e).has_value());
+}
+
+TEST(Outcome, FailedDeliveryFailsTheTouchpoint) {
+  notification::v1::NotificationEvent e;
+  e.mutable_delivery()->set_touchpoint_id("tp-2");
+  e.mutable_delivery()->set_status(notification::v1::DELIVERY_STATUS_FAILED);
+  e.mutable_delivery()->set_channel("wecom");
+  e.mutable_delivery()->set_provider_response("HTTP 400");
+  auto o = OutcomeOf(e);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->status, v1::TOUCHPOINT_STATUS_FAILED);
+  EXPECT_EQ(o->summary, "not delivered via wecom (HTTP 400)");
+}
+
+}  // namespace
+}  // namespace mot::scheduler

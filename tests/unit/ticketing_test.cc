@@ -1,0 +1,113 @@
+#include "app/ticketing_app.h"
+#include "domain/sla_policy.h"
+#include "fakes.h"
+#include "gtest/gtest.h"
+#include "mot/common/clock.h"
+#include "mot/common/codec.h"
+
+namespace mot::ticketing {
+namespace {
+
+using std::chrono::hours;
+
+v1::OpenTicketCommand RepairCommand(TimePoint at) {
+  v1::OpenTicketCommand cmd;
+  cmd.set_command_id("tp-1");
+  cmd.set_touchpoint_id("tp-1");
+  cmd.set_customer_id("C-1");
+  cmd.set_kind("repair");
+  *cmd.mutable_requested_at() = ToProto(at);
+  return cmd;
+}
+
+class TicketingTest : public ::testing::Test {
+ protected:
+  SlaPolicy policy_ = *SlaPolicy::FromYaml(testing::ShippedConfig("sla.yaml"));
+  TimePoint t0_ = FromUnixMillis(1'793'520'000'000);
+};
+
+TEST_F(TicketingTest, ShippedRepairPolicyHasTheDomainDefaults) {
+  auto ticket = OpenTicket(policy_, RepairCommand(t0_));
+  ASSERT_TRUE(ticket.ok()) << ticket.status();
+  ASSERT_EQ(ticket->deadlines_size(), 3);
+  const std::pair<const char*, hours> expected[] = {
+      {"respond", hours(2)}, {"plan", hours(24)}, {"fix", hours(72)}};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(ticket->deadlines(i).milestone(), expected[i].first);
+    EXPECT_EQ(FromProto(ticket->deadlines(i).due_at()) - t0_, expected[i].second);
+  }
+  EXPECT_EQ(ticket->id(), TicketIdFor("tp-1"));
+  EXPECT_EQ(ticket->status(), v1::TICKET_STATUS_OPEN);
+}
+
+TEST_F(TicketingTest, MajorComplaintHasThreeLevels) {
+  auto cmd = RepairCommand(t0_);
+  cmd.set_kind("complaint_major");
+  auto ticket = OpenTicket(policy_, cmd);
+  ASSERT_TRUE(ticket.ok());
+  ASSERT_EQ(ticket->deadlines_size(), 3);
+  EXPECT_EQ(FromProto(ticket->deadlines(0).due_at()) - t0_, hours(1));
+  EXPECT_EQ(FromProto(ticket->deadlines(2).due_at()) - t0_, hours(24));
+}
+
+TEST_F(TicketingTest, BadCommandsNameTheField) {
+  auto cmd = RepairCommand(t0_);
+  cmd.clear_customer_id();
+  EXPECT_EQ(OpenTicket(policy_, cmd).status().message(), "customer_id is required");
+  cmd = RepairCommand(t0_);
+  cmd.set_kind("teleport");
+  auto s = OpenTicket(policy_, cmd).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(std::string(s.message()).find("kind 'teleport' is unknown"), std::string::npos);
+  cmd = RepairCommand(t0_);
+  cmd.clear_requested_at();
+  EXPECT_EQ(OpenTicket(policy_, cmd).status().message(), "requested_at is required");
+}
+
+TEST(SlaPolicy, RejectsBadYaml) {
+  EXPECT_FALSE(SlaPolicy::FromYaml("kinds: {}").ok());
+  auto s = SlaPolicy::FromYaml("kinds: {repair: [{milestone: respond, within: soon}]}").status();
+  EXPECT_NE(std::string(s.message()).find("kind 'repair'"), std::string::npos);
+}
+
+TEST_F(TicketingTest, RedeliveredCommandOpensOneTicketAndRepublishes) {
+  MemoryRecordStore store;
+  testing::FakePublisher publisher;
+  CommandHandler handler(policy_, store, publisher);
+  const auto in = testing::Message(kTicketingCommandsTopic,
+                                   RepairCommand(t0_).SerializeAsString());
+  ASSERT_TRUE(handler.Handle(in).ok());
+  ASSERT_TRUE(handler.Handle(in).ok());
+  EXPECT_EQ(store.ListRecent(10)->size(), 1u);
+  ASSERT_EQ(publisher.sent.size(), 2u);
+  v1::TicketEvent event;
+  ASSERT_TRUE(event.ParseFromString(publisher.sent[1].payload));
+  EXPECT_EQ(publisher.sent[1].topic, kTicketEventsTopic);
+  EXPECT_EQ(event.ticket().touchpoint_id(), "tp-1");
+  EXPECT_EQ(event.ticket().deadlines_size(), 3);
+}
+
+TEST_F(TicketingTest, PublishFailureIsRetryable) {
+  MemoryRecordStore store;
+  testing::FakePublisher publisher;
+  publisher.fail_with = absl::UnavailableError("broker down");
+  CommandHandler handler(policy_, store, publisher);
+  auto s = handler.Handle(
+      testing::Message(kTicketingCommandsTopic, RepairCommand(t0_).SerializeAsString()));
+  EXPECT_TRUE(absl::IsUnavailable(s));
+}
+
+TEST(TicketingGrpc, ValidatesRequests) {
+  MemoryRecordStore store;
+  TicketingGrpc service(store, 10);
+  v1::GetTicketRequest req;
+  v1::GetTicketResponse resp;
+  auto s = service.GetTicket(nullptr, &req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "ticket_id is required");
+  req.set_ticket_id("tk-none");
+  EXPECT_EQ(service.GetTicket(nullptr, &req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace mot::ticketing
