@@ -23,6 +23,7 @@
 #include "mot/common/codec.h"
 #include "mot/common/config.h"
 #include "mot/common/kafka.h"
+#include "mot/common/log.h"
 #include "mot/lifecycle/v1/event.pb.h"
 #include "mot/notification/v1/notification.grpc.pb.h"
 #include "mot/scheduler/v1/scheduler.grpc.pb.h"
@@ -183,6 +184,8 @@ int main(int argc, char** argv) {
   auto* health = app.add_subcommand("health", "gRPC health of the four services");
 
   CLI11_PARSE(app, argc, argv);
+  // Only the client's errors: transient broker warnings are not the operator's business.
+  mot::Log().set_level(spdlog::level::err);
 
   try {
     if (*publish) {

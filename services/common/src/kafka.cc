@@ -18,10 +18,35 @@ struct Pending {
   RdKafka::ErrorCode err = RdKafka::ERR_NO_ERROR;
 };
 
+// librdkafka's own log lines and errors, into the service's JSON log.
+class LogEvents : public RdKafka::EventCb {
+ public:
+  void event_cb(RdKafka::Event& event) override {
+    switch (event.type()) {
+      case RdKafka::Event::EVENT_ERROR:
+        Log().warn("kafka: {}: {}", RdKafka::err2str(event.err()), event.str());
+        break;
+      case RdKafka::Event::EVENT_LOG: {
+        const int sev = event.severity();
+        const auto level = sev <= RdKafka::Event::EVENT_SEVERITY_ERROR     ? spdlog::level::err
+                           : sev == RdKafka::Event::EVENT_SEVERITY_WARNING ? spdlog::level::warn
+                           : sev <= RdKafka::Event::EVENT_SEVERITY_INFO    ? spdlog::level::info
+                                                                           : spdlog::level::debug;
+        Log().log(level, "kafka {}: {}", event.fac(), event.str());
+        break;
+      }
+      default:
+        break;
+    }
+  }
+};
+
 std::unique_ptr<RdKafka::Conf> MakeConf(const std::map<std::string, std::string>& settings,
                                         const char* what) {
+  static LogEvents log_events;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
+  conf->set("event_cb", static_cast<RdKafka::EventCb*>(&log_events), err);
   for (const auto& [k, v] : settings) {
     if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
       throw std::runtime_error(absl::StrCat(what, ": ", k, ": ", err));

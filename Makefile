@@ -1,0 +1,35 @@
+# Thin wrapper: the build is CMake (Ninja), the tests are ctest.
+BUILD_DIR ?= build
+JOBS ?= 2
+
+.PHONY: all setup configure build test unit-test demo demo-down clean
+
+all: build
+
+setup:
+	tools/setup
+
+configure: setup
+	cmake -S . -B $(BUILD_DIR) -G Ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+# Unit tests, then integration tests against a real Kafka broker and Redis that
+# the ctest fixture starts (deploy/local/mesh) and stops.
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure
+
+unit-test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
+
+# Starts the local mesh, runs a sample owner's lifecycle, prints the timeline.
+demo: build
+	MOT_BUILD_DIR=$(abspath $(BUILD_DIR)) tools/demo
+
+demo-down:
+	deploy/local/mesh down
+
+clean:
+	-deploy/local/mesh down
+	rm -rf $(BUILD_DIR) .run
