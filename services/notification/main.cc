@@ -6,17 +6,15 @@ int main() {
   return mot::RunService("notification", [] {
     mot::Env env;
     auto common = mot::CommonConfig::FromEnv(env);
-    auto templates = mot::notification::TemplateSet::FromYaml(env.FileContent("MOT_TEMPLATES"));
-    if (!templates.ok()) {
-      throw mot::ConfigError("MOT_TEMPLATES: " + std::string(templates.status().message()));
-    }
+    const auto templates = mot::ConfigFile<mot::notification::TemplateSet>(
+        env, "MOT_TEMPLATES", mot::notification::TemplateSet::FromYaml);
     mot::notification::WebhookProvider wecom(env.HttpUrl("MOT_WEBHOOK_URL"),
                                              env.Duration("MOT_WEBHOOK_TIMEOUT", "5s"));
     const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
     mot::Runtime runtime("notification", common);
     mot::SystemClock clock;
     mot::RedisRecordStore store(runtime.redis(), "notification");
-    mot::notification::CommandHandler handler(*templates, {{"wecom", &wecom}}, store,
+    mot::notification::CommandHandler handler(templates, {{"wecom", &wecom}}, store,
                                               runtime.producer(), clock, runtime.registry());
     runtime.AddConsumer({mot::kNotificationCommandsTopic},
                         [&](const mot::Incoming& in) { return handler.Handle(in); });

@@ -6,14 +6,12 @@ int main() {
   return mot::RunService("survey", [] {
     mot::Env env;
     auto common = mot::CommonConfig::FromEnv(env);
-    auto catalogue = mot::survey::SurveyCatalogue::FromYaml(env.FileContent("MOT_SURVEYS"));
-    if (!catalogue.ok()) {
-      throw mot::ConfigError("MOT_SURVEYS: " + std::string(catalogue.status().message()));
-    }
+    const auto catalogue = mot::ConfigFile<mot::survey::SurveyCatalogue>(
+        env, "MOT_SURVEYS", mot::survey::SurveyCatalogue::FromYaml);
     const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
     mot::Runtime runtime("survey", common);
     mot::RedisRecordStore store(runtime.redis(), "survey");
-    mot::survey::CommandHandler handler(*catalogue, store, runtime.producer());
+    mot::survey::CommandHandler handler(catalogue, store, runtime.producer());
     runtime.AddConsumer({mot::kSurveyCommandsTopic},
                         [&](const mot::Incoming& in) { return handler.Handle(in); });
     mot::survey::SurveyGrpc grpc_service(store, page);

@@ -6,14 +6,12 @@ int main() {
   return mot::RunService("ticketing", [] {
     mot::Env env;
     auto common = mot::CommonConfig::FromEnv(env);
-    auto policy = mot::ticketing::SlaPolicy::FromYaml(env.FileContent("MOT_SLA_POLICY"));
-    if (!policy.ok()) {
-      throw mot::ConfigError("MOT_SLA_POLICY: " + std::string(policy.status().message()));
-    }
+    const auto policy = mot::ConfigFile<mot::ticketing::SlaPolicy>(
+        env, "MOT_SLA_POLICY", mot::ticketing::SlaPolicy::FromYaml);
     const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
     mot::Runtime runtime("ticketing", common);
     mot::RedisRecordStore store(runtime.redis(), "ticketing");
-    mot::ticketing::CommandHandler handler(*policy, store, runtime.producer());
+    mot::ticketing::CommandHandler handler(policy, store, runtime.producer());
     runtime.AddConsumer({mot::kTicketingCommandsTopic},
                         [&](const mot::Incoming& in) { return handler.Handle(in); });
     mot::ticketing::TicketingGrpc grpc_service(store, page);

@@ -6,10 +6,8 @@ int main() {
   return mot::RunService("touchpoint-scheduler", [] {
     mot::Env env;
     auto common = mot::CommonConfig::FromEnv(env);
-    auto playbook = mot::scheduler::Playbook::FromYaml(env.FileContent("MOT_PLAYBOOK"));
-    if (!playbook.ok()) {
-      throw mot::ConfigError("MOT_PLAYBOOK: " + std::string(playbook.status().message()));
-    }
+    const auto playbook = mot::ConfigFile<mot::scheduler::Playbook>(
+        env, "MOT_PLAYBOOK", mot::scheduler::Playbook::FromYaml);
     mot::scheduler::DispatcherOptions options;
     options.tick = env.Duration("MOT_SCHEDULER_TICK", "1s");
     options.claim_lease = env.Duration("MOT_SCHEDULER_CLAIM_LEASE", "30s");
@@ -19,7 +17,7 @@ int main() {
     mot::SystemClock clock;
     auto metrics = mot::scheduler::MakeSchedulerMetrics(runtime.registry());
     mot::scheduler::RedisJourneyStore store(runtime.redis());
-    mot::scheduler::LifecycleHandler lifecycle(*playbook, store, *metrics);
+    mot::scheduler::LifecycleHandler lifecycle(playbook, store, *metrics);
     mot::scheduler::OutcomeHandler outcomes(store, clock);
     mot::scheduler::Dispatcher dispatcher(store, runtime.producer(), clock, options, *metrics);
     runtime.AddConsumer({mot::kLifecycleTopic},
@@ -28,7 +26,7 @@ int main() {
         {mot::kTicketEventsTopic, mot::kNotificationEventsTopic, mot::kSurveyEventsTopic},
         [&](const mot::Incoming& in) { return outcomes.Handle(in); }, ".outcomes");
     runtime.AddLoop([&](const std::atomic<bool>& stop) { dispatcher.Run(stop); });
-    mot::scheduler::SchedulerGrpc grpc_service(*playbook, store, runtime.producer(), clock);
+    mot::scheduler::SchedulerGrpc grpc_service(playbook, store, runtime.producer(), clock);
     return runtime.Serve({&grpc_service});
   });
 }

@@ -2,25 +2,17 @@
 
 #include <fmt/args.h>
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "absl/strings/str_cat.h"
+#include "mot/common/yaml.h"
 
 namespace mot::notification {
 
 absl::StatusOr<TemplateSet> TemplateSet::FromYaml(const std::string& yaml) {
   TemplateSet set;
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not YAML: ", e.what()));
-  }
-  const YAML::Node templates = root["templates"];
-  if (!templates || !templates.IsMap() || templates.size() == 0) {
-    return absl::InvalidArgumentError("'templates' must map each template id to its text");
-  }
-  for (const auto& entry : templates) {
+  auto templates = YamlSection(yaml, "templates", "a map of each template id to its text");
+  if (!templates.ok()) return templates.status();
+  for (const auto& entry : *templates) {
     Template t;
     t.id = entry.first.as<std::string>();
     for (const char* field : {"channel", "text"}) {

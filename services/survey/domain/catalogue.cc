@@ -1,27 +1,19 @@
 #include "domain/catalogue.h"
 
-#include <yaml-cpp/yaml.h>
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
 #include "mot/common/config.h"
+#include "mot/common/yaml.h"
 
 namespace mot::survey {
 
 absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yaml) {
   SurveyCatalogue catalogue;
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not YAML: ", e.what()));
-  }
-  const YAML::Node surveys = root["surveys"];
-  if (!surveys || !surveys.IsMap() || surveys.size() == 0) {
-    return absl::InvalidArgumentError("'surveys' must map each survey id to its definition");
-  }
-  for (const auto& entry : surveys) {
+  auto surveys = YamlSection(yaml, "surveys", "a map of each survey id to its definition");
+  if (!surveys.ok()) return surveys.status();
+  for (const auto& entry : *surveys) {
     SurveyDefinition d;
     d.id = entry.first.as<std::string>();
     const YAML::Node& n = entry.second;

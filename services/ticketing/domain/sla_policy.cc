@@ -1,27 +1,19 @@
 #include "domain/sla_policy.h"
 
-#include <yaml-cpp/yaml.h>
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
 #include "mot/common/config.h"
+#include "mot/common/yaml.h"
 
 namespace mot::ticketing {
 
 absl::StatusOr<SlaPolicy> SlaPolicy::FromYaml(const std::string& yaml) {
   SlaPolicy policy;
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not YAML: ", e.what()));
-  }
-  const YAML::Node kinds = root["kinds"];
-  if (!kinds || !kinds.IsMap() || kinds.size() == 0) {
-    return absl::InvalidArgumentError("'kinds' must map each ticket kind to its milestones");
-  }
-  for (const auto& kind : kinds) {
+  auto kinds = YamlSection(yaml, "kinds", "a map of each ticket kind to its milestones");
+  if (!kinds.ok()) return kinds.status();
+  for (const auto& kind : *kinds) {
     const std::string name = kind.first.as<std::string>();
     if (!kind.second.IsSequence() || kind.second.size() == 0) {
       return absl::InvalidArgumentError(

@@ -1,10 +1,10 @@
 #include "domain/playbook.h"
 
-#include <yaml-cpp/yaml.h>
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/codec.h"
 #include "mot/common/config.h"
+#include "mot/common/yaml.h"
 
 namespace mot::scheduler {
 namespace {
@@ -32,14 +32,9 @@ std::string Param(const Step& step, const std::string& name) {
 
 absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
   Playbook pb;
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not YAML: ", e.what()));
-  }
-  const YAML::Node stages = root["stages"];
-  if (!stages || !stages.IsMap()) return absl::InvalidArgumentError("'stages' is required");
+  auto stages_section = YamlSection(yaml, "stages", "a map of the lifecycle stage windows");
+  if (!stages_section.ok()) return stages_section.status();
+  const YAML::Node& stages = *stages_section;
   for (auto [field, target] :
        {std::pair{"prospect_1", &pb.stages_.prospect_1}, std::pair{"runin_1", &pb.stages_.runin_1},
         std::pair{"runin_2", &pb.stages_.runin_2}, std::pair{"stable", &pb.stages_.stable}}) {
@@ -55,10 +50,10 @@ absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
     pb.stages_.handover_event = stages["handover_event"].as<std::string>();
   }
 
-  const YAML::Node steps = root["steps"];
-  if (!steps || !steps.IsSequence() || steps.size() == 0) {
-    return absl::InvalidArgumentError("'steps' must be a non-empty list");
-  }
+  auto steps_section = YamlSection(yaml, "steps", "a non-empty list of steps");
+  if (!steps_section.ok()) return steps_section.status();
+  const YAML::Node& steps = *steps_section;
+  if (!steps.IsSequence()) return absl::InvalidArgumentError("'steps' must be a non-empty list");
   std::map<std::string, bool> seen;
   for (size_t i = 0; i < steps.size(); ++i) {
     const YAML::Node& n = steps[i];

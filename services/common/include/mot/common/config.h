@@ -61,6 +61,15 @@ struct CommonConfig {
   static CommonConfig FromEnv(const Env& env);
 };
 
+// Reads the file the variable names and parses it; a ConfigError names the
+// variable and says what is wrong in the file.
+template <typename T, typename Parse>
+T ConfigFile(const Env& env, const std::string& name, Parse parse) {
+  absl::StatusOr<T> parsed = parse(env.FileContent(name));
+  if (!parsed.ok()) throw ConfigError(name + ": " + std::string(parsed.status().message()));
+  return *std::move(parsed);
+}
+
 // Splits "host:port"; the caller has validated it.
 std::pair<std::string, int> SplitHostPort(const std::string& host_port);
 
