@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "grpcpp/grpcpp.h"
@@ -115,6 +116,21 @@ class MeshTest : public ::testing::Test {
       }
     }
     return n;
+  }
+
+  // Stops or starts one component of the mesh (deploy/local/mesh stop|start NAME).
+  void Mesh(const std::string& verb, const std::string& name) {
+    const std::string cmd = "MOT_MESH_DIR='" + env_["MOT_MESH_DIR"] + "' MOT_BUILD_DIR='" +
+                            env_["MOT_BUILD_DIR"] + "' '" + env_["MOT_MESH_SCRIPT"] + "' " + verb +
+                            " " + name;
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+
+  std::string ServiceLog(const std::string& name) {
+    std::ifstream in(env_["MOT_MESH_LOGS"] + "/" + name + ".log");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
   }
 
   std::map<std::string, std::string> env_;
@@ -252,6 +268,48 @@ TEST_F(MeshTest, IngestPublishesOntoTheLifecycleTopic) {
   EXPECT_EQ(resp.event_id(), req.event().event_id());
   auto j = WaitForDone(customer, 1);
   EXPECT_EQ(j.touchpoints(0).service(), "ticketing");
+}
+
+TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
+  const std::string customer = Unique("C-");
+  // The 7-day survey falls due 4 s from now, while the scheduler is down.
+  const TimePoint signed_at = std::chrono::system_clock::now() - hours(24 * 7) + seconds(4);
+  Publish(Event("contract_signed", customer, signed_at));
+  sv1::GetJourneyResponse j;
+  for (int i = 0; i < 300; ++i) {
+    j = Journey(customer);
+    if (j.touchpoints_size() == 2 && j.touchpoints(0).status() == sv1::TOUCHPOINT_STATUS_DONE) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(j.touchpoints_size(), 2);
+  ASSERT_EQ(j.touchpoints(1).status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
+
+  Mesh("stop", "touchpoint-scheduler");
+  // SIGTERM is a clean shutdown: consumers closed, producer flushed.
+  EXPECT_NE(ServiceLog("touchpoint-scheduler").find("\"msg\":\"stopped\""), std::string::npos);
+  std::this_thread::sleep_until(signed_at + hours(24 * 7) + seconds(1));
+  Mesh("start", "touchpoint-scheduler");
+  scheduler_ = sv1::SchedulerService::NewStub(
+      grpc::CreateChannel(env_["MOT_SCHEDULER_ADDR"], grpc::InsecureChannelCredentials()));
+  WaitForDone(customer, 2);
+}
+
+TEST_F(MeshTest, ServicesRideOutARedisRestart) {
+  const std::string before = Unique("C-");
+  Publish(Event("repair_requested", before, std::chrono::system_clock::now()));
+  WaitForDone(before, 1);
+
+  Mesh("stop", "redis");
+  const std::string during = Unique("C-");
+  Publish(Event("repair_requested", during, std::chrono::system_clock::now()));
+  std::this_thread::sleep_for(seconds(2));  // the scheduler retries while Redis is down
+  Mesh("start", "redis");
+
+  WaitForDone(during, 1);
+  // What was stored before the restart came back from the append-only file.
+  auto j = Journey(before);
+  ASSERT_EQ(j.touchpoints_size(), 1);
+  EXPECT_EQ(j.touchpoints(0).status(), sv1::TOUCHPOINT_STATUS_DONE);
 }
 
 }  // namespace

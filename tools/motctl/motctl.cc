@@ -5,6 +5,7 @@
 //   survey    list (a customer's survey instances)
 //   delivery  list (a customer's notification deliveries)
 //   health    the four services' gRPC health
+//   topics    ensure | list: the mesh's Kafka topics
 // Addresses come from flags, else MOT_* environment variables, else the local
 // mesh's env file (.run/mesh/mesh.env, written by deploy/local/mesh up).
 #include <CLI/CLI.hpp>
@@ -23,6 +24,7 @@
 #include "mot/common/codec.h"
 #include "mot/common/config.h"
 #include "mot/common/kafka.h"
+#include "mot/common/kafka_admin.h"
 #include "mot/common/log.h"
 #include "mot/lifecycle/v1/event.pb.h"
 #include "mot/notification/v1/notification.grpc.pb.h"
@@ -183,6 +185,19 @@ int main(int argc, char** argv) {
 
   auto* health = app.add_subcommand("health", "gRPC health of the four services");
 
+  auto* topics = app.add_subcommand("topics", "the mesh's Kafka topics");
+  topics->require_subcommand(1);
+  auto* topics_ensure = topics->add_subcommand(
+      "ensure", "create the mesh's topics (and their .dlq) that are missing; wait for leaders");
+  int partitions = 3, replication = 1;
+  std::string topics_timeout = "60s";
+  topics_ensure->add_option("--partitions", partitions, "partitions per new topic")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  topics_ensure->add_option("--replication-factor", replication, "replicas per new topic")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  topics_ensure->add_option("--timeout", topics_timeout, "give up after")->capture_default_str();
+  auto* topics_list = topics->add_subcommand("list", "the broker's topics");
+
   CLI11_PARSE(app, argc, argv);
   // Only the client's errors: transient broker warnings are not the operator's business.
   mot::Log().set_level(spdlog::level::err);
@@ -316,6 +331,25 @@ int main(int argc, char** argv) {
         std::cout << fmt::format("{}  {}  {}  {}  {}  at {}\n", d.id(), d.template_id(), d.channel(),
                                  mot::notification::v1::DeliveryStatus_Name(d.status()).substr(16),
                                  d.provider_response(), Time(d.delivered_at()));
+      }
+      return 0;
+    }
+    if (*topics_ensure) {
+      auto timeout = mot::ParseDuration(topics_timeout);
+      if (!timeout.ok()) throw std::runtime_error("--timeout: " + std::string(timeout.status().message()));
+      const auto wanted = mot::AllTopics();
+      auto s = mot::EnsureTopics(settings.Get("MOT_KAFKA_BROKERS"), wanted, partitions, replication,
+                                 *timeout);
+      if (!s.ok()) throw std::runtime_error(std::string(s.message()));
+      std::cout << wanted.size() << " topics ready\n";
+      return 0;
+    }
+    if (*topics_list) {
+      auto list = mot::ListTopics(settings.Get("MOT_KAFKA_BROKERS"), std::chrono::seconds(10));
+      if (!list.ok()) throw std::runtime_error(std::string(list.status().message()));
+      for (const auto& t : *list) {
+        std::cout << fmt::format("{:<36} partitions {:>3}  with leader {:>3}\n", t.name, t.partitions,
+                                 t.partitions_with_leader);
       }
       return 0;
     }

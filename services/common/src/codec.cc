@@ -18,6 +18,17 @@ bool LooksLikeJson(const Incoming& in) {
 
 }  // namespace
 
+std::vector<std::string> AllTopics() {
+  std::vector<std::string> out;
+  for (const char* t : {kLifecycleTopic, kTicketingCommandsTopic, kNotificationCommandsTopic,
+                        kSurveyCommandsTopic, kTicketEventsTopic, kNotificationEventsTopic,
+                        kSurveyEventsTopic}) {
+    out.push_back(t);
+    out.push_back(std::string(t) + ".dlq");
+  }
+  return out;
+}
+
 absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out) {
   const std::string type = out->GetDescriptor()->full_name();
   if (in.payload.empty()) return absl::InvalidArgumentError(absl::StrCat("empty ", type));

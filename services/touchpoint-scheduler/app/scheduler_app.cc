@@ -109,13 +109,16 @@ absl::StatusOr<int> Dispatcher::DispatchDue() {
 }
 
 void Dispatcher::Run(const std::atomic<bool>& stop) {
+  bool failing = false;  // log the first failure and the recovery, not every tick
   while (!stop.load()) {
     auto sent = DispatchDue();
-    if (!sent.ok()) {
-      Log().warn("dispatch pass failed, retrying next tick: {}", sent.status().message());
-    } else if (*sent == options_.batch) {
-      continue;  // more may be due right now
+    if (!sent.ok() && !failing) {
+      Log().warn("dispatch failing, retrying every tick: {}", sent.status().message());
+    } else if (sent.ok() && failing) {
+      Log().info("dispatch recovered");
     }
+    failing = !sent.ok();
+    if (sent.ok() && *sent == options_.batch) continue;  // more may be due right now
     for (auto waited = std::chrono::milliseconds(0); waited < options_.tick && !stop.load();
          waited += std::chrono::milliseconds(50)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));

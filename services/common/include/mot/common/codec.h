@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
@@ -16,6 +17,9 @@ inline constexpr char kSurveyCommandsTopic[] = "mot.survey.commands.v1";
 inline constexpr char kTicketEventsTopic[] = "mot.ticket.v1";
 inline constexpr char kNotificationEventsTopic[] = "mot.notification.v1";
 inline constexpr char kSurveyEventsTopic[] = "mot.survey.v1";
+
+// Every topic of the mesh: the seven above and, for each, its dead-letter topic.
+std::vector<std::string> AllTopics();
 
 // Decodes a message body into `out`: protobuf binary by default, protobuf JSON
 // when the content-type header (or the CloudEvents "ce_datacontenttype" /
