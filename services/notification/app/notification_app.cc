@@ -72,13 +72,28 @@ absl::StatusOr<std::string> WebhookProvider::Send(const OutgoingMessage& message
   return absl::StrCat("HTTP ", http);
 }
 
+// Counters for every configured channel exist from the start (at 0), so rates and
+// alerts work before the first failure; the hot path only looks them up.
 struct CommandHandler::Metrics {
-  prometheus::Family<prometheus::Counter>& deliveries;
-  explicit Metrics(prometheus::Registry& registry)
-      : deliveries(prometheus::BuildCounter()
+  std::map<std::string, std::pair<prometheus::Counter*, prometheus::Counter*>> by_channel;
+  prometheus::Counter* unknown_channel;
+
+  Metrics(prometheus::Registry& registry, const std::map<std::string, Provider*>& providers) {
+    auto& family = prometheus::BuildCounter()
                        .Name("mot_notification_deliveries_total")
                        .Help("Notification deliveries by channel and status.")
-                       .Register(registry)) {}
+                       .Register(registry);
+    for (const auto& [channel, _] : providers) {
+      by_channel[channel] = {&family.Add({{"channel", channel}, {"status", "delivered"}}),
+                             &family.Add({{"channel", channel}, {"status", "failed"}})};
+    }
+    unknown_channel = &family.Add({{"channel", "unconfigured"}, {"status", "failed"}});
+  }
+  prometheus::Counter& For(const std::string& channel, bool delivered) {
+    auto it = by_channel.find(channel);
+    if (it == by_channel.end()) return *unknown_channel;
+    return delivered ? *it->second.first : *it->second.second;
+  }
 };
 
 CommandHandler::CommandHandler(const TemplateSet& templates,
@@ -90,7 +105,7 @@ CommandHandler::CommandHandler(const TemplateSet& templates,
       deliveries_(store),
       publisher_(publisher),
       clock_(clock),
-      metrics_(std::make_unique<Metrics>(registry)) {}
+      metrics_(std::make_unique<Metrics>(registry, providers_)) {}
 
 CommandHandler::~CommandHandler() = default;
 
@@ -139,11 +154,7 @@ absl::Status CommandHandler::Handle(const Incoming& in) {
     auto inserted = deliveries_.Insert(delivery.id(), delivery.customer_id(),
                                        ToUnixMillis(clock_.Now()), delivery);
     if (!inserted.ok()) return inserted.status();
-    metrics_->deliveries
-        .Add({{"channel", channel},
-              {"status", delivery.status() == v1::DELIVERY_STATUS_DELIVERED ? "delivered"
-                                                                            : "failed"}})
-        .Increment();
+    metrics_->For(channel, delivery.status() == v1::DELIVERY_STATUS_DELIVERED).Increment();
     Log().info("delivery {} template={} channel={} -> {}", delivery.id(), delivery.template_id(),
                channel, delivery.provider_response());
   }

@@ -14,6 +14,14 @@ namespace mot::scheduler {
 
 
 std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) {
+  auto& dispatched = prometheus::BuildCounter()
+                         .Name("mot_scheduler_touchpoints_dispatched_total")
+                         .Help("Touchpoint commands sent to the owning service.")
+                         .Register(r);
+  std::map<std::string, prometheus::Counter*> by_service;
+  for (const auto& service : ActionServices()) {
+    by_service[service] = &dispatched.Add({{"service", service}});
+  }
   return std::unique_ptr<SchedulerMetrics>(new SchedulerMetrics{
       prometheus::BuildCounter()
           .Name("mot_scheduler_events_total")
@@ -25,10 +33,7 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) 
           .Help("Touchpoints planned from lifecycle events (redeliveries included).")
           .Register(r)
           .Add({}),
-      prometheus::BuildCounter()
-          .Name("mot_scheduler_touchpoints_dispatched_total")
-          .Help("Touchpoint commands sent to the owning service.")
-          .Register(r),
+      std::move(by_service),
       prometheus::BuildGauge()
           .Name("mot_scheduler_pending_timers")
           .Help("Touchpoints scheduled and not yet dispatched.")
@@ -97,7 +102,10 @@ absl::StatusOr<int> Dispatcher::DispatchDue() {
       return s;
     }
     if (auto s = store_.Dispatched(id, now); !s.ok()) return s;
-    metrics_.dispatched.Add({{"service", p.touchpoint.service()}}).Increment();
+    if (auto it = metrics_.dispatched.find(p.touchpoint.service());
+        it != metrics_.dispatched.end()) {
+      it->second->Increment();
+    }
     metrics_.lag.Observe(
         std::chrono::duration<double>(now - FromProto(p.touchpoint.due_at())).count());
     ++sent;

@@ -21,7 +21,7 @@ namespace mot::scheduler {
 struct SchedulerMetrics {
   prometheus::Counter& events;
   prometheus::Counter& planned;
-  prometheus::Family<prometheus::Counter>& dispatched;
+  std::map<std::string, prometheus::Counter*> dispatched;  // by service
   prometheus::Gauge& pending;
   prometheus::Histogram& lag;
 };

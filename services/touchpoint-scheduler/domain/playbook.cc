@@ -23,6 +23,16 @@ absl::StatusOr<std::chrono::milliseconds> DurationField(const YAML::Node& node,
   return *d;
 }
 
+}  // namespace
+
+std::vector<std::string> ActionServices() {
+  std::vector<std::string> out;
+  for (const auto& [service, _] : RequiredParams()) out.push_back(service);
+  return out;
+}
+
+namespace {
+
 std::string Param(const Step& step, const std::string& name) {
   auto it = step.action.params.find(name);
   return it == step.action.params.end() ? "" : it->second;

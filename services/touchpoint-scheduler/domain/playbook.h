@@ -31,6 +31,9 @@ struct Step {
   Action action;
 };
 
+// The services a step can act through: notification, survey, ticketing.
+std::vector<std::string> ActionServices();
+
 // Lifecycle stage windows (DOMAIN.md section 1), measured from signing or handover.
 struct StageWindows {
   std::string signing_event = "contract_signed";
