@@ -31,3 +31,16 @@ for m in $wanted; do
   grep -qx "$m" <<<"$exported" || { echo "FAIL: $m is queried by an alert or a panel but no service exports it"; exit 1; }
 done
 echo "alerts and dashboard query $(wc -w <<<"$wanted") metrics, all exported"
+
+# The local Prometheus scrapes all four services and has loaded the alert rules.
+for _ in $(seq 1 100); do
+  up=$(curl -fsS --max-time 5 "$MOT_PROMETHEUS_URL/api/v1/query?query=sum(up%7Bjob%3D%22motmesh%22%7D)" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)')
+  [[ $up == 4 ]] && break
+  sleep 0.2
+done
+[[ $up == 4 ]] || { echo "FAIL: prometheus sees $up of 4 services up"; exit 1; }
+rules=$(curl -fsS --max-time 5 "$MOT_PROMETHEUS_URL/api/v1/rules" |
+  python3 -c 'import json,sys; g=json.load(sys.stdin)["data"]["groups"]; print(sum(r["health"]=="ok" for x in g for r in x["rules"]))')
+[[ $rules -ge 5 ]] || { echo "FAIL: prometheus has $rules healthy rules"; exit 1; }
+echo "prometheus: 4 of 4 services up, $rules alert rules loaded"
