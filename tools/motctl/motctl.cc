@@ -131,6 +131,7 @@ int Publish(Settings& settings, std::vector<mot::lifecycle::v1::LifecycleEvent> 
 int main(int argc, char** argv) {
   CLI::App app{"motctl: operate MOT Mesh (publish events, read journeys, tickets, health)"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--json, addresses) also after the subcommand
   Settings settings;
   settings.env_file = DefaultEnvFile();
   app.add_option("--env-file", settings.env_file, "KEY=VALUE file with addresses")->capture_default_str();
