@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= 2
 
-.PHONY: all setup configure build test unit-test demo demo-down clean
+.PHONY: all setup configure build test unit-test demo demo-down bench clean
 
 all: build
 
@@ -26,6 +26,10 @@ unit-test: build
 # Starts the local mesh, runs a sample owner's lifecycle, prints the timeline.
 demo: build
 	MOT_BUILD_DIR=$(abspath $(BUILD_DIR)) tools/demo
+
+# Mesh throughput and memory against the raw broker and Redis, on its own mesh.
+bench: build
+	MOT_BUILD_DIR=$(abspath $(BUILD_DIR)) tools/bench/run
 
 demo-down:
 	deploy/local/mesh down

@@ -74,7 +74,9 @@ KafkaProducer::KafkaProducer(const std::string& brokers, const std::string& clie
                         {"client.id", client_id},
                         {"enable.idempotence", "true"},
                         {"acks", "all"},
-                        {"linger.ms", "2"},
+                        // Every publish is awaited before the offset is stored: a linger
+                        // only adds latency (2 ms cost 40 % of mesh throughput, tools/bench).
+                        {"linger.ms", "0"},
                         {"message.timeout.ms", std::to_string(delivery_timeout.count())}},
                        "kafka producer");
   std::string err;
