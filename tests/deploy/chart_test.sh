@@ -1,0 +1,374 @@
+#!/usr/bin/env bash
+# Tests of the Helm chart charts/motmesh, offline: helm lint --strict, helm template
+# against Kubernetes 1.29 (with and without the Prometheus Operator's API), every
+# rendered manifest validated with kubernetes-validate --strict against the 1.29
+# schemas, and assertions on what the chart must render or refuse.
+# Needs .cache/bin/helm and .cache/venv (tools/setup installs both); HELM and
+# KUBERNETES_VALIDATE override the paths.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+chart="$root/charts/motmesh"
+helm="${HELM:-$root/.cache/bin/helm}"
+kv="${KUBERNETES_VALIDATE:-$root/.cache/venv/bin/kubernetes-validate}"
+py="$(dirname "$kv")/python"
+kube=1.29.0
+
+for tool in "$helm" "$kv" "$py"; do
+  if [ ! -x "$tool" ]; then
+    echo "chart_test: $tool is missing; run tools/setup"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+not_ok() {
+  failed=$((failed + 1))
+  echo "FAIL $1"
+  if [ -n "${2:-}" ]; then printf '%s\n' "$2" | head -40 | sed 's/^/     | /'; fi
+}
+# check DESCRIPTION COMMAND...: passes when COMMAND exits 0.
+check() {
+  local desc=$1 out
+  shift
+  if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "$out"; fi
+}
+# helm, without its notice about the chart's symlinks (config/, prometheus/rules.yaml).
+h() {
+  "$helm" "$@" 2> >(grep -v 'found symbolic link in path' >&2)
+}
+# refuses DESCRIPTION MESSAGE HELM-ARGS...: the command fails and says MESSAGE.
+refuses() {
+  local desc=$1 msg=$2 out
+  shift 2
+  if out=$(h "$@" 2>&1); then
+    not_ok "$desc (rendered instead of failing)"
+  elif grep -qF -- "$msg" <<<"$out"; then
+    ok "$desc"
+  else
+    not_ok "$desc (failed without '$msg')" "$out"
+  fi
+}
+
+# Test values: everything required is set; the scheduler runs two replicas (PDB).
+values="$work/values-test.yaml"
+cat > "$values" <<'EOF'
+image:
+  repository: registry.example/motmesh
+  tag: "1.2.3"
+kafka:
+  brokers: kafka-0.kafka:9092,kafka-1.kafka:9092
+redis:
+  addr: redis-master:6379
+notification:
+  webhook:
+    url: https://robot.example/send?key=test
+scheduler:
+  replicas: 2
+  extraEnv:
+    - name: MOT_SCHEDULER_BATCH
+      value: "50"
+EOF
+base=(template mot "$chart" -f "$values" --kube-version "$kube")
+monitoring=(--api-versions monitoring.coreos.com/v1 --set serviceMonitor.enabled=true
+            --set prometheusRule.enabled=true)
+
+# --- lint and package ---
+check "helm lint --strict with the test values" h lint --strict "$chart" -f "$values"
+check "helm package follows the symlinks (config/, prometheus/rules.yaml)" \
+  h package "$chart" -d "$work/pkg"
+pkg_dir="$work/pkg/unpacked"
+mkdir -p "$pkg_dir"
+tar -xzf "$work"/pkg/motmesh-*.tgz -C "$pkg_dir" 2>/dev/null
+for f in playbook sla templates surveys; do
+  check "packaged chart's config/$f.yaml is deploy/config/$f.yaml" \
+    cmp "$pkg_dir/motmesh/config/$f.yaml" "$root/deploy/config/$f.yaml"
+done
+check "packaged chart's prometheus/rules.yaml is deploy/prometheus/rules.yaml" \
+  cmp "$pkg_dir/motmesh/prometheus/rules.yaml" "$root/deploy/prometheus/rules.yaml"
+
+# --- renders ---
+render() {  # render NAME HELM-TEMPLATE-ARGS...: writes $work/NAME.yaml
+  local name=$1 out
+  shift
+  if out=$(h "$@" 2>&1 >"$work/$name.yaml"); then
+    ok "render: $name"
+  else
+    not_ok "render: $name" "$out"
+    : >"$work/$name.yaml"
+  fi
+}
+render full "${base[@]}" "${monitoring[@]}"
+render nomonitoringapi "${base[@]}" --set serviceMonitor.enabled=true --set prometheusRule.enabled=true
+render defaults template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 \
+  --set redis.addr=r:6379 --set notification.webhook.existingSecret=robot \
+  --set notification.webhook.key=webhook-url --set topics.create=false
+printf 'steps: []\n# overridden\n' >"$work/playbook-override.yaml"
+render override "${base[@]}" --set-file config.playbook="$work/playbook-override.yaml" \
+  --set ports.grpc=6000 --set ports.metrics=6001 --set topics.partitions=12 \
+  --set topics.replicationFactor=1
+
+# --- offline schema validation of every manifest (CRD kinds are checked below) ---
+validated=0
+for name in full defaults override; do
+  "$py" - "$work/$name.yaml" "$work/split-$name" <<'EOF'
+import os, sys, yaml
+src, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+n = 0
+for doc in yaml.safe_load_all(open(src)):
+    if not doc or doc.get("apiVersion", "").startswith("monitoring.coreos.com/"):
+        continue  # Prometheus Operator CRDs: not in Kubernetes' schemas
+    n += 1
+    with open(os.path.join(out, "%02d-%s-%s.yaml" % (n, doc["kind"], doc["metadata"]["name"])), "w") as f:
+        yaml.safe_dump(doc, f, allow_unicode=True)
+EOF
+  for f in "$work/split-$name"/*.yaml; do
+    [ -e "$f" ] || continue
+    validated=$((validated + 1))
+    check "kubernetes-validate -k $kube --strict: $name/$(basename "$f")" \
+      "$kv" -k "$kube" --strict --quiet "$f"
+  done
+done
+if [ "$validated" -ge 25 ]; then
+  ok "validated $validated rendered manifests"
+else
+  not_ok "validated only $validated rendered manifests (expected >= 25)"
+fi
+# The validator is not a no-op: a misspelled field and a wrong type are rejected.
+"$py" - "$work/split-full" "$work/broken.yaml" <<'EOF'
+import glob, sys, yaml
+dep = yaml.safe_load(open(sorted(glob.glob(sys.argv[1] + "/*-Deployment-*.yaml"))[0]))
+dep["spec"]["replica"] = 2
+dep["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = "thirty"
+yaml.safe_dump(dep, open(sys.argv[2], "w"))
+EOF
+if "$kv" -k "$kube" --strict --quiet "$work/broken.yaml" >/dev/null 2>&1; then
+  not_ok "kubernetes-validate rejects a broken Deployment (it passed)"
+else
+  ok "kubernetes-validate rejects a broken Deployment"
+fi
+
+# --- what the chart must refuse ---
+no_brokers=(template mot "$chart" --kube-version "$kube" --set redis.addr=r:6379
+            --set notification.webhook.url=https://x)
+refuses "render without kafka.brokers fails with the required message" \
+  "kafka.brokers is required" "${no_brokers[@]}"
+refuses "render without redis.addr fails with the required message" "redis.addr is required" \
+  template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 \
+  --set notification.webhook.url=https://x
+refuses "render without a notification webhook fails" \
+  "notification.webhook.url or notification.webhook.existingSecret is required" \
+  template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 --set redis.addr=r:6379
+refuses "values.schema.json: kafka.brokers must be a string, not a list" \
+  "kafka.brokers: Invalid type. Expected: string" \
+  "${base[@]}" --set-json 'kafka.brokers=["kafka:9092"]'
+refuses "values.schema.json: redis.addr must be a string" "redis.addr: Invalid type" \
+  "${base[@]}" --set-json 'redis.addr={"host":"redis"}'
+refuses "values.schema.json: a misspelled key is rejected" "Additional property replica is not allowed" \
+  "${base[@]}" --set ticketing.replica=3
+refuses "Kubernetes older than 1.24 (no gRPC probes) is refused" "incompatible with Kubernetes" \
+  template mot "$chart" -f "$values" --kube-version 1.23.0
+
+# --- assertions on the rendered objects ---
+"$py" - "$work" "$root" >"$work/assertions.out" 2>&1 <<'EOF'
+import hashlib, sys, yaml
+
+work, root = sys.argv[1], sys.argv[2]
+def load(name):
+    return [d for d in yaml.safe_load_all(open("%s/%s.yaml" % (work, name))) if d]
+full, nomon, defaults, override = (load(n) for n in ("full", "nomonitoringapi", "defaults", "override"))
+
+def check(desc, cond, detail=""):
+    print(("ok   " if cond else "FAIL ") + desc + ("" if cond or not detail else "\n     | %s" % (detail,)))
+
+def kinds(docs, kind):
+    return [d for d in docs if d["kind"] == kind]
+
+def by_component(docs, kind):
+    return {d["metadata"]["labels"]["app.kubernetes.io/component"]: d for d in kinds(docs, kind)}
+
+def env_of(container):
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
+
+services = {"touchpoint-scheduler": ("MOT_PLAYBOOK", "playbook.yaml"),
+            "ticketing": ("MOT_SLA_POLICY", "sla.yaml"),
+            "notification": ("MOT_TEMPLATES", "templates.yaml"),
+            "survey": ("MOT_SURVEYS", "surveys.yaml")}
+
+# ConfigMap: the shipped files, byte for byte.
+cms = kinds(full, "ConfigMap")
+check("one ConfigMap", len(cms) == 1, [d["metadata"]["name"] for d in cms])
+cm = cms[0]["data"] if cms else {}
+for f in ("playbook.yaml", "sla.yaml", "templates.yaml", "surveys.yaml"):
+    shipped = open("%s/deploy/config/%s" % (root, f), encoding="utf-8").read()
+    check("ConfigMap %s equals deploy/config/%s" % (f, f), cm.get(f) == shipped)
+ocm = kinds(override, "ConfigMap")[0]["data"]
+check("config.playbook replaces the shipped playbook",
+      ocm["playbook.yaml"] == "steps: []\n# overridden\n", ocm["playbook.yaml"][:80])
+check("config.playbook leaves the other files as shipped",
+      ocm["sla.yaml"] == open(root + "/deploy/config/sla.yaml", encoding="utf-8").read())
+
+deps = by_component(full, "Deployment")
+check("four Deployments", sorted(deps) == sorted(services), sorted(deps))
+odeps = by_component(override, "Deployment")
+for name, (var, cfile) in services.items():
+    d = deps.get(name)
+    if d is None:
+        check("%s: Deployment rendered" % name, False)
+        continue
+    pod = d["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    env = env_of(c)
+    check("%s runs /usr/local/bin/%s" % (name, name),
+          c.get("command") == ["/usr/local/bin/" + name] and not c.get("args"), c.get("command"))
+    check("%s uses the image registry.example/motmesh:1.2.3" % name,
+          c["image"] == "registry.example/motmesh:1.2.3", c["image"])
+    rp, lp = c.get("readinessProbe", {}), c.get("livenessProbe", {})
+    check("%s: gRPC readiness and liveness probes on port 50051" % name,
+          rp.get("grpc", {}).get("port") == 50051 and lp.get("grpc", {}).get("port") == 50051
+          and "httpGet" not in rp and "tcpSocket" not in rp, (rp, lp))
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    check("%s: container ports grpc 50051, metrics 9464" % name,
+          ports == {"grpc": 50051, "metrics": 9464}, ports)
+    want = {"MOT_KAFKA_BROKERS": "kafka-0.kafka:9092,kafka-1.kafka:9092",
+            "MOT_REDIS_ADDR": "redis-master:6379", "MOT_GRPC_ADDR": "0.0.0.0:50051",
+            "MOT_METRICS_ADDR": "0.0.0.0:9464", "MOT_LOG_LEVEL": "info",
+            var: "/etc/motmesh/" + cfile}
+    check("%s: env (brokers, redis, addresses, log level, %s)" % (name, var),
+          all(env.get(k) == v for k, v in want.items()),
+          {k: env.get(k) for k in want})
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    vols = {v["name"]: v for v in pod["volumes"]}
+    check("%s: the ConfigMap is mounted at /etc/motmesh" % name,
+          vols.get(mounts.get("/etc/motmesh"), {}).get("configMap", {}).get("name")
+          == cms[0]["metadata"]["name"] if cms else False)
+    sc, psc = c.get("securityContext", {}), pod.get("securityContext", {})
+    check("%s: non-root, read-only root filesystem, no capabilities, no SA token" % name,
+          psc.get("runAsNonRoot") is True and psc.get("runAsUser") == 10001
+          and sc.get("readOnlyRootFilesystem") is True and sc.get("allowPrivilegeEscalation") is False
+          and sc.get("capabilities", {}).get("drop") == ["ALL"]
+          and pod.get("automountServiceAccountToken") is False, (psc, sc))
+    check("%s: terminationGracePeriodSeconds 30" % name, pod.get("terminationGracePeriodSeconds") == 30)
+    ann = d["spec"]["template"]["metadata"].get("annotations", {})
+    oann = odeps[name]["spec"]["template"]["metadata"].get("annotations", {})
+    check("%s: checksum/config annotation changes with the config" % name,
+          len(ann.get("checksum/config", "")) == 64
+          and ann.get("checksum/config") != oann.get("checksum/config"))
+    oc = odeps[name]["spec"]["template"]["spec"]["containers"][0]
+    oenv = env_of(oc)
+    check("%s: ports come from values (gRPC 6000, metrics 6001)" % name,
+          oenv.get("MOT_GRPC_ADDR") == "0.0.0.0:6000" and oenv.get("MOT_METRICS_ADDR") == "0.0.0.0:6001"
+          and oc.get("readinessProbe", {}).get("grpc", {}).get("port") == 6000)
+
+sched = env_of(deps["touchpoint-scheduler"]["spec"]["template"]["spec"]["containers"][0])
+check("scheduler: MOT_SCHEDULER_TICK 1s and extraEnv MOT_SCHEDULER_BATCH",
+      sched.get("MOT_SCHEDULER_TICK") == "1s" and sched.get("MOT_SCHEDULER_BATCH") == "50", sched)
+check("scheduler: 2 replicas, the others 1",
+      deps["touchpoint-scheduler"]["spec"]["replicas"] == 2 and deps["survey"]["spec"]["replicas"] == 1)
+
+# Webhook: the chart's Secret, or an existing one.
+secrets = kinds(full, "Secret")
+notif = env_of(deps["notification"]["spec"]["template"]["spec"]["containers"][0])
+ref = (notif.get("MOT_WEBHOOK_URL") or {}).get("secretKeyRef", {})
+check("notification: MOT_WEBHOOK_URL from the chart's Secret",
+      len(secrets) == 1 and ref.get("name") == secrets[0]["metadata"]["name"]
+      and ref.get("key") in secrets[0].get("data", {}), (ref, [s["metadata"]["name"] for s in secrets]))
+dnotif = env_of(by_component(defaults, "Deployment")["notification"]["spec"]["template"]["spec"]["containers"][0])
+check("notification: existingSecret/key are used and no Secret is made",
+      dnotif.get("MOT_WEBHOOK_URL") == {"secretKeyRef": {"name": "robot", "key": "webhook-url"}}
+      and not kinds(defaults, "Secret"), dnotif.get("MOT_WEBHOOK_URL"))
+
+# Services select exactly their Deployment's pods.
+svcs = by_component(full, "Service")
+check("four Services", sorted(svcs) == sorted(services), sorted(svcs))
+for name, s in svcs.items():
+    sel = s["spec"]["selector"]
+    matches = [n for n, d in deps.items()
+               if all(d["spec"]["template"]["metadata"]["labels"].get(k) == v for k, v in sel.items())]
+    ports = {p["name"]: (p["port"], p["targetPort"]) for p in s["spec"]["ports"]}
+    check("Service %s selects only its pods, ports grpc and metrics" % name,
+          matches == [name] and ports == {"grpc": (50051, "grpc"), "metrics": (9464, "metrics")},
+          (matches, ports))
+
+# No selector carries helm.sh/chart (it changes on every chart upgrade).
+selectors = []
+for label, d in [("full", d) for d in full] + [("defaults", d) for d in defaults]:
+    spec = d.get("spec", {})
+    if d["kind"] in ("Deployment", "PodDisruptionBudget", "ServiceMonitor"):
+        selectors.append((d["kind"], d["metadata"]["name"], spec["selector"].get("matchLabels", {})))
+    if d["kind"] == "Deployment":
+        check("%s: Deployment %s: selector matches its pod labels" % (label, d["metadata"]["name"]),
+              all(d["spec"]["template"]["metadata"]["labels"].get(k) == v
+                  for k, v in spec["selector"]["matchLabels"].items()))
+    if d["kind"] == "Service":
+        selectors.append((d["kind"], d["metadata"]["name"], spec["selector"]))
+bad = [s for s in selectors if "helm.sh/chart" in s[2] or "app.kubernetes.io/version" in s[2]]
+check("no selector contains helm.sh/chart or the version (%d selectors)" % len(selectors),
+      selectors and not bad, bad)
+
+# PodDisruptionBudget only where replicas > 1.
+pdbs = by_component(full, "PodDisruptionBudget")
+check("a PodDisruptionBudget for the 2-replica scheduler only", sorted(pdbs) == ["touchpoint-scheduler"], sorted(pdbs))
+check("no PodDisruptionBudget with 1 replica each", not kinds(defaults, "PodDisruptionBudget"))
+
+# The topics hook Job.
+jobs = kinds(full, "Job")
+cmd = jobs[0]["spec"]["template"]["spec"]["containers"][0]["command"] if jobs else None
+check("topics Job runs motctl topics ensure with brokers, 6 partitions, replication 3",
+      cmd == ["/usr/local/bin/motctl", "--brokers", "kafka-0.kafka:9092,kafka-1.kafka:9092",
+              "topics", "ensure", "--partitions", "6", "--replication-factor", "3"], cmd)
+check("topics Job is a pre-install,pre-upgrade hook",
+      bool(jobs) and jobs[0]["metadata"]["annotations"].get("helm.sh/hook") == "pre-install,pre-upgrade")
+ojob = kinds(override, "Job")
+ocmd = ojob[0]["spec"]["template"]["spec"]["containers"][0]["command"] if ojob else []
+check("topics.partitions and topics.replicationFactor come from values",
+      ocmd[-4:] == ["--partitions", "12", "--replication-factor", "1"], ocmd)
+jpod = jobs[0]["spec"]["template"]["spec"] if jobs else {}
+check("topics Job: non-root, read-only root, no capabilities, no SA token",
+      jpod.get("securityContext", {}).get("runAsNonRoot") is True
+      and jpod["containers"][0]["securityContext"].get("readOnlyRootFilesystem") is True
+      and jpod.get("automountServiceAccountToken") is False)
+check("topics.create=false renders no Job", not kinds(defaults, "Job"))
+
+# Prometheus Operator objects: only with the API and the value.
+check("ServiceMonitor rendered with monitoring.coreos.com/v1 and serviceMonitor.enabled",
+      len(kinds(full, "ServiceMonitor")) == 1)
+check("ServiceMonitor absent without the monitoring.coreos.com/v1 API", not kinds(nomon, "ServiceMonitor"))
+check("PrometheusRule absent without the monitoring.coreos.com/v1 API", not kinds(nomon, "PrometheusRule"))
+check("ServiceMonitor and PrometheusRule absent by default",
+      not kinds(defaults, "ServiceMonitor") and not kinds(defaults, "PrometheusRule"))
+sm = kinds(full, "ServiceMonitor")
+if sm:
+    ep = sm[0]["spec"]["endpoints"]
+    sel = sm[0]["spec"]["selector"]["matchLabels"]
+    selected = sorted(n for n, s in svcs.items() if all(s["metadata"]["labels"].get(k) == v for k, v in sel.items()))
+    check("ServiceMonitor scrapes /metrics on port metrics of the four Services",
+          ep[0]["port"] == "metrics" and ep[0]["path"] == "/metrics" and selected == sorted(services), (ep, selected))
+rules = kinds(full, "PrometheusRule")
+shipped = yaml.safe_load(open(root + "/deploy/prometheus/rules.yaml", encoding="utf-8"))["groups"]
+check("PrometheusRule groups equal deploy/prometheus/rules.yaml's",
+      len(rules) == 1 and rules[0]["spec"]["groups"] == shipped)
+
+# Every object carries the app.kubernetes.io labels.
+missing = [d["metadata"]["name"] for d in full
+           if not {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by"}
+           <= set(d["metadata"].get("labels", {}))]
+check("every object has the app.kubernetes.io labels", not missing, missing)
+EOF
+py_rc=$?
+cat "$work/assertions.out"
+passed=$((passed + $(grep -c '^ok ' "$work/assertions.out")))
+failed=$((failed + $(grep -c '^FAIL ' "$work/assertions.out")))
+if [ "$py_rc" != 0 ]; then
+  not_ok "the assertions ran to the end (python exited $py_rc)"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
