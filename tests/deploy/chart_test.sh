@@ -113,10 +113,21 @@ printf 'steps: []\n# overridden\n' >"$work/playbook-override.yaml"
 render override "${base[@]}" --set-file config.playbook="$work/playbook-override.yaml" \
   --set ports.grpc=6000 --set ports.metrics=6001 --set topics.partitions=12 \
   --set topics.replicationFactor=1
+cat >"$work/secure-values.yaml" <<'VALUES'
+kafka:
+  brokers: "k:9093"
+  options: {security.protocol: SASL_SSL, sasl.mechanisms: SCRAM-SHA-512}
+  extraEnv:
+    - name: MOT_KAFKA_OPT_SASL_PASSWORD
+      valueFrom: {secretKeyRef: {name: kafka-user, key: password}}
+redis: {addr: "r:6379", existingSecret: redis-auth}
+notification: {webhook: {url: "https://robot.example/send"}}
+VALUES
+render secure template mot "$chart" --kube-version "$kube" -f "$work/secure-values.yaml"
 
 # --- offline schema validation of every manifest (CRD kinds are checked below) ---
 validated=0
-for name in full defaults override; do
+for name in full defaults override secure; do
   "$py" - "$work/$name.yaml" "$work/split-$name" <<'EOF'
 import os, sys, yaml
 src, out = sys.argv[1], sys.argv[2]
@@ -183,7 +194,8 @@ import hashlib, sys, yaml
 work, root = sys.argv[1], sys.argv[2]
 def load(name):
     return [d for d in yaml.safe_load_all(open("%s/%s.yaml" % (work, name))) if d]
-full, nomon, defaults, override = (load(n) for n in ("full", "nomonitoringapi", "defaults", "override"))
+full, nomon, defaults, override, secure = (
+    load(n) for n in ("full", "nomonitoringapi", "defaults", "override", "secure"))
 
 def check(desc, cond, detail=""):
     print(("ok   " if cond else "FAIL ") + desc + ("" if cond or not detail else "\n     | %s" % (detail,)))
@@ -355,6 +367,22 @@ rules = kinds(full, "PrometheusRule")
 shipped = yaml.safe_load(open(root + "/deploy/prometheus/rules.yaml", encoding="utf-8"))["groups"]
 check("PrometheusRule groups equal deploy/prometheus/rules.yaml's",
       len(rules) == 1 and rules[0]["spec"]["groups"] == shipped)
+
+# Secured Kafka and Redis: every Kafka client gets the options, services the Redis password.
+want_kafka = {"MOT_KAFKA_OPT_SECURITY_PROTOCOL": "SASL_SSL",
+              "MOT_KAFKA_OPT_SASL_MECHANISMS": "SCRAM-SHA-512",
+              "MOT_KAFKA_OPT_SASL_PASSWORD": {"secretKeyRef": {"name": "kafka-user", "key": "password"}}}
+for d in kinds(secure, "Deployment") + kinds(secure, "Job"):
+    env = env_of(d["spec"]["template"]["spec"]["containers"][0])
+    check("%s %s gets kafka.options and kafka.extraEnv" % (d["kind"], d["metadata"]["name"]),
+          all(env.get(k) == v for k, v in want_kafka.items()), env)
+    if d["kind"] == "Deployment":
+        check("%s gets MOT_REDIS_PASSWORD from redis.existingSecret" % d["metadata"]["name"],
+              env.get("MOT_REDIS_PASSWORD") == {"secretKeyRef": {"name": "redis-auth", "key": "password"}},
+              env.get("MOT_REDIS_PASSWORD"))
+check("no Redis password env without redis.existingSecret",
+      all("MOT_REDIS_PASSWORD" not in env_of(d["spec"]["template"]["spec"]["containers"][0])
+          for d in kinds(full, "Deployment")))
 
 # Every object carries the app.kubernetes.io labels.
 missing = [d["metadata"]["name"] for d in full

@@ -43,5 +43,10 @@ expect notification "MOT_WEBHOOK_URL is not set; expected an http:// or https://
 expect notification "MOT_WEBHOOK_URL is invalid; expected an http:// or https:// URL" "${good[@]}" \
   MOT_TEMPLATES="$root/deploy/config/templates.yaml" MOT_WEBHOOK_URL=ftp://robot
 
+expect ticketing "MOT_KAFKA_OPT_SECURITY_PROTOCOL is invalid: security.protocol: Invalid value" "${good[@]}" \
+  MOT_SLA_POLICY="$root/deploy/config/sla.yaml" MOT_KAFKA_OPT_SECURITY_PROTOCOL=carrier_pigeon
+expect survey "MOT_KAFKA_OPT_GROUP_ID sets group.id, which MOT Mesh owns" "${good[@]}" \
+  MOT_KAFKA_OPT_GROUP_ID=mine
+
 echo "$failures failed"
 [[ $failures -eq 0 ]]

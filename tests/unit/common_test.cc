@@ -14,13 +14,7 @@ namespace {
 using std::chrono::hours;
 using std::chrono::milliseconds;
 
-Env FakeEnv(std::map<std::string, std::string> vars) {
-  return Env([vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  });
-}
+Env FakeEnv(std::map<std::string, std::string> vars) { return Env(std::move(vars)); }
 
 TEST(ParseDuration, UnitsAndCombinations) {
   EXPECT_EQ(*ParseDuration("200ms"), milliseconds(200));
@@ -70,6 +64,27 @@ TEST(Env, ValidCommonConfig) {
   EXPECT_EQ(c.kafka_brokers, "a:1,b:2");
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(SplitHostPort(c.redis_addr), (std::pair<std::string, int>{"127.0.0.1", 6379}));
+}
+
+TEST(Env, KafkaOptionsAndRedisPassword) {
+  auto c = CommonConfig::FromEnv(FakeEnv({{"MOT_KAFKA_BROKERS", "k:9093"},
+                                          {"MOT_KAFKA_OPT_SECURITY_PROTOCOL", "SASL_SSL"},
+                                          {"MOT_KAFKA_OPT_SASL_MECHANISMS", "PLAIN"},
+                                          {"MOT_REDIS_ADDR", "r:6379"},
+                                          {"MOT_REDIS_PASSWORD", "s3cret"},
+                                          {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
+                                          {"MOT_METRICS_ADDR", "0.0.0.0:9464"}}));
+  EXPECT_EQ(c.kafka_options, (std::map<std::string, std::string>{
+                                 {"security.protocol", "SASL_SSL"}, {"sasl.mechanisms", "PLAIN"}}));
+  EXPECT_EQ(c.redis_password, "s3cret");
+  EXPECT_EQ(CommonConfig::KafkaOptionVariable("sasl.mechanisms"), "MOT_KAFKA_OPT_SASL_MECHANISMS");
+  try {
+    CommonConfig::FromEnv(FakeEnv({{"MOT_KAFKA_BROKERS", "k:9093"},
+                                   {"MOT_KAFKA_OPT_GROUP_ID", "mine"}}));
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("MOT_KAFKA_OPT_GROUP_ID sets group.id", 0), 0u);
+  }
 }
 
 TEST(Env, TypedGettersNameTheVariable) {

@@ -107,7 +107,7 @@ std::string RandomId() {
 
 int Publish(Settings& settings, std::vector<mot::lifecycle::v1::LifecycleEvent> events) {
   mot::KafkaProducer producer(settings.Get("MOT_KAFKA_BROKERS"), "motctl",
-                              std::chrono::seconds(15));
+                              std::chrono::seconds(15), mot::KafkaOptionsFromEnv(mot::Env()));
   for (auto& e : events) {
     if (e.event_id().empty()) e.set_event_id(RandomId());
     if (!e.has_occurred_at()) *e.mutable_occurred_at() = mot::ToProto(std::chrono::system_clock::now());
@@ -340,13 +340,14 @@ int main(int argc, char** argv) {
       if (!timeout.ok()) throw std::runtime_error("--timeout: " + std::string(timeout.status().message()));
       const auto wanted = mot::AllTopics();
       auto s = mot::EnsureTopics(settings.Get("MOT_KAFKA_BROKERS"), wanted, partitions, replication,
-                                 *timeout);
+                                 *timeout, mot::KafkaOptionsFromEnv(mot::Env()));
       if (!s.ok()) throw std::runtime_error(std::string(s.message()));
       std::cout << wanted.size() << " topics ready\n";
       return 0;
     }
     if (*topics_list) {
-      auto list = mot::ListTopics(settings.Get("MOT_KAFKA_BROKERS"), std::chrono::seconds(10));
+      auto list = mot::ListTopics(settings.Get("MOT_KAFKA_BROKERS"), std::chrono::seconds(10),
+                                  mot::KafkaOptionsFromEnv(mot::Env()));
       if (!list.ok()) throw std::runtime_error(std::string(list.status().message()));
       for (const auto& t : *list) {
         std::cout << fmt::format("{:<36} partitions {:>3}  with leader {:>3}\n", t.name, t.partitions,

@@ -94,6 +94,17 @@ components:
 {{- required "redis.addr is required: the Redis host:port (e.g. --set redis.addr=redis:6379)" .Values.redis.addr }}
 {{- end }}
 
+{{/* Env of every Kafka client: MOT_KAFKA_OPT_* from kafka.options, then kafka.extraEnv. */}}
+{{- define "motmesh.kafkaEnv" -}}
+{{- range $property, $value := .Values.kafka.options }}
+- name: {{ printf "MOT_KAFKA_OPT_%s" ($property | upper | replace "." "_") }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- with .Values.kafka.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
 {{/* The Secret holding MOT_WEBHOOK_URL: an existing one, or the chart's own. */}}
 {{- define "motmesh.webhookSecretName" -}}
 {{- $w := .Values.notification.webhook }}

@@ -1,6 +1,8 @@
 #include "mot/common/config.h"
 
 #include <cctype>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -51,21 +53,29 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   return milliseconds(total);
 }
 
-namespace {
-std::optional<std::string> ProcessEnv(const std::string& name) {
-  const char* v = std::getenv(name.c_str());
-  if (v == nullptr) return std::nullopt;
-  return std::string(v);
+Env::Env() {
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) vars_[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
 }
-}  // namespace
 
-Env::Env() : lookup_(ProcessEnv) {}
-Env::Env(Lookup lookup) : lookup_(std::move(lookup)) {}
+Env::Env(std::map<std::string, std::string> vars) : vars_(std::move(vars)) {}
 
 std::optional<std::string> Env::Get(const std::string& name) const {
-  auto v = lookup_(name);
-  if (v && v->empty()) return std::nullopt;
-  return v;
+  auto it = vars_.find(name);
+  if (it == vars_.end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+std::map<std::string, std::string> Env::WithPrefix(const std::string& prefix) const {
+  std::map<std::string, std::string> out;
+  for (auto it = vars_.lower_bound(prefix); it != vars_.end() && it->first.rfind(prefix, 0) == 0;
+       ++it) {
+    out.insert(*it);
+  }
+  return out;
 }
 
 std::string Env::Required(const std::string& name, std::string_view expected) const {
@@ -145,14 +155,39 @@ std::string Env::OneOf(const std::string& name, const std::string& fallback,
   throw ConfigError(absl::StrCat(name, "='", value, "' is invalid; expected one of: ", list));
 }
 
+std::map<std::string, std::string> KafkaOptionsFromEnv(const Env& env) {
+  std::map<std::string, std::string> options;
+  constexpr char kOpt[] = "MOT_KAFKA_OPT_";
+  for (const auto& [name, value] : env.WithPrefix(kOpt)) {
+    std::string property = name.substr(sizeof kOpt - 1);
+    if (property.empty()) throw ConfigError(name + " names no property; expected MOT_KAFKA_OPT_<NAME>");
+    for (char& ch : property) ch = ch == '_' ? '.' : static_cast<char>(std::tolower(ch));
+    if (property == "bootstrap.servers" || property == "group.id" ||
+        property == "enable.auto.offset.store" || property == "enable.auto.commit") {
+      throw ConfigError(name + " sets " + property +
+                        ", which MOT Mesh owns; use MOT_KAFKA_BROKERS for the brokers");
+    }
+    options[property] = value;
+  }
+  return options;
+}
+
 CommonConfig CommonConfig::FromEnv(const Env& env) {
   CommonConfig c;
   c.kafka_brokers = env.HostPort("MOT_KAFKA_BROKERS");
+  c.kafka_options = KafkaOptionsFromEnv(env);
   c.redis_addr = env.HostPort("MOT_REDIS_ADDR");
+  c.redis_password = env.Optional("MOT_REDIS_PASSWORD", "");
   c.grpc_addr = env.HostPort("MOT_GRPC_ADDR");
   c.metrics_addr = env.HostPort("MOT_METRICS_ADDR");
   c.log_level = env.OneOf("MOT_LOG_LEVEL", "info", {"trace", "debug", "info", "warn", "error"});
   return c;
+}
+
+std::string CommonConfig::KafkaOptionVariable(const std::string& property) {
+  std::string name = "MOT_KAFKA_OPT_";
+  for (char ch : property) name += ch == '.' ? '_' : static_cast<char>(std::toupper(ch));
+  return name;
 }
 
 std::pair<std::string, int> SplitHostPort(const std::string& host_port) {

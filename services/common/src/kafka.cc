@@ -41,8 +41,9 @@ class LogEvents : public RdKafka::EventCb {
   }
 };
 
-std::unique_ptr<RdKafka::Conf> MakeConf(const std::map<std::string, std::string>& settings,
-                                        const char* what) {
+std::unique_ptr<RdKafka::Conf> MakeConf(std::map<std::string, std::string> settings,
+                                        const KafkaOptions& options, const char* what) {
+  for (const auto& [k, v] : options) settings.emplace(k, v);  // ours win
   static LogEvents log_events;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
@@ -57,6 +58,17 @@ std::unique_ptr<RdKafka::Conf> MakeConf(const std::map<std::string, std::string>
 
 }  // namespace
 
+absl::Status CheckKafkaOptions(const KafkaOptions& options) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  for (const auto& [k, v] : options) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat(k, ": ", err));
+    }
+  }
+  return absl::OkStatus();
+}
+
 class KafkaProducer::DeliveryReports : public RdKafka::DeliveryReportCb {
  public:
   void dr_cb(RdKafka::Message& message) override {
@@ -68,8 +80,9 @@ class KafkaProducer::DeliveryReports : public RdKafka::DeliveryReportCb {
 };
 
 KafkaProducer::KafkaProducer(const std::string& brokers, const std::string& client_id,
-                             std::chrono::milliseconds delivery_timeout)
-    : reports_(std::make_unique<DeliveryReports>()), delivery_timeout_(delivery_timeout) {
+                             std::chrono::milliseconds delivery_timeout,
+                             const KafkaOptions& options)
+    : reports_(std::make_unique<DeliveryReports>()) {
   auto conf = MakeConf({{"bootstrap.servers", brokers},
                         {"client.id", client_id},
                         {"enable.idempotence", "true"},
@@ -78,7 +91,7 @@ KafkaProducer::KafkaProducer(const std::string& brokers, const std::string& clie
                         // only adds latency (2 ms cost 40 % of mesh throughput, tools/bench).
                         {"linger.ms", "0"},
                         {"message.timeout.ms", std::to_string(delivery_timeout.count())}},
-                       "kafka producer");
+                       options, "kafka producer");
   std::string err;
   conf->set("dr_cb", reports_.get(), err);
   producer_.reset(RdKafka::Producer::create(conf.get(), err));
@@ -152,7 +165,7 @@ KafkaConsumerLoop::KafkaConsumerLoop(ConsumerOptions options, Handler handler,
                         {"enable.auto.offset.store", "false"},
                         {"auto.offset.reset", "earliest"},
                         {"auto.commit.interval.ms", "1000"}},
-                       "kafka consumer");
+                       options_.options, "kafka consumer");
   std::string err;
   consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
   if (!consumer_) throw std::runtime_error(absl::StrCat("kafka consumer: ", err));

@@ -17,9 +17,15 @@ struct KafkaDeleter {
 };
 using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
 
-absl::StatusOr<KafkaHandle> Connect(const std::string& brokers) {
+absl::StatusOr<KafkaHandle> Connect(const std::string& brokers, const KafkaOptions& options) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [k, v] : options) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return absl::InvalidArgumentError(absl::StrCat("kafka option ", k, ": ", err));
+    }
+  }
   if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err) !=
           RD_KAFKA_CONF_OK ||
       rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err) != RD_KAFKA_CONF_OK) {
@@ -97,8 +103,8 @@ absl::Status CreateMissing(rd_kafka_t* rk, const std::vector<std::string>& topic
 
 absl::Status EnsureTopics(const std::string& brokers, const std::vector<std::string>& topics,
                           int partitions, int replication_factor,
-                          std::chrono::milliseconds timeout) {
-  auto rk = Connect(brokers);
+                          std::chrono::milliseconds timeout, const KafkaOptions& options) {
+  auto rk = Connect(brokers, options);
   if (!rk.ok()) return rk.status();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string last = "the broker did not answer";
@@ -132,8 +138,9 @@ absl::Status EnsureTopics(const std::string& brokers, const std::vector<std::str
 }
 
 absl::StatusOr<std::vector<TopicInfo>> ListTopics(const std::string& brokers,
-                                                  std::chrono::milliseconds timeout) {
-  auto rk = Connect(brokers);
+                                                  std::chrono::milliseconds timeout,
+                                                  const KafkaOptions& options) {
+  auto rk = Connect(brokers, options);
   if (!rk.ok()) return rk.status();
   auto described = Describe(rk->get(), static_cast<int>(timeout.count()));
   if (!described.ok()) return described.status();

@@ -42,9 +42,9 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
 }  // namespace
 
-RedisClient::RedisClient(std::string host, int port, std::chrono::milliseconds timeout,
-                         prometheus::Registry* registry)
-    : host_(std::move(host)), port_(port), timeout_(timeout) {
+RedisClient::RedisClient(std::string host, int port, std::string password,
+                         std::chrono::milliseconds timeout, prometheus::Registry* registry)
+    : host_(std::move(host)), port_(port), password_(std::move(password)), timeout_(timeout) {
   if (registry != nullptr) {
     reconnects_ = &prometheus::BuildCounter()
                        .Name("mot_redis_reconnects_total")
@@ -75,6 +75,16 @@ absl::Status RedisClient::ConnectLocked() {
     return absl::UnavailableError(absl::StrCat("redis ", host_, ":", port_, ": ", why));
   }
   redisSetTimeout(ctx, tv);
+  if (!password_.empty()) {
+    ReplyPtr auth(static_cast<redisReply*>(redisCommand(ctx, "AUTH %b", password_.data(),
+                                                        password_.size())));
+    if (!auth || auth->type == REDIS_REPLY_ERROR) {
+      // The reason without the password: "WRONGPASS ..." or the I/O error.
+      std::string why = auth ? std::string(auth->str, auth->len) : ctx->errstr;
+      redisFree(ctx);
+      return absl::UnavailableError(absl::StrCat("redis ", host_, ":", port_, " AUTH: ", why));
+    }
+  }
   ctx_ = ctx;
   return absl::OkStatus();
 }

@@ -27,6 +27,11 @@ sigset_t ShutdownSignals() {
 
 Runtime::Runtime(std::string service, CommonConfig config)
     : service_(std::move(service)), config_(std::move(config)) {
+  if (auto s = CheckKafkaOptions(config_.kafka_options); !s.ok()) {
+    const std::string message(s.message());
+    throw ConfigError(CommonConfig::KafkaOptionVariable(message.substr(0, message.find(':'))) +
+                      " is invalid: " + message);
+  }
   InitLogging(service_, config_.log_level);
   registry_ = std::make_shared<prometheus::Registry>();
   try {
@@ -43,13 +48,14 @@ Runtime::Runtime(std::string service, CommonConfig config)
       .Add({{"service", service_}})
       .Set(1);
   auto [host, port] = SplitHostPort(config_.redis_addr);
-  redis_ = std::make_unique<RedisClient>(host, port, std::chrono::seconds(2), registry_.get());
+  redis_ = std::make_unique<RedisClient>(host, port, config_.redis_password,
+                                         std::chrono::seconds(2), registry_.get());
   if (auto s = redis_->Ping(); !s.ok()) {
     // Not fatal: the client reconnects; handlers retry until Redis answers.
     Log().warn("redis not reachable at start: {}", s.message());
   }
   producer_ = std::make_unique<KafkaProducer>(config_.kafka_brokers, service_,
-                                              std::chrono::seconds(30));
+                                              std::chrono::seconds(30), config_.kafka_options);
 }
 
 Runtime::~Runtime() = default;
@@ -60,6 +66,7 @@ void Runtime::AddConsumer(std::vector<std::string> topics, Handler handler,
   options.brokers = config_.kafka_brokers;
   options.group_id = "mot." + service_ + group_suffix;
   options.topics = std::move(topics);
+  options.options = config_.kafka_options;
   consumers_.push_back(std::make_unique<KafkaConsumerLoop>(std::move(options), std::move(handler),
                                                            *producer_, *registry_));
 }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -26,9 +27,8 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text);
 // ConfigError naming the variable.
 class Env {
  public:
-  using Lookup = std::function<std::optional<std::string>(const std::string&)>;
   Env();  // the process environment
-  explicit Env(Lookup lookup);
+  explicit Env(std::map<std::string, std::string> vars);  // for tests
 
   std::string Required(const std::string& name, std::string_view expected) const;
   std::string Optional(const std::string& name, const std::string& fallback) const;
@@ -41,24 +41,36 @@ class Env {
   int Int(const std::string& name, int fallback, int min, int max) const;
   // An http:// or https:// URL.
   std::string HttpUrl(const std::string& name) const;
+  // Every set variable whose name starts with `prefix`: name -> value.
+  std::map<std::string, std::string> WithPrefix(const std::string& prefix) const;
   // One of the given words.
   std::string OneOf(const std::string& name, const std::string& fallback,
                     std::initializer_list<std::string_view> allowed) const;
 
  private:
   std::optional<std::string> Get(const std::string& name) const;
-  Lookup lookup_;
+  std::map<std::string, std::string> vars_;
 };
+
+// librdkafka properties from MOT_KAFKA_OPT_<NAME> (see CommonConfig::kafka_options).
+std::map<std::string, std::string> KafkaOptionsFromEnv(const Env& env);
 
 // The settings every service reads.
 struct CommonConfig {
   std::string kafka_brokers;
+  // Extra librdkafka properties (security.protocol, sasl.*, ssl.* ...) from
+  // MOT_KAFKA_OPT_<NAME>: NAME lower-cased with '_' as '.', e.g.
+  // MOT_KAFKA_OPT_SASL_MECHANISMS=PLAIN -> sasl.mechanisms=PLAIN. property -> value.
+  std::map<std::string, std::string> kafka_options;
   std::string redis_addr;
+  std::string redis_password;  // MOT_REDIS_PASSWORD; empty: no AUTH
   std::string grpc_addr;
   std::string metrics_addr;
   std::string log_level;
 
   static CommonConfig FromEnv(const Env& env);
+  // The variable a Kafka property came from, for error messages.
+  static std::string KafkaOptionVariable(const std::string& property);
 };
 
 // Reads the file the variable names and parses it; a ConfigError names the

@@ -22,6 +22,11 @@ class Registry;
 namespace mot {
 
 using Headers = std::map<std::string, std::string>;
+// Extra librdkafka properties (security, SASL, TLS ...): property -> value.
+using KafkaOptions = std::map<std::string, std::string>;
+
+// InvalidArgument naming the first property librdkafka refuses.
+absl::Status CheckKafkaOptions(const KafkaOptions& options);
 
 // Publishes one message and returns once the broker has acknowledged it, so a
 // caller that gets OK may store its offset. Unavailable when it could not.
@@ -36,7 +41,7 @@ class Publisher {
 class KafkaProducer : public Publisher {
  public:
   KafkaProducer(const std::string& brokers, const std::string& client_id,
-                std::chrono::milliseconds delivery_timeout);
+                std::chrono::milliseconds delivery_timeout, const KafkaOptions& options = {});
   ~KafkaProducer() override;
   absl::Status Publish(const std::string& topic, const std::string& key,
                        const std::string& payload, const Headers& headers = {}) override;
@@ -47,7 +52,6 @@ class KafkaProducer : public Publisher {
   class DeliveryReports;
   std::unique_ptr<DeliveryReports> reports_;
   std::unique_ptr<RdKafka::Producer> producer_;
-  const std::chrono::milliseconds delivery_timeout_;
 };
 
 struct Incoming {
@@ -71,6 +75,7 @@ struct ConsumerOptions {
   std::string brokers;
   std::string group_id;
   std::vector<std::string> topics;
+  KafkaOptions options;
   std::chrono::milliseconds retry_backoff_initial{100};
   std::chrono::milliseconds retry_backoff_max{5000};
 };

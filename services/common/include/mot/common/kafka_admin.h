@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "mot/common/kafka.h"
 
 namespace mot {
 
@@ -19,10 +20,11 @@ struct TopicInfo {
 // not answering, until `timeout`. DeadlineExceeded says what was still missing.
 absl::Status EnsureTopics(const std::string& brokers, const std::vector<std::string>& topics,
                           int partitions, int replication_factor,
-                          std::chrono::milliseconds timeout);
+                          std::chrono::milliseconds timeout, const KafkaOptions& options = {});
 
 // The broker's topics (internal ones excluded), sorted by name.
 absl::StatusOr<std::vector<TopicInfo>> ListTopics(const std::string& brokers,
-                                                  std::chrono::milliseconds timeout);
+                                                  std::chrono::milliseconds timeout,
+                                                  const KafkaOptions& options = {});
 
 }  // namespace mot

@@ -37,7 +37,8 @@ struct RedisReply {
 // restart costs callers at most one Unavailable error each.
 class RedisClient {
  public:
-  RedisClient(std::string host, int port, std::chrono::milliseconds timeout,
+  // An empty password sends no AUTH.
+  RedisClient(std::string host, int port, std::string password, std::chrono::milliseconds timeout,
               prometheus::Registry* registry = nullptr);
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
@@ -56,6 +57,7 @@ class RedisClient {
 
   const std::string host_;
   const int port_;
+  const std::string password_;
   const std::chrono::milliseconds timeout_;
   std::mutex mu_;
   redisContext* ctx_ = nullptr;
