@@ -28,6 +28,9 @@ TEST(ParseDuration, UnitsAndCombinations) {
 TEST(ParseDuration, RejectsWhatItCannotRead) {
   EXPECT_FALSE(ParseDuration("").ok());
   EXPECT_FALSE(ParseDuration("h").ok());
+  EXPECT_FALSE(ParseDuration("99999999999999y").ok());
+  EXPECT_FALSE(ParseDuration("1001y").ok());
+  EXPECT_EQ(*ParseDuration("1000y"), hours(24 * 365 * 1000));
   auto bad = ParseDuration("3 fortnights");
   ASSERT_FALSE(bad.ok());
   auto unit = ParseDuration("3q");

@@ -48,6 +48,11 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
           absl::StrCat("unknown unit '", std::string(unit), "' in duration '", whole,
                        "' (use ms, s, m, h, d, w, mo, y)"));
     }
+    // Over a thousand years is a typo, not a touchpoint (and would overflow).
+    if (value > 1000 * (365 * 86'400'000LL / found->ms) ||
+        total + value * found->ms > 1000 * 365 * 86'400'000LL) {
+      return absl::InvalidArgumentError(absl::StrCat("duration '", whole, "' is too long"));
+    }
     total += value * found->ms;
   }
   return milliseconds(total);

@@ -9,33 +9,35 @@
 namespace mot::notification {
 
 absl::StatusOr<TemplateSet> TemplateSet::FromYaml(const std::string& yaml) {
-  TemplateSet set;
-  auto templates = YamlSection(yaml, "templates", "a map of each template id to its text");
-  if (!templates.ok()) return templates.status();
-  for (const auto& entry : *templates) {
-    Template t;
-    t.id = entry.first.as<std::string>();
-    for (const char* field : {"channel", "text"}) {
-      if (!entry.second[field]) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("template '", t.id, "': '", field, "' is required"));
+  return GuardYaml([&]() -> absl::StatusOr<TemplateSet> {
+    TemplateSet set;
+    auto templates = YamlSection(yaml, "templates", "a map of each template id to its text");
+    if (!templates.ok()) return templates.status();
+    for (const auto& entry : *templates) {
+      Template t;
+      t.id = entry.first.as<std::string>();
+      for (const char* field : {"channel", "text"}) {
+        if (!entry.second[field]) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("template '", t.id, "': '", field, "' is required"));
+        }
       }
-    }
-    t.channel = entry.second["channel"].as<std::string>();
-    t.text = entry.second["text"].as<std::string>();
-    // Render once with no variables to find malformed text at start, not at send.
-    try {
-      fmt::dynamic_format_arg_store<fmt::format_context> none;
-      (void)fmt::vformat(t.text, none);
-    } catch (const fmt::format_error& e) {
-      if (std::string(e.what()) != "argument not found") {
-        return absl::InvalidArgumentError(
-            absl::StrCat("template '", t.id, "': malformed text: ", e.what()));
+      t.channel = entry.second["channel"].as<std::string>();
+      t.text = entry.second["text"].as<std::string>();
+      // Render once with no variables to find malformed text at start, not at send.
+      try {
+        fmt::dynamic_format_arg_store<fmt::format_context> none;
+        (void)fmt::vformat(t.text, none);
+      } catch (const fmt::format_error& e) {
+        if (std::string(e.what()) != "argument not found") {
+          return absl::InvalidArgumentError(
+              absl::StrCat("template '", t.id, "': malformed text: ", e.what()));
+        }
       }
+      set.templates_[t.id] = std::move(t);
     }
-    set.templates_[t.id] = std::move(t);
-  }
-  return set;
+    return set;
+  });
 }
 
 const Template* TemplateSet::Find(const std::string& id) const {

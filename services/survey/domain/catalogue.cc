@@ -10,34 +10,36 @@
 namespace mot::survey {
 
 absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yaml) {
-  SurveyCatalogue catalogue;
-  auto surveys = YamlSection(yaml, "surveys", "a map of each survey id to its definition");
-  if (!surveys.ok()) return surveys.status();
-  for (const auto& entry : *surveys) {
-    SurveyDefinition d;
-    d.id = entry.first.as<std::string>();
-    const YAML::Node& n = entry.second;
-    for (const char* field : {"stage", "title", "valid_for", "questions"}) {
-      if (!n[field]) {
-        return absl::InvalidArgumentError(absl::StrCat("survey '", d.id, "': '", field,
-                                                       "' is required"));
+  return GuardYaml([&]() -> absl::StatusOr<SurveyCatalogue> {
+    SurveyCatalogue catalogue;
+    auto surveys = YamlSection(yaml, "surveys", "a map of each survey id to its definition");
+    if (!surveys.ok()) return surveys.status();
+    for (const auto& entry : *surveys) {
+      SurveyDefinition d;
+      d.id = entry.first.as<std::string>();
+      const YAML::Node& n = entry.second;
+      for (const char* field : {"stage", "title", "valid_for", "questions"}) {
+        if (!n[field]) {
+          return absl::InvalidArgumentError(absl::StrCat("survey '", d.id, "': '", field,
+                                                         "' is required"));
+        }
       }
+      d.stage = n["stage"].as<std::string>();
+      d.title = n["title"].as<std::string>();
+      auto valid = ParseDuration(n["valid_for"].as<std::string>());
+      if (!valid.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("survey '", d.id, "': valid_for: ", valid.status().message()));
+      }
+      d.valid_for = *valid;
+      for (const auto& q : n["questions"]) d.questions.push_back(q.as<std::string>());
+      if (d.questions.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("survey '", d.id, "': no questions"));
+      }
+      catalogue.surveys_[d.id] = std::move(d);
     }
-    d.stage = n["stage"].as<std::string>();
-    d.title = n["title"].as<std::string>();
-    auto valid = ParseDuration(n["valid_for"].as<std::string>());
-    if (!valid.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("survey '", d.id, "': valid_for: ", valid.status().message()));
-    }
-    d.valid_for = *valid;
-    for (const auto& q : n["questions"]) d.questions.push_back(q.as<std::string>());
-    if (d.questions.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("survey '", d.id, "': no questions"));
-    }
-    catalogue.surveys_[d.id] = std::move(d);
-  }
-  return catalogue;
+    return catalogue;
+  });
 }
 
 const SurveyDefinition* SurveyCatalogue::Find(const std::string& id) const {

@@ -10,31 +10,33 @@
 namespace mot::ticketing {
 
 absl::StatusOr<SlaPolicy> SlaPolicy::FromYaml(const std::string& yaml) {
-  SlaPolicy policy;
-  auto kinds = YamlSection(yaml, "kinds", "a map of each ticket kind to its milestones");
-  if (!kinds.ok()) return kinds.status();
-  for (const auto& kind : *kinds) {
-    const std::string name = kind.first.as<std::string>();
-    if (!kind.second.IsSequence() || kind.second.size() == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("kind '", name, "': expected a list of {milestone, within}"));
-    }
-    auto& milestones = policy.kinds_[name];
-    for (const auto& m : kind.second) {
-      if (!m["milestone"] || !m["within"]) {
+  return GuardYaml([&]() -> absl::StatusOr<SlaPolicy> {
+    SlaPolicy policy;
+    auto kinds = YamlSection(yaml, "kinds", "a map of each ticket kind to its milestones");
+    if (!kinds.ok()) return kinds.status();
+    for (const auto& kind : *kinds) {
+      const std::string name = kind.first.as<std::string>();
+      if (!kind.second.IsSequence() || kind.second.size() == 0) {
         return absl::InvalidArgumentError(
-            absl::StrCat("kind '", name, "': every entry needs 'milestone' and 'within'"));
+            absl::StrCat("kind '", name, "': expected a list of {milestone, within}"));
       }
-      const std::string within = m["within"].as<std::string>();
-      auto d = ParseDuration(within);
-      if (!d.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("kind '", name, "': within: ", d.status().message()));
+      auto& milestones = policy.kinds_[name];
+      for (const auto& m : kind.second) {
+        if (!m["milestone"] || !m["within"]) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("kind '", name, "': every entry needs 'milestone' and 'within'"));
+        }
+        const std::string within = m["within"].as<std::string>();
+        auto d = ParseDuration(within);
+        if (!d.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("kind '", name, "': within: ", d.status().message()));
+        }
+        milestones.push_back({m["milestone"].as<std::string>(), *d});
       }
-      milestones.push_back({m["milestone"].as<std::string>(), *d});
     }
-  }
-  return policy;
+    return policy;
+  });
 }
 
 const std::vector<Milestone>* SlaPolicy::Find(const std::string& kind) const {

@@ -41,68 +41,70 @@ std::string Param(const Step& step, const std::string& name) {
 }  // namespace
 
 absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
-  Playbook pb;
-  auto stages_section = YamlSection(yaml, "stages", "a map of the lifecycle stage windows");
-  if (!stages_section.ok()) return stages_section.status();
-  const YAML::Node& stages = *stages_section;
-  for (auto [field, target] :
-       {std::pair{"prospect_1", &pb.stages_.prospect_1}, std::pair{"runin_1", &pb.stages_.runin_1},
-        std::pair{"runin_2", &pb.stages_.runin_2}, std::pair{"stable", &pb.stages_.stable}}) {
-    if (!stages[field]) {
-      return absl::InvalidArgumentError(absl::StrCat("stages: '", field, "' is required"));
-    }
-    auto d = DurationField(stages[field], absl::StrCat("stages.", field));
-    if (!d.ok()) return d.status();
-    *target = *d;
-  }
-  if (stages["signing_event"]) pb.stages_.signing_event = stages["signing_event"].as<std::string>();
-  if (stages["handover_event"]) {
-    pb.stages_.handover_event = stages["handover_event"].as<std::string>();
-  }
-
-  auto steps_section = YamlSection(yaml, "steps", "a non-empty list of steps");
-  if (!steps_section.ok()) return steps_section.status();
-  const YAML::Node& steps = *steps_section;
-  if (!steps.IsSequence()) return absl::InvalidArgumentError("'steps' must be a non-empty list");
-  std::map<std::string, bool> seen;
-  for (size_t i = 0; i < steps.size(); ++i) {
-    const YAML::Node& n = steps[i];
-    Step step;
-    step.id = n["id"] ? n["id"].as<std::string>() : "";
-    const std::string where = step.id.empty() ? absl::StrCat("steps[", i, "]")
-                                              : absl::StrCat("step '", step.id, "'");
-    for (const char* field : {"id", "title", "on", "action"}) {
-      if (!n[field]) return absl::InvalidArgumentError(absl::StrCat(where, ": '", field, "' is required"));
-    }
-    if (seen[step.id]) return absl::InvalidArgumentError(absl::StrCat(where, ": duplicate id"));
-    seen[step.id] = true;
-    step.title = n["title"].as<std::string>();
-    step.on = n["on"].as<std::string>();
-    if (n["after"]) {
-      auto d = DurationField(n["after"], where + ": after");
-      if (!d.ok()) return d.status();
-      step.after = *d;
-    }
-    for (const auto& kv : n["action"]) {
-      step.action.params[kv.first.as<std::string>()] = kv.second.as<std::string>();
-    }
-    step.action.service = Param(step, "service");
-    step.action.params.erase("service");
-    auto required = RequiredParams().find(step.action.service);
-    if (required == RequiredParams().end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": action.service '", step.action.service,
-          "' is unknown; expected notification, survey or ticketing"));
-    }
-    for (const auto& p : required->second) {
-      if (Param(step, p).empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": action.", p, " is required for ", step.action.service));
+  return GuardYaml([&]() -> absl::StatusOr<Playbook> {
+    Playbook pb;
+    auto stages_section = YamlSection(yaml, "stages", "a map of the lifecycle stage windows");
+    if (!stages_section.ok()) return stages_section.status();
+    const YAML::Node& stages = *stages_section;
+    for (auto [field, target] :
+         {std::pair{"prospect_1", &pb.stages_.prospect_1}, std::pair{"runin_1", &pb.stages_.runin_1},
+          std::pair{"runin_2", &pb.stages_.runin_2}, std::pair{"stable", &pb.stages_.stable}}) {
+      if (!stages[field]) {
+        return absl::InvalidArgumentError(absl::StrCat("stages: '", field, "' is required"));
       }
+      auto d = DurationField(stages[field], absl::StrCat("stages.", field));
+      if (!d.ok()) return d.status();
+      *target = *d;
     }
-    pb.steps_.push_back(std::move(step));
-  }
-  return pb;
+    if (stages["signing_event"]) pb.stages_.signing_event = stages["signing_event"].as<std::string>();
+    if (stages["handover_event"]) {
+      pb.stages_.handover_event = stages["handover_event"].as<std::string>();
+    }
+
+    auto steps_section = YamlSection(yaml, "steps", "a non-empty list of steps");
+    if (!steps_section.ok()) return steps_section.status();
+    const YAML::Node& steps = *steps_section;
+    if (!steps.IsSequence()) return absl::InvalidArgumentError("'steps' must be a non-empty list");
+    std::map<std::string, bool> seen;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const YAML::Node& n = steps[i];
+      Step step;
+      step.id = n["id"] ? n["id"].as<std::string>() : "";
+      const std::string where = step.id.empty() ? absl::StrCat("steps[", i, "]")
+                                                : absl::StrCat("step '", step.id, "'");
+      for (const char* field : {"id", "title", "on", "action"}) {
+        if (!n[field]) return absl::InvalidArgumentError(absl::StrCat(where, ": '", field, "' is required"));
+      }
+      if (seen[step.id]) return absl::InvalidArgumentError(absl::StrCat(where, ": duplicate id"));
+      seen[step.id] = true;
+      step.title = n["title"].as<std::string>();
+      step.on = n["on"].as<std::string>();
+      if (n["after"]) {
+        auto d = DurationField(n["after"], where + ": after");
+        if (!d.ok()) return d.status();
+        step.after = *d;
+      }
+      for (const auto& kv : n["action"]) {
+        step.action.params[kv.first.as<std::string>()] = kv.second.as<std::string>();
+      }
+      step.action.service = Param(step, "service");
+      step.action.params.erase("service");
+      auto required = RequiredParams().find(step.action.service);
+      if (required == RequiredParams().end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": action.service '", step.action.service,
+            "' is unknown; expected notification, survey or ticketing"));
+      }
+      for (const auto& p : required->second) {
+        if (Param(step, p).empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": action.", p, " is required for ", step.action.service));
+        }
+      }
+      pb.steps_.push_back(std::move(step));
+    }
+    return pb;
+  });
 }
 
 absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event) {

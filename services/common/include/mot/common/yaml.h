@@ -26,4 +26,17 @@ inline absl::StatusOr<YAML::Node> YamlSection(const std::string& text, const cha
   return section;
 }
 
+// Runs a configuration parser, turning the exceptions yaml-cpp throws for a node
+// of the wrong shape (a list where a map belongs, a map where a word belongs ...)
+// into InvalidArgument with the line.
+template <typename Parse>
+auto GuardYaml(Parse parse) -> decltype(parse()) {
+  try {
+    return parse();
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", e.mark.line + 1, ": ", e.msg.empty() ? e.what() : e.msg));
+  }
+}
+
 }  // namespace mot
