@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -82,18 +83,34 @@ class MeshTest : public ::testing::Test {
     return resp;
   }
 
-  // Polls until the journey has `count` touchpoints all DONE (bounded).
-  sv1::GetJourneyResponse WaitForDone(const std::string& customer, int count) {
+  // Polls the journey until `ready` holds (bounded: 60 s); returns the last journey.
+  sv1::GetJourneyResponse WaitUntil(const std::string& customer,
+                                    const std::function<bool(const sv1::GetJourneyResponse&)>& ready,
+                                    const std::string& what) {
     sv1::GetJourneyResponse j;
     for (int i = 0; i < 300; ++i) {
       j = Journey(customer);
-      int done = 0;
-      for (const auto& tp : j.touchpoints()) done += tp.status() == sv1::TOUCHPOINT_STATUS_DONE;
-      if (j.touchpoints_size() == count && done == count) return j;
+      if (ready(j)) return j;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    ADD_FAILURE() << "journey of " << customer << " not done in 60 s: " << j.DebugString();
+    ADD_FAILURE() << "journey of " << customer << " not " << what << " in 60 s: " << j.DebugString();
     return j;
+  }
+
+  // Until the journey has `count` touchpoints, all DONE.
+  sv1::GetJourneyResponse WaitForDone(const std::string& customer, int count) {
+    return WaitUntil(customer, [count](const sv1::GetJourneyResponse& j) {
+      int done = 0;
+      for (const auto& tp : j.touchpoints()) done += tp.status() == sv1::TOUCHPOINT_STATUS_DONE;
+      return j.touchpoints_size() == count && done == count;
+    }, "done");
+  }
+
+  // Until the welcome is DONE and the 7-day survey planned.
+  sv1::GetJourneyResponse WaitForWelcome(const std::string& customer) {
+    return WaitUntil(customer, [](const sv1::GetJourneyResponse& j) {
+      return j.touchpoints_size() == 2 && j.touchpoints(0).status() == sv1::TOUCHPOINT_STATUS_DONE;
+    }, "welcomed");
   }
 
   std::vector<nlohmann::json> WebhookRecords() {
@@ -202,12 +219,7 @@ TEST_F(MeshTest, RedeliveredEventHasOneEffect) {
 TEST_F(MeshTest, FutureTouchpointStaysScheduled) {
   const std::string customer = Unique("C-");
   Publish(Event("contract_signed", customer, std::chrono::system_clock::now()));
-  sv1::GetJourneyResponse j;
-  for (int i = 0; i < 300; ++i) {
-    j = Journey(customer);
-    if (j.touchpoints_size() == 2 && j.touchpoints(0).status() == sv1::TOUCHPOINT_STATUS_DONE) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  auto j = WaitForWelcome(customer);
   ASSERT_EQ(j.touchpoints_size(), 2);
   EXPECT_EQ(j.touchpoints(0).status(), sv1::TOUCHPOINT_STATUS_DONE);
   EXPECT_EQ(j.touchpoints(1).status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
@@ -275,12 +287,7 @@ TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
   // The 7-day survey falls due 4 s from now, while the scheduler is down.
   const TimePoint signed_at = std::chrono::system_clock::now() - hours(24 * 7) + seconds(4);
   Publish(Event("contract_signed", customer, signed_at));
-  sv1::GetJourneyResponse j;
-  for (int i = 0; i < 300; ++i) {
-    j = Journey(customer);
-    if (j.touchpoints_size() == 2 && j.touchpoints(0).status() == sv1::TOUCHPOINT_STATUS_DONE) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  auto j = WaitForWelcome(customer);
   ASSERT_EQ(j.touchpoints_size(), 2);
   ASSERT_EQ(j.touchpoints(1).status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
 
