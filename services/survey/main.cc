@@ -11,7 +11,8 @@ int main() {
     const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
     mot::Runtime runtime("survey", common);
     mot::RedisRecordStore store(runtime.redis(), "survey");
-    mot::survey::CommandHandler handler(catalogue, store, runtime.producer());
+    mot::SystemClock clock;
+    mot::survey::CommandHandler handler(catalogue, store, runtime.producer(), clock);
     runtime.AddConsumer({mot::kSurveyCommandsTopic},
                         [&](const mot::Incoming& in) { return handler.Handle(in); });
     mot::survey::SurveyGrpc grpc_service(store, page);

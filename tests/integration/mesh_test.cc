@@ -225,6 +225,26 @@ TEST_F(MeshTest, FutureTouchpointStaysScheduled) {
   EXPECT_EQ(j.touchpoints(1).status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
 }
 
+TEST_F(MeshTest, HandoverPlansTheYearsAfter) {
+  const std::string customer = Unique("C-");
+  // Handed over 100 days ago: congratulations, the 30-day survey and the 90-day
+  // revisit are due; the one-year check and the four-year appointment wait.
+  Publish(Event("handover", customer, std::chrono::system_clock::now() - hours(24 * 100)));
+  auto j = WaitUntil(customer, [](const sv1::GetJourneyResponse& j) {
+    int done = 0;
+    for (const auto& tp : j.touchpoints()) done += tp.status() == sv1::TOUCHPOINT_STATUS_DONE;
+    return j.touchpoints_size() == 5 && done == 3;
+  }, "three done");
+  ASSERT_EQ(j.touchpoints_size(), 5);
+  EXPECT_EQ(j.stage(), "RUNIN_1");
+  EXPECT_EQ(j.touchpoints(2).step_id(), "revisit_after_move_in");
+  EXPECT_NE(j.touchpoints(2).outcome().find("revisit ticket opened; visit by"), std::string::npos);
+  for (int i : {3, 4}) {
+    EXPECT_EQ(j.touchpoints(i).status(), sv1::TOUCHPOINT_STATUS_SCHEDULED) << i;
+  }
+  EXPECT_EQ(j.touchpoints(4).step_id(), "four_year_appointment");
+}
+
 TEST_F(MeshTest, GarbageGoesToDeadLettersAndTheNextEventIsProcessed) {
   const std::string customer = Unique("C-");
   const std::string garbage = "\x08\xff\xff not an event " + Unique("g-");

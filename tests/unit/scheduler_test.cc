@@ -1,4 +1,7 @@
+#include "domain/catalogue.h"
 #include "domain/playbook.h"
+#include "domain/sla_policy.h"
+#include "domain/templates.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
 #include "mot/common/codec.h"
@@ -64,6 +67,38 @@ TEST_F(PlaybookTest, RepairRequestOpensARepairTicket) {
   EXPECT_EQ(cmd.summary(), "卫生间墙面渗水");
   EXPECT_EQ(FromProto(cmd.requested_at()), t0_);
   EXPECT_TRUE(Plan(playbook_, Event("unknown_event", t0_)).empty());
+}
+
+TEST_F(PlaybookTest, HandoverPlansTheYearsAfter) {
+  auto planned = Plan(playbook_, Event("handover", t0_));
+  ASSERT_EQ(planned.size(), 5u);
+  const std::pair<const char*, hours> expected[] = {
+      {"notification", hours(0)},          {"survey", hours(24 * 30)},
+      {"ticketing", hours(24 * 90)},       {"ticketing", hours(24 * 365)},
+      {"ticketing", hours(24 * 365 * 4)}};
+  for (size_t i = 0; i < planned.size(); ++i) {
+    EXPECT_EQ(planned[i].touchpoint.service(), expected[i].first) << i;
+    EXPECT_EQ(FromProto(planned[i].touchpoint.due_at()) - t0_, expected[i].second) << i;
+  }
+  ticketing::v1::OpenTicketCommand cmd;
+  ASSERT_TRUE(cmd.ParseFromString(planned[4].payload));
+  EXPECT_EQ(cmd.kind(), "common_area_review");
+}
+
+TEST_F(PlaybookTest, EveryStepNamesSomethingTheServicesKnow) {
+  auto templates = *notification::TemplateSet::FromYaml(testing::ShippedConfig("templates.yaml"));
+  auto surveys = *survey::SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
+  auto sla = *ticketing::SlaPolicy::FromYaml(testing::ShippedConfig("sla.yaml"));
+  for (const Step& step : playbook_.steps()) {
+    const auto& p = step.action.params;
+    if (step.action.service == "notification") {
+      EXPECT_NE(templates.Find(p.at("template")), nullptr) << step.id << ": no such template";
+    } else if (step.action.service == "survey") {
+      EXPECT_NE(surveys.Find(p.at("survey")), nullptr) << step.id << ": no such survey";
+    } else {
+      EXPECT_NE(sla.Find(p.at("kind")), nullptr) << step.id << ": no SLA for this ticket kind";
+    }
+  }
 }
 
 TEST(Playbook, ErrorsNameTheStep) {

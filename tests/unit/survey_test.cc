@@ -22,7 +22,7 @@ TEST(Survey, InstanceFromShippedCatalogue) {
   auto catalogue = SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
   ASSERT_TRUE(catalogue.ok()) << catalogue.status();
   const TimePoint t0 = FromUnixMillis(1'793'520'000'000);
-  auto s = CreateInstance(*catalogue, Command(t0));
+  auto s = CreateInstance(*catalogue, Command(t0), t0 - std::chrono::hours(1));
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->stage(), "PROSPECT_1");
   EXPECT_EQ(s->status(), v1::SURVEY_STATUS_OPEN);
@@ -30,14 +30,21 @@ TEST(Survey, InstanceFromShippedCatalogue) {
   EXPECT_EQ(FromProto(s->expires_at()) - t0, std::chrono::hours(24 * 14));
   auto unknown = Command(t0);
   unknown.set_survey_id("nps_forever");
-  EXPECT_TRUE(absl::IsInvalidArgument(CreateInstance(*catalogue, unknown).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(CreateInstance(*catalogue, unknown, t0).status()));
+  // Created late (a backfilled event): open for the full 14 days from creation.
+  const TimePoint late = t0 + std::chrono::hours(24 * 40);
+  auto backfilled = CreateInstance(*catalogue, Command(t0), late);
+  ASSERT_TRUE(backfilled.ok());
+  EXPECT_EQ(FromProto(backfilled->created_at()), late);
+  EXPECT_EQ(FromProto(backfilled->expires_at()) - late, std::chrono::hours(24 * 14));
 }
 
 TEST(Survey, RedeliveredCommandCreatesOneInstance) {
   auto catalogue = *SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
   MemoryRecordStore store;
   testing::FakePublisher publisher;
-  CommandHandler handler(catalogue, store, publisher);
+  ManualClock clock(FromUnixMillis(1'793'520'000'000));
+  CommandHandler handler(catalogue, store, publisher, clock);
   auto in = testing::Message(kSurveyCommandsTopic,
                              Command(FromUnixMillis(1'793'520'000'000)).SerializeAsString());
   ASSERT_TRUE(handler.Handle(in).ok());

@@ -10,7 +10,7 @@ namespace mot::survey {
 absl::Status CommandHandler::Handle(const Incoming& in) {
   v1::CreateSurveyCommand cmd;
   if (auto s = DecodeMessage(in, &cmd); !s.ok()) return s;
-  auto instance = CreateInstance(catalogue_, cmd);
+  auto instance = CreateInstance(catalogue_, cmd, clock_.Now());
   if (!instance.ok()) return instance.status();
   auto inserted = instances_.Insert(instance->id(), instance->customer_id(),
                                     ToUnixMillis(FromProto(instance->created_at())), *instance);

@@ -11,14 +11,16 @@ namespace mot::survey {
 // id), then publishes SurveyEvent CREATED on mot.survey.v1.
 class CommandHandler {
  public:
-  CommandHandler(const SurveyCatalogue& catalogue, RecordStore& store, Publisher& publisher)
-      : catalogue_(catalogue), instances_(store), publisher_(publisher) {}
+  CommandHandler(const SurveyCatalogue& catalogue, RecordStore& store, Publisher& publisher,
+                 const Clock& clock)
+      : catalogue_(catalogue), instances_(store), publisher_(publisher), clock_(clock) {}
   absl::Status Handle(const Incoming& in);
 
  private:
   const SurveyCatalogue& catalogue_;
   ProtoStore<v1::SurveyInstance> instances_;
   Publisher& publisher_;
+  const Clock& clock_;
 };
 
 class SurveyGrpc final : public v1::SurveyService::Service {

@@ -1,5 +1,6 @@
 #include "domain/catalogue.h"
 
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/clock.h"
@@ -54,7 +55,8 @@ std::string SurveyCatalogue::IdList() const {
 }
 
 absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalogue,
-                                                  const v1::CreateSurveyCommand& cmd) {
+                                                  const v1::CreateSurveyCommand& cmd,
+                                                  TimePoint now) {
   for (auto [value, field] : {std::pair{&cmd.command_id(), "command_id"},
                               std::pair{&cmd.customer_id(), "customer_id"},
                               std::pair{&cmd.survey_id(), "survey_id"}}) {
@@ -74,8 +76,9 @@ absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalog
   s.set_title(def->title);
   s.set_status(v1::SURVEY_STATUS_OPEN);
   s.set_touchpoint_id(cmd.touchpoint_id());
-  *s.mutable_created_at() = cmd.requested_at();
-  *s.mutable_expires_at() = ToProto(FromProto(cmd.requested_at()) + def->valid_for);
+  const TimePoint created = std::max(now, FromProto(cmd.requested_at()));
+  *s.mutable_created_at() = ToProto(created);
+  *s.mutable_expires_at() = ToProto(created + def->valid_for);
   for (const auto& q : def->questions) s.add_questions(q);
   return s;
 }

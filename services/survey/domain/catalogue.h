@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "mot/common/clock.h"
 #include "mot/survey/v1/survey.pb.h"
 
 namespace mot::survey {
@@ -30,8 +31,12 @@ class SurveyCatalogue {
   std::map<std::string, SurveyDefinition> surveys_;
 };
 
-// The instance a CreateSurveyCommand creates; InvalidArgument names the bad field.
+// The instance a CreateSurveyCommand creates at `now`: open for the survey's
+// valid_for from then (a survey dispatched late, e.g. for an event published
+// long after it happened, still gives the owner the full time to answer).
+// InvalidArgument names the bad field.
 absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalogue,
-                                                  const v1::CreateSurveyCommand& cmd);
+                                                  const v1::CreateSurveyCommand& cmd,
+                                                  TimePoint now);
 
 }  // namespace mot::survey
