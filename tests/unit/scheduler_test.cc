@@ -44,6 +44,10 @@ TEST_F(PlaybookTest, ContractSignedPlansWelcomeNowAndSurveyAWeekLater) {
   EXPECT_EQ(cmd.template_id(), "welcome_signed");
   EXPECT_EQ(cmd.variables().at("project_id"), "P-SH01");
   EXPECT_EQ(cmd.variables().at("event_date"), "2026-11-01");
+  // 20:00 UTC is 04:00 the next day in China: the message says the owner's date.
+  auto evening = Plan(playbook_, Event("contract_signed", t0_ + hours(12)));
+  ASSERT_TRUE(cmd.ParseFromString(evening[0].payload));
+  EXPECT_EQ(cmd.variables().at("event_date"), "2026-11-02");
 }
 
 TEST_F(PlaybookTest, SameEventPlansSameIds) {
@@ -115,6 +119,15 @@ TEST(Playbook, ErrorsNameTheStep) {
                                   "action: {service: ticketing, kind: repair}}]");
   EXPECT_NE(std::string(s.status().message()).find("step 'c': after"), std::string::npos);
   EXPECT_FALSE(Playbook::FromYaml("steps: []").ok());
+}
+
+TEST(Playbook, UtcOffsets) {
+  EXPECT_EQ(*ParseUtcOffset("+08:00"), std::chrono::minutes(480));
+  EXPECT_EQ(*ParseUtcOffset("-03:30"), std::chrono::minutes(-210));
+  EXPECT_EQ(*ParseUtcOffset("Z"), std::chrono::minutes(0));
+  EXPECT_FALSE(ParseUtcOffset("Asia/Shanghai").ok());
+  EXPECT_FALSE(ParseUtcOffset("+8").ok());
+  EXPECT_FALSE(ParseUtcOffset("+15:00").ok());
 }
 
 TEST(ValidateEvent, NamesTheMissingField) {

@@ -1,6 +1,7 @@
 #include "domain/playbook.h"
 
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "mot/common/codec.h"
 #include "mot/common/config.h"
@@ -43,7 +44,10 @@ std::string Param(const Step& step, const std::string& name) {
 absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
   return GuardYaml([&]() -> absl::StatusOr<Playbook> {
     Playbook pb;
-    auto stages_section = YamlSection(yaml, "stages", "a map of the lifecycle stage windows");
+    auto parsed = ParseYaml(yaml);
+    if (!parsed.ok()) return parsed.status();
+    const YAML::Node& root = *parsed;
+    auto stages_section = YamlSection(root, "stages", "a map of the lifecycle stage windows");
     if (!stages_section.ok()) return stages_section.status();
     const YAML::Node& stages = *stages_section;
     for (auto [field, target] :
@@ -56,12 +60,17 @@ absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
       if (!d.ok()) return d.status();
       *target = *d;
     }
-    if (stages["signing_event"]) pb.stages_.signing_event = stages["signing_event"].as<std::string>();
+    if (root["utc_offset"]) {
+    auto offset = ParseUtcOffset(root["utc_offset"].as<std::string>());
+    if (!offset.ok()) return offset.status();
+    pb.utc_offset_ = *offset;
+  }
+  if (stages["signing_event"]) pb.stages_.signing_event = stages["signing_event"].as<std::string>();
     if (stages["handover_event"]) {
       pb.stages_.handover_event = stages["handover_event"].as<std::string>();
     }
 
-    auto steps_section = YamlSection(yaml, "steps", "a non-empty list of steps");
+    auto steps_section = YamlSection(root, "steps", "a non-empty list of steps");
     if (!steps_section.ok()) return steps_section.status();
     const YAML::Node& steps = *steps_section;
     if (!steps.IsSequence()) return absl::InvalidArgumentError("'steps' must be a non-empty list");
@@ -107,6 +116,19 @@ absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
   });
 }
 
+absl::StatusOr<std::chrono::minutes> ParseUtcOffset(const std::string& text) {
+  if (text == "Z") return std::chrono::minutes(0);
+  int hours = 0, minutes = 0;
+  if (text.size() != 6 || (text[0] != '+' && text[0] != '-') || text[3] != ':' ||
+      !absl::SimpleAtoi(text.substr(1, 2), &hours) || !absl::SimpleAtoi(text.substr(4, 2), &minutes) ||
+      hours > 14 || minutes > 59) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("utc_offset '", text, "' is invalid; expected +HH:MM, e.g. +08:00"));
+  }
+  const std::chrono::minutes offset(hours * 60 + minutes);
+  return text[0] == '-' ? -offset : offset;
+}
+
 absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event) {
   for (auto [value, field] : {std::pair{&event.event_id(), "event_id"},
                               std::pair{&event.type(), "type"},
@@ -148,7 +170,8 @@ std::vector<PlannedTouchpoint> Plan(const Playbook& playbook,
       for (const auto& [k, v] : event.attributes()) vars[k] = v;
       vars["project_id"] = event.project_id();
       vars["unit_id"] = event.unit_id();
-      vars["event_date"] = FormatTime(occurred).substr(0, 10);
+      // The owner's calendar date, not UTC's (an evening in UTC is the next morning in China).
+      vars["event_date"] = FormatTime(occurred + playbook.utc_offset()).substr(0, 10);
       *cmd.mutable_requested_at() = tp.due_at();
       p.topic = kNotificationCommandsTopic;
       p.payload = cmd.SerializeAsString();

@@ -51,11 +51,17 @@ class Playbook {
   static absl::StatusOr<Playbook> FromYaml(const std::string& yaml);
   const std::vector<Step>& steps() const { return steps_; }
   const StageWindows& stages() const { return stages_; }
+  // The owners' local time as an offset from UTC: dates in messages are local dates.
+  std::chrono::minutes utc_offset() const { return utc_offset_; }
 
  private:
   std::vector<Step> steps_;
   StageWindows stages_;
+  std::chrono::minutes utc_offset_{0};
 };
+
+// "+08:00" / "-03:30" / "Z" -> minutes east of UTC; InvalidArgument otherwise.
+absl::StatusOr<std::chrono::minutes> ParseUtcOffset(const std::string& text);
 
 // A touchpoint ready to store: its journey entry and the command to send when due.
 struct PlannedTouchpoint {

@@ -9,21 +9,32 @@
 
 namespace mot {
 
-// Parses a configuration document and returns its top-level `key` section, which
-// must be a non-empty map or list. InvalidArgument says what is wrong.
-inline absl::StatusOr<YAML::Node> YamlSection(const std::string& text, const char* key,
+// The top-level `key` section of a parsed document, which must be a non-empty map
+// or list. InvalidArgument says what is wrong.
+inline absl::StatusOr<YAML::Node> YamlSection(const YAML::Node& root, const char* key,
                                               const char* expected) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not YAML: ", e.what()));
-  }
   YAML::Node section = root.IsMap() ? root[key] : YAML::Node();
   if (!section || !(section.IsMap() || section.IsSequence()) || section.size() == 0) {
     return absl::InvalidArgumentError(absl::StrCat("'", key, "' must be ", expected));
   }
   return section;
+}
+
+// Parses a configuration document; InvalidArgument when it is not YAML.
+inline absl::StatusOr<YAML::Node> ParseYaml(const std::string& text) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("not YAML: ", e.what()));
+  }
+}
+
+// Parses a configuration document and returns its top-level `key` section.
+inline absl::StatusOr<YAML::Node> YamlSection(const std::string& text, const char* key,
+                                              const char* expected) {
+  auto root = ParseYaml(text);
+  if (!root.ok()) return root.status();
+  return YamlSection(*root, key, expected);
 }
 
 // Runs a configuration parser, turning the exceptions yaml-cpp throws for a node
