@@ -94,9 +94,15 @@ std::string Time(const google::protobuf::Timestamp& ts) {
   return ts.seconds() == 0 ? "-" : mot::FormatTime(mot::FromProto(ts));
 }
 
-std::string StatusName(mot::scheduler::v1::TouchpointStatus s) {
-  std::string name = mot::scheduler::v1::TouchpointStatus_Name(s);
-  return name.substr(std::string("TOUCHPOINT_STATUS_").size());
+// "TICKET_STATUS_OPEN" -> "OPEN": the enum value without its type's prefix.
+std::string Short(const std::string& enum_name, const std::string& prefix) {
+  return enum_name.rfind(prefix, 0) == 0 ? enum_name.substr(prefix.size()) : enum_name;
+}
+
+// Each item as a JSON object (--json) or as the lines `text` makes of it.
+template <typename Items, typename Text>
+void PrintAll(const Items& items, bool json, Text text) {
+  for (const auto& item : items) std::cout << (json ? Json(item) + "\n" : text(item));
 }
 
 std::string RandomId() {
@@ -265,7 +271,9 @@ int main(int argc, char** argv) {
                                "STEP", "OUTCOME");
       for (const auto& tp : resp.touchpoints()) {
         std::cout << fmt::format("{:<21} {:<11} {:<13} {:<24} {}{}\n", Time(tp.due_at()),
-                                 StatusName(tp.status()), tp.service(), tp.step_id(), tp.outcome(),
+                                 Short(mot::scheduler::v1::TouchpointStatus_Name(tp.status()),
+                                       "TOUCHPOINT_STATUS_"),
+                                 tp.service(), tp.step_id(), tp.outcome(),
                                  tp.result_ref().empty() ? "" : " [" + tp.result_ref() + "]");
       }
       return 0;
@@ -286,18 +294,16 @@ int main(int argc, char** argv) {
         Check(stub->ListTickets(Context().get(), req, &resp), "ticket list");
         tickets.assign(resp.tickets().begin(), resp.tickets().end());
       }
-      for (const auto& t : tickets) {
-        if (json) {
-          std::cout << Json(t) << "\n";
-          continue;
-        }
-        std::cout << fmt::format("{}  {}  {}  customer {}  opened {}\n", t.id(), t.kind(),
-                                 mot::ticketing::v1::TicketStatus_Name(t.status()).substr(14),
-                                 t.customer_id(), Time(t.opened_at()));
+      PrintAll(tickets, json, [](const mot::ticketing::v1::Ticket& t) {
+        std::string out = fmt::format(
+            "{}  {}  {}  customer {}  opened {}\n", t.id(), t.kind(),
+            Short(mot::ticketing::v1::TicketStatus_Name(t.status()), "TICKET_STATUS_"),
+            t.customer_id(), Time(t.opened_at()));
         for (const auto& d : t.deadlines()) {
-          std::cout << fmt::format("    {:<26} due {}\n", d.milestone(), Time(d.due_at()));
+          out += fmt::format("    {:<26} due {}\n", d.milestone(), Time(d.due_at()));
         }
-      }
+        return out;
+      });
       return 0;
     }
     if (*survey) {
@@ -306,15 +312,11 @@ int main(int argc, char** argv) {
       req.set_customer_id(survey_customer);
       mot::survey::v1::ListSurveyInstancesResponse resp;
       Check(stub->ListSurveyInstances(Context().get(), req, &resp), "survey list");
-      for (const auto& s : resp.instances()) {
-        if (json) {
-          std::cout << Json(s) << "\n";
-          continue;
-        }
-        std::cout << fmt::format("{}  {}  {}  {}  open until {}  ({} questions)\n", s.id(),
-                                 s.survey_id(), s.stage(), s.title(), Time(s.expires_at()),
-                                 s.questions_size());
-      }
+      PrintAll(resp.instances(), json, [](const mot::survey::v1::SurveyInstance& s) {
+        return fmt::format("{}  {}  {}  {}  open until {}  ({} questions)\n", s.id(),
+                           s.survey_id(), s.stage(), s.title(), Time(s.expires_at()),
+                           s.questions_size());
+      });
       return 0;
     }
     if (*delivery) {
@@ -324,15 +326,12 @@ int main(int argc, char** argv) {
       req.set_customer_id(delivery_customer);
       mot::notification::v1::ListDeliveriesResponse resp;
       Check(stub->ListDeliveries(Context().get(), req, &resp), "delivery list");
-      for (const auto& d : resp.deliveries()) {
-        if (json) {
-          std::cout << Json(d) << "\n";
-          continue;
-        }
-        std::cout << fmt::format("{}  {}  {}  {}  {}  at {}\n", d.id(), d.template_id(), d.channel(),
-                                 mot::notification::v1::DeliveryStatus_Name(d.status()).substr(16),
-                                 d.provider_response(), Time(d.delivered_at()));
-      }
+      PrintAll(resp.deliveries(), json, [](const mot::notification::v1::Delivery& d) {
+        return fmt::format(
+            "{}  {}  {}  {}  {}  at {}\n", d.id(), d.template_id(), d.channel(),
+            Short(mot::notification::v1::DeliveryStatus_Name(d.status()), "DELIVERY_STATUS_"),
+            d.provider_response(), Time(d.delivered_at()));
+      });
       return 0;
     }
     if (*topics_ensure) {
