@@ -48,8 +48,11 @@ absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out) {
   return absl::OkStatus();
 }
 
-absl::Status RequireField(const std::string& value, const char* field) {
-  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+absl::Status RequireFields(
+    std::initializer_list<std::pair<const char*, const std::string*>> fields) {
+  for (const auto& [name, value] : fields) {
+    if (value->empty()) return absl::InvalidArgumentError(absl::StrCat(name, " is required"));
+  }
   return absl::OkStatus();
 }
 

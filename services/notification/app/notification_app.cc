@@ -112,10 +112,11 @@ CommandHandler::~CommandHandler() = default;
 absl::Status CommandHandler::Handle(const Incoming& in) {
   v1::SendNotificationCommand cmd;
   if (auto s = DecodeMessage(in, &cmd); !s.ok()) return s;
-  for (auto [value, field] : {std::pair{&cmd.command_id(), "command_id"},
-                              std::pair{&cmd.customer_id(), "customer_id"},
-                              std::pair{&cmd.template_id(), "template_id"}}) {
-    if (auto s = RequireField(*value, field); !s.ok()) return s;
+  if (auto s = RequireFields({{"command_id", &cmd.command_id()},
+                               {"customer_id", &cmd.customer_id()},
+                               {"template_id", &cmd.template_id()}});
+      !s.ok()) {
+    return s;
   }
   const std::string delivery_id = DeterministicId("dl", {cmd.command_id()});
   auto existing = deliveries_.Get(delivery_id);

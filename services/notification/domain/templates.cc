@@ -16,11 +16,10 @@ absl::StatusOr<TemplateSet> TemplateSet::FromYaml(const std::string& yaml) {
     for (const auto& entry : *templates) {
       Template t;
       t.id = entry.first.as<std::string>();
-      for (const char* field : {"channel", "text"}) {
-        if (!entry.second[field]) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("template '", t.id, "': '", field, "' is required"));
-        }
+      if (auto s = RequireKeys(entry.second, absl::StrCat("template '", t.id, "'"),
+                               {"channel", "text"});
+          !s.ok()) {
+        return s;
       }
       t.channel = entry.second["channel"].as<std::string>();
       t.text = entry.second["text"].as<std::string>();

@@ -19,11 +19,10 @@ absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yam
       SurveyDefinition d;
       d.id = entry.first.as<std::string>();
       const YAML::Node& n = entry.second;
-      for (const char* field : {"stage", "title", "valid_for", "questions"}) {
-        if (!n[field]) {
-          return absl::InvalidArgumentError(absl::StrCat("survey '", d.id, "': '", field,
-                                                         "' is required"));
-        }
+      if (auto s = RequireKeys(n, absl::StrCat("survey '", d.id, "'"),
+                               {"stage", "title", "valid_for", "questions"});
+          !s.ok()) {
+        return s;
       }
       d.stage = n["stage"].as<std::string>();
       d.title = n["title"].as<std::string>();
@@ -57,10 +56,11 @@ std::string SurveyCatalogue::IdList() const {
 absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalogue,
                                                   const v1::CreateSurveyCommand& cmd,
                                                   TimePoint now) {
-  for (auto [value, field] : {std::pair{&cmd.command_id(), "command_id"},
-                              std::pair{&cmd.customer_id(), "customer_id"},
-                              std::pair{&cmd.survey_id(), "survey_id"}}) {
-    if (auto s = RequireField(*value, field); !s.ok()) return s;
+  if (auto s = RequireFields({{"command_id", &cmd.command_id()},
+                               {"customer_id", &cmd.customer_id()},
+                               {"survey_id", &cmd.survey_id()}});
+      !s.ok()) {
+    return s;
   }
   if (!cmd.has_requested_at()) return absl::InvalidArgumentError("requested_at is required");
   const SurveyDefinition* def = catalogue.Find(cmd.survey_id());

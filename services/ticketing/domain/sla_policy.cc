@@ -55,10 +55,11 @@ std::string TicketIdFor(const std::string& command_id) {
 }
 
 absl::StatusOr<v1::Ticket> OpenTicket(const SlaPolicy& policy, const v1::OpenTicketCommand& cmd) {
-  for (auto [value, field] : {std::pair{&cmd.command_id(), "command_id"},
-                              std::pair{&cmd.customer_id(), "customer_id"},
-                              std::pair{&cmd.kind(), "kind"}}) {
-    if (auto s = RequireField(*value, field); !s.ok()) return s;
+  if (auto s = RequireFields({{"command_id", &cmd.command_id()},
+                               {"customer_id", &cmd.customer_id()},
+                               {"kind", &cmd.kind()}});
+      !s.ok()) {
+    return s;
   }
   if (!cmd.has_requested_at()) return absl::InvalidArgumentError("requested_at is required");
   const auto* milestones = policy.Find(cmd.kind());

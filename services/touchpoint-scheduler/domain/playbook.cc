@@ -50,22 +50,25 @@ absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
     auto stages_section = YamlSection(root, "stages", "a map of the lifecycle stage windows");
     if (!stages_section.ok()) return stages_section.status();
     const YAML::Node& stages = *stages_section;
+    if (auto s = RequireKeys(stages, "stages", {"prospect_1", "runin_1", "runin_2", "stable"});
+        !s.ok()) {
+      return s;
+    }
     for (auto [field, target] :
          {std::pair{"prospect_1", &pb.stages_.prospect_1}, std::pair{"runin_1", &pb.stages_.runin_1},
           std::pair{"runin_2", &pb.stages_.runin_2}, std::pair{"stable", &pb.stages_.stable}}) {
-      if (!stages[field]) {
-        return absl::InvalidArgumentError(absl::StrCat("stages: '", field, "' is required"));
-      }
       auto d = DurationField(stages[field], absl::StrCat("stages.", field));
       if (!d.ok()) return d.status();
       *target = *d;
     }
     if (root["utc_offset"]) {
-    auto offset = ParseUtcOffset(root["utc_offset"].as<std::string>());
-    if (!offset.ok()) return offset.status();
-    pb.utc_offset_ = *offset;
-  }
-  if (stages["signing_event"]) pb.stages_.signing_event = stages["signing_event"].as<std::string>();
+      auto offset = ParseUtcOffset(root["utc_offset"].as<std::string>());
+      if (!offset.ok()) return offset.status();
+      pb.utc_offset_ = *offset;
+    }
+    if (stages["signing_event"]) {
+      pb.stages_.signing_event = stages["signing_event"].as<std::string>();
+    }
     if (stages["handover_event"]) {
       pb.stages_.handover_event = stages["handover_event"].as<std::string>();
     }
@@ -81,9 +84,7 @@ absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
       step.id = n["id"] ? n["id"].as<std::string>() : "";
       const std::string where = step.id.empty() ? absl::StrCat("steps[", i, "]")
                                                 : absl::StrCat("step '", step.id, "'");
-      for (const char* field : {"id", "title", "on", "action"}) {
-        if (!n[field]) return absl::InvalidArgumentError(absl::StrCat(where, ": '", field, "' is required"));
-      }
+      if (auto s = RequireKeys(n, where, {"id", "title", "on", "action"}); !s.ok()) return s;
       if (seen[step.id]) return absl::InvalidArgumentError(absl::StrCat(where, ": duplicate id"));
       seen[step.id] = true;
       step.title = n["title"].as<std::string>();
@@ -130,10 +131,11 @@ absl::StatusOr<std::chrono::minutes> ParseUtcOffset(const std::string& text) {
 }
 
 absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event) {
-  for (auto [value, field] : {std::pair{&event.event_id(), "event_id"},
-                              std::pair{&event.type(), "type"},
-                              std::pair{&event.customer_id(), "customer_id"}}) {
-    if (auto s = RequireField(*value, field); !s.ok()) return s;
+  if (auto s = RequireFields({{"event_id", &event.event_id()},
+                               {"type", &event.type()},
+                               {"customer_id", &event.customer_id()}});
+      !s.ok()) {
+    return s;
   }
   if (!event.has_occurred_at()) return absl::InvalidArgumentError("occurred_at is required");
   return absl::OkStatus();

@@ -27,7 +27,8 @@ std::vector<std::string> AllTopics();
 // InvalidArgument with the reason when it cannot be decoded.
 absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out);
 
-// InvalidArgument "<field> is required" when value is empty.
-absl::Status RequireField(const std::string& value, const char* field);
+// InvalidArgument "<field> is required" for the first field whose value is empty.
+absl::Status RequireFields(
+    std::initializer_list<std::pair<const char*, const std::string*>> fields);
 
 }  // namespace mot

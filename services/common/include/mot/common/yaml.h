@@ -20,6 +20,15 @@ inline absl::StatusOr<YAML::Node> YamlSection(const YAML::Node& root, const char
   return section;
 }
 
+// InvalidArgument "<where>: '<key>' is required" for the first key `node` lacks.
+inline absl::Status RequireKeys(const YAML::Node& node, const std::string& where,
+                                std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    if (!node[key]) return absl::InvalidArgumentError(absl::StrCat(where, ": '", key, "' is required"));
+  }
+  return absl::OkStatus();
+}
+
 // Parses a configuration document; InvalidArgument when it is not YAML.
 inline absl::StatusOr<YAML::Node> ParseYaml(const std::string& text) {
   try {
