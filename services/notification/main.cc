@@ -12,7 +12,7 @@ int main() {
                                              env.Duration("MOT_WEBHOOK_TIMEOUT", "5s"));
     const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
     mot::Runtime runtime("notification", common);
-    mot::SystemClock clock;
+    const mot::Clock& clock = runtime.clock();
     mot::RedisRecordStore store(runtime.redis(), "notification");
     mot::notification::CommandHandler handler(templates, {{"wecom", &wecom}}, store,
                                               runtime.producer(), clock, runtime.registry());

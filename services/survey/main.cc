@@ -11,7 +11,7 @@ int main() {
     const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
     mot::Runtime runtime("survey", common);
     mot::RedisRecordStore store(runtime.redis(), "survey");
-    mot::SystemClock clock;
+    const mot::Clock& clock = runtime.clock();
     mot::survey::CommandHandler handler(catalogue, store, runtime.producer(), clock);
     runtime.AddConsumer({mot::kSurveyCommandsTopic},
                         [&](const mot::Incoming& in) { return handler.Handle(in); });

@@ -8,16 +8,38 @@ int main() {
     auto common = mot::CommonConfig::FromEnv(env);
     const auto playbook = mot::ConfigFile<mot::scheduler::Playbook>(
         env, "MOT_PLAYBOOK", mot::scheduler::Playbook::FromYaml);
+    mot::scheduler::JourneyStoreOptions store_options;
+    store_options.partitions = env.Int("MOT_SCHEDULER_PARTITIONS", 16, 1, 1024);
+    store_options.retention = env.Duration("MOT_SCHEDULER_RETENTION", "5y");
     mot::scheduler::DispatcherOptions options;
     options.tick = env.Duration("MOT_SCHEDULER_TICK", "1s");
-    options.claim_lease = env.Duration("MOT_SCHEDULER_CLAIM_LEASE", "30s");
+    options.claim_lease = env.Duration("MOT_SCHEDULER_CLAIM_LEASE", "60s");
     options.batch = env.Int("MOT_SCHEDULER_BATCH", 100, 1, 100000);
+    options.retry_initial = env.Duration("MOT_SCHEDULER_RETRY_INITIAL", "1s");
+    options.retry_max = env.Duration("MOT_SCHEDULER_RETRY_MAX", "10m");
+    if (options.claim_lease <= common.kafka_delivery_timeout) {
+      throw mot::ConfigError(
+          "MOT_SCHEDULER_CLAIM_LEASE must be longer than MOT_KAFKA_DELIVERY_TIMEOUT (" +
+          std::to_string(common.kafka_delivery_timeout.count()) +
+          "ms): a slow publish must not outlive its claim");
+    }
+    const std::string assigned = env.Optional("MOT_SCHEDULER_ASSIGNED_PARTITIONS", "all");
+    auto partitions = mot::scheduler::ParsePartitions(assigned, store_options.partitions);
+    if (!partitions.ok()) {
+      throw mot::ConfigError("MOT_SCHEDULER_ASSIGNED_PARTITIONS=" + assigned + " is invalid: " +
+                             std::string(partitions.status().message()));
+    }
+    options.partitions = *partitions;
+    mot::scheduler::PlanningLimits limits;
+    limits.window.max_age = env.Duration("MOT_EVENT_MAX_AGE", "30y");
+    limits.window.max_ahead = env.Duration("MOT_EVENT_MAX_AHEAD", "1d");
+    limits.max_command_bytes = env.Int("MOT_SCHEDULER_MAX_COMMAND_BYTES", 900000, 1024, 100000000);
 
     mot::Runtime runtime("touchpoint-scheduler", common);
-    mot::SystemClock clock;
+    const mot::Clock& clock = runtime.clock();
     auto metrics = mot::scheduler::MakeSchedulerMetrics(runtime.registry());
-    mot::scheduler::RedisJourneyStore store(runtime.redis());
-    mot::scheduler::LifecycleHandler lifecycle(playbook, store, *metrics);
+    mot::scheduler::RedisJourneyStore store(runtime.redis(), store_options);
+    mot::scheduler::LifecycleHandler lifecycle(playbook, store, clock, limits, *metrics);
     mot::scheduler::OutcomeHandler outcomes(store, clock);
     mot::scheduler::Dispatcher dispatcher(store, runtime.producer(), clock, options, *metrics);
     runtime.AddConsumer({mot::kLifecycleTopic},
@@ -26,7 +48,7 @@ int main() {
         {mot::kTicketEventsTopic, mot::kNotificationEventsTopic, mot::kSurveyEventsTopic},
         [&](const mot::Incoming& in) { return outcomes.Handle(in); }, ".outcomes");
     runtime.AddLoop([&](const std::atomic<bool>& stop) { dispatcher.Run(stop); });
-    mot::scheduler::SchedulerGrpc grpc_service(playbook, store, runtime.producer(), clock);
+    mot::scheduler::SchedulerGrpc grpc_service(playbook, store, runtime.producer(), clock, limits);
     return runtime.Serve({&grpc_service});
   });
 }

@@ -1,9 +1,12 @@
 #include <map>
 
+#include "fakes.h"
 #include "gtest/gtest.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
 #include "mot/common/config.h"
+#include "mot/common/ids.h"
+#include "mot/common/timers.h"
 #include "mot/common/log.h"
 #include "mot/common/record_store.h"
 #include "mot/lifecycle/v1/event.pb.h"
@@ -123,6 +126,20 @@ TEST(Masking, FreeTextLosesPhoneAndIdNumbers) {
   EXPECT_NE(masked.find("unit 0801 at 1763800000000"), std::string::npos);
 }
 
+TEST(StableHash, SpreadsKeysOverPartitions) {
+  EXPECT_EQ(StableHash("C-1"), StableHash("C-1"));
+  EXPECT_NE(StableHash("C-1"), StableHash("C-2"));
+  TimerLayout layout{"scheduler", 16};
+  EXPECT_EQ(layout.Prefix(7), "mot:{scheduler.07}:");
+  EXPECT_EQ(layout.DueKey(12), "mot:{scheduler.12}:due");
+  std::vector<int> counts(16);
+  for (int i = 0; i < 16000; ++i) ++counts[layout.PartitionOf("C-" + std::to_string(i))];
+  for (int c : counts) {
+    EXPECT_GT(c, 800);  // about 1000 each
+    EXPECT_LT(c, 1200);
+  }
+}
+
 TEST(DeterministicId, StableAndDistinct) {
   EXPECT_EQ(DeterministicId("tp", {"ev-1", "welcome"}), DeterministicId("tp", {"ev-1", "welcome"}));
   EXPECT_NE(DeterministicId("tp", {"ev-1", "welcome"}), DeterministicId("tp", {"ev-2", "welcome"}));
@@ -134,7 +151,15 @@ TEST(Clock, ProtoRoundTripAndFormat) {
   const TimePoint t = FromUnixMillis(1'763'800'000'123);
   EXPECT_EQ(FromProto(ToProto(t)), t);
   EXPECT_EQ(FormatTime(FromUnixMillis(0)), "1970-01-01T00:00:00Z");
-  ManualClock clock(t);
+  // Millisecond time points hold every Timestamp date (nanoseconds overflow after 2262).
+  google::protobuf::Timestamp far;
+  far.set_seconds(253402214400);  // 9999-12-31T00:00:00Z
+  EXPECT_EQ(FormatTime(FromProto(far)), "9999-12-31T00:00:00Z");
+  TimePoint parsed;
+  ASSERT_TRUE(ParseTime("2026-11-01T16:00:00+08:00", &parsed));
+  EXPECT_EQ(FormatTime(parsed), "2026-11-01T08:00:00Z");
+  EXPECT_FALSE(ParseTime("yesterday", &parsed));
+  testing::ManualClock clock(t);
   clock.Advance(hours(2));
   EXPECT_EQ(clock.Now() - t, hours(2));
 }

@@ -1,13 +1,26 @@
 #pragma once
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "mot/common/clock.h"
 #include "mot/common/kafka.h"
 
 namespace mot::testing {
+
+// A clock the test moves.
+class ManualClock : public Clock {
+ public:
+  explicit ManualClock(TimePoint now) : now_ms_(ToUnixMillis(now)) {}
+  TimePoint Now() const override { return FromUnixMillis(now_ms_.load()); }
+  void Advance(std::chrono::milliseconds d) { now_ms_ += d.count(); }
+
+ private:
+  std::atomic<int64_t> now_ms_;
+};
 
 // Records what was published; can be told to fail.
 class FakePublisher : public Publisher {
@@ -19,11 +32,15 @@ class FakePublisher : public Publisher {
   absl::Status Publish(const std::string& topic, const std::string& key,
                        const std::string& payload, const Headers& headers) override {
     if (!fail_with.ok()) return fail_with;
+    if (payload.size() > max_bytes) {
+      return absl::InvalidArgumentError("kafka produce to " + topic + ": Broker: Message size too large");
+    }
     sent.push_back({topic, key, payload, headers});
     return absl::OkStatus();
   }
   std::vector<Message> sent;
   absl::Status fail_with = absl::OkStatus();
+  size_t max_bytes = 1'000'000;  // larger messages are refused for good
 };
 
 // A shipped configuration file (deploy/config/<name>).

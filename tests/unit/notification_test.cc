@@ -42,7 +42,7 @@ class NotificationTest : public ::testing::Test {
   FakeProvider provider_;
   MemoryRecordStore store_;
   testing::FakePublisher publisher_;
-  ManualClock clock_{FromUnixMillis(1'793'520'000'000)};
+  testing::ManualClock clock_{FromUnixMillis(1'793'520'000'000)};
   prometheus::Registry registry_;
   CommandHandler handler_{templates_, {{"wecom", &provider_}}, store_, publisher_, clock_,
                           registry_};

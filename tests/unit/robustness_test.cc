@@ -85,7 +85,7 @@ TEST(Robustness, MutatedEventsAreDeadLetteredOrPlanned) {
     in.payload = Mutate(i % 2 ? binary : json, rng);
     lifecycle::v1::LifecycleEvent out;
     absl::Status s = DecodeMessage(in, &out);
-    if (s.ok()) s = scheduler::ValidateEvent(out);
+    if (s.ok()) s = scheduler::ValidateEvent(out, FromUnixMillis(1'793'520'000'000), {});
     if (s.ok()) {
       for (const auto& p : scheduler::Plan(playbook, out)) EXPECT_FALSE(p.payload.empty());
     } else {

@@ -121,23 +121,66 @@ TEST(Playbook, ErrorsNameTheStep) {
   EXPECT_FALSE(Playbook::FromYaml("steps: []").ok());
 }
 
-TEST(Playbook, UtcOffsets) {
-  EXPECT_EQ(*ParseUtcOffset("+08:00"), std::chrono::minutes(480));
-  EXPECT_EQ(*ParseUtcOffset("-03:30"), std::chrono::minutes(-210));
-  EXPECT_EQ(*ParseUtcOffset("Z"), std::chrono::minutes(0));
-  EXPECT_FALSE(ParseUtcOffset("Asia/Shanghai").ok());
-  EXPECT_FALSE(ParseUtcOffset("+8").ok());
-  EXPECT_FALSE(ParseUtcOffset("+15:00").ok());
+TEST(Playbook, TimeZonesAreIanaNamesPerProject) {
+  const std::string base =
+      "stages: {prospect_1: 6mo, runin_1: 6mo, runin_2: 12mo, stable: 3y}\n"
+      "steps: [{id: a, title: A, on: x, action: {service: notification, template: t}}]\n";
+  auto pb = Playbook::FromYaml(base + "time_zone: America/New_York\n"
+                                      "project_time_zones: {P-HK: Asia/Hong_Kong}\n");
+  ASSERT_TRUE(pb.ok()) << pb.status();
+  lifecycle::v1::LifecycleEvent e = Event("x", FromUnixMillis(1'793'520'000'000));  // 08:00 UTC
+  e.set_project_id("P-NY");
+  notification::v1::SendNotificationCommand cmd;
+  // 2026-11-01 08:00 UTC is 03:00 in New York (EST after the DST change that day).
+  ASSERT_TRUE(cmd.ParseFromString(Plan(*pb, e)[0].payload));
+  EXPECT_EQ(cmd.variables().at("event_date"), "2026-11-01");
+  *e.mutable_occurred_at() = ToProto(FromUnixMillis(1'793'520'000'000 - 9 * 3'600'000));  // 23:00 UTC
+  ASSERT_TRUE(cmd.ParseFromString(Plan(*pb, e)[0].payload));
+  EXPECT_EQ(cmd.variables().at("event_date"), "2026-10-31");  // 19:00 EDT
+  e.set_project_id("P-HK");
+  ASSERT_TRUE(cmd.ParseFromString(Plan(*pb, e)[0].payload));
+  EXPECT_EQ(cmd.variables().at("event_date"), "2026-11-01");  // 07:00 in Hong Kong
+  EXPECT_EQ(Playbook::FromYaml(base + "time_zone: Mars/Olympus\n").status().message(),
+            "time zone 'Mars/Olympus' is unknown; expected an IANA name such as Asia/Shanghai");
+  EXPECT_NE(std::string(Playbook::FromYaml(base + "project_time_zones: {P-1: +08:00}\n")
+                            .status()
+                            .message())
+                .find("project_time_zones.P-1"),
+            std::string::npos);
 }
 
 TEST(ValidateEvent, NamesTheMissingField) {
+  const TimePoint now = FromUnixMillis(1'793'520'000'000);
   lifecycle::v1::LifecycleEvent e;
-  EXPECT_EQ(ValidateEvent(e).message(), "event_id is required");
+  EXPECT_EQ(ValidateEvent(e, now, {}).message(), "event_id is required");
   e.set_event_id("ev");
   e.set_type("handover");
-  EXPECT_EQ(ValidateEvent(e).message(), "customer_id is required");
+  EXPECT_EQ(ValidateEvent(e, now, {}).message(), "customer_id is required");
   e.set_customer_id("C");
-  EXPECT_EQ(ValidateEvent(e).message(), "occurred_at is required");
+  EXPECT_EQ(ValidateEvent(e, now, {}).message(), "occurred_at is required");
+}
+
+TEST(ValidateEvent, RefusesTimesOutsideTheWindow) {
+  const TimePoint now = FromUnixMillis(1'793'520'000'000);
+  lifecycle::v1::LifecycleEvent e = Event("handover", now);
+  EventWindow window;  // 30 years back, a day ahead
+  EXPECT_TRUE(ValidateEvent(e, now, window).ok());
+  e.mutable_occurred_at()->set_seconds(253402214400);  // 9999-12-31: once planned at 1816
+  EXPECT_EQ(ValidateEvent(e, now, window).message(),
+            "occurred_at 9999-12-31T00:00:00Z is too far in the future");
+  e.mutable_occurred_at()->set_seconds(-62135596800);  // 0001-01-01
+  EXPECT_EQ(ValidateEvent(e, now, window).message(),
+            "occurred_at 0001-01-01T00:00:00Z is too far in the past");
+  *e.mutable_occurred_at() = ToProto(now + hours(23));
+  EXPECT_TRUE(ValidateEvent(e, now, window).ok());
+  *e.mutable_occurred_at() = ToProto(now + hours(25));
+  EXPECT_FALSE(ValidateEvent(e, now, window).ok());
+  *e.mutable_occurred_at() = ToProto(now - hours(24 * 365 * 29));
+  EXPECT_TRUE(ValidateEvent(e, now, window).ok());
+  e.mutable_occurred_at()->set_seconds(INT64_MAX);  // no overflow anywhere
+  EXPECT_FALSE(ValidateEvent(e, now, window).ok());
+  e.mutable_occurred_at()->set_seconds(INT64_MIN);
+  EXPECT_FALSE(ValidateEvent(e, now, window).ok());
 }
 
 TEST_F(PlaybookTest, StagesFollowTheDomainWindows) {

@@ -43,7 +43,7 @@ TEST(Survey, RedeliveredCommandCreatesOneInstance) {
   auto catalogue = *SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
   MemoryRecordStore store;
   testing::FakePublisher publisher;
-  ManualClock clock(FromUnixMillis(1'793'520'000'000));
+  testing::ManualClock clock(FromUnixMillis(1'793'520'000'000));
   CommandHandler handler(catalogue, store, publisher, clock);
   auto in = testing::Message(kSurveyCommandsTopic,
                              Command(FromUnixMillis(1'793'520'000'000)).SerializeAsString());

@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
     e.set_customer_id(fmt::format("C-BENCH-{}", i));
     e.set_unit_id("U-1");
     e.set_project_id("P-BENCH");
-    *e.mutable_occurred_at() = mot::ToProto(std::chrono::system_clock::now());
+    *e.mutable_occurred_at() = mot::ToProto(mot::SystemClock::WallNow());
     if (!producer.Publish(mot::kLifecycleTopic, e.customer_id(), e.SerializeAsString()).ok()) return 1;
   }
   const double published = Seconds(t0);

@@ -116,7 +116,7 @@ int Publish(Settings& settings, std::vector<mot::lifecycle::v1::LifecycleEvent> 
                               std::chrono::seconds(15), mot::KafkaOptionsFromEnv(mot::Env()));
   for (auto& e : events) {
     if (e.event_id().empty()) e.set_event_id(RandomId());
-    if (!e.has_occurred_at()) *e.mutable_occurred_at() = mot::ToProto(std::chrono::system_clock::now());
+    if (!e.has_occurred_at()) *e.mutable_occurred_at() = mot::ToProto(mot::SystemClock::WallNow());
     for (auto [value, field] : {std::pair{&e.type(), "type"}, std::pair{&e.customer_id(), "customer_id"}}) {
       if (value->empty()) throw std::runtime_error(fmt::format("event {}: {} is required", e.event_id(), field));
     }
@@ -244,7 +244,7 @@ int main(int argc, char** argv) {
         } else if (!ago.empty()) {
           auto d = mot::ParseDuration(ago);
           if (!d.ok()) throw std::runtime_error("--ago: " + std::string(d.status().message()));
-          *e.mutable_occurred_at() = mot::ToProto(std::chrono::system_clock::now() - *d);
+          *e.mutable_occurred_at() = mot::ToProto(mot::SystemClock::WallNow() - *d);
         }
         for (const auto& a : attrs) {
           auto eq = a.find('=');

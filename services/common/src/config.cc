@@ -186,6 +186,9 @@ CommonConfig CommonConfig::FromEnv(const Env& env) {
   c.grpc_addr = env.HostPort("MOT_GRPC_ADDR");
   c.metrics_addr = env.HostPort("MOT_METRICS_ADDR");
   c.log_level = env.OneOf("MOT_LOG_LEVEL", "info", {"trace", "debug", "info", "warn", "error"});
+  c.kafka_delivery_timeout = env.Duration("MOT_KAFKA_DELIVERY_TIMEOUT", "30s");
+  c.clock = env.OneOf("MOT_CLOCK", "system", {"system", "simulated"});
+  c.clock_poll = env.Duration("MOT_CLOCK_POLL", "100ms");
   return c;
 }
 

@@ -1,6 +1,9 @@
 #include "mot/common/redis.h"
 
 #include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/log.h"
@@ -29,6 +32,10 @@ RedisReply Convert(const redisReply* r) {
       out.type = RedisReply::Type::kArray;
       for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
       break;
+    case REDIS_REPLY_ERROR:
+      out.type = RedisReply::Type::kError;
+      out.str.assign(r->str, r->len);
+      break;
     default:
       out.type = RedisReply::Type::kNil;
   }
@@ -40,7 +47,51 @@ struct ReplyDeleter {
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
+// sha -> source of every RedisScript made in this process.
+std::mutex& ScriptsMutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::map<std::string, std::string>& Scripts() {
+  static std::map<std::string, std::string> scripts;
+  return scripts;
+}
+
+std::string Sha1Hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha1(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
+bool IsNoScript(const RedisReply& r) {
+  return r.type == RedisReply::Type::kError && r.str.rfind("NOSCRIPT", 0) == 0;
+}
+
 }  // namespace
+
+RedisScript::RedisScript(std::string source) : sha_(Sha1Hex(source)) {
+  std::lock_guard lock(ScriptsMutex());
+  Scripts().emplace(sha_, std::move(source));
+}
+
+std::vector<std::string> RedisScript::Call(const std::vector<std::string>& keys,
+                                           const std::vector<std::string>& args) const {
+  std::vector<std::string> argv;
+  argv.reserve(3 + keys.size() + args.size());
+  argv.push_back("EVALSHA");
+  argv.push_back(sha_);
+  argv.push_back(std::to_string(keys.size()));
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
 
 RedisClient::RedisClient(std::string host, int port, std::string password,
                          std::chrono::milliseconds timeout, prometheus::Registry* registry)
@@ -89,10 +140,49 @@ absl::Status RedisClient::ConnectLocked() {
   return absl::OkStatus();
 }
 
+bool RedisClient::RoundTripLocked(const std::vector<const std::vector<std::string>*>& commands,
+                                  std::vector<RedisReply>* replies) {
+  for (const auto* argv : commands) {
+    std::vector<const char*> args;
+    std::vector<size_t> lens;
+    args.reserve(argv->size());
+    lens.reserve(argv->size());
+    for (const auto& a : *argv) {
+      args.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data());
+  }
+  replies->clear();
+  replies->reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) return false;
+    ReplyPtr reply(static_cast<redisReply*>(raw));
+    replies->push_back(Convert(reply.get()));
+  }
+  return true;
+}
+
+bool RedisClient::LoadScriptsLocked() {
+  std::vector<std::vector<std::string>> loads;
+  {
+    std::lock_guard lock(ScriptsMutex());
+    for (const auto& [sha, source] : Scripts()) loads.push_back({"SCRIPT", "LOAD", source});
+  }
+  std::vector<const std::vector<std::string>*> ptrs;
+  for (const auto& l : loads) ptrs.push_back(&l);
+  std::vector<RedisReply> replies;
+  return RoundTripLocked(ptrs, &replies);
+}
+
 absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
     const std::vector<std::vector<std::string>>& commands) {
   std::lock_guard lock(mu_);
   absl::Status last;
+  std::vector<const std::vector<std::string>*> all;
+  all.reserve(commands.size());
+  for (const auto& c : commands) all.push_back(&c);
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (attempt > 0) {
       DropLocked();
@@ -102,35 +192,29 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
       last = s;
       continue;
     }
-    for (const auto& argv : commands) {
-      std::vector<const char*> args;
-      std::vector<size_t> lens;
-      for (const auto& a : argv) {
-        args.push_back(a.data());
-        lens.push_back(a.size());
-      }
-      redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data());
-    }
     std::vector<RedisReply> replies;
-    bool io_error = false;
-    std::string error_reply;
-    for (size_t i = 0; i < commands.size(); ++i) {
-      void* raw = nullptr;
-      if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
-        io_error = true;
-        break;
-      }
-      ReplyPtr reply(static_cast<redisReply*>(raw));
-      if (reply->type == REDIS_REPLY_ERROR) error_reply.assign(reply->str, reply->len);
-      replies.push_back(Convert(reply.get()));
+    bool io_ok = RoundTripLocked(all, &replies);
+    // Scripts Redis does not know (restart, SCRIPT FLUSH): load them, run those calls again.
+    std::vector<size_t> again;
+    for (size_t i = 0; io_ok && i < replies.size(); ++i) {
+      if (IsNoScript(replies[i])) again.push_back(i);
     }
-    if (io_error) {
+    if (!again.empty()) {
+      std::vector<const std::vector<std::string>*> retry;
+      for (size_t i : again) retry.push_back(all[i]);
+      std::vector<RedisReply> retried;
+      io_ok = LoadScriptsLocked() && RoundTripLocked(retry, &retried);
+      for (size_t k = 0; io_ok && k < again.size(); ++k) replies[again[k]] = std::move(retried[k]);
+    }
+    if (!io_ok) {
       last = absl::UnavailableError(absl::StrCat("redis ", host_, ":", port_, ": ",
                                                  ctx_->errstr[0] ? ctx_->errstr : "I/O error"));
       Log().warn("redis call failed, reconnecting: {}", last.message());
       continue;
     }
-    if (!error_reply.empty()) return absl::InternalError(absl::StrCat("redis: ", error_reply));
+    for (const auto& r : replies) {
+      if (r.type == RedisReply::Type::kError) return absl::InternalError(absl::StrCat("redis: ", r.str));
+    }
     return replies;
   }
   DropLocked();

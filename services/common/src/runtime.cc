@@ -7,6 +7,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "mot/common/log.h"
+#include "mot/common/simulated_clock.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
 #include "prometheus/gauge.h"
@@ -54,8 +55,36 @@ Runtime::Runtime(std::string service, CommonConfig config)
     // Not fatal: the client reconnects; handlers retry until Redis answers.
     Log().warn("redis not reachable at start: {}", s.message());
   }
+  auto& simulated = prometheus::BuildGauge()
+                        .Name("mot_clock_simulated")
+                        .Help("1 when the service reads the local mesh's simulated clock.")
+                        .Register(*registry_)
+                        .Add({});
+  if (config_.clock == "simulated") {
+    auto clock = std::make_unique<SimulatedClock>(*redis_);
+    if (auto s = clock->Refresh(); !s.ok()) {
+      throw std::runtime_error("MOT_CLOCK=simulated: the shared clock cannot be read: " +
+                               std::string(s.message()));
+    }
+    Log().warn("SIMULATED CLOCK: time is {} and moves only with `motctl clock`; never run "
+               "production like this",
+               FormatTime(clock->Now()));
+    simulated.Set(1);
+    loops_.push_back([this, c = clock.get()](const std::atomic<bool>& stop) {
+      bool failing = false;
+      while (!stop.load()) {
+        auto s = c->Refresh();
+        if (!s.ok() && !failing) Log().warn("simulated clock not readable: {}", s.message());
+        failing = !s.ok();
+        std::this_thread::sleep_for(config_.clock_poll);
+      }
+    });
+    clock_ = std::move(clock);
+  } else {
+    clock_ = std::make_unique<SystemClock>();
+  }
   producer_ = std::make_unique<KafkaProducer>(config_.kafka_brokers, service_,
-                                              std::chrono::seconds(30), config_.kafka_options);
+                                              config_.kafka_delivery_timeout, config_.kafka_options);
 }
 
 Runtime::~Runtime() = default;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/codec.h"
+#include "mot/common/ids.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"
 #include "nlohmann/json.hpp"

@@ -7,61 +7,114 @@
 
 #include "domain/playbook.h"
 #include "mot/common/redis.h"
+#include "mot/common/timers.h"
 
 namespace mot::scheduler {
+
+// A due touchpoint claimed by one dispatcher: until its lease runs out, only the
+// holder of `token` can settle it.
+struct ClaimedTouchpoint {
+  int partition = 0;
+  std::string id;
+  std::string token;
+  // Its stored touchpoint and command; nullopt when they are gone or unreadable.
+  std::optional<PlannedTouchpoint> planned;
+  v1::TouchpointStatus status = v1::TOUCHPOINT_STATUS_UNSPECIFIED;
+  int attempts = 0;  // failed dispatches so far
+};
+
+// What became of a claimed touchpoint.
+struct Settlement {
+  enum class Kind {
+    kDispatched,  // sent: disarm, mark DISPATCHED, drop the command
+    kFailed,      // can never be sent: disarm, mark FAILED with the reason, drop the command
+    kRetry,       // not sent this time: fire again at retry_at
+    kDrop,        // nothing to send (no longer SCHEDULED, or no record): disarm only
+  };
+  int partition = 0;
+  std::string id;
+  std::string token;
+  Kind kind = Kind::kDispatched;
+  std::string reason;
+  TimePoint retry_at{};
+};
+
+struct TimerStats {
+  int64_t armed = 0;                  // timers armed, claimed ones included
+  std::optional<TimePoint> earliest;  // the earliest fire time among them
+};
 
 // Durable journeys and timers.
 class JourneyStore {
  public:
   virtual ~JourneyStore() = default;
-  // Idempotent: a touchpoint planned twice is stored once, and its timer is armed
-  // only while it is still SCHEDULED.
-  virtual absl::Status Schedule(const PlannedTouchpoint& planned) = 0;
-  // Ids of touchpoints due at `now`, oldest first.
-  virtual absl::StatusOr<std::vector<std::string>> Due(TimePoint now, size_t limit) = 0;
-  // Claims a due touchpoint for `lease`: only one replica dispatches it at a time.
-  // The touchpoint's command, or nullopt when another replica holds the claim.
-  virtual absl::StatusOr<std::optional<PlannedTouchpoint>> Claim(
-      const std::string& id, std::chrono::milliseconds lease) = 0;
-  // Disarms the timer and marks the touchpoint DISPATCHED.
-  virtual absl::Status Dispatched(const std::string& id, TimePoint now) = 0;
-  // Gives a claim back after a failed dispatch; the timer stays armed.
-  virtual absl::Status Release(const std::string& id) = 0;
-  // Moves a touchpoint's status forward only (SCHEDULED < DISPATCHED < DONE ...):
-  // a late DISPATCHED never overwrites DONE.
+  virtual int partitions() const = 0;
+  // Stores the touchpoint and arms its timer in one atomic step, once: a touchpoint
+  // stored before, whatever its status now, is left as it is (a redelivered event
+  // can never re-arm a dispatched touchpoint).
+  virtual absl::Status Schedule(const PlannedTouchpoint& planned, TimePoint now) = 0;
+  // Claims up to `limit` touchpoints of a partition due at `now`, for `lease`.
+  virtual absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDue(
+      int partition, TimePoint now, std::chrono::milliseconds lease, size_t limit,
+      const std::string& token) = 0;
+  // Settles claimed touchpoints in one round trip. For each, whether its claim was
+  // still held: false means the lease ran out (another replica may hold it now) and
+  // nothing was changed.
+  virtual absl::StatusOr<std::vector<bool>> Settle(const std::vector<Settlement>& settlements,
+                                                   TimePoint now) = 0;
+  // Moves a touchpoint's status forward only (SCHEDULED < DISPATCHED < DONE ...): a
+  // late DISPATCHED never overwrites DONE. A touchpoint no longer stored is left alone.
   virtual absl::Status Advance(const Outcome& outcome, TimePoint now) = 0;
   virtual absl::Status RecordMilestone(const std::string& customer_id, const std::string& name,
-                                       TimePoint at) = 0;
+                                       TimePoint at, TimePoint now) = 0;
   virtual absl::StatusOr<std::optional<TimePoint>> Milestone(const std::string& customer_id,
                                                              const std::string& name) = 0;
   // The customer's touchpoints by due time, with their current status.
   virtual absl::StatusOr<std::vector<v1::Touchpoint>> Journey(const std::string& customer_id) = 0;
-  // Timers armed (scheduled, not yet dispatched).
-  virtual absl::StatusOr<int64_t> PendingTimers() = 0;
+  virtual absl::StatusOr<TimerStats> Timers() = 0;
 };
 
-// Keys under mot:scheduler: tp:<id> (Touchpoint), cmd:<id> (hash topic/key/payload),
-// state:<id> (hash status/outcome/ref/updated), journey:<customer> (zset by due),
-// due (zset by due: the timers), claim:<id> (lease), milestones:<customer> (hash).
+struct JourneyStoreOptions {
+  int partitions = 16;
+  // How long a finished touchpoint, and a journey after its last touchpoint, is kept.
+  std::chrono::milliseconds retention = std::chrono::hours(24 * 365 * 5);
+};
+
+// Keys, all of a customer's in one partition p = hash(customer) % partitions and
+// tagged {scheduler.pp} (one Redis Cluster slot): tp:<id> (hash: tp = Touchpoint,
+// topic/key/payload = the command, status, outcome, ref, updated, attempts, error),
+// journey:<customer> (zset by due), milestones:<customer> (hash), due and claims (the
+// partition's timers, see mot/common/timers.h).
 class RedisJourneyStore : public JourneyStore {
  public:
-  explicit RedisJourneyStore(RedisClient& redis) : redis_(redis) {}
-  absl::Status Schedule(const PlannedTouchpoint& planned) override;
-  absl::StatusOr<std::vector<std::string>> Due(TimePoint now, size_t limit) override;
-  absl::StatusOr<std::optional<PlannedTouchpoint>> Claim(const std::string& id,
-                                                         std::chrono::milliseconds lease) override;
-  absl::Status Dispatched(const std::string& id, TimePoint now) override;
-  absl::Status Release(const std::string& id) override;
+  RedisJourneyStore(RedisClient& redis, JourneyStoreOptions options);
+  int partitions() const override { return layout_.partitions; }
+  absl::Status Schedule(const PlannedTouchpoint& planned, TimePoint now) override;
+  absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDue(int partition, TimePoint now,
+                                                          std::chrono::milliseconds lease,
+                                                          size_t limit,
+                                                          const std::string& token) override;
+  absl::StatusOr<std::vector<bool>> Settle(const std::vector<Settlement>& settlements,
+                                           TimePoint now) override;
   absl::Status Advance(const Outcome& outcome, TimePoint now) override;
   absl::Status RecordMilestone(const std::string& customer_id, const std::string& name,
-                               TimePoint at) override;
+                               TimePoint at, TimePoint now) override;
   absl::StatusOr<std::optional<TimePoint>> Milestone(const std::string& customer_id,
                                                      const std::string& name) override;
   absl::StatusOr<std::vector<v1::Touchpoint>> Journey(const std::string& customer_id) override;
-  absl::StatusOr<int64_t> PendingTimers() override;
+  absl::StatusOr<TimerStats> Timers() override;
+
+  // The key of a touchpoint's record (for tests and tools).
+  std::string TouchpointKey(const std::string& customer_id, const std::string& id) const;
 
  private:
+  std::string Key(int partition, const char* kind, const std::string& id) const;
+  int64_t ExpireAt(TimePoint at, TimePoint now) const;
+
   RedisClient& redis_;
+  const TimerLayout layout_;
+  const JourneyStoreOptions options_;
+  RedisTimers timers_;
 };
 
 }  // namespace mot::scheduler

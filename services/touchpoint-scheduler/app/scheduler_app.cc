@@ -1,17 +1,41 @@
 #include "app/scheduler_app.h"
 
+#include <random>
 #include <thread>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "mot/common/codec.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"
-#include "prometheus/counter.h"
-#include "prometheus/gauge.h"
-#include "prometheus/histogram.h"
-#include "prometheus/registry.h"
 
 namespace mot::scheduler {
+namespace {
 
+const char* FailureLabel(DispatchFailure f) {
+  switch (f) {
+    case DispatchFailure::kRejected:
+      return "rejected";  // the broker or producer refuses the command for good
+    case DispatchFailure::kMissing:
+      return "missing";  // the stored touchpoint or command is gone or unreadable
+    case DispatchFailure::kUnavailable:
+      return "unavailable";  // the broker could not take it now; retried with backoff
+    case DispatchFailure::kLeaseLost:
+      return "lease_lost";  // settled after the claim ran out
+    case DispatchFailure::kStore:
+      return "store";  // Redis failed during a pass
+  }
+  return "store";
+}
+
+std::string RandomReplicaId() {
+  std::random_device rd;
+  return absl::StrFormat("%08x%08x", rd(), rd());
+}
+
+}  // namespace
 
 std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) {
   auto& dispatched = prometheus::BuildCounter()
@@ -21,6 +45,17 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) 
   std::map<std::string, prometheus::Counter*> by_service;
   for (const auto& service : ActionServices()) {
     by_service[service] = &dispatched.Add({{"service", service}});
+  }
+  auto& failures = prometheus::BuildCounter()
+                       .Name("mot_scheduler_dispatch_failures_total")
+                       .Help("Due touchpoints not dispatched, by reason (rejected and missing "
+                             "ones are FAILED; unavailable ones are retried).")
+                       .Register(r);
+  std::map<DispatchFailure, prometheus::Counter*> by_reason;
+  for (auto f : {DispatchFailure::kRejected, DispatchFailure::kMissing,
+                 DispatchFailure::kUnavailable, DispatchFailure::kLeaseLost,
+                 DispatchFailure::kStore}) {
+    by_reason[f] = &failures.Add({{"reason", FailureLabel(f)}});
   }
   return std::unique_ptr<SchedulerMetrics>(new SchedulerMetrics{
       prometheus::BuildCounter()
@@ -33,10 +68,15 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) 
           .Help("Touchpoints planned from lifecycle events (redeliveries included).")
           .Register(r)
           .Add({}),
-      std::move(by_service),
+      std::move(by_service), std::move(by_reason),
       prometheus::BuildGauge()
           .Name("mot_scheduler_pending_timers")
-          .Help("Touchpoints scheduled and not yet dispatched.")
+          .Help("Touchpoint timers armed (scheduled, not yet dispatched), all partitions.")
+          .Register(r)
+          .Add({}),
+      prometheus::BuildGauge()
+          .Name("mot_scheduler_oldest_due_timer_age_seconds")
+          .Help("How long the oldest due, unclaimed timer has been due (0 when none is).")
           .Register(r)
           .Add({}),
       prometheus::BuildHistogram()
@@ -47,19 +87,34 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) 
                                                            3600, 86400, 604800})});
 }
 
+absl::Status CheckPlanned(const std::vector<PlannedTouchpoint>& planned,
+                          const PlanningLimits& limits) {
+  for (const auto& p : planned) {
+    if (p.payload.size() > limits.max_command_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "step '", p.touchpoint.step_id(), "': its command would be ", p.payload.size(),
+          " bytes, over the limit of ", limits.max_command_bytes,
+          " (MOT_SCHEDULER_MAX_COMMAND_BYTES)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LifecycleHandler::Handle(const Incoming& in) {
   lifecycle::v1::LifecycleEvent event;
   if (auto s = DecodeMessage(in, &event); !s.ok()) return s;
-  if (auto s = ValidateEvent(event); !s.ok()) return s;
+  const TimePoint now = clock_.Now();
+  if (auto s = ValidateEvent(event, now, limits_.window); !s.ok()) return s;
+  auto planned = Plan(playbook_, event);
+  if (auto s = CheckPlanned(planned, limits_); !s.ok()) return s;
   const auto& stages = playbook_.stages();
   if (event.type() == stages.signing_event || event.type() == stages.handover_event) {
     auto s = store_.RecordMilestone(event.customer_id(), event.type(),
-                                    FromProto(event.occurred_at()));
+                                    FromProto(event.occurred_at()), now);
     if (!s.ok()) return s;
   }
-  auto planned = Plan(playbook_, event);
   for (const auto& p : planned) {
-    if (auto s = store_.Schedule(p); !s.ok()) return s;
+    if (auto s = store_.Schedule(p, now); !s.ok()) return s;
   }
   metrics_.events.Increment();
   metrics_.planned.Increment(static_cast<double>(planned.size()));
@@ -87,49 +142,151 @@ absl::Status OutcomeHandler::Handle(const Incoming& in) {
   return store_.Advance(*outcome, clock_.Now());
 }
 
-absl::StatusOr<int> Dispatcher::DispatchDue() {
-  const TimePoint now = clock_.Now();
-  auto due = store_.Due(now, options_.batch);
-  if (!due.ok()) return due.status();
-  int sent = 0;
-  for (const auto& id : *due) {
-    auto claimed = store_.Claim(id, options_.claim_lease);
-    if (!claimed.ok()) return claimed.status();
-    if (!claimed->has_value()) continue;  // another replica has it
-    const PlannedTouchpoint& p = **claimed;
-    if (auto s = publisher_.Publish(p.topic, p.key, p.payload); !s.ok()) {
-      (void)store_.Release(id);
-      return s;
+absl::StatusOr<std::vector<int>> ParsePartitions(const std::string& text, int count) {
+  std::vector<int> out;
+  if (text.empty() || text == "all") {
+    for (int p = 0; p < count; ++p) out.push_back(p);
+    return out;
+  }
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    std::vector<absl::string_view> range = absl::StrSplit(part, '-');
+    int lo = 0, hi = 0;
+    if (range.size() > 2 || !absl::SimpleAtoi(range[0], &lo) ||
+        !absl::SimpleAtoi(range.back(), &hi) || lo < 0 || hi < lo || hi >= count) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", part, "' is not a partition or range of partitions 0..", count - 1));
     }
-    if (auto s = store_.Dispatched(id, now); !s.ok()) return s;
-    if (auto it = metrics_.dispatched.find(p.touchpoint.service());
-        it != metrics_.dispatched.end()) {
+    for (int p = lo; p <= hi; ++p) out.push_back(p);
+  }
+  return out;
+}
+
+Dispatcher::Dispatcher(JourneyStore& store, Publisher& publisher, const Clock& clock,
+                       DispatcherOptions options, SchedulerMetrics& metrics)
+    : store_(store),
+      publisher_(publisher),
+      clock_(clock),
+      options_(std::move(options)),
+      metrics_(metrics),
+      replica_(RandomReplicaId()) {
+  partitions_ = options_.partitions;
+  if (partitions_.empty()) {
+    for (int p = 0; p < store_.partitions(); ++p) partitions_.push_back(p);
+  }
+}
+
+void Dispatcher::Fail(DispatchFailure why, double n) {
+  if (n > 0) metrics_.failures.at(why)->Increment(n);
+}
+
+absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchPartition(int partition, TimePoint now) {
+  const std::string token = absl::StrCat(replica_, ":", ++claims_);
+  auto claimed = store_.ClaimDue(partition, now, options_.claim_lease, options_.batch, token);
+  if (!claimed.ok()) return claimed.status();
+  Pass pass;
+  pass.more = claimed->size() == static_cast<size_t>(options_.batch);
+  if (claimed->empty()) return pass;
+
+  std::vector<Settlement> settle(claimed->size());
+  std::vector<OutMessage> out;
+  std::vector<size_t> sent;  // index into claimed of each message in `out`
+  for (size_t i = 0; i < claimed->size(); ++i) {
+    const auto& c = (*claimed)[i];
+    settle[i] = Settlement{partition, c.id, c.token, Settlement::Kind::kDrop, "", {}};
+    if (c.status != v1::TOUCHPOINT_STATUS_SCHEDULED) continue;  // cancelled, or gone
+    if (!c.planned) {
+      settle[i].kind = Settlement::Kind::kFailed;
+      settle[i].reason = "the stored command is missing or unreadable";
+      Fail(DispatchFailure::kMissing);
+      continue;
+    }
+    out.push_back({c.planned->topic, c.planned->key, c.planned->payload, {}});
+    sent.push_back(i);
+  }
+  const auto results = publisher_.PublishAll(out);
+  for (size_t k = 0; k < sent.size(); ++k) {
+    const auto& c = (*claimed)[sent[k]];
+    Settlement& s = settle[sent[k]];
+    const absl::Status& r = results[k];
+    if (r.ok()) {
+      s.kind = Settlement::Kind::kDispatched;
+    } else if (absl::IsInvalidArgument(r)) {
+      s.kind = Settlement::Kind::kFailed;
+      s.reason = absl::StrCat("not dispatched: ", r.message());
+      Fail(DispatchFailure::kRejected);
+      Log().error("touchpoint {} failed for good: {}", c.id, r.message());
+    } else {
+      auto backoff = options_.retry_initial * (int64_t{1} << std::min(c.attempts, 20));
+      s.kind = Settlement::Kind::kRetry;
+      s.reason = std::string(r.message());
+      s.retry_at = now + std::min<std::chrono::milliseconds>(backoff, options_.retry_max);
+      Fail(DispatchFailure::kUnavailable);
+    }
+  }
+  auto held = store_.Settle(settle, now);
+  if (!held.ok()) return held.status();  // the leases run out; claimed again then
+  for (size_t k = 0; k < sent.size(); ++k) {
+    const size_t i = sent[k];
+    if (settle[i].kind != Settlement::Kind::kDispatched) continue;
+    if (!(*held)[i]) {
+      // Sent, but the lease ran out first: another replica may send it again (the
+      // owning service's idempotency absorbs that); it is not counted here.
+      Fail(DispatchFailure::kLeaseLost);
+      continue;
+    }
+    const auto& tp = (*claimed)[i].planned->touchpoint;
+    if (auto it = metrics_.dispatched.find(tp.service()); it != metrics_.dispatched.end()) {
       it->second->Increment();
     }
-    metrics_.lag.Observe(
-        std::chrono::duration<double>(now - FromProto(p.touchpoint.due_at())).count());
-    ++sent;
+    metrics_.lag.Observe(std::chrono::duration<double>(now - FromProto(tp.due_at())).count());
+    ++pass.dispatched;
   }
-  if (auto pending = store_.PendingTimers(); pending.ok()) {
-    metrics_.pending.Set(static_cast<double>(*pending));
+  return pass;
+}
+
+absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchDue() {
+  const TimePoint now = clock_.Now();
+  Pass total;
+  absl::Status first_error;
+  const size_t n = partitions_.size();
+  for (size_t k = 0; k < n; ++k) {
+    const int partition = partitions_[(start_ + k) % n];
+    auto pass = DispatchPartition(partition, now);
+    if (!pass.ok()) {
+      Fail(DispatchFailure::kStore);
+      if (first_error.ok()) first_error = pass.status();
+      continue;  // one partition's trouble does not stop the others
+    }
+    total.dispatched += pass->dispatched;
+    total.more = total.more || pass->more;
   }
-  return sent;
+  start_ = (start_ + 1) % std::max<size_t>(n, 1);
+  if (auto stats = store_.Timers(); stats.ok()) {
+    metrics_.pending.Set(static_cast<double>(stats->armed));
+    const double age = stats->earliest && *stats->earliest <= now
+                           ? std::chrono::duration<double>(now - *stats->earliest).count()
+                           : 0.0;
+    metrics_.oldest_due_age.Set(age);
+  }
+  if (!first_error.ok() && total.dispatched == 0) return first_error;
+  return total;
 }
 
 void Dispatcher::Run(const std::atomic<bool>& stop) {
   bool failing = false;  // log the first failure and the recovery, not every tick
   while (!stop.load()) {
-    auto sent = DispatchDue();
-    if (!sent.ok() && !failing) {
-      Log().warn("dispatch failing, retrying every tick: {}", sent.status().message());
-    } else if (sent.ok() && failing) {
+    auto pass = DispatchDue();
+    if (!pass.ok() && !failing) {
+      Log().warn("dispatch failing, retrying every tick: {}", pass.status().message());
+    } else if (pass.ok() && failing) {
       Log().info("dispatch recovered");
     }
-    failing = !sent.ok();
-    if (sent.ok() && *sent == options_.batch) continue;  // more may be due right now
+    failing = !pass.ok();
+    if (pass.ok() && pass->more) continue;  // more are due right now
+    // The tick is how often the wheel looks, not a due time: due times come from the clock.
     for (auto waited = std::chrono::milliseconds(0); waited < options_.tick && !stop.load();
-         waited += std::chrono::milliseconds(50)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+         waited += std::chrono::milliseconds(20)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
 }
@@ -155,13 +312,17 @@ grpc::Status SchedulerGrpc::GetJourney(grpc::ServerContext*, const v1::GetJourne
 grpc::Status SchedulerGrpc::IngestEvent(grpc::ServerContext*, const v1::IngestEventRequest* req,
                                         v1::IngestEventResponse* resp) {
   lifecycle::v1::LifecycleEvent event = req->event();
-  if (!event.has_occurred_at()) *event.mutable_occurred_at() = ToProto(clock_.Now());
-  if (auto s = ValidateEvent(event); !s.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "event." + std::string(s.message()));
+  const TimePoint now = clock_.Now();
+  if (!event.has_occurred_at()) *event.mutable_occurred_at() = ToProto(now);
+  absl::Status s = ValidateEvent(event, now, limits_.window);
+  if (s.ok()) s = CheckPlanned(Plan(playbook_, event), limits_);
+  if (!s.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "event." + std::string(s.message()));
   }
-  auto s = publisher_.Publish(kLifecycleTopic, event.customer_id(), event.SerializeAsString(),
-                              {{"content-type", "application/protobuf"}});
+  // A message the broker can never take is INVALID_ARGUMENT (not retried); only a
+  // broker that cannot take it now is UNAVAILABLE.
+  s = publisher_.Publish(kLifecycleTopic, event.customer_id(), event.SerializeAsString(),
+                         {{"content-type", "application/protobuf"}});
   if (!s.ok()) return ToGrpc(s);
   resp->set_event_id(event.event_id());
   return grpc::Status::OK;

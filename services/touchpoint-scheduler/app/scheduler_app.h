@@ -1,7 +1,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <vector>
 
 #include "app/journey_store.h"
 #include "domain/playbook.h"
@@ -16,27 +18,45 @@
 
 namespace mot::scheduler {
 
-// Declared once; handlers keep references (no Family::Add on the hot path but
-// the per-service dispatched counter).
+// Why a dispatch did not go through (the label of mot_scheduler_dispatch_failures_total).
+enum class DispatchFailure { kRejected, kMissing, kUnavailable, kLeaseLost, kStore };
+
+// Declared once; handlers keep references.
 struct SchedulerMetrics {
   prometheus::Counter& events;
   prometheus::Counter& planned;
   std::map<std::string, prometheus::Counter*> dispatched;  // by service
+  std::map<DispatchFailure, prometheus::Counter*> failures;  // by reason
   prometheus::Gauge& pending;
+  prometheus::Gauge& oldest_due_age;
   prometheus::Histogram& lag;
 };
+
+// What the scheduler accepts from publishers.
+struct PlanningLimits {
+  EventWindow window;
+  // The largest command the scheduler stores and sends; more is refused when planned.
+  size_t max_command_bytes = 900'000;
+};
+
+// InvalidArgument naming the step whose command is over the limit.
+absl::Status CheckPlanned(const std::vector<PlannedTouchpoint>& planned,
+                          const PlanningLimits& limits);
 
 // Consumes mot.lifecycle.v1: validates the event, records signing/handover
 // milestones, and stores every touchpoint the playbook plans for it.
 class LifecycleHandler {
  public:
-  LifecycleHandler(const Playbook& playbook, JourneyStore& store, SchedulerMetrics& metrics)
-      : playbook_(playbook), store_(store), metrics_(metrics) {}
+  LifecycleHandler(const Playbook& playbook, JourneyStore& store, const Clock& clock,
+                   PlanningLimits limits, SchedulerMetrics& metrics)
+      : playbook_(playbook), store_(store), clock_(clock), limits_(limits), metrics_(metrics) {}
   absl::Status Handle(const Incoming& in);
 
  private:
   const Playbook& playbook_;
   JourneyStore& store_;
+  const Clock& clock_;
+  const PlanningLimits limits_;
   SchedulerMetrics& metrics_;
 };
 
@@ -53,34 +73,56 @@ class OutcomeHandler {
 
 struct DispatcherOptions {
   std::chrono::milliseconds tick{1000};
-  std::chrono::milliseconds claim_lease{30000};
+  // Longer than the producer's delivery timeout: a claim outlives a slow publish.
+  std::chrono::milliseconds claim_lease{60000};
   int batch = 100;
+  // A touchpoint whose command could not be sent (broker down) tries again after
+  // retry_initial, doubling up to retry_max.
+  std::chrono::milliseconds retry_initial{1000};
+  std::chrono::milliseconds retry_max{std::chrono::minutes(10)};
+  // The timer partitions this replica serves; empty: all.
+  std::vector<int> partitions;
 };
 
-// The timer wheel: every tick, claims the due touchpoints and sends their commands.
+// "0-3,7" -> {0,1,2,3,7}, each below `count`; "" or "all" -> every partition.
+absl::StatusOr<std::vector<int>> ParsePartitions(const std::string& text, int count);
+
+// The timer wheel: every tick, claims due touchpoints partition by partition in
+// batches, sends their commands together, and settles each: dispatched, failed for
+// good (FAILED with the reason; the others go on), or retried later with backoff.
 class Dispatcher {
  public:
   Dispatcher(JourneyStore& store, Publisher& publisher, const Clock& clock,
-             DispatcherOptions options, SchedulerMetrics& metrics)
-      : store_(store), publisher_(publisher), clock_(clock), options_(options),
-        metrics_(metrics) {}
-  // One pass; returns how many touchpoints it dispatched.
-  absl::StatusOr<int> DispatchDue();
+             DispatcherOptions options, SchedulerMetrics& metrics);
+  // One pass over this replica's partitions; how many touchpoints it dispatched and
+  // whether a partition had more due than one batch.
+  struct Pass {
+    int dispatched = 0;
+    bool more = false;
+  };
+  absl::StatusOr<Pass> DispatchDue();
   void Run(const std::atomic<bool>& stop);
 
  private:
+  absl::StatusOr<Pass> DispatchPartition(int partition, TimePoint now);
+  void Fail(DispatchFailure why, double n = 1);
+
   JourneyStore& store_;
   Publisher& publisher_;
   const Clock& clock_;
   const DispatcherOptions options_;
   SchedulerMetrics& metrics_;
+  std::vector<int> partitions_;
+  const std::string replica_;  // random: claim tokens are replica:sequence
+  uint64_t claims_ = 0;
+  size_t start_ = 0;  // the partition a pass starts with moves round
 };
 
 class SchedulerGrpc final : public v1::SchedulerService::Service {
  public:
   SchedulerGrpc(const Playbook& playbook, JourneyStore& store, Publisher& publisher,
-                const Clock& clock)
-      : playbook_(playbook), store_(store), publisher_(publisher), clock_(clock) {}
+                const Clock& clock, PlanningLimits limits)
+      : playbook_(playbook), store_(store), publisher_(publisher), clock_(clock), limits_(limits) {}
   grpc::Status GetJourney(grpc::ServerContext*, const v1::GetJourneyRequest* req,
                           v1::GetJourneyResponse* resp) override;
   grpc::Status IngestEvent(grpc::ServerContext*, const v1::IngestEventRequest* req,
@@ -91,6 +133,7 @@ class SchedulerGrpc final : public v1::SchedulerService::Service {
   JourneyStore& store_;
   Publisher& publisher_;
   const Clock& clock_;
+  const PlanningLimits limits_;
 };
 
 std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& registry);

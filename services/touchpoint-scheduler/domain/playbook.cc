@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "mot/common/codec.h"
 #include "mot/common/config.h"
+#include "mot/common/ids.h"
 #include "mot/common/yaml.h"
 
 namespace mot::scheduler {
@@ -61,10 +62,17 @@ absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
       if (!d.ok()) return d.status();
       *target = *d;
     }
-    if (root["utc_offset"]) {
-      auto offset = ParseUtcOffset(root["utc_offset"].as<std::string>());
-      if (!offset.ok()) return offset.status();
-      pb.utc_offset_ = *offset;
+    auto zone = LoadZone(root["time_zone"] ? root["time_zone"].as<std::string>() : "Asia/Shanghai");
+    if (!zone.ok()) return zone.status();
+    pb.zone_ = *zone;
+    for (const auto& kv : root["project_time_zones"]) {
+      auto z = LoadZone(kv.second.as<std::string>());
+      if (!z.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("project_time_zones.",
+                                                       kv.first.as<std::string>(), ": ",
+                                                       z.status().message()));
+      }
+      pb.project_zones_[kv.first.as<std::string>()] = *z;
     }
     if (stages["signing_event"]) {
       pb.stages_.signing_event = stages["signing_event"].as<std::string>();
@@ -117,20 +125,22 @@ absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
   });
 }
 
-absl::StatusOr<std::chrono::minutes> ParseUtcOffset(const std::string& text) {
-  if (text == "Z") return std::chrono::minutes(0);
-  int hours = 0, minutes = 0;
-  if (text.size() != 6 || (text[0] != '+' && text[0] != '-') || text[3] != ':' ||
-      !absl::SimpleAtoi(text.substr(1, 2), &hours) || !absl::SimpleAtoi(text.substr(4, 2), &minutes) ||
-      hours > 14 || minutes > 59) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("utc_offset '", text, "' is invalid; expected +HH:MM, e.g. +08:00"));
+absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name) {
+  absl::TimeZone zone;
+  if (name.empty() || !absl::LoadTimeZone(name, &zone)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "time zone '", name, "' is unknown; expected an IANA name such as Asia/Shanghai"));
   }
-  const std::chrono::minutes offset(hours * 60 + minutes);
-  return text[0] == '-' ? -offset : offset;
+  return zone;
 }
 
-absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event) {
+const absl::TimeZone& Playbook::ZoneOf(const std::string& project_id) const {
+  auto it = project_zones_.find(project_id);
+  return it == project_zones_.end() ? zone_ : it->second;
+}
+
+absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event, TimePoint now,
+                           const EventWindow& window) {
   if (auto s = RequireFields({{"event_id", &event.event_id()},
                                {"type", &event.type()},
                                {"customer_id", &event.customer_id()}});
@@ -138,6 +148,20 @@ absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event) {
     return s;
   }
   if (!event.has_occurred_at()) return absl::InvalidArgumentError("occurred_at is required");
+  // Compared in seconds before any conversion, so no value can overflow.
+  const int64_t at = event.occurred_at().seconds();
+  const int64_t now_s = ToUnixMillis(now) / 1000;
+  const auto shown = [&] {
+    return absl::FormatTime("%4Y-%m-%d%ET%H:%M:%SZ", absl::FromUnixSeconds(at), absl::UTCTimeZone());
+  };
+  if (at > now_s + window.max_ahead.count() / 1000) {
+    return absl::InvalidArgumentError(absl::StrCat("occurred_at ", shown(),
+                                                   " is too far in the future"));
+  }
+  if (at < now_s - window.max_age.count() / 1000) {
+    return absl::InvalidArgumentError(absl::StrCat("occurred_at ", shown(),
+                                                   " is too far in the past"));
+  }
   return absl::OkStatus();
 }
 
@@ -173,7 +197,8 @@ std::vector<PlannedTouchpoint> Plan(const Playbook& playbook,
       vars["project_id"] = event.project_id();
       vars["unit_id"] = event.unit_id();
       // The owner's calendar date, not UTC's (an evening in UTC is the next morning in China).
-      vars["event_date"] = FormatTime(occurred + playbook.utc_offset()).substr(0, 10);
+      vars["event_date"] = absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(ToUnixMillis(occurred)),
+                                            playbook.ZoneOf(event.project_id()));
       *cmd.mutable_requested_at() = tp.due_at();
       p.topic = kNotificationCommandsTopic;
       p.payload = cmd.SerializeAsString();
@@ -227,7 +252,7 @@ std::optional<Outcome> OutcomeOf(const ticketing::v1::TicketEvent& event) {
   if (t.touchpoint_id().empty() || event.type() != ticketing::v1::TICKET_EVENT_TYPE_OPENED) {
     return std::nullopt;
   }
-  Outcome o{t.touchpoint_id(), v1::TOUCHPOINT_STATUS_DONE, "", t.id()};
+  Outcome o{t.customer_id(), t.touchpoint_id(), v1::TOUCHPOINT_STATUS_DONE, "", t.id()};
   o.summary = absl::StrCat(t.kind(), " ticket opened;");
   for (const auto& d : t.deadlines()) {
     absl::StrAppend(&o.summary, " ", d.milestone(), " by ", FormatTime(FromProto(d.due_at())), ";");
@@ -240,7 +265,7 @@ std::optional<Outcome> OutcomeOf(const notification::v1::NotificationEvent& even
   const auto& d = event.delivery();
   if (d.touchpoint_id().empty()) return std::nullopt;
   const bool ok = d.status() == notification::v1::DELIVERY_STATUS_DELIVERED;
-  return Outcome{d.touchpoint_id(), ok ? v1::TOUCHPOINT_STATUS_DONE : v1::TOUCHPOINT_STATUS_FAILED,
+  return Outcome{d.customer_id(), d.touchpoint_id(), ok ? v1::TOUCHPOINT_STATUS_DONE : v1::TOUCHPOINT_STATUS_FAILED,
                  absl::StrCat(ok ? "delivered via " : "not delivered via ", d.channel(), " (",
                               d.provider_response(), ")"),
                  d.id()};
@@ -251,7 +276,7 @@ std::optional<Outcome> OutcomeOf(const survey::v1::SurveyEvent& event) {
   if (s.touchpoint_id().empty() || event.type() != survey::v1::SURVEY_EVENT_TYPE_CREATED) {
     return std::nullopt;
   }
-  return Outcome{s.touchpoint_id(), v1::TOUCHPOINT_STATUS_DONE,
+  return Outcome{s.customer_id(), s.touchpoint_id(), v1::TOUCHPOINT_STATUS_DONE,
                  absl::StrCat("survey ", s.survey_id(), " (", s.stage(), ") open until ",
                               FormatTime(FromProto(s.expires_at()))),
                  s.id()};

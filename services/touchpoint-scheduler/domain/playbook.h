@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "mot/common/clock.h"
 #include "mot/lifecycle/v1/event.pb.h"
 #include "mot/notification/v1/notification.pb.h"
@@ -51,17 +52,19 @@ class Playbook {
   static absl::StatusOr<Playbook> FromYaml(const std::string& yaml);
   const std::vector<Step>& steps() const { return steps_; }
   const StageWindows& stages() const { return stages_; }
-  // The owners' local time as an offset from UTC: dates in messages are local dates.
-  std::chrono::minutes utc_offset() const { return utc_offset_; }
+  // The owners' time zone (IANA, e.g. Asia/Shanghai): the project's own when the
+  // playbook names one, else the playbook's default. Dates in messages are local dates.
+  const absl::TimeZone& ZoneOf(const std::string& project_id) const;
 
  private:
   std::vector<Step> steps_;
   StageWindows stages_;
-  std::chrono::minutes utc_offset_{0};
+  absl::TimeZone zone_;
+  std::map<std::string, absl::TimeZone> project_zones_;
 };
 
-// "+08:00" / "-03:30" / "Z" -> minutes east of UTC; InvalidArgument otherwise.
-absl::StatusOr<std::chrono::minutes> ParseUtcOffset(const std::string& text);
+// An IANA time zone by name (absl's time-zone database); InvalidArgument naming it.
+absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name);
 
 // A touchpoint ready to store: its journey entry and the command to send when due.
 struct PlannedTouchpoint {
@@ -71,9 +74,17 @@ struct PlannedTouchpoint {
   std::string payload;
 };
 
+// How far from now an event's occurred_at may be. Times outside are refused: a
+// typo such as 9999-12-31 must not become a touchpoint that fires at once.
+struct EventWindow {
+  std::chrono::milliseconds max_age = std::chrono::hours(24 * 365 * 30);
+  std::chrono::milliseconds max_ahead = std::chrono::hours(24);
+};
+
 // InvalidArgument naming the first missing field (event_id, type, customer_id,
-// occurred_at).
-absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event);
+// occurred_at), or an occurred_at outside the window around `now`.
+absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event, TimePoint now,
+                           const EventWindow& window);
 
 // Every touchpoint the event starts: one per matching step, due at occurred_at +
 // after, with the id DeterministicId("tp", {event_id, step_id}) so that a
@@ -87,6 +98,7 @@ std::string DeriveStage(std::optional<TimePoint> signed_at, std::optional<TimePo
 
 // What a domain event reports about the touchpoint that caused it.
 struct Outcome {
+  std::string customer_id;
   std::string touchpoint_id;
   v1::TouchpointStatus status = v1::TOUCHPOINT_STATUS_DONE;
   std::string summary;

@@ -2,15 +2,20 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "google/protobuf/timestamp.pb.h"
 
 namespace mot {
 
-using TimePoint = std::chrono::system_clock::time_point;
+// Milliseconds since the Unix epoch. Millisecond precision keeps every date a
+// protobuf Timestamp can hold (years 1 to 9999) in range; nanoseconds would
+// overflow after 2262.
+using TimePoint = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
 
-// Everything time-based reads an injected clock; tests use ManualClock.
+// Everything time-based reads an injected clock: SystemClock in production,
+// SimulatedClock (runtime.h) in the local mesh, ManualClock in tests.
 class Clock {
  public:
   virtual ~Clock() = default;
@@ -19,20 +24,11 @@ class Clock {
 
 class SystemClock : public Clock {
  public:
-  TimePoint Now() const override { return std::chrono::system_clock::now(); }
-};
-
-class ManualClock : public Clock {
- public:
-  explicit ManualClock(TimePoint now) : now_ms_(ToMs(now)) {}
-  TimePoint Now() const override { return TimePoint(std::chrono::milliseconds(now_ms_.load())); }
-  void Advance(std::chrono::milliseconds d) { now_ms_ += d.count(); }
-
- private:
-  static int64_t ToMs(TimePoint t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  TimePoint Now() const override { return WallNow(); }
+  static TimePoint WallNow() {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
   }
-  std::atomic<int64_t> now_ms_;
 };
 
 int64_t ToUnixMillis(TimePoint t);
@@ -41,9 +37,7 @@ google::protobuf::Timestamp ToProto(TimePoint t);
 TimePoint FromProto(const google::protobuf::Timestamp& ts);
 // RFC 3339 in UTC, seconds precision: 2026-11-22T06:51:37Z.
 std::string FormatTime(TimePoint t);
-
-// A stable id from its parts (FNV-1a over the parts, 128 bits in hex), prefixed:
-// DeterministicId("tp", {event_id, step_id}) is the same in every process and run.
-std::string DeterministicId(std::string_view prefix, std::initializer_list<std::string_view> parts);
+// RFC 3339 (any offset) -> TimePoint; InvalidArgument-style false on failure.
+bool ParseTime(const std::string& text, TimePoint* out);
 
 }  // namespace mot

@@ -67,6 +67,13 @@ struct CommonConfig {
   std::string grpc_addr;
   std::string metrics_addr;
   std::string log_level;
+  // MOT_KAFKA_DELIVERY_TIMEOUT: how long a publish may wait for the broker (librdkafka
+  // message.timeout.ms).
+  std::chrono::milliseconds kafka_delivery_timeout{30000};
+  // MOT_CLOCK: "system", or "simulated" (the local mesh's shared clock, never production).
+  std::string clock = "system";
+  // MOT_CLOCK_POLL: how often a service on the simulated clock reads it.
+  std::chrono::milliseconds clock_poll{100};
 
   static CommonConfig FromEnv(const Env& env);
   // The variable a Kafka property came from, for error messages.

@@ -28,16 +28,34 @@ using KafkaOptions = std::map<std::string, std::string>;
 // InvalidArgument naming the first property librdkafka refuses.
 absl::Status CheckKafkaOptions(const KafkaOptions& options);
 
-// Publishes one message and returns once the broker has acknowledged it, so a
-// caller that gets OK may store its offset. Unavailable when it could not.
+struct OutMessage {
+  std::string topic;
+  std::string key;
+  std::string payload;
+  Headers headers;
+};
+
+// Publishes messages and returns once the broker has acknowledged them, so a
+// caller that gets OK may store its offset. InvalidArgument when the message can
+// never be accepted (larger than the producer or broker allows); Unavailable for
+// what may pass on a retry (broker down, timed out).
 class Publisher {
  public:
   virtual ~Publisher() = default;
   virtual absl::Status Publish(const std::string& topic, const std::string& key,
                                const std::string& payload, const Headers& headers = {}) = 0;
+  // Many at once, all in flight together; one status per message, in order.
+  virtual std::vector<absl::Status> PublishAll(const std::vector<OutMessage>& messages) {
+    std::vector<absl::Status> out;
+    out.reserve(messages.size());
+    for (const auto& m : messages) out.push_back(Publish(m.topic, m.key, m.payload, m.headers));
+    return out;
+  }
 };
 
-// Idempotent librdkafka producer (acks=all).
+// Idempotent librdkafka producer (acks=all). Keys are partitioned with
+// murmur2 like the Java client, so a customer's events land on the same partition
+// whoever publishes them.
 class KafkaProducer : public Publisher {
  public:
   KafkaProducer(const std::string& brokers, const std::string& client_id,
@@ -45,6 +63,7 @@ class KafkaProducer : public Publisher {
   ~KafkaProducer() override;
   absl::Status Publish(const std::string& topic, const std::string& key,
                        const std::string& payload, const Headers& headers = {}) override;
+  std::vector<absl::Status> PublishAll(const std::vector<OutMessage>& messages) override;
   // Waits for what is still in flight; returns how many messages were left.
   int Flush(std::chrono::milliseconds timeout);
 

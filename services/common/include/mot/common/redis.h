@@ -22,13 +22,29 @@ namespace mot {
 
 // A Redis reply, copied out of hiredis so that no hiredis type leaks.
 struct RedisReply {
-  enum class Type { kNil, kString, kInteger, kArray, kStatus };
+  enum class Type { kNil, kString, kInteger, kArray, kStatus, kError };
   Type type = Type::kNil;
   std::string str;
   int64_t integer = 0;
   std::vector<RedisReply> elements;
 
   bool is_nil() const { return type == Type::kNil; }
+};
+
+// A Lua script, called with EVALSHA. Every script made is known to every
+// RedisClient of the process: when Redis answers NOSCRIPT (a restart or SCRIPT
+// FLUSH emptied its cache), the client loads the scripts and runs those calls again.
+// Make scripts once (static or long-lived objects), not per call.
+class RedisScript {
+ public:
+  explicit RedisScript(std::string source);
+  const std::string& sha() const { return sha_; }
+  // EVALSHA sha numkeys keys... args...
+  std::vector<std::string> Call(const std::vector<std::string>& keys,
+                                const std::vector<std::string>& args) const;
+
+ private:
+  std::string sha_;
 };
 
 // One connection to Redis, shared by the threads of a service (calls are
@@ -46,13 +62,18 @@ class RedisClient {
 
   // Unavailable when Redis cannot be reached; Internal for an error reply.
   absl::StatusOr<RedisReply> Command(const std::vector<std::string>& argv);
-  // Several commands in one round trip (no MULTI): one reply each.
+  // Several independent commands in one round trip (no MULTI): one reply each.
+  // Calls of a RedisScript that Redis no longer knows are run again after loading it.
   absl::StatusOr<std::vector<RedisReply>> Pipeline(
       const std::vector<std::vector<std::string>>& commands);
   absl::Status Ping();
 
  private:
   absl::Status ConnectLocked();
+  // Sends the commands and reads one reply each; false on an I/O error.
+  bool RoundTripLocked(const std::vector<const std::vector<std::string>*>& commands,
+                       std::vector<RedisReply>* replies);
+  bool LoadScriptsLocked();
   void DropLocked();
 
   const std::string host_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "grpcpp/grpcpp.h"
+#include "mot/common/clock.h"
 #include "mot/common/config.h"
 #include "mot/common/kafka.h"
 #include "mot/common/redis.h"
@@ -34,6 +35,8 @@ class Runtime {
   RedisClient& redis() { return *redis_; }
   KafkaProducer& producer() { return *producer_; }
   prometheus::Registry& registry() { return *registry_; }
+  // The system clock, or the mesh's shared simulated clock (MOT_CLOCK=simulated).
+  const Clock& clock() const { return *clock_; }
   const std::atomic<bool>& stopping() const { return stop_; }
 
   // A consumer in group "<service>" (suffix appended if given) run on its own thread.
@@ -51,6 +54,7 @@ class Runtime {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<Clock> clock_;
   std::unique_ptr<KafkaProducer> producer_;
   std::vector<std::unique_ptr<KafkaConsumerLoop>> consumers_;
   std::vector<std::function<void(const std::atomic<bool>&)>> loops_;

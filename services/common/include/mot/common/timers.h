@@ -1,0 +1,76 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "mot/common/clock.h"
+#include "mot/common/redis.h"
+
+namespace mot {
+
+// Durable timers in Redis, partitioned for Redis Cluster.
+//
+// A timer is a member of its partition's due set (a sorted set scored by the time
+// it fires). Claiming takes up to N due timers of one partition in one script and
+// re-scores them to now + lease, recording the claimer's token in the partition's
+// claims hash; only the holder of that token can settle them (compare-and-delete),
+// and a claim whose lease ran out is due again for anyone. Every key of a partition
+// carries the hash tag {<ns>.<partition>}, so a partition lives in one Redis Cluster
+// slot and its scripts stay atomic there.
+struct TimerLayout {
+  std::string ns;      // e.g. "scheduler"
+  int partitions = 16;
+
+  // The partition of a routing key (e.g. a customer id): stable across processes.
+  int PartitionOf(std::string_view routing_key) const;
+  // "mot:{scheduler.07}:": the prefix of every key of partition p.
+  std::string Prefix(int partition) const;
+  std::string DueKey(int partition) const { return Prefix(partition) + "due"; }
+  std::string ClaimsKey(int partition) const { return Prefix(partition) + "claims"; }
+};
+
+// Lua helpers that every timer script starts with, so that a service's own
+// scripts (which change its records and the timer in one step) share them:
+//   timer_claim(due, claims, now, until, n, token) -> ids
+//   timer_owned(claims, id, token) -> bool
+//   timer_disarm(due, claims, id)        -- fired or cancelled: gone
+//   timer_rearm(due, claims, id, at)     -- fires again at `at`, unclaimed
+extern const char kTimerLua[];
+
+// The timer operations on their own, for services whose records need no script of
+// their own, and for the benchmark.
+class RedisTimers {
+ public:
+  RedisTimers(RedisClient& redis, TimerLayout layout);
+  const TimerLayout& layout() const { return layout_; }
+
+  struct Timer {
+    int partition;
+    std::string id;
+    TimePoint at;
+  };
+  // Arms (or moves) timers, pipelined in one round trip.
+  absl::Status Arm(const std::vector<Timer>& timers);
+  // Claims up to `limit` timers of `partition` due at `now` for `lease`, as `token`.
+  absl::StatusOr<std::vector<std::string>> Claim(int partition, TimePoint now,
+                                                 std::chrono::milliseconds lease, size_t limit,
+                                                 const std::string& token);
+  // Disarms claimed timers still held by `token`; how many were.
+  absl::StatusOr<int64_t> Complete(int partition, const std::vector<std::string>& ids,
+                                   const std::string& token);
+  // Armed timers of a partition (claimed ones included).
+  absl::StatusOr<int64_t> Count(int partition);
+  // The earliest fire time of a partition's timers, if it has any.
+  absl::StatusOr<std::optional<TimePoint>> Earliest(int partition);
+
+ private:
+  RedisClient& redis_;
+  const TimerLayout layout_;
+};
+
+}  // namespace mot

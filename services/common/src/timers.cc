@@ -1,0 +1,120 @@
+#include "mot/common/timers.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "mot/common/ids.h"
+
+namespace mot {
+
+const char kTimerLua[] = R"(
+local function timer_claim(due, claims, now, until_, n, token)
+  local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, n)
+  for _, id in ipairs(ids) do
+    redis.call('ZADD', due, 'XX', until_, id)
+    redis.call('HSET', claims, id, token)
+  end
+  return ids
+end
+local function timer_owned(claims, id, token)
+  return redis.call('HGET', claims, id) == token
+end
+local function timer_disarm(due, claims, id)
+  redis.call('ZREM', due, id)
+  redis.call('HDEL', claims, id)
+end
+local function timer_rearm(due, claims, id, at)
+  redis.call('ZADD', due, at, id)
+  redis.call('HDEL', claims, id)
+end
+)";
+
+namespace {
+
+// KEYS due, claims; ARGV now, until, n, token.
+const RedisScript& ClaimScript() {
+  static const RedisScript s(std::string(kTimerLua) +
+                             "return timer_claim(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])");
+  return s;
+}
+
+// KEYS due, claims; ARGV token, ids...
+const RedisScript& CompleteScript() {
+  static const RedisScript s(std::string(kTimerLua) + R"(
+local n = 0
+for i = 2, #ARGV do
+  if timer_owned(KEYS[2], ARGV[i], ARGV[1]) then
+    timer_disarm(KEYS[1], KEYS[2], ARGV[i])
+    n = n + 1
+  end
+end
+return n)");
+  return s;
+}
+
+}  // namespace
+
+int TimerLayout::PartitionOf(std::string_view routing_key) const {
+  return static_cast<int>(StableHash(routing_key) % static_cast<uint64_t>(partitions));
+}
+
+std::string TimerLayout::Prefix(int partition) const {
+  return absl::StrFormat("mot:{%s.%02d}:", ns, partition);
+}
+
+RedisTimers::RedisTimers(RedisClient& redis, TimerLayout layout)
+    : redis_(redis), layout_(std::move(layout)) {}
+
+absl::Status RedisTimers::Arm(const std::vector<Timer>& timers) {
+  std::vector<std::vector<std::string>> cmds;
+  cmds.reserve(timers.size());
+  for (const auto& t : timers) {
+    cmds.push_back({"ZADD", layout_.DueKey(t.partition), std::to_string(ToUnixMillis(t.at)), t.id});
+  }
+  if (cmds.empty()) return absl::OkStatus();
+  auto r = redis_.Pipeline(cmds);
+  return r.ok() ? absl::OkStatus() : r.status();
+}
+
+absl::StatusOr<std::vector<std::string>> RedisTimers::Claim(int partition, TimePoint now,
+                                                            std::chrono::milliseconds lease,
+                                                            size_t limit,
+                                                            const std::string& token) {
+  auto r = redis_.Command(ClaimScript().Call(
+      {layout_.DueKey(partition), layout_.ClaimsKey(partition)},
+      {std::to_string(ToUnixMillis(now)), std::to_string(ToUnixMillis(now + lease)),
+       std::to_string(limit), token}));
+  if (!r.ok()) return r.status();
+  std::vector<std::string> ids;
+  ids.reserve(r->elements.size());
+  for (auto& e : r->elements) ids.push_back(std::move(e.str));
+  return ids;
+}
+
+absl::StatusOr<int64_t> RedisTimers::Complete(int partition, const std::vector<std::string>& ids,
+                                              const std::string& token) {
+  std::vector<std::string> args{token};
+  args.insert(args.end(), ids.begin(), ids.end());
+  auto r = redis_.Command(
+      CompleteScript().Call({layout_.DueKey(partition), layout_.ClaimsKey(partition)}, args));
+  if (!r.ok()) return r.status();
+  return r->integer;
+}
+
+absl::StatusOr<int64_t> RedisTimers::Count(int partition) {
+  auto r = redis_.Command({"ZCARD", layout_.DueKey(partition)});
+  if (!r.ok()) return r.status();
+  return r->integer;
+}
+
+absl::StatusOr<std::optional<TimePoint>> RedisTimers::Earliest(int partition) {
+  auto r = redis_.Command({"ZRANGE", layout_.DueKey(partition), "0", "0", "WITHSCORES"});
+  if (!r.ok()) return r.status();
+  double ms = 0;
+  if (r->elements.size() < 2 || !absl::SimpleAtod(r->elements[1].str, &ms)) {
+    return std::optional<TimePoint>();
+  }
+  return std::optional<TimePoint>(FromUnixMillis(static_cast<int64_t>(ms)));
+}
+
+}  // namespace mot
