@@ -124,10 +124,27 @@ redis: {addr: "r:6379", existingSecret: redis-auth}
 notification: {webhook: {url: "https://robot.example/send"}}
 VALUES
 render secure template mot "$chart" --kube-version "$kube" -f "$work/secure-values.yaml"
+# The scheduler's settings as values (from a file: YAML numbers), a delivery timeout for
+# every Kafka client, and MOT_CLOCK=system (the one MOT_CLOCK the chart accepts).
+cat >"$work/settings-values.yaml" <<'VALUES'
+kafka:
+  extraEnv:
+    - name: MOT_KAFKA_DELIVERY_TIMEOUT
+      value: 45s
+scheduler:
+  partitions: 32
+  claimLease: 90s
+  retention: 7y
+ticketing:
+  extraEnv:
+    - name: MOT_CLOCK
+      value: system
+VALUES
+render settings "${base[@]}" -f "$work/settings-values.yaml"
 
 # --- offline schema validation of every manifest (CRD kinds are checked below) ---
 validated=0
-for name in full defaults override secure; do
+for name in full defaults override secure settings; do
   "$py" - "$work/$name.yaml" "$work/split-$name" <<'EOF'
 import os, sys, yaml
 src, out = sys.argv[1], sys.argv[2]
@@ -187,6 +204,49 @@ refuses "values.schema.json: a misspelled key is rejected" "Additional property 
 refuses "Kubernetes older than 1.24 (no gRPC probes) is refused" "incompatible with Kubernetes" \
   template mot "$chart" -f "$values" --kube-version 1.23.0
 
+# The simulated clock (MOT_CLOCK=simulated) is the local mesh's, never a deployment's:
+# MOT_CLOCK other than "system" in any extraEnv fails the render, naming MOT_CLOCK.
+for key in kafka scheduler ticketing notification survey; do
+  refuses "MOT_CLOCK=simulated in $key.extraEnv is refused" \
+    "$key.extraEnv sets MOT_CLOCK=\"simulated\": the chart runs the services on the system clock only" \
+    "${base[@]}" --set-json "$key.extraEnv=[{\"name\":\"MOT_CLOCK\",\"value\":\"simulated\"}]"
+done
+refuses "MOT_CLOCK from a valueFrom is refused (its value cannot be checked)" \
+  "survey.extraEnv sets MOT_CLOCK from a valueFrom" "${base[@]}" \
+  --set-json 'survey.extraEnv=[{"name":"MOT_CLOCK","valueFrom":{"configMapKeyRef":{"name":"c","key":"clock"}}}]'
+refuses "MOT_CLOCK other than \"system\" (System) is refused" \
+  'scheduler.extraEnv sets MOT_CLOCK="System"' "${base[@]}" \
+  --set-json 'scheduler.extraEnv=[{"name":"MOT_CLOCK","value":"System"}]'
+
+# The scheduler's settings.
+refuses "values.schema.json: scheduler.partitions is at least 1" \
+  "scheduler.partitions: Must be greater than or equal to 1" "${base[@]}" --set scheduler.partitions=0
+refuses "values.schema.json: scheduler.partitions is at most 1024" \
+  "scheduler.partitions: Must be less than or equal to 1024" "${base[@]}" --set scheduler.partitions=2000
+refuses "values.schema.json: scheduler.claimLease is a duration" \
+  "scheduler.claimLease: Does not match pattern" "${base[@]}" --set scheduler.claimLease=soon
+refuses "values.schema.json: scheduler.retention is a duration" \
+  "scheduler.retention: Does not match pattern" "${base[@]}" --set "scheduler.retention=5 years"
+refuses "a claim lease equal to the default delivery timeout (30s) is refused" \
+  "MOT_SCHEDULER_CLAIM_LEASE (30s, from scheduler.claimLease) must be longer than MOT_KAFKA_DELIVERY_TIMEOUT (30s, from the service's default)" \
+  "${base[@]}" --set scheduler.claimLease=30s
+refuses "the default claim lease (60s) under a delivery timeout of 2m from kafka.extraEnv is refused" \
+  "MOT_SCHEDULER_CLAIM_LEASE (60s, from the service's default) must be longer than MOT_KAFKA_DELIVERY_TIMEOUT (2m, from kafka.extraEnv)" \
+  "${base[@]}" --set-json 'kafka.extraEnv=[{"name":"MOT_KAFKA_DELIVERY_TIMEOUT","value":"2m"}]'
+refuses "a claim lease from scheduler.extraEnv is checked too" \
+  "MOT_SCHEDULER_CLAIM_LEASE (20s, from scheduler.extraEnv) must be longer than" \
+  "${base[@]}" --set-json 'scheduler.extraEnv=[{"name":"MOT_SCHEDULER_CLAIM_LEASE","value":"20s"}]'
+refuses "a delivery timeout that is no duration is refused" \
+  'MOT_KAFKA_DELIVERY_TIMEOUT="soon" is not a duration' \
+  "${base[@]}" --set-json 'scheduler.extraEnv=[{"name":"MOT_KAFKA_DELIVERY_TIMEOUT","value":"soon"}]'
+refuses "scheduler.claimLease and MOT_SCHEDULER_CLAIM_LEASE in extraEnv together are refused" \
+  "scheduler.claimLease and scheduler.extraEnv both set MOT_SCHEDULER_CLAIM_LEASE" \
+  "${base[@]}" --set scheduler.claimLease=2m \
+  --set-json 'scheduler.extraEnv=[{"name":"MOT_SCHEDULER_CLAIM_LEASE","value":"3m"}]'
+check "a claim lease of 1mo over a delivery timeout of 4w1d23h59m59s999ms renders" \
+  h "${base[@]}" --set scheduler.claimLease=1mo \
+  --set-json 'kafka.extraEnv=[{"name":"MOT_KAFKA_DELIVERY_TIMEOUT","value":"4w1d23h59m59s999ms"}]'
+
 # --- assertions on the rendered objects ---
 "$py" - "$work" "$root" >"$work/assertions.out" 2>&1 <<'EOF'
 import hashlib, sys, yaml
@@ -194,8 +254,8 @@ import hashlib, sys, yaml
 work, root = sys.argv[1], sys.argv[2]
 def load(name):
     return [d for d in yaml.safe_load_all(open("%s/%s.yaml" % (work, name))) if d]
-full, nomon, defaults, override, secure = (
-    load(n) for n in ("full", "nomonitoringapi", "defaults", "override", "secure"))
+full, nomon, defaults, override, secure, settings = (
+    load(n) for n in ("full", "nomonitoringapi", "defaults", "override", "secure", "settings"))
 
 def check(desc, cond, detail=""):
     print(("ok   " if cond else "FAIL ") + desc + ("" if cond or not detail else "\n     | %s" % (detail,)))
@@ -282,6 +342,31 @@ for name, (var, cfile) in services.items():
 sched = env_of(deps["touchpoint-scheduler"]["spec"]["template"]["spec"]["containers"][0])
 check("scheduler: MOT_SCHEDULER_TICK 1s and extraEnv MOT_SCHEDULER_BATCH",
       sched.get("MOT_SCHEDULER_TICK") == "1s" and sched.get("MOT_SCHEDULER_BATCH") == "50", sched)
+new_settings = ("MOT_SCHEDULER_PARTITIONS", "MOT_SCHEDULER_CLAIM_LEASE", "MOT_SCHEDULER_RETENTION")
+for label, docs in (("test values", full), ("defaults", defaults)):
+    envs = {n: env_of(d["spec"]["template"]["spec"]["containers"][0])
+            for n, d in by_component(docs, "Deployment").items()}
+    check("%s: partitions, claim lease and retention are not passed unless set" % label,
+          envs and not any(k in e for e in envs.values() for k in new_settings),
+          {n: sorted(k for k in e if k in new_settings) for n, e in envs.items()})
+    check("%s: no MOT_CLOCK (the services' default is the system clock)" % label,
+          envs and not any("MOT_CLOCK" in e for e in envs.values()))
+senvs = {n: env_of(d["spec"]["template"]["spec"]["containers"][0])
+         for n, d in by_component(settings, "Deployment").items()}
+ssched = senvs.get("touchpoint-scheduler", {})
+check("scheduler.partitions/claimLease/retention become MOT_SCHEDULER_PARTITIONS 32, "
+      "MOT_SCHEDULER_CLAIM_LEASE 90s, MOT_SCHEDULER_RETENTION 7y",
+      ssched.get("MOT_SCHEDULER_PARTITIONS") == "32" and ssched.get("MOT_SCHEDULER_CLAIM_LEASE") == "90s"
+      and ssched.get("MOT_SCHEDULER_RETENTION") == "7y" and ssched.get("MOT_SCHEDULER_TICK") == "1s",
+      {k: ssched.get(k) for k in new_settings})
+check("the scheduler's settings go to the scheduler only",
+      len(senvs) == 4 and not any(k in e for n, e in senvs.items() if n != "touchpoint-scheduler"
+                                  for k in new_settings))
+check("kafka.extraEnv MOT_KAFKA_DELIVERY_TIMEOUT reaches every service",
+      len(senvs) == 4 and all(e.get("MOT_KAFKA_DELIVERY_TIMEOUT") == "45s" for e in senvs.values()))
+check("MOT_CLOCK=system in ticketing.extraEnv is accepted",
+      senvs.get("ticketing", {}).get("MOT_CLOCK") == "system", senvs.get("ticketing"))
+
 check("scheduler: 2 replicas, the others 1",
       deps["touchpoint-scheduler"]["spec"]["replicas"] == 2 and deps["survey"]["spec"]["replicas"] == 1)
 

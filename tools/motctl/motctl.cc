@@ -6,6 +6,7 @@
 //   delivery  list (a customer's notification deliveries)
 //   health    the four services' gRPC health
 //   topics    ensure | list: the mesh's Kafka topics
+//   clock     show | set TIME | advance DURATION: the local mesh's simulated clock
 // Addresses come from flags, else MOT_* environment variables, else the local
 // mesh's env file (.run/mesh/mesh.env, written by deploy/local/mesh up).
 #include <CLI/CLI.hpp>
@@ -26,6 +27,8 @@
 #include "mot/common/kafka.h"
 #include "mot/common/kafka_admin.h"
 #include "mot/common/log.h"
+#include "mot/common/redis.h"
+#include "mot/common/simulated_clock.h"
 #include "mot/lifecycle/v1/event.pb.h"
 #include "mot/notification/v1/notification.grpc.pb.h"
 #include "mot/scheduler/v1/scheduler.grpc.pb.h"
@@ -41,8 +44,8 @@ struct Settings {
   std::map<std::string, std::string> file;
   std::map<std::string, std::string> flags;
 
-  // flag > environment > env file.
-  std::string Get(const std::string& key) {
+  // flag > environment > env file; empty when set nowhere.
+  std::string Find(const std::string& key) {
     if (auto it = flags.find(key); it != flags.end() && !it->second.empty()) return it->second;
     if (const char* v = std::getenv(key.c_str()); v && *v) return v;
     if (file.empty() && !env_file.empty()) {
@@ -54,10 +57,34 @@ struct Settings {
       }
     }
     if (auto it = file.find(key); it != file.end()) return it->second;
-    throw std::runtime_error(key + " is not set: pass the flag, export it, or start the local mesh "
-                             "(deploy/local/mesh up writes " + env_file + ")");
+    return "";
+  }
+  std::string Get(const std::string& key) {
+    std::string v = Find(key);
+    if (v.empty()) {
+      throw std::runtime_error(key + " is not set: pass the flag, export it, or start the local mesh "
+                               "(deploy/local/mesh up writes " + env_file + ")");
+    }
+    return v;
   }
 };
+
+// The Redis of the mesh (for its simulated clock).
+std::unique_ptr<mot::RedisClient> Redis(Settings& settings) {
+  const std::string addr = settings.Get("MOT_REDIS_ADDR");
+  auto [host, port] = mot::SplitHostPort(addr);
+  return std::make_unique<mot::RedisClient>(host, port, settings.Find("MOT_REDIS_PASSWORD"),
+                                            std::chrono::seconds(5));
+}
+
+// Now: the mesh's simulated time when it runs on one (MOT_CLOCK=simulated), else the wall clock.
+mot::TimePoint Now(Settings& settings) {
+  if (settings.Find("MOT_CLOCK") != "simulated") return mot::SystemClock::WallNow();
+  auto redis = Redis(settings);
+  auto t = mot::SimulatedTime(*redis).Get();
+  if (!t.ok()) throw std::runtime_error("simulated clock: " + std::string(t.status().message()));
+  return *t;
+}
 
 std::string DefaultEnvFile() {
   if (const char* dir = std::getenv("MOT_MESH_DIR"); dir && *dir) return std::string(dir) + "/mesh.env";
@@ -111,12 +138,13 @@ std::string RandomId() {
   return fmt::format("ev-{:016x}", gen());
 }
 
-int Publish(Settings& settings, std::vector<mot::lifecycle::v1::LifecycleEvent> events) {
+int Publish(Settings& settings, std::vector<mot::lifecycle::v1::LifecycleEvent> events,
+            mot::TimePoint now) {
   mot::KafkaProducer producer(settings.Get("MOT_KAFKA_BROKERS"), "motctl",
                               std::chrono::seconds(15), mot::KafkaOptionsFromEnv(mot::Env()));
   for (auto& e : events) {
     if (e.event_id().empty()) e.set_event_id(RandomId());
-    if (!e.has_occurred_at()) *e.mutable_occurred_at() = mot::ToProto(mot::SystemClock::WallNow());
+    if (!e.has_occurred_at()) *e.mutable_occurred_at() = mot::ToProto(now);
     for (auto [value, field] : {std::pair{&e.type(), "type"}, std::pair{&e.customer_id(), "customer_id"}}) {
       if (value->empty()) throw std::runtime_error(fmt::format("event {}: {} is required", e.event_id(), field));
     }
@@ -160,7 +188,7 @@ int main(int argc, char** argv) {
   publish->add_option("--project", project, "project id");
   publish->add_option("--event-id", event_id, "event id (default: random)");
   publish->add_option("--occurred-at", occurred_at, "RFC 3339 time (default: now)");
-  publish->add_option("--ago", ago, "occurred this long ago, e.g. 8d");
+  publish->add_option("--ago", ago, "occurred this long before now (the mesh's clock), e.g. 8d");
   publish->add_option("--source", source, "publishing system");
   publish->add_option("--attr", attrs, "attribute key=value (repeatable)");
   publish->add_option("--file", file, "JSON lines of LifecycleEvent ('-' for stdin)");
@@ -205,12 +233,43 @@ int main(int argc, char** argv) {
   topics_ensure->add_option("--timeout", topics_timeout, "give up after")->capture_default_str();
   auto* topics_list = topics->add_subcommand("list", "the broker's topics");
 
+  auto* clock = app.add_subcommand("clock", "the local mesh's simulated clock (MOT_CLOCK=simulated)");
+  clock->require_subcommand(1);
+  clock->add_subcommand("show", "the simulated time");
+  auto* clock_set = clock->add_subcommand("set", "move the simulated time to TIME (forward only)");
+  std::string clock_time, clock_step;
+  clock_set->add_option("time", clock_time, "RFC 3339 time, e.g. 2027-02-01T09:00:00+08:00")->required();
+  auto* clock_advance = clock->add_subcommand("advance", "move the simulated time forward");
+  clock_advance->add_option("duration", clock_step, "e.g. 90d, 1y, 2h30m")->required();
+
   CLI11_PARSE(app, argc, argv);
   // Only the client's errors: transient broker warnings are not the operator's business.
   mot::Log().set_level(spdlog::level::err);
 
   try {
+    if (*clock) {
+      auto redis = Redis(settings);
+      mot::SimulatedTime time(*redis);
+      absl::StatusOr<mot::TimePoint> t;
+      if (*clock_set) {
+        mot::TimePoint target;
+        if (!mot::ParseTime(clock_time, &target)) {
+          throw std::runtime_error("'" + clock_time + "' is not an RFC 3339 time, e.g. 2027-02-01T09:00:00+08:00");
+        }
+        t = time.Set(target);
+      } else if (*clock_advance) {
+        auto d = mot::ParseDuration(clock_step);
+        if (!d.ok()) throw std::runtime_error("advance: " + std::string(d.status().message()));
+        t = time.Advance(*d);
+      } else {
+        t = time.Get();
+      }
+      if (!t.ok()) throw std::runtime_error("clock: " + std::string(t.status().message()));
+      std::cout << mot::FormatTime(*t) << "\n";
+      return 0;
+    }
     if (*publish) {
+      const mot::TimePoint now = Now(settings);
       std::vector<mot::lifecycle::v1::LifecycleEvent> events;
       if (!file.empty()) {
         std::ifstream in_file;
@@ -244,7 +303,7 @@ int main(int argc, char** argv) {
         } else if (!ago.empty()) {
           auto d = mot::ParseDuration(ago);
           if (!d.ok()) throw std::runtime_error("--ago: " + std::string(d.status().message()));
-          *e.mutable_occurred_at() = mot::ToProto(mot::SystemClock::WallNow() - *d);
+          *e.mutable_occurred_at() = mot::ToProto(now - *d);
         }
         for (const auto& a : attrs) {
           auto eq = a.find('=');
@@ -253,7 +312,7 @@ int main(int argc, char** argv) {
         }
         events.push_back(e);
       }
-      return Publish(settings, std::move(events));
+      return Publish(settings, std::move(events), now);
     }
     if (*journey) {
       auto stub = mot::scheduler::v1::SchedulerService::NewStub(Channel(settings.Get("MOT_SCHEDULER_ADDR")));

@@ -99,7 +99,7 @@ const char* KindName(Settlement::Kind k) {
 
 RedisJourneyStore::RedisJourneyStore(RedisClient& redis, JourneyStoreOptions options)
     : redis_(redis),
-      layout_{"scheduler", options.partitions},
+      layout_{options.ns, options.partitions},
       options_(options),
       timers_(redis, layout_) {}
 

@@ -75,6 +75,7 @@ class JourneyStore {
 };
 
 struct JourneyStoreOptions {
+  std::string ns = "scheduler";  // the keys' namespace (tests use their own)
   int partitions = 16;
   // How long a finished touchpoint, and a journey after its last touchpoint, is kept.
   std::chrono::milliseconds retention = std::chrono::hours(24 * 365 * 5);

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "mot/common/config.h"
+#include "mot/common/redis.h"
+
+namespace mot::testing {
+
+// The running local mesh's addresses: MOT_MESH_ENV names its env file.
+inline std::map<std::string, std::string> MeshEnv() {
+  const char* path = std::getenv("MOT_MESH_ENV");
+  std::map<std::string, std::string> env;
+  std::ifstream in(path ? path : "");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return env;
+}
+
+// A new connection to the mesh's Redis.
+inline std::unique_ptr<RedisClient> MeshRedis(std::map<std::string, std::string>& env) {
+  auto [host, port] = SplitHostPort(env["MOT_REDIS_ADDR"]);
+  return std::make_unique<RedisClient>(host, port, env["MOT_REDIS_PASSWORD"],
+                                       std::chrono::seconds(5));
+}
+
+inline std::string Unique(const std::string& prefix) {
+  static std::mt19937_64 gen(std::random_device{}());
+  return prefix + std::to_string(gen() % 1'000'000'000);
+}
+
+}  // namespace mot::testing
