@@ -138,3 +138,109 @@ components:
 {{- $content }}
 {{- end }}
 {{- end }}
+
+{{/*
+Milliseconds in a duration written as the services read it: a number and a unit (ms, s,
+m, h, d, w, mo = 30d, y = 365d), repeated (1h30m). Argument: dict "value" TEXT "what"
+NAME (the variable, for the error).
+*/}}
+{{- define "motmesh.durationMs" -}}
+{{- $text := .value | toString }}
+{{- if not (regexMatch "^([0-9]+(ms|mo|s|m|h|d|w|y))+$" $text) }}
+{{- fail (printf "%s=%q is not a duration: expected a number and a unit (ms, s, m, h, d, w, mo, y), e.g. 200ms, 30s, 2h, 90d" .what $text) }}
+{{- end }}
+{{- $unitMs := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 "d" 86400000 "w" 604800000 "mo" 2592000000 "y" 31536000000 }}
+{{- $total := 0 }}
+{{- range regexFindAll "[0-9]+(ms|mo|s|m|h|d|w|y)" $text -1 }}
+{{- $n := regexFind "^[0-9]+" . }}
+{{- $total = add $total (mul (atoi $n) (index $unitMs (trimPrefix $n .))) }}
+{{- end }}
+{{- $total }}
+{{- end }}
+
+{{/*
+The value a list of env entries leaves a variable with, the last entry winning as in a
+container. Argument: dict "env" LIST "where" NAME-OF-LIST "name" VARIABLE "default" THE
+SERVICE'S-DEFAULT and the variable so far: "value", "from" (where that came from) and
+"known" (false when from a valueFrom). Returns the same three as YAML. An empty value
+leaves the variable at the service's default.
+*/}}
+{{- define "motmesh.envValue" -}}
+{{- $r := dict "value" .value "from" .from "known" .known }}
+{{- range .env }}
+{{- if eq (toString .name) $.name }}
+{{- if hasKey . "valueFrom" }}
+{{- $_ := set $r "known" false }}
+{{- $_ := set $r "from" (printf "a valueFrom in %s" $.where) }}
+{{- else if .value }}
+{{- $_ := set $r "known" true }}
+{{- $_ := set $r "value" (toString .value) }}
+{{- $_ := set $r "from" $.where }}
+{{- else }}
+{{- $_ := set $r "known" true }}
+{{- $_ := set $r "value" $.default }}
+{{- $_ := set $r "from" "the service's default" }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toYaml $r }}
+{{- end }}
+
+{{/*
+Refuses (fails the render) what the services must not run with:
+- MOT_CLOCK set to anything but "system" in kafka.extraEnv (every Kafka client) or a
+  service's extraEnv: MOT_CLOCK=simulated is the local mesh's shared test clock
+  (deploy/local), never a deployment's;
+- a scheduler setting given both as a value (scheduler.partitions, .claimLease,
+  .retention) and in scheduler.extraEnv;
+- a claim lease (MOT_SCHEDULER_CLAIM_LEASE) not longer than the Kafka delivery timeout
+  (MOT_KAFKA_DELIVERY_TIMEOUT): the scheduler would refuse to start.
+*/}}
+{{- define "motmesh.validate" -}}
+{{- $sources := list (list "kafka.extraEnv" .Values.kafka.extraEnv) }}
+{{- range (include "motmesh.components" . | fromYaml).components }}
+{{- $sources = append $sources (list (printf "%s.extraEnv" .key) (index $.Values .key).extraEnv) }}
+{{- end }}
+{{- range $sources }}
+{{- $where := index . 0 }}
+{{- range (index . 1) }}
+{{- if eq (toString .name) "MOT_CLOCK" }}
+{{- if hasKey . "valueFrom" }}
+{{- fail (printf "%s sets MOT_CLOCK from a valueFrom: the chart runs the services on the system clock only (MOT_CLOCK=simulated is the local mesh's test clock, never a deployment's). Remove MOT_CLOCK from %s or set its value to \"system\"." $where $where) }}
+{{- else if ne (toString (.value | default "")) "system" }}
+{{- fail (printf "%s sets MOT_CLOCK=%q: the chart runs the services on the system clock only (MOT_CLOCK=simulated is the local mesh's test clock, never a deployment's). Remove MOT_CLOCK from %s or set it to \"system\"." $where (toString (.value | default "")) $where) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- $s := .Values.scheduler }}
+{{- range list (list "partitions" "MOT_SCHEDULER_PARTITIONS") (list "claimLease" "MOT_SCHEDULER_CLAIM_LEASE") (list "retention" "MOT_SCHEDULER_RETENTION") }}
+{{- $key := index . 0 }}
+{{- $var := index . 1 }}
+{{- if not (empty (index $s $key)) }}
+{{- range $s.extraEnv }}
+{{- if eq (toString .name) $var }}
+{{- fail (printf "scheduler.%s and scheduler.extraEnv both set %s: set it in one place only" $key $var) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- $lease := dict "value" "60s" "from" "the service's default" "known" true }}
+{{- if $s.claimLease }}
+{{- $lease = dict "value" $s.claimLease "from" "scheduler.claimLease" "known" true }}
+{{- end }}
+{{- $lease = include "motmesh.envValue" (dict "env" $s.extraEnv "name" "MOT_SCHEDULER_CLAIM_LEASE" "default" "60s" "value" $lease.value "from" $lease.from "known" $lease.known "where" "scheduler.extraEnv") | fromYaml }}
+{{- $timeout := dict "value" "30s" "from" "the service's default" "known" true }}
+{{- range list (list "kafka.extraEnv" .Values.kafka.extraEnv) (list "scheduler.extraEnv" $s.extraEnv) }}
+{{- $timeout = include "motmesh.envValue" (dict "env" (index . 1) "name" "MOT_KAFKA_DELIVERY_TIMEOUT" "default" "30s" "value" $timeout.value "from" $timeout.from "known" $timeout.known "where" (index . 0)) | fromYaml }}
+{{- end }}
+{{- if and $lease.known $timeout.known }}
+{{- $leaseMs := include "motmesh.durationMs" (dict "value" $lease.value "what" "MOT_SCHEDULER_CLAIM_LEASE") | atoi }}
+{{- $timeoutMs := include "motmesh.durationMs" (dict "value" $timeout.value "what" "MOT_KAFKA_DELIVERY_TIMEOUT") | atoi }}
+{{- if le $leaseMs $timeoutMs }}
+{{- fail (printf "MOT_SCHEDULER_CLAIM_LEASE (%s, from %s) must be longer than MOT_KAFKA_DELIVERY_TIMEOUT (%s, from %s): a slow publish must not outlive the scheduler's claim on a touchpoint, and the scheduler refuses to start otherwise. Raise scheduler.claimLease or lower the delivery timeout." $lease.value $lease.from $timeout.value $timeout.from) }}
+{{- end }}
+{{- end }}
+{{- end }}
