@@ -3,7 +3,9 @@
 // the webhook receiver. MOT_MESH_ENV names the mesh's env file.
 #include <librdkafka/rdkafkacpp.h>
 
+#include <cstdio>
 #include <fstream>
+#include <set>
 #include <functional>
 #include <map>
 #include <random>
@@ -15,7 +17,10 @@
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
 #include "mot/common/kafka.h"
+#include "mot/common/simulated_clock.h"
+#include "mesh_env.h"
 #include "mot/lifecycle/v1/event.pb.h"
+#include "mot/notification/v1/notification.grpc.pb.h"
 #include "mot/scheduler/v1/scheduler.grpc.pb.h"
 #include "mot/survey/v1/survey.grpc.pb.h"
 #include "mot/ticketing/v1/ticketing.grpc.pb.h"
@@ -28,21 +33,41 @@ using std::chrono::hours;
 using std::chrono::seconds;
 namespace sv1 = scheduler::v1;
 
-std::map<std::string, std::string> MeshEnv() {
-  const char* path = std::getenv("MOT_MESH_ENV");
-  std::map<std::string, std::string> env;
-  std::ifstream in(path ? path : "");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return env;
-}
+using testing::MeshEnv;
+using testing::Unique;
 
-std::string Unique(const std::string& prefix) {
-  static std::mt19937_64 gen(std::random_device{}());
-  return prefix + std::to_string(gen() % 1'000'000'000);
+// The partition Kafka's Java client picks for a key: murmur2 (Utils.murmur2),
+// made positive, modulo the partition count.
+int32_t JavaMurmur2(const std::string& key) {
+  const auto* data = reinterpret_cast<const uint8_t*>(key.data());
+  const int32_t length = static_cast<int32_t>(key.size());
+  const uint32_t m = 0x5bd1e995;
+  uint32_t h = 0x9747b28c ^ static_cast<uint32_t>(length);
+  for (int32_t i = 0; i < length / 4; ++i) {
+    uint32_t k = data[i * 4] | (data[i * 4 + 1] << 8) | (data[i * 4 + 2] << 16) |
+                 (static_cast<uint32_t>(data[i * 4 + 3]) << 24);
+    k *= m;
+    k ^= k >> 24;
+    k *= m;
+    h *= m;
+    h ^= k;
+  }
+  const int32_t tail = length & ~3;
+  switch (length % 4) {
+    case 3:
+      h ^= data[tail + 2] << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= data[tail + 1] << 8;
+      [[fallthrough]];
+    case 1:
+      h ^= data[tail];
+      h *= m;
+  }
+  h ^= h >> 13;
+  h *= m;
+  h ^= h >> 15;
+  return static_cast<int32_t>(h);
 }
 
 class MeshTest : public ::testing::Test {
@@ -51,8 +76,22 @@ class MeshTest : public ::testing::Test {
     env_ = MeshEnv();
     ASSERT_FALSE(env_["MOT_KAFKA_BROKERS"].empty()) << "MOT_MESH_ENV does not name a running mesh";
     producer_ = std::make_unique<KafkaProducer>(env_["MOT_KAFKA_BROKERS"], "mesh-test", seconds(15));
+    redis_ = testing::MeshRedis(env_);
+    ASSERT_EQ(env_["MOT_CLOCK"], "simulated") << "the test mesh runs on the simulated clock";
     scheduler_ = sv1::SchedulerService::NewStub(
         grpc::CreateChannel(env_["MOT_SCHEDULER_ADDR"], grpc::InsecureChannelCredentials()));
+  }
+
+  // The mesh's simulated time: it moves only when a test moves it.
+  TimePoint Now() {
+    auto t = SimulatedTime(*redis_).Get();
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? *t : TimePoint{};
+  }
+  TimePoint Advance(std::chrono::milliseconds d) {
+    auto t = SimulatedTime(*redis_).Advance(d);
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? *t : TimePoint{};
   }
 
   lifecycle::v1::LifecycleEvent Event(const std::string& type, const std::string& customer,
@@ -74,7 +113,7 @@ class MeshTest : public ::testing::Test {
 
   sv1::GetJourneyResponse Journey(const std::string& customer) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + seconds(5));
+    ctx.set_deadline(std::chrono::system_clock::now() + seconds(10));
     sv1::GetJourneyRequest req;
     req.set_customer_id(customer);
     sv1::GetJourneyResponse resp;
@@ -143,6 +182,49 @@ class MeshTest : public ::testing::Test {
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
 
+  // The mot-dlq-reason of the message with this payload on <topic>.dlq ("" if none in 30 s).
+  std::string DeadLetterReason(const std::string& topic, const std::string& payload) {
+    std::string err;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", env_["MOT_KAFKA_BROKERS"], err);
+    conf->set("group.id", Unique("dlq-reader-"), err);
+    conf->set("auto.offset.reset", "earliest", err);
+    conf->set("fetch.max.bytes", "5242880", err);
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+    EXPECT_TRUE(consumer) << err;
+    if (!consumer) return "";
+    consumer->subscribe({topic + ".dlq"});
+    std::string reason;
+    const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+    while (reason.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::unique_ptr<RdKafka::Message> m(consumer->consume(500));
+      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+      if (std::string(static_cast<const char*>(m->payload()), m->len()) != payload) continue;
+      for (const auto& h : m->headers()->get_all()) {
+        if (h.key() == "mot-dlq-reason") reason.assign(static_cast<const char*>(h.value()), h.value_size());
+      }
+    }
+    consumer->close();
+    return reason;
+  }
+
+  // The value of a counter or gauge line (name with its labels) on a /metrics page.
+  static double Metric(const std::string& url, const std::string& series) {
+    std::string page;
+    if (FILE* f = popen(("curl -s --noproxy '*' " + url).c_str(), "r")) {
+      char buf[4096];
+      size_t n;
+      while ((n = fread(buf, 1, sizeof buf, f)) > 0) page.append(buf, n);
+      pclose(f);
+    }
+    std::istringstream lines(page);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+    }
+    return -1;
+  }
+
   std::string ServiceLog(const std::string& name) {
     std::ifstream in(env_["MOT_MESH_LOGS"] + "/" + name + ".log");
     std::stringstream buf;
@@ -153,11 +235,12 @@ class MeshTest : public ::testing::Test {
   std::map<std::string, std::string> env_;
   std::unique_ptr<KafkaProducer> producer_;
   std::unique_ptr<sv1::SchedulerService::Stub> scheduler_;
+  std::unique_ptr<RedisClient> redis_;
 };
 
 TEST_F(MeshTest, LifecycleEventsReachAllFourServices) {
   const std::string customer = Unique("C-");
-  const TimePoint now = std::chrono::system_clock::now();
+  const TimePoint now = Now();
   // Signed 8 days ago: the welcome is due now and the 7-day survey is already due.
   auto signed_event = Event("contract_signed", customer, now - hours(24 * 8));
   Publish(signed_event);
@@ -206,11 +289,11 @@ TEST_F(MeshTest, LifecycleEventsReachAllFourServices) {
 
 TEST_F(MeshTest, RedeliveredEventHasOneEffect) {
   const std::string customer = Unique("C-");
-  auto e = Event("contract_signed", customer, std::chrono::system_clock::now() - hours(24 * 8));
+  auto e = Event("contract_signed", customer, Now() - hours(24 * 8));
   Publish(e);
   Publish(e);  // the same event id again, as an at-least-once publisher may
   WaitForDone(customer, 2);
-  // Give a duplicate time to show up if it were going to.
+  // Give a duplicate time to show up if it were going to (not a due time: the clock stands).
   std::this_thread::sleep_for(seconds(2));
   EXPECT_EQ(Journey(customer).touchpoints_size(), 2);
   EXPECT_EQ(WebhookMessagesMentioning(e.project_id()), 1);
@@ -218,31 +301,91 @@ TEST_F(MeshTest, RedeliveredEventHasOneEffect) {
 
 TEST_F(MeshTest, FutureTouchpointStaysScheduled) {
   const std::string customer = Unique("C-");
-  Publish(Event("contract_signed", customer, std::chrono::system_clock::now()));
+  Publish(Event("contract_signed", customer, Now()));
   auto j = WaitForWelcome(customer);
   ASSERT_EQ(j.touchpoints_size(), 2);
   EXPECT_EQ(j.touchpoints(0).status(), sv1::TOUCHPOINT_STATUS_DONE);
   EXPECT_EQ(j.touchpoints(1).status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
 }
 
-TEST_F(MeshTest, HandoverPlansTheYearsAfter) {
+// The years after a handover in seconds: each advance of the simulated clock fires
+// what fell due, in due order, and nothing later.
+TEST_F(MeshTest, HandoverYearsFireAsTheClockMoves) {
   const std::string customer = Unique("C-");
-  // Handed over 100 days ago: congratulations, the 30-day survey and the 90-day
-  // revisit are due; the one-year check and the four-year appointment wait.
-  Publish(Event("handover", customer, std::chrono::system_clock::now() - hours(24 * 100)));
-  auto j = WaitUntil(customer, [](const sv1::GetJourneyResponse& j) {
+  Publish(Event("handover", customer, Now()));
+  auto status_of = [](const sv1::GetJourneyResponse& j, const std::string& step) {
+    for (const auto& tp : j.touchpoints()) {
+      if (tp.step_id() == step) return tp.status();
+    }
+    return sv1::TOUCHPOINT_STATUS_UNSPECIFIED;
+  };
+  auto done_count = [](const sv1::GetJourneyResponse& j) {
     int done = 0;
     for (const auto& tp : j.touchpoints()) done += tp.status() == sv1::TOUCHPOINT_STATUS_DONE;
-    return j.touchpoints_size() == 5 && done == 3;
-  }, "three done");
-  ASSERT_EQ(j.touchpoints_size(), 5);
+    return done;
+  };
+  auto j = WaitUntil(customer, [&](const sv1::GetJourneyResponse& j) {
+    return j.touchpoints_size() == 5 && done_count(j) == 1;
+  }, "congratulated");
   EXPECT_EQ(j.stage(), "RUNIN_1");
-  EXPECT_EQ(j.touchpoints(2).step_id(), "revisit_after_move_in");
-  EXPECT_NE(j.touchpoints(2).outcome().find("revisit ticket opened; visit by"), std::string::npos);
-  for (int i : {3, 4}) {
-    EXPECT_EQ(j.touchpoints(i).status(), sv1::TOUCHPOINT_STATUS_SCHEDULED) << i;
+  const struct {
+    std::chrono::hours advance;
+    const char* step;
+    int done;
+    const char* stage;
+  } years[] = {{hours(24 * 100), "revisit_after_move_in", 3, "RUNIN_1"},
+               {hours(24 * 270), "one_year_quality_check", 4, "STABLE"},
+               {hours(24 * 365 * 3), "four_year_appointment", 5, "VETERAN"}};
+  for (const auto& y : years) {
+    Advance(y.advance);
+    j = WaitUntil(customer, [&](const sv1::GetJourneyResponse& j) {
+      return status_of(j, y.step) == sv1::TOUCHPOINT_STATUS_DONE;
+    }, std::string(y.step) + " done");
+    EXPECT_EQ(done_count(j), y.done) << y.step << ": something later fired too";
+    EXPECT_EQ(j.stage(), y.stage) << y.step;
   }
-  EXPECT_EQ(j.touchpoints(4).step_id(), "four_year_appointment");
+  EXPECT_NE(j.touchpoints(4).outcome().find("common_area_review ticket opened"), std::string::npos)
+      << j.touchpoints(4).outcome();
+}
+
+// Every service reads the one shared clock: the scheduler's stage, the
+// notification's delivery time and the survey's creation time are simulated times.
+TEST_F(MeshTest, EveryServiceSeesTheSimulatedTime) {
+  const std::string customer = Unique("C-");
+  Publish(Event("contract_signed", customer, Now()));
+  WaitForWelcome(customer);
+  const TimePoint later = Advance(hours(24 * 8));  // the 7-day survey falls due
+  auto j = WaitForDone(customer, 2);
+  EXPECT_EQ(j.stage(), "PROSPECT_1");
+
+  auto surveys = survey::v1::SurveyService::NewStub(
+      grpc::CreateChannel(env_["MOT_SURVEY_ADDR"], grpc::InsecureChannelCredentials()));
+  grpc::ClientContext sctx;
+  survey::v1::ListSurveyInstancesRequest sreq;
+  sreq.set_customer_id(customer);
+  survey::v1::ListSurveyInstancesResponse sresp;
+  ASSERT_TRUE(surveys->ListSurveyInstances(&sctx, sreq, &sresp).ok());
+  ASSERT_EQ(sresp.instances_size(), 1);
+  EXPECT_EQ(FromProto(sresp.instances(0).created_at()), later) << "survey is not on the shared clock";
+
+  Publish(Event("contract_signed", customer, later));  // a second signing: a new welcome
+  WaitUntil(customer, [](const sv1::GetJourneyResponse& j) {
+    return j.touchpoints_size() == 4 && j.touchpoints(2).status() == sv1::TOUCHPOINT_STATUS_DONE;
+  }, "welcomed again");
+  auto notifications = notification::v1::NotificationService::NewStub(
+      grpc::CreateChannel(env_["MOT_NOTIFICATION_ADDR"], grpc::InsecureChannelCredentials()));
+  grpc::ClientContext nctx;
+  notification::v1::ListDeliveriesRequest nreq;
+  nreq.set_customer_id(customer);
+  notification::v1::ListDeliveriesResponse nresp;
+  ASSERT_TRUE(notifications->ListDeliveries(&nctx, nreq, &nresp).ok());
+  ASSERT_EQ(nresp.deliveries_size(), 2);
+  EXPECT_EQ(FromProto(nresp.deliveries(1).delivered_at()), later)
+      << "notification is not on the shared clock";
+
+  Advance(hours(24 * 200));
+  WaitUntil(customer, [](const sv1::GetJourneyResponse& j) { return j.stage() == "PROSPECT_2"; },
+            "in the waiting stage");
 }
 
 TEST_F(MeshTest, GarbageGoesToDeadLettersAndTheNextEventIsProcessed) {
@@ -250,31 +393,10 @@ TEST_F(MeshTest, GarbageGoesToDeadLettersAndTheNextEventIsProcessed) {
   const std::string garbage = "\x08\xff\xff not an event " + Unique("g-");
   // Same key as the valid event: same partition, so the valid one queues behind it.
   ASSERT_TRUE(producer_->Publish(kLifecycleTopic, customer, garbage).ok());
-  Publish(Event("repair_requested", customer, std::chrono::system_clock::now()));
+  Publish(Event("repair_requested", customer, Now()));
   WaitForDone(customer, 1);
 
-  std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", env_["MOT_KAFKA_BROKERS"], err);
-  conf->set("group.id", Unique("dlq-reader-"), err);
-  conf->set("auto.offset.reset", "earliest", err);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
-  ASSERT_TRUE(consumer) << err;
-  consumer->subscribe({std::string(kLifecycleTopic) + ".dlq"});
-  std::string reason;
-  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
-  while (reason.empty() && std::chrono::steady_clock::now() < deadline) {
-    std::unique_ptr<RdKafka::Message> m(consumer->consume(500));
-    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-    if (std::string(static_cast<const char*>(m->payload()), m->len()) != garbage) continue;
-    EXPECT_EQ(*m->key(), customer);
-    for (const auto& h : m->headers()->get_all()) {
-      if (h.key() == "mot-dlq-reason") {
-        reason.assign(static_cast<const char*>(h.value()), h.value_size());
-      }
-    }
-  }
-  consumer->close();
+  const std::string reason = DeadLetterReason(kLifecycleTopic, garbage);
   EXPECT_FALSE(reason.empty()) << "the garbage message was not dead-lettered with a reason";
   EXPECT_NE(reason.find("mot.lifecycle.v1.LifecycleEvent"), std::string::npos) << reason;
 }
@@ -294,7 +416,7 @@ TEST_F(MeshTest, IngestPublishesOntoTheLifecycleTopic) {
   const std::string customer = Unique("C-");
   grpc::ClientContext ctx;
   sv1::IngestEventRequest req;
-  *req.mutable_event() = Event("repair_requested", customer, std::chrono::system_clock::now());
+  *req.mutable_event() = Event("repair_requested", customer, Now());
   sv1::IngestEventResponse resp;
   ASSERT_TRUE(scheduler_->IngestEvent(&ctx, req, &resp).ok());
   EXPECT_EQ(resp.event_id(), req.event().event_id());
@@ -304,9 +426,8 @@ TEST_F(MeshTest, IngestPublishesOntoTheLifecycleTopic) {
 
 TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
   const std::string customer = Unique("C-");
-  // The 7-day survey falls due 4 s from now, while the scheduler is down.
-  const TimePoint signed_at = std::chrono::system_clock::now() - hours(24 * 7) + seconds(4);
-  Publish(Event("contract_signed", customer, signed_at));
+  // The 7-day survey falls due one hour from now, while the scheduler is down.
+  Publish(Event("contract_signed", customer, Now() - hours(24 * 7) + hours(1)));
   auto j = WaitForWelcome(customer);
   ASSERT_EQ(j.touchpoints_size(), 2);
   ASSERT_EQ(j.touchpoints(1).status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
@@ -314,7 +435,7 @@ TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
   Mesh("stop", "touchpoint-scheduler");
   // SIGTERM is a clean shutdown: consumers closed, producer flushed.
   EXPECT_NE(ServiceLog("touchpoint-scheduler").find("\"msg\":\"stopped\""), std::string::npos);
-  std::this_thread::sleep_until(signed_at + hours(24 * 7) + seconds(1));
+  Advance(hours(2));
   Mesh("start", "touchpoint-scheduler");
   scheduler_ = sv1::SchedulerService::NewStub(
       grpc::CreateChannel(env_["MOT_SCHEDULER_ADDR"], grpc::InsecureChannelCredentials()));
@@ -323,12 +444,13 @@ TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
 
 TEST_F(MeshTest, ServicesRideOutARedisRestart) {
   const std::string before = Unique("C-");
-  Publish(Event("repair_requested", before, std::chrono::system_clock::now()));
+  Publish(Event("repair_requested", before, Now()));
   WaitForDone(before, 1);
 
+  const TimePoint now = Now();  // the shared clock lives in Redis: read it before the outage
   Mesh("stop", "redis");
   const std::string during = Unique("C-");
-  Publish(Event("repair_requested", during, std::chrono::system_clock::now()));
+  Publish(Event("repair_requested", during, now));
   std::this_thread::sleep_for(seconds(2));  // the scheduler retries while Redis is down
   Mesh("start", "redis");
 
@@ -337,6 +459,166 @@ TEST_F(MeshTest, ServicesRideOutARedisRestart) {
   auto j = Journey(before);
   ASSERT_EQ(j.touchpoints_size(), 1);
   EXPECT_EQ(j.touchpoints(0).status(), sv1::TOUCHPOINT_STATUS_DONE);
+}
+
+// A valid event whose command the broker could never take once stopped every timer
+// of every owner; now it is refused when planned, and everything after it goes on.
+TEST_F(MeshTest, AnEventWithAnOversizedCommandIsDeadLetteredAndTheRestGoesOn) {
+  const std::string big = Unique("C-");
+  auto e = Event("contract_signed", big, Now());
+  (*e.mutable_attributes())["note"] = std::string(950'000, 'x');
+  Publish(e);
+  const std::string next = Unique("C-");
+  Publish(Event("repair_requested", next, Now()));
+  WaitForDone(next, 1);
+  const std::string reason = DeadLetterReason(kLifecycleTopic, e.SerializeAsString());
+  EXPECT_NE(reason.find("step 'welcome_after_signing': its command would be"), std::string::npos)
+      << reason;
+  EXPECT_EQ(Journey(big).touchpoints_size(), 0);
+}
+
+// occurred_at 9999-12-31 once overflowed into 1816 and fired at once.
+TEST_F(MeshTest, AnEventFromFarInTheFutureIsDeadLettered) {
+  const std::string customer = Unique("C-");
+  auto e = Event("handover", customer, Now());
+  e.mutable_occurred_at()->set_seconds(253402214400);  // 9999-12-31T00:00:00Z
+  Publish(e);
+  EXPECT_EQ(DeadLetterReason(kLifecycleTopic, e.SerializeAsString()),
+            "occurred_at 9999-12-31T00:00:00Z is too far in the future");
+  EXPECT_EQ(Journey(customer).touchpoints_size(), 0);
+}
+
+// A permanent failure is INVALID_ARGUMENT (clients retried UNAVAILABLE forever).
+TEST_F(MeshTest, IngestAnswersWhatCanNeverBeAcceptedWithInvalidArgument) {
+  sv1::IngestEventResponse resp;
+  sv1::IngestEventRequest req;
+  *req.mutable_event() = Event("contract_signed", Unique("C-"), Now());
+  (*req.mutable_event()->mutable_attributes())["note"] = std::string(1'500'000, 'x');
+  grpc::ClientContext ctx;
+  auto s = scheduler_->IngestEvent(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("event.step 'welcome_after_signing': its command would be"),
+            std::string::npos) << s.error_message();
+
+  req.mutable_event()->set_type("community_activity");  // plans nothing; still too large to publish
+  grpc::ClientContext ctx2;
+  s = scheduler_->IngestEvent(&ctx2, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("Message size too large"), std::string::npos) << s.error_message();
+
+  *req.mutable_event() = Event("handover", Unique("C-"), Now());
+  req.mutable_event()->mutable_occurred_at()->set_seconds(253402214400);
+  grpc::ClientContext ctx3;
+  s = scheduler_->IngestEvent(&ctx3, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "event.occurred_at 9999-12-31T00:00:00Z is too far in the future");
+}
+
+// Kafka's own test vectors for murmur2, then: a key lands on the partition the Java
+// client would pick (librdkafka's default partitioner picks another for most keys).
+TEST_F(MeshTest, CustomersLandOnTheJavaClientsPartition) {
+  EXPECT_EQ(JavaMurmur2("21"), -973932308);
+  EXPECT_EQ(JavaMurmur2("foobar"), -790332482);
+  EXPECT_EQ(JavaMurmur2("a-little-bit-long-string"), -985981536);
+  EXPECT_EQ(JavaMurmur2("a-little-bit-longer-string"), -1486304829);
+  EXPECT_EQ(JavaMurmur2("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"), -58897971);
+  EXPECT_EQ(JavaMurmur2("abc"), 479470107);
+
+  const std::string topic = std::string(kSurveyEventsTopic) + ".dlq";  // nothing consumes it
+  const std::string run = Unique("part-");
+  std::vector<OutMessage> out;
+  for (int i = 0; i < 30; ++i) out.push_back({topic, run + "-C-" + std::to_string(i), run, {}});
+  for (const auto& s : producer_->PublishAll(out)) ASSERT_TRUE(s.ok()) << s;
+
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", env_["MOT_KAFKA_BROKERS"], err);
+  conf->set("group.id", Unique("partition-reader-"), err);
+  conf->set("auto.offset.reset", "earliest", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  ASSERT_TRUE(consumer) << err;
+  consumer->subscribe({topic});
+  std::map<std::string, int32_t> landed;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (landed.size() < out.size() && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(500));
+    if (m->err() != RdKafka::ERR_NO_ERROR || m->key() == nullptr) continue;
+    if (std::string(static_cast<const char*>(m->payload()), m->len()) == run) landed[*m->key()] = m->partition();
+  }
+  consumer->close();
+  ASSERT_EQ(landed.size(), out.size());
+  constexpr int kPartitions = 3;  // deploy/local/mesh makes every topic with 3
+  for (const auto& [key, partition] : landed) {
+    EXPECT_EQ(partition, (JavaMurmur2(key) & 0x7fffffff) % kPartitions) << key;
+  }
+}
+
+// Two scheduler replicas on the real broker and Redis share a backlog of 10,000 due
+// touchpoints: every one is dispatched, exactly once, and both replicas take part.
+TEST_F(MeshTest, TwoReplicasShareABacklogOfTenThousandExactlyOnce) {
+  constexpr int kCount = 10'000;
+  Mesh("start", "touchpoint-scheduler-2");
+  std::ifstream state_file(env_["MOT_MESH_DIR"] + "/mesh.json");
+  const auto state = nlohmann::json::parse(state_file);
+  const std::string metrics_2 = "http://127.0.0.1:" +
+      std::to_string(state["ports"]["touchpoint-scheduler-2.metrics"].get<int>()) + "/metrics";
+  const std::string dispatched = "mot_scheduler_touchpoints_dispatched_total{service=\"ticketing\"}";
+  const double before_1 = Metric(env_["MOT_SCHEDULER_METRICS"], dispatched);
+  const double before_2 = Metric(metrics_2, dispatched);
+
+  // Repair requests an hour ahead: planned now, due once the clock moves.
+  const std::string prefix = Unique("C-BL-") + "-";
+  std::vector<OutMessage> events;
+  for (int i = 0; i < kCount; ++i) {
+    auto e = Event("repair_requested", prefix + std::to_string(i), Now() + hours(1));
+    events.push_back({kLifecycleTopic, e.customer_id(), e.SerializeAsString(), {}});
+  }
+  for (const auto& s : producer_->PublishAll(events)) ASSERT_TRUE(s.ok()) << s;
+  // Wait until all are planned: the last customers' journeys hold their touchpoint.
+  for (int i : {kCount - 1, kCount / 2, 0}) {
+    WaitUntil(prefix + std::to_string(i),
+              [](const sv1::GetJourneyResponse& j) { return j.touchpoints_size() == 1; }, "planned");
+  }
+  const std::string command_topic = kTicketingCommandsTopic;
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", env_["MOT_KAFKA_BROKERS"], err);
+  conf->set("group.id", Unique("backlog-reader-"), err);
+  conf->set("auto.offset.reset", "earliest", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  ASSERT_TRUE(consumer) << err;
+  consumer->subscribe({command_topic});
+
+  Advance(hours(2));
+  std::map<std::string, int> sends;  // touchpoint id -> commands seen
+  int total = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+  bool all_seen = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(500));
+    if (m->err() == RdKafka::ERR_NO_ERROR) {
+      ticketing::v1::OpenTicketCommand cmd;
+      if (cmd.ParseFromArray(m->payload(), static_cast<int>(m->len())) &&
+          cmd.customer_id().rfind(prefix, 0) == 0) {
+        ++sends[cmd.touchpoint_id()];
+        ++total;
+      }
+    }
+    if (!all_seen && sends.size() == static_cast<size_t>(kCount)) {
+      all_seen = true;  // keep reading a little: a duplicate would come now
+      deadline = std::min(deadline, std::chrono::steady_clock::now() + seconds(5));
+    }
+  }
+  consumer->close();
+  EXPECT_EQ(sends.size(), static_cast<size_t>(kCount)) << "touchpoints dispatched";
+  EXPECT_EQ(total, kCount) << "commands sent: more means some were sent twice";
+  const double by_1 = Metric(env_["MOT_SCHEDULER_METRICS"], dispatched) - before_1;
+  const double by_2 = Metric(metrics_2, dispatched) - before_2;
+  std::printf("replica 1 dispatched %.0f, replica 2 dispatched %.0f\n", by_1, by_2);
+  EXPECT_GT(by_1, 0) << "replica 1 took no part";
+  EXPECT_GT(by_2, 0) << "replica 2 took no part";
+  EXPECT_GE(by_1 + by_2, kCount);
+  Mesh("stop", "touchpoint-scheduler-2");
 }
 
 }  // namespace

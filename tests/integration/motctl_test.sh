@@ -13,9 +13,11 @@ check() {  # check <description> <command...>: the command must succeed
   if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; echo "0 passed, 1 failed"; exit 1; fi
 }
 
-# JSON lines on stdin (snake_case and camelCase field names are both protobuf JSON).
+# JSON lines on stdin (snake_case and camelCase field names are both protobuf JSON),
+# signed 8 days before the mesh's (simulated) now.
+signed_at=$(date -ud "$(motctl clock show) - 8 days" +%Y-%m-%dT%H:%M:%SZ)
 printf '%s\n' \
-  "{\"type\":\"contract_signed\",\"customer_id\":\"$customer\",\"unit_id\":\"U-1\",\"project_id\":\"P-CLI\",\"occurredAt\":\"$(date -u -d '-8 days' +%Y-%m-%dT%H:%M:%SZ)\"}" \
+  "{\"type\":\"contract_signed\",\"customer_id\":\"$customer\",\"unit_id\":\"U-1\",\"project_id\":\"P-CLI\",\"occurredAt\":\"$signed_at\"}" \
   "" \
   | motctl publish --file - >/dev/null
 motctl publish --type repair_requested --customer "$customer" --unit U-1 --project P-CLI \
@@ -45,6 +47,20 @@ err=$(echo '{"type":' | motctl publish --file - 2>&1 || true)
 check "bad JSON line is named" grep -q "line 1" <<<"$err"
 err=$(motctl publish --type handover 2>&1 || true)
 check "missing customer is named" grep -q "customer_id is required" <<<"$err"
+# The simulated clock: show, advance, set; never backwards.
+t0=$(motctl clock show)
+check "clock show prints an RFC 3339 time" grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' <<<"$t0"
+t1=$(motctl clock advance 1h)
+check "clock advance 1h moves it an hour" test "$(( $(date -ud "$t1" +%s) - $(date -ud "$t0" +%s) ))" -eq 3600
+t2=$(motctl clock set "$(date -ud "$t1 + 1 day" +%Y-%m-%dT%H:%M:%S+08:00)")
+check "clock set takes a time with an offset" test "$(( $(date -ud "$t2" +%s) - $(date -ud "$t1" +%s) ))" -eq $((86400 - 8 * 3600))
+err=$(motctl clock set 2020-01-01T00:00:00Z 2>&1 || true)
+check "clock set refuses to go back" grep -q "only moves forward; it is at $t2" <<<"$err"
+err=$(motctl clock advance soon 2>&1 || true)
+check "a bad duration is named" grep -q "bad duration 'soon'" <<<"$err"
+check "publish without a time uses the simulated clock" \
+  grep -q "$t2" <<<"$(motctl publish --type community_activity --customer "$customer" >/dev/null && motctl clock show)"
+
 err=$(motctl ticket get tk-none 2>&1 || true)
 check "unknown ticket is NOT_FOUND" grep -q "no ticket tk-none" <<<"$err"
 echo "$passed passed, 0 failed"

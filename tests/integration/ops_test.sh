@@ -19,9 +19,17 @@ for url in "$MOT_SCHEDULER_METRICS" "$MOT_TICKETING_METRICS" "$MOT_NOTIFICATION_
   body=$(curl -fsS --max-time 5 "$url")
   all_metrics+="$body"$'\n'
   grep -q '^mot_service_info' <<<"$body" || { echo "FAIL: $url has no mot_service_info"; exit 1; }
+  # The test mesh runs on the simulated clock, and every service says so.
+  grep -qx 'mot_clock_simulated 1' <<<"$body" || { echo "FAIL: $url does not report mot_clock_simulated 1"; exit 1; }
   promtool check metrics <<<"$body" || { echo "FAIL: promtool check metrics on $url"; exit 1; }
   echo "promtool check metrics: $url ok"
 done
+
+for svc in touchpoint-scheduler ticketing notification survey; do
+  grep -q 'SIMULATED CLOCK' "$MOT_MESH_LOGS/$svc.log" ||
+    { echo "FAIL: $svc did not warn at start that it runs on the simulated clock"; exit 1; }
+done
+echo "every service reports mot_clock_simulated 1 and warned at start"
 
 # Every metric the alerts and the dashboard query is one the services export.
 exported=$(grep -oE '^# TYPE [a-z_:]+' <<<"$all_metrics" | awk '{print $3}' | sort -u)

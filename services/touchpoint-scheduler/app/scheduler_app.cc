@@ -198,6 +198,7 @@ absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchPartition(int partition, Ti
       settle[i].kind = Settlement::Kind::kFailed;
       settle[i].reason = "the stored command is missing or unreadable";
       Fail(DispatchFailure::kMissing);
+      Log().error("touchpoint {} failed for good: {}", c.id, settle[i].reason);
       continue;
     }
     out.push_back({c.planned->topic, c.planned->key, c.planned->payload, {}});
