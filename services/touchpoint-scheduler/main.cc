@@ -14,7 +14,7 @@ int main() {
     mot::scheduler::DispatcherOptions options;
     options.tick = env.Duration("MOT_SCHEDULER_TICK", "1s");
     options.claim_lease = env.Duration("MOT_SCHEDULER_CLAIM_LEASE", "60s");
-    options.batch = env.Int("MOT_SCHEDULER_BATCH", 100, 1, 100000);
+    options.batch = env.Int("MOT_SCHEDULER_BATCH", 100, 1, 5000);
     options.retry_initial = env.Duration("MOT_SCHEDULER_RETRY_INITIAL", "1s");
     options.retry_max = env.Duration("MOT_SCHEDULER_RETRY_MAX", "10m");
     if (options.claim_lease <= common.kafka_delivery_timeout) {

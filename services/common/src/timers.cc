@@ -8,16 +8,49 @@
 namespace mot {
 
 const char kTimerLua[] = R"(
+-- redis.call(cmd, key, <prefix...>, <items...>) in chunks, so that no call has more
+-- arguments than Lua's stack takes.
+local function timer_each(cmd, key, prefix, items)
+  local i = 1
+  while i <= #items do
+    local args = {}
+    for _, p in ipairs(prefix) do args[#args + 1] = p end
+    for k = i, math.min(#items, i + 3999) do args[#args + 1] = items[k] end
+    redis.call(cmd, key, unpack(args))
+    i = i + 4000
+  end
+end
 local function timer_claim(due, claims, now, until_, n, token)
   local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, n)
+  if #ids == 0 then return ids end
+  local scored, owned = {}, {}
   for _, id in ipairs(ids) do
-    redis.call('ZADD', due, 'XX', until_, id)
-    redis.call('HSET', claims, id, token)
+    scored[#scored + 1] = until_
+    scored[#scored + 1] = id
+    owned[#owned + 1] = id
+    owned[#owned + 1] = token
   end
+  timer_each('ZADD', due, {'XX'}, scored)
+  timer_each('HSET', claims, {}, owned)
   return ids
+end
+-- The ids of `ids` that `token` holds.
+local function timer_held(claims, ids, token)
+  local out = {}
+  if #ids == 0 then return out end
+  local holders = redis.call('HMGET', claims, unpack(ids))
+  for i, id in ipairs(ids) do
+    if holders[i] == token then out[#out + 1] = id end
+  end
+  return out
 end
 local function timer_owned(claims, id, token)
   return redis.call('HGET', claims, id) == token
+end
+local function timer_disarm_all(due, claims, ids)
+  if #ids == 0 then return end
+  timer_each('ZREM', due, {}, ids)
+  timer_each('HDEL', claims, {}, ids)
 end
 local function timer_disarm(due, claims, id)
   redis.call('ZREM', due, id)
@@ -41,14 +74,11 @@ const RedisScript& ClaimScript() {
 // KEYS due, claims; ARGV token, ids...
 const RedisScript& CompleteScript() {
   static const RedisScript s(std::string(kTimerLua) + R"(
-local n = 0
-for i = 2, #ARGV do
-  if timer_owned(KEYS[2], ARGV[i], ARGV[1]) then
-    timer_disarm(KEYS[1], KEYS[2], ARGV[i])
-    n = n + 1
-  end
-end
-return n)");
+local ids = {}
+for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
+local held = timer_held(KEYS[2], ids, ARGV[1])
+timer_disarm_all(KEYS[1], KEYS[2], held)
+return #held)");
   return s;
 }
 

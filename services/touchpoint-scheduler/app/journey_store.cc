@@ -1,6 +1,7 @@
 #include "app/journey_store.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -16,44 +17,71 @@ local function extend(key, at)
 end
 )";
 
-// KEYS tp, journey, due, milestones; ARGV id, due, tp, topic, key, payload, status,
-// expire_at. Stores and arms once: an existing record (any status) is left alone.
+// One customer's touchpoints, stored and armed once each: an existing record (any
+// status) is left alone. KEYS journey, due, milestones, tp...; ARGV status, expire_at,
+// then per touchpoint: id, due, tp, topic, key, payload.
 const RedisScript& ScheduleScript() {
-  static const RedisScript s(std::string(kExtendLua) + R"(
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'tp', ARGV[3], 'topic', ARGV[4], 'key', ARGV[5], 'payload', ARGV[6],
-           'status', ARGV[7])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
-extend(KEYS[2], ARGV[8])
-if redis.call('EXISTS', KEYS[4]) == 1 then extend(KEYS[4], ARGV[8]) end
-return 1)");
+  static const RedisScript s(std::string(kTimerLua) + kExtendLua + R"(
+local armed = {}
+for i = 4, #KEYS do
+  local b = 2 + (i - 4) * 6
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    redis.call('HSET', KEYS[i], 'tp', ARGV[b + 3], 'topic', ARGV[b + 4], 'key', ARGV[b + 5],
+               'payload', ARGV[b + 6], 'status', ARGV[1])
+    armed[#armed + 1] = ARGV[b + 2]
+    armed[#armed + 1] = ARGV[b + 1]
+  end
+end
+if #armed > 0 then
+  timer_each('ZADD', KEYS[1], {}, armed)
+  timer_each('ZADD', KEYS[2], {}, armed)
+  extend(KEYS[1], ARGV[2])
+  if redis.call('EXISTS', KEYS[3]) == 1 then extend(KEYS[3], ARGV[2]) end
+end
+return #armed / 2)");
   return s;
 }
 
-// KEYS due, claims, tp; ARGV id, token, kind, reason, at (retry: fire time; else:
-// expiry of the record), status, updated. 0 when the claim is no longer held.
+// Claimed touchpoints of one partition, settled by their holders: 1 each where the
+// claim was still held, else 0 and nothing changed. KEYS due, claims, tp...; ARGV
+// updated, expire_at, DISPATCHED, FAILED, then per touchpoint: id, token, kind
+// (dispatched|failed|retry|drop), reason, retry_at.
 const RedisScript& SettleScript() {
   static const RedisScript s(std::string(kTimerLua) + R"(
-if not timer_owned(KEYS[2], ARGV[1], ARGV[2]) then return 0 end
-local kind = ARGV[3]
-if kind == 'retry' then
-  timer_rearm(KEYS[1], KEYS[2], ARGV[1], ARGV[5])
-  if redis.call('EXISTS', KEYS[3]) == 1 then
-    redis.call('HINCRBY', KEYS[3], 'attempts', 1)
-    redis.call('HSET', KEYS[3], 'error', ARGV[4])
+local ids = {}
+for i = 3, #KEYS do ids[#ids + 1] = ARGV[4 + (i - 3) * 5 + 1] end
+local holders = redis.call('HMGET', KEYS[2], unpack(ids))
+local out, gone = {}, {}
+for i = 3, #KEYS do
+  local b = 4 + (i - 3) * 5
+  local id, token, kind, reason = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
+  local key = KEYS[i]
+  if holders[i - 2] ~= token then
+    out[#out + 1] = 0
+  else
+    out[#out + 1] = 1
+    if kind == 'retry' then
+      timer_rearm(KEYS[1], KEYS[2], id, ARGV[b + 5])
+      if redis.call('EXISTS', key) == 1 then
+        redis.call('HINCRBY', key, 'attempts', 1)
+        redis.call('HSET', key, 'error', reason)
+      end
+    else
+      gone[#gone + 1] = id
+      if kind ~= 'drop' and redis.call('EXISTS', key) == 1 then
+        local status = kind == 'failed' and ARGV[4] or ARGV[3]
+        local cur = tonumber(redis.call('HGET', key, 'status') or '0')
+        if tonumber(status) > cur then
+          redis.call('HSET', key, 'status', status, 'outcome', reason, 'updated', ARGV[1])
+        end
+        redis.call('HDEL', key, 'topic', 'key', 'payload', 'error')
+        redis.call('PEXPIREAT', key, ARGV[2])
+      end
+    end
   end
-  return 1
 end
-timer_disarm(KEYS[1], KEYS[2], ARGV[1])
-if kind == 'drop' or redis.call('EXISTS', KEYS[3]) == 0 then return 1 end
-local cur = tonumber(redis.call('HGET', KEYS[3], 'status') or '0')
-if tonumber(ARGV[6]) > cur then
-  redis.call('HSET', KEYS[3], 'status', ARGV[6], 'outcome', ARGV[4], 'updated', ARGV[7])
-end
-redis.call('HDEL', KEYS[3], 'topic', 'key', 'payload', 'error')
-redis.call('PEXPIREAT', KEYS[3], ARGV[5])
-return 1)");
+timer_disarm_all(KEYS[1], KEYS[2], gone)
+return out)");
   return s;
 }
 
@@ -116,16 +144,33 @@ int64_t RedisJourneyStore::ExpireAt(TimePoint at, TimePoint now) const {
   return ToUnixMillis(std::max(at, now) + options_.retention);
 }
 
-absl::Status RedisJourneyStore::Schedule(const PlannedTouchpoint& p, TimePoint now) {
-  const auto& tp = p.touchpoint;
-  const int part = layout_.PartitionOf(tp.customer_id());
-  const TimePoint due = FromProto(tp.due_at());
-  auto r = redis_.Command(ScheduleScript().Call(
-      {Key(part, "tp", tp.id()), Key(part, "journey", tp.customer_id()), layout_.DueKey(part),
-       Key(part, "milestones", tp.customer_id())},
-      {tp.id(), std::to_string(ToUnixMillis(due)), tp.SerializeAsString(), p.topic, p.key,
-       p.payload, std::to_string(v1::TOUCHPOINT_STATUS_SCHEDULED),
-       std::to_string(ExpireAt(due, now))}));
+absl::Status RedisJourneyStore::ScheduleAll(const std::vector<PlannedTouchpoint>& planned,
+                                            TimePoint now) {
+  // One script call per customer (the touchpoints of one event share one).
+  std::map<std::string, std::vector<const PlannedTouchpoint*>> by_customer;
+  for (const auto& p : planned) by_customer[p.touchpoint.customer_id()].push_back(&p);
+  std::vector<std::vector<std::string>> calls;
+  for (const auto& [customer, tps] : by_customer) {
+    const int part = layout_.PartitionOf(customer);
+    std::vector<std::string> keys{Key(part, "journey", customer), layout_.DueKey(part),
+                                  Key(part, "milestones", customer)};
+    std::vector<std::string> args{std::to_string(v1::TOUCHPOINT_STATUS_SCHEDULED), ""};
+    int64_t expire_at = 0;
+    for (const auto* p : tps) {
+      const auto& tp = p->touchpoint;
+      const TimePoint due = FromProto(tp.due_at());
+      expire_at = std::max(expire_at, ExpireAt(due, now));
+      keys.push_back(Key(part, "tp", tp.id()));
+      for (std::string a : {tp.id(), std::to_string(ToUnixMillis(due)), tp.SerializeAsString(),
+                            p->topic, p->key, p->payload}) {
+        args.push_back(std::move(a));
+      }
+    }
+    args[1] = std::to_string(expire_at);
+    calls.push_back(ScheduleScript().Call(keys, args));
+  }
+  if (calls.empty()) return absl::OkStatus();
+  auto r = redis_.Pipeline(calls);
   return r.ok() ? absl::OkStatus() : r.status();
 }
 
@@ -171,24 +216,35 @@ absl::StatusOr<std::vector<ClaimedTouchpoint>> RedisJourneyStore::ClaimDue(
 
 absl::StatusOr<std::vector<bool>> RedisJourneyStore::Settle(const std::vector<Settlement>& all,
                                                             TimePoint now) {
+  // One script call per partition, in one round trip.
+  std::map<int, std::vector<size_t>> by_partition;
+  for (size_t i = 0; i < all.size(); ++i) by_partition[all[i].partition].push_back(i);
   std::vector<std::vector<std::string>> calls;
-  calls.reserve(all.size());
-  const std::string updated = std::to_string(ToUnixMillis(now));
-  for (const auto& s : all) {
-    const bool retry = s.kind == Settlement::Kind::kRetry;
-    const int status = s.kind == Settlement::Kind::kFailed ? v1::TOUCHPOINT_STATUS_FAILED
-                                                           : v1::TOUCHPOINT_STATUS_DISPATCHED;
-    calls.push_back(SettleScript().Call(
-        {layout_.DueKey(s.partition), layout_.ClaimsKey(s.partition), Key(s.partition, "tp", s.id)},
-        {s.id, s.token, KindName(s.kind), s.reason,
-         std::to_string(retry ? ToUnixMillis(s.retry_at) : ExpireAt(now, now)),
-         std::to_string(status), updated}));
+  for (const auto& [part, items] : by_partition) {
+    std::vector<std::string> keys{layout_.DueKey(part), layout_.ClaimsKey(part)};
+    std::vector<std::string> args{std::to_string(ToUnixMillis(now)),
+                                  std::to_string(ExpireAt(now, now)),
+                                  std::to_string(v1::TOUCHPOINT_STATUS_DISPATCHED),
+                                  std::to_string(v1::TOUCHPOINT_STATUS_FAILED)};
+    for (size_t i : items) {
+      const Settlement& s = all[i];
+      keys.push_back(Key(part, "tp", s.id));
+      for (std::string a : {s.id, s.token, std::string(KindName(s.kind)), s.reason,
+                            std::to_string(ToUnixMillis(s.retry_at))}) {
+        args.push_back(std::move(a));
+      }
+    }
+    calls.push_back(SettleScript().Call(keys, args));
   }
-  std::vector<bool> held;
+  std::vector<bool> held(all.size(), false);
   if (calls.empty()) return held;
   auto replies = redis_.Pipeline(calls);
   if (!replies.ok()) return replies.status();
-  for (const auto& r : *replies) held.push_back(r.integer == 1);
+  size_t c = 0;
+  for (const auto& [part, items] : by_partition) {
+    const auto& r = (*replies)[c++].elements;
+    for (size_t k = 0; k < items.size() && k < r.size(); ++k) held[items[k]] = r[k].integer == 1;
+  }
   return held;
 }
 

@@ -52,7 +52,12 @@ class JourneyStore {
   // Stores the touchpoint and arms its timer in one atomic step, once: a touchpoint
   // stored before, whatever its status now, is left as it is (a redelivered event
   // can never re-arm a dispatched touchpoint).
-  virtual absl::Status Schedule(const PlannedTouchpoint& planned, TimePoint now) = 0;
+  virtual absl::Status Schedule(const PlannedTouchpoint& planned, TimePoint now) {
+    return ScheduleAll({planned}, now);
+  }
+  // Schedule for each, all in one round trip (each one atomic on its own).
+  virtual absl::Status ScheduleAll(const std::vector<PlannedTouchpoint>& planned,
+                                   TimePoint now) = 0;
   // Claims up to `limit` touchpoints of a partition due at `now`, for `lease`.
   virtual absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDue(
       int partition, TimePoint now, std::chrono::milliseconds lease, size_t limit,
@@ -90,7 +95,7 @@ class RedisJourneyStore : public JourneyStore {
  public:
   RedisJourneyStore(RedisClient& redis, JourneyStoreOptions options);
   int partitions() const override { return layout_.partitions; }
-  absl::Status Schedule(const PlannedTouchpoint& planned, TimePoint now) override;
+  absl::Status ScheduleAll(const std::vector<PlannedTouchpoint>& planned, TimePoint now) override;
   absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDue(int partition, TimePoint now,
                                                           std::chrono::milliseconds lease,
                                                           size_t limit,

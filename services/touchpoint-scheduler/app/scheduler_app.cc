@@ -113,9 +113,7 @@ absl::Status LifecycleHandler::Handle(const Incoming& in) {
                                     FromProto(event.occurred_at()), now);
     if (!s.ok()) return s;
   }
-  for (const auto& p : planned) {
-    if (auto s = store_.Schedule(p, now); !s.ok()) return s;
-  }
+  if (auto s = store_.ScheduleAll(planned, now); !s.ok()) return s;
   metrics_.events.Increment();
   metrics_.planned.Increment(static_cast<double>(planned.size()));
   Log().info("event {} type={} planned {} touchpoints", event.event_id(), event.type(),

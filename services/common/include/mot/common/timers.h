@@ -37,9 +37,11 @@ struct TimerLayout {
 // Lua helpers that every timer script starts with, so that a service's own
 // scripts (which change its records and the timer in one step) share them:
 //   timer_claim(due, claims, now, until, n, token) -> ids
+//   timer_held(claims, ids, token) -> the ids `token` holds
 //   timer_owned(claims, id, token) -> bool
-//   timer_disarm(due, claims, id)        -- fired or cancelled: gone
+//   timer_disarm(due, claims, id), timer_disarm_all(due, claims, ids)  -- fired or cancelled
 //   timer_rearm(due, claims, id, at)     -- fires again at `at`, unclaimed
+//   timer_each(cmd, key, prefix, items)  -- one command over many items, chunked
 extern const char kTimerLua[];
 
 // The timer operations on their own, for services whose records need no script of
