@@ -1,5 +1,6 @@
 #include "app/scheduler_app.h"
 #include "mot/common/codec.h"
+#include "mot/common/topics.h"
 #include "mot/common/runtime.h"
 
 int main() {

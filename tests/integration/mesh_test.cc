@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
+#include "mot/common/topics.h"
 #include "mot/common/kafka.h"
 #include "mot/common/simulated_clock.h"
 #include "mesh_env.h"

@@ -2,6 +2,7 @@
 
 #include "fakes.h"
 #include "gtest/gtest.h"
+#include "memory_record_store.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
 #include "mot/common/config.h"
@@ -192,7 +193,7 @@ TEST(DecodeMessage, ProtobufJsonAndGarbage) {
 }
 
 TEST(MemoryRecordStore, FirstInsertWinsAndIndexesOrder) {
-  MemoryRecordStore store;
+  testing::MemoryRecordStore store;
   EXPECT_TRUE(*store.Insert("b", "c1", 20, "B"));
   EXPECT_TRUE(*store.Insert("a", "c1", 10, "A"));
   EXPECT_FALSE(*store.Insert("a", "c1", 10, "A2"));

@@ -2,6 +2,8 @@
 #include "domain/templates.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
+#include "mot/common/topics.h"
+#include "memory_record_store.h"
 #include "mot/common/codec.h"
 #include "prometheus/registry.h"
 
@@ -40,7 +42,7 @@ class NotificationTest : public ::testing::Test {
   }
   TemplateSet templates_ = *TemplateSet::FromYaml(testing::ShippedConfig("templates.yaml"));
   FakeProvider provider_;
-  MemoryRecordStore store_;
+  testing::MemoryRecordStore store_;
   testing::FakePublisher publisher_;
   testing::ManualClock clock_{FromUnixMillis(1'793'520'000'000)};
   prometheus::Registry registry_;

@@ -32,11 +32,10 @@ TEST_F(PlaybookTest, ContractSignedPlansWelcomeNowAndSurveyAWeekLater) {
   auto planned = Plan(playbook_, Event("contract_signed", t0_));
   ASSERT_EQ(planned.size(), 2u);
   EXPECT_EQ(planned[0].touchpoint.service(), "notification");
-  EXPECT_EQ(planned[0].topic, kNotificationCommandsTopic);
   EXPECT_EQ(FromProto(planned[0].touchpoint.due_at()), t0_);
   EXPECT_EQ(planned[1].touchpoint.service(), "survey");
   EXPECT_EQ(FromProto(planned[1].touchpoint.due_at()) - t0_, hours(24 * 7));
-  EXPECT_EQ(planned[0].key, "C-1");
+  EXPECT_EQ(planned[0].touchpoint.customer_id(), "C-1");
 
   notification::v1::SendNotificationCommand cmd;
   ASSERT_TRUE(cmd.ParseFromString(planned[0].payload));

@@ -2,6 +2,8 @@
 #include "domain/catalogue.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
+#include "mot/common/topics.h"
+#include "memory_record_store.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
 
@@ -41,7 +43,7 @@ TEST(Survey, InstanceFromShippedCatalogue) {
 
 TEST(Survey, RedeliveredCommandCreatesOneInstance) {
   auto catalogue = *SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
-  MemoryRecordStore store;
+  testing::MemoryRecordStore store;
   testing::FakePublisher publisher;
   testing::ManualClock clock(FromUnixMillis(1'793'520'000'000));
   CommandHandler handler(catalogue, store, publisher, clock);

@@ -2,6 +2,8 @@
 #include "domain/sla_policy.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
+#include "mot/common/topics.h"
+#include "memory_record_store.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
 
@@ -71,7 +73,7 @@ TEST(SlaPolicy, RejectsBadYaml) {
 }
 
 TEST_F(TicketingTest, RedeliveredCommandOpensOneTicketAndRepublishes) {
-  MemoryRecordStore store;
+  testing::MemoryRecordStore store;
   testing::FakePublisher publisher;
   CommandHandler handler(policy_, store, publisher);
   const auto in = testing::Message(kTicketingCommandsTopic,
@@ -88,7 +90,7 @@ TEST_F(TicketingTest, RedeliveredCommandOpensOneTicketAndRepublishes) {
 }
 
 TEST_F(TicketingTest, PublishFailureIsRetryable) {
-  MemoryRecordStore store;
+  testing::MemoryRecordStore store;
   testing::FakePublisher publisher;
   publisher.fail_with = absl::UnavailableError("broker down");
   CommandHandler handler(policy_, store, publisher);
@@ -98,7 +100,7 @@ TEST_F(TicketingTest, PublishFailureIsRetryable) {
 }
 
 TEST(TicketingGrpc, ValidatesRequests) {
-  MemoryRecordStore store;
+  testing::MemoryRecordStore store;
   TicketingGrpc service(store, 10);
   v1::GetTicketRequest req;
   v1::GetTicketResponse resp;

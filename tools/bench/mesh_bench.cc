@@ -21,6 +21,7 @@
 #include "fmt/format.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
+#include "mot/common/topics.h"
 #include "mot/common/kafka.h"
 #include "mot/common/kafka_admin.h"
 #include "mot/lifecycle/v1/event.pb.h"

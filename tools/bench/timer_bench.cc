@@ -186,8 +186,6 @@ int main(int argc, char** argv) {
       cmd.set_kind("inspection");
       cmd.set_summary(tp.title());
       *cmd.mutable_requested_at() = tp.due_at();
-      p.topic = mot::kTicketingCommandsTopic;
-      p.key = customer;
       p.payload = cmd.SerializeAsString();
       command_bytes += p.payload.size();
       chunk.push_back(std::move(p));

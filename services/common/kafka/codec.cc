@@ -18,17 +18,6 @@ bool LooksLikeJson(const Incoming& in) {
 
 }  // namespace
 
-std::vector<std::string> AllTopics() {
-  std::vector<std::string> out;
-  for (const char* t : {kLifecycleTopic, kTicketingCommandsTopic, kNotificationCommandsTopic,
-                        kSurveyCommandsTopic, kTicketEventsTopic, kNotificationEventsTopic,
-                        kSurveyEventsTopic}) {
-    out.push_back(t);
-    out.push_back(std::string(t) + ".dlq");
-  }
-  return out;
-}
-
 absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out) {
   const std::string type = out->GetDescriptor()->full_name();
   if (in.payload.empty()) return absl::InvalidArgumentError(absl::StrCat("empty ", type));
@@ -44,14 +33,6 @@ absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out) {
   }
   if (!out->ParseFromString(in.payload)) {
     return absl::InvalidArgumentError(absl::StrCat("not a protobuf ", type));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status RequireFields(
-    std::initializer_list<std::pair<const char*, const std::string*>> fields) {
-  for (const auto& [name, value] : fields) {
-    if (value->empty()) return absl::InvalidArgumentError(absl::StrCat(name, " is required"));
   }
   return absl::OkStatus();
 }

@@ -58,48 +58,4 @@ absl::StatusOr<std::vector<std::string>> RedisRecordStore::ListRecent(size_t lim
   return Load(r->elements);
 }
 
-absl::StatusOr<bool> MemoryRecordStore::Insert(const std::string& id,
-                                               const std::string& customer_id, int64_t order,
-                                               const std::string& bytes) {
-  std::lock_guard lock(mu_);
-  if (records_.count(id)) return false;
-  records_[id] = bytes;
-  by_customer_[customer_id].emplace(order, id);
-  recent_.emplace(order, id);
-  return true;
-}
-
-absl::Status MemoryRecordStore::Put(const std::string& id, const std::string& bytes) {
-  std::lock_guard lock(mu_);
-  records_[id] = bytes;
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::optional<std::string>> MemoryRecordStore::Get(const std::string& id) {
-  std::lock_guard lock(mu_);
-  auto it = records_.find(id);
-  if (it == records_.end()) return std::optional<std::string>();
-  return std::optional<std::string>(it->second);
-}
-
-absl::StatusOr<std::vector<std::string>> MemoryRecordStore::ListByCustomer(
-    const std::string& customer_id, size_t limit) {
-  std::lock_guard lock(mu_);
-  std::vector<std::string> out;
-  for (const auto& [order, id] : by_customer_[customer_id]) {
-    if (out.size() >= limit) break;
-    out.push_back(records_[id]);
-  }
-  return out;
-}
-
-absl::StatusOr<std::vector<std::string>> MemoryRecordStore::ListRecent(size_t limit) {
-  std::lock_guard lock(mu_);
-  std::vector<std::string> out;
-  for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < limit; ++it) {
-    out.push_back(records_[it->second]);
-  }
-  return out;
-}
-
 }  // namespace mot

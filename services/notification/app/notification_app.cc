@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/codec.h"
+#include "mot/common/validate.h"
+#include "mot/common/topics.h"
 #include "mot/common/ids.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"

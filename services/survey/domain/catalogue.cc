@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "mot/common/clock.h"
 #include "mot/common/ids.h"
-#include "mot/common/codec.h"
+#include "mot/common/validate.h"
 #include "mot/common/config.h"
 #include "mot/common/yaml.h"
 

@@ -2,6 +2,7 @@
 
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
+#include "mot/common/topics.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"
 

@@ -19,15 +19,14 @@ end
 
 // One customer's touchpoints, stored and armed once each: an existing record (any
 // status) is left alone. KEYS journey, due, milestones, tp...; ARGV status, expire_at,
-// then per touchpoint: id, due, tp, topic, key, payload.
+// then per touchpoint: id, due, tp, payload.
 const RedisScript& ScheduleScript() {
   static const RedisScript s(std::string(kTimerLua) + kExtendLua + R"(
 local armed = {}
 for i = 4, #KEYS do
-  local b = 2 + (i - 4) * 6
+  local b = 2 + (i - 4) * 4
   if redis.call('EXISTS', KEYS[i]) == 0 then
-    redis.call('HSET', KEYS[i], 'tp', ARGV[b + 3], 'topic', ARGV[b + 4], 'key', ARGV[b + 5],
-               'payload', ARGV[b + 6], 'status', ARGV[1])
+    redis.call('HSET', KEYS[i], 'tp', ARGV[b + 3], 'payload', ARGV[b + 4], 'status', ARGV[1])
     armed[#armed + 1] = ARGV[b + 2]
     armed[#armed + 1] = ARGV[b + 1]
   end
@@ -74,7 +73,7 @@ for i = 3, #KEYS do
         if tonumber(status) > cur then
           redis.call('HSET', key, 'status', status, 'outcome', reason, 'updated', ARGV[1])
         end
-        redis.call('HDEL', key, 'topic', 'key', 'payload', 'error')
+        redis.call('HDEL', key, 'payload', 'error')
         redis.call('PEXPIREAT', key, ARGV[2])
       end
     end
@@ -162,7 +161,7 @@ absl::Status RedisJourneyStore::ScheduleAll(const std::vector<PlannedTouchpoint>
       expire_at = std::max(expire_at, ExpireAt(due, now));
       keys.push_back(Key(part, "tp", tp.id()));
       for (std::string a : {tp.id(), std::to_string(ToUnixMillis(due)), tp.SerializeAsString(),
-                            p->topic, p->key, p->payload}) {
+                            p->payload}) {
         args.push_back(std::move(a));
       }
     }
@@ -184,8 +183,7 @@ absl::StatusOr<std::vector<ClaimedTouchpoint>> RedisJourneyStore::ClaimDue(
   std::vector<std::vector<std::string>> reads;
   reads.reserve(ids->size());
   for (const auto& id : *ids) {
-    reads.push_back(
-        {"HMGET", Key(partition, "tp", id), "tp", "topic", "key", "payload", "status", "attempts"});
+    reads.push_back({"HMGET", Key(partition, "tp", id), "tp", "payload", "status", "attempts"});
   }
   auto replies = redis_.Pipeline(reads);
   if (!replies.ok()) return replies.status();  // the leases run out; claimed again then
@@ -197,16 +195,13 @@ absl::StatusOr<std::vector<ClaimedTouchpoint>> RedisJourneyStore::ClaimDue(
     c.token = token;
     const auto& f = (*replies)[i].elements;
     int status = 0;
-    if (f.size() == 6 && absl::SimpleAtoi(f[4].str, &status) && v1::TouchpointStatus_IsValid(status)) {
+    if (f.size() == 4 && absl::SimpleAtoi(f[2].str, &status) && v1::TouchpointStatus_IsValid(status)) {
       c.status = static_cast<v1::TouchpointStatus>(status);
     }
-    if (f.size() == 6 && !f[5].is_nil()) (void)absl::SimpleAtoi(f[5].str, &c.attempts);
+    if (f.size() == 4 && !f[3].is_nil()) (void)absl::SimpleAtoi(f[3].str, &c.attempts);
     PlannedTouchpoint p;
-    if (f.size() == 6 && !f[0].is_nil() && !f[1].is_nil() && !f[3].is_nil() &&
-        p.touchpoint.ParseFromString(f[0].str)) {
-      p.topic = f[1].str;
-      p.key = f[2].str;
-      p.payload = f[3].str;
+    if (f.size() == 4 && !f[0].is_nil() && !f[1].is_nil() && p.touchpoint.ParseFromString(f[0].str)) {
+      p.payload = f[1].str;
       c.planned = std::move(p);
     }
     out.push_back(std::move(c));

@@ -88,7 +88,7 @@ struct JourneyStoreOptions {
 
 // Keys, all of a customer's in one partition p = hash(customer) % partitions and
 // tagged {scheduler.pp} (one Redis Cluster slot): tp:<id> (hash: tp = Touchpoint,
-// topic/key/payload = the command, status, outcome, ref, updated, attempts, error),
+// payload = the command, status, outcome, ref, updated, attempts, error),
 // journey:<customer> (zset by due), milestones:<customer> (hash), due and claims (the
 // partition's timers, see mot/common/timers.h).
 class RedisJourneyStore : public JourneyStore {

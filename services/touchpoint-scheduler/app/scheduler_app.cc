@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "mot/common/codec.h"
+#include "mot/common/topics.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"
 
@@ -85,6 +86,13 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) 
           .Register(r)
           .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.5, 1, 2, 5, 10, 30, 60, 300,
                                                            3600, 86400, 604800})});
+}
+
+std::string CommandTopic(const std::string& service) {
+  if (service == "notification") return kNotificationCommandsTopic;
+  if (service == "survey") return kSurveyCommandsTopic;
+  if (service == "ticketing") return kTicketingCommandsTopic;
+  return "";
 }
 
 absl::Status CheckPlanned(const std::vector<PlannedTouchpoint>& planned,
@@ -199,7 +207,16 @@ absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchPartition(int partition, Ti
       Log().error("touchpoint {} failed for good: {}", c.id, settle[i].reason);
       continue;
     }
-    out.push_back({c.planned->topic, c.planned->key, c.planned->payload, {}});
+    const auto& tp = c.planned->touchpoint;
+    const std::string topic = CommandTopic(tp.service());
+    if (topic.empty()) {
+      settle[i].kind = Settlement::Kind::kFailed;
+      settle[i].reason = absl::StrCat("no command topic for service '", tp.service(), "'");
+      Fail(DispatchFailure::kRejected);
+      Log().error("touchpoint {} failed for good: {}", c.id, settle[i].reason);
+      continue;
+    }
+    out.push_back({topic, tp.customer_id(), c.planned->payload, {}});  // keyed by customer
     sent.push_back(i);
   }
   const auto results = publisher_.PublishAll(out);

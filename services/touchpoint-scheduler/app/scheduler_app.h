@@ -39,6 +39,9 @@ struct PlanningLimits {
   size_t max_command_bytes = 900'000;
 };
 
+// The command topic of the service a touchpoint acts through; empty for none.
+std::string CommandTopic(const std::string& service);
+
 // InvalidArgument naming the step whose command is over the limit.
 absl::Status CheckPlanned(const std::vector<PlannedTouchpoint>& planned,
                           const PlanningLimits& limits);

@@ -3,7 +3,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "mot/common/codec.h"
+#include "mot/common/validate.h"
 #include "mot/common/config.h"
 #include "mot/common/ids.h"
 #include "mot/common/yaml.h"
@@ -183,7 +183,6 @@ std::vector<PlannedTouchpoint> Plan(const Playbook& playbook,
     tp.set_status(v1::TOUCHPOINT_STATUS_SCHEDULED);
     const TimePoint due = occurred + step.after;
     *tp.mutable_due_at() = ToProto(due);
-    p.key = event.customer_id();
 
     if (step.action.service == "notification") {
       notification::v1::SendNotificationCommand cmd;
@@ -200,7 +199,6 @@ std::vector<PlannedTouchpoint> Plan(const Playbook& playbook,
       vars["event_date"] = absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(ToUnixMillis(occurred)),
                                             playbook.ZoneOf(event.project_id()));
       *cmd.mutable_requested_at() = tp.due_at();
-      p.topic = kNotificationCommandsTopic;
       p.payload = cmd.SerializeAsString();
     } else if (step.action.service == "survey") {
       survey::v1::CreateSurveyCommand cmd;
@@ -209,7 +207,6 @@ std::vector<PlannedTouchpoint> Plan(const Playbook& playbook,
       cmd.set_customer_id(event.customer_id());
       cmd.set_survey_id(Param(step, "survey"));
       *cmd.mutable_requested_at() = tp.due_at();
-      p.topic = kSurveyCommandsTopic;
       p.payload = cmd.SerializeAsString();
     } else {
       ticketing::v1::OpenTicketCommand cmd;
@@ -224,7 +221,6 @@ std::vector<PlannedTouchpoint> Plan(const Playbook& playbook,
       auto problem = event.attributes().find("problem");
       cmd.set_summary(problem != event.attributes().end() ? problem->second : step.title);
       *cmd.mutable_requested_at() = tp.due_at();
-      p.topic = kTicketingCommandsTopic;
       p.payload = cmd.SerializeAsString();
     }
     out.push_back(std::move(p));

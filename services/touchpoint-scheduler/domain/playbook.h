@@ -66,11 +66,11 @@ class Playbook {
 // An IANA time zone by name (absl's time-zone database); InvalidArgument naming it.
 absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name);
 
-// A touchpoint ready to store: its journey entry and the command to send when due.
+// A touchpoint ready to store: its journey entry and the command (a serialized
+// SendNotificationCommand, CreateSurveyCommand or OpenTicketCommand, by the
+// touchpoint's service) to send when due. Where it goes is the app's business.
 struct PlannedTouchpoint {
   v1::Touchpoint touchpoint;
-  std::string topic;
-  std::string key;
   std::string payload;
 };
 

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,24 +49,6 @@ class RedisRecordStore : public RecordStore {
 
   RedisClient& redis_;
   const std::string ns_;
-};
-
-// In memory, for unit tests of the handlers.
-class MemoryRecordStore : public RecordStore {
- public:
-  absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id,
-                              int64_t order, const std::string& bytes) override;
-  absl::Status Put(const std::string& id, const std::string& bytes) override;
-  absl::StatusOr<std::optional<std::string>> Get(const std::string& id) override;
-  absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
-                                                          size_t limit) override;
-  absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) override;
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::string> records_;
-  std::map<std::string, std::multimap<int64_t, std::string>> by_customer_;
-  std::multimap<int64_t, std::string> recent_;
 };
 
 // Typed view over a RecordStore for one protobuf message type.

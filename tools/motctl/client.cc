@@ -1,0 +1,84 @@
+#include "client.h"
+
+#include <fstream>
+
+#include "fmt/format.h"
+#include "google/protobuf/util/json_util.h"
+#include "mot/common/config.h"
+#include "mot/common/simulated_clock.h"
+
+namespace motctl {
+
+std::string Client::Find(const std::string& key) {
+  if (auto it = flags.find(key); it != flags.end() && !it->second.empty()) return it->second;
+  if (const char* v = std::getenv(key.c_str()); v && *v) return v;
+  if (file_.empty() && !env_file.empty()) {
+    std::ifstream in(env_file);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto eq = line.find('=');
+      if (eq != std::string::npos && line[0] != '#') file_[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+  }
+  if (auto it = file_.find(key); it != file_.end()) return it->second;
+  return "";
+}
+
+std::string Client::Get(const std::string& key) {
+  std::string v = Find(key);
+  if (v.empty()) {
+    throw std::runtime_error(key + " is not set: pass the flag, export it, or start the local mesh "
+                             "(deploy/local/mesh up writes " + env_file + ")");
+  }
+  return v;
+}
+
+std::shared_ptr<grpc::Channel> Client::Channel(const std::string& addr_key) {
+  return grpc::CreateChannel(Get(addr_key), grpc::InsecureChannelCredentials());
+}
+
+std::unique_ptr<mot::RedisClient> Client::Redis() {
+  auto [host, port] = mot::SplitHostPort(Get("MOT_REDIS_ADDR"));
+  return std::make_unique<mot::RedisClient>(host, port, Find("MOT_REDIS_PASSWORD"),
+                                            std::chrono::seconds(5));
+}
+
+mot::TimePoint Client::Now() {
+  if (Find("MOT_CLOCK") != "simulated") return mot::SystemClock::WallNow();
+  auto redis = Redis();
+  auto t = mot::SimulatedTime(*redis).Get();
+  if (!t.ok()) throw std::runtime_error("simulated clock: " + std::string(t.status().message()));
+  return *t;
+}
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return ctx;
+}
+
+void Check(const grpc::Status& s, const std::string& what) {
+  if (!s.ok()) {
+    throw std::runtime_error(fmt::format("{}: {} ({})", what, s.error_message(),
+                                         static_cast<int>(s.error_code())));
+  }
+}
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.add_whitespace = true;
+  o.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+std::string Time(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() == 0 ? "-" : mot::FormatTime(mot::FromProto(ts));
+}
+
+std::string Short(const std::string& enum_name, const std::string& prefix) {
+  return enum_name.rfind(prefix, 0) == 0 ? enum_name.substr(prefix.size()) : enum_name;
+}
+
+}  // namespace motctl

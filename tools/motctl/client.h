@@ -1,0 +1,66 @@
+#pragma once
+
+// What every motctl command group shares: where the mesh is, gRPC channels with a
+// deadline, and printing as a table or JSON.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "mot/common/clock.h"
+#include "mot/common/redis.h"
+
+namespace motctl {
+
+// Addresses and settings: flag > environment > the local mesh's env file.
+class Client {
+ public:
+  std::string env_file;
+  std::map<std::string, std::string> flags;  // MOT_* -> value, from global flags
+  bool json = false;                         // --json
+  int exit_code = 0;                         // what main returns
+
+  // Empty when set nowhere.
+  std::string Find(const std::string& key);
+  // Throws naming the flag, variable or file that would set it.
+  std::string Get(const std::string& key);
+  std::shared_ptr<grpc::Channel> Channel(const std::string& addr_key);
+  // The mesh's Redis (for its simulated clock).
+  std::unique_ptr<mot::RedisClient> Redis();
+  // Now: the mesh's simulated time when it runs on one (MOT_CLOCK=simulated), else
+  // the wall clock.
+  mot::TimePoint Now();
+
+ private:
+  std::map<std::string, std::string> file_;
+};
+
+// A client context with a 5 s deadline.
+std::unique_ptr<grpc::ClientContext> Context();
+// Throws "<what>: <message> (<code>)" unless OK.
+void Check(const grpc::Status& s, const std::string& what);
+std::string Json(const google::protobuf::Message& m);
+std::string Time(const google::protobuf::Timestamp& ts);
+// "TICKET_STATUS_OPEN" -> "OPEN": the enum value without its type's prefix.
+std::string Short(const std::string& enum_name, const std::string& prefix);
+
+// Each item as a JSON object (--json) or as the lines `text` makes of it.
+template <typename Items, typename Text>
+void PrintAll(const Items& items, bool json, Text text) {
+  for (const auto& item : items) std::cout << (json ? Json(item) + "\n" : text(item));
+}
+
+// The command groups: each adds its subcommand to `app`, run through `client`.
+void AddPublish(CLI::App& app, Client& client);
+void AddJourney(CLI::App& app, Client& client);
+void AddRecords(CLI::App& app, Client& client);  // ticket, survey, delivery
+void AddHealth(CLI::App& app, Client& client);
+void AddTopics(CLI::App& app, Client& client);
+void AddClock(CLI::App& app, Client& client);
+
+}  // namespace motctl

@@ -1,0 +1,52 @@
+// motctl: the operator's command line for MOT Mesh.
+//   publish   lifecycle events onto mot.lifecycle.v1 (flags, or JSON lines)   publish.cc
+//   journey   a customer's timeline                                           journey.cc
+//   ticket    get | list; survey list; delivery list                           records.cc
+//   health    the four services' gRPC health                                  health.cc
+//   topics    ensure | list: the mesh's Kafka topics                           topics.cc
+//   clock     show | set TIME | advance DURATION: the simulated clock          clock.cc
+// Addresses come from flags, else MOT_* environment variables, else the local
+// mesh's env file (.run/mesh/mesh.env, written by deploy/local/mesh up).
+#include "client.h"
+#include "mot/common/log.h"
+
+namespace {
+
+std::string DefaultEnvFile() {
+  if (const char* dir = std::getenv("MOT_MESH_DIR"); dir && *dir) return std::string(dir) + "/mesh.env";
+  return ".run/mesh/mesh.env";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"motctl: operate MOT Mesh (publish events, read journeys, tickets, health)"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options (--json, addresses) also after the subcommand
+  motctl::Client client;
+  client.env_file = DefaultEnvFile();
+  app.add_option("--env-file", client.env_file, "KEY=VALUE file with addresses")->capture_default_str();
+  app.add_option("--brokers", client.flags["MOT_KAFKA_BROKERS"], "Kafka bootstrap servers");
+  app.add_option("--scheduler", client.flags["MOT_SCHEDULER_ADDR"], "scheduler gRPC host:port");
+  app.add_option("--ticketing", client.flags["MOT_TICKETING_ADDR"], "ticketing gRPC host:port");
+  app.add_option("--notification", client.flags["MOT_NOTIFICATION_ADDR"], "notification gRPC host:port");
+  app.add_option("--survey", client.flags["MOT_SURVEY_ADDR"], "survey gRPC host:port");
+  app.add_flag("--json", client.json, "print JSON instead of a table");
+  motctl::AddPublish(app, client);
+  motctl::AddJourney(app, client);
+  motctl::AddRecords(app, client);
+  motctl::AddHealth(app, client);
+  motctl::AddTopics(app, client);
+  motctl::AddClock(app, client);
+  // Only the client's errors: transient broker warnings are not the operator's business.
+  mot::Log().set_level(spdlog::level::err);
+  try {
+    app.parse(argc, argv);  // runs the chosen command's callback
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "motctl: " << e.what() << "\n";
+    return 1;
+  }
+  return client.exit_code;
+}
