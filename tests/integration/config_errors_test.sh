@@ -48,5 +48,20 @@ expect ticketing "MOT_KAFKA_OPT_SECURITY_PROTOCOL is invalid: security.protocol:
 expect survey "MOT_KAFKA_OPT_GROUP_ID sets group.id, which MOT Mesh owns" "${good[@]}" \
   MOT_KAFKA_OPT_GROUP_ID=mine
 
+pb=MOT_PLAYBOOK="$root/deploy/config/playbook.yaml"
+expect survey "MOT_CLOCK='fake' is invalid; expected one of: system, simulated" "${good[@]}" MOT_CLOCK=fake
+expect touchpoint-scheduler "MOT_SCHEDULER_CLAIM_LEASE must be longer than MOT_KAFKA_DELIVERY_TIMEOUT (30000ms)" \
+  "${good[@]}" "$pb" MOT_SCHEDULER_CLAIM_LEASE=30s
+expect touchpoint-scheduler "MOT_SCHEDULER_CLAIM_LEASE must be longer than MOT_KAFKA_DELIVERY_TIMEOUT (90000ms)" \
+  "${good[@]}" "$pb" MOT_KAFKA_DELIVERY_TIMEOUT=90s
+expect touchpoint-scheduler "MOT_SCHEDULER_ASSIGNED_PARTITIONS=3-20 is invalid: '3-20' is not a partition or range of partitions 0..15" \
+  "${good[@]}" "$pb" MOT_SCHEDULER_ASSIGNED_PARTITIONS=3-20
+expect touchpoint-scheduler "MOT_SCHEDULER_PARTITIONS='0' is invalid; expected a whole number from 1 to 1024" \
+  "${good[@]}" "$pb" MOT_SCHEDULER_PARTITIONS=0
+expect touchpoint-scheduler "MOT_PLAYBOOK: time zone 'Mars/Olympus' is unknown" "${good[@]}" \
+  MOT_PLAYBOOK=<(sed 's|^time_zone: .*|time_zone: Mars/Olympus|' "$root/deploy/config/playbook.yaml")
+expect touchpoint-scheduler "MOT_EVENT_MAX_AHEAD='tomorrow' is invalid" "${good[@]}" "$pb" \
+  MOT_EVENT_MAX_AHEAD=tomorrow
+
 echo "$failures failed"
 [[ $failures -eq 0 ]]
