@@ -183,18 +183,35 @@ class MeshTest : public ::testing::Test {
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
 
-  // The mot-dlq-reason of the message with this payload on <topic>.dlq ("" if none in 30 s).
-  std::string DeadLetterReason(const std::string& topic, const std::string& payload) {
+  // A consumer of `topic` from its beginning, in a group of its own.
+  std::unique_ptr<RdKafka::KafkaConsumer> ReadFromStart(const std::string& topic) {
     std::string err;
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     conf->set("bootstrap.servers", env_["MOT_KAFKA_BROKERS"], err);
-    conf->set("group.id", Unique("dlq-reader-"), err);
+    conf->set("group.id", Unique("test-reader-"), err);
     conf->set("auto.offset.reset", "earliest", err);
-    conf->set("fetch.max.bytes", "5242880", err);
     std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
     EXPECT_TRUE(consumer) << err;
+    if (consumer) consumer->subscribe({topic});
+    return consumer;
+  }
+
+  survey::v1::ListSurveyInstancesResponse Surveys(const std::string& customer) {
+    auto stub = survey::v1::SurveyService::NewStub(
+        grpc::CreateChannel(env_["MOT_SURVEY_ADDR"], grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    survey::v1::ListSurveyInstancesRequest req;
+    req.set_customer_id(customer);
+    survey::v1::ListSurveyInstancesResponse resp;
+    auto s = stub->ListSurveyInstances(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  // The mot-dlq-reason of the message with this payload on <topic>.dlq ("" if none in 30 s).
+  std::string DeadLetterReason(const std::string& topic, const std::string& payload) {
+    auto consumer = ReadFromStart(topic + ".dlq");
     if (!consumer) return "";
-    consumer->subscribe({topic + ".dlq"});
     std::string reason;
     const auto deadline = std::chrono::steady_clock::now() + seconds(30);
     while (reason.empty() && std::chrono::steady_clock::now() < deadline) {
@@ -260,13 +277,7 @@ TEST_F(MeshTest, LifecycleEventsReachAllFourServices) {
   EXPECT_EQ(WebhookMessagesMentioning("签约" + signed_event.project_id() + "项目U-0801单元"), 1);
 
   // The survey instance exists.
-  auto surveys = survey::v1::SurveyService::NewStub(
-      grpc::CreateChannel(env_["MOT_SURVEY_ADDR"], grpc::InsecureChannelCredentials()));
-  grpc::ClientContext sctx;
-  survey::v1::ListSurveyInstancesRequest sreq;
-  sreq.set_customer_id(customer);
-  survey::v1::ListSurveyInstancesResponse sresp;
-  ASSERT_TRUE(surveys->ListSurveyInstances(&sctx, sreq, &sresp).ok());
+  const auto sresp = Surveys(customer);
   ASSERT_EQ(sresp.instances_size(), 1);
   EXPECT_EQ(sresp.instances(0).stage(), "PROSPECT_1");
   EXPECT_EQ(sresp.instances(0).id(), journey.touchpoints(1).result_ref());
@@ -359,13 +370,7 @@ TEST_F(MeshTest, EveryServiceSeesTheSimulatedTime) {
   auto j = WaitForDone(customer, 2);
   EXPECT_EQ(j.stage(), "PROSPECT_1");
 
-  auto surveys = survey::v1::SurveyService::NewStub(
-      grpc::CreateChannel(env_["MOT_SURVEY_ADDR"], grpc::InsecureChannelCredentials()));
-  grpc::ClientContext sctx;
-  survey::v1::ListSurveyInstancesRequest sreq;
-  sreq.set_customer_id(customer);
-  survey::v1::ListSurveyInstancesResponse sresp;
-  ASSERT_TRUE(surveys->ListSurveyInstances(&sctx, sreq, &sresp).ok());
+  const auto sresp = Surveys(customer);
   ASSERT_EQ(sresp.instances_size(), 1);
   EXPECT_EQ(FromProto(sresp.instances(0).created_at()), later) << "survey is not on the shared clock";
 
@@ -531,14 +536,8 @@ TEST_F(MeshTest, CustomersLandOnTheJavaClientsPartition) {
   for (int i = 0; i < 30; ++i) out.push_back({topic, run + "-C-" + std::to_string(i), run, {}});
   for (const auto& s : producer_->PublishAll(out)) ASSERT_TRUE(s.ok()) << s;
 
-  std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", env_["MOT_KAFKA_BROKERS"], err);
-  conf->set("group.id", Unique("partition-reader-"), err);
-  conf->set("auto.offset.reset", "earliest", err);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
-  ASSERT_TRUE(consumer) << err;
-  consumer->subscribe({topic});
+  auto consumer = ReadFromStart(topic);
+  ASSERT_TRUE(consumer);
   std::map<std::string, int32_t> landed;
   const auto deadline = std::chrono::steady_clock::now() + seconds(30);
   while (landed.size() < out.size() && std::chrono::steady_clock::now() < deadline) {
@@ -572,6 +571,7 @@ TEST_F(MeshTest, TwoReplicasShareABacklogOfTenThousandExactlyOnce) {
   std::vector<OutMessage> events;
   for (int i = 0; i < kCount; ++i) {
     auto e = Event("repair_requested", prefix + std::to_string(i), Now() + hours(1));
+    e.set_event_id(prefix + "ev-" + std::to_string(i));  // distinct by construction
     events.push_back({kLifecycleTopic, e.customer_id(), e.SerializeAsString(), {}});
   }
   for (const auto& s : producer_->PublishAll(events)) ASSERT_TRUE(s.ok()) << s;
@@ -580,15 +580,8 @@ TEST_F(MeshTest, TwoReplicasShareABacklogOfTenThousandExactlyOnce) {
     WaitUntil(prefix + std::to_string(i),
               [](const sv1::GetJourneyResponse& j) { return j.touchpoints_size() == 1; }, "planned");
   }
-  const std::string command_topic = kTicketingCommandsTopic;
-  std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", env_["MOT_KAFKA_BROKERS"], err);
-  conf->set("group.id", Unique("backlog-reader-"), err);
-  conf->set("auto.offset.reset", "earliest", err);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
-  ASSERT_TRUE(consumer) << err;
-  consumer->subscribe({command_topic});
+  auto consumer = ReadFromStart(kTicketingCommandsTopic);
+  ASSERT_TRUE(consumer);
 
   Advance(hours(2));
   std::map<std::string, int> sends;  // touchpoint id -> commands seen

@@ -32,9 +32,10 @@ inline std::unique_ptr<RedisClient> MeshRedis(std::map<std::string, std::string>
                                        std::chrono::seconds(5));
 }
 
+// A random name: 64 random bits (ten thousand draws of fewer bits collide too often).
 inline std::string Unique(const std::string& prefix) {
   static std::mt19937_64 gen(std::random_device{}());
-  return prefix + std::to_string(gen() % 1'000'000'000);
+  return prefix + std::to_string(gen());
 }
 
 }  // namespace mot::testing

@@ -237,10 +237,16 @@ absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchPartition(int partition, Ti
       s.reason = std::string(r.message());
       s.retry_at = now + std::min<std::chrono::milliseconds>(backoff, options_.retry_max);
       Fail(DispatchFailure::kUnavailable);
+      Log().warn("touchpoint {} not dispatched (attempt {}), again at {}: {}", c.id, c.attempts + 1,
+                 FormatTime(s.retry_at), r.message());
     }
   }
   auto held = store_.Settle(settle, now);
-  if (!held.ok()) return held.status();  // the leases run out; claimed again then
+  if (!held.ok()) {
+    Log().warn("{} claimed touchpoints not settled (their leases run out, then they are due "
+               "again): {}", settle.size(), held.status().message());
+    return held.status();
+  }
   for (size_t k = 0; k < sent.size(); ++k) {
     const size_t i = sent[k];
     if (settle[i].kind != Settlement::Kind::kDispatched) continue;
@@ -248,6 +254,7 @@ absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchPartition(int partition, Ti
       // Sent, but the lease ran out first: another replica may send it again (the
       // owning service's idempotency absorbs that); it is not counted here.
       Fail(DispatchFailure::kLeaseLost);
+      Log().warn("touchpoint {} sent after its claim ran out", (*claimed)[i].id);
       continue;
     }
     const auto& tp = (*claimed)[i].planned->touchpoint;
