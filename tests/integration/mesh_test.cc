@@ -448,6 +448,23 @@ TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
   WaitForDone(customer, 2);
 }
 
+// A killed service restarted under the same instance name gets its partitions back at
+// once (static group membership), instead of after the broker's session timeout (45 s).
+TEST_F(MeshTest, AKilledServiceResumesAtOnce) {
+  const std::string before = Unique("C-");
+  Publish(Event("repair_requested", before, Now()));
+  WaitForDone(before, 1);
+  Mesh("kill", "ticketing");
+  Mesh("start", "ticketing");
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string after = Unique("C-");
+  Publish(Event("repair_requested", after, Now()));
+  WaitForDone(after, 1);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("ticket opened %.1f s after the restart\n", took);
+  EXPECT_LT(took, 10) << "the restarted consumer waited for its partitions";
+}
+
 TEST_F(MeshTest, ServicesRideOutARedisRestart) {
   const std::string before = Unique("C-");
   Publish(Event("repair_requested", before, Now()));

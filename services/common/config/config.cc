@@ -168,6 +168,7 @@ std::map<std::string, std::string> KafkaOptionsFromEnv(const Env& env) {
     if (property.empty()) throw ConfigError(name + " names no property; expected MOT_KAFKA_OPT_<NAME>");
     for (char& ch : property) ch = ch == '_' ? '.' : static_cast<char>(std::tolower(ch));
     if (property == "bootstrap.servers" || property == "group.id" ||
+        property == "group.instance.id" ||
         property == "enable.auto.offset.store" || property == "enable.auto.commit") {
       throw ConfigError(name + " sets " + property +
                         ", which MOT Mesh owns; use MOT_KAFKA_BROKERS for the brokers");
@@ -187,6 +188,7 @@ CommonConfig CommonConfig::FromEnv(const Env& env) {
   c.metrics_addr = env.HostPort("MOT_METRICS_ADDR");
   c.log_level = env.OneOf("MOT_LOG_LEVEL", "info", {"trace", "debug", "info", "warn", "error"});
   c.kafka_delivery_timeout = env.Duration("MOT_KAFKA_DELIVERY_TIMEOUT", "30s");
+  c.instance_id = env.Optional("MOT_INSTANCE_ID", "");
   c.clock = env.OneOf("MOT_CLOCK", "system", {"system", "simulated"});
   c.clock_poll = env.Duration("MOT_CLOCK_POLL", "100ms");
   return c;

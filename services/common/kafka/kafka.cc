@@ -192,13 +192,14 @@ KafkaConsumerLoop::KafkaConsumerLoop(ConsumerOptions options, Handler handler,
       handler_(std::move(handler)),
       dead_letters_(dead_letters),
       metrics_(std::make_unique<Metrics>(registry, options_.topics)) {
-  auto conf = MakeConf({{"bootstrap.servers", options_.brokers},
+  std::map<std::string, std::string> settings = {{"bootstrap.servers", options_.brokers},
                         {"group.id", options_.group_id},
                         {"enable.auto.commit", "true"},
                         {"enable.auto.offset.store", "false"},
                         {"auto.offset.reset", "earliest"},
-                        {"auto.commit.interval.ms", "1000"}},
-                       options_.options, "kafka consumer");
+                        {"auto.commit.interval.ms", "1000"}};
+  if (!options_.instance_id.empty()) settings["group.instance.id"] = options_.instance_id;
+  auto conf = MakeConf(std::move(settings), options_.options, "kafka consumer");
   std::string err;
   consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
   if (!consumer_) throw std::runtime_error(absl::StrCat("kafka consumer: ", err));

@@ -96,6 +96,7 @@ void Runtime::AddConsumer(std::vector<std::string> topics, Handler handler,
   options.group_id = "mot." + service_ + group_suffix;
   options.topics = std::move(topics);
   options.options = config_.kafka_options;
+  options.instance_id = config_.instance_id;
   consumers_.push_back(std::make_unique<KafkaConsumerLoop>(std::move(options), std::move(handler),
                                                            *producer_, *registry_));
 }

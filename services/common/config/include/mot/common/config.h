@@ -67,6 +67,10 @@ struct CommonConfig {
   std::string grpc_addr;
   std::string metrics_addr;
   std::string log_level;
+  // MOT_INSTANCE_ID: a name that stays the same when this replica restarts (the pod's
+  // name): its consumers join their groups as static members, so a restarted replica
+  // gets its partitions back at once instead of after the session timeout.
+  std::string instance_id;
   // MOT_KAFKA_DELIVERY_TIMEOUT: how long a publish may wait for the broker (librdkafka
   // message.timeout.ms).
   std::chrono::milliseconds kafka_delivery_timeout{30000};

@@ -95,6 +95,8 @@ struct ConsumerOptions {
   std::string group_id;
   std::vector<std::string> topics;
   KafkaOptions options;
+  // group.instance.id (static membership) when not empty.
+  std::string instance_id;
   std::chrono::milliseconds retry_backoff_initial{100};
   std::chrono::milliseconds retry_backoff_max{5000};
 };
