@@ -15,10 +15,10 @@ int main() {
     mot::Runtime runtime("notification", common);
     const mot::Clock& clock = runtime.clock();
     mot::RedisRecordStore store(runtime.redis(), "notification");
-    mot::notification::CommandHandler handler(templates, {{"wecom", &wecom}}, store,
-                                              runtime.producer(), clock, runtime.registry());
+    mot::notification::CommandHandler handler(templates, {{"wecom", &wecom}}, store, clock,
+                                              runtime.registry());
     runtime.AddConsumer({mot::kNotificationCommandsTopic},
-                        [&](const mot::Incoming& in) { return handler.Handle(in); });
+                        [&](const mot::Incoming& in, mot::Publisher& out) { return handler.Handle(in, out); });
     mot::notification::NotificationGrpc grpc_service(store, page);
     return runtime.Serve({&grpc_service});
   });

@@ -13,9 +13,9 @@ int main() {
     mot::Runtime runtime("survey", common);
     mot::RedisRecordStore store(runtime.redis(), "survey");
     const mot::Clock& clock = runtime.clock();
-    mot::survey::CommandHandler handler(catalogue, store, runtime.producer(), clock);
+    mot::survey::CommandHandler handler(catalogue, store, clock);
     runtime.AddConsumer({mot::kSurveyCommandsTopic},
-                        [&](const mot::Incoming& in) { return handler.Handle(in); });
+                        [&](const mot::Incoming& in, mot::Publisher& out) { return handler.Handle(in, out); });
     mot::survey::SurveyGrpc grpc_service(store, page);
     return runtime.Serve({&grpc_service});
   });

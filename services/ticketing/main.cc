@@ -12,9 +12,9 @@ int main() {
     const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
     mot::Runtime runtime("ticketing", common);
     mot::RedisRecordStore store(runtime.redis(), "ticketing");
-    mot::ticketing::CommandHandler handler(policy, store, runtime.producer());
+    mot::ticketing::CommandHandler handler(policy, store);
     runtime.AddConsumer({mot::kTicketingCommandsTopic},
-                        [&](const mot::Incoming& in) { return handler.Handle(in); });
+                        [&](const mot::Incoming& in, mot::Publisher& out) { return handler.Handle(in, out); });
     mot::ticketing::TicketingGrpc grpc_service(store, page);
     return runtime.Serve({&grpc_service});
   });

@@ -44,10 +44,10 @@ int main() {
     mot::scheduler::OutcomeHandler outcomes(store, clock);
     mot::scheduler::Dispatcher dispatcher(store, runtime.producer(), clock, options, *metrics);
     runtime.AddConsumer({mot::kLifecycleTopic},
-                        [&](const mot::Incoming& in) { return lifecycle.Handle(in); });
+                        [&](const mot::Incoming& in, mot::Publisher&) { return lifecycle.Handle(in); });
     runtime.AddConsumer(
         {mot::kTicketEventsTopic, mot::kNotificationEventsTopic, mot::kSurveyEventsTopic},
-        [&](const mot::Incoming& in) { return outcomes.Handle(in); }, ".outcomes");
+        [&](const mot::Incoming& in, mot::Publisher&) { return outcomes.Handle(in); }, ".outcomes");
     runtime.AddLoop([&](const std::atomic<bool>& stop) { dispatcher.Run(stop); });
     mot::scheduler::SchedulerGrpc grpc_service(playbook, store, runtime.producer(), clock, limits);
     return runtime.Serve({&grpc_service});

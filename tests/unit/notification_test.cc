@@ -36,7 +36,8 @@ v1::SendNotificationCommand Welcome() {
 class NotificationTest : public ::testing::Test {
  protected:
   absl::StatusOr<std::string> Handle(const v1::SendNotificationCommand& cmd) {
-    auto s = handler_.Handle(testing::Message(kNotificationCommandsTopic, cmd.SerializeAsString()));
+    auto s = handler_.Handle(testing::Message(kNotificationCommandsTopic, cmd.SerializeAsString()),
+                             publisher_);
     if (!s.ok()) return s;
     return std::string("ok");
   }
@@ -46,8 +47,7 @@ class NotificationTest : public ::testing::Test {
   testing::FakePublisher publisher_;
   testing::ManualClock clock_{FromUnixMillis(1'793'520'000'000)};
   prometheus::Registry registry_;
-  CommandHandler handler_{templates_, {{"wecom", &provider_}}, store_, publisher_, clock_,
-                          registry_};
+  CommandHandler handler_{templates_, {{"wecom", &provider_}}, store_, clock_, registry_};
 };
 
 TEST_F(NotificationTest, RendersZhCnTemplate) {

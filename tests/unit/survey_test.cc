@@ -46,11 +46,11 @@ TEST(Survey, RedeliveredCommandCreatesOneInstance) {
   testing::MemoryRecordStore store;
   testing::FakePublisher publisher;
   testing::ManualClock clock(FromUnixMillis(1'793'520'000'000));
-  CommandHandler handler(catalogue, store, publisher, clock);
+  CommandHandler handler(catalogue, store, clock);
   auto in = testing::Message(kSurveyCommandsTopic,
                              Command(FromUnixMillis(1'793'520'000'000)).SerializeAsString());
-  ASSERT_TRUE(handler.Handle(in).ok());
-  ASSERT_TRUE(handler.Handle(in).ok());
+  ASSERT_TRUE(handler.Handle(in, publisher).ok());
+  ASSERT_TRUE(handler.Handle(in, publisher).ok());
   EXPECT_EQ(store.ListByCustomer("C-1", 10)->size(), 1u);
   ASSERT_EQ(publisher.sent.size(), 2u);
   EXPECT_EQ(publisher.sent[0].topic, kSurveyEventsTopic);

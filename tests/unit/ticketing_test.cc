@@ -75,11 +75,11 @@ TEST(SlaPolicy, RejectsBadYaml) {
 TEST_F(TicketingTest, RedeliveredCommandOpensOneTicketAndRepublishes) {
   testing::MemoryRecordStore store;
   testing::FakePublisher publisher;
-  CommandHandler handler(policy_, store, publisher);
+  CommandHandler handler(policy_, store);
   const auto in = testing::Message(kTicketingCommandsTopic,
                                    RepairCommand(t0_).SerializeAsString());
-  ASSERT_TRUE(handler.Handle(in).ok());
-  ASSERT_TRUE(handler.Handle(in).ok());
+  ASSERT_TRUE(handler.Handle(in, publisher).ok());
+  ASSERT_TRUE(handler.Handle(in, publisher).ok());
   EXPECT_EQ(store.ListRecent(10)->size(), 1u);
   ASSERT_EQ(publisher.sent.size(), 2u);
   v1::TicketEvent event;
@@ -93,9 +93,9 @@ TEST_F(TicketingTest, PublishFailureIsRetryable) {
   testing::MemoryRecordStore store;
   testing::FakePublisher publisher;
   publisher.fail_with = absl::UnavailableError("broker down");
-  CommandHandler handler(policy_, store, publisher);
+  CommandHandler handler(policy_, store);
   auto s = handler.Handle(
-      testing::Message(kTicketingCommandsTopic, RepairCommand(t0_).SerializeAsString()));
+      testing::Message(kTicketingCommandsTopic, RepairCommand(t0_).SerializeAsString()), publisher);
   EXPECT_TRUE(absl::IsUnavailable(s));
 }
 

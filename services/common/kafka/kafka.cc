@@ -12,12 +12,6 @@
 namespace mot {
 namespace {
 
-// The outcome of one produce call, filled in by the delivery report.
-struct Pending {
-  std::atomic<bool> done{false};
-  RdKafka::ErrorCode err = RdKafka::ERR_NO_ERROR;
-};
-
 // Errors no retry can cure: the message itself is refused.
 bool Permanent(RdKafka::ErrorCode err) {
   switch (err) {
@@ -90,13 +84,18 @@ absl::Status CheckKafkaOptions(const KafkaOptions& options) {
   return absl::OkStatus();
 }
 
+// Each produced message carries a heap copy of its Delivery's shared_ptr: the report
+// fills the Delivery in and frees the copy.
 class KafkaProducer::DeliveryReports : public RdKafka::DeliveryReportCb {
  public:
   void dr_cb(RdKafka::Message& message) override {
-    auto* pending = static_cast<Pending*>(message.msg_opaque());
-    if (pending == nullptr) return;
-    pending->err = message.err();
-    pending->done.store(true);
+    auto* holder = static_cast<std::shared_ptr<Delivery>*>(message.msg_opaque());
+    if (holder == nullptr) return;
+    if (message.err() != RdKafka::ERR_NO_ERROR) {
+      (*holder)->status = ProduceError("delivery", message.topic_name(), message.len(), message.err());
+    }
+    (*holder)->done.store(true);
+    delete holder;
   }
 };
 
@@ -137,34 +136,42 @@ absl::Status KafkaProducer::Publish(const std::string& topic, const std::string&
   return PublishAll({OutMessage{topic, key, payload, headers}})[0];
 }
 
-std::vector<absl::Status> KafkaProducer::PublishAll(const std::vector<OutMessage>& messages) {
-  std::vector<absl::Status> out(messages.size());
-  std::vector<Pending> pending(messages.size());
-  for (size_t i = 0; i < messages.size(); ++i) {
-    const OutMessage& m = messages[i];
-    RdKafka::Headers* hdrs = RdKafka::Headers::create();
-    for (const auto& [k, v] : m.headers) hdrs->add(k, v);
-    RdKafka::ErrorCode err;
-    for (;;) {
-      err = producer_->produce(m.topic, RdKafka::Topic::PARTITION_UA,
-                               RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(m.payload.data()),
-                               m.payload.size(), m.key.data(), m.key.size(), 0, hdrs, &pending[i]);
-      if (err != RdKafka::ERR__QUEUE_FULL) break;
-      producer_->poll(50);
-    }
-    if (err != RdKafka::ERR_NO_ERROR) {
-      delete hdrs;  // on failure the headers stay ours
-      out[i] = ProduceError("produce", m.topic, m.payload.size(), err);
-      pending[i].done.store(true);
-    }
+std::shared_ptr<Delivery> KafkaProducer::Send(const OutMessage& m) {
+  auto delivery = std::make_shared<Delivery>();
+  RdKafka::Headers* hdrs = RdKafka::Headers::create();
+  for (const auto& [k, v] : m.headers) hdrs->add(k, v);
+  auto* holder = new std::shared_ptr<Delivery>(delivery);
+  RdKafka::ErrorCode err;
+  for (;;) {
+    err = producer_->produce(m.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                             const_cast<char*>(m.payload.data()), m.payload.size(), m.key.data(),
+                             m.key.size(), 0, hdrs, holder);
+    if (err != RdKafka::ERR__QUEUE_FULL) break;
+    producer_->poll(50);
   }
+  if (err != RdKafka::ERR_NO_ERROR) {
+    delete hdrs;  // on failure the headers and the opaque stay ours
+    delete holder;
+    delivery->status = ProduceError("produce", m.topic, m.payload.size(), err);
+    delivery->done.store(true);
+  }
+  return delivery;
+}
+
+void KafkaProducer::Poll(std::chrono::milliseconds wait) {
+  producer_->poll(static_cast<int>(wait.count()));
+}
+
+std::vector<absl::Status> KafkaProducer::PublishAll(const std::vector<OutMessage>& messages) {
+  std::vector<std::shared_ptr<Delivery>> sent;
+  sent.reserve(messages.size());
+  for (const auto& m : messages) sent.push_back(Send(m));
   // message.timeout.ms bounds the wait: librdkafka always reports every message.
-  for (size_t i = 0; i < messages.size(); ++i) {
-    while (!pending[i].done.load()) producer_->poll(5);
-    if (out[i].ok() && pending[i].err != RdKafka::ERR_NO_ERROR) {
-      out[i] = ProduceError("delivery", messages[i].topic, messages[i].payload.size(),
-                            pending[i].err);
-    }
+  std::vector<absl::Status> out;
+  out.reserve(sent.size());
+  for (const auto& d : sent) {
+    while (!d->done.load()) producer_->poll(5);
+    out.push_back(d->status);
   }
   return out;
 }
@@ -187,10 +194,10 @@ struct KafkaConsumerLoop::Metrics {
 };
 
 KafkaConsumerLoop::KafkaConsumerLoop(ConsumerOptions options, Handler handler,
-                                     Publisher& dead_letters, prometheus::Registry& registry)
+                                     Publisher& out, prometheus::Registry& registry)
     : options_(std::move(options)),
       handler_(std::move(handler)),
-      dead_letters_(dead_letters),
+      out_(out),
       metrics_(std::make_unique<Metrics>(registry, options_.topics)) {
   std::map<std::string, std::string> settings = {{"bootstrap.servers", options_.brokers},
                         {"group.id", options_.group_id},
@@ -210,49 +217,176 @@ KafkaConsumerLoop::KafkaConsumerLoop(ConsumerOptions options, Handler handler,
 
 KafkaConsumerLoop::~KafkaConsumerLoop() = default;
 
-bool KafkaConsumerLoop::HandleOne(const Incoming& msg, const std::atomic<bool>& stop) {
-  auto& counters = metrics_->by_topic[msg.topic];
-  auto backoff = options_.retry_backoff_initial;
-  while (!stop.load()) {
-    absl::Status s = handler_(msg);
-    if (s.ok()) {
-      counters[0]->Increment();
-      return true;
+// A handled message whose publishes are on their way.
+struct KafkaConsumerLoop::InFlight {
+  Incoming msg;
+  std::vector<std::shared_ptr<Delivery>> sent;
+  std::string dlq_reason;     // not empty: `sent` is its dead-letter record
+  bool body_dropped = false;  // that record goes without the message's body
+  bool Done() const {
+    for (const auto& d : sent) {
+      if (!d->done.load()) return false;
     }
-    if (absl::IsInvalidArgument(s)) {
-      Headers h = msg.headers;
-      h["mot-dlq-reason"] = std::string(s.message());
-      h["mot-dlq-source"] = absl::StrCat(msg.topic, "/", msg.partition, "@", msg.offset);
-      absl::Status d = dead_letters_.Publish(msg.topic + ".dlq", msg.key, msg.payload, h);
-      if (absl::IsInvalidArgument(d)) {
-        // Too large for the dead-letter topic: the record names the original, which
-        // stays on its topic at mot-dlq-source.
-        h["mot-dlq-payload-dropped"] = absl::StrCat(msg.payload.size(), " bytes");
-        d = dead_letters_.Publish(msg.topic + ".dlq", msg.key, "", h);
-      }
-      if (d.ok()) {
-        Log().warn("dead-lettered {}/{}@{}: {}", msg.topic, msg.partition, msg.offset,
-                   s.message());
-        counters[1]->Increment();
-        return true;
-      }
-      s = d;
-    }
-    counters[2]->Increment();
-    Log().warn("retrying {}/{}@{} in {}ms: {}", msg.topic, msg.partition, msg.offset,
-               backoff.count(), s.message());
-    for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stop.load();
-         waited += std::chrono::milliseconds(50)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    backoff = std::min(backoff * 2, options_.retry_backoff_max);
+    return true;
   }
-  return false;
+};
+
+// A message whose handler failed transiently: tried again at `next`.
+struct KafkaConsumerLoop::Blocked {
+  Incoming msg;
+  std::chrono::steady_clock::time_point next;
+  std::chrono::milliseconds backoff;
+  absl::Status last;
+};
+
+namespace {
+
+// What a handler publishes, sent without waiting.
+class Outbox : public Publisher {
+ public:
+  explicit Outbox(Publisher& out) : out_(out) {}
+  absl::Status Publish(const std::string& topic, const std::string& key, const std::string& payload,
+                       const Headers& headers) override {
+    sent_.push_back(out_.Send({topic, key, payload, headers}));
+    return absl::OkStatus();
+  }
+  std::vector<std::shared_ptr<Delivery>> Take() { return std::move(sent_); }
+
+ private:
+  Publisher& out_;
+  std::vector<std::shared_ptr<Delivery>> sent_;
+};
+
+OutMessage DeadLetter(const Incoming& msg, const std::string& reason) {
+  Headers h = msg.headers;
+  h["mot-dlq-reason"] = reason;
+  h["mot-dlq-source"] = absl::StrCat(msg.topic, "/", msg.partition, "@", msg.offset);
+  return {msg.topic + ".dlq", msg.key, msg.payload, std::move(h)};
+}
+
+}  // namespace
+
+bool KafkaConsumerLoop::Start(const Incoming& msg) {
+  auto& counters = metrics_->by_topic[msg.topic];
+  Outbox outbox(out_);
+  absl::Status s = handler_(msg, outbox);
+  InFlight f;
+  f.msg = msg;
+  f.sent = outbox.Take();
+  if (absl::IsInvalidArgument(s)) {
+    f.dlq_reason = std::string(s.message());
+    f.sent = {out_.Send(DeadLetter(msg, f.dlq_reason))};
+  } else if (!s.ok()) {
+    counters[2]->Increment();
+    auto key = PartitionKey{msg.topic, msg.partition};
+    auto it = blocked_.find(key);
+    auto backoff = it == blocked_.end() ? options_.retry_backoff_initial
+                                        : std::min(it->second.backoff * 2, options_.retry_backoff_max);
+    Log().warn("retrying {}/{}@{} in {}ms: {}", msg.topic, msg.partition, msg.offset, backoff.count(),
+               s.message());
+    blocked_[key] = Blocked{msg, std::chrono::steady_clock::now() + backoff, backoff, s};
+    return false;
+  }
+  in_flight_[{msg.topic, msg.partition}].push_back(std::move(f));
+  ++in_flight_count_;
+  return true;
+}
+
+void KafkaConsumerLoop::Pause(const PartitionKey& key, bool pause) {
+  std::vector<RdKafka::TopicPartition*> tps{RdKafka::TopicPartition::create(key.first, key.second)};
+  if (pause) {
+    consumer_->pause(tps);  // drops what was fetched; resume fetches after the last consumed
+  } else {
+    consumer_->resume(tps);
+  }
+  RdKafka::TopicPartition::destroy(tps);
+}
+
+void KafkaConsumerLoop::RetryBlocked() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<PartitionKey> due;
+  for (const auto& [key, b] : blocked_) {
+    if (b.next <= now) due.push_back(key);
+  }
+  for (const auto& key : due) {
+    const Incoming msg = blocked_.at(key).msg;
+    if (Start(msg)) {
+      blocked_.erase(key);
+      Pause(key, false);
+    }
+  }
+}
+
+void KafkaConsumerLoop::Settle() {
+  for (auto& [key, queue] : in_flight_) {
+    while (!queue.empty() && queue.front().Done()) {
+      InFlight& f = queue.front();
+      auto& counters = metrics_->by_topic[f.msg.topic];
+      absl::Status failed;
+      for (const auto& d : f.sent) {
+        if (!d->status.ok()) failed = d->status;
+      }
+      if (!failed.ok() && absl::IsInvalidArgument(failed) && !f.body_dropped) {
+        // Refused for good. What the handler published: the message is dead-lettered.
+        // Its dead-letter record, too large: it goes without the body (the original
+        // stays at its source offset).
+        OutMessage dlq;
+        if (f.dlq_reason.empty()) {
+          f.dlq_reason = absl::StrCat("a message it published was refused: ", failed.message());
+          dlq = DeadLetter(f.msg, f.dlq_reason);
+        } else {
+          dlq = DeadLetter(f.msg, f.dlq_reason);
+          dlq.headers["mot-dlq-payload-dropped"] = absl::StrCat(f.msg.payload.size(), " bytes");
+          dlq.payload.clear();
+          f.body_dropped = true;
+        }
+        f.sent = {out_.Send(dlq)};
+        continue;  // settles when that record is acknowledged
+      }
+      if (!failed.ok() && !absl::IsInvalidArgument(failed)) {
+        // Not acknowledged: handle again from here on; nothing after it is stored.
+        Log().warn("publish for {}/{}@{} failed, handling again from there: {}", key.first,
+                   key.second, f.msg.offset, failed.message());
+        counters[2]->Increment();
+        if (blocked_.erase(key) > 0) Pause(key, false);  // re-handled from here anyway
+        std::vector<RdKafka::TopicPartition*> tps{
+            RdKafka::TopicPartition::create(key.first, key.second, f.msg.offset)};
+        if (auto e = consumer_->seek(*tps[0], 5000); e != RdKafka::ERR_NO_ERROR) {
+          Log().warn("kafka seek {}/{}: {}", key.first, key.second, RdKafka::err2str(e));
+        }
+        RdKafka::TopicPartition::destroy(tps);
+        in_flight_count_ -= queue.size();
+        queue.clear();
+        break;
+      }
+      if (!failed.ok()) {
+        Log().error("{}/{}@{} could not be dead-lettered, even without its body: {}", key.first,
+                    key.second, f.msg.offset, failed.message());
+      } else if (!f.dlq_reason.empty()) {
+        Log().warn("dead-lettered {}/{}@{}: {}", key.first, key.second, f.msg.offset, f.dlq_reason);
+      }
+      counters[f.dlq_reason.empty() ? 0 : 1]->Increment();
+      std::vector<RdKafka::TopicPartition*> offsets{
+          RdKafka::TopicPartition::create(key.first, key.second, f.msg.offset + 1)};
+      consumer_->offsets_store(offsets);  // fails harmlessly for a partition no longer ours
+      RdKafka::TopicPartition::destroy(offsets);
+      queue.pop_front();
+      --in_flight_count_;
+    }
+  }
 }
 
 void KafkaConsumerLoop::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
-    std::unique_ptr<RdKafka::Message> m(consumer_->consume(200));
+    out_.Poll(std::chrono::milliseconds(0));
+    Settle();
+    RetryBlocked();
+    if (in_flight_count_ >= options_.max_in_flight) {
+      out_.Poll(std::chrono::milliseconds(1));
+      continue;
+    }
+    const bool busy = in_flight_count_ > 0 || !blocked_.empty();
+    std::unique_ptr<RdKafka::Message> m(consumer_->consume(busy ? 1 : 100));
     if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) continue;
     if (m->err() != RdKafka::ERR_NO_ERROR) {
       Log().warn("kafka consume: {}", m->errstr());
@@ -272,11 +406,14 @@ void KafkaConsumerLoop::Run(const std::atomic<bool>& stop) {
                            : std::string();
       }
     }
-    if (!HandleOne(in, stop)) break;  // stopping: this offset stays uncommitted
-    std::vector<RdKafka::TopicPartition*> offsets{
-        RdKafka::TopicPartition::create(in.topic, in.partition, in.offset + 1)};
-    consumer_->offsets_store(offsets);
-    RdKafka::TopicPartition::destroy(offsets);
+    if (!Start(in)) Pause({in.topic, in.partition}, true);
+  }
+  // Finish what is in flight (the producer's delivery timeout bounds it); messages
+  // still being retried stay uncommitted and are handled again after a restart.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (in_flight_count_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    out_.Poll(std::chrono::milliseconds(10));
+    Settle();
   }
   consumer_->close();  // commits the stored offsets and leaves the group
 }

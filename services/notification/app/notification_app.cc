@@ -101,18 +101,17 @@ struct CommandHandler::Metrics {
 
 CommandHandler::CommandHandler(const TemplateSet& templates,
                                std::map<std::string, Provider*> providers, RecordStore& store,
-                               Publisher& publisher, const Clock& clock,
+                               const Clock& clock,
                                prometheus::Registry& registry)
     : templates_(templates),
       providers_(std::move(providers)),
       deliveries_(store),
-      publisher_(publisher),
       clock_(clock),
       metrics_(std::make_unique<Metrics>(registry, providers_)) {}
 
 CommandHandler::~CommandHandler() = default;
 
-absl::Status CommandHandler::Handle(const Incoming& in) {
+absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
   v1::SendNotificationCommand cmd;
   if (auto s = DecodeMessage(in, &cmd); !s.ok()) return s;
   if (auto s = RequireFields({{"command_id", &cmd.command_id()},
@@ -164,7 +163,7 @@ absl::Status CommandHandler::Handle(const Incoming& in) {
   }
   v1::NotificationEvent event;
   *event.mutable_delivery() = delivery;
-  return publisher_.Publish(kNotificationEventsTopic, delivery.customer_id(),
+  return out.Publish(kNotificationEventsTopic, delivery.customer_id(),
                             event.SerializeAsString());
 }
 

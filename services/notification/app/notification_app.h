@@ -33,17 +33,16 @@ class WebhookProvider : public Provider {
 class CommandHandler {
  public:
   CommandHandler(const TemplateSet& templates, std::map<std::string, Provider*> providers,
-                 RecordStore& store, Publisher& publisher, const Clock& clock,
-                 prometheus::Registry& registry);
+                 RecordStore& store, const Clock& clock, prometheus::Registry& registry);
   ~CommandHandler();
-  absl::Status Handle(const Incoming& in);
+  // Publishes the event through `out`.
+  absl::Status Handle(const Incoming& in, Publisher& out);
 
  private:
   struct Metrics;
   const TemplateSet& templates_;
   std::map<std::string, Provider*> providers_;
   ProtoStore<v1::Delivery> deliveries_;
-  Publisher& publisher_;
   const Clock& clock_;
   std::unique_ptr<Metrics> metrics_;
 };

@@ -8,7 +8,7 @@
 
 namespace mot::survey {
 
-absl::Status CommandHandler::Handle(const Incoming& in) {
+absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
   v1::CreateSurveyCommand cmd;
   if (auto s = DecodeMessage(in, &cmd); !s.ok()) return s;
   auto instance = CreateInstance(catalogue_, cmd, clock_.Now());
@@ -23,7 +23,7 @@ absl::Status CommandHandler::Handle(const Incoming& in) {
   v1::SurveyEvent event;
   event.set_type(v1::SURVEY_EVENT_TYPE_CREATED);
   *event.mutable_instance() = *instance;
-  return publisher_.Publish(kSurveyEventsTopic, instance->customer_id(),
+  return out.Publish(kSurveyEventsTopic, instance->customer_id(),
                             event.SerializeAsString());
 }
 

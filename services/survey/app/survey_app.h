@@ -11,15 +11,14 @@ namespace mot::survey {
 // id), then publishes SurveyEvent CREATED on mot.survey.v1.
 class CommandHandler {
  public:
-  CommandHandler(const SurveyCatalogue& catalogue, RecordStore& store, Publisher& publisher,
-                 const Clock& clock)
-      : catalogue_(catalogue), instances_(store), publisher_(publisher), clock_(clock) {}
-  absl::Status Handle(const Incoming& in);
+  CommandHandler(const SurveyCatalogue& catalogue, RecordStore& store, const Clock& clock)
+      : catalogue_(catalogue), instances_(store), clock_(clock) {}
+  // Publishes the event through `out`.
+  absl::Status Handle(const Incoming& in, Publisher& out);
 
  private:
   const SurveyCatalogue& catalogue_;
   ProtoStore<v1::SurveyInstance> instances_;
-  Publisher& publisher_;
   const Clock& clock_;
 };
 

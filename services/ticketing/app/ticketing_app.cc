@@ -8,7 +8,7 @@
 
 namespace mot::ticketing {
 
-absl::Status CommandHandler::Handle(const Incoming& in) {
+absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
   v1::OpenTicketCommand cmd;
   if (auto s = DecodeMessage(in, &cmd); !s.ok()) return s;
   auto ticket = OpenTicket(policy_, cmd);
@@ -28,7 +28,7 @@ absl::Status CommandHandler::Handle(const Incoming& in) {
   event.set_type(v1::TICKET_EVENT_TYPE_OPENED);
   *event.mutable_ticket() = *ticket;
   *event.mutable_occurred_at() = ticket->opened_at();
-  return publisher_.Publish(kTicketEventsTopic, ticket->customer_id(), event.SerializeAsString());
+  return out.Publish(kTicketEventsTopic, ticket->customer_id(), event.SerializeAsString());
 }
 
 grpc::Status TicketingGrpc::GetTicket(grpc::ServerContext*, const v1::GetTicketRequest* req,

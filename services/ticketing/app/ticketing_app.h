@@ -12,14 +12,13 @@ namespace mot::ticketing {
 // crash between the two never loses the event).
 class CommandHandler {
  public:
-  CommandHandler(const SlaPolicy& policy, RecordStore& store, Publisher& publisher)
-      : policy_(policy), tickets_(store), publisher_(publisher) {}
-  absl::Status Handle(const Incoming& in);
+  CommandHandler(const SlaPolicy& policy, RecordStore& store) : policy_(policy), tickets_(store) {}
+  // Publishes the event through `out`.
+  absl::Status Handle(const Incoming& in, Publisher& out);
 
  private:
   const SlaPolicy& policy_;
   ProtoStore<v1::Ticket> tickets_;
-  Publisher& publisher_;
 };
 
 class TicketingGrpc final : public v1::TicketingService::Service {

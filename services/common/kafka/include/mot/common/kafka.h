@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,6 +29,13 @@ using KafkaOptions = std::map<std::string, std::string>;
 // InvalidArgument naming the first property librdkafka refuses.
 absl::Status CheckKafkaOptions(const KafkaOptions& options);
 
+// A message sent without waiting: `done` turns true once the broker acknowledged it
+// (status OK) or refused it (status as Publish would return); read `status` only then.
+struct Delivery {
+  std::atomic<bool> done{false};
+  absl::Status status;
+};
+
 struct OutMessage {
   std::string topic;
   std::string key;
@@ -51,6 +59,15 @@ class Publisher {
     for (const auto& m : messages) out.push_back(Publish(m.topic, m.key, m.payload, m.headers));
     return out;
   }
+  // Sends without waiting for the broker; Poll() serves the delivery reports. By
+  // default a Publish, done at once.
+  virtual std::shared_ptr<Delivery> Send(const OutMessage& m) {
+    auto d = std::make_shared<Delivery>();
+    d->status = Publish(m.topic, m.key, m.payload, m.headers);
+    d->done.store(true);
+    return d;
+  }
+  virtual void Poll(std::chrono::milliseconds wait) {}
 };
 
 // Idempotent librdkafka producer (acks=all). Keys are partitioned with
@@ -64,6 +81,8 @@ class KafkaProducer : public Publisher {
   absl::Status Publish(const std::string& topic, const std::string& key,
                        const std::string& payload, const Headers& headers = {}) override;
   std::vector<absl::Status> PublishAll(const std::vector<OutMessage>& messages) override;
+  std::shared_ptr<Delivery> Send(const OutMessage& message) override;
+  void Poll(std::chrono::milliseconds wait) override;
   // Waits for what is still in flight; returns how many messages were left.
   int Flush(std::chrono::milliseconds timeout);
 
@@ -82,13 +101,20 @@ struct Incoming {
   Headers headers;
 };
 
-// What a handler returns:
-//  OK                -> the effect is stored; the offset is committed.
+// A handler stores the message's effect and publishes what follows through `out`,
+// which sends without waiting: the loop goes on to the next message, and stores this
+// one's offset once every message before it is done and its publishes acknowledged.
+// What it returns:
+//  OK                -> the effect is stored.
 //  InvalidArgument   -> the message can never be handled; it goes to <topic>.dlq
 //                       with the status message in the "mot-dlq-reason" header.
 //  anything else     -> a transient failure; the same message is retried with
-//                       backoff and nothing after it on the partition is consumed.
-using Handler = std::function<absl::Status(const Incoming&)>;
+//                       backoff (its partition paused, the others go on; the
+//                       consumer keeps polling, so it stays in its group).
+// A publish refused for good dead-letters the message; one that fails otherwise
+// rewinds the partition to the first unfinished message, which is handled again
+// (handlers are idempotent).
+using Handler = std::function<absl::Status(const Incoming&, Publisher& out)>;
 
 struct ConsumerOptions {
   std::string brokers;
@@ -99,29 +125,44 @@ struct ConsumerOptions {
   std::string instance_id;
   std::chrono::milliseconds retry_backoff_initial{100};
   std::chrono::milliseconds retry_backoff_max{5000};
+  // Messages handled and not yet finished (their publishes unacknowledged), at most.
+  size_t max_in_flight = 1000;
 };
 
-// A consumer-group member that commits offsets only after the handler stored the
-// effect (enable.auto.offset.store=false; stored offsets are committed in the
-// background and on Close()).
+// A consumer-group member that commits an offset only after every message up to it
+// had its effect stored and its publishes acknowledged (enable.auto.offset.store=false;
+// stored offsets are committed in the background and on close).
 class KafkaConsumerLoop {
  public:
-  KafkaConsumerLoop(ConsumerOptions options, Handler handler, Publisher& dead_letters,
+  KafkaConsumerLoop(ConsumerOptions options, Handler handler, Publisher& out,
                     prometheus::Registry& registry);
   ~KafkaConsumerLoop();
-  // Blocks until stop is set; the message in hand is finished first, then the
-  // stored offsets are committed and the consumer leaves the group.
+  // Blocks until stop is set; the messages in flight are finished first (bounded by
+  // the delivery timeout), then the stored offsets are committed and the consumer
+  // leaves the group.
   void Run(const std::atomic<bool>& stop);
 
  private:
   struct Metrics;
-  bool HandleOne(const Incoming& msg, const std::atomic<bool>& stop);
+  struct InFlight;
+  struct Blocked;
+  using PartitionKey = std::pair<std::string, int32_t>;
+  // Runs the handler once; false when it failed transiently (the caller retries).
+  bool Start(const Incoming& msg);
+  // Finished messages at the front of each partition: store offsets, dead-letter what
+  // was refused, rewind what failed.
+  void Settle();
+  void RetryBlocked();
+  void Pause(const PartitionKey& key, bool pause);
 
   ConsumerOptions options_;
   Handler handler_;
-  Publisher& dead_letters_;
+  Publisher& out_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::map<PartitionKey, std::deque<InFlight>> in_flight_;
+  std::map<PartitionKey, Blocked> blocked_;  // a message being retried; its partition paused
+  size_t in_flight_count_ = 0;
 };
 
 }  // namespace mot
