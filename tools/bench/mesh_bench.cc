@@ -1,147 +1,329 @@
-// mesh_bench: end-to-end throughput of the mesh against the raw broker, in one run.
+// mesh_bench: the pipeline against what the broker and Redis do at their best, in
+// one run on the same broker, topics and Redis (a local mesh on the system clock).
 //
-//   raw   N messages published one at a time (acknowledged, as every mesh hop does)
-//         to a bench topic and consumed back: the broker's floor for one hop.
-//   mesh  N repair_requested events for N customers, until the scheduler has seen N
-//         "ticket opened" outcomes: lifecycle -> scheduler -> ticketing -> scheduler,
-//         three acknowledged hops plus Redis writes per event.
+//   producer     N messages from librdkafka with its batching defaults (acks=all,
+//                idempotent): what publishing alone does here.
+//   passthrough  a bare librdkafka consume -> produce -> store-offset loop over N
+//                messages, batched: the most one hop can do here. The baseline.
+//   end to end   N repair requests: lifecycle event -> scheduler -> command ->
+//                ticket stored -> domain event -> journey DONE (three hops, Redis on
+//                each), published all at once; events/s and the ratio to passthrough.
+//   latency      contract signings at a fixed rate for a while: event published ->
+//                the local webhook receiver gets the welcome message; p50/p99/p99.9.
+//   memory       each service's resident memory at rest and its peak under load.
+//   redis        redis-benchmark SET and ZADD unpipelined (the services' depth).
 //
-// Prints both rates and their ratio. Addresses come from the local mesh's env file.
-#include <curl/curl.h>
+//   mesh_bench --env-file MESH_ENV [--events 5000] [--rate 1000] [--seconds 10]
+//              [--json FILE] [--markdown FILE]
 #include <librdkafka/rdkafkacpp.h>
 
-#include <chrono>
+#include <unistd.h>
+
+#include <algorithm>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <regex>
 #include <thread>
 
 #include "CLI/CLI.hpp"
-#include "fmt/format.h"
+#include "bench_util.h"
 #include "mot/common/clock.h"
-#include "mot/common/codec.h"
-#include "mot/common/topics.h"
+#include "mot/common/config.h"
 #include "mot/common/kafka.h"
 #include "mot/common/kafka_admin.h"
+#include "mot/common/topics.h"
 #include "mot/lifecycle/v1/event.pb.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::Seconds;
+using bench::Steady;
 
-std::map<std::string, std::string> ReadEnv(const std::string& path) {
-  std::map<std::string, std::string> env;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
+[[noreturn]] void Die(const std::string& what) {
+  std::cerr << "mesh_bench: " << what << "\n";
+  std::exit(1);
+}
+
+std::unique_ptr<RdKafka::Conf> Conf(const std::map<std::string, std::string>& settings) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  for (const auto& [k, v] : settings) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) Die(k + ": " + err);
   }
-  return env;
+  return conf;
 }
 
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
+// librdkafka's producer with its defaults (batching), acks=all and idempotent like ours.
+std::unique_ptr<RdKafka::Producer> RawProducer(const std::string& brokers) {
+  auto conf = Conf({{"bootstrap.servers", brokers}, {"enable.idempotence", "true"}});
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf.get(), err));
+  if (!p) Die(err);
+  return p;
 }
 
-// The value of mot_kafka_messages_total{topic=..., result="ok"} on a /metrics page.
-double OkCount(const std::string& url, const std::string& topic) {
-  std::string body;
-  CURL* c = curl_easy_init();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
-  curl_easy_perform(c);
-  curl_easy_cleanup(c);
-  std::istringstream lines(body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("mot_kafka_messages_total{", 0) == 0 &&
-        line.find("topic=\"" + topic + "\"") != std::string::npos &&
-        line.find("result=\"ok\"") != std::string::npos) {
-      return std::stod(line.substr(line.rfind(' ') + 1));
+void Produce(RdKafka::Producer& p, const std::string& topic, const std::string& key,
+             const std::string& payload) {
+  while (p.produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                   const_cast<char*>(payload.data()), payload.size(), key.data(), key.size(), 0,
+                   nullptr) == RdKafka::ERR__QUEUE_FULL) {
+    p.poll(10);
+  }
+  p.poll(0);
+}
+
+double ProducerRate(const std::string& brokers, const std::string& topic, int n,
+                    const std::string& payload) {
+  auto p = RawProducer(brokers);
+  const auto t0 = Steady::now();
+  for (int i = 0; i < n; ++i) Produce(*p, topic, std::to_string(i), payload);
+  p->flush(60000);
+  if (p->outq_len() > 0) Die("producer baseline: messages left unsent");
+  return n / Seconds(t0);
+}
+
+// Consumes `in` and produces every message to `out`, storing offsets after each
+// flushed batch: one hop, batched, at-least-once. Messages per second.
+double PassthroughRate(const std::string& brokers, const std::string& in, const std::string& out,
+                       int n, const std::string& payload) {
+  auto filler = RawProducer(brokers);
+  for (int i = 0; i < n; ++i) Produce(*filler, in, std::to_string(i), payload);
+  filler->flush(60000);
+  auto conf = Conf({{"bootstrap.servers", brokers},
+                    {"group.id", fmt::format("bench-pass-{}", mot::ToUnixMillis(mot::SystemClock::WallNow()))},
+                    {"auto.offset.reset", "earliest"},
+                    {"enable.auto.offset.store", "false"}});
+  std::string err;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer) Die(err);
+  consumer->subscribe({in});
+  auto producer = RawProducer(brokers);
+  std::map<int32_t, int64_t> next;  // partition -> offset after the last forwarded
+  auto store = [&] {
+    producer->flush(60000);
+    std::vector<RdKafka::TopicPartition*> tps;
+    for (const auto& [p, o] : next) tps.push_back(RdKafka::TopicPartition::create(in, p, o));
+    consumer->offsets_store(tps);
+    RdKafka::TopicPartition::destroy(tps);
+  };
+  int forwarded = 0;
+  Steady::time_point t0;
+  while (forwarded < n) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(forwarded == 0 ? 5000 : 100));
+    if (m->err() == RdKafka::ERR__TIMED_OUT) {
+      if (forwarded > 0) store();
+      continue;
     }
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    if (forwarded == 0) t0 = Steady::now();  // from the first message on
+    Produce(*producer, out, m->key() ? *m->key() : "",
+            std::string(static_cast<const char*>(m->payload()), m->len()));
+    next[m->partition()] = m->offset() + 1;
+    if (++forwarded % 1000 == 0) store();
+  }
+  store();
+  const double rate = n / Seconds(t0);
+  consumer->close();
+  return rate;
+}
+
+mot::lifecycle::v1::LifecycleEvent Event(const std::string& id, const std::string& type,
+                                         const std::string& customer, const std::string& project) {
+  mot::lifecycle::v1::LifecycleEvent e;
+  e.set_event_id(id);
+  e.set_type(type);
+  e.set_customer_id(customer);
+  e.set_unit_id("U-1");
+  e.set_project_id(project);
+  e.set_source("bench");
+  *e.mutable_occurred_at() = mot::ToProto(mot::SystemClock::WallNow());
+  return e;
+}
+
+// Resident memory (KiB) of a component of the mesh, by its pid file.
+double RssKiB(const std::string& mesh_dir, const std::string& name) {
+  std::ifstream pidf(mesh_dir + "/pids/" + name + ".pid");
+  int pid = 0;
+  pidf >> pid;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6));
   }
   return 0;
 }
 
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
+// CPU seconds (user + system) a component of the mesh has used so far.
+double CpuSeconds(const std::string& mesh_dir, const std::string& name) {
+  std::ifstream pidf(mesh_dir + "/pids/" + name + ".pid");
+  int pid = 0;
+  pidf >> pid;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string all((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = all.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(all.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; rest >> field; ++i) {  // fields 14 and 15: utime, stime (clock ticks)
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) {
+      stime = std::stod(field);
+      break;
+    }
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5))];
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"mesh_bench: mesh throughput against the raw broker"};
-  std::string env_file = ".run/bench/mesh.env";
-  int n = 1000;
-  app.add_option("--env-file", env_file)->capture_default_str();
-  app.add_option("-n,--events", n, "events per measurement")->capture_default_str();
+  CLI::App app{"mesh_bench: the pipeline against the raw broker and Redis"};
+  std::string env_file, json_path, md_path;
+  int events = 5000, rate = 1000, seconds = 10;
+  app.add_option("--env-file", env_file, "the mesh's env file")->required();
+  app.add_option("--events", events, "events for the throughput figures")->capture_default_str();
+  app.add_option("--rate", rate, "events per second for the latency figure")->capture_default_str();
+  app.add_option("--seconds", seconds, "how long the latency figure runs")->capture_default_str();
+  app.add_option("--json", json_path, "write the figures as JSON here");
+  app.add_option("--markdown", md_path, "write the figures as a Markdown table here");
   CLI11_PARSE(app, argc, argv);
-  auto env = ReadEnv(env_file);
+  auto env = bench::ReadEnv(env_file);
   const std::string brokers = env["MOT_KAFKA_BROKERS"];
-  if (brokers.empty()) {
-    std::cerr << "mesh_bench: " << env_file << " names no running mesh\n";
-    return 2;
-  }
-  mot::KafkaProducer producer(brokers, "mesh-bench", std::chrono::seconds(30));
-  const std::string payload(200, 'x');  // about the size of a lifecycle event
+  if (brokers.empty()) Die(env_file + " names no broker");
+  const std::string mesh_dir = env["MOT_MESH_DIR"];
+  const std::vector<std::string> services = {"touchpoint-scheduler", "ticketing", "notification",
+                                             "survey"};
+  std::map<std::string, double> rss_rest, rss_peak;
+  for (const auto& s : services) rss_rest[s] = RssKiB(mesh_dir, s);
+  const double redis_rss = RssKiB(mesh_dir, "redis");
 
-  // Raw: one acknowledged publish at a time, then consume them all back.
-  const std::string topic = "mot.bench.v1";
-  if (auto s = mot::EnsureTopics(brokers, {topic}, 3, 1, std::chrono::seconds(30)); !s.ok()) {
-    std::cerr << "mesh_bench: " << s.message() << "\n";
-    return 1;
+  const std::string run = std::to_string(mot::ToUnixMillis(mot::SystemClock::WallNow()));
+  const std::string sample = Event("ev-sample", "repair_requested", "C-0000001", "P-BENCH").SerializeAsString();
+  const std::vector<std::string> bench_topics = {"bench.producer", "bench.in", "bench.out"};
+  if (auto s = mot::EnsureTopics(brokers, bench_topics, 3, 1, std::chrono::seconds(30)); !s.ok()) {
+    Die(std::string(s.message()));
   }
-  auto t0 = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    if (!producer.Publish(topic, std::to_string(i), payload).ok()) return 1;
-  }
-  std::string err;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", brokers, err);
-  conf->set("group.id", fmt::format("bench-{}", std::chrono::system_clock::now().time_since_epoch().count()), err);
-  conf->set("auto.offset.reset", "earliest", err);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
-  consumer->subscribe({topic});
-  int got = 0;
-  while (got < n && Seconds(t0) < 120) {
-    std::unique_ptr<RdKafka::Message> m(consumer->consume(200));
-    got += m->err() == RdKafka::ERR_NO_ERROR;
-  }
-  consumer->close();
-  const double raw = Seconds(t0);
+  std::cerr << "producer baseline ...\n";
+  const double producer_rate = ProducerRate(brokers, "bench.producer", events, sample);
+  std::cerr << "passthrough baseline ...\n";
+  const double pass_rate = PassthroughRate(brokers, "bench.in", "bench.out", events, sample);
 
-  // Mesh: repair requests until the scheduler has seen every ticket opened.
+  std::cerr << "end to end ...\n";
+  mot::KafkaProducer producer(brokers, "bench", std::chrono::seconds(30));
+  const std::vector<std::string> components = {"kafka", "redis", "touchpoint-scheduler", "ticketing",
+                                                "notification", "survey", "webhook-sink"};
+  std::map<std::string, double> cpu_e2e, cpu_latency;
+  for (const auto& c : components) cpu_e2e[c] = -CpuSeconds(mesh_dir, c);
   const std::string metrics = env["MOT_SCHEDULER_METRICS"];
-  const double before = OkCount(metrics, mot::kTicketEventsTopic);
-  const auto run = std::chrono::system_clock::now().time_since_epoch().count();
-  t0 = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    mot::lifecycle::v1::LifecycleEvent e;
-    e.set_event_id(fmt::format("bench-{}-{}", run, i));
-    e.set_type("repair_requested");
-    e.set_customer_id(fmt::format("C-BENCH-{}", i));
-    e.set_unit_id("U-1");
-    e.set_project_id("P-BENCH");
-    *e.mutable_occurred_at() = mot::ToProto(mot::SystemClock::WallNow());
-    if (!producer.Publish(mot::kLifecycleTopic, e.customer_id(), e.SerializeAsString()).ok()) return 1;
+  const std::string outcomes = "mot_kafka_messages_total{result=\"ok\",topic=\"mot.ticket.v1\"}";
+  const double before = bench::Metric(metrics, outcomes);
+  std::vector<mot::OutMessage> batch;
+  for (int i = 0; i < events; ++i) {
+    auto e = Event(fmt::format("bench-{}-{}", run, i), "repair_requested",
+                   fmt::format("C-BENCH-{}-{}", run, i), "P-BENCH");
+    batch.push_back({mot::kLifecycleTopic, e.customer_id(), e.SerializeAsString(), {}});
   }
-  const double published = Seconds(t0);
+  auto t0 = Steady::now();
+  for (const auto& s : producer.PublishAll(batch)) {
+    if (!s.ok()) Die(std::string(s.message()));
+  }
   double done = 0;
-  while ((done = OkCount(metrics, mot::kTicketEventsTopic) - before) < n && Seconds(t0) < 300) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while ((done = bench::Metric(metrics, outcomes) - before) < events && Seconds(t0) < 300) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  const double mesh = Seconds(t0);
+  const double e2e_rate = done / Seconds(t0);
+  const double e2e_seconds = Seconds(t0);
+  for (const auto& c : components) {
+    cpu_e2e[c] += CpuSeconds(mesh_dir, c);
+    cpu_latency[c] = -CpuSeconds(mesh_dir, c);
+  }
+  for (const auto& s : services) rss_peak[s] = RssKiB(mesh_dir, s);
 
-  std::cout << fmt::format("events                 {}\n", n);
-  std::cout << fmt::format("raw broker hop         {:.2f} s  {:8.0f} msg/s  (publish acked one by one, consume)\n",
-                           raw, got / raw);
-  std::cout << fmt::format("mesh end to end        {:.2f} s  {:8.0f} events/s  (published in {:.2f} s; {} of {} done)\n",
-                           mesh, done / mesh, published, static_cast<int>(done), n);
-  std::cout << fmt::format("ratio mesh/raw time    {:.1f}x  (3 hops + Redis per event vs 1 hop)\n", mesh / raw);
-  return done >= n && got >= n ? 0 : 1;
+  std::cerr << "latency at " << rate << " events/s for " << seconds << " s ...\n";
+  const int total = rate * seconds;
+  std::vector<int64_t> sent_ms(total);
+  std::vector<std::shared_ptr<mot::Delivery>> deliveries;
+  t0 = Steady::now();
+  for (int i = 0; i < total; ++i) {
+    std::this_thread::sleep_until(t0 + std::chrono::microseconds(1'000'000LL * i / rate));
+    auto e = Event(fmt::format("lat-{}-{}", run, i), "contract_signed",
+                   fmt::format("C-LAT-{}-{}", run, i), fmt::format("P-LAT-{}-{}", run, i));
+    sent_ms[i] = mot::ToUnixMillis(mot::SystemClock::WallNow());
+    deliveries.push_back(producer.Send({mot::kLifecycleTopic, e.customer_id(), e.SerializeAsString(), {}}));
+    producer.Poll(std::chrono::milliseconds(0));
+    if (i % rate == 0) {
+      for (const auto& s : services) rss_peak[s] = std::max(rss_peak[s], RssKiB(mesh_dir, s));
+    }
+  }
+  const double offered = total / Seconds(t0);
+  producer.Flush(std::chrono::seconds(30));
+  // The receiver's log: one JSON line per message, its time and the text naming the project.
+  const std::regex project("P-LAT-" + run + "-([0-9]+)");
+  std::vector<double> latency_ms;
+  const auto deadline = Steady::now() + std::chrono::seconds(120);
+  while (Steady::now() < deadline) {
+    latency_ms.clear();
+    std::ifstream log(env["MOT_WEBHOOK_LOG"]);
+    std::string line;
+    while (std::getline(log, line)) {
+      std::smatch m;
+      if (!std::regex_search(line, m, project)) continue;
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      mot::TimePoint at;
+      if (j.is_discarded() || !mot::ParseTime(j.value("received_at", ""), &at)) continue;
+      latency_ms.push_back(static_cast<double>(mot::ToUnixMillis(at) - sent_ms[std::stoi(m[1])]));
+    }
+    if (static_cast<int>(latency_ms.size()) >= total) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  for (const auto& s : services) rss_peak[s] = std::max(rss_peak[s], RssKiB(mesh_dir, s));
+  const double latency_seconds = Seconds(t0);
+  for (const auto& c : components) cpu_latency[c] += CpuSeconds(mesh_dir, c);
+
+  auto [rhost, rport] = mot::SplitHostPort(env["MOT_REDIS_ADDR"]);
+  const double redis_set = bench::RedisBenchmark(rhost, rport, env["MOT_REDIS_PASSWORD"], "set", 100000, 1);
+  const double redis_zadd = bench::RedisBenchmark(rhost, rport, env["MOT_REDIS_PASSWORD"], "zadd", 100000, 1);
+
+  const double p99 = Percentile(latency_ms, 0.99);
+  std::vector<bench::Figure> figures;
+  auto add = [&](std::string name, double value, std::string unit, std::string baseline_name = "",
+                 double baseline = 0, std::string goal = "", bool met = true) {
+    figures.push_back({std::move(name), value, std::move(unit), std::move(baseline_name), baseline,
+                       std::move(goal), met});
+  };
+  add("producer (librdkafka defaults, acks=all)", producer_rate, "msg/s");
+  add("passthrough: consume -> produce -> store offset, batched (one hop)", pass_rate, "msg/s");
+  add("end to end: event -> scheduler -> ticket -> journey DONE", e2e_rate, "events/s",
+      "passthrough", pass_rate, "ratio ≥ 0.5", e2e_rate >= 0.5 * pass_rate);
+  add(fmt::format("latency p50 at {:.0f} events/s (published -> webhook received)", offered),
+      Percentile(latency_ms, 0.5), "ms");
+  add("latency p99", p99, "ms", "", 0, "≤ 50 ms",
+      p99 <= 50 && static_cast<int>(latency_ms.size()) >= total);
+  add("latency p99.9", Percentile(latency_ms, 0.999), "ms");
+  add("webhook messages received", static_cast<double>(latency_ms.size()), fmt::format("of {}", total));
+  add("redis-benchmark SET, unpipelined", redis_set, "req/s");
+  add("redis-benchmark ZADD, unpipelined", redis_zadd, "req/s");
+  for (const auto& s : services) {
+    add(s + ": resident memory at rest", rss_rest[s] / 1024, "MiB", "redis-server", redis_rss / 1024);
+    add(s + ": resident memory, peak under load", rss_peak[s] / 1024, "MiB", "redis-server",
+        redis_rss / 1024);
+  }
+  // Where the time goes: each component's share of the two cores in each phase.
+  for (const auto& c : components) {
+    add(c + ": CPU during end to end", 100 * cpu_e2e[c] / e2e_seconds, "% of a core");
+  }
+  for (const auto& c : components) {
+    add(c + ": CPU during the latency run", 100 * cpu_latency[c] / latency_seconds, "% of a core");
+  }
+  std::cout << bench::WriteTable(fmt::format("figure ({} events; latency {} s at {}/s)", events, seconds, rate),
+                                 figures, {{"events", events}, {"rate", rate}, {"seconds", seconds}},
+                                 md_path, json_path);
+  return 0;
 }

@@ -1,0 +1,121 @@
+#pragma once
+
+// What the benchmarks share: timing, the mesh's env file and /metrics pages,
+// redis-benchmark, and the table (Markdown and JSON) they write.
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fmt/format.h"
+#include "nlohmann/json.hpp"
+
+namespace bench {
+
+using Steady = std::chrono::steady_clock;
+
+inline double Seconds(Steady::time_point since) {
+  return std::chrono::duration<double>(Steady::now() - since).count();
+}
+
+inline std::map<std::string, std::string> ReadEnv(const std::string& path) {
+  std::map<std::string, std::string> env;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return env;
+}
+
+inline size_t Collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// The value of one series (name with its labels, sorted as prometheus-cpp prints
+// them) on a /metrics page; 0 when absent.
+inline double Metric(const std::string& url, const std::string& series) {
+  std::string body;
+  CURL* c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+  curl_easy_perform(c);
+  curl_easy_cleanup(c);
+  std::istringstream lines(body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return 0;
+}
+
+inline double Sum(const std::vector<std::string>& urls, const std::string& series) {
+  double total = 0;
+  for (const auto& u : urls) total += Metric(u, series);
+  return total;
+}
+
+// redis-benchmark `test` (e.g. zadd, set): requests per second it reports; 0 if none.
+inline double RedisBenchmark(const std::string& host, int port, const std::string& password,
+                             const std::string& test, int count, int depth) {
+  const std::string cmd = fmt::format(
+      "redis-benchmark -h {} -p {} {} -n {} -P {} -r {} -t {} --csv 2>/dev/null", host, port,
+      password.empty() ? "" : "-a " + password, count, depth, count, test);
+  std::string out;
+  if (FILE* f = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    pclose(f);
+  }
+  // "test","rps",...  then  "ZADD","123456.79",...
+  std::string upper;
+  for (char ch : test) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  auto at = out.find("\"" + upper + "\",\"");
+  return at == std::string::npos ? 0 : std::stod(out.substr(at + upper.size() + 4));
+}
+
+// One row of a benchmark's table.
+struct Figure {
+  std::string name;
+  double value;
+  std::string unit;
+  std::string baseline_name;  // empty: none
+  double baseline = 0;
+  std::string goal;           // e.g. "ratio >= 0.5", "<= 50 ms"; empty: none
+  bool met = true;
+};
+
+// Writes the table as Markdown (returned, and to md_path) and JSON (to json_path).
+inline std::string WriteTable(const std::string& title, const std::vector<Figure>& figures,
+                              const nlohmann::json& context, const std::string& md_path,
+                              const std::string& json_path) {
+  std::string md = fmt::format("| {} | value | baseline | ratio | goal |\n|---|---|---|---|---|\n", title);
+  nlohmann::json out = context;
+  out["figures"] = nlohmann::json::array();
+  for (const auto& f : figures) {
+    const double ratio = f.baseline > 0 ? f.value / f.baseline : 0;
+    md += fmt::format("| {} | {:.4g} {} | {} | {} | {} |\n", f.name, f.value, f.unit,
+                      f.baseline > 0 ? fmt::format("{:.4g} ({})", f.baseline, f.baseline_name) : "-",
+                      f.baseline > 0 ? fmt::format("{:.2f}", ratio) : "-",
+                      f.goal.empty() ? "-" : f.goal + (f.met ? " ✔" : " ✘"));
+    out["figures"].push_back({{"figure", f.name}, {"value", f.value}, {"unit", f.unit},
+                              {"baseline", f.baseline}, {"baseline_name", f.baseline_name},
+                              {"ratio", ratio}, {"goal", f.goal}, {"met", f.met}});
+  }
+  if (!md_path.empty()) std::ofstream(md_path) << md;
+  if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
+  return md;
+}
+
+}  // namespace bench
