@@ -66,15 +66,16 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
   SimulatedTime clock(*redis_);
   const TimePoint now = *clock.Get();
 
-  // Events in rounds of one per owner: the signing first, the handover second, then
-  // the repairs; each round goes out at once.
+  // Events in rounds of one per owner: the signing first, the handover in round 11,
+  // repairs in the others; each round goes out at once.
+  constexpr int kHandoverRound = 11;
   std::vector<std::vector<OutMessage>> rounds;
   for (int r = 0; r < 2 + kRepairsPerOwner; ++r) {
     std::vector<OutMessage> round;
     for (int i = 0; i < kOwners; ++i) {
       lifecycle::v1::LifecycleEvent e;
       e.set_event_id("ev-" + run + "-" + std::to_string(r) + "-" + std::to_string(i));
-      e.set_type(r == 0 ? "contract_signed" : r == 1 ? "handover" : "repair_requested");
+      e.set_type(r == 0 ? "contract_signed" : r == kHandoverRound ? "handover" : "repair_requested");
       e.set_customer_id(owner(i));
       e.set_project_id(project(i));
       e.set_unit_id("U-" + std::to_string(i));
@@ -83,20 +84,72 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
     }
     rounds.push_back(std::move(round));
   }
-  // The faults, spread over the rounds: each service and Redis killed once, restarted.
-  std::map<int, std::string> faults = {{2, "touchpoint-scheduler"}, {5, "ticketing"},
-                                       {8, "redis"},                {11, "notification"},
-                                       {14, "survey"},              {17, "ticketing"}};
+  // The faults, spread over the rounds. A killed service is restarted after the round
+  // is published (so work waits for it), and the time from the kill until it
+  // processes again is measured; the 7-day surveys fall due while survey is down, the
+  // handovers go out while notification is down.
+  struct Watch {
+    std::string metrics, topic;
+  };
+  const std::map<std::string, Watch> watch = {
+      {"touchpoint-scheduler", {env_["MOT_SCHEDULER_METRICS"], kLifecycleTopic}},
+      {"ticketing", {env_["MOT_TICKETING_METRICS"], kTicketingCommandsTopic}},
+      {"notification", {env_["MOT_NOTIFICATION_METRICS"], kNotificationCommandsTopic}},
+      {"survey", {env_["MOT_SURVEY_METRICS"], kSurveyCommandsTopic}},
+      {"redis", {env_["MOT_SCHEDULER_METRICS"], kLifecycleTopic}}};
+  const std::map<int, std::string> kills = {{2, "touchpoint-scheduler"}, {5, "ticketing"},
+                                            {8, "redis"}, {kHandoverRound, "notification"},
+                                            {14, "survey"}, {17, "ticketing"}};
+  const std::vector<std::string> replicas = {"touchpoint-scheduler-2", "ticketing-2",
+                                             "notification-2", "survey-2"};
   std::mt19937 rng(std::random_device{}());
   KafkaProducer producer(env_["MOT_KAFKA_BROKERS"], "accounting", seconds(60));
+  std::vector<std::pair<std::string, double>> gaps;
   for (size_t r = 0; r < rounds.size(); ++r) {
-    for (const auto& s : producer.PublishAll(rounds[r])) ASSERT_TRUE(s.ok()) << s;
-    if (auto f = faults.find(static_cast<int>(r)); f != faults.end()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 800));  // mid-stream
-      ASSERT_EQ(Mesh("kill " + f->second), 0);
-      ASSERT_EQ(Mesh("start " + f->second), 0) << f->second << " did not restart";
-      std::printf("round %zu: killed and restarted %s\n", r, f->second.c_str());
+    if (r == 4) {  // a second replica of every service: the groups rebalance mid-stream
+      for (const auto& name : replicas) ASSERT_EQ(Mesh("start " + name), 0) << name;
+      std::printf("round %zu: second replicas of the four services started\n", r);
     }
+    if (r == 12) {
+      for (const auto& name : replicas) ASSERT_EQ(Mesh("stop " + name), 0) << name;
+      std::printf("round %zu: second replicas stopped\n", r);
+    }
+    if (r == 9) {  // the broker restarts
+      ASSERT_EQ(Mesh("stop kafka"), 0);
+      ASSERT_EQ(Mesh("start kafka"), 0) << "the broker did not restart";
+      std::printf("round %zu: broker restarted\n", r);
+    }
+    auto kill = kills.find(static_cast<int>(r));
+    std::chrono::steady_clock::time_point killed_at;
+    double processed_before = 0;
+    if (kill != kills.end()) {
+      const Watch& w = watch.at(kill->second);
+      processed_before = testing::Metric(w.metrics, "mot_kafka_messages_total{result=\"ok\",topic=\"" + w.topic + "\"}");
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 500));
+      ASSERT_EQ(Mesh("kill " + kill->second), 0);
+      killed_at = std::chrono::steady_clock::now();
+    }
+    for (const auto& s : producer.PublishAll(rounds[r])) ASSERT_TRUE(s.ok()) << s;
+    if (kill == kills.end()) continue;
+    if (kill->second == "survey") {  // the 7-day surveys fall due while it is down
+      ASSERT_TRUE(SimulatedTime(*testing::MeshRedis(env_)).Advance(hours(24 * 8)).ok());
+    }
+    ASSERT_EQ(Mesh("start " + kill->second), 0) << kill->second << " did not restart";
+    const Watch& w = watch.at(kill->second);
+    const std::string series = "mot_kafka_messages_total{result=\"ok\",topic=\"" + w.topic + "\"}";
+    // A restarted service's counters start at 0; Redis's restart leaves the scheduler's.
+    const double from = kill->second == "redis" ? processed_before : 0;
+    double gap = -1;
+    while (std::chrono::steady_clock::now() - killed_at < seconds(60)) {
+      if (testing::Metric(w.metrics, series) > from) {
+        gap = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::printf("round %zu: killed %s; processing again %.1f s after the kill\n", r,
+                kill->second.c_str(), gap);
+    gaps.emplace_back(kill->second, gap);
   }
   // Every timer due: the surveys (7 d, 30 d) and the follow-ups (90 d, 1 y, 4 y).
   redis_ = testing::MeshRedis(env_);  // Redis was restarted
@@ -183,6 +236,10 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
   for (const auto& [effect, c] : counts) {
     std::printf("%-24s lost %d, duplicated %d%s\n", effect.c_str(), c.lost, c.duplicated,
                 c.extra ? (", extra " + std::to_string(c.extra)).c_str() : "");
+  }
+  for (const auto& [name, gap] : gaps) {
+    EXPECT_GE(gap, 0) << name << " did not process again within 60 s of its kill";
+    EXPECT_LT(gap, 10) << name << ": the longest gap in processing after a kill";
   }
   for (const auto& [effect, c] : counts) {
     EXPECT_EQ(c.lost, 0) << effect;

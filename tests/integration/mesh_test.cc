@@ -35,6 +35,7 @@ using std::chrono::seconds;
 namespace sv1 = scheduler::v1;
 
 using testing::MeshEnv;
+using testing::Metric;
 using testing::Unique;
 
 // The partition Kafka's Java client picks for a key: murmur2 (Utils.murmur2),
@@ -224,23 +225,6 @@ class MeshTest : public ::testing::Test {
     }
     consumer->close();
     return reason;
-  }
-
-  // The value of a counter or gauge line (name with its labels) on a /metrics page.
-  static double Metric(const std::string& url, const std::string& series) {
-    std::string page;
-    if (FILE* f = popen(("curl -s --noproxy '*' " + url).c_str(), "r")) {
-      char buf[4096];
-      size_t n;
-      while ((n = fread(buf, 1, sizeof buf, f)) > 0) page.append(buf, n);
-      pclose(f);
-    }
-    std::istringstream lines(page);
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-    }
-    return -1;
   }
 
   std::string ServiceLog(const std::string& name) {

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -33,6 +35,23 @@ inline std::unique_ptr<RedisClient> MeshRedis(std::map<std::string, std::string>
 }
 
 // A random name: 64 random bits (ten thousand draws of fewer bits collide too often).
+// The value of a series (name with its labels, sorted) on a /metrics page; -1 if absent.
+inline double Metric(const std::string& url, const std::string& series) {
+  std::string page;
+  if (FILE* f = popen(("curl -s --max-time 5 --noproxy '*' " + url).c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) page.append(buf, n);
+    pclose(f);
+  }
+  std::istringstream lines(page);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
 inline std::string Unique(const std::string& prefix) {
   static std::mt19937_64 gen(std::random_device{}());
   return prefix + std::to_string(gen());

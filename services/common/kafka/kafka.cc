@@ -206,7 +206,12 @@ KafkaConsumerLoop::KafkaConsumerLoop(ConsumerOptions options, Handler handler,
                         {"auto.offset.reset", "earliest"},
                         {"auto.commit.interval.ms", "1000"}};
   if (!options_.instance_id.empty()) settings["group.instance.id"] = options_.instance_id;
-  auto conf = MakeConf(std::move(settings), options_.options, "kafka consumer");
+  settings_ = std::move(settings);
+  Connect();
+}
+
+void KafkaConsumerLoop::Connect() {
+  auto conf = MakeConf(settings_, options_.options, "kafka consumer");
   std::string err;
   consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
   if (!consumer_) throw std::runtime_error(absl::StrCat("kafka consumer: ", err));
@@ -388,6 +393,26 @@ void KafkaConsumerLoop::Run(const std::atomic<bool>& stop) {
     const bool busy = in_flight_count_ > 0 || !blocked_.empty();
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(busy ? 1 : 100));
     if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) continue;
+    if (m->err() == RdKafka::ERR__FATAL) {
+      // E.g. fenced: a static member whose session ran out (a long broker outage) and
+      // rejoined. This consumer can do nothing more: start a new one. What was in
+      // flight is handled again (its offsets were not stored).
+      std::string why;
+      const auto code = consumer_->fatal_error(why);
+      Log().error("kafka consumer failed for good ({}: {}); starting a new one",
+                  RdKafka::err2str(code), why);
+      in_flight_.clear();
+      in_flight_count_ = 0;
+      blocked_.clear();
+      consumer_->close();
+      try {
+        Connect();
+      } catch (const std::exception& e) {
+        Log().error("{}; trying again", e.what());
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+      continue;
+    }
     if (m->err() != RdKafka::ERR_NO_ERROR) {
       Log().warn("kafka consume: {}", m->errstr());
       continue;

@@ -154,11 +154,14 @@ class KafkaConsumerLoop {
   void Settle();
   void RetryBlocked();
   void Pause(const PartitionKey& key, bool pause);
+  // Creates the consumer and subscribes (again after a fatal error).
+  void Connect();
 
   ConsumerOptions options_;
   Handler handler_;
   Publisher& out_;
   std::unique_ptr<Metrics> metrics_;
+  std::map<std::string, std::string> settings_;  // of the consumer
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::map<PartitionKey, std::deque<InFlight>> in_flight_;
   std::map<PartitionKey, Blocked> blocked_;  // a message being retried; its partition paused
