@@ -8,14 +8,13 @@
 // dispatched them all; then waits until the scheduler has seen every ticket opened,
 // so that the next run starts on a quiet mesh. Prints one line: replicas, count,
 // seconds, touchpoints/s.
-#include <curl/curl.h>
-
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "bench_util.h"
 #include "absl/strings/str_split.h"
 #include "fmt/format.h"
 #include "mot/common/config.h"
@@ -26,52 +25,10 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-// The value of one series (name with labels) on a /metrics page; 0 when absent.
-double Metric(const std::string& url, const std::string& series) {
-  std::string body;
-  CURL* c = curl_easy_init();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
-  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-  curl_easy_perform(c);
-  curl_easy_cleanup(c);
-  std::istringstream lines(body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return 0;
-}
-
-double Sum(const std::vector<std::string>& urls, const std::string& series) {
-  double total = 0;
-  for (const auto& u : urls) total += Metric(u, series);
-  return total;
-}
-
-std::map<std::string, std::string> ReadEnv(const std::string& path) {
-  std::map<std::string, std::string> env;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return env;
-}
+using bench::Metric;
+using bench::Seconds;
+using bench::Sum;
+using Clock = bench::Steady;
 
 // Waits (bounded) until `done()`; false on timeout.
 template <typename Done>
@@ -95,7 +52,7 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--count", count, "touchpoints")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  auto env = ReadEnv(env_file);
+  auto env = bench::ReadEnv(env_file);
   if (env["MOT_CLOCK"] != "simulated") {
     std::cerr << "drain_bench: the mesh must run on the simulated clock (mesh up --simulated-clock)\n";
     return 2;

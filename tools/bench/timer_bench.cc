@@ -21,6 +21,7 @@
 #include <iostream>
 
 #include "app/journey_store.h"
+#include "bench_util.h"
 #include "fmt/format.h"
 #include "mot/common/codec.h"
 #include "mot/common/config.h"
@@ -63,26 +64,6 @@ int64_t UsedMemory(mot::RedisClient& redis) {
 
 void Flush(mot::RedisClient& redis) { Must(redis.Command({"FLUSHALL"}), "FLUSHALL"); }
 
-// redis-benchmark ZADD: `count` members into one sorted set, `depth` commands per
-// pipeline, random members. Requests per second as it reports them.
-double RedisBenchmarkZadd(const std::string& host, int port, const std::string& password,
-                          int count, int depth) {
-  const std::string cmd = fmt::format(
-      "redis-benchmark -h {} -p {} {} -n {} -P {} -r {} -t zadd --csv 2>/dev/null", host, port,
-      password.empty() ? "" : "-a " + password, count, depth, count);
-  std::string out;
-  if (FILE* f = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-    pclose(f);
-  }
-  // "test","rps",...  then  "ZADD","123456.79",...
-  auto at = out.find("\"ZADD\",\"");
-  if (at == std::string::npos) Die("redis-benchmark gave no ZADD figure: " + out);
-  return std::stod(out.substr(at + 8));
-}
-
 struct Figure {
   std::string name;
   double value;
@@ -117,7 +98,8 @@ int main(int argc, char** argv) {
   // -- Redis's best: pipelined ZADD
   Flush(redis);
   std::cerr << "redis-benchmark ZADD -P " << depth << " ...\n";
-  const double zadd = RedisBenchmarkZadd(host, port, password, count, depth);
+  const double zadd = bench::RedisBenchmark(host, port, password, "zadd", count, depth);
+  if (zadd <= 0) Die("redis-benchmark gave no ZADD figure");
   Flush(redis);
 
   // -- the engine alone
