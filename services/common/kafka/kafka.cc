@@ -356,10 +356,13 @@ void KafkaConsumerLoop::Settle() {
         if (blocked_.erase(key) > 0) Pause(key, false);  // re-handled from here anyway
         std::vector<RdKafka::TopicPartition*> tps{
             RdKafka::TopicPartition::create(key.first, key.second, f.msg.offset)};
-        if (auto e = consumer_->seek(*tps[0], 5000); e != RdKafka::ERR_NO_ERROR) {
-          Log().warn("kafka seek {}/{}: {}", key.first, key.second, RdKafka::err2str(e));
-        }
+        const auto e = consumer_->seek(*tps[0], 5000);
         RdKafka::TopicPartition::destroy(tps);
+        if (e != RdKafka::ERR_NO_ERROR) {
+          // Going on from later positions could store an offset past this message.
+          Reconnect(absl::StrCat("seek ", key.first, "/", key.second, ": ", RdKafka::err2str(e)));
+          return;
+        }
         in_flight_count_ -= queue.size();
         queue.clear();
         break;
@@ -381,6 +384,24 @@ void KafkaConsumerLoop::Settle() {
   }
 }
 
+void KafkaConsumerLoop::Reconnect(const std::string& why) {
+  Log().error("kafka consumer cannot go on ({}); starting a new one from the committed offsets",
+              why);
+  in_flight_.clear();  // their offsets were not stored: handled again
+  in_flight_count_ = 0;
+  blocked_.clear();
+  consumer_->close();
+  for (;;) {
+    try {
+      Connect();
+      return;
+    } catch (const std::exception& e) {
+      Log().error("{}; trying again", e.what());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+}
+
 void KafkaConsumerLoop::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     out_.Poll(std::chrono::milliseconds(0));
@@ -395,22 +416,10 @@ void KafkaConsumerLoop::Run(const std::atomic<bool>& stop) {
     if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) continue;
     if (m->err() == RdKafka::ERR__FATAL) {
       // E.g. fenced: a static member whose session ran out (a long broker outage) and
-      // rejoined. This consumer can do nothing more: start a new one. What was in
-      // flight is handled again (its offsets were not stored).
+      // rejoined. This consumer can do nothing more.
       std::string why;
       const auto code = consumer_->fatal_error(why);
-      Log().error("kafka consumer failed for good ({}: {}); starting a new one",
-                  RdKafka::err2str(code), why);
-      in_flight_.clear();
-      in_flight_count_ = 0;
-      blocked_.clear();
-      consumer_->close();
-      try {
-        Connect();
-      } catch (const std::exception& e) {
-        Log().error("{}; trying again", e.what());
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-      }
+      Reconnect(absl::StrCat(RdKafka::err2str(code), ": ", why));
       continue;
     }
     if (m->err() != RdKafka::ERR_NO_ERROR) {

@@ -154,8 +154,11 @@ class KafkaConsumerLoop {
   void Settle();
   void RetryBlocked();
   void Pause(const PartitionKey& key, bool pause);
-  // Creates the consumer and subscribes (again after a fatal error).
+  // Creates the consumer and subscribes.
   void Connect();
+  // Drops what is in flight (handled again) and starts a new consumer, which resumes
+  // from the committed offsets: after a fatal error, or when a rewind cannot be done.
+  void Reconnect(const std::string& why);
 
   ConsumerOptions options_;
   Handler handler_;
