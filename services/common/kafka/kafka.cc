@@ -241,7 +241,6 @@ struct KafkaConsumerLoop::Blocked {
   Incoming msg;
   std::chrono::steady_clock::time_point next;
   std::chrono::milliseconds backoff;
-  absl::Status last;
 };
 
 namespace {
@@ -289,7 +288,7 @@ bool KafkaConsumerLoop::Start(const Incoming& msg) {
                                         : std::min(it->second.backoff * 2, options_.retry_backoff_max);
     Log().warn("retrying {}/{}@{} in {}ms: {}", msg.topic, msg.partition, msg.offset, backoff.count(),
                s.message());
-    blocked_[key] = Blocked{msg, std::chrono::steady_clock::now() + backoff, backoff, s};
+    blocked_[key] = Blocked{msg, std::chrono::steady_clock::now() + backoff, backoff};
     return false;
   }
   in_flight_[{msg.topic, msg.partition}].push_back(std::move(f));

@@ -1,6 +1,5 @@
 #include "mot/common/timers.h"
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "mot/common/ids.h"
@@ -44,17 +43,10 @@ local function timer_held(claims, ids, token)
   end
   return out
 end
-local function timer_owned(claims, id, token)
-  return redis.call('HGET', claims, id) == token
-end
 local function timer_disarm_all(due, claims, ids)
   if #ids == 0 then return end
   timer_each('ZREM', due, {}, ids)
   timer_each('HDEL', claims, {}, ids)
-end
-local function timer_disarm(due, claims, id)
-  redis.call('ZREM', due, id)
-  redis.call('HDEL', claims, id)
 end
 local function timer_rearm(due, claims, id, at)
   redis.call('ZADD', due, at, id)
@@ -135,16 +127,6 @@ absl::StatusOr<int64_t> RedisTimers::Count(int partition) {
   auto r = redis_.Command({"ZCARD", layout_.DueKey(partition)});
   if (!r.ok()) return r.status();
   return r->integer;
-}
-
-absl::StatusOr<std::optional<TimePoint>> RedisTimers::Earliest(int partition) {
-  auto r = redis_.Command({"ZRANGE", layout_.DueKey(partition), "0", "0", "WITHSCORES"});
-  if (!r.ok()) return r.status();
-  double ms = 0;
-  if (r->elements.size() < 2 || !absl::SimpleAtod(r->elements[1].str, &ms)) {
-    return std::optional<TimePoint>();
-  }
-  return std::optional<TimePoint>(FromUnixMillis(static_cast<int64_t>(ms)));
 }
 
 }  // namespace mot

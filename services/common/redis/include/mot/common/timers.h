@@ -38,8 +38,7 @@ struct TimerLayout {
 // scripts (which change its records and the timer in one step) share them:
 //   timer_claim(due, claims, now, until, n, token) -> ids
 //   timer_held(claims, ids, token) -> the ids `token` holds
-//   timer_owned(claims, id, token) -> bool
-//   timer_disarm(due, claims, id), timer_disarm_all(due, claims, ids)  -- fired or cancelled
+//   timer_disarm_all(due, claims, ids)   -- fired or cancelled: gone
 //   timer_rearm(due, claims, id, at)     -- fires again at `at`, unclaimed
 //   timer_each(cmd, key, prefix, items)  -- one command over many items, chunked
 extern const char kTimerLua[];
@@ -67,8 +66,6 @@ class RedisTimers {
                                    const std::string& token);
   // Armed timers of a partition (claimed ones included).
   absl::StatusOr<int64_t> Count(int partition);
-  // The earliest fire time of a partition's timers, if it has any.
-  absl::StatusOr<std::optional<TimePoint>> Earliest(int partition);
 
  private:
   RedisClient& redis_;
