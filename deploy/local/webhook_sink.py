@@ -42,6 +42,9 @@ class Sink:
 class Handler(BaseHTTPRequestHandler):
     server_version = "mot-webhook-sink/1"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes: without this, a kept-alive
+    # connection waits for the client's delayed ACK (tens of ms) before the body.
+    disable_nagle_algorithm = True
 
     def _send(self, status, body, ctype="application/json; charset=utf-8"):
         self.send_response(status)

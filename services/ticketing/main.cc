@@ -13,8 +13,8 @@ int main() {
     mot::Runtime runtime("ticketing", common);
     mot::RedisRecordStore store(runtime.redis(), "ticketing");
     mot::ticketing::CommandHandler handler(policy, store);
-    runtime.AddConsumer({mot::kTicketingCommandsTopic},
-                        [&](const mot::Incoming& in, mot::Publisher& out) { return handler.Handle(in, out); });
+    runtime.AddBatchConsumer({mot::kTicketingCommandsTopic},
+                             [&](std::vector<mot::Work>& batch) { handler.HandleBatch(batch); });
     mot::ticketing::TicketingGrpc grpc_service(store, page);
     return runtime.Serve({&grpc_service});
   });

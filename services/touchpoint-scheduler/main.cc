@@ -40,14 +40,15 @@ int main() {
     const mot::Clock& clock = runtime.clock();
     auto metrics = mot::scheduler::MakeSchedulerMetrics(runtime.registry());
     mot::scheduler::RedisJourneyStore store(runtime.redis(), store_options);
-    mot::scheduler::LifecycleHandler lifecycle(playbook, store, clock, limits, *metrics);
-    mot::scheduler::OutcomeHandler outcomes(store, clock);
     mot::scheduler::Dispatcher dispatcher(store, runtime.producer(), clock, options, *metrics);
-    runtime.AddConsumer({mot::kLifecycleTopic},
-                        [&](const mot::Incoming& in, mot::Publisher&) { return lifecycle.Handle(in); });
-    runtime.AddConsumer(
+    mot::scheduler::LifecycleHandler lifecycle(playbook, store, clock, limits, *metrics,
+                                               [&](mot::TimePoint due) { dispatcher.Planned(due); });
+    mot::scheduler::OutcomeHandler outcomes(store, clock);
+    runtime.AddBatchConsumer({mot::kLifecycleTopic},
+                             [&](std::vector<mot::Work>& batch) { lifecycle.HandleBatch(batch); });
+    runtime.AddBatchConsumer(
         {mot::kTicketEventsTopic, mot::kNotificationEventsTopic, mot::kSurveyEventsTopic},
-        [&](const mot::Incoming& in, mot::Publisher&) { return outcomes.Handle(in); }, ".outcomes");
+        [&](std::vector<mot::Work>& batch) { outcomes.HandleBatch(batch); }, ".outcomes");
     runtime.AddLoop([&](const std::atomic<bool>& stop) { dispatcher.Run(stop); });
     mot::scheduler::SchedulerGrpc grpc_service(playbook, store, runtime.producer(), clock, limits);
     return runtime.Serve({&grpc_service});

@@ -5,16 +5,43 @@ namespace mot {
 absl::StatusOr<bool> RedisRecordStore::Insert(const std::string& id,
                                               const std::string& customer_id, int64_t order,
                                               const std::string& bytes) {
-  const std::string score = std::to_string(order);
-  // The indexes are written even when the record existed: a retry after a crash
-  // between the two completes them; ZADD of an existing member changes nothing.
-  auto replies = redis_.Pipeline({
-      {"SET", Key(id), bytes, "NX"},
-      {"ZADD", absl::StrCat("mot:", ns_, ":customer:", customer_id), score, id},
-      {"ZADD", absl::StrCat("mot:", ns_, ":recent"), score, id},
-  });
+  auto stored = InsertAll({NewRecord{id, customer_id, order, bytes}});
+  if (!stored.ok()) return stored.status();
+  return (*stored)[0];
+}
+
+absl::StatusOr<std::vector<bool>> RedisRecordStore::InsertAll(
+    const std::vector<NewRecord>& records) {
+  std::vector<bool> out;
+  if (records.empty()) return out;
+  std::vector<std::vector<std::string>> cmds;
+  cmds.reserve(3 * records.size());
+  for (const auto& r : records) {
+    const std::string score = std::to_string(r.order);
+    // The indexes are written even when the record existed: a retry after a crash
+    // between the two completes them; ZADD of an existing member changes nothing.
+    cmds.push_back({"SET", Key(r.id), r.bytes, "NX"});
+    cmds.push_back({"ZADD", absl::StrCat("mot:", ns_, ":customer:", r.customer_id), score, r.id});
+    cmds.push_back({"ZADD", absl::StrCat("mot:", ns_, ":recent"), score, r.id});
+  }
+  auto replies = redis_.Pipeline(cmds);
   if (!replies.ok()) return replies.status();
-  return !(*replies)[0].is_nil();
+  for (size_t i = 0; i < records.size(); ++i) out.push_back(!(*replies)[3 * i].is_nil());
+  return out;
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> RedisRecordStore::GetAll(
+    const std::vector<std::string>& ids) {
+  std::vector<std::optional<std::string>> out;
+  if (ids.empty()) return out;
+  std::vector<std::string> mget{"MGET"};
+  for (const auto& id : ids) mget.push_back(Key(id));
+  auto r = redis_.Command(mget);
+  if (!r.ok()) return r.status();
+  for (auto& e : r->elements) {
+    out.push_back(e.is_nil() ? std::nullopt : std::optional<std::string>(std::move(e.str)));
+  }
+  return out;
 }
 
 absl::Status RedisRecordStore::Put(const std::string& id, const std::string& bytes) {

@@ -105,18 +105,38 @@ RedisClient::RedisClient(std::string host, int port, std::string password,
   }
 }
 
-RedisClient::~RedisClient() {
+RedisClient::~RedisClient() { DropIdle(); }
+
+redisContext* RedisClient::TakeIdle() {
   std::lock_guard lock(mu_);
-  DropLocked();
+  if (idle_.empty()) return nullptr;
+  redisContext* ctx = idle_.back();
+  idle_.pop_back();
+  return ctx;
 }
 
-void RedisClient::DropLocked() {
-  if (ctx_ != nullptr) redisFree(ctx_);
-  ctx_ = nullptr;
+void RedisClient::GiveBack(redisContext* ctx) {
+  constexpr size_t kMaxIdle = 16;  // more threads than that share by opening anew
+  {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdle) {
+      idle_.push_back(ctx);
+      return;
+    }
+  }
+  redisFree(ctx);
 }
 
-absl::Status RedisClient::ConnectLocked() {
-  if (ctx_ != nullptr) return absl::OkStatus();
+void RedisClient::DropIdle() {
+  std::vector<redisContext*> idle;
+  {
+    std::lock_guard lock(mu_);
+    idle.swap(idle_);
+  }
+  for (auto* ctx : idle) redisFree(ctx);
+}
+
+absl::StatusOr<redisContext*> RedisClient::Connect() {
   timeval tv{static_cast<time_t>(timeout_.count() / 1000),
              static_cast<suseconds_t>((timeout_.count() % 1000) * 1000)};
   redisContext* ctx = redisConnectWithTimeout(host_.c_str(), port_, tv);
@@ -136,12 +156,12 @@ absl::Status RedisClient::ConnectLocked() {
       return absl::UnavailableError(absl::StrCat("redis ", host_, ":", port_, " AUTH: ", why));
     }
   }
-  ctx_ = ctx;
-  return absl::OkStatus();
+  return ctx;
 }
 
-bool RedisClient::RoundTripLocked(const std::vector<const std::vector<std::string>*>& commands,
-                                  std::vector<RedisReply>* replies) {
+bool RedisClient::RoundTrip(redisContext* ctx,
+                            const std::vector<const std::vector<std::string>*>& commands,
+                            std::vector<RedisReply>* replies) {
   for (const auto* argv : commands) {
     std::vector<const char*> args;
     std::vector<size_t> lens;
@@ -151,20 +171,20 @@ bool RedisClient::RoundTripLocked(const std::vector<const std::vector<std::strin
       args.push_back(a.data());
       lens.push_back(a.size());
     }
-    redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data());
+    redisAppendCommandArgv(ctx, static_cast<int>(args.size()), args.data(), lens.data());
   }
   replies->clear();
   replies->reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) {
     void* raw = nullptr;
-    if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) return false;
+    if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr) return false;
     ReplyPtr reply(static_cast<redisReply*>(raw));
     replies->push_back(Convert(reply.get()));
   }
   return true;
 }
 
-bool RedisClient::LoadScriptsLocked() {
+bool RedisClient::LoadScripts(redisContext* ctx) {
   std::vector<std::vector<std::string>> loads;
   {
     std::lock_guard lock(ScriptsMutex());
@@ -173,27 +193,28 @@ bool RedisClient::LoadScriptsLocked() {
   std::vector<const std::vector<std::string>*> ptrs;
   for (const auto& l : loads) ptrs.push_back(&l);
   std::vector<RedisReply> replies;
-  return RoundTripLocked(ptrs, &replies);
+  return RoundTrip(ctx, ptrs, &replies);
 }
 
 absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
     const std::vector<std::vector<std::string>>& commands) {
-  std::lock_guard lock(mu_);
   absl::Status last;
   std::vector<const std::vector<std::string>*> all;
   all.reserve(commands.size());
   for (const auto& c : commands) all.push_back(&c);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (attempt > 0) {
-      DropLocked();
-      if (reconnects_) reconnects_->Increment();
-    }
-    if (auto s = ConnectLocked(); !s.ok()) {
-      last = s;
-      continue;
+    redisContext* ctx = attempt == 0 ? TakeIdle() : nullptr;
+    if (ctx == nullptr) {
+      auto made = Connect();
+      if (!made.ok()) {
+        last = made.status();
+        continue;
+      }
+      ctx = *made;
+      if (attempt > 0 && reconnects_) reconnects_->Increment();
     }
     std::vector<RedisReply> replies;
-    bool io_ok = RoundTripLocked(all, &replies);
+    bool io_ok = RoundTrip(ctx, all, &replies);
     // Scripts Redis does not know (restart, SCRIPT FLUSH): load them, run those calls again.
     std::vector<size_t> again;
     for (size_t i = 0; io_ok && i < replies.size(); ++i) {
@@ -203,21 +224,23 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
       std::vector<const std::vector<std::string>*> retry;
       for (size_t i : again) retry.push_back(all[i]);
       std::vector<RedisReply> retried;
-      io_ok = LoadScriptsLocked() && RoundTripLocked(retry, &retried);
+      io_ok = LoadScripts(ctx) && RoundTrip(ctx, retry, &retried);
       for (size_t k = 0; io_ok && k < again.size(); ++k) replies[again[k]] = std::move(retried[k]);
     }
     if (!io_ok) {
       last = absl::UnavailableError(absl::StrCat("redis ", host_, ":", port_, ": ",
-                                                 ctx_->errstr[0] ? ctx_->errstr : "I/O error"));
+                                                 ctx->errstr[0] ? ctx->errstr : "I/O error"));
       Log().warn("redis call failed, reconnecting: {}", last.message());
+      redisFree(ctx);
+      DropIdle();  // after a restart they are all broken
       continue;
     }
+    GiveBack(ctx);
     for (const auto& r : replies) {
       if (r.type == RedisReply::Type::kError) return absl::InternalError(absl::StrCat("redis: ", r.str));
     }
     return replies;
   }
-  DropLocked();
   return last;
 }
 

@@ -102,15 +102,30 @@ absl::StatusOr<std::vector<std::string>> RedisTimers::Claim(int partition, TimeP
                                                             std::chrono::milliseconds lease,
                                                             size_t limit,
                                                             const std::string& token) {
-  auto r = redis_.Command(ClaimScript().Call(
-      {layout_.DueKey(partition), layout_.ClaimsKey(partition)},
-      {std::to_string(ToUnixMillis(now)), std::to_string(ToUnixMillis(now + lease)),
-       std::to_string(limit), token}));
-  if (!r.ok()) return r.status();
-  std::vector<std::string> ids;
-  ids.reserve(r->elements.size());
-  for (auto& e : r->elements) ids.push_back(std::move(e.str));
-  return ids;
+  auto all = ClaimAll({partition}, now, lease, limit, token);
+  if (!all.ok()) return all.status();
+  return std::move((*all)[0]);
+}
+
+absl::StatusOr<std::vector<std::vector<std::string>>> RedisTimers::ClaimAll(
+    const std::vector<int>& partitions, TimePoint now, std::chrono::milliseconds lease,
+    size_t limit, const std::string& token) {
+  std::vector<std::vector<std::string>> calls;
+  calls.reserve(partitions.size());
+  for (int partition : partitions) {
+    calls.push_back(ClaimScript().Call(
+        {layout_.DueKey(partition), layout_.ClaimsKey(partition)},
+        {std::to_string(ToUnixMillis(now)), std::to_string(ToUnixMillis(now + lease)),
+         std::to_string(limit), token}));
+  }
+  auto replies = redis_.Pipeline(calls);
+  if (!replies.ok()) return replies.status();
+  std::vector<std::vector<std::string>> out(partitions.size());
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    out[i].reserve((*replies)[i].elements.size());
+    for (auto& e : (*replies)[i].elements) out[i].push_back(std::move(e.str));
+  }
+  return out;
 }
 
 absl::StatusOr<int64_t> RedisTimers::Complete(int partition, const std::vector<std::string>& ids,

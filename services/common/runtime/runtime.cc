@@ -91,6 +91,11 @@ Runtime::~Runtime() = default;
 
 void Runtime::AddConsumer(std::vector<std::string> topics, Handler handler,
                           const std::string& group_suffix) {
+  AddBatchConsumer(std::move(topics), OneByOne(std::move(handler)), group_suffix);
+}
+
+void Runtime::AddBatchConsumer(std::vector<std::string> topics, BatchHandler handler,
+                               const std::string& group_suffix) {
   ConsumerOptions options;
   options.brokers = config_.kafka_brokers;
   options.group_id = "mot." + service_ + group_suffix;

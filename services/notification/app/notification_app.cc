@@ -30,35 +30,40 @@ struct SlistDeleter {
 
 }  // namespace
 
-WebhookProvider::WebhookProvider(std::string url, std::chrono::milliseconds timeout)
+WebhookProvider::WebhookProvider(std::string url, std::chrono::milliseconds timeout,
+                                 int connections)
     : url_(std::move(url)), timeout_(timeout) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
+  CURLM* multi = curl_multi_init();
+  if (multi == nullptr) throw std::runtime_error("webhook: cannot create a curl multi handle");
+  curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(connections));
+  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(connections));
+  multi_ = multi;
 }
 
+WebhookProvider::~WebhookProvider() { curl_multi_cleanup(static_cast<CURLM*>(multi_)); }
+
 absl::StatusOr<std::string> WebhookProvider::Send(const OutgoingMessage& message) {
-  const std::string body =
-      nlohmann::json{{"msgtype", "text"}, {"text", {{"content", message.text}}}}.dump();
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return absl::UnavailableError("webhook: cannot create a curl handle");
-  std::unique_ptr<curl_slist, SlistDeleter> headers(
-      curl_slist_append(nullptr, "Content-Type: application/json; charset=utf-8"));
-  headers.reset(curl_slist_append(headers.release(),
-                                  ("X-Mot-Delivery-Id: " + message.delivery_id).c_str()));
+  return SendAll({message})[0];
+}
+
+namespace {
+
+// One POST of a batch.
+struct Post {
+  std::unique_ptr<CURL, CurlDeleter> curl;
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  std::string body;
   std::string response;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url_.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, CollectBody);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response);
-  CURLcode rc = curl_easy_perform(curl.get());
+};
+
+// The robot's answer: OK, a refusal for good, or worth a retry.
+absl::StatusOr<std::string> Answer(CURLcode rc, CURL* curl, const std::string& response) {
   if (rc != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat("webhook: ", curl_easy_strerror(rc)));
   }
   long http = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &http);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
   if (http >= 500 || http == 429) {
     return absl::UnavailableError(absl::StrCat("webhook answered HTTP ", http));
   }
@@ -73,6 +78,59 @@ absl::StatusOr<std::string> WebhookProvider::Send(const OutgoingMessage& message
         absl::StrCat("webhook refused: HTTP ", http, " errcode ", json["errcode"].get<int>()));
   }
   return absl::StrCat("HTTP ", http);
+}
+
+}  // namespace
+
+std::vector<absl::StatusOr<std::string>> WebhookProvider::SendAll(
+    const std::vector<OutgoingMessage>& messages) {
+  auto* multi = static_cast<CURLM*>(multi_);
+  std::vector<absl::StatusOr<std::string>> out(messages.size(),
+                                               absl::UnavailableError("webhook: not sent"));
+  std::vector<Post> posts(messages.size());
+  std::map<CURL*, size_t> index;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    Post& p = posts[i];
+    p.curl.reset(curl_easy_init());
+    if (!p.curl) {
+      out[i] = absl::UnavailableError("webhook: cannot create a curl handle");
+      continue;
+    }
+    p.body = nlohmann::json{{"msgtype", "text"}, {"text", {{"content", messages[i].text}}}}.dump();
+    p.headers.reset(curl_slist_append(nullptr, "Content-Type: application/json; charset=utf-8"));
+    p.headers.reset(curl_slist_append(
+        p.headers.release(), ("X-Mot-Delivery-Id: " + messages[i].delivery_id).c_str()));
+    // No "Expect: 100-continue" round trip before a body.
+    p.headers.reset(curl_slist_append(p.headers.release(), "Expect:"));
+    CURL* c = p.curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, p.body.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(p.body.size()));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, p.headers.get());
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, CollectBody);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &p.response);
+    if (curl_multi_add_handle(multi, c) != CURLM_OK) {
+      out[i] = absl::UnavailableError("webhook: cannot start the request");
+      continue;
+    }
+    index[c] = i;
+  }
+  int running = 0;
+  do {
+    if (curl_multi_perform(multi, &running) != CURLM_OK) break;
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      const size_t i = index.at(msg->easy_handle);
+      out[i] = Answer(msg->data.result, msg->easy_handle, posts[i].response);
+    }
+    if (running > 0) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+  } while (running > 0);
+  for (const auto& [c, i] : index) curl_multi_remove_handle(multi, c);
+  return out;
 }
 
 // Counters for every configured channel exist from the start (at 0), so rates and
@@ -111,60 +169,144 @@ CommandHandler::CommandHandler(const TemplateSet& templates,
 
 CommandHandler::~CommandHandler() = default;
 
-absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
-  v1::SendNotificationCommand cmd;
-  if (auto s = DecodeMessage(in, &cmd); !s.ok()) return s;
-  if (auto s = RequireFields({{"command_id", &cmd.command_id()},
-                               {"customer_id", &cmd.customer_id()},
-                               {"template_id", &cmd.template_id()}});
-      !s.ok()) {
-    return s;
+void CommandHandler::HandleBatch(std::vector<Work>& batch) {
+  struct Item {
+    size_t at;  // in batch
+    v1::SendNotificationCommand cmd;
+    v1::Delivery delivery;
+    bool fresh = false;  // not delivered before: sent and recorded now
+  };
+  std::vector<Item> items;
+  std::vector<std::string> ids;
+  std::map<std::string, size_t> first;  // delivery id -> its first item in this batch
+  std::vector<std::pair<size_t, size_t>> repeats;  // (at, item): the same command again
+  for (size_t i = 0; i < batch.size(); ++i) {
+    v1::SendNotificationCommand cmd;
+    absl::Status s = DecodeMessage(batch[i].msg, &cmd);
+    if (s.ok()) {
+      s = RequireFields({{"command_id", &cmd.command_id()},
+                         {"customer_id", &cmd.customer_id()},
+                         {"template_id", &cmd.template_id()}});
+    }
+    if (!s.ok()) {
+      batch[i].status = s;
+      continue;
+    }
+    std::string id = DeterministicId("dl", {cmd.command_id()});
+    if (auto it = first.find(id); it != first.end()) {
+      repeats.push_back({i, it->second});  // delivered once, by the first
+      continue;
+    }
+    first[id] = items.size();
+    ids.push_back(id);
+    items.push_back({i, std::move(cmd), {}, false});
   }
-  const std::string delivery_id = DeterministicId("dl", {cmd.command_id()});
-  auto existing = deliveries_.Get(delivery_id);
-  if (!existing.ok()) return existing.status();
-
-  v1::Delivery delivery;
-  if (existing->has_value()) {
-    delivery = **existing;  // delivered before: only the event is published again
-  } else {
+  auto existing = deliveries_.GetAll(ids);
+  if (!existing.ok()) {
+    for (auto& item : items) batch[item.at].status = existing.status();
+    for (auto& [at, k] : repeats) batch[at].status = existing.status();
+    return;
+  }
+  // What goes out, by provider.
+  std::map<Provider*, std::vector<size_t>> sends;
+  for (size_t k = 0; k < items.size(); ++k) {
+    Item& item = items[k];
+    if ((*existing)[k]) {
+      item.delivery = std::move(*(*existing)[k]);  // delivered before: only the event again
+      continue;
+    }
+    const auto& cmd = item.cmd;
     const Template* tpl = templates_.Find(cmd.template_id());
     if (tpl == nullptr) {
-      return absl::InvalidArgumentError(
+      batch[item.at].status = absl::InvalidArgumentError(
           absl::StrCat("template_id '", cmd.template_id(), "' is unknown"));
+      continue;
     }
     std::map<std::string, std::string> vars(cmd.variables().begin(), cmd.variables().end());
     auto text = Render(*tpl, vars);
-    if (!text.ok()) return text.status();
+    if (!text.ok()) {
+      batch[item.at].status = text.status();
+      continue;
+    }
     const std::string channel = cmd.channel().empty() ? tpl->channel : cmd.channel();
-
-    delivery.set_id(delivery_id);
-    delivery.set_customer_id(cmd.customer_id());
-    delivery.set_template_id(cmd.template_id());
-    delivery.set_channel(channel);
-    delivery.set_touchpoint_id(cmd.touchpoint_id());
+    v1::Delivery& d = item.delivery;
+    d.set_id(ids[k]);
+    d.set_customer_id(cmd.customer_id());
+    d.set_template_id(cmd.template_id());
+    d.set_channel(channel);
+    d.set_touchpoint_id(cmd.touchpoint_id());
+    d.set_provider_response(std::move(*text));  // the text, until it is sent
+    item.fresh = true;
     auto provider = providers_.find(channel);
     if (provider == providers_.end()) {
-      delivery.set_status(v1::DELIVERY_STATUS_FAILED);
-      delivery.set_provider_response("no provider configured for channel " + channel);
+      d.set_status(v1::DELIVERY_STATUS_FAILED);
+      d.set_provider_response("no provider configured for channel " + channel);
     } else {
-      auto sent = provider->second->Send({delivery_id, channel, *text});
-      if (!sent.ok() && absl::IsUnavailable(sent.status())) return sent.status();  // retry
-      delivery.set_status(sent.ok() ? v1::DELIVERY_STATUS_DELIVERED : v1::DELIVERY_STATUS_FAILED);
-      delivery.set_provider_response(sent.ok() ? *sent : std::string(sent.status().message()));
+      sends[provider->second].push_back(k);
     }
-    *delivery.mutable_delivered_at() = ToProto(clock_.Now());
-    auto inserted = deliveries_.Insert(delivery.id(), delivery.customer_id(),
-                                       ToUnixMillis(clock_.Now()), delivery);
-    if (!inserted.ok()) return inserted.status();
-    metrics_->For(channel, delivery.status() == v1::DELIVERY_STATUS_DELIVERED).Increment();
-    Log().info("delivery {} template={} channel={} -> {}", delivery.id(), delivery.template_id(),
-               channel, delivery.provider_response());
   }
-  v1::NotificationEvent event;
-  *event.mutable_delivery() = delivery;
-  return out.Publish(kNotificationEventsTopic, delivery.customer_id(),
-                            event.SerializeAsString());
+  for (const auto& [provider, ks] : sends) {
+    std::vector<OutgoingMessage> messages;
+    for (size_t k : ks) {
+      const v1::Delivery& d = items[k].delivery;
+      messages.push_back({d.id(), d.channel(), d.provider_response()});
+    }
+    auto results = provider->SendAll(messages);
+    for (size_t j = 0; j < ks.size(); ++j) {
+      Item& item = items[ks[j]];
+      const auto& sent = results[j];
+      if (!sent.ok() && absl::IsUnavailable(sent.status())) {
+        batch[item.at].status = sent.status();  // retried; nothing recorded
+        item.fresh = false;
+        continue;
+      }
+      item.delivery.set_status(sent.ok() ? v1::DELIVERY_STATUS_DELIVERED
+                                         : v1::DELIVERY_STATUS_FAILED);
+      item.delivery.set_provider_response(sent.ok() ? *sent
+                                                    : std::string(sent.status().message()));
+    }
+  }
+  std::vector<NewRecord> records;
+  std::vector<size_t> recorded;
+  const TimePoint now = clock_.Now();
+  for (size_t k = 0; k < items.size(); ++k) {
+    Item& item = items[k];
+    if (!item.fresh || !batch[item.at].status.ok()) continue;
+    *item.delivery.mutable_delivered_at() = ToProto(now);
+    records.push_back({item.delivery.id(), item.delivery.customer_id(), ToUnixMillis(now),
+                       item.delivery.SerializeAsString()});
+    recorded.push_back(k);
+  }
+  if (auto inserted = deliveries_.InsertAll(records); !inserted.ok()) {
+    // Sent but not recorded: the retry finds no record and sends again (a robot
+    // takes no idempotency key; the X-Mot-Delivery-Id header lets a receiver tell).
+    for (size_t k : recorded) batch[items[k].at].status = inserted.status();
+  } else {
+    for (size_t k : recorded) {
+      const v1::Delivery& d = items[k].delivery;
+      metrics_->For(d.channel(), d.status() == v1::DELIVERY_STATUS_DELIVERED).Increment();
+      Log().info("delivery {} template={} channel={} -> {}", d.id(), d.template_id(), d.channel(),
+                 d.provider_response());
+    }
+  }
+  auto publish = [&](Work& w, const v1::Delivery& d) {
+    v1::NotificationEvent event;
+    *event.mutable_delivery() = d;
+    w.status = w.out->Publish(kNotificationEventsTopic, d.customer_id(), event.SerializeAsString());
+  };
+  for (auto& item : items) {
+    if (batch[item.at].status.ok()) publish(batch[item.at], item.delivery);
+  }
+  for (auto& [at, k] : repeats) {
+    const Work& original = batch[items[k].at];
+    if (original.status.ok()) {
+      publish(batch[at], items[k].delivery);
+    } else {
+      batch[at].status = absl::IsInvalidArgument(original.status)
+                             ? original.status
+                             : absl::AbortedError("its first copy in the batch is retried");
+    }
+  }
 }
 
 grpc::Status NotificationGrpc::ListDeliveries(grpc::ServerContext*,

@@ -17,14 +17,19 @@ namespace mot::notification {
 
 // A WeCom/DingTalk-robot style provider: POSTs {"msgtype":"text","text":{"content":...}}
 // as JSON to a webhook URL (libcurl) and reads the robot's {"errcode":...} answer.
+// A batch goes out concurrently over up to `connections` kept-alive connections.
 class WebhookProvider : public Provider {
  public:
-  WebhookProvider(std::string url, std::chrono::milliseconds timeout);
+  WebhookProvider(std::string url, std::chrono::milliseconds timeout, int connections);
+  ~WebhookProvider() override;
   absl::StatusOr<std::string> Send(const OutgoingMessage& message) override;
+  std::vector<absl::StatusOr<std::string>> SendAll(
+      const std::vector<OutgoingMessage>& messages) override;
 
  private:
   const std::string url_;
   const std::chrono::milliseconds timeout_;
+  void* multi_;  // CURLM: its connection cache keeps connections between batches
 };
 
 // Consumes SendNotificationCommand: renders the template, delivers it through the
@@ -35,8 +40,10 @@ class CommandHandler {
   CommandHandler(const TemplateSet& templates, std::map<std::string, Provider*> providers,
                  RecordStore& store, const Clock& clock, prometheus::Registry& registry);
   ~CommandHandler();
-  // Publishes the event through `out`.
-  absl::Status Handle(const Incoming& in, Publisher& out);
+  // Delivers a batch (each provider's messages sent together, the records stored in
+  // one round trip); publishes each event through its `out`.
+  void HandleBatch(std::vector<Work>& batch);
+  absl::Status Handle(const Incoming& in, Publisher& out) { return HandleOne(*this, in, out); }
 
  private:
   struct Metrics;

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -45,6 +46,14 @@ class Provider {
  public:
   virtual ~Provider() = default;
   virtual absl::StatusOr<std::string> Send(const OutgoingMessage& message) = 0;
+  // Many at once (concurrently where the provider can): one result each, in order.
+  virtual std::vector<absl::StatusOr<std::string>> SendAll(
+      const std::vector<OutgoingMessage>& messages) {
+    std::vector<absl::StatusOr<std::string>> out;
+    out.reserve(messages.size());
+    for (const auto& m : messages) out.push_back(Send(m));
+    return out;
+  }
 };
 
 }  // namespace mot::notification

@@ -8,27 +8,57 @@
 
 namespace mot::ticketing {
 
-absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
-  v1::OpenTicketCommand cmd;
-  if (auto s = DecodeMessage(in, &cmd); !s.ok()) return s;
-  auto ticket = OpenTicket(policy_, cmd);
-  if (!ticket.ok()) return ticket.status();
-  auto inserted = tickets_.Insert(ticket->id(), ticket->customer_id(),
-                                  ToUnixMillis(FromProto(ticket->opened_at())), *ticket);
-  if (!inserted.ok()) return inserted.status();
-  if (*inserted) {
-    Log().info("ticket {} opened kind={} deadlines={}", ticket->id(), ticket->kind(),
-               ticket->deadlines_size());
-  } else {
-    auto stored = tickets_.Get(ticket->id());
-    if (!stored.ok()) return stored.status();
-    if (stored->has_value()) *ticket = **stored;
+void CommandHandler::HandleBatch(std::vector<Work>& batch) {
+  std::vector<size_t> valid;  // index into batch of each ticket in `tickets`
+  std::vector<v1::Ticket> tickets;
+  std::vector<NewRecord> records;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    v1::OpenTicketCommand cmd;
+    if (auto s = DecodeMessage(batch[i].msg, &cmd); !s.ok()) {
+      batch[i].status = s;
+      continue;
+    }
+    auto ticket = OpenTicket(policy_, cmd);
+    if (!ticket.ok()) {
+      batch[i].status = ticket.status();
+      continue;
+    }
+    records.push_back({ticket->id(), ticket->customer_id(),
+                       ToUnixMillis(FromProto(ticket->opened_at())), ticket->SerializeAsString()});
+    tickets.push_back(std::move(*ticket));
+    valid.push_back(i);
   }
-  v1::TicketEvent event;
-  event.set_type(v1::TICKET_EVENT_TYPE_OPENED);
-  *event.mutable_ticket() = *ticket;
-  *event.mutable_occurred_at() = ticket->opened_at();
-  return out.Publish(kTicketEventsTopic, ticket->customer_id(), event.SerializeAsString());
+  auto fail_all = [&](const absl::Status& s) {
+    for (size_t i : valid) batch[i].status = s;
+  };
+  auto inserted = tickets_.InsertAll(records);
+  if (!inserted.ok()) return fail_all(inserted.status());
+  // Opened before (a redelivery): the event carries the ticket as it was stored.
+  std::vector<std::string> existing;
+  std::vector<size_t> existing_at;
+  for (size_t k = 0; k < tickets.size(); ++k) {
+    if ((*inserted)[k]) {
+      Log().info("ticket {} opened kind={} deadlines={}", tickets[k].id(), tickets[k].kind(),
+                 tickets[k].deadlines_size());
+    } else {
+      existing.push_back(tickets[k].id());
+      existing_at.push_back(k);
+    }
+  }
+  auto stored = tickets_.GetAll(existing);
+  if (!stored.ok()) return fail_all(stored.status());
+  for (size_t j = 0; j < existing.size(); ++j) {
+    if ((*stored)[j]) tickets[existing_at[j]] = std::move(*(*stored)[j]);
+  }
+  for (size_t k = 0; k < tickets.size(); ++k) {
+    v1::TicketEvent event;
+    event.set_type(v1::TICKET_EVENT_TYPE_OPENED);
+    *event.mutable_occurred_at() = tickets[k].opened_at();
+    *event.mutable_ticket() = std::move(tickets[k]);
+    Work& w = batch[valid[k]];
+    w.status = w.out->Publish(kTicketEventsTopic, event.ticket().customer_id(),
+                              event.SerializeAsString());
+  }
 }
 
 grpc::Status TicketingGrpc::GetTicket(grpc::ServerContext*, const v1::GetTicketRequest* req,

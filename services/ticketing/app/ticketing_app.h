@@ -13,8 +13,9 @@ namespace mot::ticketing {
 class CommandHandler {
  public:
   CommandHandler(const SlaPolicy& policy, RecordStore& store) : policy_(policy), tickets_(store) {}
-  // Publishes the event through `out`.
-  absl::Status Handle(const Incoming& in, Publisher& out);
+  // Opens the batch's tickets in one round trip; publishes each event through its `out`.
+  void HandleBatch(std::vector<Work>& batch);
+  absl::Status Handle(const Incoming& in, Publisher& out) { return HandleOne(*this, in, out); }
 
  private:
   const SlaPolicy& policy_;

@@ -176,23 +176,31 @@ absl::Status RedisJourneyStore::ScheduleAll(const std::vector<PlannedTouchpoint>
 absl::StatusOr<std::vector<ClaimedTouchpoint>> RedisJourneyStore::ClaimDue(
     int partition, TimePoint now, std::chrono::milliseconds lease, size_t limit,
     const std::string& token) {
-  auto ids = timers_.Claim(partition, now, lease, limit, token);
+  return ClaimDueAll({partition}, now, lease, limit, token);
+}
+
+absl::StatusOr<std::vector<ClaimedTouchpoint>> RedisJourneyStore::ClaimDueAll(
+    const std::vector<int>& partitions, TimePoint now, std::chrono::milliseconds lease,
+    size_t limit, const std::string& token) {
+  auto ids = timers_.ClaimAll(partitions, now, lease, limit, token);
   if (!ids.ok()) return ids.status();
   std::vector<ClaimedTouchpoint> out;
-  if (ids->empty()) return out;
   std::vector<std::vector<std::string>> reads;
-  reads.reserve(ids->size());
-  for (const auto& id : *ids) {
-    reads.push_back({"HMGET", Key(partition, "tp", id), "tp", "payload", "status", "attempts"});
+  for (size_t k = 0; k < partitions.size(); ++k) {
+    for (auto& id : (*ids)[k]) {
+      ClaimedTouchpoint c;
+      c.partition = partitions[k];
+      c.id = std::move(id);
+      c.token = token;
+      reads.push_back({"HMGET", Key(c.partition, "tp", c.id), "tp", "payload", "status", "attempts"});
+      out.push_back(std::move(c));
+    }
   }
+  if (out.empty()) return out;
   auto replies = redis_.Pipeline(reads);
   if (!replies.ok()) return replies.status();  // the leases run out; claimed again then
-  out.reserve(ids->size());
-  for (size_t i = 0; i < ids->size(); ++i) {
-    ClaimedTouchpoint c;
-    c.partition = partition;
-    c.id = (*ids)[i];
-    c.token = token;
+  for (size_t i = 0; i < out.size(); ++i) {
+    ClaimedTouchpoint& c = out[i];
     const auto& f = (*replies)[i].elements;
     int status = 0;
     if (f.size() == 4 && absl::SimpleAtoi(f[2].str, &status) && v1::TouchpointStatus_IsValid(status)) {
@@ -204,7 +212,6 @@ absl::StatusOr<std::vector<ClaimedTouchpoint>> RedisJourneyStore::ClaimDue(
       p.payload = f[1].str;
       c.planned = std::move(p);
     }
-    out.push_back(std::move(c));
   }
   return out;
 }
@@ -244,21 +251,41 @@ absl::StatusOr<std::vector<bool>> RedisJourneyStore::Settle(const std::vector<Se
 }
 
 absl::Status RedisJourneyStore::Advance(const Outcome& o, TimePoint now) {
-  const int part = layout_.PartitionOf(o.customer_id);
-  auto r = redis_.Command(AdvanceScript().Call(
-      {Key(part, "tp", o.touchpoint_id)},
-      {std::to_string(o.status), o.summary, o.ref, std::to_string(ToUnixMillis(now)),
-       std::to_string(ExpireAt(now, now)), std::to_string(v1::TOUCHPOINT_STATUS_DONE)}));
+  return AdvanceAll({o}, now);
+}
+
+absl::Status RedisJourneyStore::AdvanceAll(const std::vector<Outcome>& outcomes, TimePoint now) {
+  if (outcomes.empty()) return absl::OkStatus();
+  std::vector<std::vector<std::string>> calls;
+  calls.reserve(outcomes.size());
+  for (const auto& o : outcomes) {
+    calls.push_back(AdvanceScript().Call(
+        {Key(layout_.PartitionOf(o.customer_id), "tp", o.touchpoint_id)},
+        {std::to_string(o.status), o.summary, o.ref, std::to_string(ToUnixMillis(now)),
+         std::to_string(ExpireAt(now, now)), std::to_string(v1::TOUCHPOINT_STATUS_DONE)}));
+  }
+  auto r = redis_.Pipeline(calls);
   return r.ok() ? absl::OkStatus() : r.status();
 }
 
 absl::Status RedisJourneyStore::RecordMilestone(const std::string& customer_id,
                                                 const std::string& name, TimePoint at,
                                                 TimePoint now) {
-  const int part = layout_.PartitionOf(customer_id);
-  auto r = redis_.Command(MilestoneScript().Call(
-      {Key(part, "milestones", customer_id), Key(part, "journey", customer_id)},
-      {name, std::to_string(ToUnixMillis(at)), std::to_string(ExpireAt(at, now))}));
+  return RecordMilestones({{customer_id, name, at}}, now);
+}
+
+absl::Status RedisJourneyStore::RecordMilestones(const std::vector<MilestoneRecord>& milestones,
+                                                 TimePoint now) {
+  if (milestones.empty()) return absl::OkStatus();
+  std::vector<std::vector<std::string>> calls;
+  calls.reserve(milestones.size());
+  for (const auto& m : milestones) {
+    const int part = layout_.PartitionOf(m.customer_id);
+    calls.push_back(MilestoneScript().Call(
+        {Key(part, "milestones", m.customer_id), Key(part, "journey", m.customer_id)},
+        {m.name, std::to_string(ToUnixMillis(m.at)), std::to_string(ExpireAt(m.at, now))}));
+  }
+  auto r = redis_.Pipeline(calls);
   return r.ok() ? absl::OkStatus() : r.status();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,12 @@ struct Settlement {
   TimePoint retry_at{};
 };
 
+struct MilestoneRecord {
+  std::string customer_id;
+  std::string name;
+  TimePoint at{};
+};
+
 struct TimerStats {
   int64_t armed = 0;                  // timers armed, claimed ones included
   std::optional<TimePoint> earliest;  // the earliest fire time among them
@@ -62,6 +69,19 @@ class JourneyStore {
   virtual absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDue(
       int partition, TimePoint now, std::chrono::milliseconds lease, size_t limit,
       const std::string& token) = 0;
+  // ClaimDue on each partition (up to `limit` each), in one round trip where the
+  // store can; the touchpoints of all of them, each naming its partition.
+  virtual absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDueAll(
+      const std::vector<int>& partitions, TimePoint now, std::chrono::milliseconds lease,
+      size_t limit, const std::string& token) {
+    std::vector<ClaimedTouchpoint> out;
+    for (int p : partitions) {
+      auto claimed = ClaimDue(p, now, lease, limit, token);
+      if (!claimed.ok()) return claimed.status();
+      std::move(claimed->begin(), claimed->end(), std::back_inserter(out));
+    }
+    return out;
+  }
   // Settles claimed touchpoints in one round trip. For each, whether its claim was
   // still held: false means the lease ran out (another replica may hold it now) and
   // nothing was changed.
@@ -72,6 +92,20 @@ class JourneyStore {
   virtual absl::Status Advance(const Outcome& outcome, TimePoint now) = 0;
   virtual absl::Status RecordMilestone(const std::string& customer_id, const std::string& name,
                                        TimePoint at, TimePoint now) = 0;
+  // Advance and RecordMilestone for each, in one round trip where the store can.
+  virtual absl::Status AdvanceAll(const std::vector<Outcome>& outcomes, TimePoint now) {
+    for (const auto& o : outcomes) {
+      if (auto s = Advance(o, now); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  virtual absl::Status RecordMilestones(const std::vector<MilestoneRecord>& milestones,
+                                        TimePoint now) {
+    for (const auto& m : milestones) {
+      if (auto s = RecordMilestone(m.customer_id, m.name, m.at, now); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
   virtual absl::StatusOr<std::optional<TimePoint>> Milestone(const std::string& customer_id,
                                                              const std::string& name) = 0;
   // The customer's touchpoints by due time, with their current status.
@@ -100,11 +134,19 @@ class RedisJourneyStore : public JourneyStore {
                                                           std::chrono::milliseconds lease,
                                                           size_t limit,
                                                           const std::string& token) override;
+  absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDueAll(const std::vector<int>& partitions,
+                                                             TimePoint now,
+                                                             std::chrono::milliseconds lease,
+                                                             size_t limit,
+                                                             const std::string& token) override;
   absl::StatusOr<std::vector<bool>> Settle(const std::vector<Settlement>& settlements,
                                            TimePoint now) override;
   absl::Status Advance(const Outcome& outcome, TimePoint now) override;
+  absl::Status AdvanceAll(const std::vector<Outcome>& outcomes, TimePoint now) override;
   absl::Status RecordMilestone(const std::string& customer_id, const std::string& name,
                                TimePoint at, TimePoint now) override;
+  absl::Status RecordMilestones(const std::vector<MilestoneRecord>& milestones,
+                                TimePoint now) override;
   absl::StatusOr<std::optional<TimePoint>> Milestone(const std::string& customer_id,
                                                      const std::string& name) override;
   absl::StatusOr<std::vector<v1::Touchpoint>> Journey(const std::string& customer_id) override;

@@ -108,44 +108,79 @@ absl::Status CheckPlanned(const std::vector<PlannedTouchpoint>& planned,
   return absl::OkStatus();
 }
 
-absl::Status LifecycleHandler::Handle(const Incoming& in) {
-  lifecycle::v1::LifecycleEvent event;
-  if (auto s = DecodeMessage(in, &event); !s.ok()) return s;
+void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
   const TimePoint now = clock_.Now();
-  if (auto s = ValidateEvent(event, now, limits_.window); !s.ok()) return s;
-  auto planned = Plan(playbook_, event);
-  if (auto s = CheckPlanned(planned, limits_); !s.ok()) return s;
   const auto& stages = playbook_.stages();
-  if (event.type() == stages.signing_event || event.type() == stages.handover_event) {
-    auto s = store_.RecordMilestone(event.customer_id(), event.type(),
-                                    FromProto(event.occurred_at()), now);
-    if (!s.ok()) return s;
+  std::vector<size_t> valid;
+  std::vector<size_t> counts;  // touchpoints planned per valid event
+  std::vector<PlannedTouchpoint> planned;
+  std::vector<MilestoneRecord> milestones;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    lifecycle::v1::LifecycleEvent event;
+    absl::Status s = DecodeMessage(batch[i].msg, &event);
+    if (s.ok()) s = ValidateEvent(event, now, limits_.window);
+    std::vector<PlannedTouchpoint> plan;
+    if (s.ok()) {
+      plan = Plan(playbook_, event);
+      s = CheckPlanned(plan, limits_);
+    }
+    if (!s.ok()) {
+      batch[i].status = s;
+      continue;
+    }
+    if (event.type() == stages.signing_event || event.type() == stages.handover_event) {
+      milestones.push_back({event.customer_id(), event.type(), FromProto(event.occurred_at())});
+    }
+    Log().info("event {} type={} planned {} touchpoints", event.event_id(), event.type(),
+               plan.size());
+    valid.push_back(i);
+    counts.push_back(plan.size());
+    std::move(plan.begin(), plan.end(), std::back_inserter(planned));
   }
-  if (auto s = store_.ScheduleAll(planned, now); !s.ok()) return s;
-  metrics_.events.Increment();
+  absl::Status stored = store_.RecordMilestones(milestones, now);
+  if (stored.ok()) stored = store_.ScheduleAll(planned, now);
+  if (!stored.ok()) {
+    for (size_t i : valid) batch[i].status = stored;
+    return;
+  }
+  metrics_.events.Increment(static_cast<double>(valid.size()));
   metrics_.planned.Increment(static_cast<double>(planned.size()));
-  Log().info("event {} type={} planned {} touchpoints", event.event_id(), event.type(),
-             planned.size());
-  return absl::OkStatus();
+  if (planned_ && !planned.empty()) {
+    TimePoint earliest = TimePoint::max();
+    for (const auto& p : planned) earliest = std::min(earliest, FromProto(p.touchpoint.due_at()));
+    planned_(earliest);
+  }
 }
 
-absl::Status OutcomeHandler::Handle(const Incoming& in) {
-  std::optional<Outcome> outcome;
-  if (in.topic == kTicketEventsTopic) {
-    ticketing::v1::TicketEvent e;
-    if (auto s = DecodeMessage(in, &e); !s.ok()) return s;
-    outcome = OutcomeOf(e);
-  } else if (in.topic == kNotificationEventsTopic) {
-    notification::v1::NotificationEvent e;
-    if (auto s = DecodeMessage(in, &e); !s.ok()) return s;
-    outcome = OutcomeOf(e);
-  } else if (in.topic == kSurveyEventsTopic) {
-    survey::v1::SurveyEvent e;
-    if (auto s = DecodeMessage(in, &e); !s.ok()) return s;
-    outcome = OutcomeOf(e);
+void OutcomeHandler::HandleBatch(std::vector<Work>& batch) {
+  std::vector<Outcome> outcomes;
+  std::vector<size_t> with_outcome;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Incoming& in = batch[i].msg;
+    std::optional<Outcome> outcome;
+    absl::Status s;
+    if (in.topic == kTicketEventsTopic) {
+      ticketing::v1::TicketEvent e;
+      s = DecodeMessage(in, &e);
+      if (s.ok()) outcome = OutcomeOf(e);
+    } else if (in.topic == kNotificationEventsTopic) {
+      notification::v1::NotificationEvent e;
+      s = DecodeMessage(in, &e);
+      if (s.ok()) outcome = OutcomeOf(e);
+    } else if (in.topic == kSurveyEventsTopic) {
+      survey::v1::SurveyEvent e;
+      s = DecodeMessage(in, &e);
+      if (s.ok()) outcome = OutcomeOf(e);
+    }
+    batch[i].status = s;
+    if (outcome) {
+      outcomes.push_back(std::move(*outcome));
+      with_outcome.push_back(i);
+    }
   }
-  if (!outcome) return absl::OkStatus();
-  return store_.Advance(*outcome, clock_.Now());
+  if (auto s = store_.AdvanceAll(outcomes, clock_.Now()); !s.ok()) {
+    for (size_t i : with_outcome) batch[i].status = s;
+  }
 }
 
 absl::StatusOr<std::vector<int>> ParsePartitions(const std::string& text, int count) {
@@ -185,12 +220,16 @@ void Dispatcher::Fail(DispatchFailure why, double n) {
   if (n > 0) metrics_.failures.at(why)->Increment(n);
 }
 
-absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchPartition(int partition, TimePoint now) {
+absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchClaimed(TimePoint now) {
   const std::string token = absl::StrCat(replica_, ":", ++claims_);
-  auto claimed = store_.ClaimDue(partition, now, options_.claim_lease, options_.batch, token);
+  auto claimed =
+      store_.ClaimDueAll(partitions_, now, options_.claim_lease, options_.batch, token);
   if (!claimed.ok()) return claimed.status();
   Pass pass;
-  pass.more = claimed->size() == static_cast<size_t>(options_.batch);
+  std::map<int, int> per_partition;
+  for (const auto& c : *claimed) {
+    pass.more = pass.more || ++per_partition[c.partition] == options_.batch;
+  }
   if (claimed->empty()) return pass;
 
   std::vector<Settlement> settle(claimed->size());
@@ -198,7 +237,7 @@ absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchPartition(int partition, Ti
   std::vector<size_t> sent;  // index into claimed of each message in `out`
   for (size_t i = 0; i < claimed->size(); ++i) {
     const auto& c = (*claimed)[i];
-    settle[i] = Settlement{partition, c.id, c.token, Settlement::Kind::kDrop, "", {}};
+    settle[i] = Settlement{c.partition, c.id, c.token, Settlement::Kind::kDrop, "", {}};
     if (c.status != v1::TOUCHPOINT_STATUS_SCHEDULED) continue;  // cancelled, or gone
     if (!c.planned) {
       settle[i].kind = Settlement::Kind::kFailed;
@@ -269,21 +308,8 @@ absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchPartition(int partition, Ti
 
 absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchDue() {
   const TimePoint now = clock_.Now();
-  Pass total;
-  absl::Status first_error;
-  const size_t n = partitions_.size();
-  for (size_t k = 0; k < n; ++k) {
-    const int partition = partitions_[(start_ + k) % n];
-    auto pass = DispatchPartition(partition, now);
-    if (!pass.ok()) {
-      Fail(DispatchFailure::kStore);
-      if (first_error.ok()) first_error = pass.status();
-      continue;  // one partition's trouble does not stop the others
-    }
-    total.dispatched += pass->dispatched;
-    total.more = total.more || pass->more;
-  }
-  start_ = (start_ + 1) % std::max<size_t>(n, 1);
+  auto pass = DispatchClaimed(now);
+  if (!pass.ok()) Fail(DispatchFailure::kStore);
   if (auto stats = store_.Timers(); stats.ok()) {
     metrics_.pending.Set(static_cast<double>(stats->armed));
     const double age = stats->earliest && *stats->earliest <= now
@@ -291,13 +317,25 @@ absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchDue() {
                            : 0.0;
     metrics_.oldest_due_age.Set(age);
   }
-  if (!first_error.ok() && total.dispatched == 0) return first_error;
-  return total;
+  return pass;
+}
+
+void Dispatcher::Planned(TimePoint due) {
+  if (due > clock_.Now() + options_.tick) return;
+  {
+    std::lock_guard lock(wake_mu_);
+    woken_ = true;
+  }
+  wake_cv_.notify_one();
 }
 
 void Dispatcher::Run(const std::atomic<bool>& stop) {
   bool failing = false;  // log the first failure and the recovery, not every tick
   while (!stop.load()) {
+    {
+      std::lock_guard lock(wake_mu_);
+      woken_ = false;  // what was planned before this pass, this pass sees
+    }
     auto pass = DispatchDue();
     if (!pass.ok() && !failing) {
       Log().warn("dispatch failing, retrying every tick: {}", pass.status().message());
@@ -306,10 +344,14 @@ void Dispatcher::Run(const std::atomic<bool>& stop) {
     }
     failing = !pass.ok();
     if (pass.ok() && pass->more) continue;  // more are due right now
-    // The tick is how often the wheel looks, not a due time: due times come from the clock.
-    for (auto waited = std::chrono::milliseconds(0); waited < options_.tick && !stop.load();
-         waited += std::chrono::milliseconds(20)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // The tick is how often the wheel looks, not a due time: due times come from the
+    // clock. Woken by what was just planned due, it looks at once.
+    const auto until = std::chrono::steady_clock::now() + options_.tick;
+    std::unique_lock lock(wake_mu_);
+    while (!woken_ && !stop.load() && std::chrono::steady_clock::now() < until) {
+      wake_cv_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(
+                                  std::chrono::milliseconds(50),
+                                  until - std::chrono::steady_clock::now()));
     }
   }
 }

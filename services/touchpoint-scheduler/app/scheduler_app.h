@@ -1,6 +1,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <map>
 #include <memory>
 #include <vector>
@@ -47,29 +50,42 @@ absl::Status CheckPlanned(const std::vector<PlannedTouchpoint>& planned,
                           const PlanningLimits& limits);
 
 // Consumes mot.lifecycle.v1: validates the event, records signing/handover
-// milestones, and stores every touchpoint the playbook plans for it.
+// milestones, and stores every touchpoint the playbook plans for it (a batch of
+// events in two round trips). `planned` hears of the earliest due time of each batch.
 class LifecycleHandler {
  public:
   LifecycleHandler(const Playbook& playbook, JourneyStore& store, const Clock& clock,
-                   PlanningLimits limits, SchedulerMetrics& metrics)
-      : playbook_(playbook), store_(store), clock_(clock), limits_(limits), metrics_(metrics) {}
-  absl::Status Handle(const Incoming& in);
+                   PlanningLimits limits, SchedulerMetrics& metrics,
+                   std::function<void(TimePoint earliest_due)> planned = nullptr)
+      : playbook_(playbook),
+        store_(store),
+        clock_(clock),
+        limits_(limits),
+        metrics_(metrics),
+        planned_(std::move(planned)) {}
+  void HandleBatch(std::vector<Work>& batch);
+  absl::Status Handle(const Incoming& in) { return HandleOne(*this, in, none_); }
 
  private:
+  NoPublisher none_;
   const Playbook& playbook_;
   JourneyStore& store_;
   const Clock& clock_;
   const PlanningLimits limits_;
   SchedulerMetrics& metrics_;
+  std::function<void(TimePoint)> planned_;
 };
 
-// Consumes the other services' domain events and moves touchpoints to DONE/FAILED.
+// Consumes the other services' domain events and moves touchpoints to DONE/FAILED
+// (a batch in one round trip).
 class OutcomeHandler {
  public:
   OutcomeHandler(JourneyStore& store, const Clock& clock) : store_(store), clock_(clock) {}
-  absl::Status Handle(const Incoming& in);
+  void HandleBatch(std::vector<Work>& batch);
+  absl::Status Handle(const Incoming& in) { return HandleOne(*this, in, none_); }
 
  private:
+  NoPublisher none_;
   JourneyStore& store_;
   const Clock& clock_;
 };
@@ -90,8 +106,8 @@ struct DispatcherOptions {
 // "0-3,7" -> {0,1,2,3,7}, each below `count`; "" or "all" -> every partition.
 absl::StatusOr<std::vector<int>> ParsePartitions(const std::string& text, int count);
 
-// The timer wheel: every tick, claims due touchpoints partition by partition in
-// batches, sends their commands together, and settles each: dispatched, failed for
+// The timer wheel: every tick (and when woken), claims due touchpoints of all its
+// partitions in batches, sends their commands together, and settles each: dispatched, failed for
 // good (FAILED with the reason; the others go on), or retried later with backoff.
 class Dispatcher {
  public:
@@ -104,10 +120,16 @@ class Dispatcher {
     bool more = false;
   };
   absl::StatusOr<Pass> DispatchDue();
+  // Passes every tick, and at once when woken.
   void Run(const std::atomic<bool>& stop);
+  // A touchpoint due at `due` was stored: if that is before the next tick, the next
+  // pass starts now (a welcome goes out in milliseconds, not at the next tick).
+  void Planned(TimePoint due);
 
  private:
-  absl::StatusOr<Pass> DispatchPartition(int partition, TimePoint now);
+  // Claims what is due on every partition of this replica at once, sends it together
+  // and settles it.
+  absl::StatusOr<Pass> DispatchClaimed(TimePoint now);
   void Fail(DispatchFailure why, double n = 1);
 
   JourneyStore& store_;
@@ -118,7 +140,9 @@ class Dispatcher {
   std::vector<int> partitions_;
   const std::string replica_;  // random: claim tokens are replica:sequence
   uint64_t claims_ = 0;
-  size_t start_ = 0;  // the partition a pass starts with moves round
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  bool woken_ = false;
 };
 
 class SchedulerGrpc final : public v1::SchedulerService::Service {

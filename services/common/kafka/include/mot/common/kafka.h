@@ -70,6 +70,15 @@ class Publisher {
   virtual void Poll(std::chrono::milliseconds wait) {}
 };
 
+// For handlers that publish nothing: a publish is a programming error.
+class NoPublisher : public Publisher {
+ public:
+  absl::Status Publish(const std::string& topic, const std::string&, const std::string&,
+                       const Headers&) override {
+    return absl::InternalError("this handler publishes nothing, yet published to " + topic);
+  }
+};
+
 // Idempotent librdkafka producer (acks=all). Keys are partitioned with
 // murmur2 like the Java client, so a customer's events land on the same partition
 // whoever publishes them.
@@ -116,6 +125,29 @@ struct Incoming {
 // (handlers are idempotent).
 using Handler = std::function<absl::Status(const Incoming&, Publisher& out)>;
 
+// One message of a batch: the handler publishes what follows through `out` and sets
+// `status` as a Handler returns it.
+struct Work {
+  Incoming msg;
+  Publisher* out = nullptr;
+  absl::Status status;
+};
+// Handles many messages at once (e.g. one Redis round trip for all of them), in
+// consumption order. Once a message fails transiently, the later ones of its
+// partition are handled again after it, whatever their status: a batch handler may
+// handle them or leave them (statuses default to OK, so set one for each).
+using BatchHandler = std::function<void(std::vector<Work>& batch)>;
+// A Handler run on each message of a batch in turn; after a transient failure the
+// later messages of that partition are left unhandled.
+BatchHandler OneByOne(Handler handler);
+// A batch handler's HandleBatch run on one message: its status.
+template <typename H>
+absl::Status HandleOne(H& handler, const Incoming& in, Publisher& out) {
+  std::vector<Work> batch{Work{in, &out, {}}};
+  handler.HandleBatch(batch);
+  return batch[0].status;
+}
+
 struct ConsumerOptions {
   std::string brokers;
   std::string group_id;
@@ -127,6 +159,8 @@ struct ConsumerOptions {
   std::chrono::milliseconds retry_backoff_max{5000};
   // Messages handled and not yet finished (their publishes unacknowledged), at most.
   size_t max_in_flight = 1000;
+  // Messages handed to the handler at once, at most: what has arrived, without waiting.
+  size_t max_batch = 500;
 };
 
 // A consumer-group member that commits an offset only after every message up to it
@@ -134,7 +168,7 @@ struct ConsumerOptions {
 // stored offsets are committed in the background and on close).
 class KafkaConsumerLoop {
  public:
-  KafkaConsumerLoop(ConsumerOptions options, Handler handler, Publisher& out,
+  KafkaConsumerLoop(ConsumerOptions options, BatchHandler handler, Publisher& out,
                     prometheus::Registry& registry);
   ~KafkaConsumerLoop();
   // Blocks until stop is set; the messages in flight are finished first (bounded by
@@ -147,8 +181,11 @@ class KafkaConsumerLoop {
   struct InFlight;
   struct Blocked;
   using PartitionKey = std::pair<std::string, int32_t>;
-  // Runs the handler once; false when it failed transiently (the caller retries).
-  bool Start(const Incoming& msg);
+  // Runs the handler on a batch; what failed transiently is kept, its partition
+  // paused, and retried with backoff (later messages of that partition after it),
+  // doubled from `backoff_before` for a partition that was being retried.
+  void Handle(std::vector<Incoming> batch,
+              const std::map<PartitionKey, std::chrono::milliseconds>& backoff_before = {});
   // Finished messages at the front of each partition: store offsets, dead-letter what
   // was refused, rewind what failed.
   void Settle();
@@ -161,13 +198,13 @@ class KafkaConsumerLoop {
   void Reconnect(const std::string& why);
 
   ConsumerOptions options_;
-  Handler handler_;
+  BatchHandler handler_;
   Publisher& out_;
   std::unique_ptr<Metrics> metrics_;
   std::map<std::string, std::string> settings_;  // of the consumer
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::map<PartitionKey, std::deque<InFlight>> in_flight_;
-  std::map<PartitionKey, Blocked> blocked_;  // a message being retried; its partition paused
+  std::map<PartitionKey, Blocked> blocked_;  // messages being retried; their partition paused
   size_t in_flight_count_ = 0;
 };
 

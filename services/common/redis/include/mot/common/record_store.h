@@ -14,9 +14,37 @@ namespace mot {
 // Records (serialised protobuf messages) by id, with a per-customer index and a
 // recent-first index, both ordered by a caller-given number (usually unix ms).
 // Insert is the idempotency primitive: the first writer of an id wins.
+struct NewRecord {
+  std::string id;
+  std::string customer_id;
+  int64_t order = 0;
+  std::string bytes;
+};
+
 class RecordStore {
  public:
   virtual ~RecordStore() = default;
+  // Insert for each, in one round trip where the store can: one result each, in order.
+  virtual absl::StatusOr<std::vector<bool>> InsertAll(const std::vector<NewRecord>& records) {
+    std::vector<bool> out;
+    for (const auto& r : records) {
+      auto stored = Insert(r.id, r.customer_id, r.order, r.bytes);
+      if (!stored.ok()) return stored.status();
+      out.push_back(*stored);
+    }
+    return out;
+  }
+  // Get for each, in one round trip where the store can.
+  virtual absl::StatusOr<std::vector<std::optional<std::string>>> GetAll(
+      const std::vector<std::string>& ids) {
+    std::vector<std::optional<std::string>> out;
+    for (const auto& id : ids) {
+      auto got = Get(id);
+      if (!got.ok()) return got.status();
+      out.push_back(std::move(*got));
+    }
+    return out;
+  }
   // true when stored, false when the id existed (its record is left as it was).
   virtual absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id,
                                       int64_t order, const std::string& bytes) = 0;
@@ -37,6 +65,9 @@ class RedisRecordStore : public RecordStore {
   RedisRecordStore(RedisClient& redis, std::string ns) : redis_(redis), ns_(std::move(ns)) {}
   absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id,
                               int64_t order, const std::string& bytes) override;
+  absl::StatusOr<std::vector<bool>> InsertAll(const std::vector<NewRecord>& records) override;
+  absl::StatusOr<std::vector<std::optional<std::string>>> GetAll(
+      const std::vector<std::string>& ids) override;
   absl::Status Put(const std::string& id, const std::string& bytes) override;
   absl::StatusOr<std::optional<std::string>> Get(const std::string& id) override;
   absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
@@ -63,6 +94,24 @@ class ProtoStore {
   }
   absl::Status Put(const std::string& id, const Msg& msg) {
     return store_.Put(id, msg.SerializeAsString());
+  }
+  absl::StatusOr<std::vector<bool>> InsertAll(const std::vector<NewRecord>& records) {
+    return store_.InsertAll(records);
+  }
+  absl::StatusOr<std::vector<std::optional<Msg>>> GetAll(const std::vector<std::string>& ids) {
+    auto raw = store_.GetAll(ids);
+    if (!raw.ok()) return raw.status();
+    std::vector<std::optional<Msg>> out;
+    for (const auto& bytes : *raw) {
+      if (!bytes) {
+        out.emplace_back();
+        continue;
+      }
+      auto msg = Parse(*bytes);
+      if (!msg.ok()) return msg.status();
+      out.emplace_back(std::move(*msg));
+    }
+    return out;
   }
   absl::StatusOr<std::optional<Msg>> Get(const std::string& id) {
     auto raw = store_.Get(id);

@@ -47,10 +47,11 @@ class RedisScript {
   std::string sha_;
 };
 
-// One connection to Redis, shared by the threads of a service (calls are
-// serialised). A broken connection is re-established on the next call, and the
-// call that found it broken is retried once on the new connection, so a Redis
-// restart costs callers at most one Unavailable error each.
+// Connections to Redis for the threads of a service: each call takes an idle
+// connection (or opens one) and gives it back, so threads do not queue behind one
+// another. A call that finds its connection broken drops the idle ones too and is
+// retried once on a new connection, so a Redis restart costs callers at most one
+// Unavailable error each.
 class RedisClient {
  public:
   // An empty password sends no AUTH.
@@ -69,19 +70,22 @@ class RedisClient {
   absl::Status Ping();
 
  private:
-  absl::Status ConnectLocked();
+  absl::StatusOr<redisContext*> Connect();
   // Sends the commands and reads one reply each; false on an I/O error.
-  bool RoundTripLocked(const std::vector<const std::vector<std::string>*>& commands,
-                       std::vector<RedisReply>* replies);
-  bool LoadScriptsLocked();
-  void DropLocked();
+  static bool RoundTrip(redisContext* ctx,
+                        const std::vector<const std::vector<std::string>*>& commands,
+                        std::vector<RedisReply>* replies);
+  static bool LoadScripts(redisContext* ctx);
+  redisContext* TakeIdle();
+  void GiveBack(redisContext* ctx);
+  void DropIdle();
 
   const std::string host_;
   const int port_;
   const std::string password_;
   const std::chrono::milliseconds timeout_;
   std::mutex mu_;
-  redisContext* ctx_ = nullptr;
+  std::vector<redisContext*> idle_;
   prometheus::Counter* reconnects_ = nullptr;
 };
 

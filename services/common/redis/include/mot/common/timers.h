@@ -61,6 +61,10 @@ class RedisTimers {
   absl::StatusOr<std::vector<std::string>> Claim(int partition, TimePoint now,
                                                  std::chrono::milliseconds lease, size_t limit,
                                                  const std::string& token);
+  // Claim on each partition, in one round trip: the claimed ids per partition.
+  absl::StatusOr<std::vector<std::vector<std::string>>> ClaimAll(
+      const std::vector<int>& partitions, TimePoint now, std::chrono::milliseconds lease,
+      size_t limit, const std::string& token);
   // Disarms claimed timers still held by `token`; how many were.
   absl::StatusOr<int64_t> Complete(int partition, const std::vector<std::string>& ids,
                                    const std::string& token);

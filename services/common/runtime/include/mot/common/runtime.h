@@ -42,6 +42,9 @@ class Runtime {
   // A consumer in group "<service>" (suffix appended if given) run on its own thread.
   void AddConsumer(std::vector<std::string> topics, Handler handler,
                    const std::string& group_suffix = "");
+  // The same, handing the handler what has arrived in batches.
+  void AddBatchConsumer(std::vector<std::string> topics, BatchHandler handler,
+                        const std::string& group_suffix = "");
   // A background loop (e.g. a timer wheel) called until shutdown.
   void AddLoop(std::function<void(const std::atomic<bool>& stop)> loop);
   // Serves until SIGTERM/SIGINT; returns the process exit code.
