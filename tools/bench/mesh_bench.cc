@@ -13,11 +13,12 @@
 //   memory       each service's resident memory at rest and its peak under load.
 //   redis        redis-benchmark SET and ZADD unpipelined (the services' depth).
 //
-// End to end and latency run once unmeasured first: a fresh broker spends most of a
-// core compiling (JIT) for its first minute, which a broker in service has long done.
+// End to end and latency run unmeasured first (--warmups rounds): a fresh broker
+// compiles its hot paths and a fresh Redis grows its tables for the first minute,
+// which a mesh in service has long done.
 //
-//   mesh_bench --env-file MESH_ENV [--events 5000] [--rate 1000] [--seconds 10]
-//              [--json FILE] [--markdown FILE]
+//   mesh_bench --env-file MESH_ENV [--events 20000] [--rate 1000] [--seconds 10]
+//              [--warmups 2] [--json FILE] [--markdown FILE]
 #include <librdkafka/rdkafkacpp.h>
 
 #include <unistd.h>
@@ -279,11 +280,12 @@ std::vector<double> Latencies(mot::KafkaProducer& producer, const std::string& w
 int main(int argc, char** argv) {
   CLI::App app{"mesh_bench: the pipeline against the raw broker and Redis"};
   std::string env_file, json_path, md_path;
-  int events = 5000, rate = 1000, seconds = 10;
+  int events = 20000, rate = 1000, seconds = 10, warmups = 2;
   app.add_option("--env-file", env_file, "the mesh's env file")->required();
   app.add_option("--events", events, "events for the throughput figures")->capture_default_str();
   app.add_option("--rate", rate, "events per second for the latency figure")->capture_default_str();
   app.add_option("--seconds", seconds, "how long the latency figure runs")->capture_default_str();
+  app.add_option("--warmups", warmups, "unmeasured rounds of both phases first")->capture_default_str();
   app.add_option("--json", json_path, "write the figures as JSON here");
   app.add_option("--markdown", md_path, "write the figures as a Markdown table here");
   CLI11_PARSE(app, argc, argv);
@@ -309,9 +311,12 @@ int main(int argc, char** argv) {
   const std::string metrics = env["MOT_SCHEDULER_METRICS"];
   // A broker that has run for months has compiled its hot paths; a fresh one spends
   // a core on its JIT compiler for the first minute. Both phases run once unmeasured.
-  std::cerr << "warming up (both phases once, unmeasured) ...\n";
-  (void)EndToEnd(producer, metrics, "warm-" + run, events);
-  (void)Latencies(producer, env["MOT_WEBHOOK_LOG"], "warm-" + run, rate, seconds, nullptr);
+  for (int w = 0; w < warmups; ++w) {
+    std::cerr << "warming up " << w + 1 << " of " << warmups << " (both phases, unmeasured) ...\n";
+    const std::string tag = fmt::format("warm{}-{}", w, run);
+    (void)EndToEnd(producer, metrics, tag, events);
+    (void)Latencies(producer, env["MOT_WEBHOOK_LOG"], tag, rate, seconds, nullptr);
+  }
 
   std::cerr << "producer baseline ...\n";
   const double producer_rate = ProducerRate(brokers, "bench.producer", events, sample);
