@@ -35,6 +35,7 @@
 #include "mot/common/config.h"
 #include "mot/common/kafka.h"
 #include "mot/common/kafka_admin.h"
+#include "mot/common/redis.h"
 #include "mot/common/topics.h"
 #include "mot/lifecycle/v1/event.pb.h"
 
@@ -200,6 +201,25 @@ double CpuSeconds(const std::string& mesh_dir, const std::string& name) {
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// A number from Redis's INFO persistence ("aof_rewrites", "aof_rewrite_in_progress").
+int64_t RedisPersistence(mot::RedisClient& redis, const std::string& field) {
+  auto r = redis.Command({"INFO", "persistence"});
+  if (!r.ok()) Die(std::string(r.status().message()));
+  const auto at = r->str.find("\n" + field + ":");
+  return at == std::string::npos ? -1 : std::atoll(r->str.c_str() + at + field.size() + 2);
+}
+
+// Until Redis has no AOF rewrite running or due, then a breath: the next phase
+// starts on a quiet mesh, not in the tail of the one before.
+void Quiet(mot::RedisClient& redis) {
+  const auto deadline = Steady::now() + std::chrono::seconds(60);
+  while (Steady::now() < deadline && (RedisPersistence(redis, "aof_rewrite_in_progress") != 0 ||
+                                      RedisPersistence(redis, "aof_rewrite_scheduled") != 0)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+}
+
 double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -230,11 +250,44 @@ double EndToEnd(mot::KafkaProducer& producer, const std::string& metrics, const 
   return done / Seconds(t0);
 }
 
+// When the scheduler produced each welcome command of a latency run (the broker's
+// CreateTime of mot.notification.commands.v1 messages keyed C-LAT-<run>-<i>), by i.
+std::map<int, int64_t> CommandTimes(const std::string& brokers, const std::string& run,
+                                    size_t want) {
+  auto conf = Conf({{"bootstrap.servers", brokers},
+                    {"group.id", "bench-commands-" + run},
+                    {"auto.offset.reset", "earliest"},
+                    {"enable.auto.commit", "false"}});
+  std::string err;
+  std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!c) Die(err);
+  c->subscribe({mot::kNotificationCommandsTopic});
+  const std::string prefix = "C-LAT-" + run + "-";
+  std::map<int, int64_t> out;
+  const auto deadline = Steady::now() + std::chrono::seconds(60);
+  while (out.size() < want && Steady::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(c->consume(200));
+    if (m->err() != RdKafka::ERR_NO_ERROR || m->key() == nullptr) continue;
+    if (m->key()->rfind(prefix, 0) != 0) continue;
+    out[std::atoi(m->key()->c_str() + prefix.size())] = m->timestamp().timestamp;
+  }
+  c->close();
+  return out;
+}
+
+struct LatencyRun {
+  std::vector<double> total_ms;      // published -> webhook received
+  std::vector<double> scheduler_ms;  // published -> command produced (scheduler)
+  std::vector<double> delivery_ms;   // command produced -> webhook received (notification)
+};
+
 // Contract signings at `rate` for `seconds`: for each, ms from its publish until the
-// local webhook receiver logged its welcome message (what arrived within 120 s).
-std::vector<double> Latencies(mot::KafkaProducer& producer, const std::string& webhook_log,
-                              const std::string& run, int rate, int seconds, double* offered,
-                              const std::function<void()>& every_second = nullptr) {
+// local webhook receiver logged its welcome message (what arrived within 120 s), and
+// the two legs of it (with `brokers` given).
+LatencyRun Latencies(mot::KafkaProducer& producer, const std::string& webhook_log,
+                     const std::string& run, int rate, int seconds, double* offered,
+                     const std::function<void()>& every_second = nullptr,
+                     const std::string& brokers = "", const std::string& samples_path = "") {
   const int total = rate * seconds;
   std::vector<int64_t> sent_ms(total);
   const auto t0 = Steady::now();
@@ -252,9 +305,11 @@ std::vector<double> Latencies(mot::KafkaProducer& producer, const std::string& w
   // The receiver's log: one JSON line per message, its time and the text naming the project.
   const std::string project = "P-LAT-" + run + "-";
   std::vector<double> latency_ms;
+  std::map<int, int64_t> received_ms;
   const auto deadline = Steady::now() + std::chrono::seconds(120);
   while (Steady::now() < deadline) {
     latency_ms.clear();
+    received_ms.clear();
     std::ifstream log(webhook_log);
     std::string line;
     while (std::getline(log, line)) {
@@ -268,11 +323,23 @@ std::vector<double> Latencies(mot::KafkaProducer& producer, const std::string& w
         continue;
       }
       latency_ms.push_back(static_cast<double>(mot::ToUnixMillis(received) - sent_ms[i]));
+      received_ms[i] = mot::ToUnixMillis(received);
     }
     if (static_cast<int>(latency_ms.size()) >= total) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  return latency_ms;
+  LatencyRun out;
+  out.total_ms = std::move(latency_ms);
+  if (brokers.empty()) return out;
+  std::ofstream samples(samples_path);
+  for (const auto& [i, produced] : CommandTimes(brokers, run, received_ms.size())) {
+    auto r = received_ms.find(i);
+    if (r == received_ms.end()) continue;
+    if (samples) samples << i << "," << produced - sent_ms[i] << "," << r->second - produced << "\n";
+    out.scheduler_ms.push_back(static_cast<double>(produced - sent_ms[i]));
+    out.delivery_ms.push_back(static_cast<double>(r->second - produced));
+  }
+  return out;
 }
 
 }  // namespace
@@ -288,6 +355,9 @@ int main(int argc, char** argv) {
   app.add_option("--warmups", warmups, "unmeasured rounds of both phases first")->capture_default_str();
   app.add_option("--json", json_path, "write the figures as JSON here");
   app.add_option("--markdown", md_path, "write the figures as a Markdown table here");
+  std::string samples_path;
+  app.add_option("--samples", samples_path,
+                 "write each latency sample here: i, scheduler ms, notification ms (CSV)");
   CLI11_PARSE(app, argc, argv);
   auto env = bench::ReadEnv(env_file);
   const std::string brokers = env["MOT_KAFKA_BROKERS"];
@@ -309,6 +379,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> components = {"kafka", "redis", "touchpoint-scheduler", "ticketing",
                                                 "notification", "survey", "webhook-sink"};
   const std::string metrics = env["MOT_SCHEDULER_METRICS"];
+  auto [rhost, rport] = mot::SplitHostPort(env["MOT_REDIS_ADDR"]);
+  mot::RedisClient redis(rhost, rport, env["MOT_REDIS_PASSWORD"], std::chrono::seconds(5));
   // A broker that has run for months has compiled its hot paths; a fresh one spends
   // a core on its JIT compiler for the first minute. Both phases run once unmeasured.
   for (int w = 0; w < warmups; ++w) {
@@ -318,12 +390,15 @@ int main(int argc, char** argv) {
     (void)Latencies(producer, env["MOT_WEBHOOK_LOG"], tag, rate, seconds, nullptr);
   }
 
+  Quiet(redis);
   std::cerr << "producer baseline ...\n";
   const double producer_rate = ProducerRate(brokers, "bench.producer", events, sample);
   std::cerr << "passthrough baseline ...\n";
   const double pass_rate = PassthroughRate(brokers, "bench.in", "bench.out", events, sample);
 
+  Quiet(redis);
   std::cerr << "end to end ...\n";
+  const int64_t rewrites_before_e2e = RedisPersistence(redis, "aof_rewrites");
   std::map<std::string, double> cpu_e2e, cpu_latency;
   for (const auto& c : components) cpu_e2e[c] = -CpuSeconds(mesh_dir, c);
   auto t0 = Steady::now();
@@ -331,23 +406,27 @@ int main(int argc, char** argv) {
   const double e2e_seconds = Seconds(t0);
   for (const auto& c : components) {
     cpu_e2e[c] += CpuSeconds(mesh_dir, c);
-    cpu_latency[c] = -CpuSeconds(mesh_dir, c);
   }
   for (const auto& s : services) rss_peak[s] = RssKiB(mesh_dir, s);
+  const int64_t rewrites_e2e = RedisPersistence(redis, "aof_rewrites") - rewrites_before_e2e;
 
+  Quiet(redis);
+  for (const auto& c : components) cpu_latency[c] = -CpuSeconds(mesh_dir, c);
+  const int64_t rewrites_before_latency = RedisPersistence(redis, "aof_rewrites");
   std::cerr << "latency at " << rate << " events/s for " << seconds << " s ...\n";
   const int total = rate * seconds;
   t0 = Steady::now();
   double offered = 0;
-  const std::vector<double> latency_ms =
+  const LatencyRun latency =
       Latencies(producer, env["MOT_WEBHOOK_LOG"], run, rate, seconds, &offered, [&] {
         for (const auto& s : services) rss_peak[s] = std::max(rss_peak[s], RssKiB(mesh_dir, s));
-      });
+      }, brokers, samples_path);
+  const std::vector<double>& latency_ms = latency.total_ms;
   for (const auto& s : services) rss_peak[s] = std::max(rss_peak[s], RssKiB(mesh_dir, s));
   const double latency_seconds = Seconds(t0);
   for (const auto& c : components) cpu_latency[c] += CpuSeconds(mesh_dir, c);
+  const int64_t rewrites_latency = RedisPersistence(redis, "aof_rewrites") - rewrites_before_latency;
 
-  auto [rhost, rport] = mot::SplitHostPort(env["MOT_REDIS_ADDR"]);
   const double redis_set = bench::RedisBenchmark(rhost, rport, env["MOT_REDIS_PASSWORD"], "set", 100000, 1);
   const double redis_zadd = bench::RedisBenchmark(rhost, rport, env["MOT_REDIS_PASSWORD"], "zadd", 100000, 1);
 
@@ -367,7 +446,13 @@ int main(int argc, char** argv) {
   add("latency p99", p99, "ms", "", 0, "≤ 50 ms",
       p99 <= 50 && static_cast<int>(latency_ms.size()) >= total);
   add("latency p99.9", Percentile(latency_ms, 0.999), "ms");
+  add("  of which published -> command produced (scheduler), p50 / p99",
+      Percentile(latency.scheduler_ms, 0.5), fmt::format("/ {} ms", Percentile(latency.scheduler_ms, 0.99)));
+  add("  of which command produced -> webhook received (notification), p50 / p99",
+      Percentile(latency.delivery_ms, 0.5), fmt::format("/ {} ms", Percentile(latency.delivery_ms, 0.99)));
   add("webhook messages received", static_cast<double>(latency_ms.size()), fmt::format("of {}", total));
+  add("Redis AOF rewrites during end to end / during the latency run",
+      static_cast<double>(rewrites_e2e), fmt::format("/ {}", rewrites_latency));
   add("redis-benchmark SET, unpipelined", redis_set, "req/s");
   add("redis-benchmark ZADD, unpipelined", redis_zadd, "req/s");
   for (const auto& s : services) {

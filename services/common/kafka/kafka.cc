@@ -173,10 +173,11 @@ std::vector<absl::Status> KafkaProducer::PublishAll(const std::vector<OutMessage
   sent.reserve(messages.size());
   for (const auto& m : messages) sent.push_back(Send(m));
   // message.timeout.ms bounds the wait: librdkafka always reports every message.
+  // Flushing while waiting sends at once: an awaited publish does not linger.
   std::vector<absl::Status> out;
   out.reserve(sent.size());
   for (const auto& d : sent) {
-    while (!d->done.load()) producer_->poll(5);
+    while (!d->done.load()) producer_->flush(5);
     out.push_back(d->status);
   }
   return out;

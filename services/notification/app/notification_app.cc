@@ -127,7 +127,14 @@ std::vector<absl::StatusOr<std::string>> WebhookProvider::SendAll(
       const size_t i = index.at(msg->easy_handle);
       out[i] = Answer(msg->data.result, msg->easy_handle, posts[i].response);
     }
-    if (running > 0) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+    if (running == 0) break;
+    // Up to libcurl's own next deadline: a request queued for a free connection is
+    // started by a timer, not by socket activity (waiting a fixed 100 ms instead made
+    // the p99 of this leg 140 ms in tools/bench).
+    long wait_ms = -1;
+    curl_multi_timeout(multi, &wait_ms);
+    if (wait_ms < 0 || wait_ms > 100) wait_ms = 100;
+    if (wait_ms > 0) curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
   } while (running > 0);
   for (const auto& [c, i] : index) curl_multi_remove_handle(multi, c);
   return out;

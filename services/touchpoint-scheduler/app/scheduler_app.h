@@ -140,6 +140,7 @@ class Dispatcher {
   std::vector<int> partitions_;
   const std::string replica_;  // random: claim tokens are replica:sequence
   uint64_t claims_ = 0;
+  std::chrono::steady_clock::time_point stats_at_{};  // when the gauges were last read
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   bool woken_ = false;
