@@ -14,11 +14,15 @@ class FakeProvider : public Provider {
  public:
   absl::StatusOr<std::string> Send(const OutgoingMessage& message) override {
     sent.push_back(message);
+    if (message.text.find(fail_when) != std::string::npos) {
+      return absl::UnavailableError("webhook answered HTTP 503");
+    }
     if (!answer.ok()) return answer.status();
     return *answer;
   }
   std::vector<OutgoingMessage> sent;
   absl::StatusOr<std::string> answer = std::string("HTTP 200");
+  std::string fail_when = "\x01";  // a message whose text contains it is not taken now
 };
 
 v1::SendNotificationCommand Welcome() {
@@ -103,6 +107,37 @@ TEST_F(NotificationTest, UnknownTemplateGoesToDeadLetters) {
   cmd.clear_customer_id();
   EXPECT_EQ(Handle(cmd).status().message(), "customer_id is required");
   EXPECT_TRUE(provider_.sent.empty());
+}
+
+v1::SendNotificationCommand WelcomeFor(const std::string& id, const std::string& unit) {
+  auto cmd = Welcome();
+  cmd.set_command_id(id);
+  cmd.set_touchpoint_id(id);
+  (*cmd.mutable_variables())["unit_id"] = unit;
+  return cmd;
+}
+
+TEST_F(NotificationTest, ABatchSendsEachCommandOnceAndRetriesOnlyWhatFailed) {
+  provider_.fail_when = "U-0903";
+  std::vector<Work> batch;
+  for (const auto& cmd : {WelcomeFor("tp-a", "U-0901"), WelcomeFor("tp-b", "U-0903"),
+                          WelcomeFor("tp-a", "U-0901"), WelcomeFor("tp-c", "U-0905")}) {
+    batch.push_back(
+        {testing::Message(kNotificationCommandsTopic, cmd.SerializeAsString()), &publisher_, {}});
+  }
+  handler_.HandleBatch(batch);
+  EXPECT_TRUE(batch[0].status.ok()) << batch[0].status;
+  EXPECT_TRUE(absl::IsUnavailable(batch[1].status)) << batch[1].status;  // retried
+  EXPECT_TRUE(batch[2].status.ok()) << batch[2].status;  // the same command: sent once
+  EXPECT_TRUE(batch[3].status.ok()) << batch[3].status;
+  EXPECT_EQ(provider_.sent.size(), 3u);  // a, b (refused now), c
+  EXPECT_EQ(store_.ListRecent(10)->size(), 2u);  // a and c recorded, b not
+  EXPECT_EQ(publisher_.sent.size(), 3u);         // a twice, c
+  v1::NotificationEvent first, again;
+  ASSERT_TRUE(first.ParseFromString(publisher_.sent[0].payload));
+  ASSERT_TRUE(again.ParseFromString(publisher_.sent[2].payload));
+  EXPECT_EQ(first.delivery().touchpoint_id(), "tp-a");
+  EXPECT_EQ(again.delivery().id(), first.delivery().id());
 }
 
 TEST(TemplateSet, RejectsMalformedText) {

@@ -57,6 +57,39 @@ TEST_F(SchedulerAppTest, EventsOutsideTheWindowOrWithOversizedCommandsAreRefused
   EXPECT_FALSE(store_.Milestone("C-1", "contract_signed")->has_value());
 }
 
+TEST_F(SchedulerAppTest, ABatchPlansTheGoodEventsRefusesTheBadOneAndWakesTheDispatcher) {
+  std::vector<TimePoint> woken;
+  LifecycleHandler handler(playbook_, store_, clock_, PlanningLimits{}, *metrics_,
+                           [&](TimePoint due) { woken.push_back(due); });
+  NoPublisher none;
+  std::vector<Work> batch;
+  for (auto in : {EventMessage("contract_signed", kNow), EventMessage("handover", kNow + hours(48)),
+                  EventMessage("repair_requested", kNow)}) {
+    batch.push_back({std::move(in), &none, {}});
+  }
+  handler.HandleBatch(batch);
+  EXPECT_TRUE(batch[0].status.ok()) << batch[0].status;
+  EXPECT_TRUE(absl::IsInvalidArgument(batch[1].status)) << batch[1].status;
+  EXPECT_TRUE(batch[2].status.ok()) << batch[2].status;
+  EXPECT_EQ(**store_.Milestone("C-1", "contract_signed"), kNow);
+  EXPECT_FALSE(store_.Milestone("C-1", "handover")->has_value());
+  EXPECT_EQ(metrics_->events.Value(), 2);
+  // Once per batch, with the earliest due time: the welcome is due at once.
+  ASSERT_EQ(woken.size(), 1u);
+  EXPECT_EQ(woken[0], kNow);
+}
+
+TEST_F(SchedulerAppTest, AStoreFailureFailsTheWholeBatchTransiently) {
+  store_.fail_with = absl::UnavailableError("redis down");
+  NoPublisher none;
+  std::vector<Work> batch;
+  batch.push_back({EventMessage("repair_requested", kNow), &none, {}});
+  batch.push_back({EventMessage("handover", kNow + hours(48)), &none, {}});
+  handler_.HandleBatch(batch);
+  EXPECT_TRUE(absl::IsUnavailable(batch[0].status));
+  EXPECT_TRUE(absl::IsInvalidArgument(batch[1].status)) << "refused whatever the store does";
+}
+
 TEST_F(SchedulerAppTest, AStoreFailureIsTransient) {
   store_.fail_with = absl::UnavailableError("redis down");
   EXPECT_TRUE(absl::IsUnavailable(handler_.Handle(EventMessage("repair_requested", kNow))));

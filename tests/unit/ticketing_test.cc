@@ -89,6 +89,30 @@ TEST_F(TicketingTest, RedeliveredCommandOpensOneTicketAndRepublishes) {
   EXPECT_EQ(event.ticket().deadlines_size(), 3);
 }
 
+TEST_F(TicketingTest, ABatchOpensEachTicketOnceAndDeadLettersOnlyTheBadOne) {
+  testing::MemoryRecordStore store;
+  testing::FakePublisher publisher;
+  CommandHandler handler(policy_, store);
+  auto bad = RepairCommand(t0_);
+  bad.set_kind("teleport");
+  std::vector<Work> batch;
+  for (const auto& cmd : {RepairCommand(t0_), bad, RepairCommand(t0_)}) {
+    batch.push_back(
+        {testing::Message(kTicketingCommandsTopic, cmd.SerializeAsString()), &publisher, {}});
+  }
+  handler.HandleBatch(batch);
+  EXPECT_TRUE(batch[0].status.ok()) << batch[0].status;
+  EXPECT_TRUE(absl::IsInvalidArgument(batch[1].status)) << batch[1].status;
+  EXPECT_TRUE(batch[2].status.ok()) << batch[2].status;
+  EXPECT_EQ(store.ListRecent(10)->size(), 1u);  // the same command twice: one ticket
+  ASSERT_EQ(publisher.sent.size(), 2u);
+  v1::TicketEvent first, second;
+  ASSERT_TRUE(first.ParseFromString(publisher.sent[0].payload));
+  ASSERT_TRUE(second.ParseFromString(publisher.sent[1].payload));
+  EXPECT_EQ(first.ticket().id(), second.ticket().id());
+  EXPECT_EQ(second.ticket().opened_at().seconds(), first.ticket().opened_at().seconds());
+}
+
 TEST_F(TicketingTest, PublishFailureIsRetryable) {
   testing::MemoryRecordStore store;
   testing::FakePublisher publisher;
