@@ -17,19 +17,31 @@ class FakeJourneyStore : public scheduler::JourneyStore {
   explicit FakeJourneyStore(int partitions = 4) : layout_{"fake", partitions} {}
   int partitions() const override { return layout_.partitions; }
 
-  absl::Status ScheduleAll(const std::vector<scheduler::PlannedTouchpoint>& planned,
-                           TimePoint) override {
+  absl::StatusOr<std::vector<bool>> ScheduleOrSend(
+      const std::vector<scheduler::PlannedTouchpoint>& planned, const std::vector<bool>& send_now,
+      TimePoint) override {
     std::lock_guard lock(mu_);
     if (!fail_with.ok()) return fail_with;
-    for (const auto& p : planned) {
-      if (records_.count(p.touchpoint.id())) continue;  // stored once
+    std::vector<bool> sends(planned.size(), false);
+    for (size_t i = 0; i < planned.size(); ++i) {
+      const auto& p = planned[i];
+      if (auto it = records_.find(p.touchpoint.id()); it != records_.end()) {  // stored once
+        sends[i] = send_now[i] && it->second.status == scheduler::v1::TOUCHPOINT_STATUS_DISPATCHED;
+        continue;
+      }
       Record& r = records_[p.touchpoint.id()];
       r.planned = p;
-      r.status = scheduler::v1::TOUCHPOINT_STATUS_SCHEDULED;
-      r.armed = true;
       r.at = FromProto(p.touchpoint.due_at());
+      if (send_now[i]) {
+        r.status = scheduler::v1::TOUCHPOINT_STATUS_DISPATCHED;
+        r.has_payload = false;
+        sends[i] = true;
+      } else {
+        r.status = scheduler::v1::TOUCHPOINT_STATUS_SCHEDULED;
+        r.armed = true;
+      }
     }
-    return absl::OkStatus();
+    return sends;
   }
 
   absl::StatusOr<std::vector<scheduler::ClaimedTouchpoint>> ClaimDue(

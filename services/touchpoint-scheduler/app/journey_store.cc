@@ -17,27 +17,44 @@ local function extend(key, at)
 end
 )";
 
-// One customer's touchpoints, stored and armed once each: an existing record (any
-// status) is left alone. KEYS journey, due, milestones, tp...; ARGV status, expire_at,
-// then per touchpoint: id, due, tp, payload.
+// One customer's touchpoints, stored once each: an existing record (any status) is
+// left alone. A new one is armed, or (send flag "1": due already, its command sent by
+// the caller) stored DISPATCHED without its command. KEYS journey, due, milestones,
+// tp...; ARGV SCHEDULED, the journey's expire_at, DISPATCHED, now, a dispatched
+// record's expire_at, then per touchpoint: id, due, tp, payload, send. Returns per
+// touchpoint 1 where the caller sends (stored DISPATCHED now, or found DISPATCHED
+// and marked), else 0.
 const RedisScript& ScheduleScript() {
   static const RedisScript s(std::string(kTimerLua) + kExtendLua + R"(
-local armed = {}
+local out, armed, listed = {}, {}, {}
 for i = 4, #KEYS do
-  local b = 2 + (i - 4) * 4
-  if redis.call('EXISTS', KEYS[i]) == 0 then
+  local b = 5 + (i - 4) * 5
+  local id, due, send = ARGV[b + 1], ARGV[b + 2], ARGV[b + 5]
+  local cur = redis.call('HGET', KEYS[i], 'status')  -- a stored record has a status
+  if cur then
+    out[#out + 1] = (send == '1' and cur == ARGV[3]) and 1 or 0
+  elseif send == '1' then
+    redis.call('HSET', KEYS[i], 'tp', ARGV[b + 3], 'status', ARGV[3], 'updated', ARGV[4])
+    redis.call('PEXPIREAT', KEYS[i], ARGV[5])
+    listed[#listed + 1] = due
+    listed[#listed + 1] = id
+    out[#out + 1] = 1
+  else
     redis.call('HSET', KEYS[i], 'tp', ARGV[b + 3], 'payload', ARGV[b + 4], 'status', ARGV[1])
-    armed[#armed + 1] = ARGV[b + 2]
-    armed[#armed + 1] = ARGV[b + 1]
+    armed[#armed + 1] = due
+    armed[#armed + 1] = id
+    listed[#listed + 1] = due
+    listed[#listed + 1] = id
+    out[#out + 1] = 0
   end
 end
-if #armed > 0 then
-  timer_each('ZADD', KEYS[1], {}, armed)
-  timer_each('ZADD', KEYS[2], {}, armed)
+if #listed > 0 then
+  timer_each('ZADD', KEYS[1], {}, listed)
+  if #armed > 0 then timer_each('ZADD', KEYS[2], {}, armed) end
   extend(KEYS[1], ARGV[2])
-  if redis.call('EXISTS', KEYS[3]) == 1 then extend(KEYS[3], ARGV[2]) end
+  extend(KEYS[3], ARGV[2])  -- PEXPIRETIME of a missing key is -2: left missing
 end
-return #armed / 2)");
+return out)");
   return s;
 }
 
@@ -67,10 +84,10 @@ for i = 3, #KEYS do
       end
     else
       gone[#gone + 1] = id
-      if kind ~= 'drop' and redis.call('EXISTS', key) == 1 then
+      local cur = kind ~= 'drop' and redis.call('HGET', key, 'status')
+      if cur then  -- a stored record has a status; a record that is gone stays gone
         local status = kind == 'failed' and ARGV[4] or ARGV[3]
-        local cur = tonumber(redis.call('HGET', key, 'status') or '0')
-        if tonumber(status) > cur then
+        if tonumber(status) > tonumber(cur) then
           redis.call('HSET', key, 'status', status, 'outcome', reason, 'updated', ARGV[1])
         end
         redis.call('HDEL', key, 'payload', 'error')
@@ -88,9 +105,9 @@ return out)");
 // Forward only; a record that is gone stays gone.
 const RedisScript& AdvanceScript() {
   static const RedisScript s(R"(
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local cur = tonumber(redis.call('HGET', KEYS[1], 'status') or '0')
-if tonumber(ARGV[1]) <= cur then return 0 end
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return 0 end  -- a stored record has a status
+if tonumber(ARGV[1]) <= tonumber(cur) then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'outcome', ARGV[2], 'ref', ARGV[3], 'updated', ARGV[4])
 if tonumber(ARGV[1]) >= tonumber(ARGV[6]) then redis.call('PEXPIREAT', KEYS[1], ARGV[5]) end
 return 1)");
@@ -143,34 +160,50 @@ int64_t RedisJourneyStore::ExpireAt(TimePoint at, TimePoint now) const {
   return ToUnixMillis(std::max(at, now) + options_.retention);
 }
 
-absl::Status RedisJourneyStore::ScheduleAll(const std::vector<PlannedTouchpoint>& planned,
-                                            TimePoint now) {
+absl::StatusOr<std::vector<bool>> RedisJourneyStore::ScheduleOrSend(
+    const std::vector<PlannedTouchpoint>& planned, const std::vector<bool>& send_now,
+    TimePoint now) {
   // One script call per customer (the touchpoints of one event share one).
-  std::map<std::string, std::vector<const PlannedTouchpoint*>> by_customer;
-  for (const auto& p : planned) by_customer[p.touchpoint.customer_id()].push_back(&p);
+  std::map<std::string, std::vector<size_t>> by_customer;
+  for (size_t i = 0; i < planned.size(); ++i) {
+    by_customer[planned[i].touchpoint.customer_id()].push_back(i);
+  }
   std::vector<std::vector<std::string>> calls;
-  for (const auto& [customer, tps] : by_customer) {
+  std::vector<const std::vector<size_t>*> order;  // the touchpoints of each call
+  for (const auto& [customer, indexes] : by_customer) {
     const int part = layout_.PartitionOf(customer);
     std::vector<std::string> keys{Key(part, "journey", customer), layout_.DueKey(part),
                                   Key(part, "milestones", customer)};
-    std::vector<std::string> args{std::to_string(v1::TOUCHPOINT_STATUS_SCHEDULED), ""};
+    std::vector<std::string> args{std::to_string(v1::TOUCHPOINT_STATUS_SCHEDULED), "",
+                                  std::to_string(v1::TOUCHPOINT_STATUS_DISPATCHED),
+                                  std::to_string(ToUnixMillis(now)),
+                                  std::to_string(ExpireAt(now, now))};
     int64_t expire_at = 0;
-    for (const auto* p : tps) {
-      const auto& tp = p->touchpoint;
+    for (size_t i : indexes) {
+      const auto& tp = planned[i].touchpoint;
       const TimePoint due = FromProto(tp.due_at());
       expire_at = std::max(expire_at, ExpireAt(due, now));
       keys.push_back(Key(part, "tp", tp.id()));
       for (std::string a : {tp.id(), std::to_string(ToUnixMillis(due)), tp.SerializeAsString(),
-                            p->payload}) {
+                            planned[i].payload, std::string(send_now[i] ? "1" : "0")}) {
         args.push_back(std::move(a));
       }
     }
     args[1] = std::to_string(expire_at);
     calls.push_back(ScheduleScript().Call(keys, args));
+    order.push_back(&indexes);
   }
-  if (calls.empty()) return absl::OkStatus();
+  std::vector<bool> sends(planned.size(), false);
+  if (calls.empty()) return sends;
   auto r = redis_.Pipeline(calls);
-  return r.ok() ? absl::OkStatus() : r.status();
+  if (!r.ok()) return r.status();
+  for (size_t c = 0; c < calls.size(); ++c) {
+    const auto& codes = (*r)[c].elements;
+    for (size_t k = 0; k < order[c]->size() && k < codes.size(); ++k) {
+      sends[(*order[c])[k]] = codes[k].integer == 1;
+    }
+  }
+  return sends;
 }
 
 absl::StatusOr<std::vector<ClaimedTouchpoint>> RedisJourneyStore::ClaimDue(

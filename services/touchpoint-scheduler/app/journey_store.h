@@ -64,7 +64,19 @@ class JourneyStore {
   }
   // Schedule for each, all in one round trip (each one atomic on its own).
   virtual absl::Status ScheduleAll(const std::vector<PlannedTouchpoint>& planned,
-                                   TimePoint now) = 0;
+                                   TimePoint now) {
+    auto sends = ScheduleOrSend(planned, std::vector<bool>(planned.size(), false), now);
+    return sends.ok() ? absl::OkStatus() : sends.status();
+  }
+  // ScheduleAll, except that a touchpoint marked in `send_now` (due already) is stored
+  // DISPATCHED instead of armed: its caller sends the command itself, as part of
+  // handling the event whose offset it stores only once the send is acknowledged.
+  // For each: whether the caller sends it, i.e. it is marked and was stored now, or
+  // was found DISPATCHED (a redelivered event whose send may have been lost: sent
+  // again, and the owning service's idempotency absorbs a second copy).
+  virtual absl::StatusOr<std::vector<bool>> ScheduleOrSend(
+      const std::vector<PlannedTouchpoint>& planned, const std::vector<bool>& send_now,
+      TimePoint now) = 0;
   // Claims up to `limit` touchpoints of a partition due at `now`, for `lease`.
   virtual absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDue(
       int partition, TimePoint now, std::chrono::milliseconds lease, size_t limit,
@@ -129,7 +141,9 @@ class RedisJourneyStore : public JourneyStore {
  public:
   RedisJourneyStore(RedisClient& redis, JourneyStoreOptions options);
   int partitions() const override { return layout_.partitions; }
-  absl::Status ScheduleAll(const std::vector<PlannedTouchpoint>& planned, TimePoint now) override;
+  absl::StatusOr<std::vector<bool>> ScheduleOrSend(const std::vector<PlannedTouchpoint>& planned,
+                                                   const std::vector<bool>& send_now,
+                                                   TimePoint now) override;
   absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDue(int partition, TimePoint now,
                                                           std::chrono::milliseconds lease,
                                                           size_t limit,

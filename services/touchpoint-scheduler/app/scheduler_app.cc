@@ -112,7 +112,7 @@ void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
   const TimePoint now = clock_.Now();
   const auto& stages = playbook_.stages();
   std::vector<size_t> valid;
-  std::vector<size_t> counts;  // touchpoints planned per valid event
+  std::vector<size_t> owner;  // per planned touchpoint, its event's index in batch
   std::vector<PlannedTouchpoint> planned;
   std::vector<MilestoneRecord> milestones;
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -134,22 +134,42 @@ void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
     Log().info("event {} type={} planned {} touchpoints", event.event_id(), event.type(),
                plan.size());
     valid.push_back(i);
-    counts.push_back(plan.size());
+    owner.insert(owner.end(), plan.size(), i);
     std::move(plan.begin(), plan.end(), std::back_inserter(planned));
   }
-  absl::Status stored = store_.RecordMilestones(milestones, now);
-  if (stored.ok()) stored = store_.ScheduleAll(planned, now);
-  if (!stored.ok()) {
-    for (size_t i : valid) batch[i].status = stored;
+  std::vector<bool> send_now(planned.size());
+  for (size_t k = 0; k < planned.size(); ++k) {
+    const auto& tp = planned[k].touchpoint;
+    send_now[k] = FromProto(tp.due_at()) <= now && !CommandTopic(tp.service()).empty();
+  }
+  const absl::Status stored = store_.RecordMilestones(milestones, now);
+  const absl::StatusOr<std::vector<bool>> sends =
+      stored.ok() ? store_.ScheduleOrSend(planned, send_now, now)
+                  : absl::StatusOr<std::vector<bool>>(stored);
+  if (!sends.ok()) {
+    for (size_t i : valid) batch[i].status = sends.status();
     return;
   }
   metrics_.events.Increment(static_cast<double>(valid.size()));
   metrics_.planned.Increment(static_cast<double>(planned.size()));
-  if (planned_ && !planned.empty()) {
-    TimePoint earliest = TimePoint::max();
-    for (const auto& p : planned) earliest = std::min(earliest, FromProto(p.touchpoint.due_at()));
-    planned_(earliest);
+  TimePoint earliest = TimePoint::max();  // of those armed
+  for (size_t k = 0; k < planned.size(); ++k) {
+    const auto& tp = planned[k].touchpoint;
+    if (!(*sends)[k]) {
+      if (!send_now[k]) earliest = std::min(earliest, FromProto(tp.due_at()));
+      continue;
+    }
+    // Keyed by customer, like the dispatcher's sends.
+    Work& w = batch[owner[k]];
+    absl::Status sent = w.out->Publish(CommandTopic(tp.service()), tp.customer_id(),
+                                       planned[k].payload);
+    if (!sent.ok() && w.status.ok()) w.status = sent;
+    if (auto it = metrics_.dispatched.find(tp.service()); it != metrics_.dispatched.end()) {
+      it->second->Increment();
+    }
+    metrics_.lag.Observe(std::chrono::duration<double>(now - FromProto(tp.due_at())).count());
   }
+  if (planned_ && earliest != TimePoint::max()) planned_(earliest);
 }
 
 void OutcomeHandler::HandleBatch(std::vector<Work>& batch) {

@@ -51,7 +51,10 @@ absl::Status CheckPlanned(const std::vector<PlannedTouchpoint>& planned,
 
 // Consumes mot.lifecycle.v1: validates the event, records signing/handover
 // milestones, and stores every touchpoint the playbook plans for it (a batch of
-// events in two round trips). `planned` hears of the earliest due time of each batch.
+// events in two round trips). A touchpoint already due is stored DISPATCHED and its
+// command published with the event's handling (no timer: the event's offset is
+// stored once the command is acknowledged); the others are armed, and `planned`
+// hears of the earliest due time among them.
 class LifecycleHandler {
  public:
   LifecycleHandler(const Playbook& playbook, JourneyStore& store, const Clock& clock,
@@ -64,10 +67,9 @@ class LifecycleHandler {
         metrics_(metrics),
         planned_(std::move(planned)) {}
   void HandleBatch(std::vector<Work>& batch);
-  absl::Status Handle(const Incoming& in) { return HandleOne(*this, in, none_); }
+  absl::Status Handle(const Incoming& in, Publisher& out) { return HandleOne(*this, in, out); }
 
  private:
-  NoPublisher none_;
   const Playbook& playbook_;
   JourneyStore& store_;
   const Clock& clock_;
