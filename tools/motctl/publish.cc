@@ -88,7 +88,9 @@ void Publish(Client& client, std::vector<LifecycleEvent> events, mot::TimePoint 
                                {"ce_specversion", "1.0"},
                                {"ce_id", e.event_id()},
                                {"ce_type", "mot.lifecycle.v1." + e.type()},
-                               {"ce_source", e.source().empty() ? "motctl" : e.source()}});
+                               {"ce_source", e.source().empty() ? "motctl" : e.source()},
+                               {"ce_subject", e.customer_id()},
+                               {"ce_time", mot::FormatTime(mot::FromProto(e.occurred_at()))}});
     if (!s.ok()) throw std::runtime_error(std::string(s.message()));
     std::cout << "published " << e.event_id() << " " << e.type() << " customer " << e.customer_id() << "\n";
   }

@@ -63,6 +63,10 @@ class LogEvents : public RdKafka::EventCb {
 
 std::unique_ptr<RdKafka::Conf> MakeConf(std::map<std::string, std::string> settings,
                                         const KafkaOptions& options, const char* what) {
+  // After a broker restart, reconnect within a second (librdkafka backs off up to 10 s
+  // by default: a restarted broker's clients then idled for up to 6 s, tests/e2e).
+  // MOT_KAFKA_OPT_RECONNECT_BACKOFF_MAX_MS replaces it.
+  if (options.count("reconnect.backoff.max.ms") == 0) settings["reconnect.backoff.max.ms"] = "1000";
   for (const auto& [k, v] : options) settings.emplace(k, v);  // ours win
   static LogEvents log_events;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));

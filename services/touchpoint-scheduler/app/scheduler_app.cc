@@ -1,5 +1,7 @@
 #include "app/scheduler_app.h"
 
+#include "app/cloudevents.h"
+
 #include <random>
 #include <thread>
 
@@ -117,7 +119,7 @@ void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
   std::vector<MilestoneRecord> milestones;
   for (size_t i = 0; i < batch.size(); ++i) {
     lifecycle::v1::LifecycleEvent event;
-    absl::Status s = DecodeMessage(batch[i].msg, &event);
+    absl::Status s = DecodeLifecycleEvent(batch[i].msg, &event);
     if (s.ok()) s = ValidateEvent(event, now, limits_.window);
     std::vector<PlannedTouchpoint> plan;
     if (s.ok()) {
