@@ -66,6 +66,16 @@ absl::StatusOr<TimePoint> SimulatedTime::Advance(std::chrono::milliseconds d) {
   return FromUnixMillis(r->integer);
 }
 
+TimePoint SimulatedClock::Now() const {
+  if (auto t = time_.Get(); t.ok()) {
+    int64_t seen = now_ms_.load();
+    const int64_t ms = ToUnixMillis(*t);
+    while (ms > seen && !now_ms_.compare_exchange_weak(seen, ms)) {
+    }
+  }
+  return FromUnixMillis(now_ms_.load());
+}
+
 absl::Status SimulatedClock::Refresh() {
   auto t = time_.Init(SystemClock::WallNow());
   if (!t.ok()) return t.status();

@@ -30,18 +30,21 @@ class SimulatedTime {
   RedisClient& redis_;
 };
 
-// A Clock that reads the shared simulated time: Refresh() (called every poll
-// interval by the runtime) fetches it; Now() answers from the last fetch.
+// A Clock that reads the shared simulated time (the local mesh and tests only):
+// Refresh() (called every poll interval by the runtime) fetches it, and so does Now().
 class SimulatedClock : public Clock {
  public:
   explicit SimulatedClock(RedisClient& redis) : time_(redis) {}
   // Reads the shared time, setting it to the wall clock's if none is set yet.
   absl::Status Refresh();
-  TimePoint Now() const override { return FromUnixMillis(now_ms_.load()); }
+  // The shared time, read at each call: a service never runs behind a time another
+  // one has already acted on (a command sent at T is handled at T or later). When
+  // Redis cannot be read, the last time read.
+  TimePoint Now() const override;
 
  private:
-  SimulatedTime time_;
-  std::atomic<int64_t> now_ms_{0};
+  mutable SimulatedTime time_;
+  mutable std::atomic<int64_t> now_ms_{0};
 };
 
 }  // namespace mot
