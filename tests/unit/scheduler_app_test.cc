@@ -121,6 +121,17 @@ TEST_F(SchedulerAppTest, AStoreFailureFailsTheWholeBatchTransiently) {
   EXPECT_TRUE(absl::IsInvalidArgument(batch[1].status)) << "refused whatever the store does";
 }
 
+TEST_F(SchedulerAppTest, AnEventOfAnUnknownTypeIsCountedAndIgnored) {
+  ASSERT_TRUE(handler_.Handle(EventMessage("moon_landing", kNow), publisher_).ok());
+  EXPECT_EQ(metrics_->ignored.Value(), 1);
+  EXPECT_EQ(metrics_->events.Value(), 0);
+  EXPECT_TRUE(store_.Journey("C-1")->empty());
+  // A catalogue type no step uses yet is known: accepted, nothing planned.
+  ASSERT_TRUE(handler_.Handle(EventMessage("referral_made", kNow), publisher_).ok());
+  EXPECT_EQ(metrics_->ignored.Value(), 1);
+  EXPECT_EQ(metrics_->events.Value(), 1);
+}
+
 TEST_F(SchedulerAppTest, AStoreFailureIsTransient) {
   store_.fail_with = absl::UnavailableError("redis down");
   EXPECT_TRUE(absl::IsUnavailable(handler_.Handle(EventMessage("repair_requested", kNow), publisher_)));

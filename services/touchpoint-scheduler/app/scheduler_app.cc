@@ -67,6 +67,12 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) 
           .Register(r)
           .Add({}),
       prometheus::BuildCounter()
+          .Name("mot_scheduler_events_ignored_total")
+          .Help("Lifecycle events of a type neither the catalogue nor the playbook knows: "
+                "counted, not planned.")
+          .Register(r)
+          .Add({}),
+      prometheus::BuildCounter()
           .Name("mot_scheduler_touchpoints_planned_total")
           .Help("Touchpoints planned from lifecycle events (redeliveries included).")
           .Register(r)
@@ -128,6 +134,11 @@ void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
     }
     if (!s.ok()) {
       batch[i].status = s;
+      continue;
+    }
+    if (!playbook_.Knows(event.type())) {
+      metrics_.ignored.Increment();
+      Log().info("event {} of unknown type '{}' ignored", event.event_id(), event.type());
       continue;
     }
     if (event.type() == stages.signing_event || event.type() == stages.handover_event) {

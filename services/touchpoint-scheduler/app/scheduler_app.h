@@ -27,6 +27,7 @@ enum class DispatchFailure { kRejected, kMissing, kUnavailable, kLeaseLost, kSto
 // Declared once; handlers keep references.
 struct SchedulerMetrics {
   prometheus::Counter& events;
+  prometheus::Counter& ignored;
   prometheus::Counter& planned;
   std::map<std::string, prometheus::Counter*> dispatched;  // by service
   std::map<DispatchFailure, prometheus::Counter*> failures;  // by reason

@@ -1,5 +1,7 @@
 #include "domain/playbook.h"
 
+#include <algorithm>
+
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -31,6 +33,22 @@ std::vector<std::string> ActionServices() {
   std::vector<std::string> out;
   for (const auto& [service, _] : RequiredParams()) out.push_back(service);
   return out;
+}
+
+const std::vector<std::string>& LifecycleEventTypes() {
+  static const std::vector<std::string> types = {
+      "prospect_visit",     "contract_signed",  "signing_progress", "construction_progress",
+      "design_change",      "policy_change",    "handover_rescheduled", "handover",
+      "handover_refused",   "repair_requested", "complaint_filed",  "unit_resold",
+      "customer_opt_out",   "repurchase",       "referral_made",    "community_activity"};
+  return types;
+}
+
+bool Playbook::Knows(const std::string& event_type) const {
+  const auto& types = LifecycleEventTypes();
+  if (std::find(types.begin(), types.end(), event_type) != types.end()) return true;
+  return std::any_of(steps_.begin(), steps_.end(),
+                     [&](const Step& s) { return s.on == event_type; });
 }
 
 namespace {

@@ -35,6 +35,9 @@ struct Step {
 // The services a step can act through: notification, survey, ticketing.
 std::vector<std::string> ActionServices();
 
+// The lifecycle event types of the catalogue (docs/events.md).
+const std::vector<std::string>& LifecycleEventTypes();
+
 // Lifecycle stage windows (DOMAIN.md section 1), measured from signing or handover.
 struct StageWindows {
   std::string signing_event = "contract_signed";
@@ -55,6 +58,9 @@ class Playbook {
   // The owners' time zone (IANA, e.g. Asia/Shanghai): the project's own when the
   // playbook names one, else the playbook's default. Dates in messages are local dates.
   const absl::TimeZone& ZoneOf(const std::string& project_id) const;
+  // In the catalogue, or the trigger of one of its steps. An event of another type is
+  // counted and ignored (a later playbook may use it).
+  bool Knows(const std::string& event_type) const;
 
  private:
   std::vector<Step> steps_;
