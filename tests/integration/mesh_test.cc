@@ -197,6 +197,18 @@ class MeshTest : public ::testing::Test {
     return consumer;
   }
 
+  notification::v1::ListDeliveriesResponse Deliveries(const std::string& customer) {
+    auto stub = notification::v1::NotificationService::NewStub(
+        grpc::CreateChannel(env_["MOT_NOTIFICATION_ADDR"], grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    notification::v1::ListDeliveriesRequest req;
+    req.set_customer_id(customer);
+    notification::v1::ListDeliveriesResponse resp;
+    auto s = stub->ListDeliveries(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
   survey::v1::ListSurveyInstancesResponse Surveys(const std::string& customer) {
     auto stub = survey::v1::SurveyService::NewStub(
         grpc::CreateChannel(env_["MOT_SURVEY_ADDR"], grpc::InsecureChannelCredentials()));
@@ -362,13 +374,7 @@ TEST_F(MeshTest, EveryServiceSeesTheSimulatedTime) {
   WaitUntil(customer, [](const sv1::GetJourneyResponse& j) {
     return j.touchpoints_size() == 4 && j.touchpoints(2).status() == sv1::TOUCHPOINT_STATUS_DONE;
   }, "welcomed again");
-  auto notifications = notification::v1::NotificationService::NewStub(
-      grpc::CreateChannel(env_["MOT_NOTIFICATION_ADDR"], grpc::InsecureChannelCredentials()));
-  grpc::ClientContext nctx;
-  notification::v1::ListDeliveriesRequest nreq;
-  nreq.set_customer_id(customer);
-  notification::v1::ListDeliveriesResponse nresp;
-  ASSERT_TRUE(notifications->ListDeliveries(&nctx, nreq, &nresp).ok());
+  const auto nresp = Deliveries(customer);
   ASSERT_EQ(nresp.deliveries_size(), 2);
   EXPECT_EQ(FromProto(nresp.deliveries(1).delivered_at()), later)
       << "notification is not on the shared clock";

@@ -50,10 +50,9 @@ absl::Status RedisRecordStore::Put(const std::string& id, const std::string& byt
 }
 
 absl::StatusOr<std::optional<std::string>> RedisRecordStore::Get(const std::string& id) {
-  auto r = redis_.Command({"GET", Key(id)});
-  if (!r.ok()) return r.status();
-  if (r->is_nil()) return std::optional<std::string>();
-  return std::optional<std::string>(std::move(r->str));
+  auto got = GetAll({id});
+  if (!got.ok()) return got.status();
+  return std::move((*got)[0]);
 }
 
 absl::StatusOr<std::vector<std::string>> RedisRecordStore::Load(

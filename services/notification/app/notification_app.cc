@@ -182,6 +182,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     v1::SendNotificationCommand cmd;
     v1::Delivery delivery;
     bool fresh = false;  // not delivered before: sent and recorded now
+    std::string text;    // rendered, when fresh
   };
   std::vector<Item> items;
   std::vector<std::string> ids;
@@ -206,7 +207,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     }
     first[id] = items.size();
     ids.push_back(id);
-    items.push_back({i, std::move(cmd), {}, false});
+    items.push_back({i, std::move(cmd), {}, false, {}});
   }
   auto existing = deliveries_.GetAll(ids);
   if (!existing.ok()) {
@@ -242,7 +243,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     d.set_template_id(cmd.template_id());
     d.set_channel(channel);
     d.set_touchpoint_id(cmd.touchpoint_id());
-    d.set_provider_response(std::move(*text));  // the text, until it is sent
+    item.text = std::move(*text);
     item.fresh = true;
     auto provider = providers_.find(channel);
     if (provider == providers_.end()) {
@@ -256,7 +257,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     std::vector<OutgoingMessage> messages;
     for (size_t k : ks) {
       const v1::Delivery& d = items[k].delivery;
-      messages.push_back({d.id(), d.channel(), d.provider_response()});
+      messages.push_back({d.id(), d.channel(), items[k].text});
     }
     auto results = provider->SendAll(messages);
     for (size_t j = 0; j < ks.size(); ++j) {

@@ -127,6 +127,11 @@ void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
     lifecycle::v1::LifecycleEvent event;
     absl::Status s = DecodeLifecycleEvent(batch[i].msg, &event);
     if (s.ok()) s = ValidateEvent(event, now, limits_.window);
+    if (s.ok() && !playbook_.Knows(event.type())) {
+      metrics_.ignored.Increment();
+      Log().info("event {} of unknown type '{}' ignored", event.event_id(), event.type());
+      continue;
+    }
     std::vector<PlannedTouchpoint> plan;
     if (s.ok()) {
       plan = Plan(playbook_, event);
@@ -134,11 +139,6 @@ void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
     }
     if (!s.ok()) {
       batch[i].status = s;
-      continue;
-    }
-    if (!playbook_.Knows(event.type())) {
-      metrics_.ignored.Increment();
-      Log().info("event {} of unknown type '{}' ignored", event.event_id(), event.type());
       continue;
     }
     if (event.type() == stages.signing_event || event.type() == stages.handover_event) {
