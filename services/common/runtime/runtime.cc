@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "mot/common/log.h"
 #include "mot/common/simulated_clock.h"
@@ -112,6 +113,9 @@ void Runtime::AddLoop(std::function<void(const std::atomic<bool>& stop)> loop) {
 
 int Runtime::Serve(std::vector<grpc::Service*> services) {
   grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's built-in health service carries no descriptor: loading ours lets reflection
+  // describe grpc.health.v1.Health, so `grpcurl ... grpc.health.v1.Health/Check` works.
+  (void)grpc::health::v1::HealthCheckResponse::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
