@@ -1,3 +1,5 @@
+#include <signal.h>
+
 #include "app/scheduler_app.h"
 #include "mot/common/codec.h"
 #include "mot/common/topics.h"
@@ -7,8 +9,20 @@ int main() {
   return mot::RunService("touchpoint-scheduler", [] {
     mot::Env env;
     auto common = mot::CommonConfig::FromEnv(env);
-    const auto playbook = mot::ConfigFile<mot::scheduler::Playbook>(
-        env, "MOT_PLAYBOOK", mot::scheduler::Playbook::FromYaml);
+    // SIGHUP reloads the playbook: blocked in every thread, taken by the watcher.
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hup, nullptr);
+    const std::string playbook_text = env.FileContent("MOT_PLAYBOOK");
+    auto parsed = mot::scheduler::Playbook::FromYaml(playbook_text);
+    if (!parsed.ok()) throw mot::ConfigError("MOT_PLAYBOOK: " + std::string(parsed.status().message()));
+    mot::scheduler::LivePlaybook playbook(*std::move(parsed), env.Optional("MOT_PLAYBOOK", ""),
+                                          playbook_text);
+    const auto reload_interval = env.Duration("MOT_PLAYBOOK_RELOAD_INTERVAL", "5s");
+    mot::scheduler::CalendarOptions calendar;
+    calendar.interval = env.Duration("MOT_SCHEDULER_CALENDAR_INTERVAL", "1h");
+    calendar.batch = env.Int("MOT_SCHEDULER_CALENDAR_BATCH", 500, 1, 100000);
     mot::scheduler::JourneyStoreOptions store_options;
     store_options.partitions = env.Int("MOT_SCHEDULER_PARTITIONS", 16, 1, 1024);
     store_options.retention = env.Duration("MOT_SCHEDULER_RETENTION", "5y");
@@ -44,13 +58,25 @@ int main() {
     mot::scheduler::LifecycleHandler lifecycle(playbook, store, clock, limits, *metrics,
                                                [&](mot::TimePoint due) { dispatcher.Planned(due); });
     mot::scheduler::OutcomeHandler outcomes(store, clock);
+    mot::scheduler::ProfileHandler profiles(store, clock, *metrics);
+    mot::scheduler::CalendarPlanner planner(playbook, store, clock, calendar, *metrics,
+                                            [&](mot::TimePoint due) { dispatcher.Planned(due); });
+    runtime.AddBatchConsumer({mot::kCustomerTopic},
+                             [&](std::vector<mot::Work>& batch) { profiles.HandleBatch(batch); },
+                             ".profiles");
+    runtime.AddLoop([&](const std::atomic<bool>& stop) { planner.Run(stop); });
+    runtime.AddLoop([&](const std::atomic<bool>& stop) {
+      mot::scheduler::WatchPlaybook(playbook, reload_interval, *metrics, [&] { planner.Wake(); },
+                                    stop);
+    });
     runtime.AddBatchConsumer({mot::kLifecycleTopic},
                              [&](std::vector<mot::Work>& batch) { lifecycle.HandleBatch(batch); });
     runtime.AddBatchConsumer(
         {mot::kTicketEventsTopic, mot::kNotificationEventsTopic, mot::kSurveyEventsTopic},
         [&](std::vector<mot::Work>& batch) { outcomes.HandleBatch(batch); }, ".outcomes");
     runtime.AddLoop([&](const std::atomic<bool>& stop) { dispatcher.Run(stop); });
-    mot::scheduler::SchedulerGrpc grpc_service(playbook, store, runtime.producer(), clock, limits);
+    mot::scheduler::SchedulerGrpc grpc_service(playbook, store, runtime.producer(), clock, limits,
+                                                *metrics);
     return runtime.Serve({&grpc_service});
   });
 }

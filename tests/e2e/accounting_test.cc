@@ -80,6 +80,9 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
       e.set_project_id(project(i));
       e.set_unit_id("U-" + std::to_string(i));
       *e.mutable_occurred_at() = ToProto(r == 0 ? now - hours(24) : now);
+      // What the playbook's steps need (docs/events.md).
+      if (r == 0) (*e.mutable_attributes())["planned_handover_date"] = "2027-12-31";
+      if (r == kHandoverRound) (*e.mutable_attributes())["warranty_end_date"] = "2031-12-31";
       round.push_back({kLifecycleTopic, e.customer_id(), e.SerializeAsString(), {}});
     }
     rounds.push_back(std::move(round));
@@ -151,13 +154,16 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
                 kill->second.c_str(), gap);
     gaps.emplace_back(kill->second, gap);
   }
-  // Every timer due: the surveys (7 d, 30 d) and the follow-ups (90 d, 1 y, 4 y).
+  // Every timer due within five years (deploy/config/playbook.yaml).
   redis_ = testing::MeshRedis(env_);  // Redis was restarted
   ASSERT_TRUE(SimulatedTime(*redis_).Advance(hours(24 * 365 * 5)).ok());
 
-  // Expected per owner: webhook welcome and congratulations; two surveys; the repair
-  // tickets and three follow-up tickets.
-  const int tickets_per_owner = kRepairsPerOwner + 3;
+  // Expected per owner: webhook welcome and congratulations; five surveys (准1 a week
+  // after signing; 磨1, 磨2, 稳 and 老 after the handover; 准2's is cancelled by the
+  // handover); the repair tickets and eight more (move-in cleaning, three key-period
+  // visits and its close, the revisit, the quality check, the four-year review).
+  const int tickets_per_owner = kRepairsPerOwner + 8;
+  constexpr int kSurveysPerOwner = 5;
   auto tickets = ticketing::v1::TicketingService::NewStub(
       grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
   auto surveys = survey::v1::SurveyService::NewStub(
@@ -210,15 +216,15 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
       sreq.set_customer_id(owner(i));
       survey::v1::ListSurveyInstancesResponse sresp;
       if (!surveys->ListSurveyInstances(&sctx, sreq, &sresp).ok()) {
-        counts["surveys"].lost += 2;
+        counts["surveys"].lost += kSurveysPerOwner;
         continue;
       }
       std::set<std::string> by_survey;
       for (const auto& s : sresp.instances()) {
         if (!by_survey.insert(s.touchpoint_id()).second) ++counts["surveys"].duplicated;
       }
-      counts["surveys"].lost += std::max(0, 2 - static_cast<int>(by_survey.size()));
-      counts["surveys"].extra += std::max(0, static_cast<int>(by_survey.size()) - 2);
+      counts["surveys"].lost += std::max(0, kSurveysPerOwner - static_cast<int>(by_survey.size()));
+      counts["surveys"].extra += std::max(0, static_cast<int>(by_survey.size()) - kSurveysPerOwner);
     }
     int lost = 0;
     for (const auto& [k, c] : counts) lost += c.lost;

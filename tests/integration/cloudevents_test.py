@@ -10,7 +10,7 @@ import random
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from cloudevents.core.bindings import kafka
 from cloudevents.core.v1.event import CloudEvent
@@ -35,7 +35,9 @@ def event(customer, kind):
     return CloudEvent({"type": "mot.lifecycle.v1.contract_signed", "source": "crm",
                        "subject": customer, "partitionkey": customer, "time": mesh_now(),
                        "datacontenttype": "application/json"},
-                      {"project_id": "P-CE", "unit_id": "U-" + kind})
+                      {"project_id": "P-CE", "unit_id": "U-" + kind,
+                       "attributes": {"planned_handover_date":
+                                      (mesh_now() + timedelta(days=300)).date().isoformat()}})
 
 
 run = random.randrange(10**9)

@@ -3,6 +3,9 @@
 // the webhook receiver. MOT_MESH_ENV names the mesh's env file.
 #include <librdkafka/rdkafkacpp.h>
 
+#include <signal.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -12,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "mot/common/clock.h"
@@ -20,6 +24,7 @@
 #include "mot/common/kafka.h"
 #include "mot/common/simulated_clock.h"
 #include "mesh_env.h"
+#include "mot/customer/v1/profile.pb.h"
 #include "mot/lifecycle/v1/event.pb.h"
 #include "mot/notification/v1/notification.grpc.pb.h"
 #include "mot/scheduler/v1/scheduler.grpc.pb.h"
@@ -80,6 +85,8 @@ class MeshTest : public ::testing::Test {
     producer_ = std::make_unique<KafkaProducer>(env_["MOT_KAFKA_BROKERS"], "mesh-test", seconds(15));
     redis_ = testing::MeshRedis(env_);
     ASSERT_EQ(env_["MOT_CLOCK"], "simulated") << "the test mesh runs on the simulated clock";
+    // Owners are reached 09:00-20:00 their time: each test starts in their daytime.
+    testing::DaytimeForOwners(*redis_);
     scheduler_ = sv1::SchedulerService::NewStub(
         grpc::CreateChannel(env_["MOT_SCHEDULER_ADDR"], grpc::InsecureChannelCredentials()));
   }
@@ -106,7 +113,62 @@ class MeshTest : public ::testing::Test {
     e.set_project_id(Unique("P-"));
     e.set_source("mesh-test");
     *e.mutable_occurred_at() = ToProto(at);
+    // What the playbook's steps need (docs/events.md): the planned handover 300 days
+    // after the event, a warranty of five years.
+    if (type == "contract_signed" || type == "handover_rescheduled") {
+      (*e.mutable_attributes())["planned_handover_date"] = LocalDate(at + hours(24 * 300));
+    }
+    if (type == "handover") (*e.mutable_attributes())["warranty_end_date"] = LocalDate(at + hours(24 * 365 * 5));
     return e;
+  }
+
+  // The owners' local date (Asia/Shanghai) of a time.
+  static std::string LocalDate(TimePoint t) {
+    absl::TimeZone zone;
+    absl::LoadTimeZone("Asia/Shanghai", &zone);
+    return absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(ToUnixMillis(t)), zone);
+  }
+
+  static sv1::Touchpoint Step(const sv1::GetJourneyResponse& j, const std::string& step) {
+    for (const auto& tp : j.touchpoints()) {
+      if (tp.step_id() == step) return tp;
+    }
+    return {};
+  }
+
+  // Until each of these steps has a DONE touchpoint.
+  sv1::GetJourneyResponse WaitForSteps(const std::string& customer,
+                                       const std::vector<std::string>& steps) {
+    return WaitUntil(customer, [&](const sv1::GetJourneyResponse& j) {
+      return std::all_of(steps.begin(), steps.end(), [&](const std::string& step) {
+        return Step(j, step).status() == sv1::TOUCHPOINT_STATUS_DONE;
+      });
+    }, "done with its steps");
+  }
+
+  // Rewrites the mesh's playbook file and tells the scheduler (SIGHUP).
+  void WritePlaybook(const std::string& text) {
+    std::ofstream(env_["MOT_MESH_PLAYBOOK"]) << text;
+    std::ifstream pid_file(env_["MOT_MESH_PIDS"] + "/touchpoint-scheduler.pid");
+    int pid = 0;
+    pid_file >> pid;
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(::kill(pid, SIGHUP), 0);
+  }
+  std::string ReadPlaybook() {
+    std::ifstream in(env_["MOT_MESH_PLAYBOOK"]);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
+  }
+  // Until the scheduler's metric says this version is in force (bounded: 30 s).
+  bool WaitForVersion(const std::string& version) {
+    const std::string series = "mot_scheduler_playbook_info{version=\"" + version + "\"}";
+    for (int i = 0; i < 150; ++i) {
+      if (Metric(env_["MOT_SCHEDULER_METRICS"], series) == 1) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
   }
 
   void Publish(const lifecycle::v1::LifecycleEvent& e) {
@@ -147,11 +209,9 @@ class MeshTest : public ::testing::Test {
     }, "done");
   }
 
-  // Until the welcome is DONE and the 7-day survey planned.
+  // Until the welcome is DONE (and the rest of the signing's steps planned).
   sv1::GetJourneyResponse WaitForWelcome(const std::string& customer) {
-    return WaitUntil(customer, [](const sv1::GetJourneyResponse& j) {
-      return j.touchpoints_size() == 2 && j.touchpoints(0).status() == sv1::TOUCHPOINT_STATUS_DONE;
-    }, "welcomed");
+    return WaitForSteps(customer, {"welcome_after_signing"});
   }
 
   std::vector<nlohmann::json> WebhookRecords() {
@@ -262,12 +322,11 @@ TEST_F(MeshTest, LifecycleEventsReachAllFourServices) {
   (*repair.mutable_attributes())["problem"] = "卫生间墙面渗水";
   Publish(repair);
 
-  auto journey = WaitForDone(customer, 3);
-  ASSERT_EQ(journey.touchpoints_size(), 3);
+  auto journey = WaitForSteps(customer, {"welcome_after_signing", "sales_stage_survey", "repair_ticket"});
   EXPECT_EQ(journey.stage(), "PROSPECT_1");
-  EXPECT_EQ(journey.touchpoints(0).service(), "notification");
-  EXPECT_EQ(journey.touchpoints(1).service(), "survey");
-  EXPECT_EQ(journey.touchpoints(2).service(), "ticketing");
+  EXPECT_EQ(Step(journey, "welcome_after_signing").service(), "notification");
+  EXPECT_EQ(Step(journey, "sales_stage_survey").service(), "survey");
+  EXPECT_EQ(Step(journey, "repair_ticket").service(), "ticketing");
 
   // The webhook receiver got the rendered zh-CN message.
   EXPECT_EQ(WebhookMessagesMentioning("签约" + signed_event.project_id() + "项目U-0801单元"), 1);
@@ -276,14 +335,14 @@ TEST_F(MeshTest, LifecycleEventsReachAllFourServices) {
   const auto sresp = Surveys(customer);
   ASSERT_EQ(sresp.instances_size(), 1);
   EXPECT_EQ(sresp.instances(0).stage(), "PROSPECT_1");
-  EXPECT_EQ(sresp.instances(0).id(), journey.touchpoints(1).result_ref());
+  EXPECT_EQ(sresp.instances(0).id(), Step(journey, "sales_stage_survey").result_ref());
 
   // The repair ticket has its three deadlines, counted from the request.
   auto tickets = ticketing::v1::TicketingService::NewStub(
       grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
   grpc::ClientContext tctx;
   ticketing::v1::GetTicketRequest treq;
-  treq.set_ticket_id(journey.touchpoints(2).result_ref());
+  treq.set_ticket_id(Step(journey, "repair_ticket").result_ref());
   ticketing::v1::GetTicketResponse tresp;
   ASSERT_TRUE(tickets->GetTicket(&tctx, treq, &tresp).ok());
   const auto& t = tresp.ticket();
@@ -300,10 +359,11 @@ TEST_F(MeshTest, RedeliveredEventHasOneEffect) {
   auto e = Event("contract_signed", customer, Now() - hours(24 * 8));
   Publish(e);
   Publish(e);  // the same event id again, as an at-least-once publisher may
-  WaitForDone(customer, 2);
+  const int planned = WaitForSteps(customer, {"welcome_after_signing", "sales_stage_survey"}).touchpoints_size();
   // Give a duplicate time to show up if it were going to (not a due time: the clock stands).
   std::this_thread::sleep_for(seconds(2));
-  EXPECT_EQ(Journey(customer).touchpoints_size(), 2);
+  EXPECT_EQ(Journey(customer).touchpoints_size(), planned);
+  EXPECT_EQ(planned, 8) << "the signing's steps";
   EXPECT_EQ(WebhookMessagesMentioning(e.project_id()), 1);
 }
 
@@ -311,9 +371,8 @@ TEST_F(MeshTest, FutureTouchpointStaysScheduled) {
   const std::string customer = Unique("C-");
   Publish(Event("contract_signed", customer, Now()));
   auto j = WaitForWelcome(customer);
-  ASSERT_EQ(j.touchpoints_size(), 2);
-  EXPECT_EQ(j.touchpoints(0).status(), sv1::TOUCHPOINT_STATUS_DONE);
-  EXPECT_EQ(j.touchpoints(1).status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
+  EXPECT_EQ(Step(j, "sales_stage_survey").status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
+  EXPECT_EQ(Step(j, "site_open_day").status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
 }
 
 // The years after a handover in seconds: each advance of the simulated clock fires
@@ -333,17 +392,20 @@ TEST_F(MeshTest, HandoverYearsFireAsTheClockMoves) {
     return done;
   };
   auto j = WaitUntil(customer, [&](const sv1::GetJourneyResponse& j) {
-    return j.touchpoints_size() == 5 && done_count(j) == 1;
+    return j.touchpoints_size() == 13 && done_count(j) == 1;
   }, "congratulated");
   EXPECT_EQ(j.stage(), "RUNIN_1");
+  // +100 d: the key-period visits (7, 30, 60 d), the delivery survey (30 d), the
+  // revisit (90 d) and the key period's close (100 d); +370 d: the first-year survey
+  // and the quality check; +1465 d: the stable and veteran surveys and the review.
   const struct {
     std::chrono::hours advance;
     const char* step;
     int done;
     const char* stage;
-  } years[] = {{hours(24 * 100), "revisit_after_move_in", 3, "RUNIN_1"},
-               {hours(24 * 270), "one_year_quality_check", 4, "STABLE"},
-               {hours(24 * 365 * 3), "four_year_appointment", 5, "VETERAN"}};
+  } years[] = {{hours(24 * 100), "key_period_close", 7, "RUNIN_1"},
+               {hours(24 * 270), "one_year_quality_check", 9, "STABLE"},
+               {hours(24 * 365 * 3), "four_year_appointment", 12, "VETERAN"}};
   for (const auto& y : years) {
     Advance(y.advance);
     j = WaitUntil(customer, [&](const sv1::GetJourneyResponse& j) {
@@ -352,8 +414,11 @@ TEST_F(MeshTest, HandoverYearsFireAsTheClockMoves) {
     EXPECT_EQ(done_count(j), y.done) << y.step << ": something later fired too";
     EXPECT_EQ(j.stage(), y.stage) << y.step;
   }
-  EXPECT_NE(j.touchpoints(4).outcome().find("common_area_review ticket opened"), std::string::npos)
-      << j.touchpoints(4).outcome();
+  EXPECT_NE(Step(j, "four_year_appointment").outcome().find("common_area_review ticket opened"),
+            std::string::npos)
+      << Step(j, "four_year_appointment").outcome();
+  EXPECT_EQ(Step(j, "warranty_ending_notice").status(), sv1::TOUCHPOINT_STATUS_SCHEDULED)
+      << "30 days before the warranty's end, in a year";
 }
 
 // Every service reads the one shared clock: the scheduler's stage, the
@@ -363,7 +428,7 @@ TEST_F(MeshTest, EveryServiceSeesTheSimulatedTime) {
   Publish(Event("contract_signed", customer, Now()));
   WaitForWelcome(customer);
   const TimePoint later = Advance(hours(24 * 8));  // the 7-day survey falls due
-  auto j = WaitForDone(customer, 2);
+  auto j = WaitForSteps(customer, {"sales_stage_survey"});
   EXPECT_EQ(j.stage(), "PROSPECT_1");
 
   const auto sresp = Surveys(customer);
@@ -372,7 +437,11 @@ TEST_F(MeshTest, EveryServiceSeesTheSimulatedTime) {
 
   Publish(Event("contract_signed", customer, later));  // a second signing: a new welcome
   WaitUntil(customer, [](const sv1::GetJourneyResponse& j) {
-    return j.touchpoints_size() == 4 && j.touchpoints(2).status() == sv1::TOUCHPOINT_STATUS_DONE;
+    int welcomed = 0;
+    for (const auto& tp : j.touchpoints()) {
+      welcomed += tp.step_id() == "welcome_after_signing" && tp.status() == sv1::TOUCHPOINT_STATUS_DONE;
+    }
+    return welcomed == 2;
   }, "welcomed again");
   const auto nresp = Deliveries(customer);
   ASSERT_EQ(nresp.deliveries_size(), 2);
@@ -416,7 +485,7 @@ TEST_F(MeshTest, IngestPublishesOntoTheLifecycleTopic) {
   sv1::IngestEventResponse resp;
   ASSERT_TRUE(scheduler_->IngestEvent(&ctx, req, &resp).ok());
   EXPECT_EQ(resp.event_id(), req.event().event_id());
-  auto j = WaitForDone(customer, 1);
+  auto j = WaitForSteps(customer, {"repair_ticket"});
   EXPECT_EQ(j.touchpoints(0).service(), "ticketing");
 }
 
@@ -425,8 +494,7 @@ TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
   // The 7-day survey falls due one hour from now, while the scheduler is down.
   Publish(Event("contract_signed", customer, Now() - hours(24 * 7) + hours(1)));
   auto j = WaitForWelcome(customer);
-  ASSERT_EQ(j.touchpoints_size(), 2);
-  ASSERT_EQ(j.touchpoints(1).status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
+  ASSERT_EQ(Step(j, "sales_stage_survey").status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
 
   Mesh("stop", "touchpoint-scheduler");
   // SIGTERM is a clean shutdown: consumers closed, producer flushed.
@@ -435,7 +503,7 @@ TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
   Mesh("start", "touchpoint-scheduler");
   scheduler_ = sv1::SchedulerService::NewStub(
       grpc::CreateChannel(env_["MOT_SCHEDULER_ADDR"], grpc::InsecureChannelCredentials()));
-  WaitForDone(customer, 2);
+  WaitForSteps(customer, {"sales_stage_survey"});
 }
 
 // A killed service restarted under the same instance name gets its partitions back at
@@ -620,6 +688,173 @@ TEST_F(MeshTest, TwoReplicasShareABacklogOfTenThousandExactlyOnce) {
   EXPECT_GT(by_2, 0) << "replica 2 took no part";
   EXPECT_GE(by_1 + by_2, kCount);
   Mesh("stop", "touchpoint-scheduler-2");
+}
+
+// 拒收: a refused handover cancels the pending handover steps with the reason and
+// opens a follow-up ticket with its SLA.
+TEST_F(MeshTest, ARefusedHandoverCancelsTheHandoverStepsAndOpensAFollowUpTicket) {
+  const std::string customer = Unique("C-");
+  Publish(Event("contract_signed", customer, Now()));
+  WaitForWelcome(customer);
+  auto refused = Event("handover_refused", customer, Now());
+  (*refused.mutable_attributes())["reason"] = "quality";
+  Publish(refused);
+  auto j = WaitForSteps(customer, {"refused_handover_follow_up"});
+  const std::string reason = "cancelled by handover_refused (event " + refused.event_id() + ")";
+  for (const char* step : {"site_open_day", "handover_guide", "fee_explanation", "move_in_cleaning",
+                           "construction_progress_monthly", "waiting_stage_survey"}) {
+    EXPECT_EQ(Step(j, step).status(), sv1::TOUCHPOINT_STATUS_CANCELLED) << step;
+    EXPECT_EQ(Step(j, step).outcome(), reason) << step;
+  }
+  EXPECT_EQ(Step(j, "sales_stage_survey").status(), sv1::TOUCHPOINT_STATUS_SCHEDULED) << "no exit of it";
+  auto tickets = ticketing::v1::TicketingService::NewStub(
+      grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ticketing::v1::GetTicketRequest req;
+  req.set_ticket_id(Step(j, "refused_handover_follow_up").result_ref());
+  ticketing::v1::GetTicketResponse resp;
+  ASSERT_TRUE(tickets->GetTicket(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.ticket().kind(), "refused_handover_follow_up");
+  ASSERT_EQ(resp.ticket().deadlines_size(), 2);
+  EXPECT_EQ(FromProto(resp.ticket().deadlines(0).due_at()) - FromProto(refused.occurred_at()), hours(24));
+  // The cancelled ones never fire.
+  Advance(hours(24 * 320));
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_EQ(Step(Journey(customer), "site_open_day").status(), sv1::TOUCHPOINT_STATUS_CANCELLED);
+}
+
+// The handover date moves: every pending touchpoint anchored on it moves, and the
+// journey shows the old and the new due time.
+TEST_F(MeshTest, ARescheduledHandoverMovesItsAnchoredTouchpoints) {
+  const std::string customer = Unique("C-");
+  const TimePoint now = Now();
+  Publish(Event("contract_signed", customer, now));
+  const auto before = WaitForWelcome(customer);
+  const auto old_open_day = FromProto(Step(before, "site_open_day").due_at());
+  auto moved = Event("handover_rescheduled", customer, now);
+  (*moved.mutable_attributes())["planned_handover_date"] = LocalDate(now + hours(24 * 360));
+  Publish(moved);
+  auto j = WaitUntil(customer, [](const sv1::GetJourneyResponse& j) {
+    return Step(j, "site_open_day").has_previous_due_at();
+  }, "re-anchored");
+  for (const char* step : {"site_open_day", "handover_guide", "fee_explanation", "move_in_cleaning"}) {
+    const auto tp = Step(j, step);
+    // Days before or after the date: 60 days later; 3 calendar months before: 58-62.
+    const auto moved_by = FromProto(tp.due_at()) - FromProto(tp.previous_due_at());
+    if (std::string(step) == "site_open_day") {
+      EXPECT_GE(moved_by, hours(24 * 58)) << step;
+      EXPECT_LE(moved_by, hours(24 * 62)) << step;
+    } else {
+      EXPECT_EQ(moved_by, hours(24 * 60)) << step << j.DebugString();
+    }
+    EXPECT_NE(tp.outcome().find("moved: planned_handover_date changed by handover_rescheduled"),
+              std::string::npos) << step;
+  }
+  EXPECT_EQ(FromProto(Step(j, "site_open_day").previous_due_at()), old_open_day);
+  EXPECT_FALSE(Step(j, "sales_stage_survey").has_previous_due_at()) << "not anchored on the date";
+  // At the old date nothing fires; at the new one it does.
+  Advance(old_open_day - Now() + hours(24));
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_EQ(Step(Journey(customer), "site_open_day").status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
+  Advance(FromProto(Step(j, "site_open_day").due_at()) - Now() + hours(1));
+  WaitForSteps(customer, {"site_open_day"});
+}
+
+// Tier A (high intent, high match): a second touch within 48 hours.
+TEST_F(MeshTest, ATierAProspectGetsASecondTouchWithin48Hours) {
+  const std::string customer = Unique("C-");
+  auto visit = Event("prospect_visit", customer, Now());
+  (*visit.mutable_attributes())["tier"] = "A";
+  Publish(visit);
+  auto j = WaitForSteps(customer, {"first_visit_risk_disclosure", "first_visit_follow_up"});
+  const auto touch = Step(j, "tier_a_second_touch");
+  ASSERT_EQ(touch.status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
+  EXPECT_LE(FromProto(touch.due_at()) - FromProto(visit.occurred_at()), hours(48));
+  EXPECT_EQ(touch.playbook_version(), "2026.11-6plus2");
+  EXPECT_EQ(Step(j, "tier_b_weekly_news").id(), "") << "tier B's step is not tier A's";
+  Advance(hours(48));
+  WaitForSteps(customer, {"tier_a_second_touch"});
+  EXPECT_EQ(WebhookMessagesMentioning("感谢您关注" + visit.project_id() + "项目"), 1)
+      << "one second touch";
+}
+
+// A festival step reaches every owner matching its condition, once, planned by the
+// calendar pass after a playbook reload (no restart).
+TEST_F(MeshTest, AFestivalStepReachesEveryMatchingOwnerOnce) {
+  const std::string original = ReadPlaybook();
+  const std::string u = Unique("t");
+  const std::string segment = "segment_" + u;
+  std::vector<std::string> owners;
+  std::vector<OutMessage> profiles;
+  for (int i = 0; i < 5; ++i) owners.push_back(Unique("C-F-"));
+  const std::string other = Unique("C-F-");
+  for (const auto& c : owners) {
+    customer::v1::CustomerProfile p;
+    p.set_customer_id(c);
+    p.set_segment(segment);
+    profiles.push_back({kCustomerTopic, c, p.SerializeAsString(), {}});
+  }
+  customer::v1::CustomerProfile p;
+  p.set_customer_id(other);
+  p.set_segment("young");
+  profiles.push_back({kCustomerTopic, other, p.SerializeAsString(), {}});
+  for (const auto& s : producer_->PublishAll(profiles)) ASSERT_TRUE(s.ok()) << s;
+
+  // A festival three days from now, for this segment only.
+  const std::string date = LocalDate(Now() + hours(24 * 3));
+  std::string text = original;
+  const std::string version_line = "version: \"2026.11-6plus2\"";
+  text.replace(text.find(version_line), version_line.size(), "version: \"" + u + "\"");
+  text.replace(text.find("    mid_autumn: ["), 0, "    day_" + u + ": [" + date + "]\n");
+  text += "\n  - id: greeting_" + u + "\n    title: 节日问候\n    calendar: day_" + u +
+          "\n    when: {segment: " + segment + "}\n    category: care\n"
+          "    action: {service: notification, template: mid_autumn_greeting, channel: wecom}\n";
+  WritePlaybook(text);
+  ASSERT_TRUE(WaitForVersion(u)) << "the new playbook was not loaded";
+  for (const auto& c : owners) {
+    WaitUntil(c, [&](const sv1::GetJourneyResponse& j) { return j.touchpoints_size() == 1; },
+              "greeted");
+  }
+  Advance(hours(24 * 3));
+  for (const auto& c : owners) {
+    auto j = WaitForSteps(c, {"greeting_" + u});
+    EXPECT_EQ(j.touchpoints(0).playbook_version(), u);
+  }
+  std::this_thread::sleep_for(seconds(5));  // more calendar passes: nothing more
+  for (const auto& c : owners) {
+    EXPECT_EQ(Journey(c).touchpoints_size(), 1) << c;
+    EXPECT_EQ(Deliveries(c).deliveries_size(), 1) << c << " greeted more than once";
+  }
+  EXPECT_EQ(Journey(other).touchpoints_size(), 0) << "another segment";
+  WritePlaybook(original);
+  EXPECT_TRUE(WaitForVersion("2026.11-6plus2"));
+}
+
+// A broken playbook never replaces the one in force; events go on being planned by it.
+TEST_F(MeshTest, APlaybookReloadWithABrokenFileKeepsTheOldPlaybook) {
+  const std::string original = ReadPlaybook();
+  const std::string refused = "mot_scheduler_playbook_reloads_total{result=\"refused\"}";
+  const double before = std::max(0.0, Metric(env_["MOT_SCHEDULER_METRICS"], refused));
+  std::string broken = original;
+  broken.replace(broken.find("after: 90d"), 10, "after: ninety days");
+  WritePlaybook(broken);
+  bool seen = false;
+  for (int i = 0; i < 150 && !seen; ++i) {
+    seen = Metric(env_["MOT_SCHEDULER_METRICS"], refused) >= before + 1;
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(seen) << "the broken playbook was not refused";
+  EXPECT_NE(ServiceLog("touchpoint-scheduler").find("step 'revisit_after_move_in': after"),
+            std::string::npos) << "the log names the step and the field";
+  EXPECT_TRUE(WaitForVersion("2026.11-6plus2"));
+  const std::string customer = Unique("C-");
+  Publish(Event("handover", customer, Now()));
+  auto j = WaitForSteps(customer, {"move_in_congratulations"});
+  EXPECT_EQ(Step(j, "revisit_after_move_in").playbook_version(), "2026.11-6plus2");
+  EXPECT_EQ(FromProto(Step(j, "revisit_after_move_in").due_at()) -
+                FromProto(Step(j, "move_in_congratulations").due_at()),
+            hours(24 * 90));
+  WritePlaybook(original);
 }
 
 }  // namespace

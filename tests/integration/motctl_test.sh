@@ -16,8 +16,9 @@ check() {  # check <description> <command...>: the command must succeed
 # JSON lines on stdin (snake_case and camelCase field names are both protobuf JSON),
 # signed 8 days before the mesh's (simulated) now.
 signed_at=$(date -ud "$(motctl clock show) - 8 days" +%Y-%m-%dT%H:%M:%SZ)
+handover_date=$(date -ud "$(motctl clock show) + 300 days" +%F)
 printf '%s\n' \
-  "{\"type\":\"contract_signed\",\"customer_id\":\"$customer\",\"unit_id\":\"U-1\",\"project_id\":\"P-CLI\",\"occurredAt\":\"$signed_at\"}" \
+  "{\"type\":\"contract_signed\",\"customer_id\":\"$customer\",\"unit_id\":\"U-1\",\"project_id\":\"P-CLI\",\"occurredAt\":\"$signed_at\",\"attributes\":{\"planned_handover_date\":\"$handover_date\"}}" \
   "" \
   | motctl publish --file - >/dev/null
 motctl publish --type repair_requested --customer "$customer" --unit U-1 --project P-CLI \
@@ -33,7 +34,7 @@ check "journey shows three DONE touchpoints" test "$(grep -c ' DONE ' <<<"$table
 check "journey shows the stage" grep -q "stage PROSPECT_1" <<<"$table"
 
 json=$(motctl journey "$customer" --json)
-ticket=$(python3 -c 'import json,sys; j=json.load(sys.stdin); print([t["result_ref"] for t in j["touchpoints"] if t["service"]=="ticketing"][0])' <<<"$json")
+ticket=$(python3 -c 'import json,sys; j=json.load(sys.stdin); print([t["result_ref"] for t in j["touchpoints"] if t["service"]=="ticketing" and t.get("result_ref")][0])' <<<"$json")
 check "journey --json names the ticket" test -n "$ticket"
 out=$(motctl ticket get "$ticket")
 echo "$out"

@@ -4,6 +4,8 @@
 // claims with owner tokens and leases, forward-only status), for hermetic tests of
 // the handlers and the dispatcher.
 #include <algorithm>
+#include <cstdio>
+#include <optional>
 #include <map>
 #include <mutex>
 
@@ -141,6 +143,8 @@ class FakeJourneyStore : public scheduler::JourneyStore {
       tp.set_status(r.status);
       tp.set_outcome(r.outcome);
       tp.set_result_ref(r.ref);
+      *tp.mutable_due_at() = ToProto(Due(r));
+      if (r.previous) *tp.mutable_previous_due_at() = ToProto(*r.previous);
       out.push_back(std::move(tp));
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
@@ -160,10 +164,115 @@ class FakeJourneyStore : public scheduler::JourneyStore {
     return stats;
   }
 
+  absl::StatusOr<std::map<std::string, scheduler::CustomerFacts>> Facts(
+      const std::vector<std::string>& customers, const scheduler::StageWindows& stages) override {
+    std::lock_guard lock(mu_);
+    if (!fail_with.ok()) return fail_with;
+    std::map<std::string, scheduler::CustomerFacts> out;
+    for (const auto& c : customers) {
+      auto& f = out[c];
+      if (auto it = facts_.find(c); it != facts_.end()) f = it->second;
+      f.customer_id = c;
+      auto m = milestones_.find(c);
+      if (m == milestones_.end()) continue;
+      if (m->second.count(stages.signing_event)) f.signed_at = m->second.at(stages.signing_event);
+      if (m->second.count(stages.handover_event)) f.handover_at = m->second.at(stages.handover_event);
+    }
+    return out;
+  }
+
+  absl::Status UpdateCustomers(const std::vector<scheduler::CustomerUpdate>& updates,
+                               TimePoint) override {
+    std::lock_guard lock(mu_);
+    if (!fail_with.ok()) return fail_with;
+    for (const auto& u : updates) {
+      auto& f = facts_[u.customer_id];
+      for (const auto& [k, v] : u.fields) {
+        if (k == "tier") f.tier = v;
+        if (k == "segment") f.segment = v;
+        if (k == "profile") f.profile_type = v;
+        if (k == "tz") f.time_zone = v;
+        if (k == "project") f.project_id = v;
+        if (k == "unit") f.unit_id = v;
+        if (k == "birth") (void)(std::sscanf(v.c_str(), "%d-%d", &f.birth_month, &f.birth_day) == 2);
+        if (k.rfind("exit:", 0) == 0) f.exited.insert(k.substr(5));
+      }
+      for (const auto& [name, at] : u.milestones) milestones_[u.customer_id][name] = at;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<scheduler::AmendResult> Amend(const scheduler::Amendment& a, TimePoint) override {
+    std::lock_guard lock(mu_);
+    if (!fail_with.ok()) return fail_with;
+    scheduler::AmendResult out;
+    for (auto& [id, r] : records_) {
+      const auto& tp = r.planned.touchpoint;
+      if (tp.customer_id() != a.customer_id || r.status != scheduler::v1::TOUCHPOINT_STATUS_SCHEDULED) {
+        continue;
+      }
+      if (std::find(tp.exit_on().begin(), tp.exit_on().end(), a.event_type) != tp.exit_on().end()) {
+        r.status = scheduler::v1::TOUCHPOINT_STATUS_CANCELLED;
+        r.outcome = a.reason;
+        r.armed = false;
+        out.cancelled_steps.push_back(tp.step_id());
+      } else if (!a.anchor.empty() && tp.anchor() == a.anchor && a.moves.count(tp.step_id()) &&
+                 Due(r) != a.moves.at(tp.step_id())) {
+        r.previous = Due(r);
+        r.due = a.moves.at(tp.step_id());
+        r.at = *r.due;
+        r.outcome = a.reason;
+        out.moved_steps.push_back(tp.step_id());
+      }
+    }
+    return out;
+  }
+
+  absl::StatusOr<scheduler::v1::Touchpoint> Cancel(const std::string& customer, const std::string& id,
+                                                   const std::string& reason, TimePoint now) override {
+    return Change(customer, id, reason, std::nullopt, now);
+  }
+  absl::StatusOr<scheduler::v1::Touchpoint> Reschedule(const std::string& customer,
+                                                       const std::string& id, TimePoint due,
+                                                       const std::string& reason,
+                                                       TimePoint now) override {
+    return Change(customer, id, reason, due, now);
+  }
+
+  absl::StatusOr<scheduler::JourneyPage> Page(const std::string& customer, int64_t offset,
+                                              int64_t limit) override {
+    auto all = Journey(customer);
+    if (!all.ok()) return all.status();
+    scheduler::JourneyPage page;
+    page.total = static_cast<int64_t>(all->size());
+    for (int64_t i = offset; i < page.total && (limit < 0 || i < offset + limit); ++i) {
+      page.touchpoints.push_back((*all)[i]);
+    }
+    return page;
+  }
+
+  absl::StatusOr<std::pair<uint64_t, std::vector<std::string>>> ScanCustomers(
+      int partition, uint64_t cursor, int count, bool with_birthday_only) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> ids;
+    for (const auto& [c, f] : facts_) {
+      if (layout_.PartitionOf(c) == partition && (!with_birthday_only || f.birth_month > 0)) {
+        ids.push_back(c);
+      }
+    }
+    std::pair<uint64_t, std::vector<std::string>> out{0, {}};
+    for (uint64_t i = cursor; i < ids.size() && out.second.size() < static_cast<size_t>(count); ++i) {
+      out.second.push_back(ids[i]);
+      out.first = i + 1 < ids.size() ? i + 1 : 0;
+    }
+    return out;
+  }
+
   absl::Status fail_with = absl::OkStatus();  // what ScheduleAll answers, when not OK
 
  private:
   struct Record {
+    std::optional<TimePoint> due, previous;  // set once moved
     scheduler::PlannedTouchpoint planned;
     scheduler::v1::TouchpointStatus status = scheduler::v1::TOUCHPOINT_STATUS_UNSPECIFIED;
     std::string outcome, ref, holder;
@@ -171,8 +280,42 @@ class FakeJourneyStore : public scheduler::JourneyStore {
     TimePoint at{};
     int attempts = 0;
   };
+  static TimePoint Due(const Record& r) {
+    return r.due ? *r.due : FromProto(r.planned.touchpoint.due_at());
+  }
+  absl::StatusOr<scheduler::v1::Touchpoint> Change(const std::string& customer, const std::string& id,
+                                                   const std::string& reason,
+                                                   std::optional<TimePoint> due, TimePoint) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = records_.find(id);
+      if (it == records_.end() || it->second.planned.touchpoint.customer_id() != customer) {
+        return absl::NotFoundError("touchpoint_id: no such touchpoint in the customer's journey");
+      }
+      Record& r = it->second;
+      if (r.status != scheduler::v1::TOUCHPOINT_STATUS_SCHEDULED) {
+        return absl::FailedPreconditionError("the touchpoint is not SCHEDULED");
+      }
+      r.outcome = reason;
+      if (due) {
+        r.previous = Due(r);
+        r.due = *due;
+        r.at = *due;
+      } else {
+        r.status = scheduler::v1::TOUCHPOINT_STATUS_CANCELLED;
+        r.armed = false;
+      }
+    }
+    const auto journey = Journey(customer);
+    for (const auto& tp : *journey) {
+      if (tp.id() == id) return tp;
+    }
+    return absl::NotFoundError("gone");
+  }
+
   std::mutex mu_;
   const TimerLayout layout_;
+  std::map<std::string, scheduler::CustomerFacts> facts_;
   std::map<std::string, Record> records_;
   std::map<std::string, std::map<std::string, TimePoint>> milestones_;
 };

@@ -10,7 +10,10 @@
 #include <string>
 
 #include "mot/common/config.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "mot/common/redis.h"
+#include "mot/common/simulated_clock.h"
 
 namespace mot::testing {
 
@@ -50,6 +53,25 @@ inline double Metric(const std::string& url, const std::string& series) {
     if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
   }
   return -1;
+}
+
+// Moves the shared simulated clock forward to 10:00 in Asia/Shanghai (the owners'
+// zone in the playbook) when it is outside 09:00-18:00 there: touchpoints for owners
+// wait for their contact window (09:00-20:00), and a test that expects one at once
+// must run in their daytime.
+inline void DaytimeForOwners(RedisClient& redis) {
+  SimulatedTime clock(redis);
+  auto now = clock.Get();
+  if (!now.ok()) return;
+  absl::TimeZone zone;
+  absl::LoadTimeZone("Asia/Shanghai", &zone);
+  const absl::CivilSecond local = absl::ToCivilSecond(absl::FromUnixMillis(ToUnixMillis(*now)), zone);
+  if (local.hour() >= 9 && local.hour() < 18) return;
+  absl::CivilDay day(local);
+  if (local.hour() >= 18) day += 1;
+  const absl::Time ten = absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 10, 0, 0), zone);
+  (void)clock.Advance(std::chrono::duration_cast<std::chrono::milliseconds>(
+      FromUnixMillis(absl::ToUnixMillis(ten)) - *now));
 }
 
 inline std::string Unique(const std::string& prefix) {

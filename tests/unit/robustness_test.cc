@@ -58,7 +58,9 @@ void ParsesOrRefuses(const std::string& file, Parse parse) {
   EXPECT_GT(refused, kMutations / 10) << file;
 }
 
-TEST(Robustness, MutatedPlaybook) { ParsesOrRefuses("playbook.yaml", scheduler::Playbook::FromYaml); }
+TEST(Robustness, MutatedPlaybook) {
+  ParsesOrRefuses("playbook.yaml", [](const std::string& t) { return scheduler::Playbook::FromYaml(t); });
+}
 TEST(Robustness, MutatedSlaPolicy) { ParsesOrRefuses("sla.yaml", ticketing::SlaPolicy::FromYaml); }
 TEST(Robustness, MutatedTemplates) {
   ParsesOrRefuses("templates.yaml", notification::TemplateSet::FromYaml);
@@ -74,6 +76,7 @@ TEST(Robustness, MutatedEventsAreDeadLetteredOrPlanned) {
   e.set_unit_id("U-1");
   e.set_project_id("P-1");
   (*e.mutable_attributes())["problem"] = "漏水";
+  (*e.mutable_attributes())["planned_handover_date"] = "2027-06-30";
   *e.mutable_occurred_at() = ToProto(FromUnixMillis(1'793'520'000'000));
   const std::string binary = e.SerializeAsString();
   std::string json;
@@ -87,8 +90,13 @@ TEST(Robustness, MutatedEventsAreDeadLetteredOrPlanned) {
     absl::Status s = DecodeMessage(in, &out);
     if (s.ok()) s = scheduler::ValidateEvent(out, FromUnixMillis(1'793'520'000'000), {});
     if (s.ok()) {
-      for (const auto& p : scheduler::Plan(playbook, out)) EXPECT_FALSE(p.payload.empty());
-    } else {
+      auto planned = scheduler::Plan(playbook, out);
+      s = planned.status();
+      for (const auto& p : planned.value_or(std::vector<scheduler::PlannedTouchpoint>{})) {
+        EXPECT_FALSE(p.payload.empty());
+      }
+    }
+    if (!s.ok()) {
       ++refused;
       EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
     }

@@ -1,5 +1,7 @@
 // The scheduler's handlers and dispatcher against the in-memory JourneyStore fake:
 // no Kafka, no Redis (tests/integration/timer_test.cc runs the real store).
+#include <fstream>
+#include <map>
 #include <set>
 
 #include "app/scheduler_app.h"
@@ -27,24 +29,35 @@ class SchedulerAppTest : public ::testing::Test {
     e.set_unit_id("U-1");
     *e.mutable_occurred_at() = ToProto(at);
     if (note_bytes > 0) (*e.mutable_attributes())["note"] = std::string(note_bytes, 'x');
+    auto& attributes = *e.mutable_attributes();
+    attributes["planned_handover_date"] = "2027-06-30";
+    attributes["warranty_end_date"] = "2031-11-01";
+    attributes["tier"] = "A";
     return testing::Message(kLifecycleTopic, e.SerializeAsString());
+  }
+  std::map<std::string, v1::Touchpoint> ByStep() {
+    std::map<std::string, v1::Touchpoint> out;
+    const auto journey = store_.Journey("C-1");
+    for (const auto& tp : *journey) out[tp.step_id()] = tp;
+    return out;
   }
 
   Playbook playbook_ = *Playbook::FromYaml(testing::ShippedConfig("playbook.yaml"));
+  LivePlaybook live_{playbook_};
   testing::FakeJourneyStore store_;
   testing::ManualClock clock_{kNow};
   prometheus::Registry registry_;
   std::unique_ptr<SchedulerMetrics> metrics_ = MakeSchedulerMetrics(registry_);
-  LifecycleHandler handler_{playbook_, store_, clock_, PlanningLimits{}, *metrics_};
+  LifecycleHandler handler_{live_, store_, clock_, PlanningLimits{}, *metrics_};
   testing::FakePublisher publisher_;
 };
 
 TEST_F(SchedulerAppTest, AHandoverPlansItsStepsOnceAndRecordsTheMilestone) {
   ASSERT_TRUE(handler_.Handle(EventMessage("handover", kNow), publisher_).ok());
   ASSERT_TRUE(handler_.Handle(EventMessage("handover", kNow), publisher_).ok());  // redelivered
-  EXPECT_EQ(store_.Journey("C-1")->size(), 5u);
+  EXPECT_EQ(store_.Journey("C-1")->size(), 13u);
   // The congratulations are due at once: sent with the event, not armed.
-  EXPECT_EQ(store_.Timers()->armed, 4);
+  EXPECT_EQ(store_.Timers()->armed, 12);
   EXPECT_EQ(**store_.Milestone("C-1", "handover"), kNow);
   EXPECT_EQ(metrics_->events.Value(), 2);
 }
@@ -87,7 +100,7 @@ TEST_F(SchedulerAppTest, EventsOutsideTheWindowOrWithOversizedCommandsAreRefused
 
 TEST_F(SchedulerAppTest, ABatchPlansTheGoodEventsRefusesTheBadOneAndWakesTheDispatcher) {
   std::vector<TimePoint> woken;
-  LifecycleHandler handler(playbook_, store_, clock_, PlanningLimits{}, *metrics_,
+  LifecycleHandler handler(live_, store_, clock_, PlanningLimits{}, *metrics_,
                            [&](TimePoint due) { woken.push_back(due); });
   std::vector<Work> batch;
   for (auto in : {EventMessage("contract_signed", kNow), EventMessage("handover", kNow + hours(48)),
@@ -158,12 +171,232 @@ TEST_F(SchedulerAppTest, TheDispatcherSendsEachCommandToItsServiceKeyedByCustome
                                                 kTicketingCommandsTopic}));
   auto journey = store_.Journey("C-1");
   ASSERT_TRUE(journey.ok());
-  ASSERT_EQ(journey->size(), 3u);
+  std::multiset<std::string> dispatched;
   for (const auto& tp : *journey) {
-    EXPECT_EQ(tp.status(), v1::TOUCHPOINT_STATUS_DISPATCHED) << tp.step_id();
+    if (tp.status() == v1::TOUCHPOINT_STATUS_DISPATCHED) dispatched.insert(tp.step_id());
   }
+  EXPECT_EQ(dispatched, (std::multiset<std::string>{"welcome_after_signing", "sales_stage_survey",
+                                                    "repair_ticket"}));
   EXPECT_EQ(dispatcher.DispatchDue()->dispatched, 0) << "dispatched twice";
   EXPECT_EQ(CommandTopic("fax"), "");
+}
+
+TEST_F(SchedulerAppTest, ARefusedHandoverCancelsThePendingHandoverStepsAndOpensAFollowUp) {
+  ASSERT_TRUE(handler_.Handle(EventMessage("contract_signed", kNow), publisher_).ok());
+  clock_.Advance(hours(24 * 60));
+  ASSERT_TRUE(handler_.Handle(EventMessage("handover_refused", clock_.Now()), publisher_).ok());
+  auto by = ByStep();
+  for (const char* step : {"site_open_day", "handover_guide", "fee_explanation", "move_in_cleaning"}) {
+    EXPECT_EQ(by[step].status(), v1::TOUCHPOINT_STATUS_CANCELLED) << step;
+    EXPECT_EQ(by[step].outcome(), "cancelled by handover_refused (event ev-handover_refused)") << step;
+  }
+  EXPECT_EQ(by["refused_handover_follow_up"].status(), v1::TOUCHPOINT_STATUS_DISPATCHED);
+  EXPECT_EQ(publisher_.sent.back().topic, kTicketingCommandsTopic);
+  EXPECT_EQ(metrics_->touchpoints.Add({{"step", "site_open_day"}, {"status", "cancelled"}}).Value(), 1);
+  EXPECT_EQ(by["sales_stage_survey"].status(), v1::TOUCHPOINT_STATUS_SCHEDULED) << "not an exit of it";
+}
+
+TEST_F(SchedulerAppTest, InOneBatchAnExitSeesWhatCameBeforeIt) {
+  std::vector<Work> batch;
+  batch.push_back({EventMessage("contract_signed", kNow), &publisher_, {}});
+  batch.push_back({EventMessage("unit_resold", kNow + hours(1)), &publisher_, {}});
+  handler_.HandleBatch(batch);
+  ASSERT_TRUE(batch[0].status.ok() && batch[1].status.ok());
+  auto by = ByStep();
+  EXPECT_EQ(by["site_open_day"].status(), v1::TOUCHPOINT_STATUS_CANCELLED);
+  EXPECT_EQ(by["fee_explanation"].status(), v1::TOUCHPOINT_STATUS_SCHEDULED) << "a legal notice stays";
+  EXPECT_EQ(by["welcome_after_signing"].status(), v1::TOUCHPOINT_STATUS_DISPATCHED);
+}
+
+TEST_F(SchedulerAppTest, ARescheduledHandoverMovesItsAnchoredTouchpoints) {
+  ASSERT_TRUE(handler_.Handle(EventMessage("contract_signed", kNow), publisher_).ok());
+  const TimePoint before = FromProto(ByStep()["site_open_day"].due_at());
+  auto moved = EventMessage("handover_rescheduled", kNow + hours(1));
+  lifecycle::v1::LifecycleEvent e;
+  ASSERT_TRUE(e.ParseFromString(moved.payload));
+  (*e.mutable_attributes())["planned_handover_date"] = "2027-09-30";
+  moved.payload = e.SerializeAsString();
+  ASSERT_TRUE(handler_.Handle(moved, publisher_).ok());
+  auto site = ByStep()["site_open_day"];
+  EXPECT_EQ(FromProto(site.previous_due_at()), before);
+  EXPECT_EQ(FromProto(site.due_at()) - before, hours(24 * 92)) << "30 March -> 30 June";
+  EXPECT_EQ(site.status(), v1::TOUCHPOINT_STATUS_SCHEDULED);
+  // A malformed date: dead-lettered, naming the attribute.
+  (*e.mutable_attributes())["planned_handover_date"] = "next spring";
+  e.set_event_id("ev-bad");
+  moved.payload = e.SerializeAsString();
+  auto s = handler_.Handle(moved, publisher_);
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(std::string(s.message()).find("'planned_handover_date'"), std::string::npos);
+}
+
+TEST_F(SchedulerAppTest, ProfilesAreCheckedAndKeptForPlanning) {
+  ProfileHandler profiles(store_, clock_, *metrics_);
+  customer::v1::CustomerProfile p;
+  p.set_customer_id("C-9");
+  p.set_tier("B");
+  p.set_segment("elderly");
+  p.set_time_zone("Asia/Hong_Kong");
+  p.set_birth_month(2);
+  p.set_birth_day(29);
+  p.mutable_contact()->set_mobile("13800138000");
+  std::vector<Work> batch;
+  NoPublisher none;
+  batch.push_back({testing::Message(kCustomerTopic, p.SerializeAsString()), &none, {}});
+  p.set_time_zone("Moon/Base");
+  batch.push_back({testing::Message(kCustomerTopic, p.SerializeAsString()), &none, {}});
+  p.set_time_zone("");
+  p.set_birth_day(30);
+  batch.push_back({testing::Message(kCustomerTopic, p.SerializeAsString()), &none, {}});
+  profiles.HandleBatch(batch);
+  EXPECT_TRUE(batch[0].status.ok());
+  EXPECT_EQ(batch[1].status.message(), "time_zone is not an IANA time zone name");
+  EXPECT_EQ(batch[2].status.message(), "birth_day is not a day of birth_month");
+  auto facts = store_.Facts({"C-9"}, playbook_.stages());
+  const auto& f = facts->at("C-9");
+  EXPECT_EQ(f.tier, "B");
+  EXPECT_EQ(f.segment, "elderly");
+  EXPECT_EQ(f.time_zone, "Asia/Hong_Kong");
+  EXPECT_EQ(f.birth_month, 2);
+  EXPECT_EQ(f.birth_day, 29);
+  EXPECT_EQ(metrics_->profiles.Value(), 1);
+}
+
+TEST_F(SchedulerAppTest, ACalendarPassReachesEveryMatchingOwnerOnce) {
+  // Three owners (signed) and a visitor; the Spring Festival 2027 within plan_ahead.
+  for (const char* c : {"O-1", "O-2", "O-3", "V-1"}) {
+    CustomerUpdate u{c, {{"project", "P-1"}}, {}};
+    if (c[0] == 'O') u.milestones.emplace_back("contract_signed", kNow);
+    ASSERT_TRUE(store_.UpdateCustomers({u}, kNow).ok());
+  }
+  clock_.Advance(hours(24 * 77));  // 2027-01-17: the festival (2027-02-06) within 30 days
+  std::vector<TimePoint> woken;
+  CalendarPlanner planner(live_, store_, clock_, {}, *metrics_,
+                          [&](TimePoint due) { woken.push_back(due); });
+  auto pass = planner.Pass();
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  EXPECT_EQ(*pass, 3);
+  ASSERT_TRUE(planner.Pass().ok());  // again: the same touchpoints, stored once
+  for (const char* c : {"O-1", "O-2", "O-3"}) {
+    auto journey = store_.Journey(c);
+    ASSERT_EQ(journey->size(), 1u) << c;
+    EXPECT_EQ((*journey)[0].step_id(), "spring_festival_greeting");
+  }
+  EXPECT_TRUE(store_.Journey("V-1")->empty()) << "a visitor is no owner";
+  ASSERT_FALSE(woken.empty());
+}
+
+TEST_F(SchedulerAppTest, ABrokenPlaybookNeverReplacesTheGoodOne) {
+  const std::string path = ::testing::TempDir() + "/playbook-reload.yaml";
+  const std::string good = testing::ShippedConfig("playbook.yaml");
+  std::ofstream(path) << good;
+  LivePlaybook live(*Playbook::FromYaml(good), path, good);
+  EXPECT_FALSE(*live.Reload()) << "unchanged";
+  std::ofstream(path) << good + "\n  - {id: broken, title: B, on: handover, after: soon, "
+                                "action: {service: ticketing, kind: repair}}\n";
+  auto refused = live.Reload();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(), path + ": step 'broken': after: bad duration 'soon'");
+  EXPECT_EQ(live.Get()->version(), "2026.11-6plus2");
+  EXPECT_EQ(live.Get()->FindStep("broken"), nullptr);
+  std::ofstream(path) << std::string(good).replace(good.find("2026.11-6plus2"), 14, "2026.12-next");
+  ASSERT_TRUE(*live.Reload());
+  EXPECT_EQ(live.Get()->version(), "2026.12-next");
+}
+
+TEST_F(SchedulerAppTest, ManagersCancelAndRescheduleWithAReasonNamingWhoAsked) {
+  ASSERT_TRUE(handler_.Handle(EventMessage("contract_signed", kNow), publisher_).ok());
+  SchedulerGrpc grpc(live_, store_, publisher_, clock_, PlanningLimits{}, *metrics_);
+  grpc::ServerContext ctx;
+  auto by = ByStep();
+  v1::CancelTouchpointRequest cancel;
+  cancel.set_customer_id("C-1");
+  cancel.set_touchpoint_id(by["site_open_day"].id());
+  cancel.set_reason("open day called off");
+  v1::Touchpoint tp;
+  auto s = grpc.CancelTouchpoint(&ctx, &cancel, &tp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "requested_by is required");
+  cancel.set_requested_by("manager-li");
+  ASSERT_TRUE(grpc.CancelTouchpoint(&ctx, &cancel, &tp).ok());
+  EXPECT_EQ(tp.status(), v1::TOUCHPOINT_STATUS_CANCELLED);
+  EXPECT_EQ(tp.outcome(), "cancelled by manager-li: open day called off");
+  s = grpc.CancelTouchpoint(&ctx, &cancel, &tp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  cancel.set_touchpoint_id(by["welcome_after_signing"].id());  // sent already
+  EXPECT_EQ(grpc.CancelTouchpoint(&ctx, &cancel, &tp).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  cancel.set_touchpoint_id("tp-none");
+  EXPECT_EQ(grpc.CancelTouchpoint(&ctx, &cancel, &tp).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  v1::RescheduleTouchpointRequest move;
+  move.set_customer_id("C-1");
+  move.set_touchpoint_id(by["handover_guide"].id());
+  move.set_reason("owner abroad");
+  move.set_requested_by("manager-li");
+  EXPECT_EQ(grpc.RescheduleTouchpoint(&ctx, &move, &tp).error_message(), "due_at is required");
+  *move.mutable_due_at() = ToProto(kNow - hours(1));
+  EXPECT_EQ(grpc.RescheduleTouchpoint(&ctx, &move, &tp).error_message(), "due_at is in the past");
+  *move.mutable_due_at() = ToProto(kNow + hours(24 * 300));
+  ASSERT_TRUE(grpc.RescheduleTouchpoint(&ctx, &move, &tp).ok());
+  EXPECT_EQ(FromProto(tp.due_at()), kNow + hours(24 * 300));
+  EXPECT_EQ(tp.previous_due_at().seconds(), by["handover_guide"].due_at().seconds());
+
+  // The journey a page at a time.
+  v1::GetJourneyRequest page_req;
+  page_req.set_customer_id("C-1");
+  page_req.set_page_size(3);
+  v1::GetJourneyResponse page;
+  ASSERT_TRUE(grpc.GetJourney(&ctx, &page_req, &page).ok());
+  EXPECT_EQ(page.touchpoints_size(), 3);
+  EXPECT_EQ(page.total(), 8);
+  EXPECT_EQ(page.stage(), "PROSPECT_1");
+  int seen = page.touchpoints_size();
+  while (!page.next_page_token().empty()) {
+    page_req.set_page_token(page.next_page_token());
+    page.Clear();
+    ASSERT_TRUE(grpc.GetJourney(&ctx, &page_req, &page).ok());
+    seen += page.touchpoints_size();
+  }
+  EXPECT_EQ(seen, page.total());
+  page_req.set_page_token("x");
+  EXPECT_EQ(grpc.GetJourney(&ctx, &page_req, &page).error_message(),
+            "page_token is not one this service gave");
+
+  v1::GetStageRequest stage_req;
+  stage_req.set_customer_id("C-1");
+  *stage_req.mutable_at() = ToProto(kNow + hours(24 * 200));
+  v1::GetStageResponse stage;
+  ASSERT_TRUE(grpc.GetStage(&ctx, &stage_req, &stage).ok());
+  EXPECT_EQ(stage.stage(), "PROSPECT_2");
+}
+
+TEST_F(SchedulerAppTest, ValidateAndSimulateAPlaybookWithNoSideEffect) {
+  SchedulerGrpc grpc(live_, store_, publisher_, clock_, PlanningLimits{}, *metrics_);
+  grpc::ServerContext ctx;
+  v1::ValidatePlaybookRequest v;
+  v.set_playbook(testing::ShippedConfig("playbook.yaml"));
+  v.set_file_name("playbook.yaml");
+  v1::ValidatePlaybookResponse vr;
+  ASSERT_TRUE(grpc.ValidatePlaybook(&ctx, &v, &vr).ok());
+  EXPECT_TRUE(vr.valid());
+  EXPECT_EQ(vr.version(), "2026.11-6plus2");
+  v.set_playbook("stages: {prospect_1: 6mo, runin_1: 6mo, runin_2: 12mo, stable: 3y}\n"
+                 "steps: [{id: a, title: A, on: x, after: 3 days, action: {service: ticketing, kind: k}}]");
+  ASSERT_TRUE(grpc.ValidatePlaybook(&ctx, &v, &vr).ok());
+  EXPECT_FALSE(vr.valid());
+  EXPECT_EQ(vr.error().rfind("playbook.yaml: step 'a': after: ", 0), 0u) << vr.error();
+
+  v1::SimulateJourneyRequest sim;
+  lifecycle::v1::LifecycleEvent* e = sim.add_events();
+  ASSERT_TRUE(e->ParseFromString(EventMessage("contract_signed", kNow).payload));
+  v1::SimulateJourneyResponse sr;
+  ASSERT_TRUE(grpc.SimulateJourney(&ctx, &sim, &sr).ok());
+  EXPECT_GT(sr.touchpoints_size(), 40) << "the monthly reports until the four-year review";
+  EXPECT_EQ(sr.playbook_version(), "2026.11-6plus2");
+  EXPECT_TRUE(store_.Journey("C-1")->empty()) << "no side effect";
+  EXPECT_TRUE(publisher_.sent.empty());
+  sim.add_events()->set_type("handover");
+  EXPECT_EQ(grpc.SimulateJourney(&ctx, &sim, &sr).error_message(), "events[1].occurred_at is required");
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "domain/catalogue.h"
@@ -28,67 +30,407 @@ lifecycle::v1::LifecycleEvent Event(const std::string& type, TimePoint at) {
 class PlaybookTest : public ::testing::Test {
  protected:
   Playbook playbook_ = *Playbook::FromYaml(testing::ShippedConfig("playbook.yaml"));
+  // 2026-11-01 08:00 UTC, 16:00 in Shanghai.
   TimePoint t0_ = FromUnixMillis(1'793'520'000'000);
+  const absl::TimeZone shanghai_ = *LoadZone("Asia/Shanghai");
+
+  // The local time in Shanghai, "YYYY-MM-DD HH:MM".
+  std::string Local(TimePoint t) const {
+    return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(ToUnixMillis(t)), shanghai_);
+  }
+  TimePoint At(const std::string& local) const {
+    absl::Time t;
+    std::string err;
+    EXPECT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", local, shanghai_, &t, &err)) << err;
+    return FromUnixMillis(absl::ToUnixMillis(t));
+  }
+  std::vector<PlannedTouchpoint> PlanOk(const lifecycle::v1::LifecycleEvent& e,
+                                        const CustomerFacts& facts = {}) {
+    auto planned = Plan(playbook_, e, facts);
+    EXPECT_TRUE(planned.ok()) << planned.status();
+    return planned.ok() ? *planned : std::vector<PlannedTouchpoint>{};
+  }
+  // The due times by step (several for a recurring step).
+  static std::map<std::string, std::vector<TimePoint>> ByStep(
+      const std::vector<PlannedTouchpoint>& planned) {
+    std::map<std::string, std::vector<TimePoint>> out;
+    for (const auto& p : planned) out[p.touchpoint.step_id()].push_back(FromProto(p.touchpoint.due_at()));
+    return out;
+  }
+  lifecycle::v1::LifecycleEvent Signed(TimePoint at, const std::string& handover_date = "2027-06-30") {
+    auto e = Event("contract_signed", at);
+    (*e.mutable_attributes())["planned_handover_date"] = handover_date;
+    return e;
+  }
+  lifecycle::v1::LifecycleEvent Handover(TimePoint at, const std::string& warranty_end = "2031-11-01") {
+    auto e = Event("handover", at);
+    (*e.mutable_attributes())["warranty_end_date"] = warranty_end;
+    return e;
+  }
 };
 
-TEST_F(PlaybookTest, ContractSignedPlansWelcomeNowAndSurveyAWeekLater) {
-  auto planned = Plan(playbook_, Event("contract_signed", t0_));
-  ASSERT_EQ(planned.size(), 2u);
-  EXPECT_EQ(planned[0].touchpoint.service(), "notification");
-  EXPECT_EQ(FromProto(planned[0].touchpoint.due_at()), t0_);
-  EXPECT_EQ(planned[1].touchpoint.service(), "survey");
-  EXPECT_EQ(FromProto(planned[1].touchpoint.due_at()) - t0_, hours(24 * 7));
-  EXPECT_EQ(planned[0].touchpoint.customer_id(), "C-1");
+auto Days(int n) { return hours(24 * n); }
 
+TEST_F(PlaybookTest, ContractSignedPlansTheWaitAndTheHandoverAroundThePlannedDate) {
+  auto planned = PlanOk(Signed(t0_));
+  auto by = ByStep(planned);
+  EXPECT_EQ(by["welcome_after_signing"], std::vector<TimePoint>{t0_});
+  EXPECT_EQ(by["sales_stage_survey"], std::vector<TimePoint>{t0_ + Days(7)});
+  EXPECT_EQ(by["waiting_stage_survey"], std::vector<TimePoint>{t0_ + Days(240)});
+  // Monthly progress reports while waiting: the first in 30 days; each planned when
+  // the one before fires.
+  ASSERT_EQ(by["construction_progress_monthly"].size(), 1u);
+  EXPECT_EQ(by["construction_progress_monthly"][0], t0_ + Days(30));
+  // Anchored on planned_handover_date (2027-06-30, the owner's date): the site open
+  // day 3 calendar months before, at the start of the contact window.
+  EXPECT_EQ(Local(by["site_open_day"].at(0)), "2027-03-30 09:00");
+  EXPECT_EQ(Local(by["handover_guide"].at(0)), "2027-06-16 09:00");
+  EXPECT_EQ(Local(by["fee_explanation"].at(0)), "2027-06-23 09:00");
+  // A ticket is a task for staff: no contact window.
+  EXPECT_EQ(Local(by["move_in_cleaning"].at(0)), "2027-07-03 00:00");
+
+  const auto& welcome = planned[0];
+  EXPECT_EQ(welcome.touchpoint.step_id(), "welcome_after_signing");
+  EXPECT_EQ(welcome.touchpoint.customer_id(), "C-1");
+  EXPECT_EQ(welcome.touchpoint.playbook_version(), "2026.11-6plus2");
   notification::v1::SendNotificationCommand cmd;
-  ASSERT_TRUE(cmd.ParseFromString(planned[0].payload));
-  EXPECT_EQ(cmd.command_id(), planned[0].touchpoint.id());
+  ASSERT_TRUE(cmd.ParseFromString(welcome.payload));
+  EXPECT_EQ(cmd.command_id(), welcome.touchpoint.id());
   EXPECT_EQ(cmd.template_id(), "welcome_signed");
   EXPECT_EQ(cmd.variables().at("project_id"), "P-SH01");
   EXPECT_EQ(cmd.variables().at("event_date"), "2026-11-01");
-  // 20:00 UTC is 04:00 the next day in China: the message says the owner's date.
-  auto evening = Plan(playbook_, Event("contract_signed", t0_ + hours(12)));
-  ASSERT_TRUE(cmd.ParseFromString(evening[0].payload));
-  EXPECT_EQ(cmd.variables().at("event_date"), "2026-11-02");
+  for (const auto& p : planned) {
+    if (p.touchpoint.step_id() == "site_open_day") {
+      EXPECT_EQ(p.touchpoint.anchor(), "planned_handover_date");
+      std::set<std::string> exits(p.touchpoint.exit_on().begin(), p.touchpoint.exit_on().end());
+      EXPECT_EQ(exits, (std::set<std::string>{"handover", "handover_refused", "unit_resold",
+                                              "customer_opt_out"}));
+    }
+  }
 }
 
-TEST_F(PlaybookTest, SameEventPlansSameIds) {
-  auto a = Plan(playbook_, Event("contract_signed", t0_));
-  auto b = Plan(playbook_, Event("contract_signed", t0_));
-  EXPECT_EQ(a[0].touchpoint.id(), b[0].touchpoint.id());
-  EXPECT_NE(a[0].touchpoint.id(), a[1].touchpoint.id());
-  auto other = Event("contract_signed", t0_);
-  other.set_event_id("ev-2");
-  EXPECT_NE(Plan(playbook_, other)[0].touchpoint.id(), a[0].touchpoint.id());
+TEST_F(PlaybookTest, ATouchpointForTheOwnerWaitsForTheirContactWindow) {
+  // 20:00 UTC is 04:00 the next day in China: the welcome goes at 09:00, and the
+  // message says the owner's date.
+  auto planned = PlanOk(Signed(t0_ + hours(12)));
+  EXPECT_EQ(Local(FromProto(planned[0].touchpoint.due_at())), "2026-11-02 09:00");
+  notification::v1::SendNotificationCommand cmd;
+  ASSERT_TRUE(cmd.ParseFromString(planned[0].payload));
+  EXPECT_EQ(cmd.variables().at("event_date"), "2026-11-02");
+  // An owner in New York is reached in New York's window.
+  CustomerFacts ny;
+  ny.time_zone = "America/New_York";
+  planned = PlanOk(Signed(t0_), ny);  // 03:00 in New York
+  EXPECT_EQ(absl::FormatTime("%H:%M", absl::FromUnixMillis(ToUnixMillis(FromProto(planned[0].touchpoint.due_at()))),
+                             *LoadZone("America/New_York")),
+            "09:00");
+}
+
+TEST_F(PlaybookTest, ContactWindowsAcrossMidnightInTheOwnersZone) {
+  const ContactWindow day;  // 09:00-20:00
+  EXPECT_EQ(Local(IntoWindow(At("2026-11-01 23:30"), shanghai_, day)), "2026-11-02 09:00");
+  EXPECT_EQ(Local(IntoWindow(At("2026-11-02 00:30"), shanghai_, day)), "2026-11-02 09:00");
+  EXPECT_EQ(Local(IntoWindow(At("2026-11-02 08:59"), shanghai_, day)), "2026-11-02 09:00");
+  EXPECT_EQ(Local(IntoWindow(At("2026-11-02 09:00"), shanghai_, day)), "2026-11-02 09:00");
+  EXPECT_EQ(Local(IntoWindow(At("2026-11-02 19:59"), shanghai_, day)), "2026-11-02 19:59");
+  EXPECT_EQ(Local(IntoWindow(At("2026-11-02 20:00"), shanghai_, day)), "2026-11-03 09:00");
+  // Month and year ends roll over.
+  EXPECT_EQ(Local(IntoWindow(At("2026-12-31 22:00"), shanghai_, day)), "2027-01-01 09:00");
+  // A window that wraps midnight (night shift 20:00-08:00).
+  const ContactWindow night{20 * 60, 8 * 60};
+  EXPECT_EQ(Local(IntoWindow(At("2026-11-02 12:00"), shanghai_, night)), "2026-11-02 20:00");
+  EXPECT_EQ(Local(IntoWindow(At("2026-11-02 07:00"), shanghai_, night)), "2026-11-02 07:00");
+  EXPECT_EQ(Local(IntoWindow(At("2026-11-02 23:00"), shanghai_, night)), "2026-11-02 23:00");
+  // 23:30 in Shanghai is 10:30 in New York: inside that owner's window.
+  const absl::TimeZone ny = *LoadZone("America/New_York");
+  EXPECT_EQ(IntoWindow(At("2026-11-01 23:30"), ny, day), At("2026-11-01 23:30"));
+}
+
+TEST_F(PlaybookTest, HandoverPlansTheYearsAfterWithTheDomainNumbers) {
+  auto by = ByStep(PlanOk(Handover(t0_)));
+  const std::map<std::string, hours> expected = {
+      {"move_in_congratulations", Days(0)},  {"key_period_visit_7d", Days(7)},
+      {"key_period_visit_30d", Days(30)},    {"delivery_stage_survey", Days(30)},
+      {"key_period_visit_60d", Days(60)},    {"revisit_after_move_in", Days(90)},
+      {"key_period_close", Days(100)},       {"first_year_survey", Days(270)},
+      {"one_year_quality_check", Days(365)}, {"stable_stage_survey", Days(365 * 2)},
+      {"veteran_stage_survey", Days(365 * 3 + 180)}, {"four_year_appointment", Days(365 * 4)}};
+  for (const auto& [step, after] : expected) {
+    ASSERT_EQ(by[step].size(), 1u) << step;
+    EXPECT_EQ(by[step][0] - t0_, after) << step;
+  }
+  // The warranty notice 30 days before warranty_end_date (the owner's date), 09:00.
+  EXPECT_EQ(Local(by["warranty_ending_notice"].at(0)), "2031-10-02 09:00");
+  EXPECT_EQ(by.size(), expected.size() + 1) << "a handover step without a test";
+}
+
+TEST_F(PlaybookTest, EveryEventStepWithTheDomainNumbers) {
+  auto visit = Event("prospect_visit", t0_);
+  (*visit.mutable_attributes())["tier"] = "A";
+  auto by = ByStep(PlanOk(visit));
+  EXPECT_EQ(by["first_visit_risk_disclosure"], std::vector<TimePoint>{t0_});
+  EXPECT_EQ(by["first_visit_follow_up"], std::vector<TimePoint>{t0_});
+  ASSERT_EQ(by["tier_a_second_touch"].size(), 1u);
+  EXPECT_LE(by["tier_a_second_touch"][0] - t0_, hours(48)) << "tier A: second touch within 48 h";
+  EXPECT_EQ(by.count("tier_b_weekly_news"), 0u);
+
+  auto progress = Event("signing_progress", t0_);
+  (*progress.mutable_attributes())["node"] = "loan_approval";
+  EXPECT_EQ(ByStep(PlanOk(progress))["signing_progress_notice"], std::vector<TimePoint>{t0_});
+  EXPECT_EQ(ByStep(PlanOk(Event("construction_progress", t0_)))["construction_progress_notice"].size(), 1u);
+  EXPECT_EQ(ByStep(PlanOk(Event("design_change", t0_)))["design_change_notice"].size(), 1u);
+  auto policy = Event("policy_change", t0_ + hours(6));  // 22:00 local
+  (*policy.mutable_attributes())["effective_date"] = "2026-11-10";
+  // Told at once, outside the contact window too: it may be the last 24 h.
+  EXPECT_EQ(ByStep(PlanOk(policy))["policy_change_notice"], std::vector<TimePoint>{t0_ + hours(6)});
+  auto refused = Event("handover_refused", t0_);
+  (*refused.mutable_attributes())["reason"] = "quality";
+  EXPECT_EQ(ByStep(PlanOk(refused))["refused_handover_follow_up"], std::vector<TimePoint>{t0_});
+  auto complaint = Event("complaint_filed", t0_);
+  (*complaint.mutable_attributes())["severity"] = "major";
+  (*complaint.mutable_attributes())["ticket_kind"] = "complaint_major";
+  auto planned = PlanOk(complaint);
+  ASSERT_EQ(planned.size(), 1u);
+  ticketing::v1::OpenTicketCommand ticket;
+  ASSERT_TRUE(ticket.ParseFromString(planned[0].payload));
+  EXPECT_EQ(ticket.kind(), "complaint_major");
 }
 
 TEST_F(PlaybookTest, RepairRequestOpensARepairTicket) {
   auto e = Event("repair_requested", t0_);
   (*e.mutable_attributes())["problem"] = "卫生间墙面渗水";
-  auto planned = Plan(playbook_, e);
+  auto planned = PlanOk(e);
   ASSERT_EQ(planned.size(), 1u);
   ticketing::v1::OpenTicketCommand cmd;
   ASSERT_TRUE(cmd.ParseFromString(planned[0].payload));
   EXPECT_EQ(cmd.kind(), "repair");
   EXPECT_EQ(cmd.summary(), "卫生间墙面渗水");
   EXPECT_EQ(FromProto(cmd.requested_at()), t0_);
-  EXPECT_TRUE(Plan(playbook_, Event("unknown_event", t0_)).empty());
+  EXPECT_TRUE(PlanOk(Event("unknown_event", t0_)).empty());
 }
 
-TEST_F(PlaybookTest, HandoverPlansTheYearsAfter) {
-  auto planned = Plan(playbook_, Event("handover", t0_));
-  ASSERT_EQ(planned.size(), 5u);
-  const std::pair<const char*, hours> expected[] = {
-      {"notification", hours(0)},          {"survey", hours(24 * 30)},
-      {"ticketing", hours(24 * 90)},       {"ticketing", hours(24 * 365)},
-      {"ticketing", hours(24 * 365 * 4)}};
-  for (size_t i = 0; i < planned.size(); ++i) {
-    EXPECT_EQ(planned[i].touchpoint.service(), expected[i].first) << i;
-    EXPECT_EQ(FromProto(planned[i].touchpoint.due_at()) - t0_, expected[i].second) << i;
+TEST_F(PlaybookTest, SameEventPlansSameIds) {
+  auto a = PlanOk(Signed(t0_));
+  auto b = PlanOk(Signed(t0_));
+  ASSERT_EQ(a.size(), b.size());
+  std::set<std::string> ids;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].touchpoint.id(), b[i].touchpoint.id());
+    ids.insert(a[i].touchpoint.id());
   }
-  ticketing::v1::OpenTicketCommand cmd;
-  ASSERT_TRUE(cmd.ParseFromString(planned[4].payload));
-  EXPECT_EQ(cmd.kind(), "common_area_review");
+  EXPECT_EQ(ids.size(), a.size()) << "every occurrence has its own id";
+  auto other = Signed(t0_);
+  other.set_event_id("ev-2");
+  EXPECT_NE(PlanOk(other)[0].touchpoint.id(), a[0].touchpoint.id());
+}
+
+TEST_F(PlaybookTest, TiersBranchAndRecurrenceStopsAtItsLimit) {
+  auto visit = Event("prospect_visit", t0_);
+  (*visit.mutable_attributes())["tier"] = "B";
+  auto planned = PlanOk(visit);
+  auto by = ByStep(planned);
+  ASSERT_EQ(by["tier_b_weekly_news"].size(), 1u) << "the first; the next when it fires";
+  std::optional<PlannedTouchpoint> news;
+  for (const auto& p : planned) {
+    if (p.touchpoint.step_id() == "tier_b_weekly_news") news = p;
+  }
+  std::set<std::string> ids;
+  int occurrences = 0;
+  for (; news; news = NextOccurrence(*news)) {
+    EXPECT_EQ(FromProto(news->touchpoint.due_at()), t0_ + Days(7 * (occurrences + 1)));
+    notification::v1::SendNotificationCommand cmd;
+    ASSERT_TRUE(cmd.ParseFromString(news->payload));
+    EXPECT_EQ(cmd.command_id(), news->touchpoint.id()) << "each occurrence its own command";
+    EXPECT_EQ(FromProto(cmd.requested_at()), FromProto(news->touchpoint.due_at()));
+    ids.insert(news->touchpoint.id());
+    ASSERT_LT(++occurrences, 100);
+  }
+  EXPECT_EQ(occurrences, 8) << "weekly, at most 8";
+  EXPECT_EQ(ids.size(), 8u);
+  // Until an exit: signing after the third stops the rest.
+  auto signed_at = Signed(t0_ + Days(22));
+  auto journey = Simulate(playbook_, {}, {visit, signed_at}, t0_ + Days(100));
+  ASSERT_TRUE(journey.ok()) << journey.status();
+  int sent = 0, cancelled = 0;
+  for (const auto& tp : *journey) {
+    if (tp.step_id() != "tier_b_weekly_news") continue;
+    sent += tp.status() == v1::TOUCHPOINT_STATUS_DISPATCHED;
+    cancelled += tp.status() == v1::TOUCHPOINT_STATUS_CANCELLED;
+  }
+  EXPECT_EQ(sent, 3);
+  EXPECT_EQ(cancelled, 1);
+  EXPECT_EQ(by.count("tier_a_second_touch"), 0u);
+  (*visit.mutable_attributes())["tier"] = "C";
+  by = ByStep(PlanOk(visit));
+  EXPECT_EQ(by["tier_c_community_invite"].size(), 1u);
+  EXPECT_EQ(by.count("tier_b_weekly_news"), 0u);
+  // The profile's tier counts when the event names none... but the steps require it.
+  visit.mutable_attributes()->erase("tier");
+  EXPECT_EQ(Plan(playbook_, visit).status().message(),
+            "attribute 'tier' (needed by step 'tier_a_second_touch') is missing");
+}
+
+TEST_F(PlaybookTest, AMissingOrMalformedAttributeNamesItNeverItsValue) {
+  auto e = Event("contract_signed", t0_);
+  EXPECT_EQ(Plan(playbook_, e).status().message(),
+            "attribute 'planned_handover_date' (needed by step 'welcome_after_signing') is missing");
+  (*e.mutable_attributes())["planned_handover_date"] = "13800138000";
+  auto s = Plan(playbook_, e).status();
+  EXPECT_EQ(s.message(),
+            "attribute 'planned_handover_date' (needed by step 'welcome_after_signing') is not a "
+            "date YYYY-MM-DD");
+  (*e.mutable_attributes())["planned_handover_date"] = "2027-02-30";
+  EXPECT_FALSE(Plan(playbook_, e).ok()) << "no 30 February";
+  auto visit = Event("prospect_visit", t0_);
+  (*visit.mutable_attributes())["tier"] = "VIP-13800138000";
+  s = Plan(playbook_, visit).status();
+  EXPECT_EQ(s.message(), "attribute 'tier' (needed by step 'tier_a_second_touch') is not one of A|B|C");
+  auto handover = Event("handover", t0_);
+  EXPECT_NE(std::string(Plan(playbook_, handover).status().message()).find("'warranty_end_date'"),
+            std::string::npos);
+}
+
+TEST_F(PlaybookTest, ExitsCancelWhatIsPendingWithTheReasonExceptLegalNotices) {
+  const auto* site = playbook_.FindStep("site_open_day");
+  const auto* fee = playbook_.FindStep("fee_explanation");
+  ASSERT_NE(site, nullptr);
+  ASSERT_NE(fee, nullptr);
+  auto exits = playbook_.ExitsFor(*fee);
+  EXPECT_NE(std::find(exits.begin(), exits.end(), "handover_refused"), exits.end());
+  EXPECT_EQ(std::find(exits.begin(), exits.end(), "unit_resold"), exits.end()) << "legal notices stay";
+  EXPECT_TRUE(playbook_.Cancels("handover_refused"));
+  EXPECT_TRUE(playbook_.Cancels("unit_resold"));
+  EXPECT_TRUE(playbook_.Cancels("customer_opt_out"));
+  EXPECT_FALSE(playbook_.Cancels("repair_requested"));
+
+  auto refused = Event("handover_refused", t0_ + Days(60));
+  refused.set_event_id("ev-refused");
+  auto journey = Simulate(playbook_, {}, {Signed(t0_), refused}, t0_ + Days(400));
+  ASSERT_TRUE(journey.ok()) << journey.status();
+  std::map<std::string, v1::Touchpoint> by;
+  for (const auto& tp : *journey) by[tp.step_id()] = tp;
+  for (const char* step : {"site_open_day", "handover_guide", "fee_explanation", "move_in_cleaning",
+                           "construction_progress_monthly"}) {
+    EXPECT_EQ(by[step].status(), v1::TOUCHPOINT_STATUS_CANCELLED) << step;
+    EXPECT_EQ(by[step].outcome(), "cancelled: handover_refused (event ev-refused)") << step;
+  }
+  EXPECT_EQ(by["refused_handover_follow_up"].status(), v1::TOUCHPOINT_STATUS_DISPATCHED);
+  EXPECT_EQ(by["welcome_after_signing"].status(), v1::TOUCHPOINT_STATUS_DISPATCHED) << "sent before";
+
+  // A resold unit: everything pending goes, except legal and safety notices.
+  auto resold = Event("unit_resold", t0_ + Days(100));
+  journey = Simulate(playbook_, {}, {Signed(t0_), resold}, t0_ + Days(400));
+  ASSERT_TRUE(journey.ok());
+  by.clear();
+  for (const auto& tp : *journey) by[tp.step_id()] = tp;
+  EXPECT_EQ(by["site_open_day"].status(), v1::TOUCHPOINT_STATUS_CANCELLED);
+  EXPECT_EQ(by["waiting_stage_survey"].status(), v1::TOUCHPOINT_STATUS_CANCELLED);
+  EXPECT_EQ(by["fee_explanation"].status(), v1::TOUCHPOINT_STATUS_DISPATCHED) << "a legal notice";
+}
+
+TEST_F(PlaybookTest, ARescheduledHandoverMovesWhatIsAnchoredOnIt) {
+  auto moved = Event("handover_rescheduled", t0_ + Days(10));
+  (*moved.mutable_attributes())["planned_handover_date"] = "2027-09-30";
+  auto moves = Reanchor(playbook_, moved, {});
+  ASSERT_TRUE(moves.ok()) << moves.status();
+  EXPECT_EQ(Local(moves->at("site_open_day")), "2027-06-30 09:00");
+  EXPECT_EQ(Local(moves->at("handover_guide")), "2027-09-16 09:00");
+  EXPECT_EQ(Local(moves->at("move_in_cleaning")), "2027-10-03 00:00");
+  EXPECT_EQ(moves->count("welcome_after_signing"), 0u) << "not anchored";
+  EXPECT_EQ(moves->count("warranty_ending_notice"), 0u) << "anchored on another date";
+
+  auto journey = Simulate(playbook_, {}, {Signed(t0_), moved}, t0_ + Days(30));
+  ASSERT_TRUE(journey.ok());
+  for (const auto& tp : *journey) {
+    if (tp.step_id() != "site_open_day") continue;
+    EXPECT_EQ(Local(FromProto(tp.previous_due_at())), "2027-03-30 09:00");
+    EXPECT_EQ(Local(FromProto(tp.due_at())), "2027-06-30 09:00");
+    EXPECT_EQ(tp.status(), v1::TOUCHPOINT_STATUS_SCHEDULED);
+  }
+  (*moved.mutable_attributes())["planned_handover_date"] = "soon";
+  EXPECT_EQ(Reanchor(playbook_, moved, {}).status().message(),
+            "attribute 'planned_handover_date' (the date handover_rescheduled moves) is not a date "
+            "YYYY-MM-DD");
+}
+
+TEST_F(PlaybookTest, CalendarStepsReachEveryMatchingOwnerOncePerDate) {
+  CustomerFacts owner;
+  owner.customer_id = "C-1";
+  owner.project_id = "P-SH01";
+  owner.signed_at = t0_;
+  owner.birth_month = 2;
+  owner.birth_day = 29;
+  // 2027-01-10 .. 2027-03-01: Spring Festival 2027-02-06 and the birthday (28 Feb in 2027).
+  auto planned = PlanCalendar(playbook_, owner, At("2027-01-10 12:00"), At("2027-03-01 12:00"));
+  auto by = ByStep(planned);
+  ASSERT_EQ(by["spring_festival_greeting"].size(), 1u);
+  EXPECT_EQ(Local(by["spring_festival_greeting"][0]), "2027-02-06 09:00");
+  ASSERT_EQ(by["birthday_care"].size(), 1u);
+  EXPECT_EQ(Local(by["birthday_care"][0]), "2027-02-28 09:00");
+  EXPECT_EQ(by.count("mid_autumn_greeting"), 0u);
+  // Planned again: the same ids (stored once). Another owner: other ids.
+  auto again = PlanCalendar(playbook_, owner, At("2027-01-10 12:00"), At("2027-03-01 12:00"));
+  ASSERT_EQ(again.size(), planned.size());
+  EXPECT_EQ(again[0].touchpoint.id(), planned[0].touchpoint.id());
+  CustomerFacts other = owner;
+  other.customer_id = "C-2";
+  EXPECT_NE(PlanCalendar(playbook_, other, At("2027-01-10 12:00"), At("2027-03-01 12:00"))[0]
+                .touchpoint.id(),
+            planned[0].touchpoint.id());
+  notification::v1::SendNotificationCommand cmd;
+  ASSERT_TRUE(cmd.ParseFromString(planned[0].payload));
+  EXPECT_EQ(cmd.variables().at("project_id"), "P-SH01");
+  // Conditions: a visitor who never signed is no owner; an owner who opted out gets no care.
+  CustomerFacts visitor = owner;
+  visitor.signed_at.reset();
+  EXPECT_TRUE(PlanCalendar(playbook_, visitor, At("2027-01-10 12:00"), At("2027-03-01 12:00")).empty());
+  CustomerFacts opted_out = owner;
+  opted_out.exited.insert("customer_opt_out");
+  EXPECT_TRUE(PlanCalendar(playbook_, opted_out, At("2027-01-10 12:00"), At("2027-03-01 12:00")).empty());
+  EXPECT_TRUE(HasFestivalDates(playbook_, At("2027-01-10 12:00"), At("2027-02-06 00:00")));
+  EXPECT_FALSE(HasFestivalDates(playbook_, At("2027-01-10 12:00"), At("2027-02-04 00:00")));
+  EXPECT_TRUE(HasBirthdaySteps(playbook_));
+}
+
+TEST_F(PlaybookTest, SimulatePrintsAWholeJourneyFromSigningToTheFourYearReview) {
+  auto handover = Handover(At("2027-06-30 10:00"), "2029-06-30");
+  auto journey = Simulate(playbook_, {}, {Signed(t0_), handover}, At("2031-07-01 12:00"));
+  ASSERT_TRUE(journey.ok()) << journey.status();
+  ASSERT_FALSE(journey->empty());
+  EXPECT_EQ(journey->front().step_id(), "welcome_after_signing");
+  EXPECT_EQ(journey->back().step_id(), "four_year_appointment");
+  EXPECT_EQ(journey->back().status(), v1::TOUCHPOINT_STATUS_DISPATCHED);
+  int monthly = 0, festivals = 0;
+  for (size_t i = 1; i < journey->size(); ++i) {
+    EXPECT_LE(FromProto((*journey)[i - 1].due_at()), FromProto((*journey)[i].due_at()));
+  }
+  for (const auto& tp : *journey) {
+    if (tp.step_id() == "construction_progress_monthly" && tp.status() == v1::TOUCHPOINT_STATUS_DISPATCHED) ++monthly;
+    if (tp.step_id() == "construction_progress_monthly") {
+      EXPECT_TRUE(tp.status() == v1::TOUCHPOINT_STATUS_DISPATCHED ||
+                  tp.status() == v1::TOUCHPOINT_STATUS_CANCELLED);
+    }
+    if (tp.step_id() == "spring_festival_greeting") ++festivals;
+  }
+  EXPECT_EQ(monthly, 8) << "monthly until the handover on 2027-06-30";
+  EXPECT_EQ(festivals, 4) << "the Spring Festivals listed from 2027 to 2030";
+}
+
+TEST_F(PlaybookTest, AnchorsUseCalendarMonths) {
+  auto a = ParseAnchor("planned_handover_date - 3mo");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->first, "planned_handover_date");
+  EXPECT_EQ(a->second.sign, -1);
+  EXPECT_EQ(a->second.months, 3);
+  // 31 May - 3 months: 28 February (clamped to the month's end).
+  EXPECT_EQ(Local(AtDate(absl::CivilDay(2027, 5, 31), a->second, shanghai_)), "2027-02-28 00:00");
+  auto b = ParseAnchor("warranty_end_date + 1y2d");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(Local(AtDate(absl::CivilDay(2028, 2, 29), b->second, shanghai_)), "2029-03-02 00:00");
+  EXPECT_FALSE(ParseAnchor("planned_handover_date * 3mo").ok());
+  EXPECT_FALSE(ParseAnchor("planned_handover_date - ").ok());
+  EXPECT_FALSE(ParseAnchor("- 3mo").ok());
+  EXPECT_FALSE(ParseAnchor("planned_handover_date - 3fortnights").ok());
 }
 
 TEST_F(PlaybookTest, EveryStepNamesSomethingTheServicesKnow) {
@@ -105,22 +447,97 @@ TEST_F(PlaybookTest, EveryStepNamesSomethingTheServicesKnow) {
       EXPECT_NE(sla.Find(p.at("kind")), nullptr) << step.id << ": no SLA for this ticket kind";
     }
   }
+  std::set<std::string> stages;
+  for (const Step& step : playbook_.steps()) {
+    if (step.action.service != "survey") continue;
+    stages.insert(surveys.Find(step.action.params.at("survey"))->stage);
+  }
+  EXPECT_EQ(stages, (std::set<std::string>{"PROSPECT_1", "PROSPECT_2", "RUNIN_1", "RUNIN_2",
+                                           "STABLE", "VETERAN"}))
+      << "a survey for each of the six stages";
 }
 
-TEST(Playbook, ErrorsNameTheStep) {
-  const std::string stages =
-      "stages: {prospect_1: 6mo, runin_1: 6mo, runin_2: 12mo, stable: 3y}\n";
-  auto s = Playbook::FromYaml(stages + "steps: [{id: a, title: A, on: x, action: {service: fax}}]");
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(std::string(s.status().message()).find("step 'a': action.service 'fax' is unknown"),
-            std::string::npos);
-  s = Playbook::FromYaml(stages +
-                         "steps: [{id: b, title: B, on: x, action: {service: survey}}]");
-  EXPECT_EQ(s.status().message(), "step 'b': action.survey is required for survey");
-  s = Playbook::FromYaml(stages + "steps: [{id: c, title: C, on: x, after: later, "
-                                  "action: {service: ticketing, kind: repair}}]");
-  EXPECT_NE(std::string(s.status().message()).find("step 'c': after"), std::string::npos);
-  EXPECT_FALSE(Playbook::FromYaml("steps: []").ok());
+// Each validation error names the step and the field.
+TEST(Playbook, ErrorsNameTheFileTheStepAndTheField) {
+  const std::string head =
+      "stages: {prospect_1: 6mo, runin_1: 6mo, runin_2: 12mo, stable: 3y}\n"
+      "attributes: {planned_handover_date: date, tier: [A, B]}\n"
+      "calendars: {festivals: {spring: [2027-02-06]}}\n";
+  const auto error = [&](const std::string& step) {
+    return std::string(Playbook::FromYaml(head + "steps: [" + step + "]").status().message());
+  };
+  const std::string act = "action: {service: notification, template: t}";
+  EXPECT_EQ(error("{id: a, title: A, on: x, action: {service: fax}}"),
+            "step 'a': action.service 'fax' is unknown; expected notification, survey or ticketing");
+  EXPECT_EQ(error("{id: b, title: B, on: x, action: {service: survey}}"),
+            "step 'b': action.survey is required for survey");
+  EXPECT_EQ(error("{id: c, title: C, on: x, after: later, " + act + "}"),
+            "step 'c': after: bad duration 'later'");
+  EXPECT_EQ(error("{id: d, title: D, on: x, afer: 1d, " + act + "}").substr(0, 32),
+            "step 'd': unknown field 'afer'; ");
+  EXPECT_EQ(error("{id: e, title: E, " + act + "}"),
+            "step 'e': exactly one of 'on' (an event type) and 'calendar' is required");
+  EXPECT_EQ(error("{id: f, title: F, on: x, calendar: spring, " + act + "}"),
+            "step 'f': exactly one of 'on' (an event type) and 'calendar' is required");
+  EXPECT_EQ(error("{id: g, title: G, calendar: easter, " + act + "}"),
+            "step 'g': calendar: 'easter' is neither 'birthday' nor a festival under calendars.festivals");
+  EXPECT_EQ(error("{id: h, title: H, on: x, after: 1d, at: planned_handover_date, " + act + "}"),
+            "step 'h': 'after' and 'at' exclude each other");
+  EXPECT_EQ(error("{id: i, title: I, on: x, at: move_in_date - 1d, " + act + "}"),
+            "step 'i': at: 'move_in_date' is not declared a date under 'attributes'");
+  EXPECT_EQ(error("{id: j, title: J, on: x, at: planned_handover_date - 3 months, " + act + "}"),
+            "step 'j': at: bad duration '3 months'");
+  EXPECT_EQ(error("{id: k, title: K, on: x, every: 7d, " + act + "}"),
+            "step 'k': every: needs 'times', the most occurrences in all");
+  EXPECT_EQ(error("{id: l, title: L, on: x, times: 3, " + act + "}"), "step 'l': times: needs 'every'");
+  EXPECT_EQ(error("{id: m, title: M, on: x, every: 7d, times: 0, " + act + "}"),
+            "step 'm': times: expected a whole number from 1 to 1000");
+  EXPECT_EQ(error("{id: n, title: N, on: x, every: 0s, times: 2, " + act + "}"),
+            "step 'n': every: must be longer than 0");
+  EXPECT_EQ(error("{id: o, title: O, on: x, when: {tier: []}, " + act + "}"), "step 'o': when.tier: no value");
+  EXPECT_EQ(error("{id: p, title: P, on: x, contact_window: maybe, " + act + "}"),
+            "step 'p': contact_window: expected true or false");
+  EXPECT_EQ(error("{id: q, title: Q, on: x, " + act + "}, {id: q, title: Q, on: y, " + act + "}"),
+            "step 'q': duplicate id");
+  EXPECT_EQ(error("{title: R, on: x, " + act + "}"), "steps[0]: 'id' is required");
+  EXPECT_EQ(error("{id: s, title: S, on: x, action: {service: notification}}"),
+            "step 's': action.template is required for notification");
+
+  const std::string steps = "steps: [{id: a, title: A, on: x, " + act + "}]\n";
+  const std::string stages = "stages: {prospect_1: 6mo, runin_1: 6mo, runin_2: 12mo, stable: 3y}\n";
+  EXPECT_EQ(Playbook::FromYaml(stages + steps + "contact_window: {start: '9am', end: '20:00'}")
+                .status()
+                .message(),
+            "contact_window.start: expected a local time HH:MM such as 09:00");
+  EXPECT_EQ(Playbook::FromYaml(stages + steps + "calendars: {festivals: {spring: [2027-02-30]}}")
+                .status()
+                .message(),
+            "calendars.festivals.spring: '2027-02-30': expected a date YYYY-MM-DD");
+  EXPECT_EQ(Playbook::FromYaml(stages + steps + "attributes: {tier: [A]}\nreanchor: {moved: tier}")
+                .status()
+                .message(),
+            "reanchor.moved: 'tier' is not declared a date under 'attributes'");
+  EXPECT_EQ(Playbook::FromYaml(stages + steps + "attributes: {tier: 7}").status().message(),
+            "attributes.tier: expected 'date', 'text' or a list of values");
+  EXPECT_EQ(Playbook::FromYaml("steps: []", "deploy/config/playbook.yaml").status().message(),
+            "deploy/config/playbook.yaml: 'stages' must be a map of the lifecycle stage windows");
+  EXPECT_EQ(std::string(Playbook::FromYaml(stages + "steps: [{id: a, title: A, on: x, after: 1x, " +
+                                                 act + "}]",
+                                             "pb.yaml")
+                            .status()
+                            .message())
+                .rfind("pb.yaml: step 'a': after: ", 0),
+            0u);
+}
+
+TEST(Playbook, VersionIsNamedOrADigestOfTheText) {
+  const std::string base =
+      "stages: {prospect_1: 6mo, runin_1: 6mo, runin_2: 12mo, stable: 3y}\n"
+      "steps: [{id: a, title: A, on: x, action: {service: notification, template: t}}]\n";
+  EXPECT_EQ(Playbook::FromYaml(base + "version: v7\n")->version(), "v7");
+  auto a = Playbook::FromYaml(base), b = Playbook::FromYaml(base + "# edited\n");
+  EXPECT_EQ(a->version().size(), 12u);
+  EXPECT_NE(a->version(), b->version());
 }
 
 TEST(Playbook, TimeZonesAreIanaNamesPerProject) {
@@ -134,13 +551,13 @@ TEST(Playbook, TimeZonesAreIanaNamesPerProject) {
   e.set_project_id("P-NY");
   notification::v1::SendNotificationCommand cmd;
   // 2026-11-01 08:00 UTC is 03:00 in New York (EST after the DST change that day).
-  ASSERT_TRUE(cmd.ParseFromString(Plan(*pb, e)[0].payload));
+  ASSERT_TRUE(cmd.ParseFromString((*Plan(*pb, e))[0].payload));
   EXPECT_EQ(cmd.variables().at("event_date"), "2026-11-01");
   *e.mutable_occurred_at() = ToProto(FromUnixMillis(1'793'520'000'000 - 9 * 3'600'000));  // 23:00 UTC
-  ASSERT_TRUE(cmd.ParseFromString(Plan(*pb, e)[0].payload));
+  ASSERT_TRUE(cmd.ParseFromString((*Plan(*pb, e))[0].payload));
   EXPECT_EQ(cmd.variables().at("event_date"), "2026-10-31");  // 19:00 EDT
   e.set_project_id("P-HK");
-  ASSERT_TRUE(cmd.ParseFromString(Plan(*pb, e)[0].payload));
+  ASSERT_TRUE(cmd.ParseFromString((*Plan(*pb, e))[0].payload));
   EXPECT_EQ(cmd.variables().at("event_date"), "2026-11-01");  // 07:00 in Hong Kong
   EXPECT_EQ(Playbook::FromYaml(base + "time_zone: Mars/Olympus\n").status().message(),
             "time zone 'Mars/Olympus' is unknown; expected an IANA name such as Asia/Shanghai");

@@ -163,6 +163,8 @@ mot::lifecycle::v1::LifecycleEvent Event(const std::string& id, const std::strin
   e.set_project_id(project);
   e.set_source("bench");
   *e.mutable_occurred_at() = mot::ToProto(mot::SystemClock::WallNow());
+  // What the playbook's steps need (docs/events.md).
+  if (type == "contract_signed") (*e.mutable_attributes())["planned_handover_date"] = "2030-06-30";
   return e;
 }
 

@@ -4,7 +4,7 @@ namespace mot {
 
 std::vector<std::string> AllTopics() {
   std::vector<std::string> out;
-  for (const char* t : {kLifecycleTopic, kTicketingCommandsTopic, kNotificationCommandsTopic,
+  for (const char* t : {kLifecycleTopic, kCustomerTopic, kTicketingCommandsTopic, kNotificationCommandsTopic,
                         kSurveyCommandsTopic, kTicketEventsTopic, kNotificationEventsTopic,
                         kSurveyEventsTopic}) {
     out.push_back(t);

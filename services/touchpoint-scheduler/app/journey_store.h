@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,37 @@ struct MilestoneRecord {
   std::string customer_id;
   std::string name;
   TimePoint at{};
+};
+
+// What an event or a profile changes in what the scheduler keeps of a customer:
+// fields of the customer's record (tier, segment, profile, tz, birth, project, unit,
+// exit:<type>), and milestones. Only the fields named are written, so a profile and
+// an event arriving together do not undo each other.
+struct CustomerUpdate {
+  std::string customer_id;
+  std::map<std::string, std::string> fields;
+  std::vector<std::pair<std::string, TimePoint>> milestones;
+};
+
+// A journey change an event causes: its scheduled touchpoints that list
+// `event_type` among their exits are cancelled with `reason`; those anchored on
+// `anchor` whose step is in `moves` move there, the old due time kept.
+struct Amendment {
+  std::string customer_id;
+  std::string event_type;
+  std::string reason;
+  std::string anchor;
+  std::map<std::string, TimePoint> moves;  // by step id
+};
+
+struct AmendResult {
+  std::vector<std::string> cancelled_steps;  // one entry per touchpoint cancelled
+  std::vector<std::string> moved_steps;
+};
+
+struct JourneyPage {
+  std::vector<v1::Touchpoint> touchpoints;
+  int64_t total = 0;
 };
 
 struct TimerStats {
@@ -123,7 +155,48 @@ class JourneyStore {
   // The customer's touchpoints by due time, with their current status.
   virtual absl::StatusOr<std::vector<v1::Touchpoint>> Journey(const std::string& customer_id) = 0;
   virtual absl::StatusOr<TimerStats> Timers() = 0;
+
+  // The customers' facts (record and milestones), by customer id; a customer never
+  // seen has empty facts.
+  virtual absl::StatusOr<std::map<std::string, CustomerFacts>> Facts(
+      const std::vector<std::string>& customers, const StageWindows& stages) = 0;
+  // Writes the updates (one round trip) and lists each customer for calendar steps.
+  virtual absl::Status UpdateCustomers(const std::vector<CustomerUpdate>& updates,
+                                       TimePoint now) = 0;
+  // Cancels and moves, atomically for the customer.
+  virtual absl::StatusOr<AmendResult> Amend(const Amendment& amendment, TimePoint now) = 0;
+  // Amend for each, in order, in one round trip where the store can.
+  virtual absl::StatusOr<std::vector<AmendResult>> AmendAll(const std::vector<Amendment>& all,
+                                                            TimePoint now) {
+    std::vector<AmendResult> out;
+    for (const auto& a : all) {
+      auto r = Amend(a, now);
+      if (!r.ok()) return r.status();
+      out.push_back(*std::move(r));
+    }
+    return out;
+  }
+  // One scheduled touchpoint cancelled (status CANCELLED, outcome `reason`), or
+  // moved to `due` (its old due time kept). NotFound when the customer has no such
+  // touchpoint; FailedPrecondition naming its status when it is not SCHEDULED.
+  virtual absl::StatusOr<v1::Touchpoint> Cancel(const std::string& customer_id,
+                                                const std::string& id, const std::string& reason,
+                                                TimePoint now) = 0;
+  virtual absl::StatusOr<v1::Touchpoint> Reschedule(const std::string& customer_id,
+                                                    const std::string& id, TimePoint due,
+                                                    const std::string& reason, TimePoint now) = 0;
+  // `limit` touchpoints from `offset`, by due time, and how many there are.
+  virtual absl::StatusOr<JourneyPage> Page(const std::string& customer_id, int64_t offset,
+                                           int64_t limit) = 0;
+  // Customers of a partition (all, or those with a birthday), a batch at a time
+  // (cursor 0 starts; 0 back: done).
+  virtual absl::StatusOr<std::pair<uint64_t, std::vector<std::string>>> ScanCustomers(
+      int partition, uint64_t cursor, int count, bool with_birthday_only = false) = 0;
 };
+
+// The record fields a lifecycle event and a profile set.
+CustomerUpdate UpdateFrom(const Playbook& playbook, const lifecycle::v1::LifecycleEvent& event);
+CustomerUpdate UpdateFrom(const customer::v1::CustomerProfile& profile);
 
 struct JourneyStoreOptions {
   std::string ns = "scheduler";  // the keys' namespace (tests use their own)
@@ -134,9 +207,14 @@ struct JourneyStoreOptions {
 
 // Keys, all of a customer's in one partition p = hash(customer) % partitions and
 // tagged {scheduler.pp} (one Redis Cluster slot): tp:<id> (hash: tp = Touchpoint,
-// payload = the command, status, outcome, ref, updated, attempts, error),
-// journey:<customer> (zset by due), milestones:<customer> (hash), due and claims (the
-// partition's timers, see mot/common/timers.h).
+// payload = the command, status, outcome, ref, updated, attempts, error, step,
+// anchor, exits = ",type,type,", prev = the due time before a move),
+// journey:<customer> (zset by due: the current due time), milestones:<customer>
+// (hash), customer:<customer> (hash: the facts of CustomerUpdate), customers and
+// birthdays (sets: the partition's customers, and those with a birthday, for calendar
+// steps), due and claims (the partition's
+// timers, see mot/common/timers.h). Scripts that walk a journey build its
+// touchpoints' keys from the partition's prefix (same slot).
 class RedisJourneyStore : public JourneyStore {
  public:
   RedisJourneyStore(RedisClient& redis, JourneyStoreOptions options);
@@ -164,13 +242,32 @@ class RedisJourneyStore : public JourneyStore {
   absl::StatusOr<std::optional<TimePoint>> Milestone(const std::string& customer_id,
                                                      const std::string& name) override;
   absl::StatusOr<std::vector<v1::Touchpoint>> Journey(const std::string& customer_id) override;
+  absl::StatusOr<v1::Touchpoint> One(const std::string& customer_id, const std::string& id);
   absl::StatusOr<TimerStats> Timers() override;
+  absl::StatusOr<std::map<std::string, CustomerFacts>> Facts(
+      const std::vector<std::string>& customers, const StageWindows& stages) override;
+  absl::Status UpdateCustomers(const std::vector<CustomerUpdate>& updates, TimePoint now) override;
+  absl::StatusOr<AmendResult> Amend(const Amendment& amendment, TimePoint now) override;
+  absl::StatusOr<std::vector<AmendResult>> AmendAll(const std::vector<Amendment>& all,
+                                                    TimePoint now) override;
+  absl::StatusOr<v1::Touchpoint> Cancel(const std::string& customer_id, const std::string& id,
+                                        const std::string& reason, TimePoint now) override;
+  absl::StatusOr<v1::Touchpoint> Reschedule(const std::string& customer_id, const std::string& id,
+                                            TimePoint due, const std::string& reason,
+                                            TimePoint now) override;
+  absl::StatusOr<JourneyPage> Page(const std::string& customer_id, int64_t offset,
+                                   int64_t limit) override;
+  absl::StatusOr<std::pair<uint64_t, std::vector<std::string>>> ScanCustomers(
+      int partition, uint64_t cursor, int count, bool with_birthday_only) override;
 
   // The key of a touchpoint's record (for tests and tools).
   std::string TouchpointKey(const std::string& customer_id, const std::string& id) const;
 
  private:
   std::string Key(int partition, const char* kind, const std::string& id) const;
+  absl::StatusOr<v1::Touchpoint> Change(const std::string& customer_id, const std::string& id,
+                                        const std::string& reason, std::optional<TimePoint> due,
+                                        TimePoint now);
   int64_t ExpireAt(TimePoint at, TimePoint now) const;
 
   RedisClient& redis_;

@@ -2,7 +2,11 @@
 
 #include "app/cloudevents.h"
 
+#include <signal.h>
+
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -13,6 +17,7 @@
 #include "mot/common/topics.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"
+#include "mot/common/validate.h"
 
 namespace mot::scheduler {
 namespace {
@@ -61,6 +66,30 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) 
     by_reason[f] = &failures.Add({{"reason", FailureLabel(f)}});
   }
   return std::unique_ptr<SchedulerMetrics>(new SchedulerMetrics{
+      prometheus::BuildCounter()
+          .Name("mot_scheduler_touchpoints_total")
+          .Help("Touchpoints by playbook step and what became of them: planned, fired "
+                "(dispatched), moved (re-anchored or rescheduled), cancelled, failed.")
+          .Register(r),
+      prometheus::BuildCounter()
+          .Name("mot_scheduler_playbook_reloads_total")
+          .Help("Playbook reloads by result: ok (a new version in force) or refused (broken; "
+                "the one in force stays).")
+          .Register(r),
+      prometheus::BuildGauge()
+          .Name("mot_scheduler_playbook_info")
+          .Help("1 for the version of the playbook in force.")
+          .Register(r),
+      prometheus::BuildCounter()
+          .Name("mot_scheduler_profiles_total")
+          .Help("Customer profiles kept (mot.customer.v1).")
+          .Register(r)
+          .Add({}),
+      prometheus::BuildCounter()
+          .Name("mot_scheduler_calendar_touchpoints_total")
+          .Help("Touchpoints stored by calendar passes (festivals, birthdays), new or not.")
+          .Register(r)
+          .Add({}),
       prometheus::BuildCounter()
           .Name("mot_scheduler_events_total")
           .Help("Lifecycle events accepted.")
@@ -116,73 +145,301 @@ absl::Status CheckPlanned(const std::vector<PlannedTouchpoint>& planned,
   return absl::OkStatus();
 }
 
+LivePlaybook::LivePlaybook(Playbook initial, std::string path, std::string text)
+    : path_(std::move(path)),
+      current_(std::make_shared<const Playbook>(std::move(initial))),
+      text_(std::move(text)) {}
+
+std::shared_ptr<const Playbook> LivePlaybook::Get() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+absl::StatusOr<bool> LivePlaybook::Reload() {
+  std::ifstream in(path_);
+  if (!in) return absl::NotFoundError(absl::StrCat(path_, ": cannot be read"));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string text = buf.str();
+  {
+    std::lock_guard lock(mu_);
+    if (text == text_) return false;
+    text_ = text;  // a broken text is refused once, not at every look
+  }
+  auto parsed = Playbook::FromYaml(text, path_);
+  if (!parsed.ok()) return parsed.status();
+  std::lock_guard lock(mu_);
+  current_ = std::make_shared<const Playbook>(*std::move(parsed));
+  return true;
+}
+
 void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
   const TimePoint now = clock_.Now();
-  const auto& stages = playbook_.stages();
-  std::vector<size_t> valid;
-  std::vector<size_t> owner;  // per planned touchpoint, its event's index in batch
-  std::vector<PlannedTouchpoint> planned;
-  std::vector<MilestoneRecord> milestones;
+  const std::shared_ptr<const Playbook> pb = playbook_.Get();
+  std::vector<std::pair<size_t, lifecycle::v1::LifecycleEvent>> events;
+  std::vector<std::string> customers;
   for (size_t i = 0; i < batch.size(); ++i) {
     lifecycle::v1::LifecycleEvent event;
     absl::Status s = DecodeLifecycleEvent(batch[i].msg, &event);
     if (s.ok()) s = ValidateEvent(event, now, limits_.window);
-    if (s.ok() && !playbook_.Knows(event.type())) {
-      metrics_.ignored.Increment();
-      Log().info("event {} of unknown type '{}' ignored", event.event_id(), event.type());
-      continue;
-    }
-    std::vector<PlannedTouchpoint> plan;
-    if (s.ok()) {
-      plan = Plan(playbook_, event);
-      s = CheckPlanned(plan, limits_);
-    }
     if (!s.ok()) {
       batch[i].status = s;
       continue;
     }
-    if (event.type() == stages.signing_event || event.type() == stages.handover_event) {
-      milestones.push_back({event.customer_id(), event.type(), FromProto(event.occurred_at())});
+    if (!pb->Knows(event.type())) {
+      metrics_.ignored.Increment();
+      Log().info("event {} of unknown type '{}' ignored", event.event_id(), event.type());
+      continue;
     }
+    customers.push_back(event.customer_id());
+    events.emplace_back(i, std::move(event));
+  }
+  if (events.empty()) return;
+  auto facts = store_.Facts(customers, pb->stages());
+  absl::Status failed = facts.status();
+  Planned segment;
+  for (auto& [i, event] : events) {
+    if (!failed.ok()) {
+      batch[i].status = failed;  // this one and the later ones are tried again
+      continue;
+    }
+    CustomerFacts& f = (*facts)[event.customer_id()];
+    const std::string anchor = pb->Reanchors(event.type());
+    const bool amends = pb->Cancels(event.type()) || !anchor.empty();
+    if (amends && segment.customers.count(event.customer_id())) {
+      // The customer's earlier events of the batch are stored first: the change sees them.
+      failed = Store(segment, batch, now);
+      segment = Planned{};
+      if (!failed.ok()) {
+        batch[i].status = failed;
+        continue;
+      }
+    }
+    auto moves = Reanchor(*pb, event, f);
+    auto plan = Plan(*pb, event, f);
+    absl::Status s = moves.ok() ? plan.status() : moves.status();
+    if (s.ok()) s = CheckPlanned(*plan, limits_);
+    if (!s.ok()) {
+      batch[i].status = s;
+      continue;
+    }
+    if (amends) {
+      const std::string by = absl::StrCat(event.type(), " (event ", event.event_id(), ")");
+      // A touchpoint that both exits and moves is cancelled (the script checks exits first).
+      segment.amendments.push_back(
+          {event.customer_id(), event.type(),
+           pb->Cancels(event.type()) ? absl::StrCat("cancelled by ", by)
+                                     : absl::StrCat("moved: ", anchor, " changed by ", by),
+           anchor, *std::move(moves)});
+    }
+    ApplyEvent(*pb, event, &f);
     Log().info("event {} type={} planned {} touchpoints", event.event_id(), event.type(),
-               plan.size());
-    valid.push_back(i);
-    owner.insert(owner.end(), plan.size(), i);
-    std::move(plan.begin(), plan.end(), std::back_inserter(planned));
+               plan->size());
+    segment.customers.insert(event.customer_id());
+    segment.events.push_back(i);
+    segment.owner.insert(segment.owner.end(), plan->size(), i);
+    std::move(plan->begin(), plan->end(), std::back_inserter(segment.touchpoints));
+    segment.updates.push_back(UpdateFrom(*pb, event));
   }
-  std::vector<bool> send_now(planned.size());
-  for (size_t k = 0; k < planned.size(); ++k) {
-    const auto& tp = planned[k].touchpoint;
-    send_now[k] = FromProto(tp.due_at()) <= now && !CommandTopic(tp.service()).empty();
+  if (failed.ok()) (void)Store(segment, batch, now);
+}
+
+absl::Status LifecycleHandler::Store(Planned& seg, std::vector<Work>& batch, TimePoint now) {
+  if (seg.events.empty()) return absl::OkStatus();
+  if (!seg.amendments.empty()) {
+    auto changed = store_.AmendAll(seg.amendments, now);
+    if (!changed.ok()) {
+      for (size_t i : seg.events) batch[i].status = changed.status();
+      return changed.status();
+    }
+    for (size_t k = 0; k < changed->size(); ++k) {
+      const auto& r = (*changed)[k];
+      for (const auto& step : r.cancelled_steps) metrics_.Count(step, "cancelled");
+      for (const auto& step : r.moved_steps) metrics_.Count(step, "moved");
+      if (r.cancelled_steps.empty() && r.moved_steps.empty()) continue;
+      Log().info("{} of customer journey: {} cancelled, {} moved", seg.amendments[k].event_type,
+                 r.cancelled_steps.size(), r.moved_steps.size());
+    }
   }
-  const absl::Status stored = store_.RecordMilestones(milestones, now);
+  std::vector<bool> send_now;
+  for (size_t k = 0; k < seg.touchpoints.size(); ++k) {
+    const auto& tp = seg.touchpoints[k].touchpoint;
+    send_now.push_back(FromProto(tp.due_at()) <= now && !CommandTopic(tp.service()).empty());
+    // Sent now and recurring: its next occurrence is armed with it.
+    if (!send_now.back()) continue;
+    if (auto next = NextOccurrence(seg.touchpoints[k])) {
+      seg.touchpoints.push_back(*std::move(next));
+      seg.owner.push_back(seg.owner[k]);
+    }
+  }
+  const absl::Status updated = store_.UpdateCustomers(seg.updates, now);
   const absl::StatusOr<std::vector<bool>> sends =
-      stored.ok() ? store_.ScheduleOrSend(planned, send_now, now)
-                  : absl::StatusOr<std::vector<bool>>(stored);
+      updated.ok() ? store_.ScheduleOrSend(seg.touchpoints, send_now, now)
+                   : absl::StatusOr<std::vector<bool>>(updated);
   if (!sends.ok()) {
-    for (size_t i : valid) batch[i].status = sends.status();
-    return;
+    for (size_t i : seg.events) batch[i].status = sends.status();
+    return sends.status();
   }
-  metrics_.events.Increment(static_cast<double>(valid.size()));
-  metrics_.planned.Increment(static_cast<double>(planned.size()));
+  metrics_.events.Increment(static_cast<double>(seg.events.size()));
+  metrics_.planned.Increment(static_cast<double>(seg.touchpoints.size()));
   TimePoint earliest = TimePoint::max();  // of those armed
-  for (size_t k = 0; k < planned.size(); ++k) {
-    const auto& tp = planned[k].touchpoint;
+  for (size_t k = 0; k < seg.touchpoints.size(); ++k) {
+    const auto& tp = seg.touchpoints[k].touchpoint;
+    metrics_.Count(tp.step_id(), "planned");
     if (!(*sends)[k]) {
       if (!send_now[k]) earliest = std::min(earliest, FromProto(tp.due_at()));
       continue;
     }
     // Keyed by customer, like the dispatcher's sends.
-    Work& w = batch[owner[k]];
+    Work& w = batch[seg.owner[k]];
     absl::Status sent = w.out->Publish(CommandTopic(tp.service()), tp.customer_id(),
-                                       planned[k].payload);
+                                       seg.touchpoints[k].payload);
     if (!sent.ok() && w.status.ok()) w.status = sent;
     if (auto it = metrics_.dispatched.find(tp.service()); it != metrics_.dispatched.end()) {
       it->second->Increment();
     }
+    metrics_.Count(tp.step_id(), "fired");
     metrics_.lag.Observe(std::chrono::duration<double>(now - FromProto(tp.due_at())).count());
   }
   if (planned_ && earliest != TimePoint::max()) planned_(earliest);
+  return absl::OkStatus();
+}
+
+absl::Status ValidateProfile(const customer::v1::CustomerProfile& p) {
+  if (p.customer_id().empty()) return absl::InvalidArgumentError("customer_id is required");
+  if (!p.time_zone().empty()) {
+    if (auto z = LoadZone(p.time_zone()); !z.ok()) {
+      return absl::InvalidArgumentError("time_zone is not an IANA time zone name");
+    }
+  }
+  if (p.birth_month() != 0 || p.birth_day() != 0) {
+    if (p.birth_month() < 1 || p.birth_month() > 12) {
+      return absl::InvalidArgumentError("birth_month must be 1-12");
+    }
+    const absl::CivilDay last = absl::CivilDay(absl::CivilMonth(2000, p.birth_month()) + 1) - 1;
+    if (p.birth_day() < 1 || p.birth_day() > last.day()) {
+      return absl::InvalidArgumentError("birth_day is not a day of birth_month");
+    }
+  }
+  return absl::OkStatus();
+}
+
+void ProfileHandler::HandleBatch(std::vector<Work>& batch) {
+  std::vector<CustomerUpdate> updates;
+  std::vector<size_t> kept;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    customer::v1::CustomerProfile p;
+    absl::Status s = DecodeMessage(batch[i].msg, &p);
+    if (s.ok()) s = ValidateProfile(p);
+    batch[i].status = s;
+    if (!s.ok()) continue;
+    updates.push_back(UpdateFrom(p));
+    kept.push_back(i);
+  }
+  if (auto s = store_.UpdateCustomers(updates, clock_.Now()); !s.ok()) {
+    for (size_t i : kept) batch[i].status = s;
+    return;
+  }
+  metrics_.profiles.Increment(static_cast<double>(kept.size()));
+}
+
+absl::StatusOr<int64_t> CalendarPlanner::Pass(const std::atomic<bool>* stop) {
+  const TimePoint now = clock_.Now();
+  const std::shared_ptr<const Playbook> pb = playbook_.Get();
+  const TimePoint to = now + pb->plan_ahead();
+  // A festival within reach: every customer; else birthdays only: those with one.
+  const bool festivals = HasFestivalDates(*pb, now, to);
+  if (!festivals && !HasBirthdaySteps(*pb)) return 0;
+  int64_t stored = 0;
+  TimePoint earliest = TimePoint::max();
+  for (int p = 0; p < store_.partitions(); ++p) {
+    uint64_t cursor = 0;
+    do {
+      if (stop != nullptr && stop->load()) return stored;
+      auto scan = store_.ScanCustomers(p, cursor, options_.batch, !festivals);
+      if (!scan.ok()) return scan.status();
+      cursor = scan->first;
+      auto facts = store_.Facts(scan->second, pb->stages());
+      if (!facts.ok()) return facts.status();
+      std::vector<PlannedTouchpoint> planned;
+      for (const auto& [id, f] : *facts) {
+        for (auto& tp : PlanCalendar(*pb, f, now, to)) planned.push_back(std::move(tp));
+      }
+      if (planned.empty()) continue;
+      auto s = store_.ScheduleAll(planned, now);
+      if (!s.ok()) return s;
+      stored += static_cast<int64_t>(planned.size());
+      for (const auto& tp : planned) earliest = std::min(earliest, FromProto(tp.touchpoint.due_at()));
+    } while (cursor != 0);
+  }
+  metrics_.calendar_planned.Increment(static_cast<double>(stored));
+  if (planned_ && earliest != TimePoint::max()) planned_(earliest);
+  return stored;
+}
+
+void CalendarPlanner::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+void CalendarPlanner::Run(const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    {
+      std::lock_guard lock(mu_);
+      woken_ = false;
+    }
+    auto pass = Pass(&stop);
+    if (!pass.ok()) {
+      Log().warn("calendar pass failed, again in {} ms: {}", options_.interval.count(),
+                 pass.status().message());
+    } else if (*pass > 0) {
+      Log().info("calendar pass stored {} touchpoints", *pass);
+    }
+    const auto until = std::chrono::steady_clock::now() + options_.interval;
+    std::unique_lock lock(mu_);
+    while (!woken_ && !stop.load() && std::chrono::steady_clock::now() < until) {
+      cv_.wait_for(lock, std::chrono::milliseconds(200));
+    }
+  }
+}
+
+void WatchPlaybook(LivePlaybook& playbook, std::chrono::milliseconds interval,
+                   SchedulerMetrics& metrics, const std::function<void()>& reloaded,
+                   const std::atomic<bool>& stop) {
+  sigset_t hup;
+  sigemptyset(&hup);
+  sigaddset(&hup, SIGHUP);
+  std::string shown = playbook.Get()->version();
+  metrics.playbook.Add({{"version", shown}}).Set(1);
+  auto next = std::chrono::steady_clock::now() + interval;
+  while (!stop.load()) {
+    const timespec wait{0, 200'000'000};
+    const bool signalled = sigtimedwait(&hup, nullptr, &wait) == SIGHUP;
+    if (!signalled && std::chrono::steady_clock::now() < next) continue;
+    next = std::chrono::steady_clock::now() + interval;
+    auto changed = playbook.Reload();
+    if (!changed.ok()) {
+      metrics.reloads.Add({{"result", "refused"}}).Increment();
+      Log().error("playbook reload refused, version {} stays in force: {}", shown,
+                  changed.status().message());
+      continue;
+    }
+    if (!*changed) {
+      if (signalled) Log().info("playbook unchanged (version {})", shown);
+      continue;
+    }
+    const std::string version = playbook.Get()->version();
+    metrics.reloads.Add({{"result", "ok"}}).Increment();
+    metrics.playbook.Remove(&metrics.playbook.Add({{"version", shown}}));
+    metrics.playbook.Add({{"version", version}}).Set(1);
+    Log().info("playbook reloaded: version {} in force ({} steps)", version,
+               playbook.Get()->steps().size());
+    shown = version;
+    if (reloaded) reloaded();
+  }
 }
 
 void OutcomeHandler::HandleBatch(std::vector<Work>& batch) {
@@ -291,6 +548,16 @@ absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchClaimed(TimePoint now) {
     out.push_back({topic, tp.customer_id(), c.planned->payload, {}});  // keyed by customer
     sent.push_back(i);
   }
+  // A recurring touchpoint's next occurrence is stored before this one is sent (once
+  // by its id: a pass that fails and comes again stores nothing new).
+  std::vector<PlannedTouchpoint> nexts;
+  for (size_t i : sent) {
+    if (auto next = NextOccurrence(*(*claimed)[i].planned)) nexts.push_back(*std::move(next));
+  }
+  if (!nexts.empty()) {
+    if (auto s = store_.ScheduleAll(nexts, now); !s.ok()) return s;  // the leases run out
+    for (const auto& n : nexts) metrics_.Count(n.touchpoint.step_id(), "planned");
+  }
   const auto results = publisher_.PublishAll(out);
   for (size_t k = 0; k < sent.size(); ++k) {
     const auto& c = (*claimed)[sent[k]];
@@ -302,6 +569,7 @@ absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchClaimed(TimePoint now) {
       s.kind = Settlement::Kind::kFailed;
       s.reason = absl::StrCat("not dispatched: ", r.message());
       Fail(DispatchFailure::kRejected);
+      metrics_.Count(c.planned->touchpoint.step_id(), "failed");
       Log().error("touchpoint {} failed for good: {}", c.id, r.message());
     } else {
       auto backoff = options_.retry_initial * (int64_t{1} << std::min(c.attempts, 20));
@@ -333,6 +601,7 @@ absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchClaimed(TimePoint now) {
     if (auto it = metrics_.dispatched.find(tp.service()); it != metrics_.dispatched.end()) {
       it->second->Increment();
     }
+    metrics_.Count(tp.step_id(), "fired");
     metrics_.lag.Observe(std::chrono::duration<double>(now - FromProto(tp.due_at())).count());
     ++pass.dispatched;
   }
@@ -393,20 +662,158 @@ void Dispatcher::Run(const std::atomic<bool>& stop) {
   }
 }
 
+namespace {
+
+grpc::Status Invalid(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+}  // namespace
+
 grpc::Status SchedulerGrpc::GetJourney(grpc::ServerContext*, const v1::GetJourneyRequest* req,
                                        v1::GetJourneyResponse* resp) {
-  if (req->customer_id().empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "customer_id is required");
+  if (req->customer_id().empty()) return Invalid("customer_id is required");
+  if (req->page_size() < 0 || req->page_size() > 1000) {
+    return Invalid("page_size must be from 0 (the default, 100) to 1000");
   }
-  const auto& stages = playbook_.stages();
-  auto signed_at = store_.Milestone(req->customer_id(), stages.signing_event);
-  if (!signed_at.ok()) return ToGrpc(signed_at.status());
-  auto handover_at = store_.Milestone(req->customer_id(), stages.handover_event);
-  if (!handover_at.ok()) return ToGrpc(handover_at.status());
-  auto journey = store_.Journey(req->customer_id());
-  if (!journey.ok()) return ToGrpc(journey.status());
+  int64_t offset = 0;
+  if (!req->page_token().empty() && (!absl::SimpleAtoi(req->page_token(), &offset) || offset < 0)) {
+    return Invalid("page_token is not one this service gave");
+  }
+  const int64_t size = req->page_size() == 0 ? 100 : req->page_size();
+  const auto pb = playbook_.Get();
+  auto facts = store_.Facts({req->customer_id()}, pb->stages());
+  if (!facts.ok()) return ToGrpc(facts.status());
+  const CustomerFacts& f = (*facts)[req->customer_id()];
+  auto page = store_.Page(req->customer_id(), offset, size);
+  if (!page.ok()) return ToGrpc(page.status());
   resp->set_customer_id(req->customer_id());
-  resp->set_stage(DeriveStage(*signed_at, *handover_at, clock_.Now(), stages));
+  resp->set_stage(DeriveStage(f.signed_at, f.handover_at, clock_.Now(), pb->stages()));
+  resp->set_total(static_cast<int32_t>(page->total));
+  for (auto& tp : page->touchpoints) *resp->add_touchpoints() = std::move(tp);
+  if (offset + size < page->total) resp->set_next_page_token(std::to_string(offset + size));
+  return grpc::Status::OK;
+}
+
+grpc::Status SchedulerGrpc::GetStage(grpc::ServerContext*, const v1::GetStageRequest* req,
+                                     v1::GetStageResponse* resp) {
+  if (req->customer_id().empty()) return Invalid("customer_id is required");
+  const auto pb = playbook_.Get();
+  auto facts = store_.Facts({req->customer_id()}, pb->stages());
+  if (!facts.ok()) return ToGrpc(facts.status());
+  const CustomerFacts& f = (*facts)[req->customer_id()];
+  const TimePoint at = req->has_at() ? FromProto(req->at()) : clock_.Now();
+  resp->set_customer_id(req->customer_id());
+  resp->set_stage(DeriveStage(f.signed_at, f.handover_at, at, pb->stages()));
+  if (f.signed_at) *resp->mutable_signed_at() = ToProto(*f.signed_at);
+  if (f.handover_at) *resp->mutable_handover_at() = ToProto(*f.handover_at);
+  return grpc::Status::OK;
+}
+
+namespace {
+
+absl::Status RequireChange(const std::string& customer_id, const std::string& touchpoint_id,
+                           const std::string& reason, const std::string& requested_by) {
+  return RequireFields({{"customer_id", &customer_id},
+                        {"touchpoint_id", &touchpoint_id},
+                        {"reason", &reason},
+                        {"requested_by", &requested_by}});
+}
+
+}  // namespace
+
+grpc::Status SchedulerGrpc::CancelTouchpoint(grpc::ServerContext*,
+                                             const v1::CancelTouchpointRequest* req,
+                                             v1::Touchpoint* resp) {
+  if (auto s = RequireChange(req->customer_id(), req->touchpoint_id(), req->reason(),
+                             req->requested_by());
+      !s.ok()) {
+    return ToGrpc(s);
+  }
+  auto tp = store_.Cancel(req->customer_id(), req->touchpoint_id(),
+                          absl::StrCat("cancelled by ", req->requested_by(), ": ", req->reason()),
+                          clock_.Now());
+  if (!tp.ok()) return ToGrpc(tp.status());
+  metrics_.Count(tp->step_id(), "cancelled");
+  Log().info("touchpoint {} cancelled by {}", tp->id(), req->requested_by());
+  *resp = *std::move(tp);
+  return grpc::Status::OK;
+}
+
+grpc::Status SchedulerGrpc::RescheduleTouchpoint(grpc::ServerContext*,
+                                                 const v1::RescheduleTouchpointRequest* req,
+                                                 v1::Touchpoint* resp) {
+  if (auto s = RequireChange(req->customer_id(), req->touchpoint_id(), req->reason(),
+                             req->requested_by());
+      !s.ok()) {
+    return ToGrpc(s);
+  }
+  if (!req->has_due_at()) return Invalid("due_at is required");
+  const TimePoint now = clock_.Now();
+  const TimePoint due = FromProto(req->due_at());
+  if (due < now) return Invalid("due_at is in the past");
+  auto tp = store_.Reschedule(req->customer_id(), req->touchpoint_id(), due,
+                              absl::StrCat("rescheduled by ", req->requested_by(), ": ",
+                                           req->reason()),
+                              now);
+  if (!tp.ok()) return ToGrpc(tp.status());
+  metrics_.Count(tp->step_id(), "moved");
+  Log().info("touchpoint {} rescheduled by {}", tp->id(), req->requested_by());
+  *resp = *std::move(tp);
+  return grpc::Status::OK;
+}
+
+grpc::Status SchedulerGrpc::ValidatePlaybook(grpc::ServerContext*,
+                                             const v1::ValidatePlaybookRequest* req,
+                                             v1::ValidatePlaybookResponse* resp) {
+  if (req->playbook().empty()) return Invalid("playbook is required");
+  auto pb = Playbook::FromYaml(req->playbook(), req->file_name());
+  resp->set_valid(pb.ok());
+  if (!pb.ok()) {
+    resp->set_error(std::string(pb.status().message()));
+    return grpc::Status::OK;
+  }
+  resp->set_version(pb->version());
+  resp->set_steps(static_cast<int32_t>(pb->steps().size()));
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<std::vector<v1::Touchpoint>> SimulateRequest(const Playbook& pb,
+                                                             const v1::SimulateJourneyRequest& req) {
+  if (req.events().empty()) return absl::InvalidArgumentError("events: at least one is required");
+  if (req.events_size() > 1000) return absl::InvalidArgumentError("events: at most 1000");
+  CustomerFacts facts;
+  MergeProfile(req.profile(), &facts);
+  if (facts.customer_id.empty()) facts.customer_id = "sample";
+  TimePoint last{};
+  std::vector<lifecycle::v1::LifecycleEvent> events;
+  for (int i = 0; i < req.events_size(); ++i) {
+    const auto& e = req.events(i);
+    if (e.type().empty()) return absl::InvalidArgumentError(absl::StrCat("events[", i, "].type is required"));
+    if (!e.has_occurred_at()) {
+      return absl::InvalidArgumentError(absl::StrCat("events[", i, "].occurred_at is required"));
+    }
+    last = std::max(last, FromProto(e.occurred_at()));
+    events.push_back(e);
+    events.back().set_customer_id(facts.customer_id);
+  }
+  const TimePoint until = req.has_until() ? FromProto(req.until())
+                                          : last + std::chrono::hours(24 * (365 * 4 + 183));
+  return Simulate(pb, facts, std::move(events), until);
+}
+
+grpc::Status SchedulerGrpc::SimulateJourney(grpc::ServerContext*,
+                                            const v1::SimulateJourneyRequest* req,
+                                            v1::SimulateJourneyResponse* resp) {
+  std::shared_ptr<const Playbook> pb = playbook_.Get();
+  if (!req->playbook().empty()) {
+    auto given = Playbook::FromYaml(req->playbook());
+    if (!given.ok()) return Invalid(absl::StrCat("playbook: ", given.status().message()));
+    pb = std::make_shared<const Playbook>(*std::move(given));
+  }
+  auto journey = SimulateRequest(*pb, *req);
+  if (!journey.ok()) return ToGrpc(journey.status());
+  resp->set_playbook_version(pb->version());
   for (auto& tp : *journey) *resp->add_touchpoints() = std::move(tp);
   return grpc::Status::OK;
 }
@@ -417,7 +824,10 @@ grpc::Status SchedulerGrpc::IngestEvent(grpc::ServerContext*, const v1::IngestEv
   const TimePoint now = clock_.Now();
   if (!event.has_occurred_at()) *event.mutable_occurred_at() = ToProto(now);
   absl::Status s = ValidateEvent(event, now, limits_.window);
-  if (s.ok()) s = CheckPlanned(Plan(playbook_, event), limits_);
+  if (s.ok()) {
+    auto plan = Plan(*playbook_.Get(), event);
+    s = plan.ok() ? CheckPlanned(*plan, limits_) : plan.status();
+  }
   if (!s.ok()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "event." + std::string(s.message()));
   }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <mutex>
 #include <map>
+#include <set>
 #include <memory>
 #include <vector>
 
@@ -24,8 +25,36 @@ namespace mot::scheduler {
 // Why a dispatch did not go through (the label of mot_scheduler_dispatch_failures_total).
 enum class DispatchFailure { kRejected, kMissing, kUnavailable, kLeaseLost, kStore };
 
+// The playbook in force, replaced at run time by a valid new one only.
+class LivePlaybook {
+ public:
+  // `text`: the file's text `initial` was read from.
+  explicit LivePlaybook(Playbook initial, std::string path = "", std::string text = "");
+  std::shared_ptr<const Playbook> Get() const;
+  // Reads the file again: a valid playbook replaces the one in force; a broken one
+  // is refused with the error naming the file, step and field (the old one stays).
+  // Whether it changed (a different text).
+  absl::StatusOr<bool> Reload();
+  const std::string& path() const { return path_; }
+
+ private:
+  const std::string path_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const Playbook> current_;
+  std::string text_;  // the text in force (or last refused), to notice a change
+};
+
 // Declared once; handlers keep references.
 struct SchedulerMetrics {
+  // Touchpoints by step and what became of them: planned, fired, moved, cancelled, failed.
+  prometheus::Family<prometheus::Counter>& touchpoints;
+  prometheus::Family<prometheus::Counter>& reloads;  // by result: ok, refused
+  prometheus::Family<prometheus::Gauge>& playbook;   // 1 for the version in force
+  prometheus::Counter& profiles;
+  prometheus::Counter& calendar_planned;
+  void Count(const std::string& step, const char* status, double n = 1) {
+    touchpoints.Add({{"step", step}, {"status", status}}).Increment(n);
+  }
   prometheus::Counter& events;
   prometheus::Counter& ignored;
   prometheus::Counter& planned;
@@ -58,7 +87,7 @@ absl::Status CheckPlanned(const std::vector<PlannedTouchpoint>& planned,
 // hears of the earliest due time among them.
 class LifecycleHandler {
  public:
-  LifecycleHandler(const Playbook& playbook, JourneyStore& store, const Clock& clock,
+  LifecycleHandler(const LivePlaybook& playbook, JourneyStore& store, const Clock& clock,
                    PlanningLimits limits, SchedulerMetrics& metrics,
                    std::function<void(TimePoint earliest_due)> planned = nullptr)
       : playbook_(playbook),
@@ -71,13 +100,84 @@ class LifecycleHandler {
   absl::Status Handle(const Incoming& in, Publisher& out) { return HandleOne(*this, in, out); }
 
  private:
-  const Playbook& playbook_;
+  struct Planned {
+    std::vector<size_t> events;  // indexes into the batch
+    std::vector<size_t> owner;   // per touchpoint, its event's index into the batch
+    std::vector<PlannedTouchpoint> touchpoints;
+    std::vector<CustomerUpdate> updates;
+    std::vector<Amendment> amendments;  // made before the touchpoints are stored
+    std::set<std::string> customers;
+  };
+  // Stores what the events of `segment` planned and sends what is due now.
+  absl::Status Store(Planned& segment, std::vector<Work>& batch, TimePoint now);
+
+  const LivePlaybook& playbook_;
   JourneyStore& store_;
   const Clock& clock_;
   const PlanningLimits limits_;
   SchedulerMetrics& metrics_;
   std::function<void(TimePoint)> planned_;
 };
+
+// Consumes mot.customer.v1: keeps what the scheduler plans with of each profile.
+class ProfileHandler {
+ public:
+  ProfileHandler(JourneyStore& store, const Clock& clock, SchedulerMetrics& metrics)
+      : store_(store), clock_(clock), metrics_(metrics) {}
+  void HandleBatch(std::vector<Work>& batch);
+
+ private:
+  JourneyStore& store_;
+  const Clock& clock_;
+  SchedulerMetrics& metrics_;
+};
+
+// InvalidArgument naming the field of a profile that is wrong.
+absl::Status ValidateProfile(const customer::v1::CustomerProfile& profile);
+
+struct CalendarOptions {
+  std::chrono::milliseconds interval{std::chrono::hours(1)};
+  int batch = 500;  // customers per round trip
+};
+
+// Plans the calendar steps (festivals, birthdays) for every customer on the dates
+// within the playbook's plan_ahead, a batch of customers at a time on its own
+// thread, so event processing never waits for it. Deterministic ids make every
+// pass idempotent: each owner gets each date's touchpoint once.
+class CalendarPlanner {
+ public:
+  CalendarPlanner(const LivePlaybook& playbook, JourneyStore& store, const Clock& clock,
+                  CalendarOptions options, SchedulerMetrics& metrics,
+                  std::function<void(TimePoint earliest_due)> planned = nullptr)
+      : playbook_(playbook),
+        store_(store),
+        clock_(clock),
+        options_(options),
+        metrics_(metrics),
+        planned_(std::move(planned)) {}
+  // One pass over every customer; the touchpoints stored (new or not).
+  absl::StatusOr<int64_t> Pass(const std::atomic<bool>* stop = nullptr);
+  // A pass at start, every interval, and when woken.
+  void Run(const std::atomic<bool>& stop);
+  void Wake();
+
+ private:
+  const LivePlaybook& playbook_;
+  JourneyStore& store_;
+  const Clock& clock_;
+  const CalendarOptions options_;
+  SchedulerMetrics& metrics_;
+  std::function<void(TimePoint)> planned_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+};
+
+// Every `interval`, and at once on SIGHUP (blocked in every thread by the caller),
+// reloads the playbook file when its text changed; then calls `reloaded`.
+void WatchPlaybook(LivePlaybook& playbook, std::chrono::milliseconds interval,
+                   SchedulerMetrics& metrics, const std::function<void()>& reloaded,
+                   const std::atomic<bool>& stop);
 
 // Consumes the other services' domain events and moves touchpoints to DONE/FAILED
 // (a batch in one round trip).
@@ -151,21 +251,43 @@ class Dispatcher {
 
 class SchedulerGrpc final : public v1::SchedulerService::Service {
  public:
-  SchedulerGrpc(const Playbook& playbook, JourneyStore& store, Publisher& publisher,
-                const Clock& clock, PlanningLimits limits)
-      : playbook_(playbook), store_(store), publisher_(publisher), clock_(clock), limits_(limits) {}
+  SchedulerGrpc(const LivePlaybook& playbook, JourneyStore& store, Publisher& publisher,
+                const Clock& clock, PlanningLimits limits, SchedulerMetrics& metrics)
+      : playbook_(playbook),
+        store_(store),
+        publisher_(publisher),
+        clock_(clock),
+        limits_(limits),
+        metrics_(metrics) {}
   grpc::Status GetJourney(grpc::ServerContext*, const v1::GetJourneyRequest* req,
                           v1::GetJourneyResponse* resp) override;
+  grpc::Status GetStage(grpc::ServerContext*, const v1::GetStageRequest* req,
+                        v1::GetStageResponse* resp) override;
+  grpc::Status CancelTouchpoint(grpc::ServerContext*, const v1::CancelTouchpointRequest* req,
+                                v1::Touchpoint* resp) override;
+  grpc::Status RescheduleTouchpoint(grpc::ServerContext*,
+                                    const v1::RescheduleTouchpointRequest* req,
+                                    v1::Touchpoint* resp) override;
+  grpc::Status ValidatePlaybook(grpc::ServerContext*, const v1::ValidatePlaybookRequest* req,
+                                v1::ValidatePlaybookResponse* resp) override;
+  grpc::Status SimulateJourney(grpc::ServerContext*, const v1::SimulateJourneyRequest* req,
+                               v1::SimulateJourneyResponse* resp) override;
   grpc::Status IngestEvent(grpc::ServerContext*, const v1::IngestEventRequest* req,
                            v1::IngestEventResponse* resp) override;
 
  private:
-  const Playbook& playbook_;
+  const LivePlaybook& playbook_;
   JourneyStore& store_;
   Publisher& publisher_;
   const Clock& clock_;
   const PlanningLimits limits_;
+  SchedulerMetrics& metrics_;
 };
+
+// The simulation a SimulateJourney request asks for; InvalidArgument naming the
+// field that is wrong.
+absl::StatusOr<std::vector<v1::Touchpoint>> SimulateRequest(const Playbook& playbook,
+                                                             const v1::SimulateJourneyRequest& req);
 
 std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& registry);
 

@@ -1,13 +1,15 @@
 #include "domain/playbook.h"
 
 #include <algorithm>
-
+#include <cctype>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "mot/common/validate.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "mot/common/config.h"
 #include "mot/common/ids.h"
+#include "mot/common/validate.h"
 #include "mot/common/yaml.h"
 
 namespace mot::scheduler {
@@ -27,6 +29,52 @@ absl::StatusOr<std::chrono::milliseconds> DurationField(const YAML::Node& node,
   return *d;
 }
 
+// A scalar or a list of scalars, as a list.
+std::vector<std::string> Words(const YAML::Node& node) {
+  std::vector<std::string> out;
+  if (node.IsSequence()) {
+    for (const auto& n : node) out.push_back(n.as<std::string>());
+  } else if (node.IsScalar()) {
+    out.push_back(node.as<std::string>());
+  }
+  return out;
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// Dates a journey can meet; further out is a typo (and would overflow a timestamp).
+constexpr int kFirstYear = 1900, kLastYear = 2200;
+// The longest offset a step may name (after, every x times, a date's ± offset).
+constexpr auto kMaxOffset = std::chrono::hours(24 * 365 * 100);
+
+absl::StatusOr<absl::CivilDay> ParseDay(const std::string& text) {
+  absl::CivilDay day;
+  if (text.size() != 10 || !absl::ParseCivilTime(text, &day) || day.year() < kFirstYear ||
+      day.year() > kLastYear) {
+    return absl::InvalidArgumentError("expected a date YYYY-MM-DD");
+  }
+  return day;
+}
+
+// "HH:MM" -> minutes after midnight.
+absl::StatusOr<int> ParseClock(const std::string& text) {
+  int h = 0, m = 0;
+  if (text.size() != 5 || text[2] != ':' || !absl::SimpleAtoi(text.substr(0, 2), &h) ||
+      !absl::SimpleAtoi(text.substr(3, 2), &m) || h > 23 || m > 59 || h < 0 || m < 0) {
+    return absl::InvalidArgumentError("expected a local time HH:MM such as 09:00");
+  }
+  return h * 60 + m;
+}
+
+const std::set<std::string>& StepFields() {
+  static const std::set<std::string> fields = {
+      "id", "title", "on", "calendar", "when", "after", "at", "every", "times",
+      "contact_window", "requires", "exits", "category", "action"};
+  return fields;
+}
+
 }  // namespace
 
 std::vector<std::string> ActionServices() {
@@ -44,11 +92,53 @@ const std::vector<std::string>& LifecycleEventTypes() {
   return types;
 }
 
+void MergeProfile(const customer::v1::CustomerProfile& p, CustomerFacts* f) {
+  f->customer_id = p.customer_id();
+  if (!p.tier().empty()) f->tier = p.tier();
+  if (!p.segment().empty()) f->segment = p.segment();
+  if (!p.profile_type().empty()) f->profile_type = p.profile_type();
+  if (!p.time_zone().empty()) f->time_zone = p.time_zone();
+  if (p.birth_month() >= 1 && p.birth_month() <= 12 && p.birth_day() >= 1 && p.birth_day() <= 31) {
+    f->birth_month = p.birth_month();
+    f->birth_day = p.birth_day();
+  }
+}
+
 bool Playbook::Knows(const std::string& event_type) const {
-  const auto& types = LifecycleEventTypes();
-  if (std::find(types.begin(), types.end(), event_type) != types.end()) return true;
+  if (Contains(LifecycleEventTypes(), event_type)) return true;
   return std::any_of(steps_.begin(), steps_.end(),
                      [&](const Step& s) { return s.on == event_type; });
+}
+
+const Step* Playbook::FindStep(const std::string& id) const {
+  for (const auto& s : steps_) {
+    if (s.id == id) return &s;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Playbook::ExitsFor(const Step& step) const {
+  std::vector<std::string> out = step.exits;
+  for (const auto& e : exits_) {
+    if (!Contains(e.except, step.category) && !Contains(out, e.on)) out.push_back(e.on);
+  }
+  return out;
+}
+
+bool Playbook::Cancels(const std::string& event_type) const {
+  if (IsJourneyExit(event_type)) return true;
+  return std::any_of(steps_.begin(), steps_.end(),
+                     [&](const Step& s) { return Contains(s.exits, event_type); });
+}
+
+bool Playbook::IsJourneyExit(const std::string& event_type) const {
+  return std::any_of(exits_.begin(), exits_.end(),
+                     [&](const JourneyExit& e) { return e.on == event_type; });
+}
+
+std::string Playbook::Reanchors(const std::string& event_type) const {
+  auto it = reanchor_.find(event_type);
+  return it == reanchor_.end() ? "" : it->second;
 }
 
 namespace {
@@ -58,14 +148,123 @@ std::string Param(const Step& step, const std::string& name) {
   return it == step.action.params.end() ? "" : it->second;
 }
 
+absl::Status Fail(const std::string& where, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+// One step; `pb` has everything but the steps.
+absl::StatusOr<Step> ParseStep(const YAML::Node& n, size_t index, const Playbook& pb,
+                               const std::map<std::string, AttributeRule>& attributes) {
+  Step step;
+  if (!n.IsMap()) return Fail(absl::StrCat("steps[", index, "]"), "must be a map");
+  step.id = n["id"] ? n["id"].as<std::string>() : "";
+  const std::string where =
+      step.id.empty() ? absl::StrCat("steps[", index, "]") : absl::StrCat("step '", step.id, "'");
+  for (const auto& kv : n) {
+    const std::string key = kv.first.as<std::string>();
+    if (!StepFields().count(key)) {
+      return Fail(where, absl::StrCat("unknown field '", key, "'; expected one of ",
+                                      absl::StrJoin(StepFields(), ", ")));
+    }
+  }
+  if (auto s = RequireKeys(n, where, {"id", "title", "action"}); !s.ok()) return s;
+  step.title = n["title"].as<std::string>();
+  if (n["on"]) step.on = n["on"].as<std::string>();
+  if (n["calendar"]) step.calendar = n["calendar"].as<std::string>();
+  if (step.on.empty() == step.calendar.empty()) {
+    return Fail(where, "exactly one of 'on' (an event type) and 'calendar' is required");
+  }
+  if (!step.calendar.empty() && step.calendar != "birthday" &&
+      !pb.festivals().count(step.calendar)) {
+    return Fail(where, absl::StrCat("calendar: '", step.calendar,
+                                    "' is neither 'birthday' nor a festival under calendars.festivals"));
+  }
+  if (n["after"] && n["at"]) return Fail(where, "'after' and 'at' exclude each other");
+  if (n["after"]) {
+    auto d = DurationField(n["after"], where + ": after");
+    if (!d.ok()) return d.status();
+    step.after = *d;
+  }
+  if (n["at"]) {
+    if (step.on.empty()) return Fail(where, "at: needs an event trigger ('on')");
+    auto anchor = ParseAnchor(n["at"].as<std::string>());
+    if (!anchor.ok()) return Fail(where, absl::StrCat("at: ", anchor.status().message()));
+    auto rule = attributes.find(anchor->first);
+    if (rule == attributes.end() || !rule->second.date) {
+      return Fail(where, absl::StrCat("at: '", anchor->first,
+                                      "' is not declared a date under 'attributes'"));
+    }
+    step.anchor = anchor->first;
+    step.anchor_offset = anchor->second;
+  }
+  if (n["every"]) {
+    auto d = DurationField(n["every"], where + ": every");
+    if (!d.ok()) return d.status();
+    if (d->count() <= 0) return Fail(where, "every: must be longer than 0");
+    step.every = *d;
+    if (!n["times"]) return Fail(where, "every: needs 'times', the most occurrences in all");
+  }
+  if (n["times"]) {
+    if (step.every.count() == 0) return Fail(where, "times: needs 'every'");
+    const std::string t = n["times"].as<std::string>();
+    if (!absl::SimpleAtoi(t, &step.times) || step.times < 1 || step.times > 1000) {
+      return Fail(where, "times: expected a whole number from 1 to 1000");
+    }
+  }
+  if (step.after > kMaxOffset || step.every > kMaxOffset / std::max(1, step.times - 1) ||
+      step.anchor_offset.months > 1200 || step.anchor_offset.rest > kMaxOffset) {
+    return Fail(where, "timing: offsets beyond 100 years are refused");
+  }
+  if (n["when"]) {
+    if (!n["when"].IsMap()) return Fail(where, "when: expected a map of key: value or [values]");
+    for (const auto& kv : n["when"]) {
+      Condition c{kv.first.as<std::string>(), Words(kv.second)};
+      if (c.values.empty()) return Fail(where, absl::StrCat("when.", c.key, ": no value"));
+      step.when.push_back(std::move(c));
+    }
+  }
+  if (n["requires"]) step.required = Words(n["requires"]);
+  if (n["exits"]) step.exits = Words(n["exits"]);
+  for (const auto& e : step.exits) {
+    if (e.empty()) return Fail(where, "exits: an empty event type");
+  }
+  if (n["category"]) step.category = n["category"].as<std::string>();
+  if (!n["action"].IsMap()) return Fail(where, "action: expected a map with 'service'");
+  for (const auto& kv : n["action"]) {
+    step.action.params[kv.first.as<std::string>()] = kv.second.as<std::string>();
+  }
+  step.action.service = Param(step, "service");
+  step.action.params.erase("service");
+  auto required = RequiredParams().find(step.action.service);
+  if (required == RequiredParams().end()) {
+    return Fail(where, absl::StrCat("action.service '", step.action.service,
+                                    "' is unknown; expected notification, survey or ticketing"));
+  }
+  for (const auto& p : required->second) {
+    if (Param(step, p).empty()) {
+      return Fail(where, absl::StrCat("action.", p, " is required for ", step.action.service));
+    }
+  }
+  step.contact_window = step.action.service != "ticketing";
+  if (n["contact_window"]) {
+    const std::string w = n["contact_window"].as<std::string>();
+    if (w != "true" && w != "false") return Fail(where, "contact_window: expected true or false");
+    step.contact_window = w == "true";
+  }
+  return step;
+}
+
 }  // namespace
 
-absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
-  return GuardYaml([&]() -> absl::StatusOr<Playbook> {
+absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml, const std::string& source) {
+  auto parsed = GuardYaml([&]() -> absl::StatusOr<Playbook> {
     Playbook pb;
     auto parsed = ParseYaml(yaml);
     if (!parsed.ok()) return parsed.status();
     const YAML::Node& root = *parsed;
+    if (!root.IsMap()) return absl::InvalidArgumentError("expected a map with 'stages' and 'steps'");
+    pb.version_ = root["version"] ? root["version"].as<std::string>()
+                                  : absl::StrFormat("%012x", StableHash(yaml) >> 16);
     auto stages_section = YamlSection(root, "stages", "a map of the lifecycle stage windows");
     if (!stages_section.ok()) return stages_section.status();
     const YAML::Node& stages = *stages_section;
@@ -86,61 +285,101 @@ absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml) {
     for (const auto& kv : root["project_time_zones"]) {
       auto z = LoadZone(kv.second.as<std::string>());
       if (!z.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("project_time_zones.",
-                                                       kv.first.as<std::string>(), ": ",
-                                                       z.status().message()));
+        return Fail(absl::StrCat("project_time_zones.", kv.first.as<std::string>()),
+                    std::string(z.status().message()));
       }
       pb.project_zones_[kv.first.as<std::string>()] = *z;
     }
-    if (stages["signing_event"]) {
-      pb.stages_.signing_event = stages["signing_event"].as<std::string>();
-    }
+    if (stages["signing_event"]) pb.stages_.signing_event = stages["signing_event"].as<std::string>();
     if (stages["handover_event"]) {
       pb.stages_.handover_event = stages["handover_event"].as<std::string>();
+    }
+    if (const YAML::Node w = root["contact_window"]) {
+      for (auto [field, target] : {std::pair{"start", &pb.window_.start_minute},
+                                   std::pair{"end", &pb.window_.end_minute}}) {
+        if (!w[field]) return Fail("contact_window", absl::StrCat("'", field, "' is required"));
+        auto m = ParseClock(w[field].as<std::string>());
+        if (!m.ok()) return Fail(absl::StrCat("contact_window.", field), std::string(m.status().message()));
+        *target = *m;
+      }
+      if (pb.window_.start_minute == pb.window_.end_minute) {
+        return Fail("contact_window", "start and end are the same time");
+      }
+    }
+    for (const auto& kv : root["attributes"]) {
+      const std::string name = kv.first.as<std::string>();
+      AttributeRule rule;
+      if (kv.second.IsScalar() && kv.second.as<std::string>() == "date") {
+        rule.date = true;
+      } else if (kv.second.IsSequence() && kv.second.size() > 0) {
+        rule.values = Words(kv.second);
+      } else if (!(kv.second.IsScalar() && kv.second.as<std::string>() == "text")) {
+        return Fail(absl::StrCat("attributes.", name), "expected 'date', 'text' or a list of values");
+      }
+      pb.attributes_[name] = std::move(rule);
+    }
+    for (const auto& kv : root["reanchor"]) {
+      const std::string event = kv.first.as<std::string>(), attr = kv.second.as<std::string>();
+      auto rule = pb.attributes_.find(attr);
+      if (rule == pb.attributes_.end() || !rule->second.date) {
+        return Fail(absl::StrCat("reanchor.", event),
+                    absl::StrCat("'", attr, "' is not declared a date under 'attributes'"));
+      }
+      pb.reanchor_[event] = attr;
+    }
+    if (const YAML::Node exits = root["exits"]) {
+      if (!exits.IsSequence()) return Fail("exits", "expected a list of {on, except}");
+      for (size_t i = 0; i < exits.size(); ++i) {
+        const std::string where = absl::StrCat("exits[", i, "]");
+        if (auto s = RequireKeys(exits[i], where, {"on"}); !s.ok()) return s;
+        JourneyExit e{exits[i]["on"].as<std::string>(), {}};
+        if (exits[i]["except"]) e.except = Words(exits[i]["except"]);
+        pb.exits_.push_back(std::move(e));
+      }
+    }
+    if (const YAML::Node cal = root["calendars"]) {
+      if (cal["plan_ahead"]) {
+        auto d = DurationField(cal["plan_ahead"], "calendars.plan_ahead");
+        if (!d.ok()) return d.status();
+        pb.plan_ahead_ = *d;
+      }
+      for (const auto& kv : cal["festivals"]) {
+        const std::string name = kv.first.as<std::string>();
+        if (name == "birthday") return Fail("calendars.festivals", "'birthday' is reserved");
+        std::vector<absl::CivilDay> days;
+        for (const auto& d : Words(kv.second)) {
+          auto day = ParseDay(d);
+          if (!day.ok()) {
+            return Fail(absl::StrCat("calendars.festivals.", name),
+                        absl::StrCat("'", d, "': ", day.status().message()));
+          }
+          days.push_back(*day);
+        }
+        if (days.empty()) return Fail(absl::StrCat("calendars.festivals.", name), "no dates");
+        std::sort(days.begin(), days.end());
+        pb.festivals_[name] = std::move(days);
+      }
     }
 
     auto steps_section = YamlSection(root, "steps", "a non-empty list of steps");
     if (!steps_section.ok()) return steps_section.status();
     const YAML::Node& steps = *steps_section;
     if (!steps.IsSequence()) return absl::InvalidArgumentError("'steps' must be a non-empty list");
-    std::map<std::string, bool> seen;
+    std::set<std::string> seen;
     for (size_t i = 0; i < steps.size(); ++i) {
-      const YAML::Node& n = steps[i];
-      Step step;
-      step.id = n["id"] ? n["id"].as<std::string>() : "";
-      const std::string where = step.id.empty() ? absl::StrCat("steps[", i, "]")
-                                                : absl::StrCat("step '", step.id, "'");
-      if (auto s = RequireKeys(n, where, {"id", "title", "on", "action"}); !s.ok()) return s;
-      if (seen[step.id]) return absl::InvalidArgumentError(absl::StrCat(where, ": duplicate id"));
-      seen[step.id] = true;
-      step.title = n["title"].as<std::string>();
-      step.on = n["on"].as<std::string>();
-      if (n["after"]) {
-        auto d = DurationField(n["after"], where + ": after");
-        if (!d.ok()) return d.status();
-        step.after = *d;
+      auto step = ParseStep(steps[i], i, pb, pb.attributes_);
+      if (!step.ok()) return step.status();
+      if (!seen.insert(step->id).second) {
+        return Fail(absl::StrCat("step '", step->id, "'"), "duplicate id");
       }
-      for (const auto& kv : n["action"]) {
-        step.action.params[kv.first.as<std::string>()] = kv.second.as<std::string>();
-      }
-      step.action.service = Param(step, "service");
-      step.action.params.erase("service");
-      auto required = RequiredParams().find(step.action.service);
-      if (required == RequiredParams().end()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": action.service '", step.action.service,
-            "' is unknown; expected notification, survey or ticketing"));
-      }
-      for (const auto& p : required->second) {
-        if (Param(step, p).empty()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(where, ": action.", p, " is required for ", step.action.service));
-        }
-      }
-      pb.steps_.push_back(std::move(step));
+      pb.steps_.push_back(*std::move(step));
     }
     return pb;
   });
+  if (!parsed.ok() && !source.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", parsed.status().message()));
+  }
+  return parsed;
 }
 
 absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name) {
@@ -155,6 +394,92 @@ absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name) {
 const absl::TimeZone& Playbook::ZoneOf(const std::string& project_id) const {
   auto it = project_zones_.find(project_id);
   return it == project_zones_.end() ? zone_ : it->second;
+}
+
+absl::TimeZone Playbook::ZoneFor(const CustomerFacts& facts) const {
+  if (!facts.time_zone.empty()) {
+    absl::TimeZone zone;
+    if (absl::LoadTimeZone(facts.time_zone, &zone)) return zone;
+  }
+  return ZoneOf(facts.project_id);
+}
+
+TimePoint IntoWindow(TimePoint t, const absl::TimeZone& zone, const ContactWindow& w) {
+  const absl::Time at = absl::FromUnixMillis(ToUnixMillis(t));
+  const absl::CivilSecond local = absl::ToCivilSecond(at, zone);
+  const int minute = local.hour() * 60 + local.minute();
+  const bool inside = w.start_minute < w.end_minute
+                          ? minute >= w.start_minute && minute < w.end_minute
+                          : minute >= w.start_minute || minute < w.end_minute;
+  if (inside) return t;
+  absl::CivilDay day = absl::CivilDay(local);
+  // Before the start on this day, or after the end (then the next day's start).
+  if (minute >= w.end_minute && minute >= w.start_minute) day += 1;
+  const absl::CivilMinute start(day.year(), day.month(), day.day(), w.start_minute / 60,
+                                w.start_minute % 60);
+  return FromUnixMillis(absl::ToUnixMillis(absl::FromCivil(start, zone)));
+}
+
+absl::StatusOr<std::pair<std::string, DateOffset>> ParseAnchor(const std::string& text) {
+  std::string attr;
+  size_t i = 0;
+  while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_')) {
+    attr += text[i++];
+  }
+  if (attr.empty()) {
+    return absl::InvalidArgumentError(
+        "expected '<date attribute> [+|-] <duration>', e.g. 'planned_handover_date - 3mo'");
+  }
+  while (i < text.size() && text[i] == ' ') ++i;
+  DateOffset off;
+  if (i == text.size()) return std::make_pair(attr, off);
+  if (text[i] != '+' && text[i] != '-') {
+    return absl::InvalidArgumentError(absl::StrCat("expected + or - after '", attr, "'"));
+  }
+  off.sign = text[i] == '-' ? -1 : 1;
+  ++i;
+  while (i < text.size() && text[i] == ' ') ++i;
+  const std::string rest = text.substr(i);
+  if (rest.empty()) return absl::InvalidArgumentError("a duration is missing after the sign");
+  // Months and years are calendar months; the rest is a plain duration.
+  size_t j = 0;
+  std::string plain;
+  while (j < rest.size()) {
+    size_t start = j;
+    while (j < rest.size() && std::isdigit(static_cast<unsigned char>(rest[j]))) ++j;
+    size_t unit_start = j;
+    while (j < rest.size() && std::isalpha(static_cast<unsigned char>(rest[j]))) ++j;
+    const std::string number = rest.substr(start, unit_start - start);
+    const std::string unit = rest.substr(unit_start, j - unit_start);
+    int value = 0;
+    if (number.empty() || !absl::SimpleAtoi(number, &value) || value > 100000) {
+      return absl::InvalidArgumentError(absl::StrCat("bad duration '", rest, "'"));
+    }
+    if (unit == "mo") {
+      off.months += value;
+    } else if (unit == "y") {
+      off.months += 12 * value;
+    } else {
+      plain += number + unit;
+    }
+  }
+  if (!plain.empty()) {
+    auto d = ParseDuration(plain);
+    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("bad duration '", rest, "'"));
+    off.rest = *d;
+  }
+  return std::make_pair(attr, off);
+}
+
+TimePoint AtDate(absl::CivilDay day, const DateOffset& off, const absl::TimeZone& zone) {
+  if (off.months != 0) {
+    const absl::CivilMonth month = absl::CivilMonth(day) + off.sign * off.months;
+    // The same day of the month, clamped to the month's last day.
+    const absl::CivilDay last = absl::CivilDay(month + 1) - 1;
+    day = absl::CivilDay(month.year(), month.month(), std::min<int>(day.day(), last.day()));
+  }
+  const TimePoint midnight = FromUnixMillis(absl::ToUnixMillis(absl::FromCivil(day, zone)));
+  return off.sign < 0 ? midnight - off.rest : midnight + off.rest;
 }
 
 absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event, TimePoint now,
@@ -183,67 +508,388 @@ absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event, TimePoint
   return absl::OkStatus();
 }
 
-std::vector<PlannedTouchpoint> Plan(const Playbook& playbook,
-                                    const lifecycle::v1::LifecycleEvent& event) {
-  std::vector<PlannedTouchpoint> out;
-  const TimePoint occurred = FromProto(event.occurred_at());
-  for (const Step& step : playbook.steps()) {
-    if (step.on != event.type()) continue;
-    PlannedTouchpoint p;
-    v1::Touchpoint& tp = p.touchpoint;
-    tp.set_id(DeterministicId("tp", {event.event_id(), step.id}));
-    tp.set_step_id(step.id);
-    tp.set_title(step.title);
-    tp.set_service(step.action.service);
-    tp.set_customer_id(event.customer_id());
-    tp.set_event_id(event.event_id());
-    tp.set_event_type(event.type());
-    tp.set_status(v1::TOUCHPOINT_STATUS_SCHEDULED);
-    const TimePoint due = occurred + step.after;
-    *tp.mutable_due_at() = ToProto(due);
+namespace {
 
-    if (step.action.service == "notification") {
-      notification::v1::SendNotificationCommand cmd;
-      cmd.set_command_id(tp.id());
-      cmd.set_touchpoint_id(tp.id());
-      cmd.set_customer_id(event.customer_id());
-      cmd.set_template_id(Param(step, "template"));
-      cmd.set_channel(Param(step, "channel"));
-      auto& vars = *cmd.mutable_variables();
-      for (const auto& [k, v] : event.attributes()) vars[k] = v;
-      vars["project_id"] = event.project_id();
-      vars["unit_id"] = event.unit_id();
-      // The owner's calendar date, not UTC's (an evening in UTC is the next morning in China).
-      vars["event_date"] = absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(ToUnixMillis(occurred)),
-                                            playbook.ZoneOf(event.project_id()));
-      *cmd.mutable_requested_at() = tp.due_at();
-      p.payload = cmd.SerializeAsString();
-    } else if (step.action.service == "survey") {
-      survey::v1::CreateSurveyCommand cmd;
-      cmd.set_command_id(tp.id());
-      cmd.set_touchpoint_id(tp.id());
-      cmd.set_customer_id(event.customer_id());
-      cmd.set_survey_id(Param(step, "survey"));
-      *cmd.mutable_requested_at() = tp.due_at();
-      p.payload = cmd.SerializeAsString();
-    } else {
-      ticketing::v1::OpenTicketCommand cmd;
-      cmd.set_command_id(tp.id());
-      cmd.set_touchpoint_id(tp.id());
-      cmd.set_customer_id(event.customer_id());
-      cmd.set_unit_id(event.unit_id());
-      cmd.set_project_id(event.project_id());
-      // The event may name a more specific kind (complaint_major ...).
-      auto kind = event.attributes().find("ticket_kind");
-      cmd.set_kind(kind != event.attributes().end() ? kind->second : Param(step, "kind"));
-      auto problem = event.attributes().find("problem");
-      cmd.set_summary(problem != event.attributes().end() ? problem->second : step.title);
-      *cmd.mutable_requested_at() = tp.due_at();
-      p.payload = cmd.SerializeAsString();
+const std::string* Attribute(const lifecycle::v1::LifecycleEvent* event, const std::string& key) {
+  if (event == nullptr) return nullptr;
+  auto it = event->attributes().find(key);
+  return it == event->attributes().end() || it->second.empty() ? nullptr : &it->second;
+}
+
+// The value a condition looks at: the event's attribute, else the profile's.
+std::string ConditionValue(const std::string& key, const lifecycle::v1::LifecycleEvent* event,
+                           const CustomerFacts& facts, TimePoint at, const StageWindows& stages) {
+  if (key == "stage") return DeriveStage(facts.signed_at, facts.handover_at, at, stages);
+  if (const std::string* v = Attribute(event, key)) return *v;
+  if (key == "tier") return facts.tier;
+  if (key == "segment") return facts.segment;
+  if (key == "profile") return facts.profile_type;
+  return "";
+}
+
+bool Holds(const Step& step, const lifecycle::v1::LifecycleEvent* event, const CustomerFacts& facts,
+           TimePoint at, const StageWindows& stages) {
+  return std::all_of(step.when.begin(), step.when.end(), [&](const Condition& c) {
+    return Contains(c.values, ConditionValue(c.key, event, facts, at, stages));
+  });
+}
+
+// InvalidArgument naming the step and the attribute (never its value).
+absl::Status CheckAttribute(const Playbook& pb, const Step& step,
+                            const lifecycle::v1::LifecycleEvent& event, const std::string& name) {
+  const std::string* v = Attribute(&event, name);
+  const std::string where = absl::StrCat("attribute '", name, "' (needed by step '", step.id, "')");
+  if (v == nullptr) return absl::InvalidArgumentError(absl::StrCat(where, " is missing"));
+  auto rule = pb.attributes().find(name);
+  if (rule == pb.attributes().end()) return absl::OkStatus();
+  if (rule->second.date && !ParseDay(*v).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, " is not a date YYYY-MM-DD"));
+  }
+  if (!rule->second.values.empty() && !Contains(rule->second.values, *v)) {
+    return absl::InvalidArgumentError(absl::StrCat(where, " is not one of ",
+                                                   absl::StrJoin(rule->second.values, "|")));
+  }
+  return absl::OkStatus();
+}
+
+// Where a step's touchpoint goes and what it says, for one occurrence.
+struct Occasion {
+  std::string id;
+  std::string event_id;
+  std::string event_type;
+  TimePoint due{};
+  const google::protobuf::Map<std::string, std::string>* attributes = nullptr;
+  std::map<std::string, std::string> extra;  // more template variables
+  TimePoint occurred{};
+};
+
+PlannedTouchpoint Build(const Playbook& pb, const Step& step, const CustomerFacts& facts,
+                        const Occasion& o) {
+  PlannedTouchpoint p;
+  v1::Touchpoint& tp = p.touchpoint;
+  tp.set_id(o.id);
+  tp.set_step_id(step.id);
+  tp.set_title(step.title);
+  tp.set_service(step.action.service);
+  tp.set_customer_id(facts.customer_id);
+  tp.set_event_id(o.event_id);
+  tp.set_event_type(o.event_type);
+  tp.set_status(v1::TOUCHPOINT_STATUS_SCHEDULED);
+  tp.set_playbook_version(pb.version());
+  tp.set_anchor(step.anchor);
+  tp.set_category(step.category);
+  for (const auto& e : pb.ExitsFor(step)) tp.add_exit_on(e);
+  const absl::TimeZone zone = pb.ZoneFor(facts);
+  const TimePoint due = step.contact_window ? IntoWindow(o.due, zone, pb.contact_window()) : o.due;
+  *tp.mutable_due_at() = ToProto(due);
+
+  if (step.action.service == "notification") {
+    notification::v1::SendNotificationCommand cmd;
+    cmd.set_command_id(tp.id());
+    cmd.set_touchpoint_id(tp.id());
+    cmd.set_customer_id(facts.customer_id);
+    cmd.set_template_id(Param(step, "template"));
+    cmd.set_channel(Param(step, "channel"));
+    auto& vars = *cmd.mutable_variables();
+    if (o.attributes != nullptr) {
+      for (const auto& [k, v] : *o.attributes) vars[k] = v;
     }
-    out.push_back(std::move(p));
+    for (const auto& [k, v] : o.extra) vars[k] = v;
+    vars["project_id"] = facts.project_id;
+    vars["unit_id"] = facts.unit_id;
+    // The owner's calendar date, not UTC's (an evening in UTC is the next morning in China).
+    vars["event_date"] = absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(ToUnixMillis(o.occurred)),
+                                          zone);
+    *cmd.mutable_requested_at() = tp.due_at();
+    p.payload = cmd.SerializeAsString();
+  } else if (step.action.service == "survey") {
+    survey::v1::CreateSurveyCommand cmd;
+    cmd.set_command_id(tp.id());
+    cmd.set_touchpoint_id(tp.id());
+    cmd.set_customer_id(facts.customer_id);
+    cmd.set_survey_id(Param(step, "survey"));
+    *cmd.mutable_requested_at() = tp.due_at();
+    p.payload = cmd.SerializeAsString();
+  } else {
+    ticketing::v1::OpenTicketCommand cmd;
+    cmd.set_command_id(tp.id());
+    cmd.set_touchpoint_id(tp.id());
+    cmd.set_customer_id(facts.customer_id);
+    cmd.set_unit_id(facts.unit_id);
+    cmd.set_project_id(facts.project_id);
+    std::string kind = Param(step, "kind"), summary = step.title;
+    if (o.attributes != nullptr) {
+      // The event may name a more specific kind (complaint_major ...).
+      if (auto it = o.attributes->find("ticket_kind"); it != o.attributes->end()) kind = it->second;
+      if (auto it = o.attributes->find("problem"); it != o.attributes->end()) summary = it->second;
+    }
+    cmd.set_kind(kind);
+    cmd.set_summary(summary);
+    *cmd.mutable_requested_at() = tp.due_at();
+    p.payload = cmd.SerializeAsString();
+  }
+  return p;
+}
+
+CustomerFacts FactsOf(const lifecycle::v1::LifecycleEvent& event, CustomerFacts facts) {
+  facts.customer_id = event.customer_id();
+  if (!event.project_id().empty()) facts.project_id = event.project_id();
+  if (!event.unit_id().empty()) facts.unit_id = event.unit_id();
+  return facts;
+}
+
+}  // namespace
+
+void ApplyEvent(const Playbook& pb, const lifecycle::v1::LifecycleEvent& event, CustomerFacts* f) {
+  *f = FactsOf(event, *f);
+  const TimePoint at = FromProto(event.occurred_at());
+  if (event.type() == pb.stages().signing_event && !f->signed_at) f->signed_at = at;
+  if (event.type() == pb.stages().handover_event) f->handover_at = at;
+  if (const std::string* tier = Attribute(&event, "tier")) f->tier = *tier;
+  if (const std::string* profile = Attribute(&event, "profile")) f->profile_type = *profile;
+  if (pb.IsJourneyExit(event.type())) f->exited.insert(event.type());
+}
+
+absl::StatusOr<std::vector<PlannedTouchpoint>> Plan(const Playbook& pb,
+                                                    const lifecycle::v1::LifecycleEvent& event,
+                                                    const CustomerFacts& before) {
+  std::vector<PlannedTouchpoint> out;
+  CustomerFacts facts = before;
+  ApplyEvent(pb, event, &facts);
+  const TimePoint occurred = FromProto(event.occurred_at());
+  const absl::TimeZone zone = pb.ZoneFor(facts);
+  for (const Step& step : pb.steps()) {
+    if (step.on != event.type()) continue;
+    for (const auto& name : step.required) {
+      if (auto s = CheckAttribute(pb, step, event, name); !s.ok()) return s;
+    }
+    TimePoint first = occurred + step.after;
+    if (!step.anchor.empty()) {
+      if (auto s = CheckAttribute(pb, step, event, step.anchor); !s.ok()) return s;
+      first = AtDate(*ParseDay(event.attributes().at(step.anchor)), step.anchor_offset, zone);
+    }
+    if (!Holds(step, &event, facts, occurred, pb.stages())) continue;
+    Occasion o;
+    o.id = DeterministicId("tp", {event.event_id(), step.id});
+    o.event_id = event.event_id();
+    o.event_type = event.type();
+    o.due = first;
+    o.attributes = &event.attributes();
+    o.occurred = occurred;
+    out.push_back(Build(pb, step, facts, o));
+    if (step.times > 1) {
+      auto& tp = out.back().touchpoint;
+      tp.set_occurrences(step.times);
+      tp.set_every_ms(step.every.count());
+    }
   }
   return out;
+}
+
+std::optional<PlannedTouchpoint> NextOccurrence(const PlannedTouchpoint& p) {
+  const auto& tp = p.touchpoint;
+  if (tp.occurrence() + 1 >= tp.occurrences() || tp.every_ms() <= 0) return std::nullopt;
+  PlannedTouchpoint next = p;
+  v1::Touchpoint& n = next.touchpoint;
+  n.set_occurrence(tp.occurrence() + 1);
+  n.set_id(DeterministicId("tp", {tp.event_id(), tp.step_id(), std::to_string(n.occurrence())}));
+  n.set_status(v1::TOUCHPOINT_STATUS_SCHEDULED);
+  n.clear_outcome();
+  n.clear_result_ref();
+  n.clear_previous_due_at();
+  *n.mutable_due_at() = ToProto(FromProto(tp.due_at()) + std::chrono::milliseconds(tp.every_ms()));
+  // The same command, addressed to the new touchpoint.
+  const auto readdress = [&](auto cmd) {
+    if (!cmd.ParseFromString(p.payload)) return std::string();
+    cmd.set_command_id(n.id());
+    cmd.set_touchpoint_id(n.id());
+    *cmd.mutable_requested_at() = n.due_at();
+    return cmd.SerializeAsString();
+  };
+  if (tp.service() == "notification") {
+    next.payload = readdress(notification::v1::SendNotificationCommand());
+  } else if (tp.service() == "survey") {
+    next.payload = readdress(survey::v1::CreateSurveyCommand());
+  } else {
+    next.payload = readdress(ticketing::v1::OpenTicketCommand());
+  }
+  return next;
+}
+
+absl::StatusOr<std::map<std::string, TimePoint>> Reanchor(const Playbook& pb,
+                                                          const lifecycle::v1::LifecycleEvent& event,
+                                                          const CustomerFacts& before) {
+  std::map<std::string, TimePoint> out;
+  const std::string attr = pb.Reanchors(event.type());
+  if (attr.empty()) return out;
+  const std::string* v = Attribute(&event, attr);
+  if (v == nullptr || !ParseDay(*v).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "attribute '", attr, "' (the date ", event.type(), " moves) is ",
+        v == nullptr ? "missing" : "not a date YYYY-MM-DD"));
+  }
+  const absl::CivilDay day = *ParseDay(*v);
+  const CustomerFacts facts = FactsOf(event, before);
+  const absl::TimeZone zone = pb.ZoneFor(facts);
+  for (const Step& step : pb.steps()) {
+    if (step.anchor != attr) continue;
+    const TimePoint due = AtDate(day, step.anchor_offset, zone);
+    out[step.id] = step.contact_window ? IntoWindow(due, zone, pb.contact_window()) : due;
+  }
+  return out;
+}
+
+namespace {
+
+// The local calendar days of [from, to] on which `step` falls for this customer.
+std::vector<absl::CivilDay> CalendarDays(const Playbook& pb, const Step& step,
+                                         const CustomerFacts& facts, absl::CivilDay first,
+                                         absl::CivilDay last) {
+  std::vector<absl::CivilDay> out;
+  if (step.calendar == "birthday") {
+    if (facts.birth_month == 0) return out;
+    for (int64_t y = first.year(); y <= last.year(); ++y) {
+      const absl::CivilMonth month(y, facts.birth_month);
+      const absl::CivilDay end_of_month = absl::CivilDay(month + 1) - 1;
+      // 29 February: the 28th in other years.
+      const absl::CivilDay day(y, facts.birth_month, std::min<int>(facts.birth_day, end_of_month.day()));
+      if (day >= first && day <= last) out.push_back(day);
+    }
+    return out;
+  }
+  auto it = pb.festivals().find(step.calendar);
+  if (it == pb.festivals().end()) return out;
+  for (const auto& day : it->second) {
+    if (day >= first && day <= last) out.push_back(day);
+  }
+  return out;
+}
+
+absl::CivilDay LocalDay(TimePoint t, const absl::TimeZone& zone) {
+  return absl::ToCivilDay(absl::FromUnixMillis(ToUnixMillis(t)), zone);
+}
+
+}  // namespace
+
+std::vector<PlannedTouchpoint> PlanCalendar(const Playbook& pb, const CustomerFacts& facts,
+                                            TimePoint from, TimePoint to) {
+  std::vector<PlannedTouchpoint> out;
+  const absl::TimeZone zone = pb.ZoneFor(facts);
+  const absl::CivilDay first = LocalDay(from, zone), last = LocalDay(to, zone);
+  for (const Step& step : pb.steps()) {
+    if (step.calendar.empty()) continue;
+    const auto exits = pb.ExitsFor(step);
+    if (std::any_of(facts.exited.begin(), facts.exited.end(),
+                    [&](const std::string& e) { return Contains(exits, e); })) {
+      continue;
+    }
+    for (const absl::CivilDay day : CalendarDays(pb, step, facts, first, last)) {
+      const TimePoint at = AtDate(day, {}, zone) + step.after;
+      if (!Holds(step, nullptr, facts, at, pb.stages())) continue;
+      const std::string date = absl::FormatCivilTime(day);
+      Occasion o;
+      o.id = DeterministicId("tp", {"calendar", step.id, date, facts.customer_id});
+      o.event_id = absl::StrCat("calendar:", step.calendar, ":", date);
+      o.event_type = "calendar";
+      o.due = at;
+      o.occurred = at;
+      o.extra = {{"calendar", step.calendar}, {"date", date}};
+      out.push_back(Build(pb, step, facts, o));
+    }
+  }
+  return out;
+}
+
+bool HasFestivalDates(const Playbook& pb, TimePoint from, TimePoint to) {
+  // Any zone is within a day of UTC's date.
+  const absl::CivilDay first = LocalDay(from, absl::UTCTimeZone()) - 1;
+  const absl::CivilDay last = LocalDay(to, absl::UTCTimeZone()) + 1;
+  return std::any_of(pb.steps().begin(), pb.steps().end(), [&](const Step& step) {
+    return !step.calendar.empty() && step.calendar != "birthday" &&
+           !CalendarDays(pb, step, {}, first, last).empty();
+  });
+}
+
+bool HasBirthdaySteps(const Playbook& pb) {
+  return std::any_of(pb.steps().begin(), pb.steps().end(),
+                     [](const Step& step) { return step.calendar == "birthday"; });
+}
+
+absl::StatusOr<std::vector<v1::Touchpoint>> Simulate(const Playbook& pb,
+                                                     const CustomerFacts& profile,
+                                                     std::vector<lifecycle::v1::LifecycleEvent> events,
+                                                     TimePoint until) {
+  std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
+    return FromProto(a.occurred_at()) < FromProto(b.occurred_at());
+  });
+  CustomerFacts facts = profile;
+  std::vector<v1::Touchpoint> journey;
+  std::set<std::string> ids;
+  const auto fire_until = [&](TimePoint t) {
+    // Firing a recurring touchpoint plans its next occurrence, which may be due too.
+    for (bool fired = true; fired;) {
+      fired = false;
+      for (size_t i = 0; i < journey.size(); ++i) {
+        auto& tp = journey[i];
+        if (tp.status() != v1::TOUCHPOINT_STATUS_SCHEDULED || FromProto(tp.due_at()) > t) continue;
+        tp.set_status(v1::TOUCHPOINT_STATUS_DISPATCHED);
+        fired = true;
+        if (auto next = NextOccurrence({tp, ""}); next && ids.insert(next->touchpoint.id()).second) {
+          journey.push_back(std::move(next->touchpoint));
+        }
+      }
+    }
+  };
+  const auto add = [&](std::vector<PlannedTouchpoint> planned) {
+    for (auto& p : planned) {
+      if (ids.insert(p.touchpoint.id()).second) journey.push_back(std::move(p.touchpoint));
+    }
+  };
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto& e = events[i];
+    if (e.customer_id().empty()) e.set_customer_id(facts.customer_id.empty() ? "sample" : facts.customer_id);
+    if (e.event_id().empty()) e.set_event_id(absl::StrCat("simulated-", i));
+    const TimePoint at = FromProto(e.occurred_at());
+    const auto refuse = [&](const absl::Status& s) {
+      return absl::InvalidArgumentError(absl::StrCat("events[", i, "] (", e.type(), "): ", s.message()));
+    };
+    fire_until(at);
+    auto moves = Reanchor(pb, e, facts);
+    if (!moves.ok()) return refuse(moves.status());
+    for (auto& tp : journey) {
+      if (tp.status() != v1::TOUCHPOINT_STATUS_SCHEDULED) continue;
+      if (auto m = moves->find(tp.step_id()); m != moves->end() && tp.anchor() == pb.Reanchors(e.type())) {
+        *tp.mutable_previous_due_at() = tp.due_at();
+        *tp.mutable_due_at() = ToProto(m->second);
+      }
+      if (Contains({tp.exit_on().begin(), tp.exit_on().end()}, e.type())) {
+        tp.set_status(v1::TOUCHPOINT_STATUS_CANCELLED);
+        tp.set_outcome(absl::StrCat("cancelled: ", e.type(), " (event ", e.event_id(), ")"));
+      }
+    }
+    auto planned = Plan(pb, e, facts);
+    if (!planned.ok()) return refuse(planned.status());
+    ApplyEvent(pb, e, &facts);
+    add(*std::move(planned));
+  }
+  if (!events.empty()) {
+    // Calendar days from the first event on; none after an exit the step obeys.
+    CustomerFacts before_exit = facts;
+    before_exit.exited.clear();
+    for (auto& p : PlanCalendar(pb, before_exit, FromProto(events.front().occurred_at()), until)) {
+      const TimePoint due = FromProto(p.touchpoint.due_at());
+      const bool exited = std::any_of(events.begin(), events.end(), [&](const auto& e) {
+        return FromProto(e.occurred_at()) <= due &&
+               Contains({p.touchpoint.exit_on().begin(), p.touchpoint.exit_on().end()}, e.type());
+      });
+      if (!exited && ids.insert(p.touchpoint.id()).second) journey.push_back(std::move(p.touchpoint));
+    }
+  }
+  fire_until(until);
+  std::stable_sort(journey.begin(), journey.end(), [](const auto& a, const auto& b) {
+    return FromProto(a.due_at()) < FromProto(b.due_at());
+  });
+  return journey;
 }
 
 std::string DeriveStage(std::optional<TimePoint> signed_at, std::optional<TimePoint> handover_at,

@@ -7,6 +7,8 @@ namespace mot {
 
 // Topic names shared by the services.
 inline constexpr char kLifecycleTopic[] = "mot.lifecycle.v1";
+// Customer profiles (mot.customer.v1.CustomerProfile), keyed by customer id.
+inline constexpr char kCustomerTopic[] = "mot.customer.v1";
 inline constexpr char kTicketingCommandsTopic[] = "mot.ticketing.commands.v1";
 inline constexpr char kNotificationCommandsTopic[] = "mot.notification.commands.v1";
 inline constexpr char kSurveyCommandsTopic[] = "mot.survey.commands.v1";
@@ -14,7 +16,7 @@ inline constexpr char kTicketEventsTopic[] = "mot.ticket.v1";
 inline constexpr char kNotificationEventsTopic[] = "mot.notification.v1";
 inline constexpr char kSurveyEventsTopic[] = "mot.survey.v1";
 
-// Every topic of the mesh: the seven above and, for each, its dead-letter topic.
+// Every topic of the mesh: the eight above and, for each, its dead-letter topic.
 std::vector<std::string> AllTopics();
 
 }  // namespace mot
