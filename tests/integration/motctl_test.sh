@@ -43,6 +43,21 @@ check "ticket list finds it" grep -q "$ticket" <<<"$(motctl ticket list --custom
 check "survey list shows the 准1 survey" grep -q "PROSPECT_1" <<<"$(motctl survey list "$customer")"
 check "delivery list shows the delivery" grep -q "DELIVERED" <<<"$(motctl delivery list "$customer")"
 
+# The stage; a manager cancels one scheduled touchpoint and reschedules another.
+check "stage shows PROSPECT_1 and the signing" grep -q "stage PROSPECT_1  signed $signed_at" <<<"$(motctl stage "$customer")"
+check "stage --at a year on is PROSPECT_2" grep -q "stage PROSPECT_2" \
+  <<<"$(motctl stage "$customer" --at "$(date -ud "$signed_at + 365 days" +%Y-%m-%dT%H:%M:%SZ)")"
+tp_of() {  # tp_of STEP: the id of the customer's touchpoint of that step
+  motctl journey "$customer" --json | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)["touchpoints"] if t["step_id"]==sys.argv[1]][0])' "$1"
+}
+out=$(motctl touchpoint cancel "$customer" "$(tp_of waiting_stage_survey)" --reason "owner asked for no surveys" --by manager-li)
+check "touchpoint cancel records who and why" grep -q "CANCELLED .*cancelled by manager-li: owner asked for no surveys" <<<"$out"
+new_due=$(date -ud "$signed_at + 120 days" +%Y-%m-%dT%H:%M:%SZ)
+out=$(motctl touchpoint reschedule "$customer" "$(tp_of site_open_day)" --to "$new_due" --reason "open day moved" --by manager-li)
+check "touchpoint reschedule moves it and keeps the old due time" grep -q "^$new_due  *SCHEDULED .*(was due .*) rescheduled by manager-li: open day moved" <<<"$out"
+err=$(motctl touchpoint cancel "$customer" "$(tp_of welcome_after_signing)" --reason late 2>&1 || true)
+check "a sent touchpoint cannot be cancelled" grep -q "the touchpoint is DONE; only a SCHEDULED one can change" <<<"$err"
+
 # Bad input is refused with a message naming what is wrong.
 err=$(echo '{"type":' | motctl publish --file - 2>&1 || true)
 check "bad JSON line is named" grep -q "line 1" <<<"$err"

@@ -8,12 +8,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "mot/common/clock.h"
 #include "mot/common/redis.h"
+#include "mot/lifecycle/v1/event.pb.h"
 
 namespace motctl {
 
@@ -55,6 +57,9 @@ void PrintAll(const Items& items, bool json, Text text) {
   for (const auto& item : items) std::cout << (json ? Json(item) + "\n" : text(item));
 }
 
+// Lifecycle events from JSON lines (protobuf JSON; "-" for stdin); throws naming the line.
+std::vector<mot::lifecycle::v1::LifecycleEvent> ReadEventLines(const std::string& file);
+
 // The command groups: each adds its subcommand to `app`, run through `client`.
 void AddPublish(CLI::App& app, Client& client);
 void AddJourney(CLI::App& app, Client& client);
@@ -62,5 +67,7 @@ void AddRecords(CLI::App& app, Client& client);  // ticket, survey, delivery
 void AddHealth(CLI::App& app, Client& client);
 void AddTopics(CLI::App& app, Client& client);
 void AddClock(CLI::App& app, Client& client);
+void AddPlaybook(CLI::App& app, Client& client);       // playbook validate | simulate
+void AddTouchpoints(CLI::App& app, Client& client);    // stage; touchpoint cancel | reschedule
 
 }  // namespace motctl

@@ -5,6 +5,8 @@
 //   health    the four services' gRPC health                                  health.cc
 //   topics    ensure | list: the mesh's Kafka topics                           topics.cc
 //   clock     show | set TIME | advance DURATION: the simulated clock          clock.cc
+//   stage, touchpoint cancel | reschedule: a customer's stage, a manager's change  journey.cc
+//   playbook  validate FILE | simulate FILE --events FILE (no mesh needed)     playbook.cc
 // Addresses come from flags, else MOT_* environment variables, else the local
 // mesh's env file (.run/mesh/mesh.env, written by deploy/local/mesh up).
 #include "client.h"
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
   motctl::AddHealth(app, client);
   motctl::AddTopics(app, client);
   motctl::AddClock(app, client);
+  motctl::AddTouchpoints(app, client);
+  motctl::AddPlaybook(app, client);
   // Only the client's errors: transient broker warnings are not the operator's business.
   mot::Log().set_level(spdlog::level::err);
   try {

@@ -26,7 +26,9 @@ std::string RandomId() {
   return fmt::format("ev-{:016x}", gen());
 }
 
-std::vector<LifecycleEvent> FromFile(const std::string& file) {
+}  // namespace
+
+std::vector<LifecycleEvent> ReadEventLines(const std::string& file) {
   std::vector<LifecycleEvent> events;
   std::ifstream in_file;
   if (file != "-") {
@@ -46,6 +48,8 @@ std::vector<LifecycleEvent> FromFile(const std::string& file) {
   }
   return events;
 }
+
+namespace {
 
 LifecycleEvent FromFlags(const PublishFlags& f, mot::TimePoint now) {
   LifecycleEvent e;
@@ -113,7 +117,7 @@ void AddPublish(CLI::App& app, Client& client) {
   cmd->add_option("--file", f->file, "JSON lines of LifecycleEvent ('-' for stdin)");
   cmd->callback([&client, f] {
     const mot::TimePoint now = client.Now();
-    Publish(client, f->file.empty() ? std::vector<LifecycleEvent>{FromFlags(*f, now)} : FromFile(f->file),
+    Publish(client, f->file.empty() ? std::vector<LifecycleEvent>{FromFlags(*f, now)} : ReadEventLines(f->file),
             now);
   });
 }
