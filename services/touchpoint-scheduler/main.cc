@@ -57,7 +57,7 @@ int main() {
     mot::scheduler::Dispatcher dispatcher(store, runtime.producer(), clock, options, *metrics);
     mot::scheduler::LifecycleHandler lifecycle(playbook, store, clock, limits, *metrics,
                                                [&](mot::TimePoint due) { dispatcher.Planned(due); });
-    mot::scheduler::OutcomeHandler outcomes(store, clock);
+    mot::scheduler::OutcomeHandler outcomes(store, clock, &playbook, &lifecycle);
     mot::scheduler::ProfileHandler profiles(store, clock, *metrics);
     mot::scheduler::CalendarPlanner planner(playbook, store, clock, calendar, *metrics,
                                             [&](mot::TimePoint due) { dispatcher.Planned(due); });

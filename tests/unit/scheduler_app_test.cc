@@ -399,5 +399,72 @@ TEST_F(SchedulerAppTest, ValidateAndSimulateAPlaybookWithNoSideEffect) {
   EXPECT_EQ(grpc.SimulateJourney(&ctx, &sim, &sr).error_message(), "events[1].occurred_at is required");
 }
 
+// The other services' domain events trigger steps: a resolved repair, a detractor.
+TEST_F(SchedulerAppTest, DomainEventsTriggerTheFeedbackSteps) {
+  OutcomeHandler outcomes(store_, clock_, &live_, &handler_);
+  ticketing::v1::TicketEvent resolved;
+  resolved.set_type(ticketing::v1::TICKET_EVENT_TYPE_RESOLVED);
+  auto* t = resolved.mutable_ticket();
+  t->set_id("tk-7");
+  t->set_kind("repair");
+  t->set_customer_id("C-1");
+  *resolved.mutable_occurred_at() = ToProto(kNow);
+  const auto message = testing::Message(kTicketEventsTopic, resolved.SerializeAsString());
+  ASSERT_TRUE(outcomes.Handle(message, publisher_).ok());
+  ASSERT_TRUE(outcomes.Handle(message, publisher_).ok());  // redelivered: planned once
+  auto journey = *store_.Journey("C-1");
+  ASSERT_EQ(journey.size(), 1u);
+  EXPECT_EQ(journey[0].step_id(), "repair_satisfaction_survey");
+  EXPECT_EQ(FromProto(journey[0].due_at()), kNow + hours(24));
+  EXPECT_EQ(journey[0].event_type(), "ticket.resolved");
+  // Another kind's resolution: no repair survey.
+  t->set_id("tk-8");
+  t->set_kind("revisit");
+  ASSERT_TRUE(outcomes.Handle(testing::Message(kTicketEventsTopic, resolved.SerializeAsString()),
+                              publisher_).ok());
+  EXPECT_EQ(store_.Journey("C-1")->size(), 1u);
+
+  survey::v1::SurveyEvent detractor;
+  detractor.set_type(survey::v1::SURVEY_EVENT_TYPE_DETRACTOR);
+  detractor.mutable_instance()->set_id("sv-3");
+  detractor.mutable_instance()->set_customer_id("C-1");
+  ASSERT_TRUE(outcomes.Handle(testing::Message(kSurveyEventsTopic, detractor.SerializeAsString()),
+                              publisher_).ok());
+  ASSERT_EQ(publisher_.sent.size(), 1u) << "the follow-up ticket is due at once";
+  EXPECT_EQ(publisher_.sent[0].topic, kTicketingCommandsTopic);
+  ticketing::v1::OpenTicketCommand cmd;
+  ASSERT_TRUE(cmd.ParseFromString(publisher_.sent[0].payload));
+  EXPECT_EQ(cmd.kind(), "detractor_follow_up");
+  // Without a playbook (the handler alone), outcomes only.
+  OutcomeHandler plain(store_, clock_);
+  detractor.mutable_instance()->set_id("sv-4");
+  ASSERT_TRUE(plain.Handle(testing::Message(kSurveyEventsTopic, detractor.SerializeAsString())).ok());
+  EXPECT_EQ(publisher_.sent.size(), 1u);
+}
+
+TEST(Triggers, DomainEventsBecomeTypedTriggersWithStableIds) {
+  const TimePoint now = FromUnixMillis(1'793'520'000'000);
+  notification::v1::NotificationEvent n;
+  n.mutable_delivery()->set_id("dl-1");
+  n.mutable_delivery()->set_customer_id("C-1");
+  n.mutable_delivery()->set_status(notification::v1::DELIVERY_STATUS_FAILED);
+  n.mutable_delivery()->set_channel("wecom");
+  auto e = TriggerOf(n, now);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->type(), "notification.failed");
+  EXPECT_EQ(e->event_id(), "notification.failed:dl-1");
+  EXPECT_EQ(e->attributes().at("channel"), "wecom");
+  EXPECT_EQ(FromProto(e->occurred_at()), now);
+  n.mutable_delivery()->clear_customer_id();
+  EXPECT_FALSE(TriggerOf(n, now).has_value());
+  survey::v1::SurveyEvent s;
+  s.set_type(survey::v1::SURVEY_EVENT_TYPE_COMPLETED);
+  s.mutable_instance()->set_id("sv-1");
+  s.mutable_instance()->set_customer_id("C-1");
+  s.mutable_instance()->set_stage("RUNIN_2");
+  EXPECT_EQ(TriggerOf(s, now)->type(), "survey.completed");
+  EXPECT_EQ(TriggerOf(s, now)->attributes().at("stage"), "RUNIN_2");
+}
+
 }  // namespace
 }  // namespace mot::scheduler

@@ -177,7 +177,6 @@ void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
   const TimePoint now = clock_.Now();
   const std::shared_ptr<const Playbook> pb = playbook_.Get();
   std::vector<std::pair<size_t, lifecycle::v1::LifecycleEvent>> events;
-  std::vector<std::string> customers;
   for (size_t i = 0; i < batch.size(); ++i) {
     lifecycle::v1::LifecycleEvent event;
     absl::Status s = DecodeLifecycleEvent(batch[i].msg, &event);
@@ -191,10 +190,18 @@ void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
       Log().info("event {} of unknown type '{}' ignored", event.event_id(), event.type());
       continue;
     }
-    customers.push_back(event.customer_id());
     events.emplace_back(i, std::move(event));
   }
+  HandleEvents(*pb, events, batch, now);
+}
+
+void LifecycleHandler::HandleEvents(
+    const Playbook& playbook, std::vector<std::pair<size_t, lifecycle::v1::LifecycleEvent>>& events,
+    std::vector<Work>& batch, TimePoint now) {
+  const Playbook* pb = &playbook;
   if (events.empty()) return;
+  std::vector<std::string> customers;
+  for (const auto& [i, e] : events) customers.push_back(e.customer_id());
   auto facts = store_.Facts(customers, pb->stages());
   absl::Status failed = facts.status();
   Planned segment;
@@ -443,34 +450,45 @@ void WatchPlaybook(LivePlaybook& playbook, std::chrono::milliseconds interval,
 }
 
 void OutcomeHandler::HandleBatch(std::vector<Work>& batch) {
+  const TimePoint now = clock_.Now();
   std::vector<Outcome> outcomes;
   std::vector<size_t> with_outcome;
+  std::vector<std::pair<size_t, lifecycle::v1::LifecycleEvent>> triggers;
+  const std::shared_ptr<const Playbook> pb = playbook_ ? playbook_->Get() : nullptr;
   for (size_t i = 0; i < batch.size(); ++i) {
     const Incoming& in = batch[i].msg;
     std::optional<Outcome> outcome;
+    std::optional<lifecycle::v1::LifecycleEvent> trigger;
     absl::Status s;
+    const auto decode = [&](auto e) {
+      s = DecodeMessage(in, &e);
+      if (!s.ok()) return;
+      outcome = OutcomeOf(e);
+      trigger = TriggerOf(e, now);
+    };
     if (in.topic == kTicketEventsTopic) {
-      ticketing::v1::TicketEvent e;
-      s = DecodeMessage(in, &e);
-      if (s.ok()) outcome = OutcomeOf(e);
+      decode(ticketing::v1::TicketEvent());
     } else if (in.topic == kNotificationEventsTopic) {
-      notification::v1::NotificationEvent e;
-      s = DecodeMessage(in, &e);
-      if (s.ok()) outcome = OutcomeOf(e);
+      decode(notification::v1::NotificationEvent());
     } else if (in.topic == kSurveyEventsTopic) {
-      survey::v1::SurveyEvent e;
-      s = DecodeMessage(in, &e);
-      if (s.ok()) outcome = OutcomeOf(e);
+      decode(survey::v1::SurveyEvent());
     }
     batch[i].status = s;
     if (outcome) {
       outcomes.push_back(std::move(*outcome));
       with_outcome.push_back(i);
     }
+    // A domain event a step is triggered by (ticket.resolved ...) is planned like a
+    // lifecycle event.
+    if (trigger && pb && triggers_ && pb->Triggers(trigger->type())) {
+      triggers.emplace_back(i, std::move(*trigger));
+    }
   }
-  if (auto s = store_.AdvanceAll(outcomes, clock_.Now()); !s.ok()) {
+  if (auto s = store_.AdvanceAll(outcomes, now); !s.ok()) {
     for (size_t i : with_outcome) batch[i].status = s;
+    return;
   }
+  if (!triggers.empty()) triggers_->HandleEvents(*pb, triggers, batch, now);
 }
 
 absl::StatusOr<std::vector<int>> ParsePartitions(const std::string& text, int count) {

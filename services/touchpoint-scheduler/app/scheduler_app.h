@@ -98,6 +98,10 @@ class LifecycleHandler {
         planned_(std::move(planned)) {}
   void HandleBatch(std::vector<Work>& batch);
   absl::Status Handle(const Incoming& in, Publisher& out) { return HandleOne(*this, in, out); }
+  // Plans decoded events, each of the batch's message at its index (sets its status).
+  void HandleEvents(const Playbook& playbook,
+                    std::vector<std::pair<size_t, lifecycle::v1::LifecycleEvent>>& events,
+                    std::vector<Work>& batch, TimePoint now);
 
  private:
   struct Planned {
@@ -181,16 +185,23 @@ void WatchPlaybook(LivePlaybook& playbook, std::chrono::milliseconds interval,
 
 // Consumes the other services' domain events and moves touchpoints to DONE/FAILED
 // (a batch in one round trip).
+// With a playbook and a LifecycleHandler, the domain events that trigger a step
+// (TriggerOf: ticket.resolved, survey.detractor ...) are planned too.
 class OutcomeHandler {
  public:
-  OutcomeHandler(JourneyStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  OutcomeHandler(JourneyStore& store, const Clock& clock, const LivePlaybook* playbook = nullptr,
+                 LifecycleHandler* triggers = nullptr)
+      : store_(store), clock_(clock), playbook_(playbook), triggers_(triggers) {}
   void HandleBatch(std::vector<Work>& batch);
   absl::Status Handle(const Incoming& in) { return HandleOne(*this, in, none_); }
+  absl::Status Handle(const Incoming& in, Publisher& out) { return HandleOne(*this, in, out); }
 
  private:
   NoPublisher none_;
   JourneyStore& store_;
   const Clock& clock_;
+  const LivePlaybook* playbook_;
+  LifecycleHandler* triggers_;
 };
 
 struct DispatcherOptions {

@@ -105,7 +105,10 @@ void MergeProfile(const customer::v1::CustomerProfile& p, CustomerFacts* f) {
 }
 
 bool Playbook::Knows(const std::string& event_type) const {
-  if (Contains(LifecycleEventTypes(), event_type)) return true;
+  return Contains(LifecycleEventTypes(), event_type) || Triggers(event_type);
+}
+
+bool Playbook::Triggers(const std::string& event_type) const {
   return std::any_of(steps_.begin(), steps_.end(),
                      [&](const Step& s) { return s.on == event_type; });
 }
@@ -905,6 +908,80 @@ std::string DeriveStage(std::optional<TimePoint> signed_at, std::optional<TimePo
     return now - *signed_at < w.prospect_1 ? "PROSPECT_1" : "PROSPECT_2";
   }
   return "";
+}
+
+namespace {
+
+// "TICKET_EVENT_TYPE_RESOLVED" -> "ticket.resolved".
+std::string TriggerType(const std::string& prefix, const std::string& enum_name,
+                        const std::string& enum_prefix) {
+  std::string name = enum_name.rfind(enum_prefix, 0) == 0 ? enum_name.substr(enum_prefix.size()) : enum_name;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return absl::StrCat(prefix, ".", name);
+}
+
+lifecycle::v1::LifecycleEvent Trigger(const std::string& type, const std::string& object_id,
+                                      const std::string& customer_id, TimePoint at,
+                                      const std::string& source) {
+  lifecycle::v1::LifecycleEvent e;
+  e.set_type(type);
+  e.set_event_id(absl::StrCat(type, ":", object_id));
+  e.set_customer_id(customer_id);
+  e.set_source(source);
+  *e.mutable_occurred_at() = ToProto(at);
+  return e;
+}
+
+}  // namespace
+
+std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const ticketing::v1::TicketEvent& event,
+                                                       TimePoint now) {
+  const auto& t = event.ticket();
+  if (t.id().empty() || t.customer_id().empty() ||
+      event.type() == ticketing::v1::TICKET_EVENT_TYPE_UNSPECIFIED) {
+    return std::nullopt;
+  }
+  auto e = Trigger(TriggerType("ticket", ticketing::v1::TicketEventType_Name(event.type()),
+                               "TICKET_EVENT_TYPE_"),
+                   t.id(), t.customer_id(), event.has_occurred_at() ? FromProto(event.occurred_at()) : now,
+                   "ticketing");
+  e.set_project_id(t.project_id());
+  e.set_unit_id(t.unit_id());
+  (*e.mutable_attributes())["kind"] = t.kind();
+  (*e.mutable_attributes())["ticket_id"] = t.id();
+  return e;
+}
+
+std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const survey::v1::SurveyEvent& event,
+                                                       TimePoint now) {
+  const auto& s = event.instance();
+  if (s.id().empty() || s.customer_id().empty() ||
+      event.type() == survey::v1::SURVEY_EVENT_TYPE_UNSPECIFIED) {
+    return std::nullopt;
+  }
+  auto e = Trigger(TriggerType("survey", survey::v1::SurveyEventType_Name(event.type()),
+                               "SURVEY_EVENT_TYPE_"),
+                   s.id(), s.customer_id(), now, "survey");
+  (*e.mutable_attributes())["survey_id"] = s.survey_id();
+  (*e.mutable_attributes())["stage"] = s.stage();
+  (*e.mutable_attributes())["instance_id"] = s.id();
+  return e;
+}
+
+std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(
+    const notification::v1::NotificationEvent& event, TimePoint now) {
+  const auto& d = event.delivery();
+  if (d.id().empty() || d.customer_id().empty() ||
+      d.status() == notification::v1::DELIVERY_STATUS_UNSPECIFIED) {
+    return std::nullopt;
+  }
+  auto e = Trigger(TriggerType("notification", notification::v1::DeliveryStatus_Name(d.status()),
+                               "DELIVERY_STATUS_"),
+                   d.id(), d.customer_id(), now, "notification");
+  (*e.mutable_attributes())["channel"] = d.channel();
+  (*e.mutable_attributes())["template_id"] = d.template_id();
+  return e;
 }
 
 std::optional<Outcome> OutcomeOf(const ticketing::v1::TicketEvent& event) {

@@ -145,6 +145,8 @@ class Playbook {
   // In the catalogue, or the trigger of one of its steps. An event of another type is
   // counted and ignored (a later playbook may use it).
   bool Knows(const std::string& event_type) const;
+  // Whether a step is triggered by events of this type.
+  bool Triggers(const std::string& event_type) const;
   // The event types that cancel a touchpoint of this step while scheduled: the step's
   // exits and the journey exits its category is not exempt from.
   std::vector<std::string> ExitsFor(const Step& step) const;
@@ -262,6 +264,19 @@ struct Outcome {
   std::string summary;
   std::string ref;
 };
+// The other services' domain events as playbook triggers: a lifecycle event of type
+// ticket.<opened|resolved>, survey.<created|completed|detractor> or
+// notification.<delivered|failed|...>, with a deterministic event id (the object's id
+// and the type: a redelivery plans nothing new), the customer, the time (`now` when
+// the event carries none) and attributes a step's conditions can name (ticket: kind,
+// ticket_id; survey: survey_id, stage, instance_id; notification: channel, template_id).
+std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const ticketing::v1::TicketEvent& event,
+                                                       TimePoint now);
+std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const survey::v1::SurveyEvent& event,
+                                                       TimePoint now);
+std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(
+    const notification::v1::NotificationEvent& event, TimePoint now);
+
 std::optional<Outcome> OutcomeOf(const ticketing::v1::TicketEvent& event);
 std::optional<Outcome> OutcomeOf(const notification::v1::NotificationEvent& event);
 std::optional<Outcome> OutcomeOf(const survey::v1::SurveyEvent& event);
