@@ -31,18 +31,25 @@ local out, armed, listed = {}, {}, {}
 for i = 4, #KEYS do
   local b = 5 + (i - 4) * 8
   local id, due, send = ARGV[b + 1], ARGV[b + 2], ARGV[b + 5]
-  local cur = redis.call('HGET', KEYS[i], 'status')  -- a stored record has a status
-  if cur then
-    out[#out + 1] = (send == '1' and cur == ARGV[3]) and 1 or 0
+  -- A stored record has a status: set it only on a new one (one call, not a read and a write).
+  local status = send == '1' and ARGV[3] or ARGV[1]
+  if redis.call('HSETNX', KEYS[i], 'status', status) == 0 then
+    out[#out + 1] = (send == '1' and redis.call('HGET', KEYS[i], 'status') == ARGV[3]) and 1 or 0
   else
-    redis.call('HSET', KEYS[i], 'tp', ARGV[b + 3], 'step', ARGV[b + 6], 'anchor', ARGV[b + 7],
-               'exits', ARGV[b + 8])
+    -- One write of the rest; empty anchor and exits are not stored.
+    local fields = {'tp', ARGV[b + 3], 'step', ARGV[b + 6]}
+    if ARGV[b + 7] ~= '' then fields[#fields + 1] = 'anchor'; fields[#fields + 1] = ARGV[b + 7] end
+    if ARGV[b + 8] ~= ',' then fields[#fields + 1] = 'exits'; fields[#fields + 1] = ARGV[b + 8] end
     if send == '1' then
-      redis.call('HSET', KEYS[i], 'status', ARGV[3], 'updated', ARGV[4])
+      fields[#fields + 1] = 'updated'
+      fields[#fields + 1] = ARGV[4]
+      redis.call('HSET', KEYS[i], unpack(fields))
       redis.call('PEXPIREAT', KEYS[i], ARGV[5])
       out[#out + 1] = 1
     else
-      redis.call('HSET', KEYS[i], 'payload', ARGV[b + 4], 'status', ARGV[1])
+      fields[#fields + 1] = 'payload'
+      fields[#fields + 1] = ARGV[b + 4]
+      redis.call('HSET', KEYS[i], unpack(fields))
       armed[#armed + 1] = due
       armed[#armed + 1] = id
       out[#out + 1] = 0
@@ -240,16 +247,15 @@ int64_t RedisJourneyStore::ExpireAt(TimePoint at, TimePoint now) const {
   return ToUnixMillis(std::max(at, now) + options_.retention);
 }
 
-absl::StatusOr<std::vector<bool>> RedisJourneyStore::ScheduleOrSend(
+RedisJourneyStore::Calls RedisJourneyStore::ScheduleCalls(
     const std::vector<PlannedTouchpoint>& planned, const std::vector<bool>& send_now,
-    TimePoint now) {
+    TimePoint now, std::vector<std::vector<size_t>>* order) const {
   // One script call per customer (the touchpoints of one event share one).
   std::map<std::string, std::vector<size_t>> by_customer;
   for (size_t i = 0; i < planned.size(); ++i) {
     by_customer[planned[i].touchpoint.customer_id()].push_back(i);
   }
-  std::vector<std::vector<std::string>> calls;
-  std::vector<const std::vector<size_t>*> order;  // the touchpoints of each call
+  Calls calls;
   for (const auto& [customer, indexes] : by_customer) {
     const int part = layout_.PartitionOf(customer);
     std::vector<std::string> keys{Key(part, "journey", customer), layout_.DueKey(part),
@@ -274,19 +280,53 @@ absl::StatusOr<std::vector<bool>> RedisJourneyStore::ScheduleOrSend(
     }
     args[1] = std::to_string(expire_at);
     calls.push_back(ScheduleScript().Call(keys, args));
-    order.push_back(&indexes);
+    order->push_back(indexes);
   }
-  std::vector<bool> sends(planned.size(), false);
-  if (calls.empty()) return sends;
-  auto r = redis_.Pipeline(calls);
-  if (!r.ok()) return r.status();
-  for (size_t c = 0; c < calls.size(); ++c) {
-    const auto& codes = (*r)[c].elements;
-    for (size_t k = 0; k < order[c]->size() && k < codes.size(); ++k) {
-      sends[(*order[c])[k]] = codes[k].integer == 1;
+  return calls;
+}
+
+std::vector<bool> RedisJourneyStore::ScheduleReplies(const std::vector<RedisReply>& replies,
+                                                     size_t first,
+                                                     const std::vector<std::vector<size_t>>& order,
+                                                     size_t count) {
+  std::vector<bool> sends(count, false);
+  for (size_t c = 0; c < order.size() && first + c < replies.size(); ++c) {
+    const auto& codes = replies[first + c].elements;
+    for (size_t k = 0; k < order[c].size() && k < codes.size(); ++k) {
+      sends[order[c][k]] = codes[k].integer == 1;
     }
   }
   return sends;
+}
+
+absl::StatusOr<std::vector<bool>> RedisJourneyStore::ScheduleOrSend(
+    const std::vector<PlannedTouchpoint>& planned, const std::vector<bool>& send_now,
+    TimePoint now) {
+  auto r = StoreSegment({}, {}, planned, send_now, now);
+  if (!r.ok()) return r.status();
+  return std::move(r->sends);
+}
+
+absl::StatusOr<JourneyStore::SegmentResult> RedisJourneyStore::StoreSegment(
+    const std::vector<Amendment>& amendments, const std::vector<CustomerUpdate>& updates,
+    const std::vector<PlannedTouchpoint>& planned, const std::vector<bool>& send_now,
+    TimePoint now) {
+  SegmentResult out;
+  Calls calls = AmendCalls(amendments, now);
+  const size_t customers_at = calls.size();
+  for (auto& c : CustomerCalls(updates, now)) calls.push_back(std::move(c));
+  const size_t schedule_at = calls.size();
+  std::vector<std::vector<size_t>> order;
+  for (auto& c : ScheduleCalls(planned, send_now, now, &order)) calls.push_back(std::move(c));
+  if (calls.empty()) {
+    out.sends.assign(planned.size(), false);
+    return out;
+  }
+  auto r = redis_.Pipeline(calls);
+  if (!r.ok()) return r.status();
+  out.amended = AmendReplies(*r, 0, customers_at);
+  out.sends = ScheduleReplies(*r, schedule_at, order, planned.size());
+  return out;
 }
 
 absl::StatusOr<std::vector<ClaimedTouchpoint>> RedisJourneyStore::ClaimDue(
@@ -519,9 +559,9 @@ absl::StatusOr<std::map<std::string, CustomerFacts>> RedisJourneyStore::Facts(
   return out;
 }
 
-absl::Status RedisJourneyStore::UpdateCustomers(const std::vector<CustomerUpdate>& updates,
-                                                TimePoint now) {
-  std::vector<std::vector<std::string>> calls;
+RedisJourneyStore::Calls RedisJourneyStore::CustomerCalls(
+    const std::vector<CustomerUpdate>& updates, TimePoint now) const {
+  Calls calls;
   for (const auto& u : updates) {
     const int part = layout_.PartitionOf(u.customer_id);
     std::vector<std::string> args{u.customer_id, std::to_string(ExpireAt(now, now)),
@@ -540,8 +580,12 @@ absl::Status RedisJourneyStore::UpdateCustomers(const std::vector<CustomerUpdate
          layout_.Prefix(part) + "birthdays"},
         args));
   }
-  if (calls.empty()) return absl::OkStatus();
-  auto r = redis_.Pipeline(calls);
+  return calls;
+}
+
+absl::Status RedisJourneyStore::UpdateCustomers(const std::vector<CustomerUpdate>& updates,
+                                                TimePoint now) {
+  auto r = StoreSegment({}, updates, {}, {}, now);
   return r.ok() ? absl::OkStatus() : r.status();
 }
 
@@ -551,11 +595,9 @@ absl::StatusOr<AmendResult> RedisJourneyStore::Amend(const Amendment& a, TimePoi
   return std::move(all->at(0));
 }
 
-absl::StatusOr<std::vector<AmendResult>> RedisJourneyStore::AmendAll(
-    const std::vector<Amendment>& all, TimePoint now) {
-  std::vector<AmendResult> out(all.size());
-  if (all.empty()) return out;
-  std::vector<std::vector<std::string>> calls;
+RedisJourneyStore::Calls RedisJourneyStore::AmendCalls(const std::vector<Amendment>& all,
+                                                       TimePoint now) const {
+  Calls calls;
   for (const auto& a : all) {
     const int part = layout_.PartitionOf(a.customer_id);
     std::vector<std::string> args{Key(part, "tp", ""), a.event_type, a.reason, a.anchor,
@@ -570,15 +612,26 @@ absl::StatusOr<std::vector<AmendResult>> RedisJourneyStore::AmendAll(
     calls.push_back(AmendScript().Call(
         {Key(part, "journey", a.customer_id), layout_.DueKey(part), layout_.ClaimsKey(part)}, args));
   }
-  auto r = redis_.Pipeline(calls);
-  if (!r.ok()) return r.status();
-  for (size_t i = 0; i < all.size() && i < r->size(); ++i) {
-    const auto& lists = (*r)[i].elements;
+  return calls;
+}
+
+std::vector<AmendResult> RedisJourneyStore::AmendReplies(const std::vector<RedisReply>& replies,
+                                                         size_t first, size_t count) {
+  std::vector<AmendResult> out(count);
+  for (size_t i = 0; i < count && first + i < replies.size(); ++i) {
+    const auto& lists = replies[first + i].elements;
     if (lists.size() != 2) continue;
     for (const auto& e : lists[0].elements) out[i].cancelled_steps.push_back(e.str);
     for (const auto& e : lists[1].elements) out[i].moved_steps.push_back(e.str);
   }
   return out;
+}
+
+absl::StatusOr<std::vector<AmendResult>> RedisJourneyStore::AmendAll(
+    const std::vector<Amendment>& all, TimePoint now) {
+  auto r = StoreSegment(all, {}, {}, {}, now);
+  if (!r.ok()) return r.status();
+  return std::move(r->amended);
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <map>
@@ -55,6 +56,13 @@ struct CustomerUpdate {
   std::string customer_id;
   std::map<std::string, std::string> fields;
   std::vector<std::pair<std::string, TimePoint>> milestones;
+  // More than where the customer is (project, unit): a milestone, an exit, a tier,
+  // a profile. Events that carry only where (a repair) are not written.
+  bool Matters() const {
+    return !milestones.empty() ||
+           std::any_of(fields.begin(), fields.end(),
+                       [](const auto& f) { return f.first != "project" && f.first != "unit"; });
+  }
 };
 
 // A journey change an event causes: its scheduled touchpoints that list
@@ -156,6 +164,28 @@ class JourneyStore {
   virtual absl::StatusOr<std::vector<v1::Touchpoint>> Journey(const std::string& customer_id) = 0;
   virtual absl::StatusOr<TimerStats> Timers() = 0;
 
+  // What an event batch changes, in this order: amendments, customer updates, then
+  // the touchpoints (ScheduleOrSend); in one round trip where the store can.
+  struct SegmentResult {
+    std::vector<AmendResult> amended;
+    std::vector<bool> sends;
+  };
+  virtual absl::StatusOr<SegmentResult> StoreSegment(const std::vector<Amendment>& amendments,
+                                                     const std::vector<CustomerUpdate>& updates,
+                                                     const std::vector<PlannedTouchpoint>& planned,
+                                                     const std::vector<bool>& send_now,
+                                                     TimePoint now) {
+    SegmentResult out;
+    auto amended = AmendAll(amendments, now);
+    if (!amended.ok()) return amended.status();
+    out.amended = *std::move(amended);
+    if (auto s = UpdateCustomers(updates, now); !s.ok()) return s;
+    auto sends = ScheduleOrSend(planned, send_now, now);
+    if (!sends.ok()) return sends.status();
+    out.sends = *std::move(sends);
+    return out;
+  }
+
   // The customers' facts (record and milestones), by customer id; a customer never
   // seen has empty facts.
   virtual absl::StatusOr<std::map<std::string, CustomerFacts>> Facts(
@@ -222,6 +252,11 @@ class RedisJourneyStore : public JourneyStore {
   absl::StatusOr<std::vector<bool>> ScheduleOrSend(const std::vector<PlannedTouchpoint>& planned,
                                                    const std::vector<bool>& send_now,
                                                    TimePoint now) override;
+  absl::StatusOr<SegmentResult> StoreSegment(const std::vector<Amendment>& amendments,
+                                             const std::vector<CustomerUpdate>& updates,
+                                             const std::vector<PlannedTouchpoint>& planned,
+                                             const std::vector<bool>& send_now,
+                                             TimePoint now) override;
   absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDue(int partition, TimePoint now,
                                                           std::chrono::milliseconds lease,
                                                           size_t limit,
@@ -265,6 +300,19 @@ class RedisJourneyStore : public JourneyStore {
 
  private:
   std::string Key(int partition, const char* kind, const std::string& id) const;
+  // The script calls of ScheduleOrSend, AmendAll and UpdateCustomers, and what their
+  // replies mean.
+  using Calls = std::vector<std::vector<std::string>>;
+  Calls ScheduleCalls(const std::vector<PlannedTouchpoint>& planned,
+                      const std::vector<bool>& send_now, TimePoint now,
+                      std::vector<std::vector<size_t>>* order) const;
+  static std::vector<bool> ScheduleReplies(const std::vector<RedisReply>& replies, size_t first,
+                                           const std::vector<std::vector<size_t>>& order,
+                                           size_t count);
+  Calls AmendCalls(const std::vector<Amendment>& all, TimePoint now) const;
+  static std::vector<AmendResult> AmendReplies(const std::vector<RedisReply>& replies,
+                                               size_t first, size_t count);
+  Calls CustomerCalls(const std::vector<CustomerUpdate>& updates, TimePoint now) const;
   absl::StatusOr<v1::Touchpoint> Change(const std::string& customer_id, const std::string& id,
                                         const std::string& reason, std::optional<TimePoint> due,
                                         TimePoint now);

@@ -200,9 +200,15 @@ void LifecycleHandler::HandleEvents(
     std::vector<Work>& batch, TimePoint now) {
   const Playbook* pb = &playbook;
   if (events.empty()) return;
+  // Only events whose steps look at the customer (conditions, contact window, dates
+  // in their zone) read what is kept of them.
   std::vector<std::string> customers;
-  for (const auto& [i, e] : events) customers.push_back(e.customer_id());
-  auto facts = store_.Facts(customers, pb->stages());
+  for (const auto& [i, e] : events) {
+    if (pb->NeedsFacts(e.type())) customers.push_back(e.customer_id());
+  }
+  auto facts = customers.empty() ? absl::StatusOr<std::map<std::string, CustomerFacts>>(
+                                       std::map<std::string, CustomerFacts>{})
+                                 : store_.Facts(customers, pb->stages());
   absl::Status failed = facts.status();
   Planned segment;
   for (auto& [i, event] : events) {
@@ -246,67 +252,73 @@ void LifecycleHandler::HandleEvents(
     segment.events.push_back(i);
     segment.owner.insert(segment.owner.end(), plan->size(), i);
     std::move(plan->begin(), plan->end(), std::back_inserter(segment.touchpoints));
-    segment.updates.push_back(UpdateFrom(*pb, event));
+    if (auto update = UpdateFrom(*pb, event); update.Matters()) segment.updates.push_back(std::move(update));
   }
   if (failed.ok()) (void)Store(segment, batch, now);
 }
 
 absl::Status LifecycleHandler::Store(Planned& seg, std::vector<Work>& batch, TimePoint now) {
   if (seg.events.empty()) return absl::OkStatus();
-  if (!seg.amendments.empty()) {
-    auto changed = store_.AmendAll(seg.amendments, now);
-    if (!changed.ok()) {
-      for (size_t i : seg.events) batch[i].status = changed.status();
-      return changed.status();
-    }
-    for (size_t k = 0; k < changed->size(); ++k) {
-      const auto& r = (*changed)[k];
-      for (const auto& step : r.cancelled_steps) metrics_.Count(step, "cancelled");
-      for (const auto& step : r.moved_steps) metrics_.Count(step, "moved");
-      if (r.cancelled_steps.empty() && r.moved_steps.empty()) continue;
-      Log().info("{} of customer journey: {} cancelled, {} moved", seg.amendments[k].event_type,
-                 r.cancelled_steps.size(), r.moved_steps.size());
-    }
-  }
-  std::vector<bool> send_now;
+  // What is due now goes first (stored DISPATCHED, then sent), with the amendments and
+  // customer updates; what waits is stored after, before the offsets are: a welcome
+  // does not wait for the four years planned with it.
+  std::vector<PlannedTouchpoint> due, later;
+  std::vector<size_t> due_owner, later_owner;
   for (size_t k = 0; k < seg.touchpoints.size(); ++k) {
-    const auto& tp = seg.touchpoints[k].touchpoint;
-    send_now.push_back(FromProto(tp.due_at()) <= now && !CommandTopic(tp.service()).empty());
-    // Sent now and recurring: its next occurrence is armed with it.
-    if (!send_now.back()) continue;
-    if (auto next = NextOccurrence(seg.touchpoints[k])) {
-      seg.touchpoints.push_back(*std::move(next));
-      seg.owner.push_back(seg.owner[k]);
+    auto& p = seg.touchpoints[k];
+    const bool send = FromProto(p.touchpoint.due_at()) <= now && !CommandTopic(p.touchpoint.service()).empty();
+    if (send) {
+      // Sent now and recurring: its next occurrence waits with the rest.
+      if (auto next = NextOccurrence(p)) {
+        later.push_back(*std::move(next));
+        later_owner.push_back(seg.owner[k]);
+      }
+      due.push_back(std::move(p));
+      due_owner.push_back(seg.owner[k]);
+    } else {
+      later.push_back(std::move(p));
+      later_owner.push_back(seg.owner[k]);
     }
   }
-  const absl::Status updated = store_.UpdateCustomers(seg.updates, now);
-  const absl::StatusOr<std::vector<bool>> sends =
-      updated.ok() ? store_.ScheduleOrSend(seg.touchpoints, send_now, now)
-                   : absl::StatusOr<std::vector<bool>>(updated);
-  if (!sends.ok()) {
-    for (size_t i : seg.events) batch[i].status = sends.status();
-    return sends.status();
+  const auto fail = [&](const absl::Status& s) {
+    for (size_t i : seg.events) batch[i].status = s;
+    return s;
+  };
+  auto stored = store_.StoreSegment(seg.amendments, seg.updates, due,
+                                    std::vector<bool>(due.size(), true), now);
+  if (!stored.ok()) return fail(stored.status());
+  for (size_t k = 0; k < stored->amended.size(); ++k) {
+    const auto& r = stored->amended[k];
+    for (const auto& step : r.cancelled_steps) metrics_.Count(step, "cancelled");
+    for (const auto& step : r.moved_steps) metrics_.Count(step, "moved");
+    if (r.cancelled_steps.empty() && r.moved_steps.empty()) continue;
+    Log().info("{} of customer journey: {} cancelled, {} moved", seg.amendments[k].event_type,
+               r.cancelled_steps.size(), r.moved_steps.size());
   }
-  metrics_.events.Increment(static_cast<double>(seg.events.size()));
-  metrics_.planned.Increment(static_cast<double>(seg.touchpoints.size()));
-  TimePoint earliest = TimePoint::max();  // of those armed
-  for (size_t k = 0; k < seg.touchpoints.size(); ++k) {
-    const auto& tp = seg.touchpoints[k].touchpoint;
+  for (size_t k = 0; k < due.size(); ++k) {
+    const auto& tp = due[k].touchpoint;
     metrics_.Count(tp.step_id(), "planned");
-    if (!(*sends)[k]) {
-      if (!send_now[k]) earliest = std::min(earliest, FromProto(tp.due_at()));
-      continue;
-    }
+    if (!stored->sends[k]) continue;  // stored before and done: nothing to send
     // Keyed by customer, like the dispatcher's sends.
-    Work& w = batch[seg.owner[k]];
-    absl::Status sent = w.out->Publish(CommandTopic(tp.service()), tp.customer_id(),
-                                       seg.touchpoints[k].payload);
+    Work& w = batch[due_owner[k]];
+    absl::Status sent = w.out->Publish(CommandTopic(tp.service()), tp.customer_id(), due[k].payload);
     if (!sent.ok() && w.status.ok()) w.status = sent;
     if (auto it = metrics_.dispatched.find(tp.service()); it != metrics_.dispatched.end()) {
       it->second->Increment();
     }
     metrics_.Count(tp.step_id(), "fired");
     metrics_.lag.Observe(std::chrono::duration<double>(now - FromProto(tp.due_at())).count());
+  }
+  if (!later.empty()) {
+    auto armed = store_.ScheduleOrSend(later, std::vector<bool>(later.size(), false), now);
+    if (!armed.ok()) return fail(armed.status());
+  }
+  metrics_.events.Increment(static_cast<double>(seg.events.size()));
+  metrics_.planned.Increment(static_cast<double>(due.size() + later.size()));
+  TimePoint earliest = TimePoint::max();
+  for (const auto& p : later) {
+    metrics_.Count(p.touchpoint.step_id(), "planned");
+    earliest = std::min(earliest, FromProto(p.touchpoint.due_at()));
   }
   if (planned_ && earliest != TimePoint::max()) planned_(earliest);
   return absl::OkStatus();

@@ -113,6 +113,13 @@ bool Playbook::Triggers(const std::string& event_type) const {
                      [&](const Step& s) { return s.on == event_type; });
 }
 
+bool Playbook::NeedsFacts(const std::string& event_type) const {
+  if (!Reanchors(event_type).empty()) return true;
+  return std::any_of(steps_.begin(), steps_.end(), [&](const Step& s) {
+    return s.on == event_type && (s.contact_window || !s.anchor.empty() || !s.when.empty());
+  });
+}
+
 const Step* Playbook::FindStep(const std::string& id) const {
   for (const auto& s : steps_) {
     if (s.id == id) return &s;

@@ -147,6 +147,10 @@ class Playbook {
   bool Knows(const std::string& event_type) const;
   // Whether a step is triggered by events of this type.
   bool Triggers(const std::string& event_type) const;
+  // Whether planning an event of this type looks at the customer's facts: a step it
+  // triggers has conditions, a contact window or a date anchor (the owner's zone), or
+  // it moves a date.
+  bool NeedsFacts(const std::string& event_type) const;
   // The event types that cancel a touchpoint of this step while scheduled: the step's
   // exits and the journey exits its category is not exempt from.
   std::vector<std::string> ExitsFor(const Step& step) const;
