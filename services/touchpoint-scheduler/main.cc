@@ -45,6 +45,7 @@ int main() {
                              std::string(partitions.status().message()));
     }
     options.partitions = *partitions;
+    calendar.partitions = *partitions;
     mot::scheduler::PlanningLimits limits;
     limits.window.max_age = env.Duration("MOT_EVENT_MAX_AGE", "30y");
     limits.window.max_ahead = env.Duration("MOT_EVENT_MAX_AHEAD", "1d");

@@ -23,6 +23,14 @@ void PrintTouchpoint(const sv1::Touchpoint& tp) {
                            tp.result_ref().empty() ? "" : " [" + tp.result_ref() + "]");
 }
 
+void Show(const sv1::Touchpoint& tp, bool json) {
+  if (json) {
+    std::cout << Json(tp) << "\n";
+  } else {
+    PrintTouchpoint(tp);
+  }
+}
+
 mot::TimePoint ParseTimeFlag(const std::string& flag, const std::string& text) {
   mot::TimePoint t;
   if (!mot::ParseTime(text, &t)) {
@@ -117,11 +125,7 @@ void AddTouchpoints(CLI::App& app, Client& client) {
     req.set_requested_by(Requester(change->by));
     sv1::Touchpoint resp;
     Check(stub->CancelTouchpoint(Context().get(), req, &resp), "touchpoint cancel");
-    if (client.json) {
-      std::cout << Json(resp) << "\n";
-    } else {
-      PrintTouchpoint(resp);
-    }
+    Show(resp, client.json);
   });
   auto* reschedule = tp->add_subcommand("reschedule", "move it to --to, keeping the old due time");
   add_common(reschedule);
@@ -137,11 +141,7 @@ void AddTouchpoints(CLI::App& app, Client& client) {
     *req.mutable_due_at() = mot::ToProto(ParseTimeFlag("--to", change->to));
     sv1::Touchpoint resp;
     Check(stub->RescheduleTouchpoint(Context().get(), req, &resp), "touchpoint reschedule");
-    if (client.json) {
-      std::cout << Json(resp) << "\n";
-    } else {
-      PrintTouchpoint(resp);
-    }
+    Show(resp, client.json);
   });
 }
 

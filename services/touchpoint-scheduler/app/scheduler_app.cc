@@ -371,7 +371,11 @@ absl::StatusOr<int64_t> CalendarPlanner::Pass(const std::atomic<bool>* stop) {
   if (!festivals && !HasBirthdaySteps(*pb)) return 0;
   int64_t stored = 0;
   TimePoint earliest = TimePoint::max();
-  for (int p = 0; p < store_.partitions(); ++p) {
+  std::vector<int> partitions = options_.partitions;
+  if (partitions.empty()) {
+    for (int p = 0; p < store_.partitions(); ++p) partitions.push_back(p);
+  }
+  for (int p : partitions) {
     uint64_t cursor = 0;
     do {
       if (stop != nullptr && stop->load()) return stored;
@@ -742,6 +746,16 @@ grpc::Status SchedulerGrpc::GetStage(grpc::ServerContext*, const v1::GetStageReq
 
 namespace {
 
+// A manager's change done: counted by step, logged with who asked, answered.
+grpc::Status Changed(absl::StatusOr<v1::Touchpoint> tp, const char* status, const std::string& who,
+                     SchedulerMetrics& metrics, v1::Touchpoint* resp) {
+  if (!tp.ok()) return ToGrpc(tp.status());
+  metrics.Count(tp->step_id(), status);
+  Log().info("touchpoint {} {} by {}", tp->id(), status, who);
+  *resp = *std::move(tp);
+  return grpc::Status::OK;
+}
+
 absl::Status RequireChange(const std::string& customer_id, const std::string& touchpoint_id,
                            const std::string& reason, const std::string& requested_by) {
   return RequireFields({{"customer_id", &customer_id},
@@ -763,11 +777,7 @@ grpc::Status SchedulerGrpc::CancelTouchpoint(grpc::ServerContext*,
   auto tp = store_.Cancel(req->customer_id(), req->touchpoint_id(),
                           absl::StrCat("cancelled by ", req->requested_by(), ": ", req->reason()),
                           clock_.Now());
-  if (!tp.ok()) return ToGrpc(tp.status());
-  metrics_.Count(tp->step_id(), "cancelled");
-  Log().info("touchpoint {} cancelled by {}", tp->id(), req->requested_by());
-  *resp = *std::move(tp);
-  return grpc::Status::OK;
+  return Changed(std::move(tp), "cancelled", req->requested_by(), metrics_, resp);
 }
 
 grpc::Status SchedulerGrpc::RescheduleTouchpoint(grpc::ServerContext*,
@@ -786,11 +796,7 @@ grpc::Status SchedulerGrpc::RescheduleTouchpoint(grpc::ServerContext*,
                               absl::StrCat("rescheduled by ", req->requested_by(), ": ",
                                            req->reason()),
                               now);
-  if (!tp.ok()) return ToGrpc(tp.status());
-  metrics_.Count(tp->step_id(), "moved");
-  Log().info("touchpoint {} rescheduled by {}", tp->id(), req->requested_by());
-  *resp = *std::move(tp);
-  return grpc::Status::OK;
+  return Changed(std::move(tp), "moved", req->requested_by(), metrics_, resp);
 }
 
 grpc::Status SchedulerGrpc::ValidatePlaybook(grpc::ServerContext*,

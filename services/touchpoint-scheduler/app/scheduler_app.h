@@ -142,6 +142,8 @@ absl::Status ValidateProfile(const customer::v1::CustomerProfile& profile);
 struct CalendarOptions {
   std::chrono::milliseconds interval{std::chrono::hours(1)};
   int batch = 500;  // customers per round trip
+  // The partitions this replica plans for (its dispatcher's); empty: all.
+  std::vector<int> partitions;
 };
 
 // Plans the calendar steps (festivals, birthdays) for every customer on the dates
