@@ -15,7 +15,7 @@ int main() {
     mot::ticketing::CommandHandler handler(policy, store);
     runtime.AddBatchConsumer({mot::kTicketingCommandsTopic},
                              [&](std::vector<mot::Work>& batch) { handler.HandleBatch(batch); });
-    mot::ticketing::TicketingGrpc grpc_service(store, page);
+    mot::ticketing::TicketingGrpc grpc_service(store, page, &runtime.producer(), &runtime.clock());
     return runtime.Serve({&grpc_service});
   });
 }

@@ -402,8 +402,8 @@ TEST_F(SchedulerAppTest, ValidateAndSimulateAPlaybookWithNoSideEffect) {
 // The other services' domain events trigger steps: a resolved repair, a detractor.
 TEST_F(SchedulerAppTest, DomainEventsTriggerTheFeedbackSteps) {
   OutcomeHandler outcomes(store_, clock_, &live_, &handler_);
-  ticketing::v1::TicketEvent resolved;
-  resolved.set_type(ticketing::v1::TICKET_EVENT_TYPE_RESOLVED);
+  ticketing::v1::TicketEvent resolved;  // closed, in fact
+  resolved.set_type(ticketing::v1::TICKET_EVENT_TYPE_CLOSED);
   auto* t = resolved.mutable_ticket();
   t->set_id("tk-7");
   t->set_kind("repair");
@@ -416,7 +416,7 @@ TEST_F(SchedulerAppTest, DomainEventsTriggerTheFeedbackSteps) {
   ASSERT_EQ(journey.size(), 1u);
   EXPECT_EQ(journey[0].step_id(), "repair_satisfaction_survey");
   EXPECT_EQ(FromProto(journey[0].due_at()), kNow + hours(24));
-  EXPECT_EQ(journey[0].event_type(), "ticket.resolved");
+  EXPECT_EQ(journey[0].event_type(), "ticket.closed");
   // Another kind's resolution: no repair survey.
   t->set_id("tk-8");
   t->set_kind("revisit");

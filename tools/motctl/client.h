@@ -48,7 +48,7 @@ std::unique_ptr<grpc::ClientContext> Context();
 void Check(const grpc::Status& s, const std::string& what);
 std::string Json(const google::protobuf::Message& m);
 std::string Time(const google::protobuf::Timestamp& ts);
-// "TICKET_STATUS_OPEN" -> "OPEN": the enum value without its type's prefix.
+// "TICKET_STATUS_NEW" -> "NEW": the enum value without its type's prefix.
 std::string Short(const std::string& enum_name, const std::string& prefix);
 
 // Each item as a JSON object (--json) or as the lines `text` makes of it.

@@ -1,4 +1,8 @@
 // motctl ticket | survey | delivery: what the services made for a customer.
+#include <cctype>
+#include <cstdlib>
+#include <ctime>
+
 #include "client.h"
 #include "fmt/format.h"
 #include "mot/notification/v1/notification.grpc.pb.h"
@@ -20,6 +24,22 @@ std::string TicketText(const tv1::Ticket& t) {
   return out;
 }
 
+std::string StatusText(tv1::TicketStatus s) { return Short(tv1::TicketStatus_Name(s), "TICKET_STATUS_"); }
+
+// The history: every change of status, who, when, why.
+std::string HistoryText(const tv1::Ticket& t) {
+  std::string out = fmt::format("{}  {}  {}\n", t.id(), t.kind(), StatusText(t.status()));
+  for (const auto& c : t.history()) {
+    out += fmt::format("    {}  {} -> {}  by {}{}\n", Time(c.at()), StatusText(c.from()),
+                       StatusText(c.to()), c.actor(), c.reason().empty() ? "" : ": " + c.reason());
+  }
+  return out;
+}
+
+struct TransitionFlags {
+  std::string id, to, reason, by, request_id;
+};
+
 void AddTicket(CLI::App& app, Client& client) {
   auto* ticket = app.add_subcommand("ticket", "tickets");
   ticket->require_subcommand(1);
@@ -33,6 +53,49 @@ void AddTicket(CLI::App& app, Client& client) {
     tv1::GetTicketResponse resp;
     Check(stub->GetTicket(Context().get(), req, &resp), "ticket get");
     PrintAll(std::vector<tv1::Ticket>{resp.ticket()}, client.json, TicketText);
+  });
+  auto* history = ticket->add_subcommand("history", "a ticket's changes: who, when, why");
+  history->add_option("id", *id, "ticket id")->required();
+  history->callback([&client, id] {
+    auto stub = tv1::TicketingService::NewStub(client.Channel("MOT_TICKETING_ADDR"));
+    tv1::GetTicketRequest req;
+    req.set_ticket_id(*id);
+    tv1::GetTicketResponse resp;
+    Check(stub->GetTicket(Context().get(), req, &resp), "ticket history");
+    if (client.json) {
+      std::cout << Json(resp.ticket()) << "\n";
+    } else {
+      std::cout << HistoryText(resp.ticket());
+    }
+  });
+  auto f = std::make_shared<TransitionFlags>();
+  auto* transition = ticket->add_subcommand(
+      "transition", "move a ticket: acknowledged, in_progress, waiting_on_owner, waiting_on_parts, "
+                    "resolved, closed, reopened");
+  transition->add_option("id", f->id, "ticket id")->required();
+  transition->add_option("--to", f->to, "the new status")->required();
+  transition->add_option("--reason", f->reason, "why (required to wait or reopen)");
+  transition->add_option("--by", f->by, "who (default: $USER)");
+  transition->add_option("--request-id", f->request_id, "idempotency key (default: a new one)");
+  transition->callback([&client, f] {
+    tv1::TicketStatus to;
+    std::string name = "TICKET_STATUS_" + f->to;
+    for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!tv1::TicketStatus_Parse(name, &to)) {
+      throw std::runtime_error("--to '" + f->to + "' is not a ticket status");
+    }
+    auto stub = tv1::TicketingService::NewStub(client.Channel("MOT_TICKETING_ADDR"));
+    tv1::TransitionTicketRequest req;
+    req.set_ticket_id(f->id);
+    req.set_to(to);
+    req.set_reason(f->reason);
+    const char* user = std::getenv("USER");
+    req.set_actor(!f->by.empty() ? f->by : (user && *user ? user : "motctl"));
+    req.set_request_id(f->request_id.empty() ? fmt::format("motctl-{}-{}", f->id, std::time(nullptr))
+                                             : f->request_id);
+    tv1::Ticket resp;
+    Check(stub->TransitionTicket(Context().get(), req, &resp), "ticket transition");
+    PrintAll(std::vector<tv1::Ticket>{resp}, client.json, HistoryText);
   });
   auto customer = std::make_shared<std::string>();
   auto* list = ticket->add_subcommand("list", "tickets, newest first");

@@ -49,6 +49,17 @@ absl::Status RedisRecordStore::Put(const std::string& id, const std::string& byt
   return r.ok() ? absl::OkStatus() : r.status();
 }
 
+absl::StatusOr<bool> RedisRecordStore::Replace(const std::string& id, const std::string& expected,
+                                               const std::string& bytes) {
+  static const RedisScript kReplace(R"(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1)");
+  auto r = redis_.Command(kReplace.Call({Key(id)}, {expected, bytes}));
+  if (!r.ok()) return r.status();
+  return r->integer == 1;
+}
+
 absl::StatusOr<std::optional<std::string>> RedisRecordStore::Get(const std::string& id) {
   auto got = GetAll({id});
   if (!got.ok()) return got.status();

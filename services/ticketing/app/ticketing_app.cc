@@ -89,4 +89,53 @@ grpc::Status TicketingGrpc::ListTickets(grpc::ServerContext*, const v1::ListTick
   return grpc::Status::OK;
 }
 
+grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext*,
+                                             const v1::TransitionTicketRequest* req,
+                                             v1::Ticket* resp) {
+  if (req->ticket_id().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ticket_id is required");
+  }
+  if (publisher_ == nullptr || clock_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "transitions are not served here");
+  }
+  const TransitionRequest request{req->to(), req->actor(), req->reason(), req->request_id()};
+  constexpr int kAttempts = 5;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto stored = records_.Get(req->ticket_id());
+    if (!stored.ok()) return ToGrpc(stored.status());
+    v1::Ticket ticket;
+    if (!stored->has_value() || !ticket.ParseFromString(**stored)) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no ticket " + req->ticket_id());
+    }
+    const TimePoint now = clock_->Now();
+    bool replayed = false;
+    auto next = Transition(ticket, request, now, &replayed);
+    if (!next.ok()) return ToGrpc(next.status());
+    if (!replayed) {
+      auto replaced = records_.Replace(req->ticket_id(), **stored, next->SerializeAsString());
+      if (!replaced.ok()) return ToGrpc(replaced.status());
+      if (!*replaced) continue;  // changed meanwhile: read it again
+      Log().info("ticket {} {} -> {} by {}", next->id(), StatusName(ticket.status()),
+                 StatusName(next->status()), req->actor());
+    }
+    // The event of the change (again on a retry, whose first publish may have failed).
+    const v1::TicketChange* change = &next->history(next->history_size() - 1);
+    for (const auto& c : next->history()) {
+      if (replayed && c.request_id() == req->request_id()) change = &c;
+    }
+    v1::TicketEvent event;
+    event.set_type(EventFor(change->to()));
+    *event.mutable_occurred_at() = change->at();
+    *event.mutable_ticket() = *next;
+    if (auto s = publisher_->Publish(kTicketEventsTopic, next->customer_id(), event.SerializeAsString());
+        !s.ok()) {
+      return ToGrpc(s);
+    }
+    *resp = *std::move(next);
+    return grpc::Status::OK;
+  }
+  return grpc::Status(grpc::StatusCode::ABORTED,
+                      "the ticket kept changing; read it again and retry");
+}
+
 }  // namespace mot::ticketing

@@ -1,6 +1,8 @@
 #pragma once
 
+#include "domain/lifecycle.h"
 #include "domain/sla_policy.h"
+#include "mot/common/clock.h"
 #include "mot/common/kafka.h"
 #include "mot/common/record_store.h"
 #include "mot/ticketing/v1/ticketing.grpc.pb.h"
@@ -24,16 +26,30 @@ class CommandHandler {
 
 class TicketingGrpc final : public v1::TicketingService::Service {
  public:
-  TicketingGrpc(RecordStore& store, int max_page_size)
-      : tickets_(store), max_page_size_(max_page_size) {}
+  // `publisher` and `clock` for transitions: each change publishes its TicketEvent.
+  TicketingGrpc(RecordStore& store, int max_page_size, Publisher* publisher = nullptr,
+                const Clock* clock = nullptr)
+      : records_(store),
+        tickets_(store),
+        max_page_size_(max_page_size),
+        publisher_(publisher),
+        clock_(clock) {}
+  // Stored with a compare-and-set (a concurrent change makes it read again, at most a
+  // few times: ABORTED after); then the event, also on a retry of the same request (so
+  // a lost publish is made good by the retry).
+  grpc::Status TransitionTicket(grpc::ServerContext*, const v1::TransitionTicketRequest* req,
+                                v1::Ticket* resp) override;
   grpc::Status GetTicket(grpc::ServerContext*, const v1::GetTicketRequest* req,
                          v1::GetTicketResponse* resp) override;
   grpc::Status ListTickets(grpc::ServerContext*, const v1::ListTicketsRequest* req,
                            v1::ListTicketsResponse* resp) override;
 
  private:
+  RecordStore& records_;
   ProtoStore<v1::Ticket> tickets_;
   const int max_page_size_;
+  Publisher* publisher_;
+  const Clock* clock_;
 };
 
 }  // namespace mot::ticketing

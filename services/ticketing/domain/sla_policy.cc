@@ -75,7 +75,7 @@ absl::StatusOr<v1::Ticket> OpenTicket(const SlaPolicy& policy, const v1::OpenTic
   t.set_unit_id(cmd.unit_id());
   t.set_project_id(cmd.project_id());
   t.set_summary(cmd.summary());
-  t.set_status(v1::TICKET_STATUS_OPEN);
+  t.set_status(v1::TICKET_STATUS_NEW);
   t.set_touchpoint_id(cmd.touchpoint_id());
   *t.mutable_opened_at() = cmd.requested_at();
   const TimePoint start = FromProto(cmd.requested_at());

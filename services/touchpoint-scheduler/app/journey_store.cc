@@ -92,7 +92,8 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     elseif ARGV[4] ~= '' and f[3] == ARGV[4] and f[2] and moves[f[2]] then
       local old = redis.call('ZSCORE', KEYS[1], id)
       if tonumber(old) ~= tonumber(moves[f[2]]) then
-        redis.call('HSET', key, 'prev', old, 'outcome', ARGV[3], 'updated', ARGV[5])
+        -- The new due time in the record too: a reader sees old and new together.
+        redis.call('HSET', key, 'prev', old, 'due', moves[f[2]], 'outcome', ARGV[3], 'updated', ARGV[5])
         redis.call('ZADD', KEYS[1], moves[f[2]], id)
         timer_rearm(KEYS[2], KEYS[3], id, moves[f[2]])
         moved[#moved + 1] = f[2]
@@ -120,7 +121,7 @@ if ARGV[7] == '' then
   timer_disarm_all(KEYS[3], KEYS[4], {ARGV[1]})
 else
   local old = redis.call('ZSCORE', KEYS[2], ARGV[1])
-  redis.call('HSET', KEYS[1], 'prev', old, 'outcome', ARGV[2], 'updated', ARGV[3])
+  redis.call('HSET', KEYS[1], 'prev', old, 'due', ARGV[7], 'outcome', ARGV[2], 'updated', ARGV[3])
   redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
   timer_rearm(KEYS[3], KEYS[4], ARGV[1], ARGV[7])
 end
@@ -478,7 +479,7 @@ absl::StatusOr<JourneyPage> RedisJourneyStore::Page(const std::string& customer_
   std::vector<int64_t> dues;
   for (size_t i = 0; i + 1 < ids.size(); i += 2) {
     reads.push_back({"HMGET", Key(part, "tp", ids[i].str), "tp", "status", "outcome", "ref",
-                     "updated", "prev"});
+                     "updated", "prev", "due"});
     double due = 0;
     (void)absl::SimpleAtod(ids[i + 1].str, &due);
     dues.push_back(static_cast<int64_t>(due));
@@ -489,7 +490,7 @@ absl::StatusOr<JourneyPage> RedisJourneyStore::Page(const std::string& customer_
   for (size_t k = 0; k < replies->size(); ++k) {
     const auto& f = (*replies)[k].elements;
     v1::Touchpoint tp;
-    if (f.size() != 6 || f[0].is_nil() || !tp.ParseFromString(f[0].str)) continue;  // expired
+    if (f.size() != 7 || f[0].is_nil() || !tp.ParseFromString(f[0].str)) continue;  // expired
     int status = 0;
     int64_t updated = 0, prev = 0;
     if (absl::SimpleAtoi(f[1].str, &status) && v1::TouchpointStatus_IsValid(status)) {
@@ -498,7 +499,11 @@ absl::StatusOr<JourneyPage> RedisJourneyStore::Page(const std::string& customer_
     tp.set_outcome(f[2].str);
     tp.set_result_ref(f[3].str);
     if (absl::SimpleAtoi(f[4].str, &updated)) *tp.mutable_updated_at() = ToProto(FromUnixMillis(updated));
-    *tp.mutable_due_at() = ToProto(FromUnixMillis(dues[k]));  // moved ones: the current time
+    // A moved one: its record's due time (read with `prev`, in one step), not the index's
+    // (read a round trip earlier).
+    double moved_to = 0;
+    const bool moved = !f[6].is_nil() && absl::SimpleAtod(f[6].str, &moved_to);
+    *tp.mutable_due_at() = ToProto(FromUnixMillis(moved ? static_cast<int64_t>(moved_to) : dues[k]));
     double p = 0;
     if (!f[5].is_nil() && absl::SimpleAtod(f[5].str, &p)) {
       prev = static_cast<int64_t>(p);

@@ -238,7 +238,8 @@ struct JourneyStoreOptions {
 // Keys, all of a customer's in one partition p = hash(customer) % partitions and
 // tagged {scheduler.pp} (one Redis Cluster slot): tp:<id> (hash: tp = Touchpoint,
 // payload = the command, status, outcome, ref, updated, attempts, error, step,
-// anchor, exits = ",type,type,", prev = the due time before a move),
+// anchor, exits = ",type,type,", prev and due = the due times before and after a
+// move),
 // journey:<customer> (zset by due: the current due time), milestones:<customer>
 // (hash), customer:<customer> (hash: the facts of CustomerUpdate), customers and
 // birthdays (sets: the partition's customers, and those with a birthday, for calendar

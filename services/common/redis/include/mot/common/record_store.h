@@ -50,6 +50,16 @@ class RecordStore {
                                       int64_t order, const std::string& bytes) = 0;
   // Overwrites an existing record.
   virtual absl::Status Put(const std::string& id, const std::string& bytes) = 0;
+  // Overwrites the record only while it is still `expected` (compare and set): false
+  // when it changed meanwhile or is gone. Atomic where the store can be (Redis).
+  virtual absl::StatusOr<bool> Replace(const std::string& id, const std::string& expected,
+                                       const std::string& bytes) {
+    auto current = Get(id);
+    if (!current.ok()) return current.status();
+    if (!current->has_value() || **current != expected) return false;
+    if (auto s = Put(id, bytes); !s.ok()) return s;
+    return true;
+  }
   virtual absl::StatusOr<std::optional<std::string>> Get(const std::string& id) = 0;
   // Oldest first.
   virtual absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
@@ -69,6 +79,8 @@ class RedisRecordStore : public RecordStore {
   absl::StatusOr<std::vector<std::optional<std::string>>> GetAll(
       const std::vector<std::string>& ids) override;
   absl::Status Put(const std::string& id, const std::string& bytes) override;
+  absl::StatusOr<bool> Replace(const std::string& id, const std::string& expected,
+                               const std::string& bytes) override;
   absl::StatusOr<std::optional<std::string>> Get(const std::string& id) override;
   absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
                                                           size_t limit) override;

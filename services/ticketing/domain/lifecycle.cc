@@ -1,0 +1,107 @@
+#include "domain/lifecycle.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace mot::ticketing {
+
+using v1::TicketStatus;
+
+const std::vector<TicketStatus>& NextStatuses(TicketStatus from) {
+  static const std::map<TicketStatus, std::vector<TicketStatus>> kNext = {
+      {v1::TICKET_STATUS_NEW, {v1::TICKET_STATUS_ACKNOWLEDGED}},
+      {v1::TICKET_STATUS_ACKNOWLEDGED,
+       {v1::TICKET_STATUS_IN_PROGRESS, v1::TICKET_STATUS_WAITING_ON_OWNER,
+        v1::TICKET_STATUS_WAITING_ON_PARTS, v1::TICKET_STATUS_RESOLVED}},
+      {v1::TICKET_STATUS_IN_PROGRESS,
+       {v1::TICKET_STATUS_WAITING_ON_OWNER, v1::TICKET_STATUS_WAITING_ON_PARTS,
+        v1::TICKET_STATUS_RESOLVED}},
+      {v1::TICKET_STATUS_WAITING_ON_OWNER,
+       {v1::TICKET_STATUS_IN_PROGRESS, v1::TICKET_STATUS_RESOLVED}},
+      {v1::TICKET_STATUS_WAITING_ON_PARTS,
+       {v1::TICKET_STATUS_IN_PROGRESS, v1::TICKET_STATUS_RESOLVED}},
+      {v1::TICKET_STATUS_RESOLVED, {v1::TICKET_STATUS_CLOSED, v1::TICKET_STATUS_REOPENED}},
+      {v1::TICKET_STATUS_CLOSED, {v1::TICKET_STATUS_REOPENED}},
+      {v1::TICKET_STATUS_REOPENED,
+       {v1::TICKET_STATUS_ACKNOWLEDGED, v1::TICKET_STATUS_IN_PROGRESS, v1::TICKET_STATUS_RESOLVED}},
+  };
+  static const std::vector<TicketStatus> kNone;
+  auto it = kNext.find(from);
+  return it == kNext.end() ? kNone : it->second;
+}
+
+std::string StatusName(TicketStatus status) {
+  const std::string name = v1::TicketStatus_Name(status);
+  const std::string prefix = "TICKET_STATUS_";
+  return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
+}
+
+absl::StatusOr<v1::Ticket> Transition(const v1::Ticket& ticket, const TransitionRequest& r,
+                                      TimePoint now, bool* replayed) {
+  *replayed = false;
+  if (!r.request_id.empty()) {
+    for (const auto& c : ticket.history()) {
+      if (c.request_id() == r.request_id) {
+        *replayed = true;
+        return ticket;
+      }
+    }
+  }
+  if (r.actor.empty()) return absl::InvalidArgumentError("actor is required");
+  if (r.to == v1::TICKET_STATUS_UNSPECIFIED || !v1::TicketStatus_IsValid(r.to) ||
+      r.to == v1::TICKET_STATUS_NEW) {
+    return absl::InvalidArgumentError(
+        "to must be ACKNOWLEDGED, IN_PROGRESS, WAITING_ON_OWNER, WAITING_ON_PARTS, RESOLVED, "
+        "CLOSED or REOPENED");
+  }
+  const bool needs_reason = r.to == v1::TICKET_STATUS_WAITING_ON_OWNER ||
+                            r.to == v1::TICKET_STATUS_WAITING_ON_PARTS ||
+                            r.to == v1::TICKET_STATUS_REOPENED;
+  if (needs_reason && r.reason.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("reason is required to go to ", StatusName(r.to)));
+  }
+  const auto& next = NextStatuses(ticket.status());
+  if (std::find(next.begin(), next.end(), r.to) == next.end()) {
+    std::vector<std::string> names;
+    for (auto s : next) names.push_back(StatusName(s));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ticket is ", StatusName(ticket.status()), "; it cannot go to ", StatusName(r.to),
+        names.empty() ? "" : absl::StrCat(" (from ", StatusName(ticket.status()), ": ",
+                                          absl::StrJoin(names, ", "), ")")));
+  }
+  v1::Ticket out = ticket;
+  auto* change = out.add_history();
+  change->set_from(ticket.status());
+  change->set_to(r.to);
+  change->set_actor(r.actor);
+  change->set_reason(r.reason);
+  change->set_request_id(r.request_id);
+  *change->mutable_at() = ToProto(now);
+  out.set_status(r.to);
+  return out;
+}
+
+v1::TicketEventType EventFor(TicketStatus to) {
+  switch (to) {
+    case v1::TICKET_STATUS_ACKNOWLEDGED:
+      return v1::TICKET_EVENT_TYPE_ACKNOWLEDGED;
+    case v1::TICKET_STATUS_IN_PROGRESS:
+      return v1::TICKET_EVENT_TYPE_STARTED;
+    case v1::TICKET_STATUS_WAITING_ON_OWNER:
+    case v1::TICKET_STATUS_WAITING_ON_PARTS:
+      return v1::TICKET_EVENT_TYPE_PAUSED;
+    case v1::TICKET_STATUS_RESOLVED:
+      return v1::TICKET_EVENT_TYPE_RESOLVED;
+    case v1::TICKET_STATUS_CLOSED:
+      return v1::TICKET_EVENT_TYPE_CLOSED;
+    case v1::TICKET_STATUS_REOPENED:
+      return v1::TICKET_EVENT_TYPE_REOPENED;
+    default:
+      return v1::TICKET_EVENT_TYPE_UNSPECIFIED;
+  }
+}
+
+}  // namespace mot::ticketing
