@@ -1,5 +1,9 @@
+#include <map>
+#include <optional>
+
 #include "app/ticketing_app.h"
 #include "domain/lifecycle.h"
+#include "domain/sla_clock.h"
 #include "domain/sla_policy.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
@@ -226,6 +230,157 @@ TEST_F(TicketingTest, ATransitionOverGrpcIsStoredAndPublishedAndARetryPublishesA
             "WAITING_ON_OWNER, WAITING_ON_PARTS, RESOLVED)");
   req.set_ticket_id("tk-none");
   EXPECT_EQ(service.TransitionTicket(nullptr, &req, &t).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// SLA arithmetic: working time on a business calendar, pauses, and deadlines derived
+// from the ticket as it is now.
+class SlaClockTest : public ::testing::Test {
+ protected:
+  SlaClockTest() {
+    shanghai_.zone = *[] {
+      absl::TimeZone z;
+      absl::LoadTimeZone("Asia/Shanghai", &z);
+      return std::optional<absl::TimeZone>(z);
+    }();
+    always_.always = true;
+    // A holiday week: Thursday 1 to Wednesday 7 October 2026 off; Saturday 10 October
+    // worked instead (a make-up day).
+    for (int d = 1; d <= 7; ++d) shanghai_.holidays.insert(absl::CivilDay(2026, 10, d));
+    shanghai_.makeup_days.insert(absl::CivilDay(2026, 10, 10));
+  }
+  TimePoint At(const std::string& local) const {
+    absl::Time t;
+    std::string err;
+    EXPECT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", local, shanghai_.zone, &t, &err)) << err;
+    return FromUnixMillis(absl::ToUnixMillis(t));
+  }
+  std::string Local(TimePoint t) const {
+    return absl::FormatTime("%Y-%m-%d %H:%M %a", absl::FromUnixMillis(ToUnixMillis(t)), shanghai_.zone);
+  }
+  v1::Ticket TicketOf(const std::string& kind, TimePoint opened) {
+    v1::Ticket t;
+    t.set_id("tk-1");
+    t.set_kind(kind);
+    t.set_status(v1::TICKET_STATUS_NEW);
+    *t.mutable_opened_at() = ToProto(opened);
+    return t;
+  }
+  void Move(v1::Ticket* t, v1::TicketStatus to, TimePoint at) {
+    bool replayed = false;
+    auto next = Transition(*t, {to, "agent", "because", ""}, at, &replayed);
+    ASSERT_TRUE(next.ok()) << next.status();
+    *t = *next;
+  }
+  std::map<std::string, std::optional<TimePoint>> Due(const SlaPolicy& policy, const v1::Ticket& t,
+                                                      const BusinessCalendar& c) {
+    std::map<std::string, std::optional<TimePoint>> out;
+    for (const auto& d : Deadlines(policy, t, c)) {
+      out[d.milestone()] = d.has_due_at() ? std::optional<TimePoint>(FromProto(d.due_at())) : std::nullopt;
+    }
+    return out;
+  }
+
+  SlaPolicy policy_ = *SlaPolicy::FromYaml(testing::ShippedConfig("sla.yaml"));
+  BusinessCalendar shanghai_, always_;
+};
+
+TEST_F(SlaClockTest, EveryDefaultOfTheDomainOnAClockThatAlwaysRuns) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  const std::map<std::string, std::vector<std::pair<std::string, hours>>> expected = {
+      {"repair", {{"respond", hours(2)}, {"plan", hours(24)}, {"fix", hours(72)}}},
+      {"complaint_general", {{"respond", hours(2)}, {"resolve", hours(24)}}},
+      {"complaint_major",
+       {{"manager_on_site", hours(1)}, {"director_plan", hours(2)}, {"general_manager_solution", hours(24)}}},
+      {"service_l1", {{"confirm", hours(2)}}},
+      {"service_l2", {{"on_site", hours(24)}}},
+      {"service_l3", {{"done", hours(72)}}},
+      {"wall_seepage", {{"detect", hours(72)}, {"plan", hours(24 * 7)}}}};
+  for (const auto& [kind, milestones] : expected) {
+    auto due = Due(policy_, TicketOf(kind, t0), always_);
+    ASSERT_EQ(due.size(), milestones.size()) << kind;
+    for (const auto& [name, after] : milestones) {
+      ASSERT_TRUE(due[name].has_value()) << kind << " " << name;
+      EXPECT_EQ(*due[name] - t0, after) << kind << " " << name;
+    }
+  }
+}
+
+TEST_F(SlaClockTest, WorkingHoursWeekendsHolidaysAndMakeUpDays) {
+  // Friday 17:00 + 2 working hours: Monday 10:00.
+  EXPECT_EQ(Local(AddWorkingTime(At("2026-11-06 17:00"), hours(2), shanghai_)), "2026-11-09 10:00 Mon");
+  // Opened on a Saturday: the clock starts Monday 09:00.
+  EXPECT_EQ(Local(AddWorkingTime(At("2026-11-07 15:00"), hours(2), shanghai_)), "2026-11-09 11:00 Mon");
+  // Opened at 20:00: the next morning.
+  EXPECT_EQ(Local(AddWorkingTime(At("2026-11-03 20:00"), hours(1), shanghai_)), "2026-11-04 10:00 Wed");
+  // 24 working hours = 2 days and 6 hours of 9-hour days.
+  EXPECT_EQ(Local(AddWorkingTime(At("2026-11-02 09:00"), hours(24), shanghai_)), "2026-11-04 15:00 Wed");
+  // Wednesday 30 September 17:00 + 2 h: the holidays (1-7 October) and the weekend are
+  // skipped, Thursday 8 October 10:00.
+  EXPECT_EQ(Local(AddWorkingTime(At("2026-09-30 17:00"), hours(2), shanghai_)), "2026-10-08 10:00 Thu");
+  // Friday 9 October 17:00 + 2 h: Saturday 10 October is worked (make-up day).
+  EXPECT_EQ(Local(AddWorkingTime(At("2026-10-09 17:00"), hours(2), shanghai_)), "2026-10-10 10:00 Sat");
+  EXPECT_TRUE(shanghai_.IsWorkingDay(absl::CivilDay(2026, 10, 10)));
+  EXPECT_FALSE(shanghai_.IsWorkingDay(absl::CivilDay(2026, 10, 5)));
+  // Working time between Friday 17:00 and Monday 10:00: two hours.
+  EXPECT_EQ(WorkingTimeBetween(At("2026-11-06 17:00"), At("2026-11-09 10:00"), shanghai_), hours(2));
+  EXPECT_EQ(WorkingTimeBetween(At("2026-11-09 10:00"), At("2026-11-06 17:00"), shanghai_), hours(0));
+  // 24x7 where the policy says so.
+  EXPECT_EQ(AddWorkingTime(At("2026-11-07 15:00"), hours(2), always_), At("2026-11-07 17:00"));
+}
+
+TEST_F(SlaClockTest, PausesStopTheClock) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  // Paused 10:30-11:30: a 2-hour window ends an hour later.
+  EXPECT_EQ(DueTime(t0, hours(2), {{At("2026-11-02 10:30"), At("2026-11-02 11:30")}}, always_),
+            At("2026-11-02 13:00"));
+  // A pause after the due time changes nothing; one before the clock started neither.
+  EXPECT_EQ(DueTime(t0, hours(2), {{At("2026-11-02 15:00"), std::nullopt}}, always_), At("2026-11-02 12:00"));
+  EXPECT_EQ(DueTime(t0, hours(2), {{At("2026-11-01 15:00"), At("2026-11-02 09:00")}}, always_),
+            At("2026-11-02 12:00"));
+  // While a pause lasts, the clock stands: no due time.
+  EXPECT_FALSE(DueTime(t0, hours(2), {{At("2026-11-02 11:00"), std::nullopt}}, always_).has_value());
+  // On working hours: paused from Monday 17:00 to Tuesday 10:00 (one working hour):
+  // 2 h from Monday 16:00 ends Tuesday 11:00.
+  EXPECT_EQ(Local(*DueTime(At("2026-11-02 16:00"), hours(2),
+                           {{At("2026-11-02 17:00"), At("2026-11-03 10:00")}}, shanghai_)),
+            "2026-11-03 11:00 Tue");
+}
+
+TEST_F(SlaClockTest, DeadlinesComeFromTheTicketsHistoryAndStayRight) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  v1::Ticket t = TicketOf("repair", t0);
+  Move(&t, v1::TICKET_STATUS_ACKNOWLEDGED, t0 + std::chrono::minutes(10));
+  Move(&t, v1::TICKET_STATUS_WAITING_ON_PARTS, t0 + std::chrono::minutes(30));
+  auto due = Due(policy_, t, always_);
+  EXPECT_FALSE(due["fix"].has_value()) << "waiting on parts: the clock stands";
+  Move(&t, v1::TICKET_STATUS_IN_PROGRESS, t0 + std::chrono::minutes(90));
+  due = Due(policy_, t, always_);
+  EXPECT_EQ(*due["respond"], t0 + hours(3)) << "2 h + the hour paused";
+  EXPECT_EQ(*due["fix"], t0 + hours(73));
+  // The policy edited (respond within 4 h): recomputed from the opening, pause included.
+  auto edited = *SlaPolicy::FromYaml(
+      "kinds: {repair: [{milestone: respond, within: 4h}, {milestone: fix, within: 72h}]}");
+  due = Due(edited, t, always_);
+  EXPECT_EQ(*due["respond"], t0 + hours(5));
+  EXPECT_EQ(due.count("plan"), 0u);
+  // A complaint whose severity changes from general to major mid-way: the major
+  // ladder, counted from the opening.
+  v1::Ticket c = TicketOf("complaint_general", t0);
+  EXPECT_EQ(*Due(policy_, c, always_)["resolve"], t0 + hours(24));
+  c.set_kind("complaint_major");
+  due = Due(policy_, c, always_);
+  EXPECT_EQ(*due["manager_on_site"], t0 + hours(1));
+  EXPECT_EQ(*due["general_manager_solution"], t0 + hours(24));
+  EXPECT_EQ(due.count("resolve"), 0u);
+  // Two pauses in the history.
+  v1::Ticket r = TicketOf("repair", t0);
+  Move(&r, v1::TICKET_STATUS_ACKNOWLEDGED, t0);
+  Move(&r, v1::TICKET_STATUS_WAITING_ON_OWNER, t0 + hours(1));
+  Move(&r, v1::TICKET_STATUS_IN_PROGRESS, t0 + hours(3));
+  Move(&r, v1::TICKET_STATUS_WAITING_ON_PARTS, t0 + hours(4));
+  Move(&r, v1::TICKET_STATUS_IN_PROGRESS, t0 + hours(10));
+  ASSERT_EQ(PausesOf(r).size(), 2u);
+  EXPECT_EQ(*Due(policy_, r, always_)["plan"], t0 + hours(24 + 2 + 6));
 }
 
 }  // namespace

@@ -1,0 +1,109 @@
+#include "domain/sla_clock.h"
+
+#include <algorithm>
+
+namespace mot::ticketing {
+namespace {
+
+using std::chrono::milliseconds;
+
+// How far a clock may look for working time (a calendar with no working day at all
+// would loop forever).
+constexpr int kMaxDays = 366 * 20;
+
+absl::Time ToAbsl(TimePoint t) { return absl::FromUnixMillis(ToUnixMillis(t)); }
+TimePoint FromAbsl(absl::Time t) { return FromUnixMillis(absl::ToUnixMillis(t)); }
+
+// The working hours of `day`, as instants; nullopt on a day off.
+std::optional<std::pair<TimePoint, TimePoint>> Hours(absl::CivilDay day, const BusinessCalendar& c) {
+  if (!c.IsWorkingDay(day)) return std::nullopt;
+  const auto at = [&](int minute) {
+    return FromAbsl(absl::FromCivil(
+        absl::CivilMinute(day.year(), day.month(), day.day(), minute / 60, minute % 60), c.zone));
+  };
+  return std::make_pair(at(c.day_start_minute), at(c.day_end_minute));
+}
+
+}  // namespace
+
+bool BusinessCalendar::IsWorkingDay(absl::CivilDay day) const {
+  if (makeup_days.count(day)) return true;
+  if (holidays.count(day)) return false;
+  return weekdays.count(absl::GetWeekday(day)) > 0;
+}
+
+TimePoint AddWorkingTime(TimePoint start, milliseconds window, const BusinessCalendar& c) {
+  if (c.always) return start + window;
+  absl::CivilDay day = absl::ToCivilDay(ToAbsl(start), c.zone);
+  for (int i = 0; i < kMaxDays; ++i, day += 1) {
+    const auto hours = Hours(day, c);
+    if (!hours) continue;
+    const TimePoint from = std::max(start, hours->first);
+    if (from >= hours->second) continue;
+    const milliseconds available =
+        std::chrono::duration_cast<milliseconds>(hours->second - from);
+    if (window <= available) return from + window;
+    window -= available;
+  }
+  return TimePoint::max();
+}
+
+milliseconds WorkingTimeBetween(TimePoint from, TimePoint to, const BusinessCalendar& c) {
+  if (to <= from) return milliseconds(0);
+  if (c.always) return std::chrono::duration_cast<milliseconds>(to - from);
+  milliseconds total(0);
+  absl::CivilDay day = absl::ToCivilDay(ToAbsl(from), c.zone);
+  const absl::CivilDay last = absl::ToCivilDay(ToAbsl(to), c.zone);
+  for (int i = 0; i < kMaxDays && day <= last; ++i, day += 1) {
+    const auto hours = Hours(day, c);
+    if (!hours) continue;
+    const TimePoint a = std::max(from, hours->first), b = std::min(to, hours->second);
+    if (a < b) total += std::chrono::duration_cast<milliseconds>(b - a);
+  }
+  return total;
+}
+
+std::vector<Pause> PausesOf(const v1::Ticket& ticket) {
+  const auto waiting = [](v1::TicketStatus s) {
+    return s == v1::TICKET_STATUS_WAITING_ON_OWNER || s == v1::TICKET_STATUS_WAITING_ON_PARTS;
+  };
+  std::vector<Pause> out;
+  for (const auto& c : ticket.history()) {
+    const TimePoint at = FromProto(c.at());
+    if (waiting(c.to()) && !waiting(c.from())) out.push_back({at, std::nullopt});
+    if (!waiting(c.to()) && waiting(c.from()) && !out.empty() && !out.back().to) out.back().to = at;
+  }
+  return out;
+}
+
+std::optional<TimePoint> DueTime(TimePoint start, milliseconds window,
+                                 const std::vector<Pause>& pauses, const BusinessCalendar& c) {
+  TimePoint cursor = start;
+  for (const auto& p : pauses) {
+    if (p.to && *p.to <= cursor) continue;  // before the clock (or the part already run)
+    const TimePoint due = AddWorkingTime(cursor, window, c);
+    if (due <= p.from) return due;  // falls before this pause
+    if (p.from > cursor) window -= WorkingTimeBetween(cursor, p.from, c);
+    if (!p.to) return std::nullopt;  // the clock stands until the pause ends
+    cursor = std::max(cursor, *p.to);
+  }
+  return AddWorkingTime(cursor, window, c);
+}
+
+std::vector<v1::SlaDeadline> Deadlines(const SlaPolicy& policy, const v1::Ticket& ticket,
+                                       const BusinessCalendar& calendar) {
+  std::vector<v1::SlaDeadline> out;
+  const auto* milestones = policy.Find(ticket.kind());
+  if (milestones == nullptr) return out;
+  const TimePoint start = FromProto(ticket.opened_at());
+  const auto pauses = PausesOf(ticket);
+  for (const auto& m : *milestones) {
+    v1::SlaDeadline d;
+    d.set_milestone(m.name);
+    if (auto due = DueTime(start, m.within, pauses, calendar)) *d.mutable_due_at() = ToProto(*due);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace mot::ticketing

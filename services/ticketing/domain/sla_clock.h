@@ -1,0 +1,68 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "domain/sla_policy.h"
+#include "mot/common/clock.h"
+#include "mot/ticketing/v1/ticketing.pb.h"
+
+namespace mot::ticketing {
+
+// When an SLA clock runs: working hours on working days in a zone, or always (24x7).
+// Working days are the `weekdays` that are not `holidays`, and the `makeup_days`
+// (weekend days worked instead, the Chinese calendar's 调休).
+struct BusinessCalendar {
+  absl::TimeZone zone = absl::UTCTimeZone();
+  bool always = false;
+  int day_start_minute = 9 * 60;
+  int day_end_minute = 18 * 60;
+  std::set<absl::Weekday> weekdays = {absl::Weekday::monday, absl::Weekday::tuesday,
+                                      absl::Weekday::wednesday, absl::Weekday::thursday,
+                                      absl::Weekday::friday};
+  std::set<absl::CivilDay> holidays;
+  std::set<absl::CivilDay> makeup_days;
+
+  bool IsWorkingDay(absl::CivilDay day) const;
+};
+
+// The instant `window` of working time after `start` (a start outside working hours
+// counts from the next opening).
+TimePoint AddWorkingTime(TimePoint start, std::chrono::milliseconds window,
+                         const BusinessCalendar& calendar);
+
+// Working time in [from, to).
+std::chrono::milliseconds WorkingTimeBetween(TimePoint from, TimePoint to,
+                                             const BusinessCalendar& calendar);
+
+// A stretch when the clock stands (waiting on the owner or on parts); `to` unset while
+// it lasts.
+struct Pause {
+  TimePoint from{};
+  std::optional<TimePoint> to;
+};
+
+// The pauses of a ticket, from its history: entering WAITING_ON_OWNER or
+// WAITING_ON_PARTS starts one, leaving ends it.
+std::vector<Pause> PausesOf(const v1::Ticket& ticket);
+
+// When `window` of working time has run on a clock started at `start` and stopped
+// during `pauses`; nullopt while a pause that would cover the due time lasts (the
+// clock stands).
+std::optional<TimePoint> DueTime(TimePoint start, std::chrono::milliseconds window,
+                                 const std::vector<Pause>& pauses,
+                                 const BusinessCalendar& calendar);
+
+// The ticket's deadlines derived from what it is now and what happened to it: the
+// milestones of its current kind in `policy`, counted from its opening on `calendar`,
+// the pauses of its history not counted. Recomputed whenever asked, they stay right
+// after a pause, a change of kind or severity, or an edit of the policy. A milestone
+// whose clock stands has no due time.
+std::vector<v1::SlaDeadline> Deadlines(const SlaPolicy& policy, const v1::Ticket& ticket,
+                                       const BusinessCalendar& calendar);
+
+}  // namespace mot::ticketing
