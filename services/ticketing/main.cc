@@ -15,7 +15,8 @@ int main() {
     mot::ticketing::CommandHandler handler(policy, store);
     runtime.AddBatchConsumer({mot::kTicketingCommandsTopic},
                              [&](std::vector<mot::Work>& batch) { handler.HandleBatch(batch); });
-    mot::ticketing::TicketingGrpc grpc_service(store, page, &runtime.producer(), &runtime.clock());
+    mot::ticketing::TicketingGrpc grpc_service(store, page, &runtime.producer(), &runtime.clock(),
+                                               &policy);
     return runtime.Serve({&grpc_service});
   });
 }

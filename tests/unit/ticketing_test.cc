@@ -383,5 +383,72 @@ TEST_F(SlaClockTest, DeadlinesComeFromTheTicketsHistoryAndStayRight) {
   EXPECT_EQ(*Due(policy_, r, always_)["plan"], t0 + hours(24 + 2 + 6));
 }
 
+TEST_F(SlaClockTest, AKindRunsOnItsConfiguredCalendar) {
+  const std::string calendars =
+      "calendars:\n"
+      "  office: {time_zone: Asia/Shanghai, hours: '09:00-18:00', weekdays: [mon, tue, wed, thu, fri],\n"
+      "           holidays: [2026-11-09], makeup_days: [2026-11-14]}\n";
+  auto policy = SlaPolicy::FromYaml(
+      calendars + "kinds:\n  visit: {calendar: office, milestones: [{milestone: contact, within: 2h}]}\n"
+                  "  repair: [{milestone: respond, within: 2h}]\n");
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  v1::OpenTicketCommand cmd;
+  cmd.set_command_id("c-1");
+  cmd.set_customer_id("C-1");
+  cmd.set_kind("visit");
+  *cmd.mutable_requested_at() = ToProto(At("2026-11-06 17:00"));  // a Friday
+  auto t = OpenTicket(*policy, cmd);
+  ASSERT_TRUE(t.ok()) << t.status();
+  // Friday 17:00 + 2 working hours, Monday 9 November a holiday: Tuesday 10:00.
+  EXPECT_EQ(Local(FromProto(t->deadlines(0).due_at())), "2026-11-10 10:00 Tue");
+  cmd.set_kind("repair");
+  EXPECT_EQ(FromProto(OpenTicket(*policy, cmd)->deadlines(0).due_at()), At("2026-11-06 19:00"))
+      << "24x7 when the kind names no calendar";
+  const auto error = [&](const std::string& yaml) {
+    return std::string(SlaPolicy::FromYaml(yaml).status().message());
+  };
+  EXPECT_EQ(error("kinds: {visit: {calendar: night, milestones: [{milestone: m, within: 1h}]}}"),
+            "kind 'visit': calendar 'night' is not defined under 'calendars'");
+  EXPECT_EQ(error("calendars: {office: {time_zone: Asia/Shanghai, hours: '9-6'}}\nkinds: {r: [{milestone: m, within: 1h}]}"),
+            "calendar 'office': hours: expected working hours such as 09:00-18:00");
+  EXPECT_EQ(error("calendars: {office: {time_zone: Mars/Base, hours: '09:00-18:00'}}\nkinds: {r: [{milestone: m, within: 1h}]}"),
+            "calendar 'office': time_zone: expected an IANA name such as Asia/Shanghai");
+  EXPECT_EQ(error("calendars: {office: {time_zone: UTC, hours: '09:00-18:00', holidays: [2026-02-30]}}\n"
+                  "kinds: {r: [{milestone: m, within: 1h}]}"),
+            "calendar 'office': holidays: '2026-02-30' is not a date YYYY-MM-DD");
+}
+
+TEST_F(SlaClockTest, AnAgentSeesTheDeadlinesMoveWhileTheTicketWaits) {
+  testing::MemoryRecordStore store;
+  testing::FakePublisher publisher;
+  const TimePoint t0 = At("2026-11-02 10:00");
+  testing::ManualClock clock(t0 + std::chrono::minutes(30));
+  CommandHandler handler(policy_, store);
+  ASSERT_TRUE(handler.Handle(testing::Message(kTicketingCommandsTopic, RepairCommand(t0).SerializeAsString()),
+                             publisher).ok());
+  v1::TicketEvent opened;
+  ASSERT_TRUE(opened.ParseFromString(publisher.sent.at(0).payload));
+  TicketingGrpc service(store, 10, &publisher, &clock, &policy_);
+  v1::TransitionTicketRequest req;
+  req.set_ticket_id(opened.ticket().id());
+  req.set_actor("agent-wang");
+  req.set_to(v1::TICKET_STATUS_ACKNOWLEDGED);
+  v1::Ticket t;
+  ASSERT_TRUE(service.TransitionTicket(nullptr, &req, &t).ok());
+  req.set_to(v1::TICKET_STATUS_WAITING_ON_OWNER);
+  req.set_reason("owner away until evening");
+  ASSERT_TRUE(service.TransitionTicket(nullptr, &req, &t).ok());
+  EXPECT_FALSE(t.deadlines(2).has_due_at()) << "the fix clock stands while waiting";
+  clock.Advance(hours(5));
+  req.set_to(v1::TICKET_STATUS_IN_PROGRESS);
+  req.set_reason("");
+  ASSERT_TRUE(service.TransitionTicket(nullptr, &req, &t).ok());
+  v1::GetTicketRequest get;
+  get.set_ticket_id(t.id());
+  v1::GetTicketResponse got;
+  ASSERT_TRUE(service.GetTicket(nullptr, &get, &got).ok());
+  EXPECT_EQ(FromProto(got.ticket().deadlines(2).due_at()), t0 + hours(72 + 5)) << "fix: 72 h + 5 h waited";
+}
+
 }  // namespace
 }  // namespace mot::ticketing

@@ -71,8 +71,17 @@ grpc::Status TicketingGrpc::GetTicket(grpc::ServerContext*, const v1::GetTicketR
   if (!t->has_value()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "no ticket " + req->ticket_id());
   }
-  *resp->mutable_ticket() = **t;
+  *resp->mutable_ticket() = Current(**t);
   return grpc::Status::OK;
+}
+
+v1::Ticket TicketingGrpc::Current(v1::Ticket ticket) const {
+  if (policy_ == nullptr || policy_->Find(ticket.kind()) == nullptr) return ticket;
+  ticket.clear_deadlines();
+  for (auto& d : Deadlines(*policy_, ticket, policy_->CalendarFor(ticket.kind()))) {
+    *ticket.add_deadlines() = std::move(d);
+  }
+  return ticket;
 }
 
 grpc::Status TicketingGrpc::ListTickets(grpc::ServerContext*, const v1::ListTicketsRequest* req,
@@ -85,7 +94,7 @@ grpc::Status TicketingGrpc::ListTickets(grpc::ServerContext*, const v1::ListTick
   auto list = req->customer_id().empty() ? tickets_.ListRecent(limit)
                                          : tickets_.ListByCustomer(req->customer_id(), limit);
   if (!list.ok()) return ToGrpc(list.status());
-  for (auto& t : *list) *resp->add_tickets() = std::move(t);
+  for (auto& t : *list) *resp->add_tickets() = Current(std::move(t));
   return grpc::Status::OK;
 }
 
@@ -131,7 +140,7 @@ grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext*,
         !s.ok()) {
       return ToGrpc(s);
     }
-    *resp = *std::move(next);
+    *resp = Current(*std::move(next));
     return grpc::Status::OK;
   }
   return grpc::Status(grpc::StatusCode::ABORTED,

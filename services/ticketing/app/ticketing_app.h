@@ -1,6 +1,7 @@
 #pragma once
 
 #include "domain/lifecycle.h"
+#include "domain/sla_clock.h"
 #include "domain/sla_policy.h"
 #include "mot/common/clock.h"
 #include "mot/common/kafka.h"
@@ -27,13 +28,16 @@ class CommandHandler {
 class TicketingGrpc final : public v1::TicketingService::Service {
  public:
   // `publisher` and `clock` for transitions: each change publishes its TicketEvent.
+  // With `policy`, the tickets answered carry deadlines derived from their history
+  // (pauses stop the clock) and the policy in force.
   TicketingGrpc(RecordStore& store, int max_page_size, Publisher* publisher = nullptr,
-                const Clock* clock = nullptr)
+                const Clock* clock = nullptr, const SlaPolicy* policy = nullptr)
       : records_(store),
         tickets_(store),
         max_page_size_(max_page_size),
         publisher_(publisher),
-        clock_(clock) {}
+        clock_(clock),
+        policy_(policy) {}
   // Stored with a compare-and-set (a concurrent change makes it read again, at most a
   // few times: ABORTED after); then the event, also on a retry of the same request (so
   // a lost publish is made good by the retry).
@@ -50,6 +54,9 @@ class TicketingGrpc final : public v1::TicketingService::Service {
   const int max_page_size_;
   Publisher* publisher_;
   const Clock* clock_;
+  const SlaPolicy* policy_;
+  // The deadlines as they stand now (a kind the policy no longer has keeps its own).
+  v1::Ticket Current(v1::Ticket ticket) const;
 };
 
 }  // namespace mot::ticketing

@@ -13,23 +13,6 @@
 
 namespace mot::ticketing {
 
-// When an SLA clock runs: working hours on working days in a zone, or always (24x7).
-// Working days are the `weekdays` that are not `holidays`, and the `makeup_days`
-// (weekend days worked instead, the Chinese calendar's 调休).
-struct BusinessCalendar {
-  absl::TimeZone zone = absl::UTCTimeZone();
-  bool always = false;
-  int day_start_minute = 9 * 60;
-  int day_end_minute = 18 * 60;
-  std::set<absl::Weekday> weekdays = {absl::Weekday::monday, absl::Weekday::tuesday,
-                                      absl::Weekday::wednesday, absl::Weekday::thursday,
-                                      absl::Weekday::friday};
-  std::set<absl::CivilDay> holidays;
-  std::set<absl::CivilDay> makeup_days;
-
-  bool IsWorkingDay(absl::CivilDay day) const;
-};
-
 // The instant `window` of working time after `start` (a start outside working hours
 // counts from the next opening).
 TimePoint AddWorkingTime(TimePoint start, std::chrono::milliseconds window,
