@@ -58,6 +58,19 @@ check "touchpoint reschedule moves it and keeps the old due time" grep -q "^$new
 err=$(motctl touchpoint cancel "$customer" "$(tp_of welcome_after_signing)" --reason late 2>&1 || true)
 check "a sent touchpoint cannot be cancelled" grep -q "the touchpoint is DONE; only a SCHEDULED one can change" <<<"$err"
 
+# An agent opens a ticket and moves it along; the history says who and why.
+out=$(motctl ticket create --kind complaint_general --customer "$customer" --summary 物业服务投诉 --by agent-li --request-id "req-$customer")
+created=$(awk 'NR==1 {print $1}' <<<"$out")
+check "ticket create opens a NEW complaint with its two deadlines" grep -q "complaint_general  NEW" <<<"$out"
+check "ticket create again with the same request id: the same ticket" \
+  test "$(motctl ticket create --kind complaint_general --customer "$customer" --request-id "req-$customer" --by agent-li | awk 'NR==1 {print $1}')" = "$created"
+motctl ticket transition "$created" --to acknowledged --by agent-li >/dev/null
+out=$(motctl ticket transition "$created" --to waiting_on_owner --reason "owner abroad" --by agent-li)
+check "ticket transition records who and why" grep -q "ACKNOWLEDGED -> WAITING_ON_OWNER  by agent-li: owner abroad" <<<"$out"
+err=$(motctl ticket transition "$created" --to closed --by agent-li 2>&1 || true)
+check "an illegal move names the state" grep -q "the ticket is WAITING_ON_OWNER; it cannot go to CLOSED" <<<"$err"
+check "ticket history lists the changes" test "$(motctl ticket history "$created" | grep -c ' by agent-li')" -eq 3
+
 # Bad input is refused with a message naming what is wrong.
 err=$(echo '{"type":' | motctl publish --file - 2>&1 || true)
 check "bad JSON line is named" grep -q "line 1" <<<"$err"

@@ -450,5 +450,46 @@ TEST_F(SlaClockTest, AnAgentSeesTheDeadlinesMoveWhileTheTicketWaits) {
   EXPECT_EQ(FromProto(got.ticket().deadlines(2).due_at()), t0 + hours(72 + 5)) << "fix: 72 h + 5 h waited";
 }
 
+TEST_F(TicketingTest, AnAgentCreatesATicketOnceForARequest) {
+  testing::MemoryRecordStore store;
+  testing::FakePublisher publisher;
+  testing::ManualClock clock(t0_);
+  TicketingGrpc service(store, 10, &publisher, &clock, &policy_);
+  v1::CreateTicketRequest req;
+  req.set_kind("complaint_major");
+  req.set_customer_id("C-7");
+  req.set_summary("质量投诉：外墙开裂");
+  v1::Ticket t;
+  EXPECT_EQ(service.CreateTicket(nullptr, &req, &t).error_message(), "request_id is required");
+  req.set_request_id("hotline-42");
+  EXPECT_EQ(service.CreateTicket(nullptr, &req, &t).error_message(), "actor is required");
+  req.set_actor("agent-li");
+  req.set_kind("complaint_huge");
+  auto s = service.CreateTicket(nullptr, &req, &t);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().rfind("kind 'complaint_huge' is unknown", 0), 0u) << s.error_message();
+  req.set_kind("complaint_major");
+  ASSERT_TRUE(service.CreateTicket(nullptr, &req, &t).ok());
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_NEW);
+  ASSERT_EQ(t.deadlines_size(), 3);
+  EXPECT_EQ(FromProto(t.deadlines(0).due_at()) - t0_, hours(1)) << "manager on site within 1 h";
+  ASSERT_EQ(t.history_size(), 1);
+  EXPECT_EQ(t.history(0).actor(), "agent-li");
+  v1::Ticket again;
+  clock.Advance(hours(1));
+  ASSERT_TRUE(service.CreateTicket(nullptr, &req, &again).ok());
+  EXPECT_EQ(again.id(), t.id()) << "one ticket per request";
+  EXPECT_EQ(FromProto(again.opened_at()), t0_) << "as first stored";
+  v1::ListTicketsRequest list;
+  list.set_customer_id("C-7");
+  v1::ListTicketsResponse listed;
+  ASSERT_TRUE(service.ListTickets(nullptr, &list, &listed).ok());
+  EXPECT_EQ(listed.tickets_size(), 1);
+  ASSERT_EQ(publisher.sent.size(), 2u) << "the OPENED event, again on the retry";
+  v1::TicketEvent e;
+  ASSERT_TRUE(e.ParseFromString(publisher.sent[0].payload));
+  EXPECT_EQ(e.type(), v1::TICKET_EVENT_TYPE_OPENED);
+}
+
 }  // namespace
 }  // namespace mot::ticketing

@@ -1,7 +1,7 @@
 // motctl ticket | survey | delivery: what the services made for a customer.
 #include <cctype>
 #include <cstdlib>
-#include <ctime>
+#include <random>
 
 #include "client.h"
 #include "fmt/format.h"
@@ -34,6 +34,12 @@ std::string HistoryText(const tv1::Ticket& t) {
                        StatusText(c.to()), c.actor(), c.reason().empty() ? "" : ": " + c.reason());
   }
   return out;
+}
+
+// A fresh idempotency key: 64 random bits (two commands in one second must differ).
+std::string NewRequestId() {
+  std::random_device rd;
+  return fmt::format("motctl-{:08x}{:08x}", rd(), rd());
 }
 
 struct TransitionFlags {
@@ -91,11 +97,37 @@ void AddTicket(CLI::App& app, Client& client) {
     req.set_reason(f->reason);
     const char* user = std::getenv("USER");
     req.set_actor(!f->by.empty() ? f->by : (user && *user ? user : "motctl"));
-    req.set_request_id(f->request_id.empty() ? fmt::format("motctl-{}-{}", f->id, std::time(nullptr))
-                                             : f->request_id);
+    req.set_request_id(f->request_id.empty() ? NewRequestId() : f->request_id);
     tv1::Ticket resp;
     Check(stub->TransitionTicket(Context().get(), req, &resp), "ticket transition");
     PrintAll(std::vector<tv1::Ticket>{resp}, client.json, HistoryText);
+  });
+  struct CreateFlags {
+    std::string kind, customer, unit, project, summary, by, request_id;
+  };
+  auto c = std::make_shared<CreateFlags>();
+  auto* create = ticket->add_subcommand("create", "open a ticket (an agent, e.g. from a hotline call)");
+  create->add_option("--kind", c->kind, "ticket kind (sla.yaml), e.g. repair, complaint_major")->required();
+  create->add_option("--customer", c->customer, "customer id")->required();
+  create->add_option("--summary", c->summary, "what is wrong (no personal data)");
+  create->add_option("--unit", c->unit, "unit id");
+  create->add_option("--project", c->project, "project id");
+  create->add_option("--by", c->by, "who (default: $USER)");
+  create->add_option("--request-id", c->request_id, "idempotency key (default: a new one)");
+  create->callback([&client, c] {
+    auto stub = tv1::TicketingService::NewStub(client.Channel("MOT_TICKETING_ADDR"));
+    tv1::CreateTicketRequest req;
+    req.set_kind(c->kind);
+    req.set_customer_id(c->customer);
+    req.set_summary(c->summary);
+    req.set_unit_id(c->unit);
+    req.set_project_id(c->project);
+    const char* user = std::getenv("USER");
+    req.set_actor(!c->by.empty() ? c->by : (user && *user ? user : "motctl"));
+    req.set_request_id(!c->request_id.empty() ? c->request_id : NewRequestId());
+    tv1::Ticket resp;
+    Check(stub->CreateTicket(Context().get(), req, &resp), "ticket create");
+    PrintAll(std::vector<tv1::Ticket>{resp}, client.json, TicketText);
   });
   auto customer = std::make_shared<std::string>();
   auto* list = ticket->add_subcommand("list", "tickets, newest first");

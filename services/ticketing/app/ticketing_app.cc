@@ -5,6 +5,7 @@
 #include "mot/common/topics.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"
+#include "mot/common/validate.h"
 
 namespace mot::ticketing {
 
@@ -145,6 +146,53 @@ grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext*,
   }
   return grpc::Status(grpc::StatusCode::ABORTED,
                       "the ticket kept changing; read it again and retry");
+}
+
+grpc::Status TicketingGrpc::CreateTicket(grpc::ServerContext*, const v1::CreateTicketRequest* req,
+                                         v1::Ticket* resp) {
+  if (publisher_ == nullptr || clock_ == nullptr || policy_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "creation is not served here");
+  }
+  if (auto s = RequireFields({{"request_id", &req->request_id()}, {"actor", &req->actor()}}); !s.ok()) {
+    return ToGrpc(s);
+  }
+  // The same path as a command: one ticket per request id.
+  v1::OpenTicketCommand cmd;
+  cmd.set_command_id("agent:" + req->request_id());
+  cmd.set_kind(req->kind());
+  cmd.set_customer_id(req->customer_id());
+  cmd.set_unit_id(req->unit_id());
+  cmd.set_project_id(req->project_id());
+  cmd.set_summary(req->summary());
+  *cmd.mutable_requested_at() = req->has_requested_at() ? req->requested_at() : ToProto(clock_->Now());
+  auto ticket = OpenTicket(*policy_, cmd);
+  if (!ticket.ok()) return ToGrpc(ticket.status());
+  auto* opened = ticket->add_history();
+  opened->set_to(v1::TICKET_STATUS_NEW);
+  opened->set_actor(req->actor());
+  opened->set_reason("opened by an agent");
+  opened->set_request_id(req->request_id());
+  *opened->mutable_at() = ToProto(clock_->Now());
+  auto inserted = tickets_.Insert(ticket->id(), ticket->customer_id(),
+                                  ToUnixMillis(FromProto(ticket->opened_at())), *ticket);
+  if (!inserted.ok()) return ToGrpc(inserted.status());
+  if (!*inserted) {  // asked before: the ticket as it is, its event again
+    auto stored = tickets_.Get(ticket->id());
+    if (!stored.ok()) return ToGrpc(stored.status());
+    if (stored->has_value()) *ticket = **stored;
+  } else {
+    Log().info("ticket {} opened by {} kind={}", ticket->id(), req->actor(), ticket->kind());
+  }
+  v1::TicketEvent event;
+  event.set_type(v1::TICKET_EVENT_TYPE_OPENED);
+  *event.mutable_occurred_at() = ticket->opened_at();
+  *event.mutable_ticket() = *ticket;
+  if (auto s = publisher_->Publish(kTicketEventsTopic, ticket->customer_id(), event.SerializeAsString());
+      !s.ok()) {
+    return ToGrpc(s);
+  }
+  *resp = Current(*std::move(ticket));
+  return grpc::Status::OK;
 }
 
 }  // namespace mot::ticketing

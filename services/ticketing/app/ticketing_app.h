@@ -43,6 +43,8 @@ class TicketingGrpc final : public v1::TicketingService::Service {
   // a lost publish is made good by the retry).
   grpc::Status TransitionTicket(grpc::ServerContext*, const v1::TransitionTicketRequest* req,
                                 v1::Ticket* resp) override;
+  grpc::Status CreateTicket(grpc::ServerContext*, const v1::CreateTicketRequest* req,
+                            v1::Ticket* resp) override;
   grpc::Status GetTicket(grpc::ServerContext*, const v1::GetTicketRequest* req,
                          v1::GetTicketResponse* resp) override;
   grpc::Status ListTickets(grpc::ServerContext*, const v1::ListTicketsRequest* req,
