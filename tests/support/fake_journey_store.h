@@ -119,13 +119,6 @@ class FakeJourneyStore : public scheduler::JourneyStore {
     return absl::OkStatus();
   }
 
-  absl::Status RecordMilestone(const std::string& customer, const std::string& name, TimePoint at,
-                               TimePoint) override {
-    std::lock_guard lock(mu_);
-    milestones_[customer][name] = at;
-    return absl::OkStatus();
-  }
-
   absl::StatusOr<std::optional<TimePoint>> Milestone(const std::string& customer,
                                                      const std::string& name) override {
     std::lock_guard lock(mu_);

@@ -1,5 +1,8 @@
 #include "client.h"
 
+#include <cstdlib>
+#include <random>
+
 #include <fstream>
 
 #include "fmt/format.h"
@@ -55,6 +58,17 @@ std::unique_ptr<grpc::ClientContext> Context() {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   return ctx;
+}
+
+std::string Requester(const std::string& by) {
+  if (!by.empty()) return by;
+  const char* user = std::getenv("USER");
+  return user && *user ? user : "motctl";
+}
+
+std::string RandomId(const std::string& prefix) {
+  std::random_device rd;
+  return fmt::format("{}-{:08x}{:08x}", prefix, rd(), rd());
 }
 
 void Check(const grpc::Status& s, const std::string& what) {

@@ -42,6 +42,11 @@ class Client {
   std::map<std::string, std::string> file_;
 };
 
+// Who asks: `by` when given, else the operating-system user, else "motctl".
+std::string Requester(const std::string& by);
+// A fresh id: `prefix` and 64 random bits (two commands in one second must differ).
+std::string RandomId(const std::string& prefix);
+
 // A client context with a 5 s deadline.
 std::unique_ptr<grpc::ClientContext> Context();
 // Throws "<what>: <message> (<code>)" unless OK.

@@ -1,7 +1,5 @@
 // motctl journey | stage | touchpoint cancel|reschedule: a customer's timeline and
 // stage, and a manager's changes to a scheduled touchpoint.
-#include <cstdlib>
-
 #include "client.h"
 #include "fmt/format.h"
 #include "mot/scheduler/v1/scheduler.grpc.pb.h"
@@ -37,13 +35,6 @@ mot::TimePoint ParseTimeFlag(const std::string& flag, const std::string& text) {
     throw std::runtime_error(flag + " '" + text + "' is not a time such as 2027-03-30T09:00:00+08:00");
   }
   return t;
-}
-
-// Who asks: --by, else the operating-system user.
-std::string Requester(const std::string& by) {
-  if (!by.empty()) return by;
-  const char* user = std::getenv("USER");
-  return user && *user ? user : "motctl";
 }
 
 }  // namespace

@@ -20,11 +20,6 @@ struct PublishFlags {
   std::vector<std::string> attrs;
 };
 
-std::string RandomId() {
-  std::random_device rd;
-  std::mt19937_64 gen(rd());
-  return fmt::format("ev-{:016x}", gen());
-}
 
 }  // namespace
 
@@ -82,7 +77,7 @@ void Publish(Client& client, std::vector<LifecycleEvent> events, mot::TimePoint 
   mot::KafkaProducer producer(client.Get("MOT_KAFKA_BROKERS"), "motctl", std::chrono::seconds(15),
                               mot::KafkaOptionsFromEnv(mot::Env()));
   for (auto& e : events) {
-    if (e.event_id().empty()) e.set_event_id(RandomId());
+    if (e.event_id().empty()) e.set_event_id(RandomId("ev"));
     if (!e.has_occurred_at()) *e.mutable_occurred_at() = mot::ToProto(now);
     for (auto [value, field] : {std::pair{&e.type(), "type"}, std::pair{&e.customer_id(), "customer_id"}}) {
       if (value->empty()) throw std::runtime_error(fmt::format("event {}: {} is required", e.event_id(), field));

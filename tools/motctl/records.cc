@@ -1,7 +1,5 @@
 // motctl ticket | survey | delivery: what the services made for a customer.
 #include <cctype>
-#include <cstdlib>
-#include <random>
 
 #include "client.h"
 #include "fmt/format.h"
@@ -34,12 +32,6 @@ std::string HistoryText(const tv1::Ticket& t) {
                        StatusText(c.to()), c.actor(), c.reason().empty() ? "" : ": " + c.reason());
   }
   return out;
-}
-
-// A fresh idempotency key: 64 random bits (two commands in one second must differ).
-std::string NewRequestId() {
-  std::random_device rd;
-  return fmt::format("motctl-{:08x}{:08x}", rd(), rd());
 }
 
 struct TransitionFlags {
@@ -95,9 +87,8 @@ void AddTicket(CLI::App& app, Client& client) {
     req.set_ticket_id(f->id);
     req.set_to(to);
     req.set_reason(f->reason);
-    const char* user = std::getenv("USER");
-    req.set_actor(!f->by.empty() ? f->by : (user && *user ? user : "motctl"));
-    req.set_request_id(f->request_id.empty() ? NewRequestId() : f->request_id);
+    req.set_actor(Requester(f->by));
+    req.set_request_id(f->request_id.empty() ? RandomId("motctl") : f->request_id);
     tv1::Ticket resp;
     Check(stub->TransitionTicket(Context().get(), req, &resp), "ticket transition");
     PrintAll(std::vector<tv1::Ticket>{resp}, client.json, HistoryText);
@@ -122,9 +113,8 @@ void AddTicket(CLI::App& app, Client& client) {
     req.set_summary(c->summary);
     req.set_unit_id(c->unit);
     req.set_project_id(c->project);
-    const char* user = std::getenv("USER");
-    req.set_actor(!c->by.empty() ? c->by : (user && *user ? user : "motctl"));
-    req.set_request_id(!c->request_id.empty() ? c->request_id : NewRequestId());
+    req.set_actor(Requester(c->by));
+    req.set_request_id(!c->request_id.empty() ? c->request_id : RandomId("motctl"));
     tv1::Ticket resp;
     Check(stub->CreateTicket(Context().get(), req, &resp), "ticket create");
     PrintAll(std::vector<tv1::Ticket>{resp}, client.json, TicketText);

@@ -12,6 +12,15 @@
 
 namespace mot {
 
+absl::StatusOr<absl::CivilDay> ParseDate(std::string_view text) {
+  absl::CivilDay day;
+  if (text.size() != 10 || !absl::ParseCivilTime(std::string(text), &day) || day.year() < 1900 ||
+      day.year() > 2200) {
+    return absl::InvalidArgumentError("expected a date YYYY-MM-DD");
+  }
+  return day;
+}
+
 absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   using std::chrono::milliseconds;
   if (text.empty()) return absl::InvalidArgumentError("empty duration");

@@ -21,10 +21,8 @@ absl::Status Fail(const std::string& where, const std::string& what) {
 }
 
 absl::StatusOr<absl::CivilDay> Day(const std::string& text) {
-  absl::CivilDay day;
-  if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) {
-    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a date YYYY-MM-DD"));
-  }
+  auto day = ParseDate(text);
+  if (!day.ok()) return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a date YYYY-MM-DD"));
   return day;
 }
 

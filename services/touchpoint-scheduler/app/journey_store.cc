@@ -202,17 +202,6 @@ return 1)");
   return s;
 }
 
-// KEYS milestones, journey; ARGV name, at, expire_at.
-const RedisScript& MilestoneScript() {
-  static const RedisScript s(std::string(kExtendLua) + R"(
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-extend(KEYS[1], ARGV[3])
-local j = redis.call('PEXPIRETIME', KEYS[2])
-if j > tonumber(ARGV[3]) then redis.call('PEXPIREAT', KEYS[1], j) end
-return 1)");
-  return s;
-}
-
 const char* KindName(Settlement::Kind k) {
   switch (k) {
     case Settlement::Kind::kDispatched:
@@ -420,27 +409,6 @@ absl::Status RedisJourneyStore::AdvanceAll(const std::vector<Outcome>& outcomes,
         {Key(layout_.PartitionOf(o.customer_id), "tp", o.touchpoint_id)},
         {std::to_string(o.status), o.summary, o.ref, std::to_string(ToUnixMillis(now)),
          std::to_string(ExpireAt(now, now)), std::to_string(v1::TOUCHPOINT_STATUS_DONE)}));
-  }
-  auto r = redis_.Pipeline(calls);
-  return r.ok() ? absl::OkStatus() : r.status();
-}
-
-absl::Status RedisJourneyStore::RecordMilestone(const std::string& customer_id,
-                                                const std::string& name, TimePoint at,
-                                                TimePoint now) {
-  return RecordMilestones({{customer_id, name, at}}, now);
-}
-
-absl::Status RedisJourneyStore::RecordMilestones(const std::vector<MilestoneRecord>& milestones,
-                                                 TimePoint now) {
-  if (milestones.empty()) return absl::OkStatus();
-  std::vector<std::vector<std::string>> calls;
-  calls.reserve(milestones.size());
-  for (const auto& m : milestones) {
-    const int part = layout_.PartitionOf(m.customer_id);
-    calls.push_back(MilestoneScript().Call(
-        {Key(part, "milestones", m.customer_id), Key(part, "journey", m.customer_id)},
-        {m.name, std::to_string(ToUnixMillis(m.at)), std::to_string(ExpireAt(m.at, now))}));
   }
   auto r = redis_.Pipeline(calls);
   return r.ok() ? absl::OkStatus() : r.status();

@@ -42,12 +42,6 @@ struct Settlement {
   TimePoint retry_at{};
 };
 
-struct MilestoneRecord {
-  std::string customer_id;
-  std::string name;
-  TimePoint at{};
-};
-
 // What an event or a profile changes in what the scheduler keeps of a customer:
 // fields of the customer's record (tier, segment, profile, tz, birth, project, unit,
 // exit:<type>), and milestones. Only the fields named are written, so a profile and
@@ -142,19 +136,10 @@ class JourneyStore {
   // Moves a touchpoint's status forward only (SCHEDULED < DISPATCHED < DONE ...): a
   // late DISPATCHED never overwrites DONE. A touchpoint no longer stored is left alone.
   virtual absl::Status Advance(const Outcome& outcome, TimePoint now) = 0;
-  virtual absl::Status RecordMilestone(const std::string& customer_id, const std::string& name,
-                                       TimePoint at, TimePoint now) = 0;
-  // Advance and RecordMilestone for each, in one round trip where the store can.
+  // Advance for each, in one round trip where the store can.
   virtual absl::Status AdvanceAll(const std::vector<Outcome>& outcomes, TimePoint now) {
     for (const auto& o : outcomes) {
       if (auto s = Advance(o, now); !s.ok()) return s;
-    }
-    return absl::OkStatus();
-  }
-  virtual absl::Status RecordMilestones(const std::vector<MilestoneRecord>& milestones,
-                                        TimePoint now) {
-    for (const auto& m : milestones) {
-      if (auto s = RecordMilestone(m.customer_id, m.name, m.at, now); !s.ok()) return s;
     }
     return absl::OkStatus();
   }
@@ -193,6 +178,11 @@ class JourneyStore {
   // Writes the updates (one round trip) and lists each customer for calendar steps.
   virtual absl::Status UpdateCustomers(const std::vector<CustomerUpdate>& updates,
                                        TimePoint now) = 0;
+  // One milestone (a signing, a handover) of a customer, as UpdateCustomers writes it.
+  absl::Status RecordMilestone(const std::string& customer_id, const std::string& name,
+                               TimePoint at, TimePoint now) {
+    return UpdateCustomers({{customer_id, {}, {{name, at}}}}, now);
+  }
   // Cancels and moves, atomically for the customer.
   virtual absl::StatusOr<AmendResult> Amend(const Amendment& amendment, TimePoint now) = 0;
   // Amend for each, in order, in one round trip where the store can.
@@ -271,10 +261,6 @@ class RedisJourneyStore : public JourneyStore {
                                            TimePoint now) override;
   absl::Status Advance(const Outcome& outcome, TimePoint now) override;
   absl::Status AdvanceAll(const std::vector<Outcome>& outcomes, TimePoint now) override;
-  absl::Status RecordMilestone(const std::string& customer_id, const std::string& name,
-                               TimePoint at, TimePoint now) override;
-  absl::Status RecordMilestones(const std::vector<MilestoneRecord>& milestones,
-                                TimePoint now) override;
   absl::StatusOr<std::optional<TimePoint>> Milestone(const std::string& customer_id,
                                                      const std::string& name) override;
   absl::StatusOr<std::vector<v1::Touchpoint>> Journey(const std::string& customer_id) override;

@@ -198,8 +198,8 @@ void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
 void LifecycleHandler::HandleEvents(
     const Playbook& playbook, std::vector<std::pair<size_t, lifecycle::v1::LifecycleEvent>>& events,
     std::vector<Work>& batch, TimePoint now) {
-  const Playbook* pb = &playbook;
   if (events.empty()) return;
+  const Playbook* pb = &playbook;  // the same name as in HandleBatch
   // Only events whose steps look at the customer (conditions, contact window, dates
   // in their zone) read what is kept of them.
   std::vector<std::string> customers;
@@ -400,20 +400,34 @@ absl::StatusOr<int64_t> CalendarPlanner::Pass(const std::atomic<bool>* stop) {
   return stored;
 }
 
-void CalendarPlanner::Wake() {
+void Alarm::Ring() {
   {
     std::lock_guard lock(mu_);
-    woken_ = true;
+    rung_ = true;
   }
   cv_.notify_one();
 }
 
+void Alarm::Reset() {
+  std::lock_guard lock(mu_);
+  rung_ = false;
+}
+
+void Alarm::Wait(std::chrono::milliseconds interval, const std::atomic<bool>& stop) {
+  const auto until = std::chrono::steady_clock::now() + interval;
+  std::unique_lock lock(mu_);
+  while (!rung_ && !stop.load() && std::chrono::steady_clock::now() < until) {
+    // Short waits: `stop` is an atomic, not a condition of this variable.
+    cv_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(
+                           std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
+  }
+}
+
+void CalendarPlanner::Wake() { alarm_.Ring(); }
+
 void CalendarPlanner::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
-    {
-      std::lock_guard lock(mu_);
-      woken_ = false;
-    }
+    alarm_.Reset();
     auto pass = Pass(&stop);
     if (!pass.ok()) {
       Log().warn("calendar pass failed, again in {} ms: {}", options_.interval.count(),
@@ -421,11 +435,7 @@ void CalendarPlanner::Run(const std::atomic<bool>& stop) {
     } else if (*pass > 0) {
       Log().info("calendar pass stored {} touchpoints", *pass);
     }
-    const auto until = std::chrono::steady_clock::now() + options_.interval;
-    std::unique_lock lock(mu_);
-    while (!woken_ && !stop.load() && std::chrono::steady_clock::now() < until) {
-      cv_.wait_for(lock, std::chrono::milliseconds(200));
-    }
+    alarm_.Wait(options_.interval, stop);
   }
 }
 
@@ -480,7 +490,7 @@ void OutcomeHandler::HandleBatch(std::vector<Work>& batch) {
       s = DecodeMessage(in, &e);
       if (!s.ok()) return;
       outcome = OutcomeOf(e);
-      trigger = TriggerOf(e, now);
+      if (pb && triggers_) trigger = TriggerOf(e, now);  // only where steps may use it
     };
     if (in.topic == kTicketEventsTopic) {
       decode(ticketing::v1::TicketEvent());
@@ -496,7 +506,7 @@ void OutcomeHandler::HandleBatch(std::vector<Work>& batch) {
     }
     // A domain event a step is triggered by (ticket.resolved ...) is planned like a
     // lifecycle event.
-    if (trigger && pb && triggers_ && pb->Triggers(trigger->type())) {
+    if (trigger && pb->Triggers(trigger->type())) {
       triggers.emplace_back(i, std::move(*trigger));
     }
   }
@@ -661,21 +671,13 @@ absl::StatusOr<Dispatcher::Pass> Dispatcher::DispatchDue() {
 }
 
 void Dispatcher::Planned(TimePoint due) {
-  if (due > clock_.Now() + options_.tick) return;
-  {
-    std::lock_guard lock(wake_mu_);
-    woken_ = true;
-  }
-  wake_cv_.notify_one();
+  if (due <= clock_.Now() + options_.tick) alarm_.Ring();
 }
 
 void Dispatcher::Run(const std::atomic<bool>& stop) {
   bool failing = false;  // log the first failure and the recovery, not every tick
   while (!stop.load()) {
-    {
-      std::lock_guard lock(wake_mu_);
-      woken_ = false;  // what was planned before this pass, this pass sees
-    }
+    alarm_.Reset();  // what was planned before this pass, this pass sees
     auto pass = DispatchDue();
     if (!pass.ok() && !failing) {
       Log().warn("dispatch failing, retrying every tick: {}", pass.status().message());
@@ -686,13 +688,7 @@ void Dispatcher::Run(const std::atomic<bool>& stop) {
     if (pass.ok() && pass->more) continue;  // more are due right now
     // The tick is how often the wheel looks, not a due time: due times come from the
     // clock. Woken by what was just planned due, it looks at once.
-    const auto until = std::chrono::steady_clock::now() + options_.tick;
-    std::unique_lock lock(wake_mu_);
-    while (!woken_ && !stop.load() && std::chrono::steady_clock::now() < until) {
-      wake_cv_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(
-                                  std::chrono::milliseconds(50),
-                                  until - std::chrono::steady_clock::now()));
-    }
+    alarm_.Wait(options_.tick, stop);
   }
 }
 

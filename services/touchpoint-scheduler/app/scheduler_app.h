@@ -25,6 +25,21 @@ namespace mot::scheduler {
 // Why a dispatch did not go through (the label of mot_scheduler_dispatch_failures_total).
 enum class DispatchFailure { kRejected, kMissing, kUnavailable, kLeaseLost, kStore };
 
+// A loop's wait between passes: until `interval` has gone by, the loop is told to
+// stop, or someone rings (then at once).
+class Alarm {
+ public:
+  void Ring();
+  // Forgets earlier rings: what happened before the pass that follows, it sees.
+  void Reset();
+  void Wait(std::chrono::milliseconds interval, const std::atomic<bool>& stop);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool rung_ = false;
+};
+
 // The playbook in force, replaced at run time by a valid new one only.
 class LivePlaybook {
  public:
@@ -174,9 +189,7 @@ class CalendarPlanner {
   const CalendarOptions options_;
   SchedulerMetrics& metrics_;
   std::function<void(TimePoint)> planned_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool woken_ = false;
+  Alarm alarm_;
 };
 
 // Every `interval`, and at once on SIGHUP (blocked in every thread by the caller),
@@ -257,9 +270,7 @@ class Dispatcher {
   const std::string replica_;  // random: claim tokens are replica:sequence
   uint64_t claims_ = 0;
   std::chrono::steady_clock::time_point stats_at_{};  // when the gauges were last read
-  std::mutex wake_mu_;
-  std::condition_variable wake_cv_;
-  bool woken_ = false;
+  Alarm alarm_;
 };
 
 class SchedulerGrpc final : public v1::SchedulerService::Service {

@@ -44,19 +44,10 @@ bool Contains(const std::vector<std::string>& list, const std::string& value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-// Dates a journey can meet; further out is a typo (and would overflow a timestamp).
-constexpr int kFirstYear = 1900, kLastYear = 2200;
 // The longest offset a step may name (after, every x times, a date's ± offset).
 constexpr auto kMaxOffset = std::chrono::hours(24 * 365 * 100);
 
-absl::StatusOr<absl::CivilDay> ParseDay(const std::string& text) {
-  absl::CivilDay day;
-  if (text.size() != 10 || !absl::ParseCivilTime(text, &day) || day.year() < kFirstYear ||
-      day.year() > kLastYear) {
-    return absl::InvalidArgumentError("expected a date YYYY-MM-DD");
-  }
-  return day;
-}
+absl::StatusOr<absl::CivilDay> ParseDay(const std::string& text) { return ParseDate(text); }
 
 // "HH:MM" -> minutes after midnight.
 absl::StatusOr<int> ParseClock(const std::string& text) {

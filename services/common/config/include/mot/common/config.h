@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 
 namespace mot {
 
@@ -22,6 +23,10 @@ class ConfigError : public std::runtime_error {
 // Parses durations as written in configuration: "200ms", "30s", "2h", "90d", "4y",
 // or several units together ("1h30m"). A year is 365 days, a month ("mo") 30 days.
 absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+// A calendar date written YYYY-MM-DD, 1900 to 2200 (further out is a typo, and would
+// overflow a timestamp); InvalidArgument "expected a date YYYY-MM-DD".
+absl::StatusOr<absl::CivilDay> ParseDate(std::string_view text);
 
 // Reads MOT_* environment variables with validation. Every failure throws a
 // ConfigError naming the variable.
