@@ -10,13 +10,30 @@ int main() {
     const auto policy = mot::ConfigFile<mot::ticketing::SlaPolicy>(
         env, "MOT_SLA_POLICY", mot::ticketing::SlaPolicy::FromYaml);
     const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
+    mot::ticketing::SlaWatchOptions watch_options;
+    watch_options.tick = env.Duration("MOT_SLA_TICK", "1s");
+    watch_options.lease = env.Duration("MOT_SLA_CLAIM_LEASE", "60s");
+    watch_options.batch = env.Int("MOT_SLA_BATCH", 100, 1, 5000);
+    if (watch_options.lease <= common.kafka_delivery_timeout) {
+      throw mot::ConfigError(
+          "MOT_SLA_CLAIM_LEASE must be longer than MOT_KAFKA_DELIVERY_TIMEOUT (" +
+          std::to_string(common.kafka_delivery_timeout.count()) +
+          "ms): a slow publish must not outlive its claim");
+    }
+    const int partitions = env.Int("MOT_SLA_PARTITIONS", 16, 1, 1024);
+
     mot::Runtime runtime("ticketing", common);
+    auto metrics = mot::ticketing::MakeTicketingMetrics(runtime.registry());
     mot::RedisRecordStore store(runtime.redis(), "ticketing");
-    mot::ticketing::CommandHandler handler(policy, store);
+    mot::RedisTimers timers(runtime.redis(), {"ticketing.sla", partitions});
+    mot::ticketing::SlaWatch watch(store, timers, runtime.producer(), runtime.clock(), policy,
+                                   watch_options, *metrics);
+    mot::ticketing::CommandHandler handler(policy, store, &watch, metrics.get());
     runtime.AddBatchConsumer({mot::kTicketingCommandsTopic},
                              [&](std::vector<mot::Work>& batch) { handler.HandleBatch(batch); });
+    runtime.AddLoop([&](const std::atomic<bool>& stop) { watch.Run(stop); });
     mot::ticketing::TicketingGrpc grpc_service(store, page, &runtime.producer(), &runtime.clock(),
-                                               &policy);
+                                               &policy, &watch, metrics.get());
     return runtime.Serve({&grpc_service});
   });
 }

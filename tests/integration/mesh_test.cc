@@ -283,6 +283,18 @@ class MeshTest : public ::testing::Test {
     return resp;
   }
 
+  ticketing::v1::Ticket Ticket(const std::string& id) {
+    auto stub = ticketing::v1::TicketingService::NewStub(
+        grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ticketing::v1::GetTicketRequest req;
+    req.set_ticket_id(id);
+    ticketing::v1::GetTicketResponse resp;
+    auto s = stub->GetTicket(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.ticket();
+  }
+
   // The mot-dlq-reason of the message with this payload on <topic>.dlq ("" if none in 30 s).
   std::string DeadLetterReason(const std::string& topic, const std::string& payload) {
     auto consumer = ReadFromStart(topic + ".dlq");
@@ -908,6 +920,23 @@ TEST_F(MeshTest, AClosedRepairIssuesTheRepairSatisfactionSurvey) {
   ASSERT_EQ(ticket.history_size(), 4);
   EXPECT_EQ(ticket.history(2).reason(), "pipe joint replaced");
   EXPECT_EQ(ticket.history(3).actor(), "agent-wang");
+  // Within its SLA: every milestone met in time.
+  ASSERT_EQ(ticket.deadlines_size(), 3);
+  for (const auto& d : ticket.deadlines()) {
+    EXPECT_TRUE(d.has_met_at()) << d.milestone();
+    EXPECT_FALSE(d.breached()) << d.milestone();
+  }
+  // The owner was told: acknowledged with the planned time, then resolved.
+  for (int i = 0; i < 150; ++i) {
+    if (Deliveries(customer).deliveries_size() >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::set<std::string> told;
+  const auto delivered = Deliveries(customer);
+  for (const auto& d : delivered.deliveries()) told.insert(d.template_id());
+  EXPECT_TRUE(told.count("ticket_acknowledged")) << "the owner was not told of the acknowledgement";
+  EXPECT_TRUE(told.count("ticket_resolved")) << "the owner was not told of the resolution";
+  EXPECT_EQ(WebhookMessagesMentioning("工单号" + ticket_id + "）已受理，我们计划于"), 1);
 
   auto j = WaitUntil(customer, [](const sv1::GetJourneyResponse& j) {
     return Step(j, "repair_satisfaction_survey").status() == sv1::TOUCHPOINT_STATUS_SCHEDULED;
@@ -918,6 +947,96 @@ TEST_F(MeshTest, AClosedRepairIssuesTheRepairSatisfactionSurvey) {
   const auto surveys = Surveys(customer);
   ASSERT_EQ(surveys.instances_size(), 1);
   EXPECT_EQ(surveys.instances(0).survey_id(), "repair_satisfaction");
+  // Days later, still no breach and no alert: its SLA timer had nothing left to raise.
+  Advance(hours(24 * 4));
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // a few SLA ticks (200 ms)
+  const auto later = Ticket(ticket_id);
+  EXPECT_EQ(later.alerts_size(), 0) << later.DebugString();
+  for (const auto& d : later.deadlines()) EXPECT_FALSE(d.breached()) << d.milestone();
+}
+
+// A major complaint that nobody touches: at 1 h, 2 h and 24 h its milestones breach and
+// each rung of the ladder is told through the notification service (the mesh's webhook
+// receiver); at 30 days the risk warning escalates once more.
+TEST_F(MeshTest, AMajorComplaintNobodyTouchesWalksTheWholeLadder) {
+  auto tickets = ticketing::v1::TicketingService::NewStub(
+      grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ticketing::v1::CreateTicketRequest req;
+  req.set_request_id(Unique("hotline-"));
+  req.set_actor("agent-li");
+  req.set_kind("complaint_major");
+  req.set_customer_id(Unique("C-"));
+  req.set_project_id(Unique("P-"));
+  req.set_unit_id("U-0801");
+  req.set_summary("外墙开裂渗水");
+  ticketing::v1::Ticket t;
+  ASSERT_TRUE(tickets->CreateTicket(&ctx, req, &t).ok());
+  const std::string rung = "）的“";
+  const auto escalations = [&] {
+    return WebhookMessagesMentioning("工单" + t.id() + "（complaint_major" + rung);
+  };
+  const auto wait_for = [&](const std::function<bool()>& done, const std::string& what) {
+    for (int i = 0; i < 150 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(done()) << what << " did not arrive in 30 s";
+  };
+  Advance(std::chrono::minutes(59));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(escalations(), 0) << "nothing before the hour is up";
+  Advance(std::chrono::minutes(1));
+  wait_for([&] { return WebhookMessagesMentioning("【工单升级·第1级】客服经理：" + req.project_id()) == 1; },
+           "the first rung (customer-service manager at 1 h)");
+  Advance(hours(1));
+  wait_for([&] { return WebhookMessagesMentioning("【工单升级·第2级】工程总监：" + req.project_id()) == 1; },
+           "the second rung (engineering director at 2 h)");
+  Advance(hours(22));
+  wait_for([&] { return WebhookMessagesMentioning("【工单升级·第3级】总经理：" + req.project_id()) == 1; },
+           "the third rung (general manager at 24 h)");
+  EXPECT_EQ(escalations(), 3);
+  EXPECT_EQ(WebhookMessagesMentioning(req.customer_id()), 0) << "no owner data in a role's message";
+  // The ticket records each alert once: three warnings, three breaches on the ladder.
+  auto now = Ticket(t.id());
+  std::vector<std::string> ladder;
+  int warnings = 0;
+  for (const auto& a : now.alerts()) {
+    warnings += a.kind() == ticketing::v1::SLA_ALERT_KIND_WARNING;
+    if (a.level() > 0) ladder.push_back(std::to_string(a.level()) + ":" + a.role());
+  }
+  EXPECT_EQ(warnings, 3);
+  EXPECT_EQ(ladder, (std::vector<std::string>{"1:customer_service_manager", "2:engineering_director",
+                                              "3:general_manager"}));
+  for (const auto& d : now.deadlines()) EXPECT_TRUE(d.breached()) << d.milestone();
+
+  // Left open: the risk warning at 30 days, escalated to the general manager once more.
+  Advance(hours(24 * 29 - 1));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(WebhookMessagesMentioning("投诉工单" + t.id()), 0) << "not before 30 days";
+  Advance(hours(1));
+  wait_for([&] { return WebhookMessagesMentioning("【投诉预警·第4级】总经理：" + req.project_id() +
+                                                  "项目投诉工单" + t.id()) == 1; },
+           "the 30-day risk warning");
+  wait_for([&] { return Ticket(t.id()).alerts_size() == 7; }, "the risk warning on the ticket");
+  now = Ticket(t.id());
+  ASSERT_EQ(now.alerts_size(), 7);
+  EXPECT_EQ(now.alerts(6).kind(), ticketing::v1::SLA_ALERT_KIND_RISK);
+  // Its events on mot.ticket.v1: warnings, breaches, escalations and the risk warning.
+  std::map<std::string, int> events;
+  auto consumer = ReadFromStart(kTicketEventsTopic);
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (events["TICKET_EVENT_TYPE_ESCALATED"] < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(500));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    ticketing::v1::TicketEvent e;
+    if (e.ParseFromArray(m->payload(), static_cast<int>(m->len())) && e.ticket().id() == t.id()) {
+      ++events[ticketing::v1::TicketEventType_Name(e.type())];
+    }
+  }
+  consumer->close();
+  EXPECT_EQ(events["TICKET_EVENT_TYPE_OPENED"], 1);
+  EXPECT_EQ(events["TICKET_EVENT_TYPE_SLA_WARNING"], 3);
+  EXPECT_EQ(events["TICKET_EVENT_TYPE_SLA_BREACHED"], 3);
+  EXPECT_EQ(events["TICKET_EVENT_TYPE_ESCALATED"], 4);
+  EXPECT_EQ(events["TICKET_EVENT_TYPE_RISK_WARNING"], 1);
 }
 
 }  // namespace

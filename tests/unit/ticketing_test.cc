@@ -3,6 +3,7 @@
 
 #include "app/ticketing_app.h"
 #include "domain/lifecycle.h"
+#include "absl/strings/str_cat.h"
 #include "domain/sla_clock.h"
 #include "domain/sla_policy.h"
 #include "fakes.h"
@@ -177,8 +178,12 @@ TEST_F(TicketingTest, ATicketMovesAlongItsLifeAndRefusesIllegalMoves) {
   EXPECT_EQ(waiting.actor(), "agent-wang");
   EXPECT_EQ(waiting.reason(), "valve on order");
   EXPECT_EQ(FromProto(waiting.at()), t0_ + hours(1));
-  EXPECT_EQ(EventFor(v1::TICKET_STATUS_WAITING_ON_OWNER), v1::TICKET_EVENT_TYPE_PAUSED);
-  EXPECT_EQ(EventFor(v1::TICKET_STATUS_CLOSED), v1::TICKET_EVENT_TYPE_CLOSED);
+  EXPECT_EQ(EventFor(v1::TICKET_STATUS_IN_PROGRESS, v1::TICKET_STATUS_WAITING_ON_OWNER), v1::TICKET_EVENT_TYPE_PAUSED);
+  EXPECT_EQ(EventFor(v1::TICKET_STATUS_RESOLVED, v1::TICKET_STATUS_CLOSED), v1::TICKET_EVENT_TYPE_CLOSED);
+  EXPECT_EQ(EventFor(v1::TICKET_STATUS_WAITING_ON_PARTS, v1::TICKET_STATUS_IN_PROGRESS),
+            v1::TICKET_EVENT_TYPE_RESUMED);
+  EXPECT_EQ(EventFor(v1::TICKET_STATUS_ACKNOWLEDGED, v1::TICKET_STATUS_IN_PROGRESS),
+            v1::TICKET_EVENT_TYPE_STARTED);
   // Every status has somewhere to go (none is a dead end but by design).
   for (auto st : {v1::TICKET_STATUS_NEW, v1::TICKET_STATUS_ACKNOWLEDGED, v1::TICKET_STATUS_IN_PROGRESS,
                   v1::TICKET_STATUS_WAITING_ON_OWNER, v1::TICKET_STATUS_WAITING_ON_PARTS,
@@ -448,6 +453,212 @@ TEST_F(SlaClockTest, AnAgentSeesTheDeadlinesMoveWhileTheTicketWaits) {
   v1::GetTicketResponse got;
   ASSERT_TRUE(service.GetTicket(nullptr, &get, &got).ok());
   EXPECT_EQ(FromProto(got.ticket().deadlines(2).due_at()), t0 + hours(72 + 5)) << "fix: 72 h + 5 h waited";
+}
+
+// What the SLA asks for at each moment: the alerts due (once), the next time to look.
+class SlaReviewTest : public SlaClockTest {
+ protected:
+  // Raises what is due at `now` on `t` (as the SLA watch records them): "kind milestone
+  // role level" each.
+  std::vector<std::string> RaiseAt(v1::Ticket* t, TimePoint now, std::optional<TimePoint>* next = nullptr) {
+    auto review = Review(policy_, *t, now);
+    std::vector<std::string> out;
+    for (const auto& a : review.raise) {
+      *t->add_alerts() = a;
+      out.push_back(absl::StrCat(v1::SlaAlertKind_Name(a.kind()).substr(15), " ", a.milestone(), " ",
+                                 a.role(), " ", a.level()));
+    }
+    if (next) *next = review.next;
+    return out;
+  }
+};
+
+TEST_F(SlaReviewTest, AMajorComplaintNobodyTouchesWalksTheLadderAt1h2hAnd24h) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  v1::Ticket t = TicketOf("complaint_major", t0);
+  std::optional<TimePoint> next;
+  EXPECT_TRUE(RaiseAt(&t, t0, &next).empty());
+  EXPECT_EQ(*next, t0 + std::chrono::minutes(48)) << "80 % of the first hour";
+  EXPECT_EQ(RaiseAt(&t, *next, &next), (std::vector<std::string>{"WARNING manager_on_site  0"}));
+  EXPECT_EQ(*next, t0 + hours(1));
+  EXPECT_EQ(RaiseAt(&t, *next, &next),
+            (std::vector<std::string>{"BREACHED manager_on_site customer_service_manager 1"}));
+  EXPECT_EQ(*next, t0 + std::chrono::minutes(96));
+  EXPECT_EQ(RaiseAt(&t, *next, &next), (std::vector<std::string>{"WARNING director_plan  0"}));
+  EXPECT_EQ(RaiseAt(&t, *next, &next),
+            (std::vector<std::string>{"BREACHED director_plan engineering_director 2"}));
+  EXPECT_EQ(*next, t0 + std::chrono::minutes(24 * 48)) << "80 % of 24 h: 19.2 h";
+  EXPECT_EQ(RaiseAt(&t, *next, &next), (std::vector<std::string>{"WARNING general_manager_solution  0"}));
+  EXPECT_EQ(RaiseAt(&t, *next, &next),
+            (std::vector<std::string>{"BREACHED general_manager_solution general_manager 3"}));
+  EXPECT_EQ(*next, t0 + hours(24 * 30)) << "then the 30-day risk warning";
+  EXPECT_TRUE(RaiseAt(&t, t0 + hours(24 * 30) - std::chrono::seconds(1)).empty());
+  EXPECT_EQ(RaiseAt(&t, *next, &next), (std::vector<std::string>{"RISK  general_manager 4"}));
+  EXPECT_FALSE(next.has_value()) << "nothing left to raise";
+  EXPECT_TRUE(RaiseAt(&t, t0 + hours(24 * 400)).empty()) << "each alert once";
+}
+
+TEST_F(SlaReviewTest, ALateSweepRaisesEverythingDueInOrderOfTime) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  v1::Ticket t = TicketOf("complaint_major", t0);
+  EXPECT_EQ(RaiseAt(&t, t0 + hours(3)),
+            (std::vector<std::string>{"WARNING manager_on_site  0",
+                                      "BREACHED manager_on_site customer_service_manager 1",
+                                      "WARNING director_plan  0",
+                                      "BREACHED director_plan engineering_director 2"}));
+}
+
+TEST_F(SlaReviewTest, ARepairWithinItsSlaRaisesNothingAndRecordsEachMilestoneMet) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  v1::Ticket t = TicketOf("repair", t0);
+  Move(&t, v1::TICKET_STATUS_ACKNOWLEDGED, t0 + std::chrono::minutes(40));
+  Move(&t, v1::TICKET_STATUS_IN_PROGRESS, t0 + hours(5));
+  v1::Ticket before = t;
+  Move(&t, v1::TICKET_STATUS_RESOLVED, t0 + hours(30));
+  EXPECT_EQ(NewlyMet(policy_, before, t), (std::vector<std::string>{"fix"}));
+  Move(&t, v1::TICKET_STATUS_CLOSED, t0 + hours(31));
+  std::optional<TimePoint> next;
+  EXPECT_TRUE(RaiseAt(&t, t0 + hours(24 * 100), &next).empty());
+  EXPECT_FALSE(next.has_value());
+  const auto review = Review(policy_, t, t0 + hours(24 * 100));
+  ASSERT_EQ(review.deadlines.size(), 3u);
+  EXPECT_EQ(FromProto(review.deadlines[0].met_at()), t0 + std::chrono::minutes(40));
+  EXPECT_EQ(FromProto(review.deadlines[1].met_at()), t0 + hours(5));
+  EXPECT_EQ(FromProto(review.deadlines[2].met_at()), t0 + hours(30));
+  for (const auto& d : review.deadlines) EXPECT_FALSE(d.breached()) << d.milestone();
+  EXPECT_EQ(FromProto(review.deadlines[2].warn_at()), t0 + std::chrono::minutes(72 * 48));
+}
+
+TEST_F(SlaReviewTest, AMilestoneMetLateIsABreachWithNobodyToCall) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  v1::Ticket t = TicketOf("repair", t0);
+  Move(&t, v1::TICKET_STATUS_ACKNOWLEDGED, t0 + hours(3));  // respond was due at 2 h
+  EXPECT_EQ(RaiseAt(&t, t0 + hours(3)), (std::vector<std::string>{"BREACHED respond  0"}));
+  EXPECT_TRUE(Review(policy_, t, t0 + hours(3)).deadlines[0].breached());
+}
+
+TEST_F(SlaReviewTest, WaitingDefersWarningsAndBreachesAndTheTimerWaitsForTheResume) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  v1::Ticket t = TicketOf("repair", t0);
+  Move(&t, v1::TICKET_STATUS_ACKNOWLEDGED, t0 + std::chrono::minutes(10));
+  Move(&t, v1::TICKET_STATUS_WAITING_ON_PARTS, t0 + hours(1));
+  std::optional<TimePoint> next;
+  EXPECT_TRUE(RaiseAt(&t, t0 + hours(200), &next).empty()) << "every clock stands";
+  EXPECT_FALSE(next.has_value());
+  Move(&t, v1::TICKET_STATUS_IN_PROGRESS, t0 + hours(201));
+  // plan was met by the wait (a plan made); fix: 71 h were left, warning at 57.6 h run.
+  RaiseAt(&t, t0 + hours(201), &next);
+  EXPECT_EQ(*next, t0 + hours(201) + std::chrono::minutes(static_cast<int>((57.6 - 1) * 60)));
+}
+
+TEST_F(SlaReviewTest, ASeverityChangeMidTicketPutsItOnTheNewLadderCountedFromTheOpening) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  v1::Ticket t = TicketOf("complaint_general", t0);
+  Move(&t, v1::TICKET_STATUS_ACKNOWLEDGED, t0 + std::chrono::minutes(30));
+  bool replayed = false;
+  auto major = Reclassify(policy_, t, "complaint_major", {{}, "manager-zhao", "structural crack", "rq-1"},
+                          t0 + hours(3), &replayed);
+  ASSERT_TRUE(major.ok()) << major.status();
+  t = *major;
+  EXPECT_EQ(t.kind(), "complaint_major");
+  EXPECT_EQ(t.history(1).from_kind(), "complaint_general");
+  EXPECT_EQ(t.history(1).to_kind(), "complaint_major");
+  EXPECT_EQ(t.history(1).actor(), "manager-zhao");
+  // manager on site: met by the acknowledgement at 30 min; director's plan (2 h from the
+  // opening) already late: breached at once, escalated to the first rung.
+  EXPECT_EQ(RaiseAt(&t, t0 + hours(3)),
+            (std::vector<std::string>{"WARNING director_plan  0",
+                                      "BREACHED director_plan engineering_director 1"}));
+  // Replayed: nothing changes; bad requests name the field.
+  EXPECT_EQ(Reclassify(policy_, t, "complaint_major", {{}, "manager-zhao", "again", "rq-1"}, t0, &replayed)->history_size(),
+            t.history_size());
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(Reclassify(policy_, t, "complaint_general", {{}, "manager-zhao", "", "rq-2"}, t0, &replayed)
+                .status().message(),
+            "reason is required");
+  EXPECT_EQ(Reclassify(policy_, t, "complaint_huge", {{}, "m", "r", "rq-3"}, t0, &replayed).status().message(),
+            "kind 'complaint_huge' is unknown; known kinds: " + policy_.KindList());
+}
+
+TEST_F(SlaReviewTest, APolicyEditAppliesToOpenTicketsFromTheirHistory) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  v1::Ticket t = TicketOf("repair", t0);
+  auto edited = *SlaPolicy::FromYaml(
+      "warning_share: 0.5\nroles: {boss: {channel: wecom}}\n"
+      "kinds: {repair: [{milestone: respond, within: 4h, met_by: acknowledged, escalate_to: boss}]}");
+  auto review = Review(edited, t, t0 + hours(2));
+  ASSERT_EQ(review.raise.size(), 1u);
+  EXPECT_EQ(review.raise[0].kind(), v1::SLA_ALERT_KIND_WARNING);
+  EXPECT_EQ(FromProto(review.raise[0].due_at()), t0 + hours(2));
+  review = Review(edited, t, t0 + hours(4));
+  ASSERT_EQ(review.raise.size(), 2u);
+  EXPECT_EQ(review.raise[1].role(), "boss");
+  EXPECT_TRUE(Review(policy_, t, t0 + hours(2)).raise.size() == 2u) << "the shipped 2 h: warning and breach";
+}
+
+TEST_F(SlaReviewTest, RiskWarningsOnlyForOpenComplaints) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  v1::Ticket repair = TicketOf("repair", t0);
+  for (const auto& a : Review(policy_, repair, t0 + hours(24 * 31)).raise) {
+    EXPECT_NE(a.kind(), v1::SLA_ALERT_KIND_RISK);
+  }
+  v1::Ticket c = TicketOf("complaint_general", t0);
+  Move(&c, v1::TICKET_STATUS_ACKNOWLEDGED, t0 + hours(1));
+  Move(&c, v1::TICKET_STATUS_RESOLVED, t0 + hours(20));
+  EXPECT_TRUE(Review(policy_, c, t0 + hours(24 * 31)).raise.empty()) << "resolved in time";
+  Move(&c, v1::TICKET_STATUS_REOPENED, t0 + hours(24 * 2));
+  EXPECT_EQ(RaiseAt(&c, t0 + hours(24 * 30)), (std::vector<std::string>{"RISK  general_manager 1"}))
+      << "reopened and open at 30 days";
+}
+
+TEST(SlaPolicy, LaddersRolesAndRiskAreCheckedWithTheirNames) {
+  const auto error = [](const std::string& yaml) {
+    return std::string(SlaPolicy::FromYaml(yaml).status().message());
+  };
+  EXPECT_EQ(error("kinds: {r: [{milestone: m, within: 1h, escalate_to: boss}]}"),
+            "kind 'r': milestone 'm': escalate_to: role 'boss' is not defined under 'roles'");
+  EXPECT_EQ(error("kinds: {r: [{milestone: m, within: 1h, met_by: done}]}"),
+            "kind 'r': milestone 'm': met_by: expected acknowledged, in_progress, resolved or closed");
+  EXPECT_EQ(error("roles: {boss: {title: 老板}}\nkinds: {r: [{milestone: m, within: 1h}]}"),
+            "role 'boss': channel is required (e.g. wecom)");
+  EXPECT_EQ(error("warning_share: 1.5\nkinds: {r: [{milestone: m, within: 1h}]}"),
+            "warning_share: expected a share of the window between 0 and 1, e.g. 0.8");
+  EXPECT_EQ(error("risk_warning: {after: 30 days}\nkinds: {r: [{milestone: m, within: 1h}]}").rfind("risk_warning: after: ", 0), 0u);
+  EXPECT_EQ(error("risk_warning: {after: 30d, kinds: [x]}\nkinds: {r: [{milestone: m, within: 1h}]}"),
+            "risk_warning: kinds: 'x' is not a kind");
+  EXPECT_EQ(error("owner_updates: {kinds: [x]}\nkinds: {r: [{milestone: m, within: 1h}]}"),
+            "owner_updates: kinds: 'x' is not a kind");
+  EXPECT_EQ(error("project_calendars: {p1: office}\nkinds: {r: [{milestone: m, within: 1h}]}"),
+            "project_calendars: p1: calendar 'office' is not defined under 'calendars'");
+  // The shipped policy: DOMAIN.md's ladder for a major complaint, the 30-day risk.
+  auto shipped = *SlaPolicy::FromYaml(testing::ShippedConfig("sla.yaml"));
+  EXPECT_DOUBLE_EQ(shipped.warning_share(), 0.8);
+  EXPECT_EQ(shipped.risk_warning().after, hours(24 * 30));
+  std::vector<std::string> ladder;
+  for (const auto& m : *shipped.Find("complaint_major")) ladder.push_back(m.escalate_to);
+  EXPECT_EQ(ladder, (std::vector<std::string>{"customer_service_manager", "engineering_director",
+                                              "general_manager"}));
+  for (const auto& role : ladder) EXPECT_NE(shipped.FindRole(role), nullptr) << role;
+}
+
+TEST_F(SlaClockTest, AProjectsOwnCalendarReplacesTheKinds) {
+  auto policy = SlaPolicy::FromYaml(
+      "calendars:\n"
+      "  office: {time_zone: Asia/Shanghai, hours: '09:00-18:00'}\n"
+      "  south: {time_zone: Asia/Shanghai, hours: '08:00-12:00'}\n"
+      "project_calendars: {harbour: south}\n"
+      "kinds:\n  visit: {calendar: office, milestones: [{milestone: contact, within: 6h}]}\n"
+      "  repair: [{milestone: respond, within: 2h}]\n");
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  v1::Ticket t = TicketOf("visit", At("2026-11-02 09:00"));
+  EXPECT_EQ(Local(FromProto(Review(*policy, t, At("2026-11-02 09:00")).deadlines[0].due_at())),
+            "2026-11-02 15:00 Mon");
+  t.set_project_id("harbour");
+  EXPECT_EQ(Local(FromProto(Review(*policy, t, At("2026-11-02 09:00")).deadlines[0].due_at())),
+            "2026-11-03 11:00 Tue") << "4 working hours a day on the project's calendar";
+  t.set_kind("repair");
+  EXPECT_EQ(FromProto(Review(*policy, t, At("2026-11-02 09:00")).deadlines[0].due_at()),
+            At("2026-11-02 11:00")) << "a 24x7 kind stays 24x7";
 }
 
 TEST_F(TicketingTest, AnAgentCreatesATicketOnceForARequest) {

@@ -74,6 +74,20 @@ return #held)");
   return s;
 }
 
+// KEYS due, claims; ARGV token, id, at ("" to disarm).
+const RedisScript& SettleScript() {
+  static const RedisScript s(std::string(kTimerLua) + R"(
+local held = timer_held(KEYS[2], {ARGV[2]}, ARGV[1])
+if #held == 0 then return 0 end
+if ARGV[3] == '' then
+  timer_disarm_all(KEYS[1], KEYS[2], held)
+else
+  timer_rearm(KEYS[1], KEYS[2], ARGV[2], ARGV[3])
+end
+return 1)");
+  return s;
+}
+
 }  // namespace
 
 int TimerLayout::PartitionOf(std::string_view routing_key) const {
@@ -96,6 +110,27 @@ absl::Status RedisTimers::Arm(const std::vector<Timer>& timers) {
   if (cmds.empty()) return absl::OkStatus();
   auto r = redis_.Pipeline(cmds);
   return r.ok() ? absl::OkStatus() : r.status();
+}
+
+absl::Status RedisTimers::Rearm(const std::vector<Timer>& timers) {
+  std::vector<std::vector<std::string>> cmds;
+  cmds.reserve(2 * timers.size());
+  for (const auto& t : timers) {
+    cmds.push_back({"ZADD", layout_.DueKey(t.partition), std::to_string(ToUnixMillis(t.at)), t.id});
+    cmds.push_back({"HDEL", layout_.ClaimsKey(t.partition), t.id});
+  }
+  if (cmds.empty()) return absl::OkStatus();
+  auto r = redis_.Pipeline(cmds);
+  return r.ok() ? absl::OkStatus() : r.status();
+}
+
+absl::StatusOr<bool> RedisTimers::Settle(int partition, const std::string& id,
+                                         const std::string& token, std::optional<TimePoint> at) {
+  auto r = redis_.Command(SettleScript().Call(
+      {layout_.DueKey(partition), layout_.ClaimsKey(partition)},
+      {token, id, at ? std::to_string(ToUnixMillis(*at)) : std::string()}));
+  if (!r.ok()) return r.status();
+  return r->integer == 1;
 }
 
 absl::StatusOr<std::vector<std::string>> RedisTimers::Claim(int partition, TimePoint now,

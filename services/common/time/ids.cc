@@ -1,6 +1,7 @@
 #include "mot/common/ids.h"
 
 #include <cstdint>
+#include <random>
 
 #include "absl/strings/str_format.h"
 
@@ -30,6 +31,11 @@ uint64_t StableHash(std::string_view text) {
   uint64_t h = kFnvOffset;
   for (unsigned char c : text) h = (h ^ c) * kFnvPrime;
   return h;
+}
+
+std::string RandomReplicaId() {
+  std::random_device rd;
+  return absl::StrFormat("%08x%08x", rd(), rd());
 }
 
 }  // namespace mot

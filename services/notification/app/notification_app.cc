@@ -192,8 +192,9 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     v1::SendNotificationCommand cmd;
     absl::Status s = DecodeMessage(batch[i].msg, &cmd);
     if (s.ok()) {
+      // An owner's message, or a staff role's (an escalation).
       s = RequireFields({{"command_id", &cmd.command_id()},
-                         {"customer_id", &cmd.customer_id()},
+                         {"customer_id", cmd.role().empty() ? &cmd.customer_id() : &cmd.role()},
                          {"template_id", &cmd.template_id()}});
     }
     if (!s.ok()) {
@@ -240,6 +241,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     v1::Delivery& d = item.delivery;
     d.set_id(ids[k]);
     d.set_customer_id(cmd.customer_id());
+    d.set_role(cmd.role());
     d.set_template_id(cmd.template_id());
     d.set_channel(channel);
     d.set_touchpoint_id(cmd.touchpoint_id());
@@ -281,8 +283,9 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     Item& item = items[k];
     if (!item.fresh || !batch[item.at].status.ok()) continue;
     *item.delivery.mutable_delivered_at() = ToProto(now);
-    records.push_back({item.delivery.id(), item.delivery.customer_id(), ToUnixMillis(now),
-                       item.delivery.SerializeAsString()});
+    const v1::Delivery& d = item.delivery;
+    records.push_back({d.id(), d.role().empty() ? d.customer_id() : "role:" + d.role(),
+                       ToUnixMillis(now), d.SerializeAsString()});
     recorded.push_back(k);
   }
   if (auto inserted = deliveries_.InsertAll(records); !inserted.ok()) {

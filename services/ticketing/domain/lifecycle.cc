@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "mot/common/validate.h"
 
 namespace mot::ticketing {
 
@@ -39,17 +40,59 @@ std::string StatusName(TicketStatus status) {
   return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
 }
 
+namespace {
+
+bool Replayed(const v1::Ticket& ticket, const TransitionRequest& r) {
+  if (r.request_id.empty()) return false;
+  for (const auto& c : ticket.history()) {
+    if (c.request_id() == r.request_id) return true;
+  }
+  return false;
+}
+
+v1::TicketChange* Record(v1::Ticket* t, const TransitionRequest& r, TimePoint now) {
+  auto* change = t->add_history();
+  change->set_from(t->status());
+  change->set_to(t->status());
+  change->set_actor(r.actor);
+  change->set_reason(r.reason);
+  change->set_request_id(r.request_id);
+  *change->mutable_at() = ToProto(now);
+  return change;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Ticket> Reclassify(const SlaPolicy& policy, const v1::Ticket& ticket,
+                                      const std::string& kind, const TransitionRequest& r,
+                                      TimePoint now, bool* replayed) {
+  *replayed = Replayed(ticket, r);
+  if (*replayed) return ticket;
+  if (auto s = RequireFields({{"kind", &kind}, {"actor", &r.actor}, {"reason", &r.reason}}); !s.ok()) {
+    return s;
+  }
+  if (policy.Find(kind) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind '", kind, "' is unknown; known kinds: ", policy.KindList()));
+  }
+  if (ticket.status() == v1::TICKET_STATUS_CLOSED) {
+    return absl::FailedPreconditionError("the ticket is CLOSED; reopen it to change its kind");
+  }
+  if (kind == ticket.kind()) {
+    return absl::FailedPreconditionError(absl::StrCat("the ticket is already of kind '", kind, "'"));
+  }
+  v1::Ticket out = ticket;
+  auto* change = Record(&out, r, now);
+  change->set_from_kind(ticket.kind());
+  change->set_to_kind(kind);
+  out.set_kind(kind);
+  return out;
+}
+
 absl::StatusOr<v1::Ticket> Transition(const v1::Ticket& ticket, const TransitionRequest& r,
                                       TimePoint now, bool* replayed) {
-  *replayed = false;
-  if (!r.request_id.empty()) {
-    for (const auto& c : ticket.history()) {
-      if (c.request_id() == r.request_id) {
-        *replayed = true;
-        return ticket;
-      }
-    }
-  }
+  *replayed = Replayed(ticket, r);
+  if (*replayed) return ticket;
   if (r.actor.empty()) return absl::InvalidArgumentError("actor is required");
   if (r.to == v1::TICKET_STATUS_UNSPECIFIED || !v1::TicketStatus_IsValid(r.to) ||
       r.to == v1::TICKET_STATUS_NEW) {
@@ -73,23 +116,19 @@ absl::StatusOr<v1::Ticket> Transition(const v1::Ticket& ticket, const Transition
                                           absl::StrJoin(names, ", "), ")")));
   }
   v1::Ticket out = ticket;
-  auto* change = out.add_history();
-  change->set_from(ticket.status());
-  change->set_to(r.to);
-  change->set_actor(r.actor);
-  change->set_reason(r.reason);
-  change->set_request_id(r.request_id);
-  *change->mutable_at() = ToProto(now);
+  Record(&out, r, now)->set_to(r.to);
   out.set_status(r.to);
   return out;
 }
 
-v1::TicketEventType EventFor(TicketStatus to) {
+v1::TicketEventType EventFor(TicketStatus from, TicketStatus to) {
   switch (to) {
     case v1::TICKET_STATUS_ACKNOWLEDGED:
       return v1::TICKET_EVENT_TYPE_ACKNOWLEDGED;
     case v1::TICKET_STATUS_IN_PROGRESS:
-      return v1::TICKET_EVENT_TYPE_STARTED;
+      return from == v1::TICKET_STATUS_WAITING_ON_OWNER || from == v1::TICKET_STATUS_WAITING_ON_PARTS
+                 ? v1::TICKET_EVENT_TYPE_RESUMED
+                 : v1::TICKET_EVENT_TYPE_STARTED;
     case v1::TICKET_STATUS_WAITING_ON_OWNER:
     case v1::TICKET_STATUS_WAITING_ON_PARTS:
       return v1::TICKET_EVENT_TYPE_PAUSED;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "domain/sla_policy.h"
 #include "mot/common/clock.h"
 #include "mot/ticketing/v1/ticketing.pb.h"
 
@@ -32,7 +33,16 @@ struct TransitionRequest {
 absl::StatusOr<v1::Ticket> Transition(const v1::Ticket& ticket, const TransitionRequest& request,
                                       TimePoint now, bool* replayed);
 
-// The domain event a move to `to` publishes on mot.ticket.v1.
-v1::TicketEventType EventFor(v1::TicketStatus to);
+// The ticket as another kind (a change of severity), recorded in its history with who
+// and why (both required). InvalidArgument naming the field; FailedPrecondition for a
+// closed ticket or a kind `policy` does not know. Replays like Transition (the
+// request's `to` is not used).
+absl::StatusOr<v1::Ticket> Reclassify(const SlaPolicy& policy, const v1::Ticket& ticket,
+                                      const std::string& kind, const TransitionRequest& request,
+                                      TimePoint now, bool* replayed);
+
+// The domain event a move from `from` to `to` publishes on mot.ticket.v1 (back in
+// progress after a wait: RESUMED).
+v1::TicketEventType EventFor(v1::TicketStatus from, v1::TicketStatus to);
 
 }  // namespace mot::ticketing

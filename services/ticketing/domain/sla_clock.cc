@@ -106,4 +106,131 @@ std::vector<v1::SlaDeadline> Deadlines(const SlaPolicy& policy, const v1::Ticket
   return out;
 }
 
+namespace {
+
+// How far along the life a status is; waiting counts as in progress.
+int Rank(v1::TicketStatus s) {
+  switch (s) {
+    case v1::TICKET_STATUS_ACKNOWLEDGED:
+    case v1::TICKET_STATUS_REOPENED:
+      return 1;
+    case v1::TICKET_STATUS_IN_PROGRESS:
+    case v1::TICKET_STATUS_WAITING_ON_OWNER:
+    case v1::TICKET_STATUS_WAITING_ON_PARTS:
+      return 2;
+    case v1::TICKET_STATUS_RESOLVED:
+      return 3;
+    case v1::TICKET_STATUS_CLOSED:
+      return 4;
+    default:
+      return 0;
+  }
+}
+
+bool Recorded(const v1::Ticket& t, v1::SlaAlertKind kind, const std::string& milestone) {
+  for (const auto& a : t.alerts()) {
+    if (a.kind() == kind && a.milestone() == milestone) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<TimePoint> ReachedAt(const v1::Ticket& ticket, v1::TicketStatus status) {
+  for (const auto& c : ticket.history()) {
+    if (c.to() != v1::TICKET_STATUS_NEW && Rank(c.to()) >= Rank(status)) return FromProto(c.at());
+  }
+  return std::nullopt;
+}
+
+SlaReview Review(const SlaPolicy& policy, const v1::Ticket& ticket, TimePoint now) {
+  SlaReview out;
+  const auto* milestones = policy.Find(ticket.kind());
+  const auto& calendar = policy.CalendarFor(ticket.kind(), ticket.project_id());
+  const TimePoint start = FromProto(ticket.opened_at());
+  const auto pauses = PausesOf(ticket);
+  int level = 0;
+  for (const auto& a : ticket.alerts()) level = std::max(level, a.level());
+  const auto consider = [&](TimePoint at) {
+    if (at > now && (!out.next || at < *out.next)) out.next = at;
+  };
+  const auto raise = [&](v1::SlaAlertKind kind, const std::string& milestone, TimePoint due,
+                         const std::string& role) {
+    v1::SlaAlert a;
+    a.set_kind(kind);
+    a.set_milestone(milestone);
+    *a.mutable_due_at() = ToProto(due);
+    *a.mutable_raised_at() = ToProto(now);
+    a.set_role(role);
+    out.raise.push_back(std::move(a));
+  };
+  for (const auto& m : milestones ? *milestones : std::vector<Milestone>{}) {
+    v1::SlaDeadline d;
+    d.set_milestone(m.name);
+    const auto due = DueTime(start, m.within, pauses, calendar);
+    const auto warn = DueTime(
+        start,
+        std::chrono::milliseconds(static_cast<int64_t>(m.within.count() * policy.warning_share())),
+        pauses, calendar);
+    const auto met = ReachedAt(ticket, m.met_by);
+    if (due) *d.mutable_due_at() = ToProto(*due);
+    if (warn) *d.mutable_warn_at() = ToProto(*warn);
+    if (met) *d.mutable_met_at() = ToProto(*met);
+    // Met: late or not, decided. Not met: the times it still has ahead.
+    if (met) {
+      if (due && *met > *due) {
+        d.set_breached(true);
+        if (!Recorded(ticket, v1::SLA_ALERT_KIND_BREACHED, m.name)) {
+          raise(v1::SLA_ALERT_KIND_BREACHED, m.name, *due, "");  // late: nobody to call
+        }
+      }
+    } else {
+      if (warn && !Recorded(ticket, v1::SLA_ALERT_KIND_WARNING, m.name)) {
+        if (*warn <= now) {
+          raise(v1::SLA_ALERT_KIND_WARNING, m.name, *warn, "");
+        } else {
+          consider(*warn);
+        }
+      }
+      if (due && *due <= now) {
+        d.set_breached(true);
+        if (!Recorded(ticket, v1::SLA_ALERT_KIND_BREACHED, m.name)) {
+          raise(v1::SLA_ALERT_KIND_BREACHED, m.name, *due, m.escalate_to);
+        }
+      } else if (due) {
+        consider(*due);
+      }
+    }
+    out.deadlines.push_back(std::move(d));
+  }
+  const auto& risk = policy.risk_warning();
+  if (risk.kinds.count(ticket.kind()) && Rank(ticket.status()) < Rank(v1::TICKET_STATUS_RESOLVED) &&
+      !Recorded(ticket, v1::SLA_ALERT_KIND_RISK, "")) {
+    const TimePoint at = start + risk.after;
+    if (at <= now) {
+      raise(v1::SLA_ALERT_KIND_RISK, "", at, risk.escalate_to);
+    } else {
+      consider(at);
+    }
+  }
+  std::stable_sort(out.raise.begin(), out.raise.end(), [](const auto& a, const auto& b) {
+    return FromProto(a.due_at()) < FromProto(b.due_at());
+  });
+  for (auto& a : out.raise) {
+    if (!a.role().empty()) a.set_level(++level);  // the ladder's rungs in order of time
+  }
+  return out;
+}
+
+std::vector<std::string> NewlyMet(const SlaPolicy& policy, const v1::Ticket& before,
+                                  const v1::Ticket& after) {
+  std::vector<std::string> out;
+  const auto* milestones = policy.Find(after.kind());
+  if (milestones == nullptr) return out;
+  for (const auto& m : *milestones) {
+    if (!ReachedAt(before, m.met_by) && ReachedAt(after, m.met_by)) out.push_back(m.name);
+  }
+  return out;
+}
+
 }  // namespace mot::ticketing

@@ -48,4 +48,27 @@ std::optional<TimePoint> DueTime(TimePoint start, std::chrono::milliseconds wind
 std::vector<v1::SlaDeadline> Deadlines(const SlaPolicy& policy, const v1::Ticket& ticket,
                                        const BusinessCalendar& calendar);
 
+// When the ticket first reached `status` or a later one (acknowledged < in progress or
+// waiting < resolved < closed); nullopt if it has not.
+std::optional<TimePoint> ReachedAt(const v1::Ticket& ticket, v1::TicketStatus status);
+
+// A ticket's SLA at `now`, derived from its history and the policy in force.
+struct SlaReview {
+  // Each milestone of its current kind: due (unset while the clock stands), warning
+  // time, when met, breached.
+  std::vector<v1::SlaDeadline> deadlines;
+  // The alerts due by now that the ticket has not recorded yet (warnings, breaches,
+  // the risk warning), oldest first; a breach of an unmet milestone and the risk
+  // warning carry their role and the next rung of the ladder.
+  std::vector<v1::SlaAlert> raise;
+  // When the next alert falls due; nullopt when none can (all met, or every clock
+  // stands).
+  std::optional<TimePoint> next;
+};
+SlaReview Review(const SlaPolicy& policy, const v1::Ticket& ticket, TimePoint now);
+
+// The milestones `after` meets that `before` did not (an agent's change met them).
+std::vector<std::string> NewlyMet(const SlaPolicy& policy, const v1::Ticket& before,
+                                  const v1::Ticket& after);
+
 }  // namespace mot::ticketing

@@ -1,6 +1,7 @@
 #include "domain/sla_policy.h"
 
 #include <cstdio>
+#include <optional>
 
 #include "domain/sla_clock.h"
 
@@ -73,52 +74,169 @@ absl::StatusOr<BusinessCalendar> ParseCalendar(const std::string& name, const YA
 
 }  // namespace
 
+namespace {
+
+// "acknowledged" -> TICKET_STATUS_ACKNOWLEDGED (the statuses that can meet a milestone).
+std::optional<v1::TicketStatus> MetBy(const std::string& name) {
+  static const std::map<std::string, v1::TicketStatus> kStatuses = {
+      {"acknowledged", v1::TICKET_STATUS_ACKNOWLEDGED},
+      {"in_progress", v1::TICKET_STATUS_IN_PROGRESS},
+      {"resolved", v1::TICKET_STATUS_RESOLVED},
+      {"closed", v1::TICKET_STATUS_CLOSED}};
+  auto it = kStatuses.find(name);
+  if (it == kStatuses.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Text(const YAML::Node& n, const char* field) {
+  return n[field] ? n[field].as<std::string>() : "";
+}
+
+std::set<std::string> Names(const YAML::Node& n) {
+  std::set<std::string> out;
+  for (const auto& v : n) out.insert(v.as<std::string>());
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<SlaPolicy> SlaPolicy::FromYaml(const std::string& yaml) {
   return GuardYaml([&]() -> absl::StatusOr<SlaPolicy> {
     SlaPolicy policy;
     auto root = ParseYaml(yaml);
     if (!root.ok()) return root.status();
-    if (root->IsMap()) {
-      for (const auto& kv : (*root)["calendars"]) {
-        auto c = ParseCalendar(kv.first.as<std::string>(), kv.second);
-        if (!c.ok()) return c.status();
-        policy.calendars_[kv.first.as<std::string>()] = *std::move(c);
-      }
-    }
     auto kinds = YamlSection(*root, "kinds", "a map of each ticket kind to its milestones");
     if (!kinds.ok()) return kinds.status();
+    const YAML::Node& r = *root;
+    for (const auto& kv : r["calendars"]) {
+      auto c = ParseCalendar(kv.first.as<std::string>(), kv.second);
+      if (!c.ok()) return c.status();
+      policy.calendars_[kv.first.as<std::string>()] = *std::move(c);
+    }
+    for (const auto& kv : r["project_calendars"]) {
+      const std::string project = kv.first.as<std::string>(), cal = kv.second.as<std::string>();
+      if (!policy.calendars_.count(cal)) {
+        return Fail(absl::StrCat("project_calendars: ", project),
+                    absl::StrCat("calendar '", cal, "' is not defined under 'calendars'"));
+      }
+      policy.project_calendar_[project] = cal;
+    }
+    if (r["warning_share"]) {
+      const double share = r["warning_share"].as<double>(-1);
+      if (!(share > 0 && share < 1)) {
+        return Fail("warning_share", "expected a share of the window between 0 and 1, e.g. 0.8");
+      }
+      policy.warning_share_ = share;
+    }
+    for (const auto& kv : r["roles"]) {
+      const std::string name = kv.first.as<std::string>();
+      Role role{Text(kv.second, "title"), Text(kv.second, "channel")};
+      if (role.channel.empty()) {
+        return Fail(absl::StrCat("role '", name, "'"), "channel is required (e.g. wecom)");
+      }
+      if (role.title.empty()) role.title = name;
+      policy.roles_[name] = role;
+    }
+    const auto known_role = [&](const std::string& where, const std::string& role) {
+      if (role.empty() || policy.roles_.count(role)) return absl::OkStatus();
+      return Fail(where, absl::StrCat("escalate_to: role '", role, "' is not defined under 'roles'"));
+    };
     for (const auto& kind : *kinds) {
       const std::string name = kind.first.as<std::string>();
+      const std::string where = absl::StrCat("kind '", name, "'");
       // A list of milestones (a clock that always runs), or {calendar, milestones}.
       YAML::Node list = kind.second;
       if (kind.second.IsMap()) {
-        const std::string cal = kind.second["calendar"] ? kind.second["calendar"].as<std::string>() : "";
+        const std::string cal = Text(kind.second, "calendar");
         if (!cal.empty() && cal != "24x7") {
           if (!policy.calendars_.count(cal)) {
-            return Fail(absl::StrCat("kind '", name, "'"),
-                        absl::StrCat("calendar '", cal, "' is not defined under 'calendars'"));
+            return Fail(where, absl::StrCat("calendar '", cal, "' is not defined under 'calendars'"));
           }
           policy.kind_calendar_[name] = cal;
         }
         list = kind.second["milestones"];
       }
       if (!list || !list.IsSequence() || list.size() == 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("kind '", name, "': expected a list of {milestone, within}"));
+        return Fail(where, "expected a list of {milestone, within}");
       }
       auto& milestones = policy.kinds_[name];
       for (const auto& m : list) {
         if (!m["milestone"] || !m["within"]) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("kind '", name, "': every entry needs 'milestone' and 'within'"));
+          return Fail(where, "every entry needs 'milestone' and 'within'");
         }
-        const std::string within = m["within"].as<std::string>();
-        auto d = ParseDuration(within);
-        if (!d.ok()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("kind '", name, "': within: ", d.status().message()));
+        Milestone milestone{m["milestone"].as<std::string>(), {}};
+        const std::string at = absl::StrCat(where, ": milestone '", milestone.name, "'");
+        auto d = ParseDuration(m["within"].as<std::string>());
+        if (!d.ok()) return Fail(where, absl::StrCat("within: ", d.status().message()));
+        milestone.within = *d;
+        if (m["met_by"]) {
+          auto status = MetBy(m["met_by"].as<std::string>());
+          if (!status) return Fail(at, "met_by: expected acknowledged, in_progress, resolved or closed");
+          milestone.met_by = *status;
         }
-        milestones.push_back({m["milestone"].as<std::string>(), *d});
+        milestone.escalate_to = Text(m, "escalate_to");
+        if (auto s = known_role(at, milestone.escalate_to); !s.ok()) return s;
+        milestones.push_back(std::move(milestone));
+      }
+    }
+    if (const auto& risk = r["risk_warning"]) {
+      auto after = ParseDuration(Text(risk, "after"));
+      if (!after.ok()) return Fail("risk_warning", absl::StrCat("after: ", after.status().message()));
+      policy.risk_.after = *after;
+      policy.risk_.kinds = Names(risk["kinds"]);
+      for (const auto& k : policy.risk_.kinds) {
+        if (!policy.kinds_.count(k)) return Fail("risk_warning", absl::StrCat("kinds: '", k, "' is not a kind"));
+      }
+      policy.risk_.escalate_to = Text(risk, "escalate_to");
+      if (auto s = known_role("risk_warning", policy.risk_.escalate_to); !s.ok()) return s;
+    }
+    for (const auto& kv : r["teams"]) {
+      const std::string name = kv.first.as<std::string>();
+      policy.teams_[name] = kv.second.IsMap() && kv.second["title"] ? Text(kv.second, "title") : name;
+    }
+    const auto known_kinds = [&](const std::string& where, const std::set<std::string>& kinds) {
+      for (const auto& k : kinds) {
+        if (!policy.kinds_.count(k)) return Fail(where, absl::StrCat("kinds: '", k, "' is not a kind"));
+      }
+      return absl::OkStatus();
+    };
+    int rule_no = 0;
+    for (const auto& rule : r["assignment"]) {
+      const std::string where = absl::StrCat("assignment rule ", ++rule_no);
+      AssignmentRule a{Names(rule["projects"]), Names(rule["kinds"]), Names(rule["categories"]),
+                       Text(rule, "team")};
+      if (!policy.teams_.count(a.team)) {
+        return Fail(where, absl::StrCat("team: '", a.team, "' is not defined under 'teams'"));
+      }
+      if (auto s = known_kinds(where, a.kinds); !s.ok()) return s;
+      policy.assignment_.push_back(std::move(a));
+    }
+    for (const auto& kv : r["defect_codes"]) {
+      const std::string code = kv.first.as<std::string>();
+      DefectCode d{Text(kv.second, "title"), Text(kv.second, "cause"), Text(kv.second, "impact"),
+                   Text(kv.second, "department")};
+      if (d.title.empty() || d.department.empty()) {
+        return Fail(absl::StrCat("defect code '", code, "'"), "title and department are required");
+      }
+      policy.defects_[code] = std::move(d);
+    }
+    if (const auto& rc = r["repeat_complaints"]) {
+      auto within = ParseDuration(Text(rc, "within"));
+      if (!within.ok()) return Fail("repeat_complaints", absl::StrCat("within: ", within.status().message()));
+      policy.repeats_.within = *within;
+      policy.repeats_.kinds = Names(rc["kinds"]);
+      if (auto s = known_kinds("repeat_complaints", policy.repeats_.kinds); !s.ok()) return s;
+    }
+    if (const std::string zone = Text(r, "time_zone"); !zone.empty() &&
+                                                        !absl::LoadTimeZone(zone, &policy.zone_)) {
+      return Fail("time_zone", "expected an IANA name such as Asia/Shanghai");
+    }
+    if (const auto& u = r["owner_updates"]) {
+      policy.owner_updates_.acknowledged = Text(u, "acknowledged");
+      policy.owner_updates_.resolved = Text(u, "resolved");
+      policy.owner_updates_.kinds = Names(u["kinds"]);
+      for (const auto& k : policy.owner_updates_.kinds) {
+        if (!policy.kinds_.count(k)) return Fail("owner_updates", absl::StrCat("kinds: '", k, "' is not a kind"));
       }
     }
     return policy;
@@ -130,9 +248,36 @@ const std::vector<Milestone>* SlaPolicy::Find(const std::string& kind) const {
   return it == kinds_.end() ? nullptr : &it->second;
 }
 
-const BusinessCalendar& SlaPolicy::CalendarFor(const std::string& kind) const {
+const BusinessCalendar& SlaPolicy::CalendarFor(const std::string& kind,
+                                               const std::string& project) const {
   auto it = kind_calendar_.find(kind);
-  return it == kind_calendar_.end() ? always_ : calendars_.at(it->second);
+  if (it == kind_calendar_.end()) return always_;
+  auto p = project_calendar_.find(project);
+  return calendars_.at(p == project_calendar_.end() ? it->second : p->second);
+}
+
+std::string SlaPolicy::TeamFor(const std::string& project, const std::string& kind,
+                               const std::string& category) const {
+  const auto matches = [](const std::set<std::string>& set, const std::string& v) {
+    return set.empty() || set.count(v) > 0;
+  };
+  for (const auto& rule : assignment_) {
+    if (matches(rule.projects, project) && matches(rule.kinds, kind) &&
+        matches(rule.categories, category)) {
+      return rule.team;
+    }
+  }
+  return "";
+}
+
+const DefectCode* SlaPolicy::FindDefect(const std::string& code) const {
+  auto it = defects_.find(code);
+  return it == defects_.end() ? nullptr : &it->second;
+}
+
+const Role* SlaPolicy::FindRole(const std::string& name) const {
+  auto it = roles_.find(name);
+  return it == roles_.end() ? nullptr : &it->second;
 }
 
 std::string SlaPolicy::KindList() const {
@@ -167,8 +312,13 @@ absl::StatusOr<v1::Ticket> OpenTicket(const SlaPolicy& policy, const v1::OpenTic
   t.set_summary(cmd.summary());
   t.set_status(v1::TICKET_STATUS_NEW);
   t.set_touchpoint_id(cmd.touchpoint_id());
+  t.set_category(cmd.category());
+  t.set_team(policy.TeamFor(cmd.project_id(), cmd.kind(), cmd.category()));
+  // A code the library does not know is left out (the ticket matters more; an agent
+  // sets the right one when resolving).
+  if (policy.FindDefect(cmd.defect_code()) != nullptr) t.set_defect_code(cmd.defect_code());
   *t.mutable_opened_at() = cmd.requested_at();
-  for (auto& d : Deadlines(policy, t, policy.CalendarFor(t.kind()))) *t.add_deadlines() = std::move(d);
+  for (auto& d : Deadlines(policy, t, policy.CalendarFor(t.kind(), t.project_id()))) *t.add_deadlines() = std::move(d);
   return t;
 }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "mot/common/codec.h"
+#include "mot/common/ids.h"
 #include "mot/common/topics.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"
@@ -36,11 +37,6 @@ const char* FailureLabel(DispatchFailure f) {
       return "store";  // Redis failed during a pass
   }
   return "store";
-}
-
-std::string RandomReplicaId() {
-  std::random_device rd;
-  return absl::StrFormat("%08x%08x", rd(), rd());
 }
 
 }  // namespace
@@ -398,29 +394,6 @@ absl::StatusOr<int64_t> CalendarPlanner::Pass(const std::atomic<bool>* stop) {
   metrics_.calendar_planned.Increment(static_cast<double>(stored));
   if (planned_ && earliest != TimePoint::max()) planned_(earliest);
   return stored;
-}
-
-void Alarm::Ring() {
-  {
-    std::lock_guard lock(mu_);
-    rung_ = true;
-  }
-  cv_.notify_one();
-}
-
-void Alarm::Reset() {
-  std::lock_guard lock(mu_);
-  rung_ = false;
-}
-
-void Alarm::Wait(std::chrono::milliseconds interval, const std::atomic<bool>& stop) {
-  const auto until = std::chrono::steady_clock::now() + interval;
-  std::unique_lock lock(mu_);
-  while (!rung_ && !stop.load() && std::chrono::steady_clock::now() < until) {
-    // Short waits: `stop` is an atomic, not a condition of this variable.
-    cv_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(
-                           std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
-  }
 }
 
 void CalendarPlanner::Wake() { alarm_.Ring(); }

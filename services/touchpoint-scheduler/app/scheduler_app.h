@@ -11,6 +11,7 @@
 
 #include "app/journey_store.h"
 #include "domain/playbook.h"
+#include "mot/common/alarm.h"
 #include "mot/common/clock.h"
 #include "mot/common/kafka.h"
 #include "mot/scheduler/v1/scheduler.grpc.pb.h"
@@ -24,21 +25,6 @@ namespace mot::scheduler {
 
 // Why a dispatch did not go through (the label of mot_scheduler_dispatch_failures_total).
 enum class DispatchFailure { kRejected, kMissing, kUnavailable, kLeaseLost, kStore };
-
-// A loop's wait between passes: until `interval` has gone by, the loop is told to
-// stop, or someone rings (then at once).
-class Alarm {
- public:
-  void Ring();
-  // Forgets earlier rings: what happened before the pass that follows, it sees.
-  void Reset();
-  void Wait(std::chrono::milliseconds interval, const std::atomic<bool>& stop);
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool rung_ = false;
-};
 
 // The playbook in force, replaced at run time by a valid new one only.
 class LivePlaybook {

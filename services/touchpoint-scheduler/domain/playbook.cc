@@ -623,6 +623,9 @@ PlannedTouchpoint Build(const Playbook& pb, const Step& step, const CustomerFact
       // The event may name a more specific kind (complaint_major ...).
       if (auto it = o.attributes->find("ticket_kind"); it != o.attributes->end()) kind = it->second;
       if (auto it = o.attributes->find("problem"); it != o.attributes->end()) summary = it->second;
+      // What it is about (plumbing, wall ...): picks the team, links repeat complaints.
+      if (auto it = o.attributes->find("category"); it != o.attributes->end()) cmd.set_category(it->second);
+      if (auto it = o.attributes->find("defect_code"); it != o.attributes->end()) cmd.set_defect_code(it->second);
     }
     cmd.set_kind(kind);
     cmd.set_summary(summary);

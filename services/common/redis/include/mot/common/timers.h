@@ -57,6 +57,13 @@ class RedisTimers {
   };
   // Arms (or moves) timers, pipelined in one round trip.
   absl::Status Arm(const std::vector<Timer>& timers);
+  // Arms (or moves) timers and drops their claims, so that a claimer working on an
+  // older state of the record cannot settle them any more (see Settle).
+  absl::Status Rearm(const std::vector<Timer>& timers);
+  // Settles one claimed timer while `token` still holds it: it fires again at `at`,
+  // or is gone (nullopt). Whether `token` held it (a Rearm since wins).
+  absl::StatusOr<bool> Settle(int partition, const std::string& id, const std::string& token,
+                              std::optional<TimePoint> at);
   // Claims up to `limit` timers of `partition` due at `now` for `lease`, as `token`.
   absl::StatusOr<std::vector<std::string>> Claim(int partition, TimePoint now,
                                                  std::chrono::milliseconds lease, size_t limit,
