@@ -26,14 +26,15 @@ int main() {
     auto metrics = mot::ticketing::MakeTicketingMetrics(runtime.registry());
     mot::RedisRecordStore store(runtime.redis(), "ticketing");
     mot::RedisTimers timers(runtime.redis(), {"ticketing.sla", partitions});
+    mot::ticketing::RedisIndexStore index(runtime.redis());
     mot::ticketing::SlaWatch watch(store, timers, runtime.producer(), runtime.clock(), policy,
-                                   watch_options, *metrics);
-    mot::ticketing::CommandHandler handler(policy, store, &watch, metrics.get());
+                                   watch_options, *metrics, &index);
+    mot::ticketing::CommandHandler handler(policy, store, &watch, metrics.get(), &index);
     runtime.AddBatchConsumer({mot::kTicketingCommandsTopic},
                              [&](std::vector<mot::Work>& batch) { handler.HandleBatch(batch); });
     runtime.AddLoop([&](const std::atomic<bool>& stop) { watch.Run(stop); });
-    mot::ticketing::TicketingGrpc grpc_service(store, page, &runtime.producer(), &runtime.clock(),
-                                               &policy, &watch, metrics.get());
+    mot::ticketing::TicketingGrpc grpc_service(mot::ticketing::TicketingParts{store, page, &runtime.producer(), &runtime.clock(),
+                                                &policy, &watch, metrics.get(), &index});
     return runtime.Serve({&grpc_service});
   });
 }

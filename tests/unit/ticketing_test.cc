@@ -9,7 +9,9 @@
 #include "fakes.h"
 #include "gtest/gtest.h"
 #include "mot/common/topics.h"
+#include "memory_index_store.h"
 #include "memory_record_store.h"
+#include "mot/notification/v1/notification.pb.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
 
@@ -700,6 +702,325 @@ TEST_F(TicketingTest, AnAgentCreatesATicketOnceForARequest) {
   v1::TicketEvent e;
   ASSERT_TRUE(e.ParseFromString(publisher.sent[0].payload));
   EXPECT_EQ(e.type(), v1::TICKET_EVENT_TYPE_OPENED);
+}
+
+// An agents' desk over the in-memory stores: tickets created, changed and listed as
+// the gRPC service does it.
+class DeskTest : public TicketingTest {
+ protected:
+  DeskTest() : clock_(t0_), service_(TicketingParts{store_, 3, &publisher_, &clock_, &policy_, nullptr,
+                                                    nullptr, &index_}) {}
+  v1::Ticket Create(const std::string& kind, const std::string& customer, const std::string& project,
+                    const std::string& category = "", const std::string& defect = "",
+                    const std::string& unit = "U-1") {
+    v1::CreateTicketRequest req;
+    req.set_request_id("rq-" + std::to_string(++n_));
+    req.set_actor("agent-li");
+    req.set_kind(kind);
+    req.set_customer_id(customer);
+    req.set_project_id(project);
+    req.set_unit_id(unit);
+    req.set_category(category);
+    req.set_defect_code(defect);
+    req.set_summary("问题" + std::to_string(n_));
+    v1::Ticket t;
+    auto s = service_.CreateTicket(nullptr, &req, &t);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    clock_.Advance(std::chrono::minutes(1));
+    return t;
+  }
+  grpc::Status Move(const std::string& id, v1::TicketStatus to, const std::string& reason = "",
+                    const std::string& defect = "") {
+    v1::TransitionTicketRequest req;
+    req.set_ticket_id(id);
+    req.set_to(to);
+    req.set_actor("agent-wang");
+    req.set_reason(reason);
+    req.set_defect_code(defect);
+    req.set_request_id("mv-" + std::to_string(++n_));
+    v1::Ticket t;
+    return service_.TransitionTicket(nullptr, &req, &t);
+  }
+  std::vector<std::string> List(v1::ListTicketsRequest req, std::string* token = nullptr) {
+    v1::ListTicketsResponse resp;
+    auto s = service_.ListTickets(nullptr, &req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> out;
+    for (const auto& t : resp.tickets()) out.push_back(t.summary());
+    if (token) *token = resp.next_page_token();
+    return out;
+  }
+  std::vector<v1::TicketEventType> EventTypes() {
+    std::vector<v1::TicketEventType> out;
+    for (const auto& m : publisher_.sent) {
+      v1::TicketEvent e;
+      if (m.topic == kTicketEventsTopic && e.ParseFromString(m.payload)) out.push_back(e.type());
+    }
+    return out;
+  }
+
+  testing::MemoryRecordStore store_;
+  testing::MemoryIndexStore index_;
+  testing::FakePublisher publisher_;
+  testing::ManualClock clock_;
+  TicketingGrpc service_;
+  int n_ = 0;
+};
+
+TEST_F(DeskTest, TeamsComeFromTheRulesAndAgentsReassignAndTakeNotes) {
+  EXPECT_EQ(Create("repair", "C-1", "P-1", "plumbing").team(), "engineering_water_power");
+  EXPECT_EQ(Create("repair", "C-1", "P-1").team(), "engineering_civil");
+  EXPECT_EQ(Create("complaint_general", "C-1", "P-1").team(), "customer_service");
+  const v1::Ticket t = Create("complaint_general", "C-2", "P-1", "property_service");
+  EXPECT_EQ(t.team(), "property_service");
+  v1::AssignTicketRequest req;
+  req.set_ticket_id(t.id());
+  req.set_actor("manager-zhao");
+  req.set_request_id("as-1");
+  v1::Ticket out;
+  EXPECT_EQ(service_.AssignTicket(nullptr, &req, &out).error_message(), "team or assignee is required");
+  req.set_team("night_shift");
+  EXPECT_EQ(service_.AssignTicket(nullptr, &req, &out).error_message(),
+            "team 'night_shift' is not one of the configured teams");
+  req.set_team("customer_service");
+  req.set_assignee("agent-chen");
+  req.set_reason("needs the complaint desk");
+  ASSERT_TRUE(service_.AssignTicket(nullptr, &req, &out).ok());
+  EXPECT_EQ(out.team(), "customer_service");
+  EXPECT_EQ(out.assignee(), "agent-chen");
+  const auto& change = out.history(out.history_size() - 1);
+  EXPECT_EQ(change.actor(), "manager-zhao");
+  EXPECT_EQ(change.to_assignee(), "agent-chen");
+  EXPECT_EQ(EventTypes().back(), v1::TICKET_EVENT_TYPE_ASSIGNED);
+  ASSERT_TRUE(service_.AssignTicket(nullptr, &req, &out).ok());
+  EXPECT_EQ(out.history_size(), 2) << "the same request again changes nothing";
+
+  v1::AddNoteRequest note;
+  note.set_ticket_id(t.id());
+  note.set_author("agent-chen");
+  note.set_request_id("nt-1");
+  EXPECT_EQ(service_.AddNote(nullptr, &note, &out).error_message(), "text is required");
+  note.set_text("已电话联系业主，约定明早上门");
+  ASSERT_TRUE(service_.AddNote(nullptr, &note, &out).ok());
+  ASSERT_TRUE(service_.AddNote(nullptr, &note, &out).ok());
+  ASSERT_EQ(out.notes_size(), 1);
+  EXPECT_EQ(out.notes(0).author(), "agent-chen");
+  EXPECT_EQ(EventTypes().back(), v1::TICKET_EVENT_TYPE_NOTE_ADDED);
+  // Filtered by assignee, from its index.
+  v1::ListTicketsRequest list;
+  list.set_assignee("agent-chen");
+  EXPECT_EQ(List(list), (std::vector<std::string>{t.summary()}));
+}
+
+TEST_F(DeskTest, ListsAreFilteredFromIndexesAndPagedWithTokens) {
+  for (int i = 0; i < 4; ++i) Create("repair", "C-" + std::to_string(i), "P-1");  // 问题1..4
+  Create("complaint_general", "C-9", "P-1");                                        // 问题5
+  Create("repair", "C-8", "P-2");                                                   // 问题6
+  v1::ListTicketsRequest req;
+  req.set_project_id("P-1");
+  std::string token;
+  EXPECT_EQ(List(req, &token), (std::vector<std::string>{"问题5", "问题4", "问题3"})) << "newest first";
+  ASSERT_FALSE(token.empty());
+  req.set_page_token(token);
+  EXPECT_EQ(List(req, &token), (std::vector<std::string>{"问题2", "问题1"}));
+  EXPECT_TRUE(token.empty()) << "the last page";
+  // Two filters: the index of one, the other checked on each ticket.
+  req.clear_page_token();
+  req.set_kind("repair");
+  std::vector<std::string> all;
+  do {
+    for (auto& s : List(req, &token)) all.push_back(s);
+    req.set_page_token(token);
+  } while (!token.empty());
+  EXPECT_EQ(all, (std::vector<std::string>{"问题4", "问题3", "问题2", "问题1"}));
+  // By status: a moved ticket leaves NEW's index and joins ACKNOWLEDGED's.
+  const auto first = List([] { v1::ListTicketsRequest r; r.set_kind("complaint_general"); return r; }());
+  ASSERT_EQ(first.size(), 1u);
+  v1::ListTicketsRequest by_kind;
+  by_kind.set_kind("repair");
+  by_kind.set_project_id("P-2");
+  v1::ListTicketsResponse resp;
+  ASSERT_TRUE(service_.ListTickets(nullptr, &by_kind, &resp).ok());
+  ASSERT_EQ(resp.tickets_size(), 1);
+  ASSERT_TRUE(Move(resp.tickets(0).id(), v1::TICKET_STATUS_ACKNOWLEDGED).ok());
+  v1::ListTicketsRequest acked;
+  acked.set_status(v1::TICKET_STATUS_ACKNOWLEDGED);
+  EXPECT_EQ(List(acked), (std::vector<std::string>{"问题6"}));
+  v1::ListTicketsRequest fresh;
+  fresh.set_status(v1::TICKET_STATUS_NEW);
+  fresh.set_project_id("P-2");
+  EXPECT_TRUE(List(fresh).empty());
+  // Bad tokens are named.
+  req.set_page_token("tomorrow");
+  v1::ListTicketsResponse bad;
+  EXPECT_EQ(service_.ListTickets(nullptr, &req, &bad).error_message(),
+            "page_token is not one this service gave out");
+}
+
+TEST_F(DeskTest, ARepeatComplaintIsLinkedWithinTheWindowOnly) {
+  const auto first = Create("complaint_general", "C-1", "P-1", "property_service");
+  const auto again = Create("complaint_general", "C-1", "P-1", "property_service");
+  EXPECT_EQ(again.repeat_of(), first.id());
+  EXPECT_EQ(EventTypes().back(), v1::TICKET_EVENT_TYPE_REPEAT_LINKED);
+  EXPECT_TRUE(Create("complaint_general", "C-1", "P-1", "plumbing").repeat_of().empty())
+      << "another category";
+  EXPECT_TRUE(Create("complaint_general", "C-1", "P-1", "property_service", "", "U-2").repeat_of().empty())
+      << "another unit";
+  EXPECT_TRUE(Create("complaint_general", "C-2", "P-1", "property_service").repeat_of().empty())
+      << "another owner";
+  clock_.Advance(hours(24 * 91));
+  EXPECT_TRUE(Create("complaint_general", "C-1", "P-1", "property_service").repeat_of().empty())
+      << "outside the 90 days";
+}
+
+TEST_F(DeskTest, TheDefectLibraryRollsUpPerProjectAndCode) {
+  v1::CreateTicketRequest bad;
+  bad.set_request_id("x");
+  bad.set_actor("a");
+  bad.set_kind("repair");
+  bad.set_customer_id("C-1");
+  bad.set_defect_code("ZZ99");
+  v1::Ticket out;
+  EXPECT_EQ(service_.CreateTicket(nullptr, &bad, &out).error_message(),
+            "defect_code 'ZZ99' is not in the defect library");
+  const auto a = Create("repair", "C-1", "P-1", "roof", "SJ01", "U-1");
+  const auto b = Create("repair", "C-2", "P-1", "roof", "SJ01", "U-2");
+  Create("repair", "C-3", "P-1", "roof", "SJ01", "U-2");  // the same unit again
+  const auto c = Create("repair", "C-4", "P-1", "plumbing", "", "U-4");
+  Create("repair", "C-5", "P-2", "roof", "SJ01", "U-9");
+  // a resolved after 10 h, c classified when resolved after 20 h.
+  clock_.Advance(hours(10) - std::chrono::minutes(5));
+  ASSERT_TRUE(Move(a.id(), v1::TICKET_STATUS_ACKNOWLEDGED).ok());
+  ASSERT_TRUE(Move(a.id(), v1::TICKET_STATUS_RESOLVED, "天窗节点重做防水").ok());
+  clock_.Advance(hours(10));
+  ASSERT_TRUE(Move(c.id(), v1::TICKET_STATUS_ACKNOWLEDGED).ok());
+  ASSERT_TRUE(Move(c.id(), v1::TICKET_STATUS_RESOLVED, "更换接头", "SD01").ok());
+  EXPECT_EQ(Move(b.id(), v1::TICKET_STATUS_ACKNOWLEDGED, "", "XX").error_message(),
+            "defect_code 'XX' is not in the defect library");
+  v1::GetDefectRollupRequest req;
+  req.set_project_id("P-1");
+  v1::GetDefectRollupResponse resp;
+  ASSERT_TRUE(service_.GetDefectRollup(nullptr, &req, &resp).ok());
+  ASSERT_EQ(resp.rows_size(), 2);
+  const auto& sj = resp.rows(1);
+  EXPECT_EQ(sj.code(), "SJ01");
+  EXPECT_EQ(sj.title(), "屋面天窗渗水");
+  EXPECT_EQ(sj.department(), "设计部");
+  EXPECT_EQ(sj.tickets(), 3);
+  EXPECT_EQ(sj.units_affected(), 2);
+  EXPECT_EQ(sj.open(), 2);
+  EXPECT_NEAR(sj.mean_hours_to_resolve(), 10.0, 0.001);
+  const auto& sd = resp.rows(0);
+  EXPECT_EQ(sd.code(), "SD01");
+  EXPECT_EQ(sd.tickets(), 1);
+  EXPECT_EQ(sd.open(), 0);
+  EXPECT_NEAR(sd.mean_hours_to_resolve(), 20.0 - 3.0 / 60, 0.001) << "opened 3 minutes after a";
+  req.clear_project_id();
+  resp.Clear();
+  ASSERT_TRUE(service_.GetDefectRollup(nullptr, &req, &resp).ok());
+  EXPECT_EQ(resp.rows_size(), 3) << "every project";
+}
+
+TEST_F(DeskTest, TheDailyComplaintReportListsTheDaysComplaints) {
+  // t0_ is 2026-11-01 16:00 in Shanghai.
+  const auto a = Create("complaint_general", "C-1", "P-1", "property_service");
+  const auto b = Create("complaint_major", "C-2", "P-1", "wall");
+  Create("repair", "C-3", "P-1");  // not a complaint
+  Create("complaint_general", "C-4", "P-2");
+  clock_.Advance(std::chrono::minutes(30));
+  ASSERT_TRUE(Move(a.id(), v1::TICKET_STATUS_ACKNOWLEDGED).ok());
+  ASSERT_TRUE(Move(a.id(), v1::TICKET_STATUS_RESOLVED, "保洁频次调整为每日两次").ok());
+  v1::AddNoteRequest note;
+  note.set_ticket_id(b.id());
+  note.set_author("agent-li");
+  note.set_text("工程总监已到场");
+  note.set_request_id("n-1");
+  v1::Ticket out;
+  ASSERT_TRUE(service_.AddNote(nullptr, &note, &out).ok());
+  clock_.Advance(hours(24));
+  Create("complaint_general", "C-5", "P-1");  // the next day
+  v1::GetComplaintReportRequest req;
+  req.set_date("2026-11-01");
+  req.set_project_id("P-1");
+  v1::GetComplaintReportResponse resp;
+  ASSERT_TRUE(service_.GetComplaintReport(nullptr, &req, &resp).ok());
+  ASSERT_EQ(resp.rows_size(), 2);
+  EXPECT_EQ(resp.rows(0).ticket_id(), a.id());
+  EXPECT_EQ(FromProto(resp.rows(0).received_at()), t0_);
+  EXPECT_EQ(FromProto(resp.rows(0).first_reply_at()), t0_ + std::chrono::minutes(34));
+  EXPECT_EQ(resp.rows(0).handler(), "物业服务中心");
+  EXPECT_EQ(resp.rows(0).measure(), "保洁频次调整为每日两次");
+  EXPECT_FALSE(resp.rows(1).has_first_reply_at());
+  EXPECT_EQ(resp.rows(1).measure(), "工程总监已到场") << "no resolution yet: the latest note";
+  req.set_date("2026-11-31");
+  EXPECT_EQ(service_.GetComplaintReport(nullptr, &req, &resp).error_message(), "date: expected YYYY-MM-DD");
+}
+
+TEST_F(DeskTest, ASeverityChangeOverGrpcIsRecordedAndPublished) {
+  const auto t = Create("complaint_general", "C-1", "P-1");
+  v1::ReclassifyTicketRequest req;
+  req.set_ticket_id(t.id());
+  req.set_kind("complaint_major");
+  req.set_actor("manager-zhao");
+  req.set_reason("structural crack");
+  req.set_request_id("rc-1");
+  v1::Ticket out;
+  ASSERT_TRUE(service_.ReclassifyTicket(nullptr, &req, &out).ok());
+  EXPECT_EQ(out.kind(), "complaint_major");
+  ASSERT_EQ(out.deadlines_size(), 3) << "the major ladder's deadlines";
+  EXPECT_EQ(EventTypes().back(), v1::TICKET_EVENT_TYPE_RECLASSIFIED);
+  v1::ListTicketsRequest list;
+  list.set_kind("complaint_major");
+  EXPECT_EQ(List(list), (std::vector<std::string>{t.summary()})) << "moved to the new kind's index";
+}
+
+TEST_F(TicketingTest, TheOwnerIsToldOfProgressAndRolesOfEscalationsWithoutOwnerData) {
+  v1::Ticket before = *OpenTicket(policy_, RepairCommand(t0_));
+  before.set_project_id("P-1");
+  before.set_unit_id("U-1");
+  bool replayed = false;
+  v1::Ticket acked = *Transition(before, {v1::TICKET_STATUS_ACKNOWLEDGED, "agent", "", "r1"},
+                                 t0_ + hours(1), &replayed);
+  auto messages = MessagesOfChange(&policy_, before, acked);
+  ASSERT_EQ(messages.size(), 3u) << "ACKNOWLEDGED, MILESTONE_MET respond, the owner's message";
+  notification::v1::SendNotificationCommand cmd;
+  ASSERT_TRUE(cmd.ParseFromString(messages[2].payload));
+  EXPECT_EQ(messages[2].topic, kNotificationCommandsTopic);
+  EXPECT_EQ(cmd.customer_id(), "C-1");
+  EXPECT_EQ(cmd.template_id(), "ticket_acknowledged");
+  EXPECT_EQ(cmd.variables().at("planned_at"), "2026-11-04 16:00") << "the fix, 72 h on, in Shanghai";
+  v1::TicketEvent met;
+  ASSERT_TRUE(met.ParseFromString(messages[1].payload));
+  EXPECT_EQ(met.type(), v1::TICKET_EVENT_TYPE_MILESTONE_MET);
+  EXPECT_EQ(met.milestone(), "respond");
+  // An internal task tells the owner nothing.
+  v1::Ticket visit = before;
+  visit.set_kind("revisit");
+  v1::Ticket visit_acked = *Transition(visit, {v1::TICKET_STATUS_ACKNOWLEDGED, "agent", "", "r1"},
+                                       t0_ + hours(1), &replayed);
+  for (const auto& m : MessagesOfChange(&policy_, visit, visit_acked)) {
+    EXPECT_NE(m.topic, kNotificationCommandsTopic);
+  }
+  // A breach on the ladder: its events and the role's message, no owner in it.
+  v1::SlaAlert alert;
+  alert.set_kind(v1::SLA_ALERT_KIND_BREACHED);
+  alert.set_milestone("respond");
+  alert.set_role("service_supervisor");
+  alert.set_level(1);
+  *alert.mutable_due_at() = ToProto(t0_ + hours(2));
+  *alert.mutable_raised_at() = ToProto(t0_ + hours(2));
+  messages = MessagesOfAlert(policy_, before, alert);
+  ASSERT_EQ(messages.size(), 3u);
+  ASSERT_TRUE(cmd.ParseFromString(messages[2].payload));
+  EXPECT_EQ(cmd.role(), "service_supervisor");
+  EXPECT_TRUE(cmd.customer_id().empty());
+  EXPECT_EQ(messages[2].key, "role:service_supervisor");
+  EXPECT_EQ(cmd.template_id(), "sla_escalation");
+  EXPECT_EQ(cmd.variables().at("role_title"), "客服主管");
+  EXPECT_EQ(cmd.variables().at("due_at"), "2026-11-01 18:00");
+  for (const auto& [k, v] : cmd.variables()) EXPECT_EQ(v.find("C-1"), std::string::npos) << k;
+  EXPECT_EQ(cmd.command_id(), "sla:" + before.id() + ":SLA_ALERT_KIND_BREACHED:respond")
+      << "one message per alert, however often it is sent";
 }
 
 }  // namespace

@@ -1,6 +1,12 @@
 #include "app/ticketing_app.h"
 
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "mot/common/config.h"
 #include "absl/time/time.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
@@ -43,6 +49,16 @@ std::unique_ptr<TicketingMetrics> MakeTicketingMetrics(prometheus::Registry& r) 
       prometheus::BuildHistogram()
           .Name("mot_ticketing_time_to_milestone_seconds")
           .Help("Time from the owner's request to a milestone met, by kind and milestone.")
+          .Register(r),
+      prometheus::BuildCounter()
+          .Name("mot_ticketing_repeat_complaints_total")
+          .Help("Tickets linked to an earlier one of the same owner, unit and category within "
+                "the window, by kind (the repeat-complaint rate is this over opened).")
+          .Register(r),
+      prometheus::BuildGauge()
+          .Name("mot_ticketing_open_tickets")
+          .Help("Tickets open (not resolved or closed), by kind (the kind is the severity: "
+                "complaint_general/major, service_l1/l2/l3 ...).")
           .Register(r),
   });
 }
@@ -87,6 +103,7 @@ void CountChange(TicketingMetrics& m, const SlaPolicy& policy, const v1::Ticket&
                  const v1::Ticket& after) {
   if (before.id().empty()) {
     m.opened.Add({{"kind", after.kind()}}).Increment();
+    if (!after.repeat_of().empty()) m.repeats.Add({{"kind", after.kind()}}).Increment();
   } else if (before.status() != after.status()) {
     m.transitions.Add({{"kind", after.kind()}, {"to", StatusName(after.status())}}).Increment();
   }
@@ -108,17 +125,33 @@ std::vector<OutMessage> MessagesOfChange(const SlaPolicy* policy, const v1::Tick
                                          const v1::Ticket& after) {
   std::vector<OutMessage> out;
   const bool opened = before.id().empty();
-  const v1::TicketChange* change = opened || after.history_size() == 0
-                                       ? nullptr
-                                       : &after.history(after.history_size() - 1);
   v1::TicketEvent event;
-  event.set_type(opened                       ? v1::TICKET_EVENT_TYPE_OPENED
-                 : !change->to_kind().empty() ? v1::TICKET_EVENT_TYPE_RECLASSIFIED
-                                              : EventFor(change->from(), change->to()));
-  *event.mutable_occurred_at() = opened ? after.opened_at() : change->at();
   *event.mutable_ticket() = after;
+  if (opened) {
+    event.set_type(v1::TICKET_EVENT_TYPE_OPENED);
+    *event.mutable_occurred_at() = after.opened_at();
+    out.push_back(EventMessage(event));
+    if (!after.repeat_of().empty()) {
+      event.set_type(v1::TICKET_EVENT_TYPE_REPEAT_LINKED);
+      out.push_back(EventMessage(event));
+    }
+    return out;
+  }
+  if (after.notes_size() > before.notes_size()) {
+    event.set_type(v1::TICKET_EVENT_TYPE_NOTE_ADDED);
+    *event.mutable_occurred_at() = after.notes(after.notes_size() - 1).at();
+    out.push_back(EventMessage(event));
+    return out;
+  }
+  if (after.history_size() == 0) return out;
+  const v1::TicketChange* change = &after.history(after.history_size() - 1);
+  event.set_type(!change->to_kind().empty() ? v1::TICKET_EVENT_TYPE_RECLASSIFIED
+                 : !change->to_team().empty() || !change->to_assignee().empty()
+                     ? v1::TICKET_EVENT_TYPE_ASSIGNED
+                     : EventFor(change->from(), change->to()));
+  *event.mutable_occurred_at() = change->at();
   out.push_back(EventMessage(event));
-  if (policy == nullptr || opened) return out;
+  if (policy == nullptr) return out;
   for (const auto& m : NewlyMet(*policy, before, after)) {
     v1::TicketEvent met = event;
     met.set_type(v1::TICKET_EVENT_TYPE_MILESTONE_MET);
@@ -126,7 +159,7 @@ std::vector<OutMessage> MessagesOfChange(const SlaPolicy* policy, const v1::Tick
     out.push_back(EventMessage(met));
   }
   const auto& updates = policy->owner_updates();
-  if (!updates.kinds.count(after.kind())) return out;
+  if (!updates.kinds.count(after.kind()) || change->from() == change->to()) return out;
   const std::string command_id = absl::StrCat("ticket:", after.id(), ":", after.history_size());
   std::map<std::string, std::string> vars = {{"ticket_id", after.id()},
                                              {"project_id", after.project_id()},
@@ -184,7 +217,7 @@ std::vector<OutMessage> MessagesOfAlert(const SlaPolicy& policy, const v1::Ticke
 
 SlaWatch::SlaWatch(RecordStore& store, RedisTimers& timers, Publisher& publisher,
                    const Clock& clock, const SlaPolicy& policy, SlaWatchOptions options,
-                   TicketingMetrics& metrics)
+                   TicketingMetrics& metrics, IndexStore* index)
     : records_(store),
       timers_(timers),
       publisher_(publisher),
@@ -192,6 +225,7 @@ SlaWatch::SlaWatch(RecordStore& store, RedisTimers& timers, Publisher& publisher
       policy_(policy),
       options_(options),
       metrics_(metrics),
+      index_(index),
       replica_(RandomReplicaId()) {}
 
 absl::Status SlaWatch::Watch(const std::vector<v1::Ticket>& tickets) {
@@ -237,6 +271,9 @@ absl::StatusOr<int> SlaWatch::Settle(int partition, const std::string& id,
       auto replaced = records_.Replace(id, **stored, next.SerializeAsString());
       if (!replaced.ok()) return replaced.status();
       if (!*replaced) continue;  // changed meanwhile: review it again
+      if (index_ != nullptr) {
+        if (auto s = index_->Apply(IndexOps(ticket, next)); !s.ok()) return s;
+      }
       for (const auto& a : review.raise) {
         const char* what = a.kind() == v1::SLA_ALERT_KIND_WARNING    ? "warning"
                            : a.kind() == v1::SLA_ALERT_KIND_BREACHED ? "breached"
@@ -280,9 +317,28 @@ absl::StatusOr<int> SlaWatch::Pass() {
   return raised;
 }
 
+void SlaWatch::CountOpen() {
+  if (index_ == nullptr) return;
+  std::vector<std::string> kinds, keys;
+  for (const auto& kind : policy_.Kinds()) {
+    kinds.push_back(kind);
+    keys.push_back(index::Open(kind));
+  }
+  auto sizes = index_->Sizes(keys, true);
+  if (!sizes.ok()) return;
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    metrics_.open.Add({{"kind", kinds[i]}}).Set(static_cast<double>((*sizes)[i]));
+  }
+}
+
 void SlaWatch::Run(const std::atomic<bool>& stop) {
+  auto counted = std::chrono::steady_clock::time_point{};
   while (!stop.load()) {
     alarm_.Reset();
+    if (std::chrono::steady_clock::now() - counted > std::chrono::seconds(10)) {
+      CountOpen();
+      counted = std::chrono::steady_clock::now();
+    }
     auto pass = Pass();
     if (!pass.ok()) {
       Log().warn("sla pass failed, again in {} ms: {}", options_.tick.count(), pass.status().message());
@@ -302,8 +358,10 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
       continue;
     }
     auto ticket = OpenTicket(policy_, cmd);
-    if (!ticket.ok()) {
-      batch[i].status = ticket.status();
+    absl::Status s = ticket.status();
+    if (s.ok()) s = LinkRepeat(tickets_, policy_, &*ticket, tickets).status();
+    if (!s.ok()) {
+      batch[i].status = s;
       continue;
     }
     records.push_back({ticket->id(), ticket->customer_id(),
@@ -336,12 +394,57 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
   if (watch_ != nullptr) {
     if (auto s = watch_->Watch(tickets); !s.ok()) return fail_all(s);
   }
+  if (index_ != nullptr) {
+    std::vector<IndexStore::Op> ops;
+    for (size_t k = 0; k < tickets.size(); ++k) {
+      if (!(*inserted)[k]) continue;  // indexed when first stored
+      for (auto& op : IndexOps({}, tickets[k])) ops.push_back(std::move(op));
+    }
+    if (auto s = index_->Apply(ops); !s.ok()) return fail_all(s);
+  }
   for (size_t k = 0; k < tickets.size(); ++k) {
     if (metrics_ != nullptr && (*inserted)[k]) CountChange(*metrics_, policy_, {}, tickets[k]);
     Work& w = batch[valid[k]];
-    const auto opened = MessagesOfChange(nullptr, {}, tickets[k]);
-    w.status = w.out->Publish(opened[0].topic, opened[0].key, opened[0].payload);
+    for (const auto& m : MessagesOfChange(nullptr, {}, tickets[k])) {
+      w.status = w.out->Publish(m.topic, m.key, m.payload);
+      if (!w.status.ok()) break;
+    }
   }
+}
+
+absl::StatusOr<bool> LinkRepeat(ProtoStore<v1::Ticket>& tickets, const SlaPolicy& policy,
+                                v1::Ticket* t, const std::vector<v1::Ticket>& earlier) {
+  const auto& rule = policy.repeat_complaints();
+  if (!rule.kinds.count(t->kind()) || t->category().empty()) return false;
+  auto owners = tickets.ListByCustomer(t->customer_id(), 1000);
+  if (!owners.ok()) return owners.status();
+  const TimePoint opened = FromProto(t->opened_at());
+  const v1::Ticket* latest = nullptr;
+  const auto consider = [&](const v1::Ticket& o) {
+    const TimePoint at = FromProto(o.opened_at());
+    if (o.id() == t->id() || !rule.kinds.count(o.kind()) || o.unit_id() != t->unit_id() ||
+        o.category() != t->category() || at > opened || opened - at > rule.within) {
+      return;
+    }
+    if (latest == nullptr || FromProto(latest->opened_at()) < at) latest = &o;
+  };
+  for (const auto& o : *owners) consider(o);
+  for (const auto& o : earlier) {
+    if (o.customer_id() == t->customer_id()) consider(o);
+  }
+  if (latest == nullptr) return false;
+  t->set_repeat_of(latest->id());
+  return true;
+}
+
+TicketingGrpc::TicketingGrpc(TicketingParts parts) : parts_(parts), tickets_(parts.store) {}
+
+grpc::Status TicketingGrpc::Serving(bool with_policy) const {
+  if (parts_.publisher == nullptr || parts_.clock == nullptr ||
+      (with_policy && parts_.policy == nullptr)) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "changes are not served here");
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status TicketingGrpc::GetTicket(grpc::ServerContext*, const v1::GetTicketRequest* req,
@@ -359,96 +462,285 @@ grpc::Status TicketingGrpc::GetTicket(grpc::ServerContext*, const v1::GetTicketR
 }
 
 v1::Ticket TicketingGrpc::Current(v1::Ticket ticket) const {
-  if (policy_ == nullptr || policy_->Find(ticket.kind()) == nullptr) return ticket;
+  if (parts_.policy == nullptr || parts_.policy->Find(ticket.kind()) == nullptr) return ticket;
   ticket.clear_deadlines();
-  const TimePoint now = clock_ != nullptr ? clock_->Now() : FromProto(ticket.opened_at());
-  for (auto& d : Review(*policy_, ticket, now).deadlines) *ticket.add_deadlines() = std::move(d);
+  const TimePoint now = parts_.clock != nullptr ? parts_.clock->Now() : FromProto(ticket.opened_at());
+  for (auto& d : Review(*parts_.policy, ticket, now).deadlines) *ticket.add_deadlines() = std::move(d);
   return ticket;
 }
 
 grpc::Status TicketingGrpc::Stored(const v1::Ticket& before, const v1::Ticket& after,
                                    bool fresh) {
-  if (fresh && watch_ != nullptr) {
-    if (auto s = watch_->Watch({after}); !s.ok()) return ToGrpc(s);
+  if (fresh && parts_.watch != nullptr) {
+    if (auto s = parts_.watch->Watch({after}); !s.ok()) return ToGrpc(s);
   }
-  if (fresh && metrics_ != nullptr && policy_ != nullptr) CountChange(*metrics_, *policy_, before, after);
-  for (const auto& sent : publisher_->PublishAll(MessagesOfChange(policy_, before, after))) {
+  if (fresh && parts_.index != nullptr) {
+    if (auto s = parts_.index->Apply(IndexOps(before, after)); !s.ok()) return ToGrpc(s);
+  }
+  if (fresh && parts_.metrics != nullptr && parts_.policy != nullptr) {
+    CountChange(*parts_.metrics, *parts_.policy, before, after);
+  }
+  for (const auto& sent : parts_.publisher->PublishAll(MessagesOfChange(parts_.policy, before, after))) {
     if (!sent.ok()) return ToGrpc(sent);
   }
   return grpc::Status::OK;
 }
+
+namespace {
+
+// "<score>:<skip>": where the next page starts in an index (newest first).
+struct Cursor {
+  int64_t max = std::numeric_limits<int64_t>::max();
+  size_t skip = 0;
+};
+
+std::optional<Cursor> ParseToken(const std::string& token) {
+  Cursor c;
+  if (token.empty()) return c;
+  std::vector<std::string> parts = absl::StrSplit(token, ':');
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &c.max) || !absl::SimpleAtoi(parts[1], &c.skip)) {
+    return std::nullopt;
+  }
+  return c;
+}
+
+}  // namespace
 
 grpc::Status TicketingGrpc::ListTickets(grpc::ServerContext*, const v1::ListTicketsRequest* req,
                                         v1::ListTicketsResponse* resp) {
   if (req->page_size() < 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "page_size must not be negative");
   }
-  const size_t limit = req->page_size() == 0 ? max_page_size_
-                                             : std::min(req->page_size(), max_page_size_);
-  auto list = req->customer_id().empty() ? tickets_.ListRecent(limit)
-                                         : tickets_.ListByCustomer(req->customer_id(), limit);
-  if (!list.ok()) return ToGrpc(list.status());
-  for (auto& t : *list) *resp->add_tickets() = Current(std::move(t));
+  const size_t limit = req->page_size() == 0 ? parts_.max_page_size
+                                             : std::min(req->page_size(), parts_.max_page_size);
+  if (req->status() != v1::TICKET_STATUS_UNSPECIFIED && !v1::TicketStatus_IsValid(req->status())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "status is not a ticket status");
+  }
+  const bool filtered = !req->project_id().empty() || !req->kind().empty() ||
+                        req->status() != v1::TICKET_STATUS_UNSPECIFIED || !req->assignee().empty() ||
+                        req->breached();
+  if (!filtered) {
+    if (!req->page_token().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "page_token: pages are served for filtered lists (project_id, kind, "
+                          "status, assignee, breached)");
+    }
+    auto list = req->customer_id().empty() ? tickets_.ListRecent(limit)
+                                           : tickets_.ListByCustomer(req->customer_id(), limit);
+    if (!list.ok()) return ToGrpc(list.status());
+    for (auto& t : *list) *resp->add_tickets() = Current(std::move(t));
+    return grpc::Status::OK;
+  }
+  if (parts_.index == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "filtered lists are not served here");
+  }
+  auto cursor = ParseToken(req->page_token());
+  if (!cursor) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "page_token is not one this service gave out");
+  }
+  // The most selective index; the other filters are checked on each ticket.
+  const std::string key = !req->assignee().empty()            ? index::Assignee(req->assignee())
+                          : req->breached()                   ? std::string(index::kBreached)
+                          : !req->project_id().empty()        ? index::Project(req->project_id())
+                          : req->status() != v1::TICKET_STATUS_UNSPECIFIED ? index::Status(req->status())
+                                                              : index::Kind(req->kind());
+  const auto matches = [&](const v1::Ticket& t) {
+    bool breached = false;
+    for (const auto& a : t.alerts()) breached |= a.kind() == v1::SLA_ALERT_KIND_BREACHED;
+    return (req->customer_id().empty() || t.customer_id() == req->customer_id()) &&
+           (req->project_id().empty() || t.project_id() == req->project_id()) &&
+           (req->kind().empty() || t.kind() == req->kind()) &&
+           (req->status() == v1::TICKET_STATUS_UNSPECIFIED || t.status() == req->status()) &&
+           (req->assignee().empty() || t.assignee() == req->assignee()) &&
+           (!req->breached() || breached);
+  };
+  // At most a few index pages per call, so that a rare combination answers promptly.
+  Cursor at = *cursor;
+  for (int round = 0; round < 4; ++round) {
+    auto entries = parts_.index->RevRange(key, at.max, std::numeric_limits<int64_t>::min(), at.skip,
+                                          limit);
+    if (!entries.ok()) return ToGrpc(entries.status());
+    std::vector<std::string> ids;
+    for (const auto& [id, _] : *entries) ids.push_back(id);
+    auto found = tickets_.GetAll(ids);
+    if (!found.ok()) return ToGrpc(found.status());
+    for (size_t i = 0; i < entries->size(); ++i) {
+      if (static_cast<size_t>(resp->tickets_size()) == limit) {  // full: the next page starts here
+        resp->set_next_page_token(absl::StrCat(at.max, ":", at.skip));
+        return grpc::Status::OK;
+      }
+      const int64_t score = (*entries)[i].second;
+      at = score == at.max ? Cursor{at.max, at.skip + 1} : Cursor{score, 1};
+      if ((*found)[i] && matches(*(*found)[i])) *resp->add_tickets() = Current(std::move(*(*found)[i]));
+    }
+    if (entries->size() < limit) return grpc::Status::OK;  // the index has no more
+  }
+  resp->set_next_page_token(absl::StrCat(at.max, ":", at.skip));
   return grpc::Status::OK;
 }
 
-grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext*,
-                                             const v1::TransitionTicketRequest* req,
-                                             v1::Ticket* resp) {
-  if (req->ticket_id().empty()) {
+namespace {
+
+// The change with request id `request_id` in the history, as before and after it.
+TicketingGrpc::Changed ReplayOf(const v1::Ticket& t, const std::string& request_id) {
+  int i = 0;
+  while (i < t.history_size() && t.history(i).request_id() != request_id) ++i;
+  TicketingGrpc::Changed c{t, t, true};
+  if (i == t.history_size()) return c;
+  const v1::TicketChange& change = t.history(i);
+  c.before.mutable_history()->DeleteSubrange(i, t.history_size() - i);
+  c.before.set_status(change.from());
+  if (!change.from_kind().empty()) c.before.set_kind(change.from_kind());
+  c.after = c.before;
+  *c.after.add_history() = change;
+  c.after.set_status(change.to());
+  if (!change.to_kind().empty()) c.after.set_kind(change.to_kind());
+  return c;
+}
+
+}  // namespace
+
+grpc::Status TicketingGrpc::Change(const std::string& ticket_id, const ChangeFn& change,
+                                   v1::Ticket* resp) {
+  if (ticket_id.empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ticket_id is required");
   }
-  if (publisher_ == nullptr || clock_ == nullptr) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "transitions are not served here");
-  }
-  const TransitionRequest request{req->to(), req->actor(), req->reason(), req->request_id()};
+  if (auto s = Serving(false); !s.ok()) return s;
   constexpr int kAttempts = 5;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto stored = records_.Get(req->ticket_id());
+    auto stored = parts_.store.Get(ticket_id);
     if (!stored.ok()) return ToGrpc(stored.status());
     v1::Ticket ticket;
     if (!stored->has_value() || !ticket.ParseFromString(**stored)) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no ticket " + req->ticket_id());
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no ticket " + ticket_id);
     }
-    const TimePoint now = clock_->Now();
-    bool replayed = false;
-    auto next = Transition(ticket, request, now, &replayed);
-    if (!next.ok()) return ToGrpc(next.status());
-    if (!replayed) {
-      auto replaced = records_.Replace(req->ticket_id(), **stored, next->SerializeAsString());
+    auto c = change(ticket, parts_.clock->Now());
+    if (!c.ok()) return ToGrpc(c.status());
+    if (!c->replayed) {
+      auto replaced = parts_.store.Replace(ticket_id, **stored, c->after.SerializeAsString());
       if (!replaced.ok()) return ToGrpc(replaced.status());
       if (!*replaced) continue;  // changed meanwhile: read it again
-      Log().info("ticket {} {} -> {} by {}", next->id(), StatusName(ticket.status()),
-                 StatusName(next->status()), req->actor());
     }
-    // The messages of the change (again on a retry, whose first publish may have failed).
-    if (replayed) {
-      int i = 0;
-      while (next->history(i).request_id() != req->request_id()) ++i;
-      v1::Ticket before = *next;
-      before.mutable_history()->DeleteSubrange(i, before.history_size() - i);
-      before.set_status(next->history(i).from());
-      v1::Ticket after = before;
-      *after.add_history() = next->history(i);
-      after.set_status(next->history(i).to());
-      if (auto s = Stored(before, after, false); !s.ok()) return s;
-    } else if (auto s = Stored(ticket, *next, true); !s.ok()) {
-      return s;
-    }
-    *resp = Current(*std::move(next));
+    // The messages of the change; again on a retry (whose first publish may have failed).
+    if (auto s = Stored(c->before, c->after, !c->replayed); !s.ok()) return s;
+    *resp = Current(c->replayed ? std::move(ticket) : std::move(c->after));
     return grpc::Status::OK;
   }
   return grpc::Status(grpc::StatusCode::ABORTED,
                       "the ticket kept changing; read it again and retry");
 }
 
+grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext*,
+                                             const v1::TransitionTicketRequest* req,
+                                             v1::Ticket* resp) {
+  if (!req->defect_code().empty() && parts_.policy != nullptr &&
+      parts_.policy->FindDefect(req->defect_code()) == nullptr) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "defect_code '" + req->defect_code() + "' is not in the defect library");
+  }
+  const TransitionRequest request{req->to(), req->actor(), req->reason(), req->request_id()};
+  return Change(req->ticket_id(), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
+    bool replayed = false;
+    auto next = Transition(t, request, now, &replayed);
+    if (!next.ok()) return next.status();
+    if (replayed) return ReplayOf(t, req->request_id());
+    if (!req->defect_code().empty()) next->set_defect_code(req->defect_code());
+    Log().info("ticket {} {} -> {} by {}", t.id(), StatusName(t.status()), StatusName(next->status()),
+               req->actor());
+    return Changed{t, *std::move(next), false};
+  }, resp);
+}
+
+grpc::Status TicketingGrpc::AssignTicket(grpc::ServerContext*, const v1::AssignTicketRequest* req,
+                                         v1::Ticket* resp) {
+  if (req->team().empty() && req->assignee().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "team or assignee is required");
+  }
+  if (auto s = RequireFields({{"actor", &req->actor()}, {"request_id", &req->request_id()}}); !s.ok()) {
+    return ToGrpc(s);
+  }
+  if (!req->team().empty() && parts_.policy != nullptr && !parts_.policy->teams().count(req->team())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "team '" + req->team() + "' is not one of the configured teams");
+  }
+  return Change(req->ticket_id(), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
+    for (const auto& c : t.history()) {
+      if (c.request_id() == req->request_id()) return ReplayOf(t, req->request_id());
+    }
+    if (t.status() == v1::TICKET_STATUS_CLOSED) {
+      return absl::FailedPreconditionError("the ticket is CLOSED; reopen it to reassign it");
+    }
+    v1::Ticket next = t;
+    if (!req->team().empty()) next.set_team(req->team());
+    if (!req->assignee().empty()) next.set_assignee(req->assignee());
+    auto* change = next.add_history();
+    change->set_from(t.status());
+    change->set_to(t.status());
+    change->set_actor(req->actor());
+    change->set_reason(req->reason());
+    change->set_request_id(req->request_id());
+    change->set_to_team(next.team());
+    change->set_to_assignee(next.assignee());
+    *change->mutable_at() = ToProto(now);
+    Log().info("ticket {} assigned team={} by {}", t.id(), next.team(), req->actor());
+    return Changed{t, std::move(next), false};
+  }, resp);
+}
+
+grpc::Status TicketingGrpc::AddNote(grpc::ServerContext*, const v1::AddNoteRequest* req,
+                                    v1::Ticket* resp) {
+  if (auto s = RequireFields({{"text", &req->text()}, {"author", &req->author()},
+                              {"request_id", &req->request_id()}});
+      !s.ok()) {
+    return ToGrpc(s);
+  }
+  return Change(req->ticket_id(), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
+    for (int i = 0; i < t.notes_size(); ++i) {
+      if (t.notes(i).request_id() == req->request_id()) {
+        Changed c{t, t, true};
+        c.before.mutable_notes()->DeleteSubrange(i, t.notes_size() - i);
+        return c;
+      }
+    }
+    v1::Ticket next = t;
+    auto* note = next.add_notes();
+    note->set_author(req->author());
+    note->set_text(req->text());
+    note->set_request_id(req->request_id());
+    *note->mutable_at() = ToProto(now);
+    return Changed{t, std::move(next), false};
+  }, resp);
+}
+
+grpc::Status TicketingGrpc::ReclassifyTicket(grpc::ServerContext*,
+                                             const v1::ReclassifyTicketRequest* req,
+                                             v1::Ticket* resp) {
+  if (auto s = Serving(true); !s.ok()) return s;
+  if (req->request_id().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request_id is required");
+  }
+  const TransitionRequest request{v1::TICKET_STATUS_UNSPECIFIED, req->actor(), req->reason(),
+                                  req->request_id()};
+  return Change(req->ticket_id(), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
+    bool replayed = false;
+    auto next = Reclassify(*parts_.policy, t, req->kind(), request, now, &replayed);
+    if (!next.ok()) return next.status();
+    if (replayed) return ReplayOf(t, req->request_id());
+    Log().info("ticket {} kind {} -> {} by {}", t.id(), t.kind(), next->kind(), req->actor());
+    return Changed{t, *std::move(next), false};
+  }, resp);
+}
+
 grpc::Status TicketingGrpc::CreateTicket(grpc::ServerContext*, const v1::CreateTicketRequest* req,
                                          v1::Ticket* resp) {
-  if (publisher_ == nullptr || clock_ == nullptr || policy_ == nullptr) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "creation is not served here");
-  }
+  if (auto s = Serving(true); !s.ok()) return s;
   if (auto s = RequireFields({{"request_id", &req->request_id()}, {"actor", &req->actor()}}); !s.ok()) {
     return ToGrpc(s);
+  }
+  if (!req->defect_code().empty() && parts_.policy->FindDefect(req->defect_code()) == nullptr) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "defect_code '" + req->defect_code() + "' is not in the defect library");
   }
   // The same path as a command: one ticket per request id.
   v1::OpenTicketCommand cmd;
@@ -458,15 +750,21 @@ grpc::Status TicketingGrpc::CreateTicket(grpc::ServerContext*, const v1::CreateT
   cmd.set_unit_id(req->unit_id());
   cmd.set_project_id(req->project_id());
   cmd.set_summary(req->summary());
-  *cmd.mutable_requested_at() = req->has_requested_at() ? req->requested_at() : ToProto(clock_->Now());
-  auto ticket = OpenTicket(*policy_, cmd);
+  cmd.set_category(req->category());
+  cmd.set_defect_code(req->defect_code());
+  const TimePoint now = parts_.clock->Now();
+  *cmd.mutable_requested_at() = req->has_requested_at() ? req->requested_at() : ToProto(now);
+  auto ticket = OpenTicket(*parts_.policy, cmd);
   if (!ticket.ok()) return ToGrpc(ticket.status());
   auto* opened = ticket->add_history();
   opened->set_to(v1::TICKET_STATUS_NEW);
   opened->set_actor(req->actor());
   opened->set_reason("opened by an agent");
   opened->set_request_id(req->request_id());
-  *opened->mutable_at() = ToProto(clock_->Now());
+  *opened->mutable_at() = ToProto(now);
+  if (auto linked = LinkRepeat(tickets_, *parts_.policy, &*ticket); !linked.ok()) {
+    return ToGrpc(linked.status());
+  }
   auto inserted = tickets_.Insert(ticket->id(), ticket->customer_id(),
                                   ToUnixMillis(FromProto(ticket->opened_at())), *ticket);
   if (!inserted.ok()) return ToGrpc(inserted.status());
@@ -479,6 +777,69 @@ grpc::Status TicketingGrpc::CreateTicket(grpc::ServerContext*, const v1::CreateT
   }
   if (auto s = Stored({}, *ticket, *inserted); !s.ok()) return s;
   *resp = Current(*std::move(ticket));
+  return grpc::Status::OK;
+}
+
+grpc::Status TicketingGrpc::GetDefectRollup(grpc::ServerContext*,
+                                            const v1::GetDefectRollupRequest* req,
+                                            v1::GetDefectRollupResponse* resp) {
+  if (parts_.index == nullptr || parts_.policy == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "the defect library is not served here");
+  }
+  auto rows = DefectRollup(*parts_.index, *parts_.policy, req->project_id());
+  if (!rows.ok()) return ToGrpc(rows.status());
+  for (auto& r : *rows) *resp->add_rows() = std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status TicketingGrpc::GetComplaintReport(grpc::ServerContext*,
+                                               const v1::GetComplaintReportRequest* req,
+                                               v1::GetComplaintReportResponse* resp) {
+  if (parts_.index == nullptr || parts_.policy == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "the complaint report is not served here");
+  }
+  auto day = ParseDate(req->date());
+  if (!day.ok()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "date: expected YYYY-MM-DD");
+  const auto& zone = parts_.policy->zone();
+  const int64_t from = absl::ToUnixMillis(absl::FromCivil(*day, zone));
+  const int64_t to = absl::ToUnixMillis(absl::FromCivil(*day + 1, zone)) - 1;
+  std::vector<std::string> ids;
+  for (const auto& kind : parts_.policy->risk_warning().kinds) {  // the complaint kinds
+    auto entries = parts_.index->RevRange(index::Kind(kind), to, from, 0, 100000);
+    if (!entries.ok()) return ToGrpc(entries.status());
+    for (const auto& [id, _] : *entries) ids.push_back(id);
+  }
+  auto found = tickets_.GetAll(ids);
+  if (!found.ok()) return ToGrpc(found.status());
+  std::vector<v1::ComplaintReportRow> rows;
+  for (const auto& t : *found) {
+    if (!t || (!req->project_id().empty() && t->project_id() != req->project_id())) continue;
+    v1::ComplaintReportRow row;
+    row.set_ticket_id(t->id());
+    row.set_project_id(t->project_id());
+    row.set_unit_id(t->unit_id());
+    row.set_kind(t->kind());
+    row.set_category(t->category());
+    row.set_summary(t->summary());
+    *row.mutable_received_at() = t->opened_at();
+    if (auto replied = ReachedAt(*t, v1::TICKET_STATUS_ACKNOWLEDGED)) {
+      *row.mutable_first_reply_at() = ToProto(*replied);
+    }
+    const auto teams = parts_.policy->teams().find(t->team());
+    row.set_handler(!t->assignee().empty()            ? t->assignee()
+                    : teams != parts_.policy->teams().end() ? teams->second
+                                                            : t->team());
+    for (const auto& c : t->history()) {
+      if (c.to() == v1::TICKET_STATUS_RESOLVED && c.from() != c.to()) row.set_measure(c.reason());
+    }
+    if (row.measure().empty() && t->notes_size() > 0) row.set_measure(t->notes(t->notes_size() - 1).text());
+    row.set_status(t->status());
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    return FromProto(a.received_at()) < FromProto(b.received_at());
+  });
+  for (auto& r : rows) *resp->add_rows() = std::move(r);
   return grpc::Status::OK;
 }
 

@@ -1,8 +1,12 @@
 #pragma once
 
+#include <functional>
+#include <memory>
+
 #include "domain/lifecycle.h"
 #include "domain/sla_clock.h"
 #include "domain/sla_policy.h"
+#include "app/ticket_index.h"
 #include "mot/common/alarm.h"
 #include "mot/common/clock.h"
 #include "mot/common/kafka.h"
@@ -11,6 +15,7 @@
 #include "mot/ticketing/v1/ticketing.grpc.pb.h"
 
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
@@ -24,6 +29,8 @@ struct TicketingMetrics {
   prometheus::Family<prometheus::Counter>& escalations;  // by kind, level
   prometheus::Family<prometheus::Counter>& milestones;   // by kind, result (in_time, late)
   prometheus::Family<prometheus::Histogram>& time_to;    // by kind, milestone
+  prometheus::Family<prometheus::Counter>& repeats;      // by kind
+  prometheus::Family<prometheus::Gauge>& open;           // by kind
 };
 
 std::unique_ptr<TicketingMetrics> MakeTicketingMetrics(prometheus::Registry& registry);
@@ -55,7 +62,10 @@ struct SlaWatchOptions {
 class SlaWatch {
  public:
   SlaWatch(RecordStore& store, RedisTimers& timers, Publisher& publisher, const Clock& clock,
-           const SlaPolicy& policy, SlaWatchOptions options, TicketingMetrics& metrics);
+           const SlaPolicy& policy, SlaWatchOptions options, TicketingMetrics& metrics,
+           IndexStore* index = nullptr);
+  // The open tickets of each kind (for the gauge), from the index.
+  void CountOpen();
   // After tickets were stored: each one's timer at the next time its SLA asks for
   // something (at once when that has passed), in one round trip.
   absl::Status Watch(const std::vector<v1::Ticket>& tickets);
@@ -75,6 +85,7 @@ class SlaWatch {
   const SlaPolicy& policy_;
   const SlaWatchOptions options_;
   TicketingMetrics& metrics_;
+  IndexStore* index_;
   const std::string replica_;
   uint64_t claims_ = 0;
   Alarm alarm_;
@@ -85,15 +96,22 @@ class SlaWatch {
 std::vector<OutMessage> MessagesOfAlert(const SlaPolicy& policy, const v1::Ticket& ticket,
                                         const v1::SlaAlert& alert);
 
+// A complaint repeating an earlier one: the owner's latest ticket of a kind the policy
+// links (repeat_complaints), same unit and category, opened within the window before
+// `ticket` (among the owner's stored tickets and `earlier` ones of the same batch).
+// Sets ticket->repeat_of; whether it did.
+absl::StatusOr<bool> LinkRepeat(ProtoStore<v1::Ticket>& tickets, const SlaPolicy& policy,
+                                v1::Ticket* ticket, const std::vector<v1::Ticket>& earlier = {});
+
 // Consumes OpenTicketCommand: opens the ticket once (idempotent by command id),
 // then publishes TicketEvent OPENED on mot.ticket.v1 (again on a redelivery, so a
 // crash between the two never loses the event).
 class CommandHandler {
  public:
-  // With `watch`, each new ticket's SLA timer is armed.
+  // With `watch`, each new ticket's SLA timer is armed; with `index`, it is indexed.
   CommandHandler(const SlaPolicy& policy, RecordStore& store, SlaWatch* watch = nullptr,
-                 TicketingMetrics* metrics = nullptr)
-      : policy_(policy), tickets_(store), watch_(watch), metrics_(metrics) {}
+                 TicketingMetrics* metrics = nullptr, IndexStore* index = nullptr)
+      : policy_(policy), tickets_(store), watch_(watch), metrics_(metrics), index_(index) {}
   // Opens the batch's tickets in one round trip; publishes each event through its `out`.
   void HandleBatch(std::vector<Work>& batch);
   absl::Status Handle(const Incoming& in, Publisher& out) { return HandleOne(*this, in, out); }
@@ -103,50 +121,81 @@ class CommandHandler {
   ProtoStore<v1::Ticket> tickets_;
   SlaWatch* watch_;
   TicketingMetrics* metrics_;
+  IndexStore* index_;
+};
+
+// What TicketingGrpc works with; only `store` and `max_page_size` are required (a
+// read-only service), the rest turn on changes, SLA timers, indexes and metrics.
+struct TicketingParts {
+  RecordStore& store;
+  int max_page_size = 100;
+  Publisher* publisher = nullptr;
+  const Clock* clock = nullptr;
+  const SlaPolicy* policy = nullptr;
+  SlaWatch* watch = nullptr;
+  TicketingMetrics* metrics = nullptr;
+  IndexStore* index = nullptr;
 };
 
 class TicketingGrpc final : public v1::TicketingService::Service {
  public:
-  // `publisher` and `clock` for transitions: each change publishes its TicketEvent.
-  // With `policy`, the tickets answered carry deadlines derived from their history
-  // (pauses stop the clock) and the policy in force.
+  // `publisher` and `clock` for changes: each publishes its TicketEvent. With `policy`,
+  // the tickets answered carry deadlines derived from their history (pauses stop the
+  // clock) and the policy in force.
+  explicit TicketingGrpc(TicketingParts parts);
   TicketingGrpc(RecordStore& store, int max_page_size, Publisher* publisher = nullptr,
                 const Clock* clock = nullptr, const SlaPolicy* policy = nullptr,
-                SlaWatch* watch = nullptr, TicketingMetrics* metrics = nullptr)
-      : records_(store),
-        tickets_(store),
-        max_page_size_(max_page_size),
-        publisher_(publisher),
-        clock_(clock),
-        policy_(policy),
-        watch_(watch),
-        metrics_(metrics) {}
-  // Stored with a compare-and-set (a concurrent change makes it read again, at most a
-  // few times: ABORTED after); then the event, also on a retry of the same request (so
-  // a lost publish is made good by the retry).
+                SlaWatch* watch = nullptr, TicketingMetrics* metrics = nullptr,
+                IndexStore* index = nullptr)
+      : TicketingGrpc(TicketingParts{store, max_page_size, publisher, clock, policy, watch,
+                                     metrics, index}) {}
+  // Changes are stored with a compare-and-set (a concurrent change makes them read
+  // again, at most a few times: ABORTED after); then the event, also on a retry of the
+  // same request (so a lost publish is made good by the retry).
   grpc::Status TransitionTicket(grpc::ServerContext*, const v1::TransitionTicketRequest* req,
                                 v1::Ticket* resp) override;
   grpc::Status CreateTicket(grpc::ServerContext*, const v1::CreateTicketRequest* req,
                             v1::Ticket* resp) override;
+  grpc::Status AssignTicket(grpc::ServerContext*, const v1::AssignTicketRequest* req,
+                            v1::Ticket* resp) override;
+  grpc::Status AddNote(grpc::ServerContext*, const v1::AddNoteRequest* req,
+                       v1::Ticket* resp) override;
+  grpc::Status ReclassifyTicket(grpc::ServerContext*, const v1::ReclassifyTicketRequest* req,
+                                v1::Ticket* resp) override;
   grpc::Status GetTicket(grpc::ServerContext*, const v1::GetTicketRequest* req,
                          v1::GetTicketResponse* resp) override;
+  // Newest first, from the index of the most selective filter; the other filters are
+  // checked on each ticket. A page may hold fewer than page_size tickets when filters
+  // combine: go on while next_page_token is set.
   grpc::Status ListTickets(grpc::ServerContext*, const v1::ListTicketsRequest* req,
                            v1::ListTicketsResponse* resp) override;
+  grpc::Status GetDefectRollup(grpc::ServerContext*, const v1::GetDefectRollupRequest* req,
+                               v1::GetDefectRollupResponse* resp) override;
+  grpc::Status GetComplaintReport(grpc::ServerContext*, const v1::GetComplaintReportRequest* req,
+                                  v1::GetComplaintReportResponse* resp) override;
+
+  // A change of one ticket: the ticket before and after it; `replayed` when it was
+  // asked before (then before and after are that earlier change's).
+  struct Changed {
+    v1::Ticket before, after;
+    bool replayed = false;
+  };
 
  private:
-  RecordStore& records_;
-  ProtoStore<v1::Ticket> tickets_;
-  const int max_page_size_;
-  Publisher* publisher_;
-  const Clock* clock_;
-  const SlaPolicy* policy_;
-  SlaWatch* watch_;
-  TicketingMetrics* metrics_;
-  // After a change was stored (`fresh`) or asked again: the ticket's SLA timer, the
-  // metrics (fresh only), then the change's messages (MessagesOfChange).
+  // Makes the change from the stored ticket; Change stores it (compare and set),
+  // indexes it and sends its messages.
+  using ChangeFn = std::function<absl::StatusOr<Changed>(const v1::Ticket&, TimePoint)>;
+  grpc::Status Change(const std::string& ticket_id, const ChangeFn& change, v1::Ticket* resp);
+  // After a change was stored (`fresh`) or asked again: the ticket's SLA timer and
+  // indexes, the metrics (fresh only), then the change's messages (MessagesOfChange).
   grpc::Status Stored(const v1::Ticket& before, const v1::Ticket& after, bool fresh);
   // The deadlines as they stand now (a kind the policy no longer has keeps its own).
   v1::Ticket Current(v1::Ticket ticket) const;
+  // UNIMPLEMENTED unless changes can be made (a publisher, a clock; the policy too).
+  grpc::Status Serving(bool with_policy) const;
+
+  TicketingParts parts_;
+  ProtoStore<v1::Ticket> tickets_;
 };
 
 }  // namespace mot::ticketing

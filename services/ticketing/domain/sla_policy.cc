@@ -280,6 +280,12 @@ const Role* SlaPolicy::FindRole(const std::string& name) const {
   return it == roles_.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> SlaPolicy::Kinds() const {
+  std::vector<std::string> out;
+  for (const auto& [k, _] : kinds_) out.push_back(k);
+  return out;
+}
+
 std::string SlaPolicy::KindList() const {
   std::string out;
   for (const auto& [k, _] : kinds_) absl::StrAppend(&out, out.empty() ? "" : ", ", k);

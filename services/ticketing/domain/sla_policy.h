@@ -87,6 +87,7 @@ class SlaPolicy {
   // nullptr for an unknown kind.
   const std::vector<Milestone>* Find(const std::string& kind) const;
   std::string KindList() const;
+  std::vector<std::string> Kinds() const;
   // The kind's calendar; 24x7 unless the kind names one. A project with a calendar of
   // its own uses it for every kind that runs on one.
   const BusinessCalendar& CalendarFor(const std::string& kind,
