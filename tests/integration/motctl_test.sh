@@ -71,6 +71,38 @@ err=$(motctl ticket transition "$created" --to closed --by agent-li 2>&1 || true
 check "an illegal move names the state" grep -q "the ticket is WAITING_ON_OWNER; it cannot go to CLOSED" <<<"$err"
 check "ticket history lists the changes" test "$(motctl ticket history "$created" | grep -c ' by agent-li')" -eq 3
 
+# The agents' desk: teams from the rules, assignment, notes, repeat complaints, lists by
+# filter with pages, the defect library and the daily complaint report.
+project="P-DESK-$RANDOM$RANDOM"
+desk() { motctl ticket create --kind complaint_general --customer "$customer" --unit U-1 --project "$project" --category property_service --by agent-li "$@"; }
+out=$(desk --summary 公共区域保洁不到位 --defect WY01)
+first=$(awk 'NR==1 {print $1}' <<<"$out")
+check "a complaint about property service goes to its team" grep -q "team property_service" <<<"$out"
+out=$(desk --summary 公共区域保洁仍不到位)
+second=$(awk 'NR==1 {print $1}' <<<"$out")
+check "the same complaint again is linked as a repeat" grep -q "repeats $first" <<<"$out"
+check "ticket assign names the assignee" grep -q "assignee agent-chen" \
+  <<<"$(motctl ticket assign "$first" --assignee agent-chen --reason 专人跟进 --by manager-zhao)"
+check "ticket list --assignee finds it" grep -q "^$first " <<<"$(motctl ticket list --assignee agent-chen)"
+check "ticket note is in the history" grep -q "note by agent-chen: 已约业主周五面谈" \
+  <<<"$(motctl ticket note "$first" --text 已约业主周五面谈 --by agent-chen)"
+page=$(motctl ticket list --project "$project" --page-size 1)
+token=$(sed -n 's/^next page: --page-token //p' <<<"$page")
+check "ticket list --project pages: the newest first" grep -q "^$second " <<<"$page"
+check "the next page has the other" grep -q "^$first " <<<"$(motctl ticket list --project "$project" --page-size 1 --page-token "$token")"
+motctl ticket transition "$first" --to acknowledged --by agent-chen >/dev/null
+motctl ticket transition "$first" --to resolved --reason 保洁频次调整为每日两次 --by agent-chen >/dev/null
+day=$(TZ=Asia/Shanghai date -d "$(motctl clock show)" +%F)
+csv=$(motctl ticket report --date "$day" --project "$project" --format csv)
+check "report --format csv: a header and the day's two complaints" test "$(wc -l <<<"$csv")" -eq 3
+check "report names the handler and the measure" grep -q "agent-chen,保洁频次调整为每日两次,RESOLVED" <<<"$csv"
+check "report --format json is JSON" python3 -c 'import json,sys; assert len(json.load(sys.stdin)) == 2' \
+  <<<"$(motctl ticket report --date "$day" --project "$project" --format json)"
+check "ticket defects --csv: WY01 in the project, 1 ticket, 1 unit, none open" \
+  grep -q "^$project,WY01,公共区域维护不到位,.*,物业服务中心,1,1,0," <<<"$(motctl ticket defects --project "$project" --csv)"
+err=$(motctl ticket assign "$first" --team night_shift 2>&1 || true)
+check "an unknown team is named" grep -q "team 'night_shift' is not one of the configured teams" <<<"$err"
+
 # Bad input is refused with a message naming what is wrong.
 err=$(echo '{"type":' | motctl publish --file - 2>&1 || true)
 check "bad JSON line is named" grep -q "line 1" <<<"$err"

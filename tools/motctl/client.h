@@ -68,7 +68,10 @@ std::vector<mot::lifecycle::v1::LifecycleEvent> ReadEventLines(const std::string
 // The command groups: each adds its subcommand to `app`, run through `client`.
 void AddPublish(CLI::App& app, Client& client);
 void AddJourney(CLI::App& app, Client& client);
-void AddRecords(CLI::App& app, Client& client);  // ticket, survey, delivery
+void AddRecords(CLI::App& app, Client& client);  // survey, delivery
+// ticket create | get | list | transition | assign | note | reclassify | history |
+// defects | report
+void AddTicket(CLI::App& app, Client& client);
 void AddHealth(CLI::App& app, Client& client);
 void AddTopics(CLI::App& app, Client& client);
 void AddClock(CLI::App& app, Client& client);

@@ -1,7 +1,9 @@
 // motctl: the operator's command line for MOT Mesh.
 //   publish   lifecycle events onto mot.lifecycle.v1 (flags, or JSON lines)   publish.cc
 //   journey   a customer's timeline                                           journey.cc
-//   ticket    get | list; survey list; delivery list                           records.cc
+//   ticket    create | get | list | transition | assign | note | reclassify |    tickets.cc
+//             history | defects | report
+//   survey list; delivery list                                                 records.cc
 //   health    the four services' gRPC health                                  health.cc
 //   topics    ensure | list: the mesh's Kafka topics                           topics.cc
 //   clock     show | set TIME | advance DURATION: the simulated clock          clock.cc
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   motctl::AddPublish(app, client);
   motctl::AddJourney(app, client);
   motctl::AddRecords(app, client);
+  motctl::AddTicket(app, client);
   motctl::AddHealth(app, client);
   motctl::AddTopics(app, client);
   motctl::AddClock(app, client);
