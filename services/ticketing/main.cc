@@ -23,7 +23,7 @@ int main() {
     const int partitions = env.Int("MOT_SLA_PARTITIONS", 16, 1, 1024);
 
     mot::Runtime runtime("ticketing", common);
-    auto metrics = mot::ticketing::MakeTicketingMetrics(runtime.registry());
+    auto metrics = mot::ticketing::MakeTicketingMetrics(runtime.registry(), &policy);
     mot::RedisRecordStore store(runtime.redis(), "ticketing");
     mot::RedisTimers timers(runtime.redis(), {"ticketing.sla", partitions});
     mot::ticketing::RedisIndexStore index(runtime.redis());

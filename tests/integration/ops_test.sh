@@ -33,7 +33,7 @@ echo "every service reports mot_clock_simulated 1 and warned at start"
 
 # Every metric the alerts and the dashboard query is one the services export.
 exported=$(grep -oE '^# TYPE [a-z_:]+' <<<"$all_metrics" | awk '{print $3}' | sort -u)
-wanted=$(grep -ohE 'mot_[a-z_]+' "$root/deploy/prometheus/rules.yaml" "$root/deploy/grafana/motmesh.json" \
+wanted=$(grep -ohE 'mot_[a-z_]+' "$root/deploy/prometheus/rules.yaml" "$root"/deploy/grafana/*.json \
   | sed -E 's/_(bucket|sum|count)$//' | sort -u)
 for m in $wanted; do
   grep -qx "$m" <<<"$exported" || { echo "FAIL: $m is queried by an alert or a panel but no service exports it"; exit 1; }
@@ -52,3 +52,23 @@ rules=$(curl -fsS --max-time 5 "$MOT_PROMETHEUS_URL/api/v1/rules" |
   python3 -c 'import json,sys; g=json.load(sys.stdin)["data"]["groups"]; print(sum(r["health"]=="ok" for x in g for r in x["rules"]))')
 [[ $rules -ge 5 ]] || { echo "FAIL: prometheus has $rules healthy rules"; exit 1; }
 echo "prometheus: 4 of 4 services up, $rules alert rules loaded"
+
+# Every panel's query is one Prometheus accepts (a typo in PromQL would leave a panel
+# blank without a word).
+python3 - "$MOT_PROMETHEUS_URL" "$root"/deploy/grafana/*.json <<'PY'
+import json, sys, urllib.parse, urllib.request
+url, files = sys.argv[1], sys.argv[2:]
+n = 0
+for f in files:
+    for p in json.load(open(f, encoding="utf-8"))["panels"]:
+        for t in p.get("targets", []):
+            q = urllib.parse.urlencode({"query": t["expr"]})
+            try:
+                r = json.load(urllib.request.urlopen(f"{url}/api/v1/query?{q}", timeout=5))
+            except Exception as e:  # HTTP 400 for a bad expression
+                sys.exit(f"FAIL: {f}: panel '{p['title']}': {t['expr']}: {e}")
+            if r.get("status") != "success":
+                sys.exit(f"FAIL: {f}: panel '{p['title']}': {r}")
+            n += 1
+print(f"prometheus accepts all {n} panel queries")
+PY

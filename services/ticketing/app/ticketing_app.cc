@@ -22,8 +22,20 @@
 
 namespace mot::ticketing {
 
-std::unique_ptr<TicketingMetrics> MakeTicketingMetrics(prometheus::Registry& r) {
-  return std::unique_ptr<TicketingMetrics>(new TicketingMetrics{
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& MilestoneBuckets() {
+  // 15 min .. 60 days.
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 259200, 604800, 1209600, 2592000, 5184000};
+  return kBuckets;
+}
+
+}  // namespace
+
+std::unique_ptr<TicketingMetrics> MakeTicketingMetrics(prometheus::Registry& r,
+                                                       const SlaPolicy* policy) {
+  auto m = std::unique_ptr<TicketingMetrics>(new TicketingMetrics{
       prometheus::BuildCounter()
           .Name("mot_ticketing_tickets_opened_total")
           .Help("Tickets opened, by kind.")
@@ -61,16 +73,27 @@ std::unique_ptr<TicketingMetrics> MakeTicketingMetrics(prometheus::Registry& r) 
                 "complaint_general/major, service_l1/l2/l3 ...).")
           .Register(r),
   });
+  if (policy == nullptr) return m;
+  // Every series a dashboard divides by exists from the start, at 0.
+  for (const auto& kind : policy->Kinds()) {
+    m->opened.Add({{"kind", kind}});
+    m->repeats.Add({{"kind", kind}});
+    m->open.Add({{"kind", kind}});
+    for (const char* alert : {"warning", "breached", "risk"}) m->alerts.Add({{"kind", kind}, {"alert", alert}});
+    for (const char* result : {"in_time", "late"}) m->milestones.Add({{"kind", kind}, {"result", result}});
+    int rungs = 0;
+    for (const auto& ms : *policy->Find(kind)) {
+      m->time_to.Add({{"kind", kind}, {"milestone", ms.name}}, MilestoneBuckets());
+      rungs += ms.escalate_to.empty() ? 0 : 1;
+    }
+    for (int level = 1; level <= rungs; ++level) {
+      m->escalations.Add({{"kind", kind}, {"level", std::to_string(level)}});
+    }
+  }
+  return m;
 }
 
 namespace {
-
-const prometheus::Histogram::BucketBoundaries& MilestoneBuckets() {
-  // 15 min .. 60 days.
-  static const prometheus::Histogram::BucketBoundaries kBuckets = {
-      900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 259200, 604800, 1209600, 2592000, 5184000};
-  return kBuckets;
-}
 
 std::string Local(const SlaPolicy& policy, TimePoint t) {
   return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(ToUnixMillis(t)), policy.zone());

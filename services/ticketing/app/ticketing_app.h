@@ -33,7 +33,10 @@ struct TicketingMetrics {
   prometheus::Family<prometheus::Gauge>& open;           // by kind
 };
 
-std::unique_ptr<TicketingMetrics> MakeTicketingMetrics(prometheus::Registry& registry);
+// With `policy`, every kind's series start at 0 (a ratio on a dashboard has its
+// denominator from the start).
+std::unique_ptr<TicketingMetrics> MakeTicketingMetrics(prometheus::Registry& registry,
+                                                       const SlaPolicy* policy = nullptr);
 // Counts a change (a ticket opened, moved, a milestone met) for the dashboards.
 void CountChange(TicketingMetrics& metrics, const SlaPolicy& policy, const v1::Ticket& before,
                  const v1::Ticket& after);
