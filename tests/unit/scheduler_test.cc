@@ -186,14 +186,34 @@ TEST_F(PlaybookTest, EveryEventStepWithTheDomainNumbers) {
   auto refused = Event("handover_refused", t0_);
   (*refused.mutable_attributes())["reason"] = "quality";
   EXPECT_EQ(ByStep(PlanOk(refused))["refused_handover_follow_up"], std::vector<TimePoint>{t0_});
-  auto complaint = Event("complaint_filed", t0_);
-  (*complaint.mutable_attributes())["severity"] = "major";
-  (*complaint.mutable_attributes())["ticket_kind"] = "complaint_major";
-  auto planned = PlanOk(complaint);
-  ASSERT_EQ(planned.size(), 1u);
-  ticketing::v1::OpenTicketCommand ticket;
-  ASSERT_TRUE(ticket.ParseFromString(planned[0].payload));
-  EXPECT_EQ(ticket.kind(), "complaint_major");
+  // A complaint opens a ticket of its severity, with its category.
+  for (const auto& [severity, kind] : {std::pair{"major", "complaint_major"}, std::pair{"general", "complaint_general"}}) {
+    auto complaint = Event("complaint_filed", t0_);
+    (*complaint.mutable_attributes())["severity"] = severity;
+    (*complaint.mutable_attributes())["category"] = "wall";
+    auto planned = PlanOk(complaint);
+    ASSERT_EQ(planned.size(), 1u) << severity;
+    ticketing::v1::OpenTicketCommand ticket;
+    ASSERT_TRUE(ticket.ParseFromString(planned[0].payload));
+    EXPECT_EQ(ticket.kind(), kind);
+    EXPECT_EQ(ticket.category(), "wall");
+  }
+  // A defect found at handover: class A/B to rectification (accept, rectify,
+  // re-inspect), class C fixed on the spot; its code goes to the defect library.
+  for (const auto& [cls, kind] : {std::pair{"B", "delivery_defect"}, std::pair{"C", "delivery_defect_c"}}) {
+    auto defect = Event("handover_defect_found", t0_);
+    (*defect.mutable_attributes())["defect_class"] = cls;
+    (*defect.mutable_attributes())["defect_code"] = "GC02";
+    auto planned = PlanOk(defect);
+    ASSERT_EQ(planned.size(), 1u) << cls;
+    ticketing::v1::OpenTicketCommand ticket;
+    ASSERT_TRUE(ticket.ParseFromString(planned[0].payload));
+    EXPECT_EQ(ticket.kind(), kind);
+    EXPECT_EQ(ticket.defect_code(), "GC02");
+  }
+  auto classless = Event("handover_defect_found", t0_);
+  EXPECT_EQ(Plan(playbook_, classless, {}).status().message(),
+            "attribute 'defect_class' (needed by step 'handover_defect_rectification') is missing");
 }
 
 TEST_F(PlaybookTest, RepairRequestOpensARepairTicket) {
@@ -666,7 +686,7 @@ TEST(EventCatalogue, TheDocumentListsExactlyTheCatalogue) {
   }
   const auto& types = LifecycleEventTypes();
   EXPECT_EQ(documented, std::set<std::string>(types.begin(), types.end()));
-  EXPECT_EQ(types.size(), 16u);
+  EXPECT_EQ(types.size(), 17u);
 }
 
 TEST(EventCatalogue, APlaybookKnowsTheCatalogueAndItsOwnTriggers) {

@@ -598,6 +598,29 @@ TEST_F(SlaReviewTest, APolicyEditAppliesToOpenTicketsFromTheirHistory) {
   EXPECT_TRUE(Review(policy_, t, t0 + hours(2)).raise.size() == 2u) << "the shipped 2 h: warning and breach";
 }
 
+TEST_F(SlaReviewTest, ADeliveryDefectIsAcceptedRectifiedAndReInspected) {
+  const TimePoint t0 = At("2026-11-02 10:00");
+  v1::Ticket t = TicketOf("delivery_defect", t0);
+  Move(&t, v1::TICKET_STATUS_ACKNOWLEDGED, t0 + hours(3));   // accepted into the list
+  Move(&t, v1::TICKET_STATUS_IN_PROGRESS, t0 + hours(24));   // rectifying
+  Move(&t, v1::TICKET_STATUS_RESOLVED, t0 + hours(24 * 10));  // rectified
+  auto review = Review(policy_, t, t0 + hours(24 * 11));
+  ASSERT_EQ(review.deadlines.size(), 3u);
+  EXPECT_EQ(review.deadlines[0].milestone(), "accept");
+  EXPECT_TRUE(review.deadlines[1].has_met_at()) << "rectify: met when resolved";
+  EXPECT_FALSE(review.deadlines[2].has_met_at()) << "re-inspect: met only when closed with the owner";
+  EXPECT_EQ(*review.next, t0 + hours(24 * 16)) << "80 % of the 20 days to re-inspect";
+  // The re-inspection fails: reopened, rectified again, then it passes.
+  Move(&t, v1::TICKET_STATUS_REOPENED, t0 + hours(24 * 12));
+  Move(&t, v1::TICKET_STATUS_RESOLVED, t0 + hours(24 * 13));
+  Move(&t, v1::TICKET_STATUS_CLOSED, t0 + hours(24 * 14));
+  review = Review(policy_, t, t0 + hours(24 * 30));
+  EXPECT_EQ(FromProto(review.deadlines[2].met_at()), t0 + hours(24 * 14));
+  EXPECT_TRUE(review.raise.empty());
+  // Class C: fixed on the spot, within 2 h.
+  EXPECT_EQ(policy_.Find("delivery_defect_c")->front().within, hours(2));
+}
+
 TEST_F(SlaReviewTest, RiskWarningsOnlyForOpenComplaints) {
   const TimePoint t0 = At("2026-11-02 10:00");
   v1::Ticket repair = TicketOf("repair", t0);

@@ -78,7 +78,8 @@ const std::vector<std::string>& LifecycleEventTypes() {
   static const std::vector<std::string> types = {
       "prospect_visit",     "contract_signed",  "signing_progress", "construction_progress",
       "design_change",      "policy_change",    "handover_rescheduled", "handover",
-      "handover_refused",   "repair_requested", "complaint_filed",  "unit_resold",
+      "handover_refused",   "handover_defect_found", "repair_requested", "complaint_filed",
+      "unit_resold",
       "customer_opt_out",   "repurchase",       "referral_made",    "community_activity"};
   return types;
 }
