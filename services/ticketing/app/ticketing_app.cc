@@ -267,6 +267,82 @@ absl::Status SlaWatch::Watch(const std::vector<v1::Ticket>& tickets) {
   return s;
 }
 
+void SlaWatch::Raised(const v1::Ticket& ticket, const std::vector<v1::SlaAlert>& alerts) {
+  for (const auto& a : alerts) {
+    const char* what = a.kind() == v1::SLA_ALERT_KIND_WARNING    ? "warning"
+                       : a.kind() == v1::SLA_ALERT_KIND_BREACHED ? "breached"
+                                                                 : "risk";
+    metrics_.alerts.Add({{"kind", ticket.kind()}, {"alert", what}}).Increment();
+    if (a.level() > 0) {
+      metrics_.escalations.Add({{"kind", ticket.kind()}, {"level", std::to_string(a.level())}})
+          .Increment();
+    }
+    Log().info("ticket {} sla {} milestone={} role={} level={}", ticket.id(), what, a.milestone(),
+               a.role(), a.level());
+  }
+}
+
+absl::StatusOr<int> SlaWatch::SettleAll(const std::vector<std::pair<int, std::string>>& claimed,
+                                        const std::string& token, TimePoint now) {
+  std::vector<std::string> ids;
+  for (const auto& [_, id] : claimed) ids.push_back(id);
+  auto stored = records_.GetAll(ids);
+  if (!stored.ok()) return stored.status();
+  // What each ticket's SLA asks for now; the alerts of all of them sent together.
+  struct Item {
+    v1::Ticket before, after;
+    SlaReview review;
+    bool gone = false;
+  };
+  std::vector<Item> items(claimed.size());
+  std::vector<OutMessage> messages;
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    Item& it = items[i];
+    if (!(*stored)[i] || !it.before.ParseFromString(*(*stored)[i])) {
+      it.gone = true;
+      continue;
+    }
+    it.review = Review(policy_, it.before, now);
+    it.after = it.before;
+    for (const auto& a : it.review.raise) {
+      *it.after.add_alerts() = a;
+      for (auto& m : MessagesOfAlert(policy_, it.after, a)) messages.push_back(std::move(m));
+    }
+  }
+  // Sent before recorded: a crash between sends them again (the role's message once:
+  // its command id is the alert's); recorded, they are never raised again.
+  for (const auto& sent : publisher_.PublishAll(messages)) {
+    if (!sent.ok()) return sent;  // the claims lapse and a later pass tries again
+  }
+  int raised = 0;
+  std::vector<IndexStore::Op> ops;
+  absl::Status first_error;
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    const auto& [partition, id] = claimed[i];
+    Item& it = items[i];
+    std::optional<TimePoint> next = it.gone ? std::nullopt : it.review.next;
+    if (!it.gone && !it.review.raise.empty()) {
+      auto replaced = records_.Replace(id, *(*stored)[i], it.after.SerializeAsString());
+      if (!replaced.ok()) return replaced.status();
+      if (!*replaced) {  // changed meanwhile: on its own, read again
+        auto n = Settle(partition, id, token, now);
+        if (n.ok()) raised += *n; else if (first_error.ok()) first_error = n.status();
+        continue;
+      }
+      for (auto& op : IndexOps(it.before, it.after)) ops.push_back(std::move(op));
+      Raised(it.before, it.review.raise);
+      raised += static_cast<int>(it.review.raise.size());
+    }
+    auto settled = timers_.Settle(partition, id, token, next);
+    if (!settled.ok()) return settled.status();
+  }
+  if (index_ != nullptr) {
+    if (auto s = index_->Apply(ops); !s.ok()) return s;
+  }
+  if (!first_error.ok()) return first_error;
+  return raised;
+}
+
 absl::StatusOr<int> SlaWatch::Settle(int partition, const std::string& id,
                                      const std::string& token, TimePoint now) {
   constexpr int kAttempts = 5;
@@ -286,8 +362,6 @@ absl::StatusOr<int> SlaWatch::Settle(int partition, const std::string& id,
         *next.add_alerts() = a;
         for (auto& m : MessagesOfAlert(policy_, next, a)) messages.push_back(std::move(m));
       }
-      // Sent before recorded: a crash between sends them again (the role's message
-      // once: its command id is the alert's); recorded, they are never raised again.
       for (const auto& sent : publisher_.PublishAll(messages)) {
         if (!sent.ok()) return sent;
       }
@@ -297,18 +371,7 @@ absl::StatusOr<int> SlaWatch::Settle(int partition, const std::string& id,
       if (index_ != nullptr) {
         if (auto s = index_->Apply(IndexOps(ticket, next)); !s.ok()) return s;
       }
-      for (const auto& a : review.raise) {
-        const char* what = a.kind() == v1::SLA_ALERT_KIND_WARNING    ? "warning"
-                           : a.kind() == v1::SLA_ALERT_KIND_BREACHED ? "breached"
-                                                                     : "risk";
-        metrics_.alerts.Add({{"kind", ticket.kind()}, {"alert", what}}).Increment();
-        if (a.level() > 0) {
-          metrics_.escalations.Add({{"kind", ticket.kind()}, {"level", std::to_string(a.level())}})
-              .Increment();
-        }
-        Log().info("ticket {} sla {} milestone={} role={} level={}", id, what, a.milestone(),
-                   a.role(), a.level());
-      }
+      Raised(ticket, review.raise);
     }
     auto settled = timers_.Settle(partition, id, token, review.next);
     if (!settled.ok()) return settled.status();
@@ -324,19 +387,16 @@ absl::StatusOr<int> SlaWatch::Pass() {
   const std::string token = absl::StrCat(replica_, ":", ++claims_);
   auto claimed = timers_.ClaimAll(partitions, now, options_.lease, options_.batch, token);
   if (!claimed.ok()) return claimed.status();
-  int raised = 0;
-  absl::Status first_error;
+  std::vector<std::pair<int, std::string>> all;
   for (size_t p = 0; p < partitions.size(); ++p) {
-    for (const auto& id : (*claimed)[p]) {
-      auto n = Settle(partitions[p], id, token, now);
-      if (n.ok()) {
-        raised += *n;
-      } else if (first_error.ok()) {
-        first_error = n.status();  // the claim lapses and the next pass tries again
-      }
-    }
+    for (auto& id : (*claimed)[p]) all.emplace_back(partitions[p], std::move(id));
   }
-  if (!first_error.ok()) return first_error;
+  if (all.empty()) return 0;
+  auto raised = SettleAll(all, token, now);
+  // A full batch somewhere: more may be due; go on at once.
+  for (const auto& ids : *claimed) {
+    if (ids.size() == static_cast<size_t>(options_.batch)) alarm_.Ring();
+  }
   return raised;
 }
 

@@ -78,8 +78,14 @@ class SlaWatch {
   void Run(const std::atomic<bool>& stop);
 
  private:
+  // The claimed tickets together: read in one round trip, their alerts published
+  // together, each recorded (compare and set; a ticket changed meanwhile is settled on
+  // its own), its timer armed for what comes next.
+  absl::StatusOr<int> SettleAll(const std::vector<std::pair<int, std::string>>& claimed,
+                                const std::string& token, TimePoint now);
   absl::StatusOr<int> Settle(int partition, const std::string& id, const std::string& token,
                              TimePoint now);
+  void Raised(const v1::Ticket& ticket, const std::vector<v1::SlaAlert>& alerts);
 
   RecordStore& records_;
   RedisTimers& timers_;
