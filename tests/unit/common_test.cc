@@ -1,4 +1,6 @@
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "fakes.h"
 #include "gtest/gtest.h"
@@ -6,6 +8,7 @@
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
 #include "mot/common/config.h"
+#include "mot/common/group_commit.h"
 #include "mot/common/ids.h"
 #include "mot/common/timers.h"
 #include "mot/common/log.h"
@@ -200,6 +203,78 @@ TEST(MemoryRecordStore, FirstInsertWinsAndIndexesOrder) {
   EXPECT_EQ(**store.Get("a"), "A");
   EXPECT_EQ(*store.ListByCustomer("c1", 10), (std::vector<std::string>{"A", "B"}));
   EXPECT_EQ(*store.ListRecent(1), (std::vector<std::string>{"B"}));
+}
+
+// Callers arriving while a commit is out go together in the next one; each item is
+// committed exactly once and its caller returns only after that.
+TEST(GroupCommit, CallersArrivingDuringACommitGoTogetherEachOnce) {
+  struct Item {
+    int value = 0;
+    int commits = 0;
+  };
+  std::mutex mu;
+  std::vector<size_t> sizes;
+  std::atomic<bool> release{false};
+  std::atomic<int> in_commit{0}, most_in_commit{0};
+  GroupCommit<Item> group(
+      [&](std::vector<Item*>& batch) {
+        const int now = ++in_commit;
+        int seen = most_in_commit.load();
+        while (now > seen && !most_in_commit.compare_exchange_weak(seen, now)) {
+        }
+        while (!release.load()) std::this_thread::yield();  // the first commit holds
+        for (Item* i : batch) ++i->commits;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          sizes.push_back(batch.size());
+        }
+        --in_commit;
+      },
+      /*max_batch=*/4);
+  std::vector<Item> items(9);
+  std::vector<std::thread> callers;
+  std::atomic<int> returned{0};
+  callers.emplace_back([&] { group.Submit(&items[0]); ++returned; });
+  while (in_commit.load() == 0) std::this_thread::yield();  // item 0 alone, committing
+  for (int i = 1; i < 9; ++i) {
+    callers.emplace_back([&, i] { group.Submit(&items[i]); ++returned; });
+  }
+  while (group.Queued() < 8) std::this_thread::yield();
+  EXPECT_EQ(returned.load(), 0) << "nobody returns before its commit";
+  release.store(true);
+  for (auto& t : callers) t.join();
+  for (const auto& i : items) EXPECT_EQ(i.commits, 1);
+  EXPECT_EQ(most_in_commit.load(), 1) << "one commit out at a time by default";
+  ASSERT_EQ(sizes.size(), 3u);
+  EXPECT_EQ(sizes[0], 1u);  // the lone first caller did not wait for company
+  EXPECT_EQ(sizes[1], 4u);  // the eight that queued meanwhile, at most four a commit
+  EXPECT_EQ(sizes[2], 4u);
+}
+
+TEST(GroupCommit, TwoCommitsMayBeOutTogetherWhenAllowed) {
+  std::atomic<int> in_commit{0}, most{0};
+  std::atomic<int> committed{0};
+  GroupCommit<int> group(
+      [&](std::vector<int*>& batch) {
+        const int now = ++in_commit;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+        while (in_commit.load() < 2 && std::chrono::steady_clock::now() < until) {
+          std::this_thread::yield();
+        }
+        committed += static_cast<int>(batch.size());
+        --in_commit;
+      },
+      /*max_batch=*/1, /*max_commits=*/2);
+  std::vector<int> items(2);
+  std::thread a([&] { group.Submit(&items[0]); });
+  std::thread b([&] { group.Submit(&items[1]); });
+  a.join();
+  b.join();
+  EXPECT_EQ(committed.load(), 2);
+  EXPECT_EQ(most.load(), 2);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <map>
 #include <optional>
+#include <set>
 
 #include "app/ticketing_app.h"
 #include "domain/lifecycle.h"
@@ -1044,6 +1045,48 @@ TEST_F(TicketingTest, TheOwnerIsToldOfProgressAndRolesOfEscalationsWithoutOwnerD
   for (const auto& [k, v] : cmd.variables()) EXPECT_EQ(v.find("C-1"), std::string::npos) << k;
   EXPECT_EQ(cmd.command_id(), "sla:" + before.id() + ":SLA_ALERT_KIND_BREACHED:respond")
       << "one message per alert, however often it is sent";
+}
+
+// Agents creating at once are opened together (one commit for those that arrive while
+// another is out): every request gets its one ticket, a request sent twice at once
+// still one, every call its OPENED event.
+TEST_F(DeskTest, AgentsCreatingAtOnceEachGetTheirOneTicket) {
+  constexpr int kAgents = 8, kEach = 25;
+  std::vector<std::vector<std::string>> ids(kAgents);
+  std::vector<std::thread> agents;
+  for (int a = 0; a < kAgents; ++a) {
+    agents.emplace_back([&, a] {
+      for (int i = 0; i < kEach; ++i) {
+        v1::CreateTicketRequest req;
+        req.set_request_id(absl::StrCat("rq-", a / 2, "-", i));  // two agents send each
+        req.set_actor(absl::StrCat("agent-", a));
+        req.set_kind("repair");
+        req.set_customer_id(absl::StrCat("C-", a / 2));
+        req.set_project_id("P-1");
+        req.set_summary("报修");
+        v1::Ticket t;
+        auto s = service_.CreateTicket(nullptr, &req, &t);
+        EXPECT_TRUE(s.ok()) << s.error_message();
+        ids[a].push_back(t.id());
+      }
+    });
+  }
+  for (auto& t : agents) t.join();
+  std::set<std::string> distinct;
+  for (int a = 0; a < kAgents; ++a) {
+    ASSERT_EQ(ids[a].size(), size_t{kEach});
+    if (a % 2 == 1) EXPECT_EQ(ids[a], ids[a - 1]) << "the same request, the same ticket";
+    distinct.insert(ids[a].begin(), ids[a].end());
+  }
+  EXPECT_EQ(distinct.size(), size_t{kAgents / 2 * kEach});
+  EXPECT_EQ(store_.ListRecent(1000)->size(), size_t{kAgents / 2 * kEach}) << "stored once each";
+  EXPECT_EQ(EventTypes().size(), size_t{kAgents * kEach}) << "an OPENED event for every call";
+  v1::ListTicketsRequest list;
+  list.set_project_id("P-1");
+  list.set_page_size(3);
+  std::string token;
+  EXPECT_EQ(List(list, &token).size(), 3u);
+  EXPECT_FALSE(token.empty()) << "indexed";
 }
 
 }  // namespace

@@ -430,65 +430,88 @@ void SlaWatch::Run(const std::atomic<bool>& stop) {
   }
 }
 
-void CommandHandler::HandleBatch(std::vector<Work>& batch) {
-  std::vector<size_t> valid;  // index into batch of each ticket in `tickets`
-  std::vector<v1::Ticket> tickets;
-  std::vector<NewRecord> records;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    v1::OpenTicketCommand cmd;
-    if (auto s = DecodeMessage(batch[i].msg, &cmd); !s.ok()) {
-      batch[i].status = s;
+void TicketOpener::OpenAll(const std::vector<Opening*>& batch) {
+  std::vector<Opening*> valid;
+  std::vector<v1::Ticket> earlier;  // the batch's tickets before this one, for repeats
+  for (Opening* o : batch) {
+    o->fresh = false;
+    if (!o->status.ok()) continue;
+    if (auto linked = LinkRepeat(tickets_, policy_, &o->ticket, earlier); !linked.ok()) {
+      o->status = linked.status();
       continue;
     }
-    auto ticket = OpenTicket(policy_, cmd);
-    absl::Status s = ticket.status();
-    if (s.ok()) s = LinkRepeat(tickets_, policy_, &*ticket, tickets).status();
-    if (!s.ok()) {
-      batch[i].status = s;
-      continue;
-    }
-    records.push_back({ticket->id(), ticket->customer_id(),
-                       ToUnixMillis(FromProto(ticket->opened_at())), ticket->SerializeAsString()});
-    tickets.push_back(std::move(*ticket));
-    valid.push_back(i);
+    earlier.push_back(o->ticket);
+    valid.push_back(o);
   }
   auto fail_all = [&](const absl::Status& s) {
-    for (size_t i : valid) batch[i].status = s;
+    for (Opening* o : valid) o->status = s;
   };
+  std::vector<NewRecord> records;
+  records.reserve(valid.size());
+  for (const Opening* o : valid) {
+    records.push_back({o->ticket.id(), o->ticket.customer_id(),
+                       ToUnixMillis(FromProto(o->ticket.opened_at())), o->ticket.SerializeAsString()});
+  }
   auto inserted = tickets_.InsertAll(records);
   if (!inserted.ok()) return fail_all(inserted.status());
-  // Opened before (a redelivery): the event carries the ticket as it was stored.
+  // Opened before (asked again): the ticket as it was stored.
   std::vector<std::string> existing;
-  std::vector<size_t> existing_at;
-  for (size_t k = 0; k < tickets.size(); ++k) {
-    if ((*inserted)[k]) {
-      Log().info("ticket {} opened kind={} deadlines={}", tickets[k].id(), tickets[k].kind(),
-                 tickets[k].deadlines_size());
+  std::vector<Opening*> existing_of;
+  for (size_t k = 0; k < valid.size(); ++k) {
+    valid[k]->fresh = (*inserted)[k];
+    if (valid[k]->fresh) {
+      Log().info("ticket {} opened kind={} deadlines={}", valid[k]->ticket.id(),
+                 valid[k]->ticket.kind(), valid[k]->ticket.deadlines_size());
     } else {
-      existing.push_back(tickets[k].id());
-      existing_at.push_back(k);
+      existing.push_back(valid[k]->ticket.id());
+      existing_of.push_back(valid[k]);
     }
   }
   auto stored = tickets_.GetAll(existing);
   if (!stored.ok()) return fail_all(stored.status());
   for (size_t j = 0; j < existing.size(); ++j) {
-    if ((*stored)[j]) tickets[existing_at[j]] = std::move(*(*stored)[j]);
+    if ((*stored)[j]) existing_of[j]->ticket = std::move(*(*stored)[j]);
   }
   if (watch_ != nullptr) {
+    std::vector<v1::Ticket> tickets;
+    tickets.reserve(valid.size());
+    for (const Opening* o : valid) tickets.push_back(o->ticket);
     if (auto s = watch_->Watch(tickets); !s.ok()) return fail_all(s);
   }
   if (index_ != nullptr) {
     std::vector<IndexStore::Op> ops;
-    for (size_t k = 0; k < tickets.size(); ++k) {
-      if (!(*inserted)[k]) continue;  // indexed when first stored
-      for (auto& op : IndexOps({}, tickets[k])) ops.push_back(std::move(op));
+    for (const Opening* o : valid) {
+      if (!o->fresh) continue;  // indexed when first stored
+      for (auto& op : IndexOps({}, o->ticket)) ops.push_back(std::move(op));
     }
     if (auto s = index_->Apply(ops); !s.ok()) return fail_all(s);
   }
-  for (size_t k = 0; k < tickets.size(); ++k) {
-    if (metrics_ != nullptr && (*inserted)[k]) CountChange(*metrics_, policy_, {}, tickets[k]);
-    Work& w = batch[valid[k]];
-    for (const auto& m : MessagesOfChange(nullptr, {}, tickets[k])) {
+  if (metrics_ != nullptr) {
+    for (const Opening* o : valid) {
+      if (o->fresh) CountChange(*metrics_, policy_, {}, o->ticket);
+    }
+  }
+}
+
+void CommandHandler::HandleBatch(std::vector<Work>& batch) {
+  std::vector<Opening> openings(batch.size());
+  std::vector<Opening*> all;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    v1::OpenTicketCommand cmd;
+    openings[i].status = DecodeMessage(batch[i].msg, &cmd);
+    if (openings[i].status.ok()) {
+      auto ticket = OpenTicket(policy_, cmd);
+      if (ticket.ok()) openings[i].ticket = *std::move(ticket);
+      else openings[i].status = ticket.status();
+    }
+    all.push_back(&openings[i]);
+  }
+  opener_.OpenAll(all);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Work& w = batch[i];
+    w.status = openings[i].status;
+    if (!w.status.ok()) continue;
+    for (const auto& m : MessagesOfChange(nullptr, {}, openings[i].ticket)) {
       w.status = w.out->Publish(m.topic, m.key, m.payload);
       if (!w.status.ok()) break;
     }
@@ -520,7 +543,32 @@ absl::StatusOr<bool> LinkRepeat(ProtoStore<v1::Ticket>& tickets, const SlaPolicy
   return true;
 }
 
-TicketingGrpc::TicketingGrpc(TicketingParts parts) : parts_(parts), tickets_(parts.store) {}
+TicketingGrpc::TicketingGrpc(TicketingParts parts) : parts_(parts), tickets_(parts.store) {
+  if (parts_.policy != nullptr) {
+    opener_ = std::make_unique<TicketOpener>(*parts_.policy, parts_.store, parts_.watch,
+                                             parts_.metrics, parts_.index);
+    creates_ = std::make_unique<GroupCommit<Opening>>(
+        [this](std::vector<Opening*>& batch) { CommitCreates(batch); }, parts_.create_batch,
+        parts_.create_commits);
+  }
+}
+
+void TicketingGrpc::CommitCreates(const std::vector<Opening*>& batch) {
+  opener_->OpenAll(batch);
+  std::vector<OutMessage> messages;
+  std::vector<std::pair<Opening*, size_t>> sent_by;  // who sent each message
+  for (Opening* o : batch) {
+    if (!o->status.ok()) continue;
+    for (auto& m : MessagesOfChange(parts_.policy, {}, o->ticket)) {
+      messages.push_back(std::move(m));
+      sent_by.emplace_back(o, messages.size() - 1);
+    }
+  }
+  const auto sent = parts_.publisher->PublishAll(messages);
+  for (const auto& [o, k] : sent_by) {
+    if (o->status.ok() && !sent[k].ok()) o->status = sent[k];
+  }
+}
 
 grpc::Status TicketingGrpc::Serving(bool with_policy) const {
   if (parts_.publisher == nullptr || parts_.clock == nullptr ||
@@ -839,27 +887,17 @@ grpc::Status TicketingGrpc::CreateTicket(grpc::ServerContext*, const v1::CreateT
   *cmd.mutable_requested_at() = req->has_requested_at() ? req->requested_at() : ToProto(now);
   auto ticket = OpenTicket(*parts_.policy, cmd);
   if (!ticket.ok()) return ToGrpc(ticket.status());
-  auto* opened = ticket->add_history();
+  Opening opening;
+  opening.ticket = *std::move(ticket);
+  auto* opened = opening.ticket.add_history();
   opened->set_to(v1::TICKET_STATUS_NEW);
   opened->set_actor(req->actor());
   opened->set_reason("opened by an agent");
   opened->set_request_id(req->request_id());
   *opened->mutable_at() = ToProto(now);
-  if (auto linked = LinkRepeat(tickets_, *parts_.policy, &*ticket); !linked.ok()) {
-    return ToGrpc(linked.status());
-  }
-  auto inserted = tickets_.Insert(ticket->id(), ticket->customer_id(),
-                                  ToUnixMillis(FromProto(ticket->opened_at())), *ticket);
-  if (!inserted.ok()) return ToGrpc(inserted.status());
-  if (!*inserted) {  // asked before: the ticket as it is, its event again
-    auto stored = tickets_.Get(ticket->id());
-    if (!stored.ok()) return ToGrpc(stored.status());
-    if (stored->has_value()) *ticket = **stored;
-  } else {
-    Log().info("ticket {} opened by {} kind={}", ticket->id(), req->actor(), ticket->kind());
-  }
-  if (auto s = Stored({}, *ticket, *inserted); !s.ok()) return s;
-  *resp = Current(*std::move(ticket));
+  creates_->Submit(&opening);  // stored, armed, indexed and its event acknowledged
+  if (!opening.status.ok()) return ToGrpc(opening.status);
+  *resp = Current(std::move(opening.ticket));
   return grpc::Status::OK;
 }
 

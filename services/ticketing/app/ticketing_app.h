@@ -9,6 +9,7 @@
 #include "app/ticket_index.h"
 #include "mot/common/alarm.h"
 #include "mot/common/clock.h"
+#include "mot/common/group_commit.h"
 #include "mot/common/kafka.h"
 #include "mot/common/record_store.h"
 #include "mot/common/timers.h"
@@ -112,6 +113,34 @@ std::vector<OutMessage> MessagesOfAlert(const SlaPolicy& policy, const v1::Ticke
 absl::StatusOr<bool> LinkRepeat(ProtoStore<v1::Ticket>& tickets, const SlaPolicy& policy,
                                 v1::Ticket* ticket, const std::vector<v1::Ticket>& earlier = {});
 
+// A ticket to open, made by OpenTicket. After TicketOpener::OpenAll: `fresh` when it
+// was stored now; otherwise `ticket` is the one stored before under its id (asked
+// again), or `status` says why it was not opened.
+struct Opening {
+  v1::Ticket ticket;
+  bool fresh = false;
+  absl::Status status;
+};
+
+// Opens tickets together: repeats linked (within the batch too), all stored in one
+// round trip (the first writer of an id wins), their SLA timers armed in one and the
+// new ones indexed in one; metrics counted. Timers are armed for tickets asked again
+// too, so a crash between storing and arming is made good by the retry.
+class TicketOpener {
+ public:
+  TicketOpener(const SlaPolicy& policy, RecordStore& store, SlaWatch* watch = nullptr,
+               TicketingMetrics* metrics = nullptr, IndexStore* index = nullptr)
+      : policy_(policy), tickets_(store), watch_(watch), metrics_(metrics), index_(index) {}
+  void OpenAll(const std::vector<Opening*>& batch);
+
+ private:
+  const SlaPolicy& policy_;
+  ProtoStore<v1::Ticket> tickets_;
+  SlaWatch* watch_;
+  TicketingMetrics* metrics_;
+  IndexStore* index_;
+};
+
 // Consumes OpenTicketCommand: opens the ticket once (idempotent by command id),
 // then publishes TicketEvent OPENED on mot.ticket.v1 (again on a redelivery, so a
 // crash between the two never loses the event).
@@ -120,17 +149,14 @@ class CommandHandler {
   // With `watch`, each new ticket's SLA timer is armed; with `index`, it is indexed.
   CommandHandler(const SlaPolicy& policy, RecordStore& store, SlaWatch* watch = nullptr,
                  TicketingMetrics* metrics = nullptr, IndexStore* index = nullptr)
-      : policy_(policy), tickets_(store), watch_(watch), metrics_(metrics), index_(index) {}
-  // Opens the batch's tickets in one round trip; publishes each event through its `out`.
+      : policy_(policy), opener_(policy, store, watch, metrics, index) {}
+  // Opens the batch's tickets together (TicketOpener); publishes each event through its `out`.
   void HandleBatch(std::vector<Work>& batch);
   absl::Status Handle(const Incoming& in, Publisher& out) { return HandleOne(*this, in, out); }
 
  private:
   const SlaPolicy& policy_;
-  ProtoStore<v1::Ticket> tickets_;
-  SlaWatch* watch_;
-  TicketingMetrics* metrics_;
-  IndexStore* index_;
+  TicketOpener opener_;
 };
 
 // What TicketingGrpc works with; only `store` and `max_page_size` are required (a
@@ -144,6 +170,10 @@ struct TicketingParts {
   SlaWatch* watch = nullptr;
   TicketingMetrics* metrics = nullptr;
   IndexStore* index = nullptr;
+  // Agents' creates arriving together are opened together (GroupCommit): at most this
+  // many in one commit, at most `create_commits` commits out at once.
+  size_t create_batch = 64;
+  int create_commits = 1;
 };
 
 class TicketingGrpc final : public v1::TicketingService::Service {
@@ -203,8 +233,12 @@ class TicketingGrpc final : public v1::TicketingService::Service {
   // UNIMPLEMENTED unless changes can be made (a publisher, a clock; the policy too).
   grpc::Status Serving(bool with_policy) const;
 
+  // Opens the batch (TicketOpener), then publishes the events of all of it at once.
+  void CommitCreates(const std::vector<Opening*>& batch);
   TicketingParts parts_;
   ProtoStore<v1::Ticket> tickets_;
+  std::unique_ptr<TicketOpener> opener_;
+  std::unique_ptr<GroupCommit<Opening>> creates_;
 };
 
 }  // namespace mot::ticketing
