@@ -5,6 +5,7 @@
 
 #include "domain/catalogue.h"
 #include "domain/playbook.h"
+#include "domain/routing.h"
 #include "domain/sla_policy.h"
 #include "domain/templates.h"
 #include "fakes.h"
@@ -65,6 +66,7 @@ TEST(Robustness, MutatedSlaPolicy) { ParsesOrRefuses("sla.yaml", ticketing::SlaP
 TEST(Robustness, MutatedTemplates) {
   ParsesOrRefuses("templates.yaml", notification::TemplateSet::FromYaml);
 }
+TEST(Robustness, MutatedChannels) { ParsesOrRefuses("channels.yaml", notification::Routing::FromYaml); }
 TEST(Robustness, MutatedSurveys) { ParsesOrRefuses("surveys.yaml", survey::SurveyCatalogue::FromYaml); }
 
 TEST(Robustness, MutatedEventsAreDeadLetteredOrPlanned) {

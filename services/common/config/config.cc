@@ -21,6 +21,15 @@ absl::StatusOr<absl::CivilDay> ParseDate(std::string_view text) {
   return day;
 }
 
+absl::StatusOr<int> ParseLocalTime(std::string_view text) {
+  int h = 0, m = 0;
+  if (text.size() != 5 || text[2] != ':' || !absl::SimpleAtoi(absl::string_view(text.data(), 2), &h) ||
+      !absl::SimpleAtoi(absl::string_view(text.data() + 3, 2), &m) || h > 23 || m > 59 || h < 0 || m < 0) {
+    return absl::InvalidArgumentError("expected a local time HH:MM such as 09:00");
+  }
+  return h * 60 + m;
+}
+
 absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   using std::chrono::milliseconds;
   if (text.empty()) return absl::InvalidArgumentError("empty duration");

@@ -49,16 +49,6 @@ constexpr auto kMaxOffset = std::chrono::hours(24 * 365 * 100);
 
 absl::StatusOr<absl::CivilDay> ParseDay(const std::string& text) { return ParseDate(text); }
 
-// "HH:MM" -> minutes after midnight.
-absl::StatusOr<int> ParseClock(const std::string& text) {
-  int h = 0, m = 0;
-  if (text.size() != 5 || text[2] != ':' || !absl::SimpleAtoi(text.substr(0, 2), &h) ||
-      !absl::SimpleAtoi(text.substr(3, 2), &m) || h > 23 || m > 59 || h < 0 || m < 0) {
-    return absl::InvalidArgumentError("expected a local time HH:MM such as 09:00");
-  }
-  return h * 60 + m;
-}
-
 const std::set<std::string>& StepFields() {
   static const std::set<std::string> fields = {
       "id", "title", "on", "calendar", "when", "after", "at", "every", "times",
@@ -300,7 +290,7 @@ absl::StatusOr<Playbook> Playbook::FromYaml(const std::string& yaml, const std::
       for (auto [field, target] : {std::pair{"start", &pb.window_.start_minute},
                                    std::pair{"end", &pb.window_.end_minute}}) {
         if (!w[field]) return Fail("contact_window", absl::StrCat("'", field, "' is required"));
-        auto m = ParseClock(w[field].as<std::string>());
+        auto m = ParseLocalTime(w[field].as<std::string>());
         if (!m.ok()) return Fail(absl::StrCat("contact_window.", field), std::string(m.status().message()));
         *target = *m;
       }
@@ -404,22 +394,6 @@ absl::TimeZone Playbook::ZoneFor(const CustomerFacts& facts) const {
     if (absl::LoadTimeZone(facts.time_zone, &zone)) return zone;
   }
   return ZoneOf(facts.project_id);
-}
-
-TimePoint IntoWindow(TimePoint t, const absl::TimeZone& zone, const ContactWindow& w) {
-  const absl::Time at = absl::FromUnixMillis(ToUnixMillis(t));
-  const absl::CivilSecond local = absl::ToCivilSecond(at, zone);
-  const int minute = local.hour() * 60 + local.minute();
-  const bool inside = w.start_minute < w.end_minute
-                          ? minute >= w.start_minute && minute < w.end_minute
-                          : minute >= w.start_minute || minute < w.end_minute;
-  if (inside) return t;
-  absl::CivilDay day = absl::CivilDay(local);
-  // Before the start on this day, or after the end (then the next day's start).
-  if (minute >= w.end_minute && minute >= w.start_minute) day += 1;
-  const absl::CivilMinute start(day.year(), day.month(), day.day(), w.start_minute / 60,
-                                w.start_minute % 60);
-  return FromUnixMillis(absl::ToUnixMillis(absl::FromCivil(start, zone)));
 }
 
 absl::StatusOr<std::pair<std::string, DateOffset>> ParseAnchor(const std::string& text) {

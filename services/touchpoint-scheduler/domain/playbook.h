@@ -11,6 +11,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "mot/common/clock.h"
+#include "mot/common/local_hours.h"
 #include "mot/customer/v1/profile.pb.h"
 #include "mot/lifecycle/v1/event.pb.h"
 #include "mot/notification/v1/notification.pb.h"
@@ -80,13 +81,6 @@ struct StageWindows {
   std::chrono::milliseconds runin_1{};     // delivery stage after handover
   std::chrono::milliseconds runin_2{};     // end of the first year after handover
   std::chrono::milliseconds stable{};      // end of "stable" after handover; VETERAN after
-};
-
-// The owner's local hours in which a touchpoint may reach them; start > end wraps
-// midnight.
-struct ContactWindow {
-  int start_minute = 9 * 60;
-  int end_minute = 20 * 60;
 };
 
 // How an event attribute is checked where a step needs it: a date (YYYY-MM-DD) or
@@ -178,10 +172,6 @@ class Playbook {
 
 // An IANA time zone by name (absl's time-zone database); InvalidArgument naming it.
 absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name);
-
-// `t`, or the next start of the owner's contact window when `t` falls outside it
-// (never dropped: 23:30 becomes 09:00 the next day, 06:00 09:00 the same day).
-TimePoint IntoWindow(TimePoint t, const absl::TimeZone& zone, const ContactWindow& window);
 
 // "planned_handover_date - 3mo" -> the attribute and the offset; "2y", "3mo", "30d",
 // "12h" units. InvalidArgument says what is wrong.

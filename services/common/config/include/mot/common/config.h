@@ -28,6 +28,10 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text);
 // overflow a timestamp); InvalidArgument "expected a date YYYY-MM-DD".
 absl::StatusOr<absl::CivilDay> ParseDate(std::string_view text);
 
+// A local time of day written HH:MM, as minutes after midnight; InvalidArgument
+// "expected a local time HH:MM such as 09:00".
+absl::StatusOr<int> ParseLocalTime(std::string_view text);
+
 // Reads MOT_* environment variables with validation. Every failure throws a
 // ConfigError naming the variable.
 class Env {

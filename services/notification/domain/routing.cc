@@ -1,0 +1,210 @@
+#include "domain/routing.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "mot/common/config.h"
+#include "mot/common/yaml.h"
+
+namespace mot::notification {
+namespace {
+
+absl::Status Fail(const std::string& where, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+// A list of known channels at `where`.
+absl::StatusOr<std::vector<std::string>> ChannelList(const YAML::Node& n, const std::string& where,
+                                                     const std::set<std::string>& known) {
+  if (!n || !n.IsSequence() || n.size() == 0) return Fail(where, "expected a list of channels");
+  std::vector<std::string> out;
+  for (const auto& c : n) {
+    const std::string name = c.as<std::string>();
+    if (!known.count(name)) return Fail(where, absl::StrCat("channel '", name, "' is not in 'channels'"));
+    out.push_back(name);
+  }
+  return out;
+}
+
+absl::StatusOr<bool> Flag(const YAML::Node& n, const char* key, bool fallback, const std::string& where) {
+  if (!n[key]) return fallback;
+  const std::string v = n[key].as<std::string>();
+  if (v != "true" && v != "false") return Fail(where, absl::StrCat(key, ": expected true or false"));
+  return v == "true";
+}
+
+}  // namespace
+
+absl::StatusOr<Routing> Routing::FromYaml(const std::string& yaml) {
+  return GuardYaml([&]() -> absl::StatusOr<Routing> {
+    auto root = ParseYaml(yaml);
+    if (!root.ok()) return root.status();
+    if (!root->IsMap()) return absl::InvalidArgumentError("expected a map of settings");
+    Routing r;
+    const YAML::Node& doc = *root;
+    for (const auto& entry : doc) {
+      static const std::set<std::string> kKeys = {"time_zone", "quiet_hours", "frequency_cap", "channels",
+                                                  "segments", "default", "categories", "default_category"};
+      const std::string key = entry.first.as<std::string>();
+      if (!kKeys.count(key)) return absl::InvalidArgumentError(absl::StrCat("unknown setting '", key, "'"));
+    }
+    if (auto s = RequireKeys(doc, "channels.yaml", {"time_zone", "channels", "default", "categories",
+                                                     "default_category"});
+        !s.ok()) {
+      return s;
+    }
+    const std::string zone = doc["time_zone"].as<std::string>();
+    if (!absl::LoadTimeZone(zone, &r.zone_)) return Fail("time_zone", absl::StrCat("unknown zone '", zone, "'"));
+
+    const YAML::Node channels = doc["channels"];
+    if (!channels.IsSequence() || channels.size() == 0) return Fail("channels", "expected a list of channel names");
+    for (const auto& c : channels) r.channels_.insert(c.as<std::string>());
+
+    auto defaults = ChannelList(doc["default"], "default", r.channels_);
+    if (!defaults.ok()) return defaults.status();
+    r.defaults_ = *std::move(defaults);
+
+    if (const YAML::Node segments = doc["segments"]) {
+      if (!segments.IsMap()) return Fail("segments", "expected a map of segment to channels");
+      for (const auto& s : segments) {
+        const std::string name = s.first.as<std::string>();
+        auto list = ChannelList(s.second, absl::StrCat("segments.", name), r.channels_);
+        if (!list.ok()) return list.status();
+        r.segments_[name] = *std::move(list);
+      }
+    }
+
+    if (const YAML::Node q = doc["quiet_hours"]) {
+      if (auto s = RequireKeys(q, "quiet_hours", {"from", "to"}); !s.ok()) return s;
+      auto from = ParseLocalTime(q["from"].as<std::string>());
+      if (!from.ok()) return Fail("quiet_hours.from", std::string(from.status().message()));
+      auto to = ParseLocalTime(q["to"].as<std::string>());
+      if (!to.ok()) return Fail("quiet_hours.to", std::string(to.status().message()));
+      r.quiet_ = ContactWindow{*from, *to};
+    }
+
+    if (const YAML::Node cap = doc["frequency_cap"]) {
+      if (auto s = RequireKeys(cap, "frequency_cap", {"messages", "within"}); !s.ok()) return s;
+      int n = -1;
+      if (!YAML::convert<int>::decode(cap["messages"], n) || n < 0) {
+        return Fail("frequency_cap.messages", "expected a whole number, 0 or more");
+      }
+      r.cap_messages_ = n;
+      auto within = ParseDuration(cap["within"].as<std::string>());
+      if (!within.ok() || within->count() <= 0) {
+        return Fail("frequency_cap.within", "expected a duration such as 7d");
+      }
+      r.cap_within_ = *within;
+    }
+
+    const YAML::Node cats = doc["categories"];
+    if (!cats.IsMap() || cats.size() == 0) return Fail("categories", "expected a map of category to its rules");
+    for (const auto& c : cats) {
+      const std::string name = c.first.as<std::string>();
+      const std::string where = absl::StrCat("categories.", name);
+      const YAML::Node& n = c.second;
+      if (n.IsNull()) {
+        r.categories_[name] = CategoryRule{};
+        continue;
+      }
+      if (!n.IsMap()) return Fail(where, "expected {mandatory, capped, quiet_hours}");
+      for (const auto& f : n) {
+        const std::string k = f.first.as<std::string>();
+        if (k != "mandatory" && k != "capped" && k != "quiet_hours") {
+          return Fail(where, absl::StrCat("unknown field '", k, "'"));
+        }
+      }
+      CategoryRule rule;
+      auto mandatory = Flag(n, "mandatory", false, where);
+      if (!mandatory.ok()) return mandatory.status();
+      auto capped = Flag(n, "capped", false, where);
+      if (!capped.ok()) return capped.status();
+      auto quiet = Flag(n, "quiet_hours", true, where);
+      if (!quiet.ok()) return quiet.status();
+      if (*mandatory && *capped) return Fail(where, "a mandatory category cannot be capped");
+      rule.mandatory = *mandatory;
+      rule.capped = *capped;
+      rule.quiet_hours = *quiet;
+      r.categories_[name] = rule;
+    }
+    r.default_category_ = doc["default_category"].as<std::string>();
+    if (!r.categories_.count(r.default_category_)) {
+      return Fail("default_category", absl::StrCat("'", r.default_category_, "' is not in 'categories'"));
+    }
+    return r;
+  });
+}
+
+const CategoryRule* Routing::Category(const std::string& name) const {
+  auto it = categories_.find(name);
+  return it == categories_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Routing::Candidates(const std::string& segment,
+                                             const std::vector<std::string>& preferred,
+                                             const std::string& hint) const {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& c) {
+    if (channels_.count(c) && std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  };
+  if (auto it = segments_.find(segment); it != segments_.end()) {
+    for (const auto& c : it->second) add(c);
+  }
+  for (const auto& c : preferred) add(c);
+  if (!hint.empty()) add(hint);
+  for (const auto& c : defaults_) add(c);
+  return out;
+}
+
+absl::StatusOr<Decision> Decide(const Routing& routing, const Owner& owner, const std::string& category,
+                                const std::string& hint, TimePoint now) {
+  const std::string& name = category.empty() ? routing.default_category() : category;
+  const CategoryRule* rule = routing.Category(name);
+  if (rule == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("category '", name, "' is not configured (channels.yaml)"));
+  }
+  Decision d;
+  if (!rule->mandatory && owner.opted_out_categories.count(name)) {
+    d.kind = Decision::kSuppress;
+    d.reason = "opted_out";
+    return d;
+  }
+  for (const auto& c : routing.Candidates(owner.segment, owner.preferred_channels, hint)) {
+    if (!owner.reachable.count(c)) continue;
+    if (!rule->mandatory && owner.opted_out_channels.count(c)) continue;
+    d.channels.push_back(c);
+  }
+  if (d.channels.empty()) {
+    d.kind = Decision::kSuppress;
+    // Every reachable channel refused by the owner is their choice, not a gap.
+    bool any_reachable = false;
+    for (const auto& c : routing.Candidates(owner.segment, owner.preferred_channels, hint)) {
+      any_reachable |= owner.reachable.count(c) > 0;
+    }
+    d.reason = any_reachable ? "opted_out" : "unreachable";
+    return d;
+  }
+  if (rule->capped) {
+    const auto since = now - routing.cap_within();
+    const auto recent = std::count_if(owner.capped_sent.begin(), owner.capped_sent.end(),
+                                      [&](TimePoint t) { return t > since && t <= now; });
+    if (recent >= routing.cap_messages()) {
+      d.kind = Decision::kSuppress;
+      d.reason = "frequency_cap";
+      d.channels.clear();
+      return d;
+    }
+  }
+  if (rule->quiet_hours) {
+    absl::TimeZone zone = routing.zone();
+    if (!owner.time_zone.empty() && !absl::LoadTimeZone(owner.time_zone, &zone)) zone = routing.zone();
+    const TimePoint after = AfterHours(now, zone, routing.quiet_hours());
+    if (after != now) {
+      d.kind = Decision::kDefer;
+      d.at = after;
+    }
+  }
+  return d;
+}
+
+}  // namespace mot::notification
