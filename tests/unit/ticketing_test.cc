@@ -697,16 +697,16 @@ TEST_F(TicketingTest, AnAgentCreatesATicketOnceForARequest) {
   req.set_customer_id("C-7");
   req.set_summary("质量投诉：外墙开裂");
   v1::Ticket t;
-  EXPECT_EQ(service.CreateTicket(nullptr, &req, &t).error_message(), "request_id is required");
+  EXPECT_EQ(service.Create(&req, &t).error_message(), "request_id is required");
   req.set_request_id("hotline-42");
-  EXPECT_EQ(service.CreateTicket(nullptr, &req, &t).error_message(), "actor is required");
+  EXPECT_EQ(service.Create(&req, &t).error_message(), "actor is required");
   req.set_actor("agent-li");
   req.set_kind("complaint_huge");
-  auto s = service.CreateTicket(nullptr, &req, &t);
+  auto s = service.Create(&req, &t);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message().rfind("kind 'complaint_huge' is unknown", 0), 0u) << s.error_message();
   req.set_kind("complaint_major");
-  ASSERT_TRUE(service.CreateTicket(nullptr, &req, &t).ok());
+  ASSERT_TRUE(service.Create(&req, &t).ok());
   EXPECT_EQ(t.status(), v1::TICKET_STATUS_NEW);
   ASSERT_EQ(t.deadlines_size(), 3);
   EXPECT_EQ(FromProto(t.deadlines(0).due_at()) - t0_, hours(1)) << "manager on site within 1 h";
@@ -714,7 +714,7 @@ TEST_F(TicketingTest, AnAgentCreatesATicketOnceForARequest) {
   EXPECT_EQ(t.history(0).actor(), "agent-li");
   v1::Ticket again;
   clock.Advance(hours(1));
-  ASSERT_TRUE(service.CreateTicket(nullptr, &req, &again).ok());
+  ASSERT_TRUE(service.Create(&req, &again).ok());
   EXPECT_EQ(again.id(), t.id()) << "one ticket per request";
   EXPECT_EQ(FromProto(again.opened_at()), t0_) << "as first stored";
   v1::ListTicketsRequest list;
@@ -748,7 +748,7 @@ class DeskTest : public TicketingTest {
     req.set_defect_code(defect);
     req.set_summary("问题" + std::to_string(n_));
     v1::Ticket t;
-    auto s = service_.CreateTicket(nullptr, &req, &t);
+    auto s = service_.Create(&req, &t);
     EXPECT_TRUE(s.ok()) << s.error_message();
     clock_.Advance(std::chrono::minutes(1));
     return t;
@@ -905,7 +905,7 @@ TEST_F(DeskTest, TheDefectLibraryRollsUpPerProjectAndCode) {
   bad.set_customer_id("C-1");
   bad.set_defect_code("ZZ99");
   v1::Ticket out;
-  EXPECT_EQ(service_.CreateTicket(nullptr, &bad, &out).error_message(),
+  EXPECT_EQ(service_.Create(&bad, &out).error_message(),
             "defect_code 'ZZ99' is not in the defect library");
   const auto a = Create("repair", "C-1", "P-1", "roof", "SJ01", "U-1");
   const auto b = Create("repair", "C-2", "P-1", "roof", "SJ01", "U-2");
@@ -1065,7 +1065,7 @@ TEST_F(DeskTest, AgentsCreatingAtOnceEachGetTheirOneTicket) {
         req.set_project_id("P-1");
         req.set_summary("报修");
         v1::Ticket t;
-        auto s = service_.CreateTicket(nullptr, &req, &t);
+        auto s = service_.Create(&req, &t);
         EXPECT_TRUE(s.ok()) << s.error_message();
         ids[a].push_back(t.id());
       }

@@ -863,42 +863,69 @@ grpc::Status TicketingGrpc::ReclassifyTicket(grpc::ServerContext*,
   }, resp);
 }
 
-grpc::Status TicketingGrpc::CreateTicket(grpc::ServerContext*, const v1::CreateTicketRequest* req,
-                                         v1::Ticket* resp) {
+grpc::Status TicketingGrpc::PrepareCreate(const v1::CreateTicketRequest& req,
+                                          Opening* opening) const {
   if (auto s = Serving(true); !s.ok()) return s;
-  if (auto s = RequireFields({{"request_id", &req->request_id()}, {"actor", &req->actor()}}); !s.ok()) {
+  if (auto s = RequireFields({{"request_id", &req.request_id()}, {"actor", &req.actor()}}); !s.ok()) {
     return ToGrpc(s);
   }
-  if (!req->defect_code().empty() && parts_.policy->FindDefect(req->defect_code()) == nullptr) {
+  if (!req.defect_code().empty() && parts_.policy->FindDefect(req.defect_code()) == nullptr) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "defect_code '" + req->defect_code() + "' is not in the defect library");
+                        "defect_code '" + req.defect_code() + "' is not in the defect library");
   }
   // The same path as a command: one ticket per request id.
   v1::OpenTicketCommand cmd;
-  cmd.set_command_id("agent:" + req->request_id());
-  cmd.set_kind(req->kind());
-  cmd.set_customer_id(req->customer_id());
-  cmd.set_unit_id(req->unit_id());
-  cmd.set_project_id(req->project_id());
-  cmd.set_summary(req->summary());
-  cmd.set_category(req->category());
-  cmd.set_defect_code(req->defect_code());
+  cmd.set_command_id("agent:" + req.request_id());
+  cmd.set_kind(req.kind());
+  cmd.set_customer_id(req.customer_id());
+  cmd.set_unit_id(req.unit_id());
+  cmd.set_project_id(req.project_id());
+  cmd.set_summary(req.summary());
+  cmd.set_category(req.category());
+  cmd.set_defect_code(req.defect_code());
   const TimePoint now = parts_.clock->Now();
-  *cmd.mutable_requested_at() = req->has_requested_at() ? req->requested_at() : ToProto(now);
+  *cmd.mutable_requested_at() = req.has_requested_at() ? req.requested_at() : ToProto(now);
   auto ticket = OpenTicket(*parts_.policy, cmd);
   if (!ticket.ok()) return ToGrpc(ticket.status());
-  Opening opening;
-  opening.ticket = *std::move(ticket);
-  auto* opened = opening.ticket.add_history();
+  opening->ticket = *std::move(ticket);
+  auto* opened = opening->ticket.add_history();
   opened->set_to(v1::TICKET_STATUS_NEW);
-  opened->set_actor(req->actor());
+  opened->set_actor(req.actor());
   opened->set_reason("opened by an agent");
-  opened->set_request_id(req->request_id());
+  opened->set_request_id(req.request_id());
   *opened->mutable_at() = ToProto(now);
-  creates_->Submit(&opening);  // stored, armed, indexed and its event acknowledged
+  return grpc::Status::OK;
+}
+
+grpc::Status TicketingGrpc::AnswerCreate(Opening& opening, v1::Ticket* resp) const {
   if (!opening.status.ok()) return ToGrpc(opening.status);
   *resp = Current(std::move(opening.ticket));
   return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* TicketingGrpc::CreateTicket(grpc::CallbackServerContext* ctx,
+                                                      const v1::CreateTicketRequest* req,
+                                                      v1::Ticket* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  auto opening = std::make_unique<Opening>();
+  if (auto s = PrepareCreate(*req, opening.get()); !s.ok()) {
+    reactor->Finish(s);
+    return reactor;
+  }
+  Opening* mine = opening.release();  // the committer's until answered
+  // Stored, armed, indexed and its event acknowledged, then answered.
+  creates_->Submit(mine, [this, mine, reactor, resp] {
+    std::unique_ptr<Opening> done(mine);
+    reactor->Finish(AnswerCreate(*done, resp));
+  });
+  return reactor;
+}
+
+grpc::Status TicketingGrpc::Create(const v1::CreateTicketRequest* req, v1::Ticket* resp) {
+  Opening opening;
+  if (auto s = PrepareCreate(*req, &opening); !s.ok()) return s;
+  creates_->Submit(&opening);
+  return AnswerCreate(opening, resp);
 }
 
 grpc::Status TicketingGrpc::GetDefectRollup(grpc::ServerContext*,

@@ -176,7 +176,10 @@ struct TicketingParts {
   int create_commits = 1;
 };
 
-class TicketingGrpc final : public v1::TicketingService::Service {
+// CreateTicket is served by the callback API (a create waiting for its group commit
+// holds no thread); the other methods are synchronous.
+class TicketingGrpc final
+    : public v1::TicketingService::WithCallbackMethod_CreateTicket<v1::TicketingService::Service> {
  public:
   // `publisher` and `clock` for changes: each publishes its TicketEvent. With `policy`,
   // the tickets answered carry deadlines derived from their history (pauses stop the
@@ -193,8 +196,11 @@ class TicketingGrpc final : public v1::TicketingService::Service {
   // same request (so a lost publish is made good by the retry).
   grpc::Status TransitionTicket(grpc::ServerContext*, const v1::TransitionTicketRequest* req,
                                 v1::Ticket* resp) override;
-  grpc::Status CreateTicket(grpc::ServerContext*, const v1::CreateTicketRequest* req,
-                            v1::Ticket* resp) override;
+  grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext* ctx,
+                                         const v1::CreateTicketRequest* req,
+                                         v1::Ticket* resp) override;
+  // The same create, returning once committed (for callers in this process).
+  grpc::Status Create(const v1::CreateTicketRequest* req, v1::Ticket* resp);
   grpc::Status AssignTicket(grpc::ServerContext*, const v1::AssignTicketRequest* req,
                             v1::Ticket* resp) override;
   grpc::Status AddNote(grpc::ServerContext*, const v1::AddNoteRequest* req,
@@ -233,6 +239,10 @@ class TicketingGrpc final : public v1::TicketingService::Service {
   // UNIMPLEMENTED unless changes can be made (a publisher, a clock; the policy too).
   grpc::Status Serving(bool with_policy) const;
 
+  // A create checked and made ready for the group commit, or why not.
+  grpc::Status PrepareCreate(const v1::CreateTicketRequest& req, Opening* opening) const;
+  // The answer to a committed create.
+  grpc::Status AnswerCreate(Opening& opening, v1::Ticket* resp) const;
   // Opens the batch (TicketOpener), then publishes the events of all of it at once.
   void CommitCreates(const std::vector<Opening*>& batch);
   TicketingParts parts_;

@@ -3,52 +3,57 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace mot {
 
-// Group commit for callers that each hold a thread (a synchronous gRPC handler): a
-// caller queues its item and waits; whoever finds a free commit slot takes what is
-// queued (up to `max_batch`) and commits it in one go for everyone, so the items that
-// arrive while a commit is out (one store round trip, one awaited broker batch) go
-// together in the next. A lone caller commits at once, alone: nothing waits for a
-// batch to fill. `commit` must not throw; it reports each item's outcome in the item.
+// Group commit: callers queue items; a committer thread takes what is queued (up to
+// `max_batch`) and commits it in one go, so the items that arrive while a commit is
+// out (one store round trip, one awaited broker batch) go together in the next. A lone
+// item is committed at once, alone: nothing waits for a batch to fill. Callers do not
+// hold a thread while they wait (a callback gRPC handler answers from `done`); at most
+// `max_commits` commits are out at once, one committer thread each. `commit` must not
+// throw; it reports each item's outcome in the item. Destruction commits what is queued.
 template <typename T>
 class GroupCommit {
  public:
   using Commit = std::function<void(std::vector<T*>& batch)>;
+  using Done = std::function<void()>;
   GroupCommit(Commit commit, size_t max_batch, int max_commits = 1)
-      : commit_(std::move(commit)),
-        max_batch_(max_batch == 0 ? 1 : max_batch),
-        max_commits_(max_commits < 1 ? 1 : max_commits) {}
-
-  // Returns once `item` was committed (by this caller or another).
-  void Submit(T* item) {
-    Pending mine{item};
-    std::unique_lock<std::mutex> lock(mu_);
-    queue_.push_back(&mine);
-    while (!mine.done) {
-      if (committing_ < max_commits_ && !queue_.empty()) {
-        std::vector<Pending*> taken;
-        while (!queue_.empty() && taken.size() < max_batch_) {
-          taken.push_back(queue_.front());
-          queue_.pop_front();
-        }
-        ++committing_;
-        lock.unlock();
-        std::vector<T*> batch;
-        batch.reserve(taken.size());
-        for (auto* p : taken) batch.push_back(p->item);
-        commit_(batch);
-        lock.lock();
-        --committing_;
-        for (auto* p : taken) p->done = true;
-        done_.notify_all();
-      } else {
-        done_.wait(lock);
-      }
+      : commit_(std::move(commit)), max_batch_(max_batch == 0 ? 1 : max_batch) {
+    for (int i = 0; i < (max_commits < 1 ? 1 : max_commits); ++i) {
+      committers_.emplace_back([this] { Run(); });
     }
+  }
+  ~GroupCommit() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    for (auto& t : committers_) t.join();
+  }
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+
+  // `done` runs on a committer thread once `item` was committed.
+  void Submit(T* item, Done done) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back({item, std::move(done)});
+    }
+    ready_.notify_one();
+  }
+
+  // Returns once `item` was committed.
+  void Submit(T* item) {
+    std::promise<void> committed;
+    auto waited = committed.get_future();
+    Submit(item, [&committed] { committed.set_value(); });
+    waited.wait();
   }
 
   // Items waiting for a commit to take them.
@@ -60,15 +65,36 @@ class GroupCommit {
  private:
   struct Pending {
     T* item;
-    bool done = false;
+    Done done;
   };
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to commit
+      std::vector<Pending> taken;
+      while (!queue_.empty() && taken.size() < max_batch_) {
+        taken.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      lock.unlock();
+      std::vector<T*> batch;
+      batch.reserve(taken.size());
+      for (auto& p : taken) batch.push_back(p.item);
+      commit_(batch);
+      for (auto& p : taken) p.done();
+      lock.lock();
+    }
+  }
+
   const Commit commit_;
   const size_t max_batch_;
-  const int max_commits_;
   std::mutex mu_;
-  std::condition_variable done_;
-  std::deque<Pending*> queue_;
-  int committing_ = 0;
+  std::condition_variable ready_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> committers_;  // last: started once the rest is ready
 };
 
 }  // namespace mot
