@@ -1,4 +1,5 @@
 #include <atomic>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -251,30 +252,59 @@ TEST(GroupCommit, CallersArrivingDuringACommitGoTogetherEachOnce) {
   EXPECT_EQ(sizes[2], 4u);
 }
 
-TEST(GroupCommit, TwoCommitsMayBeOutTogetherWhenAllowed) {
-  std::atomic<int> in_commit{0}, most{0};
-  std::atomic<int> committed{0};
+TEST(GroupCommit, ABatchIsStoredWhileTheOneBeforeAwaitsTheBroker) {
+  std::atomic<int> stored{0};
+  std::atomic<bool> overlapped{false}, publishing{false};
+  GroupCommit<int>* commits = nullptr;
+  std::mutex mu;
+  std::vector<size_t> published;
+  std::vector<int> done_order;
   GroupCommit<int> group(
-      [&](std::vector<int*>& batch) {
-        const int now = ++in_commit;
-        int seen = most.load();
-        while (now > seen && !most.compare_exchange_weak(seen, now)) {
-        }
-        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-        while (in_commit.load() < 2 && std::chrono::steady_clock::now() < until) {
-          std::this_thread::yield();
-        }
-        committed += static_cast<int>(batch.size());
-        --in_commit;
-      },
-      /*max_batch=*/1, /*max_commits=*/2);
-  std::vector<int> items(2);
-  std::thread a([&] { group.Submit(&items[0]); });
-  std::thread b([&] { group.Submit(&items[1]); });
-  a.join();
-  b.join();
-  EXPECT_EQ(committed.load(), 2);
-  EXPECT_EQ(most.load(), 2);
+      {[&](std::vector<int*>& batch) { stored += static_cast<int>(batch.size()); },
+       [&](std::vector<int*>& batch) {
+         if (!publishing.exchange(true)) {  // the first publish waits for the next two's stores
+           while (stored.load() < 3 || commits->Queued(1) < 2) std::this_thread::yield();
+           overlapped.store(true);
+         }
+         std::lock_guard<std::mutex> lock(mu);
+         published.push_back(batch.size());
+       }},
+      /*max_batch=*/1);
+  commits = &group;
+  std::vector<int> items = {0, 1, 2};
+  std::vector<std::promise<void>> answered(3);
+  for (int i = 0; i < 3; ++i) {
+    if (i == 1) {
+      while (!publishing.load()) std::this_thread::yield();  // item 0 alone, publishing
+    }
+    group.Submit(&items[i], [&, i] {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        done_order.push_back(i);
+      }
+      answered[i].set_value();
+    });
+  }
+  for (auto& a : answered) a.get_future().wait();
+  EXPECT_TRUE(overlapped.load()) << "batches 1 and 2 were stored while batch 0 was publishing";
+  ASSERT_EQ(published.size(), 2u);
+  EXPECT_EQ(published[0], 1u);
+  EXPECT_EQ(published[1], 2u) << "the two stored meanwhile are published together";
+  EXPECT_EQ(done_order, (std::vector<int>{0, 1, 2}));
+}
+
+TEST(GroupCommit, DestructionCommitsWhatIsQueued) {
+  std::atomic<int> published{0};
+  std::vector<int> items(50);
+  std::atomic<int> done{0};
+  {
+    GroupCommit<int> group({[](std::vector<int*>&) { std::this_thread::yield(); },
+                            [&](std::vector<int*>& batch) { published += static_cast<int>(batch.size()); }},
+                           /*max_batch=*/4);
+    for (auto& i : items) group.Submit(&i, [&] { ++done; });
+  }
+  EXPECT_EQ(published.load(), 50);
+  EXPECT_EQ(done.load(), 50);
 }
 
 }  // namespace

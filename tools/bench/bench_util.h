@@ -3,8 +3,10 @@
 // What the benchmarks share: timing, the mesh's env file and /metrics pages,
 // redis-benchmark, and the table (Markdown and JSON) they write.
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -21,6 +23,17 @@ using Steady = std::chrono::steady_clock;
 
 inline double Seconds(Steady::time_point since) {
   return std::chrono::duration<double>(Steady::now() - since).count();
+}
+
+// The machine's busy CPU time so far (all processes, every core), in seconds, from
+// /proc/stat: what a run cost the whole machine is the difference of two readings.
+inline double BusyCpuSeconds() {
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+  stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
+  static const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return (user + nice + system + irq + softirq) / ticks;
 }
 
 inline std::map<std::string, std::string> ReadEnv(const std::string& path) {
@@ -97,6 +110,11 @@ struct Figure {
 };
 
 // Writes the table as Markdown (returned, and to md_path) and JSON (to json_path).
+// A figure as people read it: whole numbers from 1,000 up, four significant digits below.
+inline std::string Readable(double v) {
+  return std::abs(v) >= 1000 ? fmt::format("{:.0f}", v) : fmt::format("{:.4g}", v);
+}
+
 inline std::string WriteTable(const std::string& title, const std::vector<Figure>& figures,
                               const nlohmann::json& context, const std::string& md_path,
                               const std::string& json_path) {
@@ -105,8 +123,8 @@ inline std::string WriteTable(const std::string& title, const std::vector<Figure
   out["figures"] = nlohmann::json::array();
   for (const auto& f : figures) {
     const double ratio = f.baseline > 0 ? f.value / f.baseline : 0;
-    md += fmt::format("| {} | {:.4g} {} | {} | {} | {} |\n", f.name, f.value, f.unit,
-                      f.baseline > 0 ? fmt::format("{:.4g} ({})", f.baseline, f.baseline_name) : "-",
+    md += fmt::format("| {} | {} {} | {} | {} | {} |\n", f.name, Readable(f.value), f.unit,
+                      f.baseline > 0 ? fmt::format("{} ({})", Readable(f.baseline), f.baseline_name) : "-",
                       f.baseline > 0 ? fmt::format("{:.2f}", ratio) : "-",
                       f.goal.empty() ? "-" : f.goal + (f.met ? " ✔" : " ✘"));
     out["figures"].push_back({{"figure", f.name}, {"value", f.value}, {"unit", f.unit},

@@ -18,10 +18,7 @@ namespace tv1 = mot::ticketing::v1;
 
 namespace {
 
-// Answers CreateTicket with the request's fields, storing nothing.
-class Echo final : public tv1::TicketingService::Service {
-  grpc::Status CreateTicket(grpc::ServerContext*, const tv1::CreateTicketRequest* req,
-                            tv1::Ticket* resp) override {
+void EchoOf(const tv1::CreateTicketRequest* req, tv1::Ticket* resp) {
     resp->set_id(req->request_id());
     resp->set_kind(req->kind());
     resp->set_customer_id(req->customer_id());
@@ -29,15 +26,40 @@ class Echo final : public tv1::TicketingService::Service {
     resp->set_project_id(req->project_id());
     resp->set_summary(req->summary());
     resp->set_status(tv1::TICKET_STATUS_NEW);
+}
+
+// Answers CreateTicket with the request's fields, storing nothing: on a thread of the
+// synchronous server ...
+class Echo final : public tv1::TicketingService::Service {
+  grpc::Status CreateTicket(grpc::ServerContext*, const tv1::CreateTicketRequest* req,
+                            tv1::Ticket* resp) override {
+    EchoOf(req, resp);
     return grpc::Status::OK;
   }
 };
 
-int ServeEcho(int port) {
+// ... or from the callback API (how the ticketing service serves it).
+class CallbackEcho final : public tv1::TicketingService::CallbackService {
+  grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext* ctx,
+                                         const tv1::CreateTicketRequest* req,
+                                         tv1::Ticket* resp) override {
+    EchoOf(req, resp);
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+int ServeEcho(int port, bool callback) {
   Echo echo;
+  CallbackEcho callback_echo;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials());
-  builder.RegisterService(&echo);
+  if (callback) {
+    builder.RegisterService(&callback_echo);
+  } else {
+    builder.RegisterService(&echo);
+  }
   auto server = builder.BuildAndStart();
   if (!server) return 1;
   sigset_t stop;
@@ -56,6 +78,7 @@ struct Result {
   double p50_ms = 0, p99_ms = 0;
   int64_t errors = 0;
   std::string first_error;
+  double cpu_us_per_call = 0;  // the whole machine's busy CPU time per answered call
 };
 
 // `concurrency` threads, each calling CreateTicket back to back for `seconds`.
@@ -64,6 +87,7 @@ Result Run(const std::string& target, int concurrency, double seconds, const std
   std::atomic<int64_t> errors{0};
   std::vector<std::vector<double>> latencies(concurrency);
   std::vector<std::string> first_error(concurrency);
+  const double cpu_before = bench::BusyCpuSeconds();
   const auto start = bench::Steady::now();
   const auto until = start + std::chrono::duration<double>(seconds);
   std::vector<std::thread> threads;
@@ -98,6 +122,7 @@ Result Run(const std::string& target, int concurrency, double seconds, const std
   std::sort(all.begin(), all.end());
   Result r;
   r.per_second = all.size() / bench::Seconds(start);
+  if (!all.empty()) r.cpu_us_per_call = (bench::BusyCpuSeconds() - cpu_before) * 1e6 / all.size();
   if (!all.empty()) {
     r.p50_ms = all[all.size() / 2];
     r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
@@ -117,6 +142,8 @@ int main(int argc, char** argv) {
   double seconds = 10;
   std::string env_file, echo, json_path, md_path;
   app.add_option("--serve-echo", echo_port, "serve the echo on this port (the baseline's process)");
+  bool callback_echo = false;
+  app.add_flag("--callback", callback_echo, "serve the echo from the callback API");
   app.add_option("--env-file", env_file, "the mesh's env file (MOT_TICKETING_ADDR)");
   app.add_option("--echo", echo, "the echo's host:port");
   app.add_option("--concurrency", concurrency, "calls in flight")->check(CLI::Range(1, 1024));
@@ -125,7 +152,7 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path);
   app.add_option("--markdown", md_path);
   CLI11_PARSE(app, argc, argv);
-  if (echo_port > 0) return ServeEcho(echo_port);
+  if (echo_port > 0) return ServeEcho(echo_port, callback_echo);
   const auto env = bench::ReadEnv(env_file);
   const std::string target = env.count("MOT_TICKETING_ADDR") ? env.at("MOT_TICKETING_ADDR") : "";
   if (target.empty() || echo.empty()) {
@@ -140,8 +167,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < rounds; ++i) {
     auto e = Run(echo, concurrency, seconds, fmt::format("{}-e{}", tag, i));
     auto c = Run(target, concurrency, seconds, fmt::format("{}-c{}", tag, i));
-    fmt::print("round {}: echo {:.0f}/s (p50 {:.2f} ms, p99 {:.2f} ms); creation {:.0f}/s (p50 {:.2f} ms, p99 {:.2f} ms, {} errors)\n",
-               i + 1, e.per_second, e.p50_ms, e.p99_ms, c.per_second, c.p50_ms, c.p99_ms, c.errors);
+    fmt::print("round {}: echo {:.0f}/s (p50 {:.2f} ms, p99 {:.2f} ms, {:.0f} us CPU each); creation {:.0f}/s (p50 {:.2f} ms, p99 {:.2f} ms, {:.0f} us CPU each, {} errors)\n",
+               i + 1, e.per_second, e.p50_ms, e.p99_ms, e.cpu_us_per_call, c.per_second, c.p50_ms,
+               c.p99_ms, c.cpu_us_per_call, c.errors);
     if (e.per_second > best_echo.per_second) best_echo = e;
     if (c.per_second > best_create.per_second) best_create = c;
     if (c.errors > 0) std::cerr << "creation errors, e.g.: " << c.first_error << "\n";
@@ -152,6 +180,8 @@ int main(int argc, char** argv) {
        "/s", "bare gRPC echo, same client", best_echo.per_second, "ratio >= 0.5", ratio >= 0.5},
       {"creation latency p50", best_create.p50_ms, "ms", "echo p50", best_echo.p50_ms, ""},
       {"creation latency p99", best_create.p99_ms, "ms", "echo p99", best_echo.p99_ms, ""},
+      {"machine CPU time per call (all processes)", best_create.cpu_us_per_call, "us",
+       "per echo", best_echo.cpu_us_per_call, ""},
       {"creation errors", static_cast<double>(best_create.errors), "", "", 0, "0", best_create.errors == 0},
   };
   nlohmann::json context = {{"concurrency", concurrency}, {"seconds", seconds}, {"rounds", rounds}};

@@ -547,14 +547,16 @@ TicketingGrpc::TicketingGrpc(TicketingParts parts) : parts_(parts), tickets_(par
   if (parts_.policy != nullptr) {
     opener_ = std::make_unique<TicketOpener>(*parts_.policy, parts_.store, parts_.watch,
                                              parts_.metrics, parts_.index);
+    // Stored while the batch before is still awaiting the broker.
     creates_ = std::make_unique<GroupCommit<Opening>>(
-        [this](std::vector<Opening*>& batch) { CommitCreates(batch); }, parts_.create_batch,
-        parts_.create_commits);
+        std::vector<GroupCommit<Opening>::Stage>{
+            [this](std::vector<Opening*>& batch) { opener_->OpenAll(batch); },
+            [this](std::vector<Opening*>& batch) { PublishCreates(batch); }},
+        parts_.create_batch);
   }
 }
 
-void TicketingGrpc::CommitCreates(const std::vector<Opening*>& batch) {
-  opener_->OpenAll(batch);
+void TicketingGrpc::PublishCreates(const std::vector<Opening*>& batch) {
   std::vector<OutMessage> messages;
   std::vector<std::pair<Opening*, size_t>> sent_by;  // who sent each message
   for (Opening* o : batch) {

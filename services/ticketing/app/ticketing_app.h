@@ -171,9 +171,8 @@ struct TicketingParts {
   TicketingMetrics* metrics = nullptr;
   IndexStore* index = nullptr;
   // Agents' creates arriving together are opened together (GroupCommit): at most this
-  // many in one commit, at most `create_commits` commits out at once.
+  // many stored in one go; a batch is stored while the one before awaits the broker.
   size_t create_batch = 64;
-  int create_commits = 1;
 };
 
 // CreateTicket is served by the callback API (a create waiting for its group commit
@@ -243,8 +242,8 @@ class TicketingGrpc final
   grpc::Status PrepareCreate(const v1::CreateTicketRequest& req, Opening* opening) const;
   // The answer to a committed create.
   grpc::Status AnswerCreate(Opening& opening, v1::Ticket* resp) const;
-  // Opens the batch (TicketOpener), then publishes the events of all of it at once.
-  void CommitCreates(const std::vector<Opening*>& batch);
+  // Publishes the events of the opened batch at once (after TicketOpener::OpenAll).
+  void PublishCreates(const std::vector<Opening*>& batch);
   TicketingParts parts_;
   ProtoStore<v1::Ticket> tickets_;
   std::unique_ptr<TicketOpener> opener_;
