@@ -7,7 +7,18 @@ Every POST is recorded as one JSON line in --out:
 and answered 200 {"errcode":0,"errmsg":"ok"}, unless the path contains "fail":
 then 500 (so tests can exercise retries). GET /received answers the recorded
 lines as a JSON array. Listens on 127.0.0.1 only. Stdlib only.
+
+With --dingtalk-secret, POSTs to /robot/send are checked as a DingTalk robot checks
+them (加签): the query's timestamp (ms) within an hour of now and its sign equal to
+base64(HMAC-SHA256(secret, "<timestamp>\n<secret>")); otherwise the answer is
+DingTalk's 200 {"errcode":310000,"errmsg":"sign not match"}. The line records
+"signature": "ok" or "refused".
 """
+import base64
+import hashlib
+import hmac
+import time
+import urllib.parse
 import argparse
 import datetime
 import json
@@ -17,6 +28,17 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 OK_BODY = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
+SIGN_BODY = json.dumps({"errcode": 310000, "errmsg": "sign not match"}).encode()
+
+
+def dingtalk_signed(path, secret):
+    """Whether a robot URL's timestamp and sign are what DingTalk accepts."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    stamp, sign = query.get("timestamp", [""])[0], query.get("sign", [""])[0]
+    if not stamp.isdigit() or abs(time.time() * 1000 - int(stamp)) > 3600 * 1000:
+        return False
+    mac = hmac.new(secret.encode(), f"{stamp}\n{secret}".encode(), hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(mac).decode(), sign)
 FAIL_BODY = json.dumps({"errcode": -1, "errmsg": "injected failure"}).encode()
 
 
@@ -63,7 +85,15 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = text
         status = 500 if "fail" in self.path else 200
-        self.server.sink.record({
+        reply = OK_BODY if status == 200 else FAIL_BODY
+        checked = {}
+        secret = self.server.dingtalk_secret
+        if secret and urllib.parse.urlsplit(self.path).path == "/robot/send":
+            ok = dingtalk_signed(self.path, secret)
+            checked = {"signature": "ok" if ok else "refused"}
+            if not ok:
+                reply = SIGN_BODY
+        self.server.sink.record({**checked,
             "path": self.path,
             "content_type": self.headers.get("Content-Type"),
             "body": body,
@@ -71,7 +101,7 @@ class Handler(BaseHTTPRequestHandler):
             "received_at": datetime.datetime.now(datetime.timezone.utc)
             .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         })
-        self._send(status, OK_BODY if status == 200 else FAIL_BODY)
+        self._send(status, reply)
 
     def do_GET(self):
         if self.path.split("?", 1)[0] == "/received":
@@ -92,6 +122,8 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--out", required=True, help="JSON-lines file to append to")
     ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--dingtalk-secret", default=os.environ.get("MOT_SINK_DINGTALK_SECRET", ""),
+                    help="check /robot/send as a signed DingTalk robot (or MOT_SINK_DINGTALK_SECRET)")
     args = ap.parse_args()
     # One thread per kept-alive connection: hand the interpreter lock over within a
     # millisecond (not 5), so a request does not wait behind the others' time slices.
@@ -99,6 +131,7 @@ def main():
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     server.sink = Sink(args.out)
+    server.dingtalk_secret = args.dingtalk_secret
     print(f"webhook sink on http://{args.host}:{args.port}, recording to {args.out}",
           flush=True)
     try:

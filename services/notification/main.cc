@@ -1,3 +1,6 @@
+#include <map>
+#include <memory>
+
 #include "app/notification_app.h"
 #include "mot/common/codec.h"
 #include "mot/common/topics.h"
@@ -12,14 +15,32 @@ int main() {
     mot::notification::WebhookProvider wecom(env.HttpUrl("MOT_WEBHOOK_URL"),
                                              env.Duration("MOT_WEBHOOK_TIMEOUT", "5s"),
                                              env.Int("MOT_WEBHOOK_CONNECTIONS", 8, 1, 256));
+    // A DingTalk group robot with its signing secret (加签), when configured.
+    const std::string dingtalk_url = env.Optional("MOT_DINGTALK_URL", "");
+    std::unique_ptr<mot::notification::WebhookProvider> dingtalk;
+    if (!dingtalk_url.empty()) {
+      dingtalk = std::make_unique<mot::notification::WebhookProvider>(
+          env.HttpUrl("MOT_DINGTALK_URL"), env.Duration("MOT_WEBHOOK_TIMEOUT", "5s"),
+          env.Int("MOT_WEBHOOK_CONNECTIONS", 8, 1, 256),
+          env.Required("MOT_DINGTALK_SECRET", "the robot's signing secret (SEC...)"));
+    }
     const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
+    auto vault = mot::notification::ContactVault::FromSpec(env.Required("MOT_CONTACT_KEYS", "<key id>:<base64 32-byte key>[,...]"));
+    if (!vault.ok()) throw mot::ConfigError(std::string(vault.status().message()));
     mot::Runtime runtime("notification", common);
     const mot::Clock& clock = runtime.clock();
     mot::RedisRecordStore store(runtime.redis(), "notification");
-    mot::notification::CommandHandler handler(templates, {{"wecom", &wecom}}, store, clock,
+    std::map<std::string, mot::notification::Provider*> providers = {{"wecom", &wecom}};
+    if (dingtalk) providers["dingtalk"] = dingtalk.get();
+    mot::notification::CommandHandler handler(templates, providers, store, clock,
                                               runtime.registry());
     runtime.AddBatchConsumer({mot::kNotificationCommandsTopic},
                              [&](std::vector<mot::Work>& batch) { handler.HandleBatch(batch); });
+    mot::notification::OwnerBook owners(store, *vault);
+    mot::notification::OwnerHandler owner_handler(owners, runtime.registry());
+    runtime.AddBatchConsumer({mot::kCustomerTopic, mot::kLifecycleTopic},
+                             [&](std::vector<mot::Work>& batch) { owner_handler.HandleBatch(batch); },
+                             ".owners");
     mot::notification::NotificationGrpc grpc_service(store, page);
     return runtime.Serve({&grpc_service});
   });

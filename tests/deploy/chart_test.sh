@@ -69,6 +69,8 @@ redis:
 notification:
   webhook:
     url: https://robot.example/send?key=test
+  contactKeys:
+    existingSecret: contact-keys
 scheduler:
   replicas: 2
   extraEnv:
@@ -108,7 +110,8 @@ render full "${base[@]}" "${monitoring[@]}"
 render nomonitoringapi "${base[@]}" --set serviceMonitor.enabled=true --set prometheusRule.enabled=true
 render defaults template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 \
   --set redis.addr=r:6379 --set notification.webhook.existingSecret=robot \
-  --set notification.webhook.key=webhook-url --set topics.create=false
+  --set notification.webhook.key=webhook-url --set topics.create=false \
+  --set notification.contactKeys.existingSecret=keys --set notification.contactKeys.key=k
 printf 'steps: []\n# overridden\n' >"$work/playbook-override.yaml"
 render override "${base[@]}" --set-file config.playbook="$work/playbook-override.yaml" \
   --set ports.grpc=6000 --set ports.metrics=6001 --set topics.partitions=12 \
@@ -121,7 +124,7 @@ kafka:
     - name: MOT_KAFKA_OPT_SASL_PASSWORD
       valueFrom: {secretKeyRef: {name: kafka-user, key: password}}
 redis: {addr: "r:6379", existingSecret: redis-auth}
-notification: {webhook: {url: "https://robot.example/send"}}
+notification: {webhook: {url: "https://robot.example/send"}, contactKeys: {existingSecret: ck}}
 VALUES
 render secure template mot "$chart" --kube-version "$kube" -f "$work/secure-values.yaml"
 # The scheduler's settings as values (from a file: YAML numbers), a delivery timeout for
@@ -185,15 +188,20 @@ fi
 
 # --- what the chart must refuse ---
 no_brokers=(template mot "$chart" --kube-version "$kube" --set redis.addr=r:6379
-            --set notification.webhook.url=https://x)
+            --set notification.webhook.url=https://x --set notification.contactKeys.existingSecret=ck)
 refuses "render without kafka.brokers fails with the required message" \
   "kafka.brokers is required" "${no_brokers[@]}"
 refuses "render without redis.addr fails with the required message" "redis.addr is required" \
   template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 \
-  --set notification.webhook.url=https://x
+  --set notification.webhook.url=https://x --set notification.contactKeys.existingSecret=ck
 refuses "render without a notification webhook fails" \
   "notification.webhook.url or notification.webhook.existingSecret is required" \
-  template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 --set redis.addr=r:6379
+  template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 --set redis.addr=r:6379 \
+  --set notification.contactKeys.existingSecret=ck
+refuses "render without the contact keys' Secret fails" \
+  "notification.contactKeys.existingSecret is required" \
+  template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 --set redis.addr=r:6379 \
+  --set notification.webhook.url=https://x
 refuses "values.schema.json: kafka.brokers must be a string, not a list" \
   "kafka.brokers: Invalid type. Expected: string" \
   "${base[@]}" --set-json 'kafka.brokers=["kafka:9092"]'
@@ -381,6 +389,12 @@ dnotif = env_of(by_component(defaults, "Deployment")["notification"]["spec"]["te
 check("notification: existingSecret/key are used and no Secret is made",
       dnotif.get("MOT_WEBHOOK_URL") == {"secretKeyRef": {"name": "robot", "key": "webhook-url"}}
       and not kinds(defaults, "Secret"), dnotif.get("MOT_WEBHOOK_URL"))
+
+check("notification: MOT_CONTACT_KEYS from the named Secret and key, nowhere else",
+      notif.get("MOT_CONTACT_KEYS") == {"secretKeyRef": {"name": "contact-keys", "key": "keys"}}
+      and dnotif.get("MOT_CONTACT_KEYS") == {"secretKeyRef": {"name": "keys", "key": "k"}}
+      and not any("MOT_CONTACT_KEYS" in env_of(d["spec"]["template"]["spec"]["containers"][0])
+                  for n, d in deps.items() if n != "notification"), notif.get("MOT_CONTACT_KEYS"))
 
 # Services select exactly their Deployment's pods.
 svcs = by_component(full, "Service")

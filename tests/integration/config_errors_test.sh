@@ -42,6 +42,11 @@ expect notification "MOT_WEBHOOK_URL is not set; expected an http:// or https://
   MOT_TEMPLATES="$root/deploy/config/templates.yaml"
 expect notification "MOT_WEBHOOK_URL is invalid; expected an http:// or https:// URL" "${good[@]}" \
   MOT_TEMPLATES="$root/deploy/config/templates.yaml" MOT_WEBHOOK_URL=ftp://robot
+expect notification "MOT_CONTACT_KEYS is not set; expected <key id>:<base64 32-byte key>[,...]" "${good[@]}" \
+  MOT_TEMPLATES="$root/deploy/config/templates.yaml" MOT_WEBHOOK_URL=http://127.0.0.1:1/robot
+expect notification "MOT_CONTACT_KEYS entry 2 (key id old): the key must be 32 bytes in base64" "${good[@]}" \
+  MOT_TEMPLATES="$root/deploy/config/templates.yaml" MOT_WEBHOOK_URL=http://127.0.0.1:1/robot \
+  MOT_CONTACT_KEYS="new:$(head -c 32 /dev/zero | base64),old:c2hvcnQ="
 
 expect ticketing "MOT_KAFKA_OPT_SECURITY_PROTOCOL is invalid: security.protocol: Invalid value" "${good[@]}" \
   MOT_SLA_POLICY="$root/deploy/config/sla.yaml" MOT_KAFKA_OPT_SECURITY_PROTOCOL=carrier_pigeon

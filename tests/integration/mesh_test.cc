@@ -1039,5 +1039,107 @@ TEST_F(MeshTest, AMajorComplaintNobodyTouchesWalksTheWholeLadder) {
   EXPECT_EQ(events["TICKET_EVENT_TYPE_RISK_WARNING"], 1);
 }
 
+
+// Owners' contact data is kept by notification only, sealed: a planted phone number,
+// email address and id number are found nowhere in clear (the Redis contents, every
+// service log, every /metrics page); customer_forgotten erases the record.
+TEST_F(MeshTest, OwnersContactDataIsSealedAndForgottenOnRequest) {
+  const std::string customer = Unique("C-PII-");
+  const std::string tail = customer.substr(customer.size() - 6);
+  const std::vector<std::string> planted = {"139" + std::string("07") + "115" + "326",
+                                            "owner." + tail + "@example.cn",
+                                            "11010119900307" + std::string("663X")};
+  customer::v1::CustomerProfile p;
+  p.set_customer_id(customer);
+  p.set_segment("elderly");
+  p.mutable_contact()->set_mobile(planted[0]);
+  p.mutable_contact()->set_email(planted[1]);
+  p.mutable_contact()->set_wecom_user_id(planted[2]);  // an id number where it does not belong
+  ASSERT_TRUE(producer_->Publish(kCustomerTopic, customer, p.SerializeAsString()).ok());
+  const std::string key = "mot:notification:rec:owner:" + customer;
+  const auto stored = [&] {
+    auto r = redis_->Command({"EXISTS", key});
+    return r.ok() && r->integer == 1;
+  };
+  for (int i = 0; i < 300 && !stored(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(stored()) << "notification did not keep the profile";
+
+  std::map<std::string, std::string> places = {{"redis", testing::RedisContents(*redis_)}};
+  for (const char* svc : {"SCHEDULER", "TICKETING", "NOTIFICATION", "SURVEY"}) {
+    places[std::string(svc) + " /metrics"] = testing::Page(env_[std::string("MOT_") + svc + "_METRICS"]);
+  }
+  for (const char* log : {"touchpoint-scheduler", "ticketing", "notification", "survey"}) {
+    std::ifstream in(env_["MOT_MESH_LOGS"] + "/" + log + ".log");
+    std::stringstream text;
+    text << in.rdbuf();
+    places[std::string(log) + ".log"] = text.str();
+  }
+  ASSERT_NE(places["redis"].find(key), std::string::npos) << "the Redis contents were read";
+  int hits = 0;
+  for (const auto& [where, text] : places) {
+    for (const auto& pii : planted) {
+      if (text.find(pii) != std::string::npos) {
+        ++hits;
+        ADD_FAILURE() << "found in clear in " << where;
+      }
+    }
+  }
+  EXPECT_EQ(hits, 0);
+
+  auto forgotten = Event("customer_forgotten", customer, Now());
+  ASSERT_TRUE(producer_->Publish(kLifecycleTopic, customer, forgotten.SerializeAsString()).ok());
+  for (int i = 0; i < 300 && stored(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(stored()) << "customer_forgotten did not erase the owner's record";
+}
+
+
+// A message for the DingTalk channel goes to the signed robot: the local robot checks
+// the timestamp and the HMAC-SHA256 signature as DingTalk does, and accepts it; the
+// same robot refuses a request signed with another secret.
+TEST_F(MeshTest, ADingTalkRobotAcceptsTheSignedRequest) {
+  const std::string customer = Unique("C-DT-");
+  const std::string project = Unique("P-DT-");
+  notification::v1::SendNotificationCommand cmd;
+  cmd.set_command_id(Unique("cmd-"));
+  cmd.set_customer_id(customer);
+  cmd.set_template_id("tier_a_second_touch");
+  cmd.set_channel("dingtalk");
+  (*cmd.mutable_variables())["project_id"] = project;
+  ASSERT_TRUE(producer_->Publish(kNotificationCommandsTopic, customer, cmd.SerializeAsString()).ok());
+  nlohmann::json seen;
+  for (int i = 0; i < 300 && seen.is_null(); ++i) {
+    for (const auto& r : WebhookRecords()) {
+      if (r["body"].is_object() &&
+          r["body"]["text"]["content"].get<std::string>().find(project) != std::string::npos) {
+        seen = r;
+      }
+    }
+    if (seen.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(seen.is_null()) << "the DingTalk robot received nothing";
+  EXPECT_EQ(seen["path"].get<std::string>().rfind("/robot/send?access_token=local&timestamp=", 0), 0u)
+      << seen["path"];
+  EXPECT_EQ(seen["signature"], "ok");
+  notification::v1::Delivery d;
+  for (int i = 0; i < 100; ++i) {
+    auto list = Deliveries(customer);
+    if (list.deliveries_size() == 1) d = list.deliveries(0);
+    if (d.status() != notification::v1::DELIVERY_STATUS_UNSPECIFIED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(d.channel(), "dingtalk");
+  EXPECT_EQ(d.status(), notification::v1::DELIVERY_STATUS_DELIVERED) << d.provider_response();
+
+  // The same robot, signed with another secret: refused as DingTalk refuses it.
+  const auto stamp = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+  const std::string answer = testing::Page(
+      "-X POST -H 'Content-Type: application/json' -d '{\"msgtype\":\"text\",\"text\":{\"content\":\"x\"}}' '" +
+      env_["MOT_WEBHOOK_SINK_URL"] + "/robot/send?access_token=local&timestamp=" + stamp +
+      "&sign=bm90IHRoZSBzaWdu'");
+  EXPECT_NE(answer.find("310000"), std::string::npos) << answer;
+}
+
 }  // namespace
 }  // namespace mot

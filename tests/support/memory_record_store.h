@@ -17,6 +17,11 @@ class MemoryRecordStore : public RecordStore {
                               int64_t order, const std::string& bytes) override;
   absl::Status Put(const std::string& id, const std::string& bytes) override;
   absl::StatusOr<std::optional<std::string>> Get(const std::string& id) override;
+  absl::Status Erase(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    records_.erase(id);
+    return absl::OkStatus();
+  }
   absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
                                                           size_t limit) override;
   absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) override;

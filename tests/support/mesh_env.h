@@ -37,9 +37,8 @@ inline std::unique_ptr<RedisClient> MeshRedis(std::map<std::string, std::string>
                                        std::chrono::seconds(5));
 }
 
-// A random name: 64 random bits (ten thousand draws of fewer bits collide too often).
-// The value of a series (name with its labels, sorted) on a /metrics page; -1 if absent.
-inline double Metric(const std::string& url, const std::string& series) {
+// The body at an http:// URL (curl; empty when it does not answer).
+inline std::string Page(const std::string& url) {
   std::string page;
   if (FILE* f = popen(("curl -s --max-time 5 --noproxy '*' " + url).c_str(), "r")) {
     char buf[4096];
@@ -47,12 +46,57 @@ inline double Metric(const std::string& url, const std::string& series) {
     while ((n = fread(buf, 1, sizeof buf, f)) > 0) page.append(buf, n);
     pclose(f);
   }
+  return page;
+}
+
+// The value of a series (name with its labels, sorted) on a /metrics page; -1 if absent.
+inline double Metric(const std::string& url, const std::string& series) {
+  const std::string page = Page(url);
   std::istringstream lines(page);
   std::string line;
   while (std::getline(lines, line)) {
     if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
   }
   return -1;
+}
+
+// Everything the Redis holds, as text: each key with its value (strings, every hash
+// field and value, every member of sets, sorted sets and lists, stream entries),
+// uncompressed, so a search of it finds what a dump of the database would hold.
+inline std::string RedisContents(RedisClient& redis) {
+  std::string out;
+  const auto append = [&out](const RedisReply& r, const auto& self) -> void {
+    out += r.str;
+    out += r.type == RedisReply::Type::kInteger ? std::to_string(r.integer) : "";
+    out += '\n';
+    for (const auto& e : r.elements) self(e, self);
+  };
+  std::string cursor = "0";
+  do {
+    auto scan = redis.Command({"SCAN", cursor, "COUNT", "1000"});
+    if (!scan.ok() || scan->elements.size() != 2) return out + "SCAN failed";
+    cursor = scan->elements[0].str;
+    std::vector<std::vector<std::string>> types;
+    for (const auto& k : scan->elements[1].elements) types.push_back({"TYPE", k.str});
+    auto kinds = redis.Pipeline(types);
+    if (!kinds.ok()) return out + "TYPE failed";
+    std::vector<std::vector<std::string>> reads;
+    for (size_t i = 0; i < types.size(); ++i) {
+      const std::string& key = types[i][1];
+      const std::string& type = (*kinds)[i].str;
+      out += key + '\n';
+      if (type == "string") reads.push_back({"GET", key});
+      if (type == "hash") reads.push_back({"HGETALL", key});
+      if (type == "set") reads.push_back({"SMEMBERS", key});
+      if (type == "zset") reads.push_back({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+      if (type == "list") reads.push_back({"LRANGE", key, "0", "-1"});
+      if (type == "stream") reads.push_back({"XRANGE", key, "-", "+"});
+    }
+    auto values = redis.Pipeline(reads);
+    if (!values.ok()) return out + "reads failed";
+    for (const auto& v : *values) append(v, append);
+  } while (cursor != "0");
+  return out;
 }
 
 // Moves the shared simulated clock forward to 10:00 in Asia/Shanghai (the owners'
@@ -74,6 +118,7 @@ inline void DaytimeForOwners(RedisClient& redis) {
       FromUnixMillis(absl::ToUnixMillis(ten)) - *now));
 }
 
+// A random name: 64 random bits (ten thousand draws of fewer bits collide too often).
 inline std::string Unique(const std::string& prefix) {
   static std::mt19937_64 gen(std::random_device{}());
   return prefix + std::to_string(gen());

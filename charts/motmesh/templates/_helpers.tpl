@@ -244,3 +244,8 @@ Refuses (fails the render) what the services must not run with:
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* The Secret holding MOT_CONTACT_KEYS: an existing one (required). */}}
+{{- define "motmesh.contactKeysSecretName" -}}
+{{- .Values.notification.contactKeys.existingSecret | required "notification.contactKeys.existingSecret is required: the Secret holding MOT_CONTACT_KEYS, the keys that seal owners' contact data" }}
+{{- end }}

@@ -49,6 +49,11 @@ absl::Status RedisRecordStore::Put(const std::string& id, const std::string& byt
   return r.ok() ? absl::OkStatus() : r.status();
 }
 
+absl::Status RedisRecordStore::Erase(const std::string& id) {
+  auto r = redis_.Command({"DEL", Key(id)});
+  return r.ok() ? absl::OkStatus() : r.status();
+}
+
 absl::StatusOr<bool> RedisRecordStore::Replace(const std::string& id, const std::string& expected,
                                                const std::string& bytes) {
   static const RedisScript kReplace(R"(

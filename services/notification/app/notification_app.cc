@@ -1,10 +1,14 @@
 #include "app/notification_app.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "mot/common/codec.h"
 #include "mot/common/validate.h"
+#include "mot/lifecycle/v1/event.pb.h"
 #include "mot/common/topics.h"
 #include "mot/common/ids.h"
 #include "mot/common/log.h"
@@ -31,8 +35,8 @@ struct SlistDeleter {
 }  // namespace
 
 WebhookProvider::WebhookProvider(std::string url, std::chrono::milliseconds timeout,
-                                 int connections)
-    : url_(std::move(url)), timeout_(timeout) {
+                                 int connections, std::string sign_secret)
+    : url_(std::move(url)), sign_secret_(std::move(sign_secret)), timeout_(timeout) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURLM* multi = curl_multi_init();
   if (multi == nullptr) throw std::runtime_error("webhook: cannot create a curl multi handle");
@@ -42,6 +46,22 @@ WebhookProvider::WebhookProvider(std::string url, std::chrono::milliseconds time
 }
 
 WebhookProvider::~WebhookProvider() { curl_multi_cleanup(static_cast<CURLM*>(multi_)); }
+
+std::string WebhookProvider::SignedUrl(int64_t unix_ms) const {
+  if (sign_secret_.empty()) return url_;
+  const std::string stamp = std::to_string(unix_ms);
+  const std::string to_sign = stamp + "\n" + sign_secret_;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), sign_secret_.data(), static_cast<int>(sign_secret_.size()),
+       reinterpret_cast<const unsigned char*>(to_sign.data()), to_sign.size(), mac, &mac_len);
+  const std::string sign =
+      absl::Base64Escape(std::string(reinterpret_cast<const char*>(mac), mac_len));
+  std::unique_ptr<char, decltype(&curl_free)> escaped(
+      curl_easy_escape(nullptr, sign.c_str(), static_cast<int>(sign.size())), &curl_free);
+  return absl::StrCat(url_, url_.find('?') == std::string::npos ? "?" : "&", "timestamp=", stamp,
+                      "&sign=", escaped ? escaped.get() : "");
+}
 
 absl::StatusOr<std::string> WebhookProvider::Send(const OutgoingMessage& message) {
   return SendAll({message})[0];
@@ -89,6 +109,9 @@ std::vector<absl::StatusOr<std::string>> WebhookProvider::SendAll(
                                                absl::UnavailableError("webhook: not sent"));
   std::vector<Post> posts(messages.size());
   std::map<CURL*, size_t> index;
+  const std::string url = SignedUrl(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
   for (size_t i = 0; i < messages.size(); ++i) {
     Post& p = posts[i];
     p.curl.reset(curl_easy_init());
@@ -103,7 +126,7 @@ std::vector<absl::StatusOr<std::string>> WebhookProvider::SendAll(
     // No "Expect: 100-continue" round trip before a body.
     p.headers.reset(curl_slist_append(p.headers.release(), "Expect:"));
     CURL* c = p.curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, p.body.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(p.body.size()));
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, p.headers.get());
@@ -330,6 +353,78 @@ grpc::Status NotificationGrpc::ListDeliveries(grpc::ServerContext*,
   if (!list.ok()) return ToGrpc(list.status());
   for (auto& d : *list) *resp->add_deliveries() = std::move(d);
   return grpc::Status::OK;
+}
+
+namespace {
+constexpr char kCustomerForgotten[] = "customer_forgotten";
+std::string OwnerKey(const std::string& customer_id) { return "owner:" + customer_id; }
+}  // namespace
+
+absl::Status OwnerBook::Put(const customer::v1::CustomerProfile& profile) {
+  return store_.Put(OwnerKey(profile.customer_id()),
+                    vault_.Seal(profile.customer_id(), profile.SerializeAsString()));
+}
+
+absl::StatusOr<std::optional<customer::v1::CustomerProfile>> OwnerBook::Get(
+    const std::string& customer_id) {
+  auto sealed = store_.Get(OwnerKey(customer_id));
+  if (!sealed.ok()) return sealed.status();
+  if (!sealed->has_value()) return std::optional<customer::v1::CustomerProfile>();
+  auto plain = vault_.Open(customer_id, **sealed);
+  if (!plain.ok()) return plain.status();
+  customer::v1::CustomerProfile profile;
+  if (!profile.ParseFromString(*plain)) {
+    return absl::DataLossError("an owner record opened but is not a profile");
+  }
+  return std::optional<customer::v1::CustomerProfile>(std::move(profile));
+}
+
+absl::Status OwnerBook::Forget(const std::string& customer_id) {
+  return store_.Erase(OwnerKey(customer_id));
+}
+
+struct OwnerHandler::Metrics {
+  prometheus::Counter& kept;
+  prometheus::Counter& forgotten;
+  explicit Metrics(prometheus::Family<prometheus::Counter>& family)
+      : kept(family.Add({{"change", "kept"}})), forgotten(family.Add({{"change", "forgotten"}})) {}
+};
+
+OwnerHandler::OwnerHandler(OwnerBook& book, prometheus::Registry& registry)
+    : book_(book),
+      metrics_(std::make_unique<Metrics>(
+          prometheus::BuildCounter()
+              .Name("mot_notification_owner_records_total")
+              .Help("Owners' contact records kept (sealed) from profiles, and erased when "
+                    "the owner was forgotten.")
+              .Register(registry))) {}
+
+OwnerHandler::~OwnerHandler() = default;
+
+void OwnerHandler::HandleBatch(std::vector<Work>& batch) {
+  for (auto& w : batch) {
+    if (w.msg.topic == kCustomerTopic) {
+      customer::v1::CustomerProfile profile;
+      w.status = DecodeMessage(w.msg, &profile);
+      if (w.status.ok() && profile.customer_id().empty()) {
+        w.status = absl::InvalidArgumentError("customer_id is required");
+      }
+      if (w.status.ok()) w.status = book_.Put(profile);
+      if (w.status.ok()) metrics_->kept.Increment();
+    } else {
+      // The scheduler owns this topic's dead letters: an event that does not decode is
+      // dead-lettered once, by it, and passes here.
+      lifecycle::v1::LifecycleEvent event;
+      if (!DecodeMessage(w.msg, &event).ok() || event.type() != kCustomerForgotten) continue;
+      if (event.customer_id().empty()) {
+        w.status = absl::InvalidArgumentError("customer_id is required");
+        continue;
+      }
+      w.status = book_.Forget(event.customer_id());
+      if (w.status.ok()) metrics_->forgotten.Increment();
+    }
+    if (!w.status.ok() && !absl::IsInvalidArgument(w.status)) return;  // the rest again later
+  }
 }
 
 }  // namespace mot::notification

@@ -61,6 +61,8 @@ class RecordStore {
     return true;
   }
   virtual absl::StatusOr<std::optional<std::string>> Get(const std::string& id) = 0;
+  // Removes the record (for records written with Put: nothing else refers to them).
+  virtual absl::Status Erase(const std::string& id) = 0;
   // Oldest first.
   virtual absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
                                                                   size_t limit) = 0;
@@ -82,6 +84,7 @@ class RedisRecordStore : public RecordStore {
   absl::StatusOr<bool> Replace(const std::string& id, const std::string& expected,
                                const std::string& bytes) override;
   absl::StatusOr<std::optional<std::string>> Get(const std::string& id) override;
+  absl::Status Erase(const std::string& id) override;
   absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
                                                           size_t limit) override;
   absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) override;
