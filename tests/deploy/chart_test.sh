@@ -88,7 +88,7 @@ check "helm package follows the symlinks (config/, prometheus/rules.yaml)" \
 pkg_dir="$work/pkg/unpacked"
 mkdir -p "$pkg_dir"
 tar -xzf "$work"/pkg/motmesh-*.tgz -C "$pkg_dir" 2>/dev/null
-for f in playbook sla templates surveys; do
+for f in playbook sla templates channels surveys; do
   check "packaged chart's config/$f.yaml is deploy/config/$f.yaml" \
     cmp "$pkg_dir/motmesh/config/$f.yaml" "$root/deploy/config/$f.yaml"
 done
@@ -286,7 +286,7 @@ services = {"touchpoint-scheduler": ("MOT_PLAYBOOK", "playbook.yaml"),
 cms = kinds(full, "ConfigMap")
 check("one ConfigMap", len(cms) == 1, [d["metadata"]["name"] for d in cms])
 cm = cms[0]["data"] if cms else {}
-for f in ("playbook.yaml", "sla.yaml", "templates.yaml", "surveys.yaml"):
+for f in ("playbook.yaml", "sla.yaml", "templates.yaml", "channels.yaml", "surveys.yaml"):
     shipped = open("%s/deploy/config/%s" % (root, f), encoding="utf-8").read()
     check("ConfigMap %s equals deploy/config/%s" % (f, f), cm.get(f) == shipped)
 ocm = kinds(override, "ConfigMap")[0]["data"]
@@ -390,6 +390,8 @@ check("notification: existingSecret/key are used and no Secret is made",
       dnotif.get("MOT_WEBHOOK_URL") == {"secretKeyRef": {"name": "robot", "key": "webhook-url"}}
       and not kinds(defaults, "Secret"), dnotif.get("MOT_WEBHOOK_URL"))
 
+check("notification: MOT_CHANNELS names the shipped channels.yaml",
+      notif.get("MOT_CHANNELS") == "/etc/motmesh/channels.yaml", notif.get("MOT_CHANNELS"))
 check("notification: MOT_CONTACT_KEYS from the named Secret and key, nowhere else",
       notif.get("MOT_CONTACT_KEYS") == {"secretKeyRef": {"name": "contact-keys", "key": "keys"}}
       and dnotif.get("MOT_CONTACT_KEYS") == {"secretKeyRef": {"name": "keys", "key": "k"}}

@@ -38,14 +38,22 @@ expect touchpoint-scheduler "MOT_SCHEDULER_TICK='soon' is invalid" "${good[@]}" 
   MOT_PLAYBOOK="$root/deploy/config/playbook.yaml" MOT_SCHEDULER_TICK=soon
 expect ticketing "MOT_SLA_POLICY: kind 'repair': within: unknown unit" "${good[@]}" \
   MOT_SLA_POLICY=<(printf 'kinds:\n  repair:\n    - {milestone: respond, within: 2 hours}\n')
-expect notification "MOT_WEBHOOK_URL is not set; expected an http:// or https:// URL" "${good[@]}" \
+expect notification "MOT_CHANNELS is not set; expected the path of a readable file" "${good[@]}" \
   MOT_TEMPLATES="$root/deploy/config/templates.yaml"
-expect notification "MOT_WEBHOOK_URL is invalid; expected an http:// or https:// URL" "${good[@]}" \
-  MOT_TEMPLATES="$root/deploy/config/templates.yaml" MOT_WEBHOOK_URL=ftp://robot
-expect notification "MOT_CONTACT_KEYS is not set; expected <key id>:<base64 32-byte key>[,...]" "${good[@]}" \
-  MOT_TEMPLATES="$root/deploy/config/templates.yaml" MOT_WEBHOOK_URL=http://127.0.0.1:1/robot
-expect notification "MOT_CONTACT_KEYS entry 2 (key id old): the key must be 32 bytes in base64" "${good[@]}" \
-  MOT_TEMPLATES="$root/deploy/config/templates.yaml" MOT_WEBHOOK_URL=http://127.0.0.1:1/robot \
+expect notification "MOT_CHANNELS: quiet_hours.from: expected a local time HH:MM such as 09:00" \
+  "${good[@]}" MOT_TEMPLATES="$root/deploy/config/templates.yaml" \
+  MOT_CHANNELS=<(sed 's/from: "21:00"/from: "25:00"/' "$root/deploy/config/channels.yaml")
+notif=("${good[@]}" MOT_TEMPLATES="$root/deploy/config/templates.yaml"
+       MOT_CHANNELS="$root/deploy/config/channels.yaml")
+expect notification "MOT_WEBHOOK_URL is not set; expected an http:// or https:// URL" "${notif[@]}"
+expect notification "MOT_WEBHOOK_URL is invalid; expected an http:// or https:// URL" "${notif[@]}" \
+  MOT_WEBHOOK_URL=ftp://robot
+expect notification "MOT_DINGTALK_SECRET is not set; expected the robot's signing secret (SEC...)" \
+  "${notif[@]}" MOT_WEBHOOK_URL=http://127.0.0.1:1/robot MOT_DINGTALK_URL=http://127.0.0.1:1/robot/send
+expect notification "MOT_CONTACT_KEYS is not set; expected <key id>:<base64 32-byte key>[,...]" "${notif[@]}" \
+  MOT_WEBHOOK_URL=http://127.0.0.1:1/robot
+expect notification "MOT_CONTACT_KEYS entry 2 (key id old): the key must be 32 bytes in base64" "${notif[@]}" \
+  MOT_WEBHOOK_URL=http://127.0.0.1:1/robot \
   MOT_CONTACT_KEYS="new:$(head -c 32 /dev/zero | base64),old:c2hvcnQ="
 
 expect ticketing "MOT_KAFKA_OPT_SECURITY_PROTOCOL is invalid: security.protocol: Invalid value" "${good[@]}" \

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -1139,6 +1140,137 @@ TEST_F(MeshTest, ADingTalkRobotAcceptsTheSignedRequest) {
       env_["MOT_WEBHOOK_SINK_URL"] + "/robot/send?access_token=local&timestamp=" + stamp +
       "&sign=bm90IHRoZSBzaWdu'");
   EXPECT_NE(answer.find("310000"), std::string::npos) << answer;
+}
+
+
+// Owners' messages are decided by the routing rules (deploy/config/channels.yaml).
+class DecisionTest : public MeshTest {
+ protected:
+  // A command for `customer` of `category`, its text naming `marker`.
+  void Send(const std::string& customer, const std::string& category, const std::string& marker) {
+    notification::v1::SendNotificationCommand cmd;
+    cmd.set_command_id(Unique("cmd-"));
+    cmd.set_customer_id(customer);
+    cmd.set_template_id("tier_a_second_touch");
+    cmd.set_category(category);
+    (*cmd.mutable_variables())["project_id"] = marker;
+    ASSERT_TRUE(producer_->Publish(kNotificationCommandsTopic, customer, cmd.SerializeAsString()).ok());
+  }
+  // The owner's deliveries once `n` are recorded (bounded: 30 s), oldest first.
+  std::vector<notification::v1::Delivery> Recorded(const std::string& customer, int n) {
+    for (int i = 0; i < 300; ++i) {
+      auto list = Deliveries(customer);
+      if (list.deliveries_size() >= n) {
+        return {list.deliveries().begin(), list.deliveries().end()};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "fewer than " << n << " deliveries recorded";
+    return {};
+  }
+  // A profile, once notification keeps it.
+  void Profile(const customer::v1::CustomerProfile& p) {
+    ASSERT_TRUE(producer_->Publish(kCustomerTopic, p.customer_id(), p.SerializeAsString()).ok());
+    const std::string key = "mot:notification:rec:owner:" + p.customer_id();
+    for (int i = 0; i < 300; ++i) {
+      auto r = redis_->Command({"EXISTS", key});
+      if (r.ok() && r->integer == 1) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "the profile was not kept";
+  }
+  // The local time in the owners' zone.
+  static absl::CivilMinute Local(TimePoint t) {
+    absl::TimeZone zone;
+    absl::LoadTimeZone("Asia/Shanghai", &zone);
+    return absl::ToCivilMinute(absl::FromUnixMillis(ToUnixMillis(t)), zone);
+  }
+  static TimePoint At(absl::CivilMinute m) {
+    absl::TimeZone zone;
+    absl::LoadTimeZone("Asia/Shanghai", &zone);
+    return FromUnixMillis(absl::ToUnixMillis(absl::FromCivil(m, zone)));
+  }
+};
+
+TEST_F(DecisionTest, ACareMessageAt2310IsDeliveredAt0800TheNextMorning) {
+  const std::string customer = Unique("C-QH-");
+  const std::string marker = Unique("P-QH-");
+  const absl::CivilMinute today = Local(Now());
+  const TimePoint late = At(absl::CivilMinute(today.year(), today.month(), today.day(), 23, 10));
+  ASSERT_GT(late, Now());
+  Advance(std::chrono::duration_cast<std::chrono::milliseconds>(late - Now()));
+  Send(customer, "care", marker);
+  auto held = Recorded(customer, 1);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].status(), notification::v1::DELIVERY_STATUS_DEFERRED);
+  const TimePoint morning = At(absl::CivilMinute(today.year(), today.month(), today.day() + 1, 8, 0));
+  EXPECT_EQ(FromProto(held[0].deferred_until()), morning);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // passes of the deferral loop: nothing due
+  EXPECT_EQ(WebhookMessagesMentioning(marker), 0) << "sent during quiet hours";
+
+  Advance(std::chrono::duration_cast<std::chrono::milliseconds>(morning - Now()));
+  notification::v1::Delivery d;
+  for (int i = 0; i < 300 && d.status() != notification::v1::DELIVERY_STATUS_DELIVERED; ++i) {
+    auto list = Recorded(customer, 1);
+    if (!list.empty()) d = list[0];
+    if (d.status() != notification::v1::DELIVERY_STATUS_DELIVERED) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  EXPECT_EQ(d.status(), notification::v1::DELIVERY_STATUS_DELIVERED) << d.ShortDebugString();
+  EXPECT_EQ(FromProto(d.delivered_at()), morning);
+  EXPECT_EQ(WebhookMessagesMentioning(marker), 1);
+}
+
+TEST_F(DecisionTest, AnOptedOutCareMessageIsSuppressedAndASafetyNoticeGoesOut) {
+  customer::v1::CustomerProfile p;
+  p.set_customer_id(Unique("C-OPT-"));
+  p.mutable_preferences()->add_opted_out_categories("care");
+  p.mutable_preferences()->add_opted_out_channels("wecom");
+  Profile(p);
+  const std::string care = Unique("P-CARE-"), safety = Unique("P-SAFE-");
+  const std::string series = "mot_notification_held_total{decision=\"suppressed\",reason=\"opted_out\"}";
+  const double before = Metric(env_["MOT_NOTIFICATION_METRICS"], series);
+  Send(p.customer_id(), "care", care);
+  Send(p.customer_id(), "safety", safety);
+  auto list = Recorded(p.customer_id(), 2);
+  ASSERT_EQ(list.size(), 2u);
+  std::map<std::string, notification::v1::Delivery> by_category;
+  for (const auto& d : list) by_category[d.category()] = d;
+  EXPECT_EQ(by_category["care"].status(), notification::v1::DELIVERY_STATUS_SUPPRESSED);
+  EXPECT_EQ(by_category["care"].reason(), "opted_out");
+  EXPECT_EQ(by_category["safety"].status(), notification::v1::DELIVERY_STATUS_DELIVERED)
+      << "a safety notice is not the owner's to opt out of (category or channel)";
+  EXPECT_EQ(WebhookMessagesMentioning(care), 0);
+  EXPECT_EQ(WebhookMessagesMentioning(safety), 1);
+  EXPECT_EQ(Metric(env_["MOT_NOTIFICATION_METRICS"], series), before + 1);
+}
+
+TEST_F(DecisionTest, TheFourthCareMessageInAWeekIsCapped) {
+  const std::string customer = Unique("C-CAP-");
+  std::vector<std::string> markers;
+  for (int i = 0; i < 4; ++i) {
+    markers.push_back(Unique("P-CAP-"));
+    Send(customer, "care", markers.back());
+    Recorded(customer, i + 1);  // in order: each decided before the next is sent
+    Advance(std::chrono::hours(24));
+    testing::DaytimeForOwners(*redis_);
+  }
+  auto list = Recorded(customer, 4);
+  ASSERT_EQ(list.size(), 4u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(WebhookMessagesMentioning(markers[i]), 1) << i;
+  EXPECT_EQ(WebhookMessagesMentioning(markers[3]), 0);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(list[i].status(), notification::v1::DELIVERY_STATUS_DELIVERED);
+  EXPECT_EQ(list[3].status(), notification::v1::DELIVERY_STATUS_SUPPRESSED);
+  EXPECT_EQ(list[3].reason(), "frequency_cap");
+  // A week after the first, the cap has room again.
+  Advance(std::chrono::hours(24 * 4));
+  testing::DaytimeForOwners(*redis_);
+  const std::string later = Unique("P-CAP-");
+  Send(customer, "care", later);
+  auto after = Recorded(customer, 5);
+  ASSERT_EQ(after.size(), 5u);
+  EXPECT_EQ(after[4].status(), notification::v1::DELIVERY_STATUS_DELIVERED) << after[4].reason();
 }
 
 }  // namespace

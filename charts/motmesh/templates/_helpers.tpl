@@ -58,28 +58,29 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
 {{/*
-The four services: binary (= component) name, values key, and the YAML file each
-reads from /etc/motmesh with the variable that names it. Use:
+The four services: binary (= component) name, values key, and the YAML files each
+reads from /etc/motmesh with the variables that name them. Use:
 (include "motmesh.components" . | fromYaml).components
 */}}
 {{- define "motmesh.components" -}}
 components:
   - name: touchpoint-scheduler
     key: scheduler
-    configEnv: MOT_PLAYBOOK
-    configFile: playbook.yaml
+    configs:
+      - {env: MOT_PLAYBOOK, file: playbook.yaml}
   - name: ticketing
     key: ticketing
-    configEnv: MOT_SLA_POLICY
-    configFile: sla.yaml
+    configs:
+      - {env: MOT_SLA_POLICY, file: sla.yaml}
   - name: notification
     key: notification
-    configEnv: MOT_TEMPLATES
-    configFile: templates.yaml
+    configs:
+      - {env: MOT_TEMPLATES, file: templates.yaml}
+      - {env: MOT_CHANNELS, file: channels.yaml}
   - name: survey
     key: survey
-    configEnv: MOT_SURVEYS
-    configFile: surveys.yaml
+    configs:
+      - {env: MOT_SURVEYS, file: surveys.yaml}
 {{- end }}
 
 {{- define "motmesh.image" -}}

@@ -168,6 +168,7 @@ std::vector<absl::StatusOr<std::string>> WebhookProvider::SendAll(
 struct CommandHandler::Metrics {
   std::map<std::string, std::pair<prometheus::Counter*, prometheus::Counter*>> by_channel;
   prometheus::Counter* unknown_channel;
+  std::map<std::string, prometheus::Counter*> held;  // deferred or suppressed, by reason
 
   Metrics(prometheus::Registry& registry, const std::map<std::string, Provider*>& providers) {
     auto& family = prometheus::BuildCounter()
@@ -179,6 +180,15 @@ struct CommandHandler::Metrics {
                              &family.Add({{"channel", channel}, {"status", "failed"}})};
     }
     unknown_channel = &family.Add({{"channel", "unconfigured"}, {"status", "failed"}});
+    auto& decisions = prometheus::BuildCounter()
+                          .Name("mot_notification_held_total")
+                          .Help("Owners' messages not sent when asked: deferred (quiet_hours) or "
+                                "suppressed (opted_out, frequency_cap, unreachable).")
+                          .Register(registry);
+    held["quiet_hours"] = &decisions.Add({{"decision", "deferred"}, {"reason", "quiet_hours"}});
+    for (const char* r : {"opted_out", "frequency_cap", "unreachable"}) {
+      held[r] = &decisions.Add({{"decision", "suppressed"}, {"reason", r}});
+    }
   }
   prometheus::Counter& For(const std::string& channel, bool delivered) {
     auto it = by_channel.find(channel);
@@ -190,23 +200,51 @@ struct CommandHandler::Metrics {
 CommandHandler::CommandHandler(const TemplateSet& templates,
                                std::map<std::string, Provider*> providers, RecordStore& store,
                                const Clock& clock,
-                               prometheus::Registry& registry)
+                               prometheus::Registry& registry, Deciding deciding)
     : templates_(templates),
       providers_(std::move(providers)),
       deliveries_(store),
       clock_(clock),
+      deciding_(deciding),
       metrics_(std::make_unique<Metrics>(registry, providers_)) {}
 
 CommandHandler::~CommandHandler() = default;
+
+namespace {
+
+// What the routing rules know of an owner: the profile's segment, zone and
+// preferences; the channels that reach them (a provider that needs no contact point
+// of theirs, e.g. a group robot); the capped messages they were sent lately.
+Owner OwnerOf(const std::optional<customer::v1::CustomerProfile>& profile,
+              const std::map<std::string, Provider*>& providers) {
+  Owner o;
+  for (const auto& [channel, provider] : providers) {
+    if (!provider->NeedsContactPoint()) o.reachable.insert(channel);
+  }
+  if (!profile) return o;
+  o.segment = profile->segment();
+  o.time_zone = profile->time_zone();
+  const auto& prefs = profile->preferences();
+  o.preferred_channels.assign(prefs.preferred_channels().begin(), prefs.preferred_channels().end());
+  o.opted_out_channels.insert(prefs.opted_out_channels().begin(), prefs.opted_out_channels().end());
+  o.opted_out_categories.insert(prefs.opted_out_categories().begin(),
+                                prefs.opted_out_categories().end());
+  return o;
+}
+
+}  // namespace
 
 void CommandHandler::HandleBatch(std::vector<Work>& batch) {
   struct Item {
     size_t at;  // in batch
     v1::SendNotificationCommand cmd;
     v1::Delivery delivery;
-    bool fresh = false;  // not delivered before: sent and recorded now
-    std::string text;    // rendered, when fresh
+    bool fresh = false;    // not delivered before: decided, sent and recorded now
+    bool replace = false;  // fresh, over its own DEFERRED record (its quiet hours ended)
+    bool capped = false;   // counts toward the owner's frequency cap once sent
+    std::string text;      // rendered, when fresh
   };
+  const TimePoint now = clock_.Now();
   std::vector<Item> items;
   std::vector<std::string> ids;
   std::map<std::string, size_t> first;  // delivery id -> its first item in this batch
@@ -231,7 +269,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     }
     first[id] = items.size();
     ids.push_back(id);
-    items.push_back({i, std::move(cmd), {}, false, {}});
+    items.push_back({i, std::move(cmd), {}, false, false, false, {}});
   }
   auto existing = deliveries_.GetAll(ids);
   if (!existing.ok()) {
@@ -239,13 +277,17 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     for (auto& [at, k] : repeats) batch[at].status = existing.status();
     return;
   }
-  // What goes out, by provider.
-  std::map<Provider*, std::vector<size_t>> sends;
+  std::vector<size_t> to_decide;  // owners' messages the routing rules decide
   for (size_t k = 0; k < items.size(); ++k) {
     Item& item = items[k];
     if ((*existing)[k]) {
-      item.delivery = std::move(*(*existing)[k]);  // delivered before: only the event again
-      continue;
+      item.delivery = std::move(*(*existing)[k]);
+      // Held for quiet hours that have ended: decided again; else only the event again.
+      if (item.delivery.status() != v1::DELIVERY_STATUS_DEFERRED ||
+          FromProto(item.delivery.deferred_until()) > now) {
+        continue;
+      }
+      item.replace = true;
     }
     const auto& cmd = item.cmd;
     const Template* tpl = templates_.Find(cmd.template_id());
@@ -260,20 +302,81 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
       batch[item.at].status = text.status();
       continue;
     }
-    const std::string channel = cmd.channel().empty() ? tpl->channel : cmd.channel();
     v1::Delivery& d = item.delivery;
+    d.Clear();
     d.set_id(ids[k]);
     d.set_customer_id(cmd.customer_id());
     d.set_role(cmd.role());
     d.set_template_id(cmd.template_id());
-    d.set_channel(channel);
+    d.set_channel(cmd.channel().empty() ? tpl->channel : cmd.channel());
     d.set_touchpoint_id(cmd.touchpoint_id());
+    d.set_category(cmd.category());
     item.text = std::move(*text);
     item.fresh = true;
-    auto provider = providers_.find(channel);
+    if (deciding_.routing != nullptr && cmd.role().empty()) to_decide.push_back(k);
+  }
+  std::vector<DeferredSends::Held> held;
+  if (!to_decide.empty()) {
+    const Routing& routing = *deciding_.routing;
+    std::vector<std::string> owners;
+    std::set<std::string> capped_owners;
+    for (size_t k : to_decide) {
+      owners.push_back(items[k].cmd.customer_id());
+      const std::string& name =
+          items[k].cmd.category().empty() ? routing.default_category() : items[k].cmd.category();
+      const CategoryRule* rule = routing.Category(name);
+      items[k].capped = rule != nullptr && rule->capped;
+      if (items[k].capped) capped_owners.insert(items[k].cmd.customer_id());
+    }
+    auto profiles = deciding_.owners->GetAll(owners);
+    absl::StatusOr<std::map<std::string, std::vector<TimePoint>>> recent =
+        std::map<std::string, std::vector<TimePoint>>();
+    if (profiles.ok() && !capped_owners.empty()) recent = deciding_.caps->Recent(capped_owners, now);
+    const absl::Status looked = !profiles.ok() ? profiles.status() : recent.status();
+    for (size_t j = 0; j < to_decide.size(); ++j) {
+      Item& item = items[to_decide[j]];
+      if (!looked.ok()) {  // Redis: the batch again later
+        batch[item.at].status = looked;
+        item.fresh = false;
+        continue;
+      }
+      Owner owner = OwnerOf((*profiles)[j], providers_);
+      owner.capped_sent = (*recent)[item.cmd.customer_id()];
+      auto decision = Decide(routing, owner, item.cmd.category(), item.delivery.channel(), now);
+      if (!decision.ok()) {
+        batch[item.at].status = decision.status();
+        item.fresh = false;
+        continue;
+      }
+      v1::Delivery& d = item.delivery;
+      switch (decision->kind) {
+        case Decision::kSuppress:
+          d.set_status(v1::DELIVERY_STATUS_SUPPRESSED);
+          d.set_reason(decision->reason);
+          break;
+        case Decision::kDefer:
+          d.set_status(v1::DELIVERY_STATUS_DEFERRED);
+          *d.mutable_deferred_until() = ToProto(decision->at);
+          held.push_back({d.id(), d.customer_id(), item.cmd.SerializeAsString(), decision->at});
+          break;
+        case Decision::kSend:
+          d.set_channel(decision->channels.front());
+          // The batch's later capped messages for this owner count this one.
+          if (item.capped) (*recent)[item.cmd.customer_id()].push_back(now);
+          break;
+      }
+    }
+  }
+  // What goes out, by provider.
+  std::map<Provider*, std::vector<size_t>> sends;
+  for (size_t k = 0; k < items.size(); ++k) {
+    Item& item = items[k];
+    v1::Delivery& d = item.delivery;
+    if (!item.fresh || d.status() != v1::DELIVERY_STATUS_UNSPECIFIED) continue;
+    auto provider = providers_.find(d.channel());
     if (provider == providers_.end()) {
       d.set_status(v1::DELIVERY_STATUS_FAILED);
-      d.set_provider_response("no provider configured for channel " + channel);
+      d.set_provider_response("no provider configured for channel " + d.channel());
     } else {
       sends[provider->second].push_back(k);
     }
@@ -299,30 +402,52 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
                                                     : std::string(sent.status().message()));
     }
   }
+  // Held messages: kept with their timers before their records say so.
+  if (!held.empty()) {
+    if (auto s = deciding_.deferred->Hold(held); !s.ok()) {
+      for (auto& item : items) {
+        if (item.fresh && item.delivery.status() == v1::DELIVERY_STATUS_DEFERRED) {
+          batch[item.at].status = s;
+          item.fresh = false;
+        }
+      }
+    }
+  }
   std::vector<NewRecord> records;
-  std::vector<size_t> recorded;
-  const TimePoint now = clock_.Now();
+  std::vector<size_t> recorded, replaced;
+  std::vector<std::pair<std::string, std::string>> capped_sent;
   for (size_t k = 0; k < items.size(); ++k) {
     Item& item = items[k];
     if (!item.fresh || !batch[item.at].status.ok()) continue;
-    *item.delivery.mutable_delivered_at() = ToProto(now);
-    const v1::Delivery& d = item.delivery;
+    v1::Delivery& d = item.delivery;
+    if (d.status() == v1::DELIVERY_STATUS_DELIVERED || d.status() == v1::DELIVERY_STATUS_FAILED) {
+      *d.mutable_delivered_at() = ToProto(now);
+    }
+    if (item.capped && d.status() == v1::DELIVERY_STATUS_DELIVERED) {
+      capped_sent.emplace_back(d.customer_id(), d.id());
+    }
+    if (item.replace) {
+      replaced.push_back(k);
+      continue;
+    }
     records.push_back({d.id(), d.role().empty() ? d.customer_id() : "role:" + d.role(),
                        ToUnixMillis(now), d.SerializeAsString()});
     recorded.push_back(k);
   }
-  if (auto inserted = deliveries_.InsertAll(records); !inserted.ok()) {
-    // Sent but not recorded: the retry finds no record and sends again (a robot
-    // takes no idempotency key; the X-Mot-Delivery-Id header lets a receiver tell).
-    for (size_t k : recorded) batch[items[k].at].status = inserted.status();
-  } else {
-    for (size_t k : recorded) {
-      const v1::Delivery& d = items[k].delivery;
-      metrics_->For(d.channel(), d.status() == v1::DELIVERY_STATUS_DELIVERED).Increment();
-      Log().info("delivery {} template={} channel={} -> {}", d.id(), d.template_id(), d.channel(),
-                 d.provider_response());
+  absl::Status stored = deliveries_.InsertAll(records).status();
+  for (size_t k : replaced) {
+    if (auto s = deliveries_.Put(items[k].delivery.id(), items[k].delivery); !s.ok()) {
+      batch[items[k].at].status = s;
     }
   }
+  if (stored.ok() && !capped_sent.empty()) stored = deciding_.caps->Record(capped_sent, now);
+  if (!stored.ok()) {
+    // Sent but not recorded: the retry finds no record and sends again (a robot
+    // takes no idempotency key; the X-Mot-Delivery-Id header lets a receiver tell).
+    for (size_t k : recorded) batch[items[k].at].status = stored;
+  }
+  for (size_t k : recorded) Count(items[k].delivery, batch[items[k].at].status);
+  for (size_t k : replaced) Count(items[k].delivery, batch[items[k].at].status);
   auto publish = [&](Work& w, const v1::Delivery& d) {
     v1::NotificationEvent event;
     *event.mutable_delivery() = d;
@@ -341,6 +466,19 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
                              : absl::AbortedError("its first copy in the batch is retried");
     }
   }
+}
+
+void CommandHandler::Count(const v1::Delivery& d, const absl::Status& recorded) {
+  if (!recorded.ok()) return;
+  if (d.status() == v1::DELIVERY_STATUS_DEFERRED) {
+    metrics_->held.at("quiet_hours")->Increment();
+  } else if (d.status() == v1::DELIVERY_STATUS_SUPPRESSED) {
+    if (auto it = metrics_->held.find(d.reason()); it != metrics_->held.end()) it->second->Increment();
+  } else {
+    metrics_->For(d.channel(), d.status() == v1::DELIVERY_STATUS_DELIVERED).Increment();
+  }
+  Log().info("delivery {} template={} channel={} -> {} {}", d.id(), d.template_id(), d.channel(),
+             v1::DeliveryStatus_Name(d.status()), d.provider_response().empty() ? d.reason() : d.provider_response());
 }
 
 grpc::Status NotificationGrpc::ListDeliveries(grpc::ServerContext*,
@@ -377,6 +515,26 @@ absl::StatusOr<std::optional<customer::v1::CustomerProfile>> OwnerBook::Get(
     return absl::DataLossError("an owner record opened but is not a profile");
   }
   return std::optional<customer::v1::CustomerProfile>(std::move(profile));
+}
+
+absl::StatusOr<std::vector<std::optional<customer::v1::CustomerProfile>>> OwnerBook::GetAll(
+    const std::vector<std::string>& customer_ids) {
+  std::vector<std::string> keys;
+  for (const auto& c : customer_ids) keys.push_back(OwnerKey(c));
+  auto sealed = store_.GetAll(keys);
+  if (!sealed.ok()) return sealed.status();
+  std::vector<std::optional<customer::v1::CustomerProfile>> out(customer_ids.size());
+  for (size_t i = 0; i < customer_ids.size(); ++i) {
+    if (!(*sealed)[i]) continue;
+    auto plain = vault_.Open(customer_ids[i], *(*sealed)[i]);
+    if (!plain.ok()) return plain.status();
+    customer::v1::CustomerProfile profile;
+    if (!profile.ParseFromString(*plain)) {
+      return absl::DataLossError("an owner record opened but is not a profile");
+    }
+    out[i] = std::move(profile);
+  }
+  return out;
 }
 
 absl::Status OwnerBook::Forget(const std::string& customer_id) {
@@ -424,6 +582,104 @@ void OwnerHandler::HandleBatch(std::vector<Work>& batch) {
       if (w.status.ok()) metrics_->forgotten.Increment();
     }
     if (!w.status.ok() && !absl::IsInvalidArgument(w.status)) return;  // the rest again later
+  }
+}
+
+namespace {
+std::string CappedKey(const std::string& owner) { return "mot:notification:capped:" + owner; }
+}  // namespace
+
+absl::StatusOr<std::map<std::string, std::vector<TimePoint>>> CapLedger::Recent(
+    const std::set<std::string>& owners, TimePoint now) {
+  std::vector<std::vector<std::string>> cmds;
+  std::vector<std::string> order(owners.begin(), owners.end());
+  const std::string since = std::to_string(ToUnixMillis(now - window_));
+  for (const auto& o : order) {
+    cmds.push_back({"ZRANGEBYSCORE", CappedKey(o), "(" + since, "+inf", "WITHSCORES"});
+  }
+  auto replies = redis_.Pipeline(cmds);
+  if (!replies.ok()) return replies.status();
+  std::map<std::string, std::vector<TimePoint>> out;
+  for (size_t i = 0; i < order.size(); ++i) {
+    auto& times = out[order[i]];
+    const auto& els = (*replies)[i].elements;
+    for (size_t k = 1; k < els.size(); k += 2) {
+      times.push_back(FromUnixMillis(std::stoll(els[k].str)));
+    }
+  }
+  return out;
+}
+
+absl::Status CapLedger::Record(const std::vector<std::pair<std::string, std::string>>& sent,
+                               TimePoint at) {
+  if (sent.empty()) return absl::OkStatus();
+  std::vector<std::vector<std::string>> cmds;
+  const std::string score = std::to_string(ToUnixMillis(at));
+  const std::string old = std::to_string(ToUnixMillis(at - window_));
+  const std::string ttl = std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(window_).count() + 86400);
+  for (const auto& [owner, delivery] : sent) {
+    cmds.push_back({"ZADD", CappedKey(owner), score, delivery});
+    cmds.push_back({"ZREMRANGEBYSCORE", CappedKey(owner), "-inf", old});
+    cmds.push_back({"EXPIRE", CappedKey(owner), ttl});
+  }
+  auto replies = redis_.Pipeline(cmds);
+  return replies.ok() ? absl::OkStatus() : replies.status();
+}
+
+namespace {
+std::string DeferredKey(const std::string& delivery_id) { return "deferred:" + delivery_id; }
+}  // namespace
+
+absl::Status DeferredSends::Hold(const std::vector<Held>& held) {
+  std::vector<RedisTimers::Timer> timers;
+  for (const auto& h : held) {
+    if (auto s = store_.Put(DeferredKey(h.delivery_id), h.command); !s.ok()) return s;
+    timers.push_back({timers_.layout().PartitionOf(h.customer_id), h.delivery_id, h.at});
+  }
+  return timers_.Arm(timers);
+}
+
+absl::StatusOr<int> DeferredSends::Pass() {
+  std::vector<int> partitions;
+  for (int p = 0; p < timers_.layout().partitions; ++p) partitions.push_back(p);
+  const std::string token = absl::StrCat(replica_, ":", ++claims_);
+  auto claimed = timers_.ClaimAll(partitions, clock_.Now(), std::chrono::minutes(1), 500, token);
+  if (!claimed.ok()) return claimed.status();
+  int published = 0;
+  for (size_t p = 0; p < partitions.size(); ++p) {
+    const auto& ids = (*claimed)[p];
+    if (ids.empty()) continue;
+    std::vector<std::string> keys;
+    for (const auto& id : ids) keys.push_back(DeferredKey(id));
+    auto commands = store_.GetAll(keys);
+    if (!commands.ok()) return commands.status();
+    std::vector<OutMessage> again;
+    for (const auto& c : *commands) {
+      if (!c) continue;  // nothing kept: the timer alone goes
+      v1::SendNotificationCommand cmd;
+      if (!cmd.ParseFromString(*c)) continue;
+      again.push_back({kNotificationCommandsTopic, cmd.customer_id(), *c, {}});
+    }
+    for (const auto& s : out_.PublishAll(again)) {
+      if (!s.ok()) return s;  // claimed again once the lease ends
+    }
+    if (auto done = timers_.Complete(partitions[p], ids, token); !done.ok()) return done.status();
+    for (const auto& k : keys) store_.Erase(k).IgnoreError();
+    published += static_cast<int>(again.size());
+    if (ids.size() == 500) alarm_.Ring();
+  }
+  return published;
+}
+
+void DeferredSends::Run(const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    alarm_.Reset();
+    if (auto pass = Pass(); !pass.ok()) {
+      Log().warn("deferred sends pass failed, again in {} ms: {}", tick_.count(),
+                 pass.status().message());
+    }
+    alarm_.Wait(tick_, stop);
   }
 }
 

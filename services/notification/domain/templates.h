@@ -45,6 +45,9 @@ struct OutgoingMessage {
 class Provider {
  public:
   virtual ~Provider() = default;
+  // Whether it reaches an owner only through a contact point of theirs (a mobile, an
+  // email address ...); a group robot posts to the owner's service group and needs none.
+  virtual bool NeedsContactPoint() const { return true; }
   virtual absl::StatusOr<std::string> Send(const OutgoingMessage& message) = 0;
   // Many at once (concurrently where the provider can): one result each, in order.
   virtual std::vector<absl::StatusOr<std::string>> SendAll(

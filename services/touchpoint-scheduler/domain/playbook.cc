@@ -566,6 +566,7 @@ PlannedTouchpoint Build(const Playbook& pb, const Step& step, const CustomerFact
     cmd.set_customer_id(facts.customer_id);
     cmd.set_template_id(Param(step, "template"));
     cmd.set_channel(Param(step, "channel"));
+    cmd.set_category(step.category);
     auto& vars = *cmd.mutable_variables();
     if (o.attributes != nullptr) {
       for (const auto& [k, v] : *o.attributes) vars[k] = v;
