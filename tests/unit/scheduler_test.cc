@@ -667,6 +667,21 @@ TEST(Outcome, FailedDeliveryFailsTheTouchpoint) {
   EXPECT_EQ(o->summary, "not delivered via wecom (HTTP 400)");
 }
 
+TEST(Outcome, AHeldMessageWaitsAndASuppressedOneCancelsTheTouchpoint) {
+  notification::v1::NotificationEvent e;
+  e.mutable_delivery()->set_id("dl-3");
+  e.mutable_delivery()->set_touchpoint_id("tp-3");
+  e.mutable_delivery()->set_status(notification::v1::DELIVERY_STATUS_DEFERRED);
+  EXPECT_FALSE(OutcomeOf(e).has_value()) << "decided again when the quiet hours end";
+  e.mutable_delivery()->set_status(notification::v1::DELIVERY_STATUS_SUPPRESSED);
+  e.mutable_delivery()->set_reason("frequency_cap");
+  auto o = OutcomeOf(e);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->status, v1::TOUCHPOINT_STATUS_CANCELLED);
+  EXPECT_EQ(o->summary, "not sent: frequency_cap");
+  EXPECT_EQ(o->ref, "dl-3");
+}
+
 }  // namespace
 }  // namespace mot::scheduler
 
@@ -686,7 +701,7 @@ TEST(EventCatalogue, TheDocumentListsExactlyTheCatalogue) {
   }
   const auto& types = LifecycleEventTypes();
   EXPECT_EQ(documented, std::set<std::string>(types.begin(), types.end()));
-  EXPECT_EQ(types.size(), 17u);
+  EXPECT_EQ(types.size(), 18u);
 }
 
 TEST(EventCatalogue, APlaybookKnowsTheCatalogueAndItsOwnTriggers) {

@@ -70,7 +70,8 @@ const std::vector<std::string>& LifecycleEventTypes() {
       "design_change",      "policy_change",    "handover_rescheduled", "handover",
       "handover_refused",   "handover_defect_found", "repair_requested", "complaint_filed",
       "unit_resold",
-      "customer_opt_out",   "repurchase",       "referral_made",    "community_activity"};
+      "customer_opt_out",   "repurchase",       "referral_made",    "community_activity",
+      "customer_forgotten"};
   return types;
 }
 
@@ -977,7 +978,15 @@ std::optional<Outcome> OutcomeOf(const ticketing::v1::TicketEvent& event) {
 
 std::optional<Outcome> OutcomeOf(const notification::v1::NotificationEvent& event) {
   const auto& d = event.delivery();
-  if (d.touchpoint_id().empty()) return std::nullopt;
+  // Held for the owner's quiet hours: its outcome comes when it is decided again.
+  if (d.touchpoint_id().empty() || d.status() == notification::v1::DELIVERY_STATUS_DEFERRED) {
+    return std::nullopt;
+  }
+  // Not sent by the owner's choice or the frequency cap: cancelled, not failed.
+  if (d.status() == notification::v1::DELIVERY_STATUS_SUPPRESSED) {
+    return Outcome{d.customer_id(), d.touchpoint_id(), v1::TOUCHPOINT_STATUS_CANCELLED,
+                   absl::StrCat("not sent: ", d.reason()), d.id()};
+  }
   const bool ok = d.status() == notification::v1::DELIVERY_STATUS_DELIVERED;
   return Outcome{d.customer_id(), d.touchpoint_id(), ok ? v1::TOUCHPOINT_STATUS_DONE : v1::TOUCHPOINT_STATUS_FAILED,
                  absl::StrCat(ok ? "delivered via " : "not delivered via ", d.channel(), " (",
