@@ -1273,5 +1273,36 @@ TEST_F(DecisionTest, TheFourthCareMessageInAWeekIsCapped) {
   EXPECT_EQ(after[4].status(), notification::v1::DELIVERY_STATUS_DELIVERED) << after[4].reason();
 }
 
+
+TEST_F(DecisionTest, TheSameCommandTwiceReachesTheProviderOnce) {
+  const std::string customer = Unique("C-ONCE-");
+  const std::string marker = Unique("P-ONCE-");
+  notification::v1::SendNotificationCommand cmd;
+  cmd.set_command_id(Unique("cmd-"));
+  cmd.set_customer_id(customer);
+  cmd.set_template_id("tier_a_second_touch");
+  (*cmd.mutable_variables())["project_id"] = marker;
+  const std::string series =
+      "mot_kafka_messages_total{result=\"ok\",topic=\"mot.notification.commands.v1\"}";
+  const auto handled = [&] { return Metric(env_["MOT_NOTIFICATION_METRICS"], series); };
+  const auto wait_handled = [&](double n) {
+    for (int i = 0; i < 300 && handled() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return handled() >= n;
+  };
+  const double before = std::max(0.0, handled());
+  // Twice in one batch, then once more after both were handled (a redelivery).
+  const OutMessage m{kNotificationCommandsTopic, customer, cmd.SerializeAsString(), {}};
+  for (const auto& s : producer_->PublishAll({m, m})) ASSERT_TRUE(s.ok()) << s;
+  ASSERT_TRUE(wait_handled(before + 2));
+  ASSERT_TRUE(producer_->Publish(kNotificationCommandsTopic, customer, cmd.SerializeAsString()).ok());
+  ASSERT_TRUE(wait_handled(before + 3));
+  EXPECT_EQ(WebhookMessagesMentioning(marker), 1) << "one command, one message";
+  auto list = Deliveries(customer);
+  ASSERT_EQ(list.deliveries_size(), 1);
+  EXPECT_EQ(list.deliveries(0).status(), notification::v1::DELIVERY_STATUS_DELIVERED);
+}
+
 }  // namespace
 }  // namespace mot
