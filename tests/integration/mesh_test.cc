@@ -217,6 +217,17 @@ class MeshTest : public ::testing::Test {
     return WaitForSteps(customer, {"welcome_after_signing"});
   }
 
+  // An owner's notification command whose text names `marker` (a new command id).
+  notification::v1::SendNotificationCommand Command(const std::string& customer,
+                                                    const std::string& marker) {
+    notification::v1::SendNotificationCommand cmd;
+    cmd.set_command_id(Unique("cmd-"));
+    cmd.set_customer_id(customer);
+    cmd.set_template_id("tier_a_second_touch");
+    (*cmd.mutable_variables())["project_id"] = marker;
+    return cmd;
+  }
+
   std::vector<nlohmann::json> WebhookRecords() {
     std::vector<nlohmann::json> out;
     std::ifstream in(env_["MOT_WEBHOOK_LOG"]);
@@ -1093,19 +1104,14 @@ TEST_F(MeshTest, OwnersContactDataIsSealedAndForgottenOnRequest) {
   EXPECT_FALSE(stored()) << "customer_forgotten did not erase the owner's record";
 }
 
-
 // A message for the DingTalk channel goes to the signed robot: the local robot checks
 // the timestamp and the HMAC-SHA256 signature as DingTalk does, and accepts it; the
 // same robot refuses a request signed with another secret.
 TEST_F(MeshTest, ADingTalkRobotAcceptsTheSignedRequest) {
   const std::string customer = Unique("C-DT-");
   const std::string project = Unique("P-DT-");
-  notification::v1::SendNotificationCommand cmd;
-  cmd.set_command_id(Unique("cmd-"));
-  cmd.set_customer_id(customer);
-  cmd.set_template_id("tier_a_second_touch");
+  auto cmd = Command(customer, project);
   cmd.set_channel("dingtalk");
-  (*cmd.mutable_variables())["project_id"] = project;
   ASSERT_TRUE(producer_->Publish(kNotificationCommandsTopic, customer, cmd.SerializeAsString()).ok());
   nlohmann::json seen;
   for (int i = 0; i < 300 && seen.is_null(); ++i) {
@@ -1148,12 +1154,8 @@ class DecisionTest : public MeshTest {
  protected:
   // A command for `customer` of `category`, its text naming `marker`.
   void Send(const std::string& customer, const std::string& category, const std::string& marker) {
-    notification::v1::SendNotificationCommand cmd;
-    cmd.set_command_id(Unique("cmd-"));
-    cmd.set_customer_id(customer);
-    cmd.set_template_id("tier_a_second_touch");
+    auto cmd = Command(customer, marker);
     cmd.set_category(category);
-    (*cmd.mutable_variables())["project_id"] = marker;
     ASSERT_TRUE(producer_->Publish(kNotificationCommandsTopic, customer, cmd.SerializeAsString()).ok());
   }
   // The owner's deliveries once `n` are recorded (bounded: 30 s), oldest first.
@@ -1277,11 +1279,7 @@ TEST_F(DecisionTest, TheFourthCareMessageInAWeekIsCapped) {
 TEST_F(DecisionTest, TheSameCommandTwiceReachesTheProviderOnce) {
   const std::string customer = Unique("C-ONCE-");
   const std::string marker = Unique("P-ONCE-");
-  notification::v1::SendNotificationCommand cmd;
-  cmd.set_command_id(Unique("cmd-"));
-  cmd.set_customer_id(customer);
-  cmd.set_template_id("tier_a_second_touch");
-  (*cmd.mutable_variables())["project_id"] = marker;
+  const auto cmd = Command(customer, marker);
   const std::string series =
       "mot_kafka_messages_total{result=\"ok\",topic=\"mot.notification.commands.v1\"}";
   const auto handled = [&] { return Metric(env_["MOT_NOTIFICATION_METRICS"], series); };
