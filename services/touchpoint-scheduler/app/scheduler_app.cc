@@ -61,7 +61,7 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) 
                  DispatchFailure::kStore}) {
     by_reason[f] = &failures.Add({{"reason", FailureLabel(f)}});
   }
-  return std::unique_ptr<SchedulerMetrics>(new SchedulerMetrics{
+  auto metrics = std::unique_ptr<SchedulerMetrics>(new SchedulerMetrics{
       prometheus::BuildCounter()
           .Name("mot_scheduler_touchpoints_total")
           .Help("Touchpoints by playbook step and what became of them: planned, fired "
@@ -119,6 +119,9 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) 
           .Register(r)
           .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.5, 1, 2, 5, 10, 30, 60, 300,
                                                            3600, 86400, 604800})});
+  // Both results exported from the start (at 0), so a rate of refusals exists before one.
+  for (const char* result : {"ok", "refused"}) metrics->reloads.Add({{"result", result}});
+  return metrics;
 }
 
 std::string CommandTopic(const std::string& service) {
