@@ -15,6 +15,7 @@
 #include "mot/common/runtime.h"
 #include "nlohmann/json.hpp"
 #include "prometheus/counter.h"
+#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
 namespace mot::notification {
@@ -169,6 +170,7 @@ struct CommandHandler::Metrics {
   std::map<std::string, std::pair<prometheus::Counter*, prometheus::Counter*>> by_channel;
   prometheus::Counter* unknown_channel;
   std::map<std::string, prometheus::Counter*> held;  // deferred or suppressed, by reason
+  std::map<Provider*, prometheus::Histogram*> latency;  // a provider's answer, by channel
 
   Metrics(prometheus::Registry& registry, const std::map<std::string, Provider*>& providers) {
     auto& family = prometheus::BuildCounter()
@@ -188,6 +190,16 @@ struct CommandHandler::Metrics {
     held["quiet_hours"] = &decisions.Add({{"decision", "deferred"}, {"reason", "quiet_hours"}});
     for (const char* r : {"opted_out", "frequency_cap", "unreachable"}) {
       held[r] = &decisions.Add({{"decision", "suppressed"}, {"reason", r}});
+    }
+    auto& answers = prometheus::BuildHistogram()
+                        .Name("mot_notification_provider_latency_seconds")
+                        .Help("From a batch's requests to each provider's answers (the batch's "
+                              "messages go out concurrently), by channel.")
+                        .Register(registry);
+    for (const auto& [channel, provider] : providers) {
+      latency[provider] = &answers.Add(
+          {{"channel", channel}},
+          prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
     }
   }
   prometheus::Counter& For(const std::string& channel, bool delivered) {
@@ -387,7 +399,10 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
       const v1::Delivery& d = items[k].delivery;
       messages.push_back({d.id(), d.channel(), items[k].text});
     }
+    const auto asked = std::chrono::steady_clock::now();
     auto results = provider->SendAll(messages);
+    metrics_->latency.at(provider)->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count());
     for (size_t j = 0; j < ks.size(); ++j) {
       Item& item = items[ks[j]];
       const auto& sent = results[j];
