@@ -17,9 +17,9 @@ class MemoryRecordStore : public RecordStore {
                               int64_t order, const std::string& bytes) override;
   absl::Status Put(const std::string& id, const std::string& bytes) override;
   absl::StatusOr<std::optional<std::string>> Get(const std::string& id) override;
-  absl::Status Erase(const std::string& id) override {
+  absl::Status Erase(const std::vector<std::string>& ids) override {
     std::lock_guard lock(mu_);
-    records_.erase(id);
+    for (const auto& id : ids) records_.erase(id);
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,

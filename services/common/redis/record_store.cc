@@ -49,8 +49,20 @@ absl::Status RedisRecordStore::Put(const std::string& id, const std::string& byt
   return r.ok() ? absl::OkStatus() : r.status();
 }
 
-absl::Status RedisRecordStore::Erase(const std::string& id) {
-  auto r = redis_.Command({"DEL", Key(id)});
+absl::Status RedisRecordStore::PutAll(
+    const std::vector<std::pair<std::string, std::string>>& records) {
+  if (records.empty()) return absl::OkStatus();
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& [id, bytes] : records) cmds.push_back({"SET", Key(id), bytes});
+  auto r = redis_.Pipeline(cmds);
+  return r.ok() ? absl::OkStatus() : r.status();
+}
+
+absl::Status RedisRecordStore::Erase(const std::vector<std::string>& ids) {
+  if (ids.empty()) return absl::OkStatus();
+  std::vector<std::string> del = {"DEL"};
+  for (const auto& id : ids) del.push_back(Key(id));
+  auto r = redis_.Command(del);
   return r.ok() ? absl::OkStatus() : r.status();
 }
 

@@ -334,9 +334,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     std::set<std::string> capped_owners;
     for (size_t k : to_decide) {
       owners.push_back(items[k].cmd.customer_id());
-      const std::string& name =
-          items[k].cmd.category().empty() ? routing.default_category() : items[k].cmd.category();
-      const CategoryRule* rule = routing.Category(name);
+      const CategoryRule* rule = routing.RuleFor(items[k].cmd.category());
       items[k].capped = rule != nullptr && rule->capped;
       if (items[k].capped) capped_owners.insert(items[k].cmd.customer_id());
     }
@@ -520,16 +518,9 @@ absl::Status OwnerBook::Put(const customer::v1::CustomerProfile& profile) {
 
 absl::StatusOr<std::optional<customer::v1::CustomerProfile>> OwnerBook::Get(
     const std::string& customer_id) {
-  auto sealed = store_.Get(OwnerKey(customer_id));
-  if (!sealed.ok()) return sealed.status();
-  if (!sealed->has_value()) return std::optional<customer::v1::CustomerProfile>();
-  auto plain = vault_.Open(customer_id, **sealed);
-  if (!plain.ok()) return plain.status();
-  customer::v1::CustomerProfile profile;
-  if (!profile.ParseFromString(*plain)) {
-    return absl::DataLossError("an owner record opened but is not a profile");
-  }
-  return std::optional<customer::v1::CustomerProfile>(std::move(profile));
+  auto all = GetAll({customer_id});
+  if (!all.ok()) return all.status();
+  return std::move((*all)[0]);
 }
 
 absl::StatusOr<std::vector<std::optional<customer::v1::CustomerProfile>>> OwnerBook::GetAll(
@@ -553,7 +544,7 @@ absl::StatusOr<std::vector<std::optional<customer::v1::CustomerProfile>>> OwnerB
 }
 
 absl::Status OwnerBook::Forget(const std::string& customer_id) {
-  return store_.Erase(OwnerKey(customer_id));
+  return store_.Erase({OwnerKey(customer_id)});
 }
 
 struct OwnerHandler::Metrics {
@@ -647,11 +638,13 @@ std::string DeferredKey(const std::string& delivery_id) { return "deferred:" + d
 }  // namespace
 
 absl::Status DeferredSends::Hold(const std::vector<Held>& held) {
+  std::vector<std::pair<std::string, std::string>> commands;
   std::vector<RedisTimers::Timer> timers;
   for (const auto& h : held) {
-    if (auto s = store_.Put(DeferredKey(h.delivery_id), h.command); !s.ok()) return s;
+    commands.emplace_back(DeferredKey(h.delivery_id), h.command);
     timers.push_back({timers_.layout().PartitionOf(h.customer_id), h.delivery_id, h.at});
   }
+  if (auto s = store_.PutAll(commands); !s.ok()) return s;
   return timers_.Arm(timers);
 }
 
@@ -680,7 +673,7 @@ absl::StatusOr<int> DeferredSends::Pass() {
       if (!s.ok()) return s;  // claimed again once the lease ends
     }
     if (auto done = timers_.Complete(partitions[p], ids, token); !done.ok()) return done.status();
-    for (const auto& k : keys) store_.Erase(k).IgnoreError();
+    store_.Erase(keys).IgnoreError();  // one left behind has no timer: never sent again
     published += static_cast<int>(again.size());
     if (ids.size() == 500) alarm_.Ring();
   }

@@ -159,7 +159,7 @@ std::vector<std::string> Routing::Candidates(const std::string& segment,
 absl::StatusOr<Decision> Decide(const Routing& routing, const Owner& owner, const std::string& category,
                                 const std::string& hint, TimePoint now) {
   const std::string& name = category.empty() ? routing.default_category() : category;
-  const CategoryRule* rule = routing.Category(name);
+  const CategoryRule* rule = routing.RuleFor(category);
   if (rule == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("category '", name, "' is not configured (channels.yaml)"));
   }

@@ -42,6 +42,10 @@ class Routing {
   const CategoryRule* Category(const std::string& name) const;
   // The category of a message that names none.
   const std::string& default_category() const { return default_category_; }
+  // The rule of a message's category (empty: the default one); nullptr when unknown.
+  const CategoryRule* RuleFor(const std::string& category) const {
+    return Category(category.empty() ? default_category_ : category);
+  }
 
   // The channels to try, in order: the segment's, then the owner's preferred ones,
   // then the step's hint, then the defaults (each once).

@@ -50,6 +50,13 @@ class RecordStore {
                                       int64_t order, const std::string& bytes) = 0;
   // Overwrites an existing record.
   virtual absl::Status Put(const std::string& id, const std::string& bytes) = 0;
+  // Put for each (id, bytes), in one round trip where the store can.
+  virtual absl::Status PutAll(const std::vector<std::pair<std::string, std::string>>& records) {
+    for (const auto& [id, bytes] : records) {
+      if (auto s = Put(id, bytes); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
   // Overwrites the record only while it is still `expected` (compare and set): false
   // when it changed meanwhile or is gone. Atomic where the store can be (Redis).
   virtual absl::StatusOr<bool> Replace(const std::string& id, const std::string& expected,
@@ -61,8 +68,9 @@ class RecordStore {
     return true;
   }
   virtual absl::StatusOr<std::optional<std::string>> Get(const std::string& id) = 0;
-  // Removes the record (for records written with Put: nothing else refers to them).
-  virtual absl::Status Erase(const std::string& id) = 0;
+  // Removes the records (written with Put: nothing else refers to them), in one round
+  // trip where the store can.
+  virtual absl::Status Erase(const std::vector<std::string>& ids) = 0;
   // Oldest first.
   virtual absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
                                                                   size_t limit) = 0;
@@ -81,10 +89,11 @@ class RedisRecordStore : public RecordStore {
   absl::StatusOr<std::vector<std::optional<std::string>>> GetAll(
       const std::vector<std::string>& ids) override;
   absl::Status Put(const std::string& id, const std::string& bytes) override;
+  absl::Status PutAll(const std::vector<std::pair<std::string, std::string>>& records) override;
   absl::StatusOr<bool> Replace(const std::string& id, const std::string& expected,
                                const std::string& bytes) override;
   absl::StatusOr<std::optional<std::string>> Get(const std::string& id) override;
-  absl::Status Erase(const std::string& id) override;
+  absl::Status Erase(const std::vector<std::string>& ids) override;
   absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
                                                           size_t limit) override;
   absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) override;
