@@ -1,12 +1,24 @@
 #!/usr/bin/env python3
-"""A stand-in for a WeCom group-robot webhook, for the local mesh and the tests.
+"""A stand-in for the HTTP providers notification talks to, for the local mesh and the tests:
+WeCom/DingTalk group robots, an SMS gateway and an app push gateway.
 
 Every POST is recorded as one JSON line in --out:
   {"path": ..., "content_type": ..., "body": <parsed JSON, or the raw text>,
    "status": <what we answered>, "received_at": "<ISO-8601 UTC>"}
-and answered 200 {"errcode":0,"errmsg":"ok"}, unless the path contains "fail":
-then 500 (so tests can exercise retries). GET /received answers the recorded
-lines as a JSON array. Listens on 127.0.0.1 only. Stdlib only.
+and answered 200 {"errcode":0,"errmsg":"ok"}, unless the path contains "fail", or
+the body contains "mot-fail-500" on a robot path (not /sms/ or /push/): then 500
+(so tests can exercise retries and the next channel). GET /received answers the
+recorded lines as a JSON array. Listens on 127.0.0.1 only. Stdlib only.
+
+POST /sms/send is an SMS gateway: with --sms-secret it checks X-Sms-Access-Key
+(--sms-key), X-Sms-Timestamp (ms, within 15 minutes of now) and X-Sms-Signature =
+base64(HMAC-SHA256(secret, "POST\n<path>\n<timestamp>\n<hex SHA-256 of the body>")),
+answering 403 {"code":"SignatureDoesNotMatch"} otherwise; a request_id seen before is
+answered with its first biz_id and recorded "duplicate": true (sent once). Answers
+{"code":"OK","biz_id":...}.
+
+POST /push/send is an app push gateway: with --push-token it wants
+"Authorization: Bearer <token>" (401 otherwise); answers {"code":0,"message_id":...}.
 
 With --dingtalk-secret, POSTs to /robot/send are checked as a DingTalk robot checks
 them (加签): the query's timestamp (ms) within an hour of now and its sign equal to
@@ -40,6 +52,20 @@ def dingtalk_signed(path, secret):
     mac = hmac.new(secret.encode(), f"{stamp}\n{secret}".encode(), hashlib.sha256).digest()
     return hmac.compare_digest(base64.b64encode(mac).decode(), sign)
 FAIL_BODY = json.dumps({"errcode": -1, "errmsg": "injected failure"}).encode()
+
+
+def sms_signed(handler, raw, key, secret):
+    """Whether an SMS request's key, timestamp and signature are what the gateway accepts."""
+    stamp = handler.headers.get("X-Sms-Timestamp", "")
+    if handler.headers.get("X-Sms-Access-Key") != key or not stamp.isdigit():
+        return False
+    if abs(time.time() * 1000 - int(stamp)) > 15 * 60 * 1000:
+        return False
+    path = urllib.parse.urlsplit(handler.path).path
+    to_sign = f"POST\n{path}\n{stamp}\n{hashlib.sha256(raw).hexdigest()}"
+    mac = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(mac).decode(),
+                               handler.headers.get("X-Sms-Signature", ""))
 
 
 class Sink:
@@ -84,15 +110,25 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(text) if text else None
         except ValueError:
             body = text
-        status = 500 if "fail" in self.path else 200
+        path = urllib.parse.urlsplit(self.path).path
+        robot = not path.startswith(("/sms/", "/push/"))
+        status = 500 if "fail" in self.path or (robot and "mot-fail-500" in text) else 200
         reply = OK_BODY if status == 200 else FAIL_BODY
         checked = {}
         secret = self.server.dingtalk_secret
-        if secret and urllib.parse.urlsplit(self.path).path == "/robot/send":
+        if secret and path == "/robot/send":
             ok = dingtalk_signed(self.path, secret)
             checked = {"signature": "ok" if ok else "refused"}
             if not ok:
                 reply = SIGN_BODY
+        elif path == "/sms/send" and status == 200:
+            status, reply, checked = self.sms(raw, body)
+        elif path == "/push/send" and status == 200:
+            token = self.server.push_token
+            if token and self.headers.get("Authorization") != f"Bearer {token}":
+                status, reply = 401, json.dumps({"code": 401, "message": "bad token"}).encode()
+            else:
+                reply = json.dumps({"code": 0, "message_id": f"push-{time.time_ns()}"}).encode()
         self.server.sink.record({**checked,
             "path": self.path,
             "content_type": self.headers.get("Content-Type"),
@@ -102,6 +138,23 @@ class Handler(BaseHTTPRequestHandler):
             .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         })
         self._send(status, reply)
+
+    def sms(self, raw, body):
+        """The SMS gateway's answer: (status, body, fields for the record)."""
+        if self.server.sms_secret:
+            if not sms_signed(self, raw, self.server.sms_key, self.server.sms_secret):
+                return 403, json.dumps({"code": "SignatureDoesNotMatch"}).encode(), {
+                    "signature": "refused"}
+        checked = {"signature": "ok"} if self.server.sms_secret else {}
+        request_id = body.get("request_id", "") if isinstance(body, dict) else ""
+        with self.server.sink.lock:
+            biz = self.server.sms_seen.get(request_id)
+            duplicate = biz is not None
+            if not duplicate:
+                biz = f"biz-{len(self.server.sms_seen) + 1}"
+                self.server.sms_seen[request_id] = biz
+        checked["duplicate"] = duplicate
+        return 200, json.dumps({"code": "OK", "message": "OK", "biz_id": biz}).encode(), checked
 
     def do_GET(self):
         if self.path.split("?", 1)[0] == "/received":
@@ -124,6 +177,12 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--dingtalk-secret", default=os.environ.get("MOT_SINK_DINGTALK_SECRET", ""),
                     help="check /robot/send as a signed DingTalk robot (or MOT_SINK_DINGTALK_SECRET)")
+    ap.add_argument("--sms-key", default=os.environ.get("MOT_SINK_SMS_KEY", ""),
+                    help="the SMS gateway's access key id (or MOT_SINK_SMS_KEY)")
+    ap.add_argument("--sms-secret", default=os.environ.get("MOT_SINK_SMS_SECRET", ""),
+                    help="check /sms/send signatures with this secret (or MOT_SINK_SMS_SECRET)")
+    ap.add_argument("--push-token", default=os.environ.get("MOT_SINK_PUSH_TOKEN", ""),
+                    help="the bearer token /push/send wants (or MOT_SINK_PUSH_TOKEN)")
     args = ap.parse_args()
     # One thread per kept-alive connection: hand the interpreter lock over within a
     # millisecond (not 5), so a request does not wait behind the others' time slices.
@@ -132,6 +191,9 @@ def main():
     server.daemon_threads = True
     server.sink = Sink(args.out)
     server.dingtalk_secret = args.dingtalk_secret
+    server.sms_key, server.sms_secret = args.sms_key, args.sms_secret
+    server.sms_seen = {}
+    server.push_token = args.push_token
     print(f"webhook sink on http://{args.host}:{args.port}, recording to {args.out}",
           flush=True)
     try:

@@ -15,17 +15,39 @@ int main() {
     const auto routing = mot::ConfigFile<mot::notification::Routing>(
         env, "MOT_CHANNELS", mot::notification::Routing::FromYaml);
     const auto tick = env.Duration("MOT_NOTIFICATION_TICK", "1s");
-    mot::notification::WebhookProvider wecom(env.HttpUrl("MOT_WEBHOOK_URL"),
-                                             env.Duration("MOT_WEBHOOK_TIMEOUT", "5s"),
-                                             env.Int("MOT_WEBHOOK_CONNECTIONS", 8, 1, 256));
-    // A DingTalk group robot with its signing secret (加签), when configured.
-    const std::string dingtalk_url = env.Optional("MOT_DINGTALK_URL", "");
-    std::unique_ptr<mot::notification::WebhookProvider> dingtalk;
-    if (!dingtalk_url.empty()) {
-      dingtalk = std::make_unique<mot::notification::WebhookProvider>(
-          env.HttpUrl("MOT_DINGTALK_URL"), env.Duration("MOT_WEBHOOK_TIMEOUT", "5s"),
-          env.Int("MOT_WEBHOOK_CONNECTIONS", 8, 1, 256),
+    const auto timeout = env.Duration("MOT_PROVIDER_TIMEOUT", "5s");
+    const int connections = env.Int("MOT_PROVIDER_CONNECTIONS", 8, 1, 256);
+    // The channels whose provider is configured; a channel without one is skipped
+    // when deciding (and fails if a message names it).
+    std::map<std::string, std::unique_ptr<mot::notification::Provider>> owned;
+    owned["wecom"] = std::make_unique<mot::notification::WebhookProvider>(
+        env.HttpUrl("MOT_WEBHOOK_URL"), timeout, connections);
+    if (!env.Optional("MOT_DINGTALK_URL", "").empty()) {  // a group robot with its 加签 secret
+      owned["dingtalk"] = std::make_unique<mot::notification::WebhookProvider>(
+          env.HttpUrl("MOT_DINGTALK_URL"), timeout, connections,
           env.Required("MOT_DINGTALK_SECRET", "the robot's signing secret (SEC...)"));
+    }
+    if (!env.Optional("MOT_SMS_URL", "").empty()) {
+      owned["sms"] = std::make_unique<mot::notification::SmsProvider>(
+          mot::notification::SmsProvider::Account{
+              env.HttpUrl("MOT_SMS_URL"), env.Required("MOT_SMS_ACCESS_KEY", "the gateway's access key id"),
+              env.Required("MOT_SMS_SECRET", "the gateway's access secret"),
+              env.Required("MOT_SMS_SIGN_NAME", "the approved signature name, e.g. 万科物业")},
+          timeout, connections);
+    }
+    if (const std::string smtp = env.Optional("MOT_SMTP_URL", ""); !smtp.empty()) {
+      if (smtp.rfind("smtp://", 0) != 0 && smtp.rfind("smtps://", 0) != 0) {
+        throw mot::ConfigError("MOT_SMTP_URL: expected smtp://host:port or smtps://host:port");
+      }
+      owned["email"] = std::make_unique<mot::notification::EmailProvider>(
+          mot::notification::EmailProvider::Account{
+              smtp, env.Required("MOT_SMTP_FROM", "the sender's address, e.g. service@example.com"),
+              env.Optional("MOT_SMTP_USER", ""), env.Optional("MOT_SMTP_PASSWORD", "")},
+          timeout, connections);
+    }
+    if (!env.Optional("MOT_PUSH_URL", "").empty()) {
+      owned["app"] = std::make_unique<mot::notification::PushProvider>(
+          env.HttpUrl("MOT_PUSH_URL"), env.Optional("MOT_PUSH_TOKEN", ""), timeout, connections);
     }
     const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
     auto vault = mot::notification::ContactVault::FromSpec(
@@ -34,8 +56,14 @@ int main() {
     mot::Runtime runtime("notification", common);
     const mot::Clock& clock = runtime.clock();
     mot::RedisRecordStore store(runtime.redis(), "notification");
-    std::map<std::string, mot::notification::Provider*> providers = {{"wecom", &wecom}};
-    if (dingtalk) providers["dingtalk"] = dingtalk.get();
+    std::map<std::string, mot::notification::Provider*> providers;
+    for (const auto& [channel, provider] : owned) {
+      if (!routing.channels().count(channel)) {
+        throw mot::ConfigError("MOT_CHANNELS: channel '" + channel +
+                               "' has a provider configured but is not in 'channels'");
+      }
+      providers[channel] = provider.get();
+    }
     mot::notification::OwnerBook owners(store, *vault);
     mot::notification::CapLedger caps(runtime.redis(), routing.cap_within());
     mot::RedisTimers timers(runtime.redis(), {"notification.deferred", 16});

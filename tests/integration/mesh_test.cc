@@ -239,13 +239,20 @@ class MeshTest : public ::testing::Test {
     return out;
   }
 
+  // A robot message's text ("" for another record: SMS, push).
+  static std::string RobotText(const nlohmann::json& r) {
+    const auto body = r.find("body");
+    if (body == r.end() || !body->is_object()) return "";
+    const auto text = body->find("text");
+    if (text == body->end() || !text->is_object()) return "";
+    const auto content = text->find("content");
+    return content != text->end() && content->is_string() ? content->get<std::string>() : "";
+  }
+
   int WebhookMessagesMentioning(const std::string& text) {
     int n = 0;
     for (const auto& r : WebhookRecords()) {
-      if (r["body"].is_object() &&
-          r["body"]["text"]["content"].get<std::string>().find(text) != std::string::npos) {
-        ++n;
-      }
+      if (RobotText(r).find(text) != std::string::npos) ++n;
     }
     return n;
   }
@@ -1116,10 +1123,7 @@ TEST_F(MeshTest, ADingTalkRobotAcceptsTheSignedRequest) {
   nlohmann::json seen;
   for (int i = 0; i < 300 && seen.is_null(); ++i) {
     for (const auto& r : WebhookRecords()) {
-      if (r["body"].is_object() &&
-          r["body"]["text"]["content"].get<std::string>().find(project) != std::string::npos) {
-        seen = r;
-      }
+      if (RobotText(r).find(project) != std::string::npos) seen = r;
     }
     if (seen.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -1191,6 +1195,48 @@ class DecisionTest : public MeshTest {
     absl::TimeZone zone;
     absl::LoadTimeZone("Asia/Shanghai", &zone);
     return FromUnixMillis(absl::ToUnixMillis(absl::FromCivil(m, zone)));
+  }
+  // The owner's only delivery once it is DELIVERED or FAILED (bounded: 30 s); while it
+  // waits to be tried again, the simulated clock is moved to when it is due, after
+  // checking that nothing new reached the robot before then. `attempts` counts
+  // the attempts seen (each RETRYING state once).
+  notification::v1::Delivery Settled(const std::string& customer, const std::string& marker,
+                                     int* attempts = nullptr) {
+    notification::v1::Delivery d;
+    std::string seen;  // the RETRYING state last acted on
+    for (int i = 0; i < 300; ++i) {
+      auto list = Deliveries(customer);
+      if (list.deliveries_size() == 1) d = list.deliveries(0);
+      if (d.status() == notification::v1::DELIVERY_STATUS_DELIVERED ||
+          d.status() == notification::v1::DELIVERY_STATUS_FAILED) {
+        return d;
+      }
+      if (d.status() == notification::v1::DELIVERY_STATUS_RETRYING &&
+          d.SerializeAsString() != seen) {
+        seen = d.SerializeAsString();
+        if (attempts != nullptr) ++*attempts;
+        const TimePoint due = FromProto(d.deferred_until());
+        if (due > Now()) {
+          const int before = WebhookMessagesMentioning(marker);
+          std::this_thread::sleep_for(std::chrono::milliseconds(500));  // passes: not due yet
+          EXPECT_EQ(WebhookMessagesMentioning(marker), before) << "tried again before its backoff";
+          Advance(std::chrono::duration_cast<std::chrono::milliseconds>(due - Now()));
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "not settled: " << d.ShortDebugString();
+    return d;
+  }
+  // The local SMTP server's messages, one JSON object each.
+  std::vector<nlohmann::json> Mail() {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(env_["MOT_MAIL_LOG"]);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+    }
+    return out;
   }
 };
 
@@ -1275,6 +1321,102 @@ TEST_F(DecisionTest, TheFourthCareMessageInAWeekIsCapped) {
   EXPECT_EQ(after[4].status(), notification::v1::DELIVERY_STATUS_DELIVERED) << after[4].reason();
 }
 
+
+// The robot answers 500 to a text naming "mot-fail-500" (deploy/local/webhook_sink.py):
+// three attempts with backoff on WeCom, then the SMS gateway, which checks the request's
+// signature and takes the delivery id as its request id.
+TEST_F(DecisionTest, AProviderAnswering500IsRetriedThenTheNextChannelDelivers) {
+  customer::v1::CustomerProfile p;
+  p.set_customer_id(Unique("C-RETRY-"));
+  p.mutable_contact()->set_mobile("13912345678");
+  p.mutable_preferences()->add_preferred_channels("wecom");
+  p.mutable_preferences()->add_preferred_channels("sms");
+  Profile(p);
+  const std::string marker = Unique("mot-fail-500-");
+  Send(p.customer_id(), "safety", marker);  // any hour: a safety notice has no quiet hours
+  int retrying = 0;
+  const auto d = Settled(p.customer_id(), marker, &retrying);
+  EXPECT_EQ(d.status(), notification::v1::DELIVERY_STATUS_DELIVERED) << d.ShortDebugString();
+  EXPECT_EQ(d.channel(), "sms");
+  ASSERT_EQ(d.tried_size(), 3) << d.ShortDebugString();
+  for (const auto& t : d.tried()) EXPECT_EQ(t, "wecom: webhook answered HTTP 500");
+  EXPECT_GE(retrying, 2) << "two backoffs on wecom (then the next channel, due at once)";
+  int robot = 0;
+  for (const auto& r : WebhookRecords()) {
+    if (RobotText(r).find(marker) != std::string::npos) {
+      EXPECT_EQ(r["status"], 500);
+      ++robot;
+    }
+  }
+  EXPECT_EQ(robot, 3);
+  std::vector<nlohmann::json> sms;
+  for (const auto& r : WebhookRecords()) {
+    if (r["path"] == "/sms/send" && r["body"].is_object() && r["body"]["request_id"] == d.id()) {
+      sms.push_back(r);
+    }
+  }
+  ASSERT_EQ(sms.size(), 1u);
+  EXPECT_EQ(sms[0]["signature"], "ok") << "the gateway checked the HMAC signature";
+  EXPECT_EQ(sms[0]["status"], 200);
+  EXPECT_EQ(sms[0]["body"]["phone_number"], "13912345678");
+  EXPECT_EQ(sms[0]["body"]["sign_name"], "MOT物业");
+  EXPECT_EQ(sms[0]["body"]["template_code"], "tier_a_second_touch");
+  EXPECT_EQ(sms[0]["body"]["template_param"]["project_id"], marker);
+  EXPECT_EQ(d.provider_response().rfind("sms OK biz_id ", 0), 0u) << d.provider_response();
+
+  // A request signed with another secret is refused, as the gateway refuses it.
+  const auto stamp = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+  const std::string answer = testing::Page(
+      "-X POST -H 'Content-Type: application/json' -H 'X-Sms-Access-Key: mot-local' "
+      "-H 'X-Sms-Timestamp: " + stamp + "' -H 'X-Sms-Signature: bm90IHRoZSBzaWdu' "
+      "-d '{\"request_id\":\"x\"}' '" + env_["MOT_WEBHOOK_SINK_URL"] + "/sms/send'");
+  EXPECT_NE(answer.find("SignatureDoesNotMatch"), std::string::npos) << answer;
+}
+
+// With no channel left, the delivery fails with every attempt in its record, and the
+// command goes to the dead letters with the reason.
+TEST_F(DecisionTest, AMessageNoChannelTakesIsFailedAndDeadLettered) {
+  const std::string customer = Unique("C-DEAD-");  // no profile: the robot is all there is
+  const std::string marker = Unique("mot-fail-500-");
+  auto cmd = Command(customer, marker);
+  cmd.set_category("safety");
+  ASSERT_TRUE(producer_->Publish(kNotificationCommandsTopic, customer, cmd.SerializeAsString()).ok());
+  const auto d = Settled(customer, marker);
+  EXPECT_EQ(d.status(), notification::v1::DELIVERY_STATUS_FAILED);
+  EXPECT_EQ(d.reason(), "every_channel_failed");
+  EXPECT_EQ(d.tried_size(), 3);
+  EXPECT_EQ(WebhookMessagesMentioning(marker), 3);
+  const std::string reason = DeadLetterReason(kNotificationCommandsTopic, cmd.SerializeAsString());
+  EXPECT_NE(reason.find("failed on every channel: wecom: webhook answered HTTP 500; wecom:"),
+            std::string::npos)
+      << reason;
+}
+
+// Email over SMTP to the local server (aiosmtpd): the UTF-8 subject and body arrive
+// as written, to the owner's address, with a Message-ID made of the delivery id.
+TEST_F(DecisionTest, AnEmailArrivesAtTheSmtpServerWithItsUtf8Subject) {
+  customer::v1::CustomerProfile p;
+  p.set_customer_id(Unique("C-MAIL-"));
+  p.mutable_contact()->set_email("owner@example.com");
+  p.mutable_preferences()->add_preferred_channels("email");
+  Profile(p);
+  const std::string marker = Unique("P-MAIL-");
+  Send(p.customer_id(), "safety", marker);
+  const auto d = Settled(p.customer_id(), marker);
+  ASSERT_EQ(d.status(), notification::v1::DELIVERY_STATUS_DELIVERED) << d.ShortDebugString();
+  EXPECT_EQ(d.channel(), "email");
+  std::vector<nlohmann::json> mine;
+  for (const auto& m : Mail()) {
+    if (m["message_id"] == "<" + d.id() + "@mot-mesh>") mine.push_back(m);
+  }
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0]["subject"], "感谢您关注" + marker + "项目！");
+  EXPECT_EQ(mine[0]["rcpt_tos"], nlohmann::json::array({"owner@example.com"}));
+  EXPECT_EQ(mine[0]["content_type"], "text/plain");
+  EXPECT_NE(mine[0]["body"].get<std::string>().find("您的专属置业顾问将与您联系"), std::string::npos);
+}
 
 TEST_F(DecisionTest, TheSameCommandTwiceReachesTheProviderOnce) {
   const std::string customer = Unique("C-ONCE-");

@@ -12,6 +12,7 @@ namespace {
 
 class FakeProvider : public Provider {
  public:
+  std::string ContactPoint() const override { return ""; }
   absl::StatusOr<std::string> Send(const OutgoingMessage& message) override {
     sent.push_back(message);
     if (message.text.find(fail_when) != std::string::npos) {
@@ -138,6 +139,26 @@ TEST_F(NotificationTest, ABatchSendsEachCommandOnceAndRetriesOnlyWhatFailed) {
   ASSERT_TRUE(again.ParseFromString(publisher_.sent[2].payload));
   EXPECT_EQ(first.delivery().touchpoint_id(), "tp-a");
   EXPECT_EQ(again.delivery().id(), first.delivery().id());
+}
+
+TEST(TemplateSet, AnEmailSubjectIsTheTemplatesOrTheFirstSentence) {
+  auto set = TemplateSet::FromYaml(
+      "templates:\n"
+      "  a: {channel: email, text: '您好，{p}项目已交付！请查收。', subject: '{p}交付通知'}\n"
+      "  b: {channel: email, text: '您好，{p}项目已交付！请查收。'}\n"
+      "  c: {channel: email, text: '一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三'}\n");
+  ASSERT_TRUE(set.ok()) << set.status();
+  const std::map<std::string, std::string> vars = {{"p", "P-1"}};
+  auto subject = [&](const char* id) {
+    const Template& t = *set->Find(id);
+    return *Subject(t, *Render(t, vars), vars);
+  };
+  EXPECT_EQ(subject("a"), "P-1交付通知");
+  EXPECT_EQ(subject("b"), "您好，P-1项目已交付！");
+  EXPECT_EQ(subject("c"), "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十")
+      << "at most 40 characters, cut between characters";
+  EXPECT_EQ(TemplateSet::FromYaml("templates: {t: {channel: sms, text: x, sms: y}}").status().message(),
+            "template 't': unknown field 'sms'");
 }
 
 TEST(TemplateSet, RejectsMalformedText) {

@@ -1,6 +1,7 @@
 // Deciding what goes out to an owner: channels by segment, preferences and hint;
 // opt-outs and what overrides them; quiet hours in the owner's zone; the frequency cap.
 #include "domain/routing.h"
+#include "domain/token_bucket.h"
 
 #include "absl/time/time.h"
 #include "fakes.h"
@@ -180,6 +181,51 @@ TEST(RoutingConfig, ErrorsNameTheSettingAndTheField) {
   EXPECT_EQ(with("default_category: service", "default_category: misc"),
             "default_category: 'misc' is not in 'categories'");
   EXPECT_EQ(with("default_category: service", "default_categroy: service"), "unknown setting 'default_categroy'");
+  EXPECT_EQ(with("attempts: 3", "attempts: 0"), "delivery.attempts: expected a whole number, 1 or more");
+  EXPECT_EQ(with("backoff: 30s", "backoff: later"), "delivery.backoff: expected a duration such as 30s");
+  EXPECT_EQ(with("backoff_max: 10m", "backoff_max: 10s"), "delivery.backoff_max: shorter than delivery.backoff");
+  EXPECT_EQ(with("jitter: 0.5", "jitter: 1.5"), "delivery.jitter: expected a share from 0 to 1");
+  EXPECT_EQ(with("    default: 200", "    pager: 5"), "delivery.rate_per_second: channel 'pager' is not in 'channels'");
+  EXPECT_EQ(with("    default: 200", "    sms: 0"), "delivery.rate_per_second.sms: expected a number above 0");
+  EXPECT_EQ(with("  attempts: 3", "  retries: 3"), "delivery: unknown field 'retries'");
+}
+
+TEST_F(RoutingTest, TheShippedRetryPolicy) {
+  const RetryPolicy& p = routing_.retry();
+  EXPECT_EQ(p.attempts, 3);
+  EXPECT_EQ(p.backoff, std::chrono::seconds(30));
+  EXPECT_EQ(p.backoff_max, std::chrono::minutes(10));
+  EXPECT_DOUBLE_EQ(p.jitter, 0.5);
+  EXPECT_DOUBLE_EQ(p.RateOf("sms"), 200);
+}
+
+TEST(NextAttempt, DoublesEachTimeUpToTheMaximumWithJitterBothWays) {
+  RetryPolicy p;  // 30 s, doubled, at most 10 min, jitter 0.5
+  const TimePoint now = FromUnixMillis(1'800'000'000'000);
+  auto wait = [&](int failed, double random) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(NextAttempt(p, failed, now, random) - now);
+  };
+  EXPECT_EQ(wait(1, 0.5), std::chrono::seconds(30)) << "the middle of the jitter is the backoff itself";
+  EXPECT_EQ(wait(2, 0.5), std::chrono::seconds(60));
+  EXPECT_EQ(wait(3, 0.5), std::chrono::seconds(120));
+  EXPECT_EQ(wait(6, 0.5), std::chrono::minutes(10)) << "30 s x 32 is past the maximum";
+  EXPECT_EQ(wait(60, 0.5), std::chrono::minutes(10)) << "no overflow however many";
+  EXPECT_EQ(wait(1, 0.0), std::chrono::seconds(15)) << "half of it earlier";
+  EXPECT_EQ(wait(1, 0.999999), std::chrono::milliseconds(44'999)) << "up to half of it later";
+  p.jitter = 0;
+  EXPECT_EQ(wait(2, 0.0), std::chrono::seconds(60));
+}
+
+TEST(TokenBucket, StartsFullTakesWhatItHasAndRefillsAtItsRate) {
+  const auto t0 = TokenBucket::Steady::time_point{} + std::chrono::hours(1);
+  TokenBucket b(10, 10, t0);  // 10 a second, a second's worth
+  EXPECT_EQ(b.Take(4, t0), 4);
+  EXPECT_EQ(b.Take(10, t0), 6) << "what was left";
+  EXPECT_EQ(b.Take(1, t0), 0);
+  EXPECT_EQ(b.Wait(t0), std::chrono::milliseconds(100));
+  EXPECT_EQ(b.Take(5, t0 + std::chrono::milliseconds(250)), 2) << "2.5 tokens in 250 ms";
+  EXPECT_EQ(b.Wait(t0 + std::chrono::milliseconds(250)), std::chrono::milliseconds(50));
+  EXPECT_EQ(b.Take(100, t0 + std::chrono::hours(1)), 10) << "never more than the burst";
 }
 
 }  // namespace

@@ -673,6 +673,8 @@ TEST(Outcome, AHeldMessageWaitsAndASuppressedOneCancelsTheTouchpoint) {
   e.mutable_delivery()->set_touchpoint_id("tp-3");
   e.mutable_delivery()->set_status(notification::v1::DELIVERY_STATUS_DEFERRED);
   EXPECT_FALSE(OutcomeOf(e).has_value()) << "decided again when the quiet hours end";
+  e.mutable_delivery()->set_status(notification::v1::DELIVERY_STATUS_RETRYING);
+  EXPECT_FALSE(OutcomeOf(e).has_value()) << "tried again later";
   e.mutable_delivery()->set_status(notification::v1::DELIVERY_STATUS_SUPPRESSED);
   e.mutable_delivery()->set_reason("frequency_cap");
   auto o = OutcomeOf(e);
@@ -680,6 +682,16 @@ TEST(Outcome, AHeldMessageWaitsAndASuppressedOneCancelsTheTouchpoint) {
   EXPECT_EQ(o->status, v1::TOUCHPOINT_STATUS_CANCELLED);
   EXPECT_EQ(o->summary, "not sent: frequency_cap");
   EXPECT_EQ(o->ref, "dl-3");
+  e.mutable_delivery()->set_status(notification::v1::DELIVERY_STATUS_FAILED);
+  e.mutable_delivery()->set_reason("every_channel_failed");
+  e.mutable_delivery()->add_tried("wecom: webhook answered HTTP 500");
+  e.mutable_delivery()->add_tried("sms: sms refused: isv.TEMPLATE_MISSING");
+  o = OutcomeOf(e);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->status, v1::TOUCHPOINT_STATUS_FAILED);
+  EXPECT_EQ(o->summary,
+            "not delivered on any channel: wecom: webhook answered HTTP 500; sms: sms refused: "
+            "isv.TEMPLATE_MISSING");
 }
 
 }  // namespace

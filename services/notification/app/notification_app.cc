@@ -1,10 +1,8 @@
 #include "app/notification_app.h"
 
-#include <curl/curl.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <future>
 
-#include "absl/strings/escaping.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_cat.h"
 #include "mot/common/codec.h"
 #include "mot/common/validate.h"
@@ -19,150 +17,14 @@
 #include "prometheus/registry.h"
 
 namespace mot::notification {
-namespace {
-
-size_t CollectBody(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
-}  // namespace
-
-WebhookProvider::WebhookProvider(std::string url, std::chrono::milliseconds timeout,
-                                 int connections, std::string sign_secret)
-    : url_(std::move(url)), sign_secret_(std::move(sign_secret)), timeout_(timeout) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  CURLM* multi = curl_multi_init();
-  if (multi == nullptr) throw std::runtime_error("webhook: cannot create a curl multi handle");
-  curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(connections));
-  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(connections));
-  multi_ = multi;
-}
-
-WebhookProvider::~WebhookProvider() { curl_multi_cleanup(static_cast<CURLM*>(multi_)); }
-
-std::string WebhookProvider::SignedUrl(int64_t unix_ms) const {
-  if (sign_secret_.empty()) return url_;
-  const std::string stamp = std::to_string(unix_ms);
-  const std::string to_sign = stamp + "\n" + sign_secret_;
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), sign_secret_.data(), static_cast<int>(sign_secret_.size()),
-       reinterpret_cast<const unsigned char*>(to_sign.data()), to_sign.size(), mac, &mac_len);
-  const std::string sign =
-      absl::Base64Escape(std::string(reinterpret_cast<const char*>(mac), mac_len));
-  std::unique_ptr<char, decltype(&curl_free)> escaped(
-      curl_easy_escape(nullptr, sign.c_str(), static_cast<int>(sign.size())), &curl_free);
-  return absl::StrCat(url_, url_.find('?') == std::string::npos ? "?" : "&", "timestamp=", stamp,
-                      "&sign=", escaped ? escaped.get() : "");
-}
-
-absl::StatusOr<std::string> WebhookProvider::Send(const OutgoingMessage& message) {
-  return SendAll({message})[0];
-}
 
 namespace {
-
-// One POST of a batch.
-struct Post {
-  std::unique_ptr<CURL, CurlDeleter> curl;
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
-  std::string body;
-  std::string response;
-};
-
-// The robot's answer: OK, a refusal for good, or worth a retry.
-absl::StatusOr<std::string> Answer(CURLcode rc, CURL* curl, const std::string& response) {
-  if (rc != CURLE_OK) {
-    return absl::UnavailableError(absl::StrCat("webhook: ", curl_easy_strerror(rc)));
-  }
-  long http = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
-  if (http >= 500 || http == 429) {
-    return absl::UnavailableError(absl::StrCat("webhook answered HTTP ", http));
-  }
-  if (http >= 300) {
-    return absl::FailedPreconditionError(absl::StrCat("webhook refused: HTTP ", http));
-  }
-  // Robots answer 200 with {"errcode":N,"errmsg":"..."}; N != 0 is a refusal.
-  auto json = nlohmann::json::parse(response, nullptr, false);
-  if (json.is_object() && json.contains("errcode") && json["errcode"].is_number() &&
-      json["errcode"].get<int>() != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("webhook refused: HTTP ", http, " errcode ", json["errcode"].get<int>()));
-  }
-  return absl::StrCat("HTTP ", http);
-}
-
+// Why a message is RETRYING, and why one FAILED after every channel.
+constexpr char kProviderUnavailable[] = "provider_unavailable";
+constexpr char kRateLimited[] = "rate_limited";
+constexpr char kNextChannel[] = "next_channel";
+constexpr char kEveryChannelFailed[] = "every_channel_failed";
 }  // namespace
-
-std::vector<absl::StatusOr<std::string>> WebhookProvider::SendAll(
-    const std::vector<OutgoingMessage>& messages) {
-  auto* multi = static_cast<CURLM*>(multi_);
-  std::vector<absl::StatusOr<std::string>> out(messages.size(),
-                                               absl::UnavailableError("webhook: not sent"));
-  std::vector<Post> posts(messages.size());
-  std::map<CURL*, size_t> index;
-  const std::string url = SignedUrl(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-  for (size_t i = 0; i < messages.size(); ++i) {
-    Post& p = posts[i];
-    p.curl.reset(curl_easy_init());
-    if (!p.curl) {
-      out[i] = absl::UnavailableError("webhook: cannot create a curl handle");
-      continue;
-    }
-    p.body = nlohmann::json{{"msgtype", "text"}, {"text", {{"content", messages[i].text}}}}.dump();
-    p.headers.reset(curl_slist_append(nullptr, "Content-Type: application/json; charset=utf-8"));
-    p.headers.reset(curl_slist_append(
-        p.headers.release(), ("X-Mot-Delivery-Id: " + messages[i].delivery_id).c_str()));
-    // No "Expect: 100-continue" round trip before a body.
-    p.headers.reset(curl_slist_append(p.headers.release(), "Expect:"));
-    CURL* c = p.curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, p.body.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(p.body.size()));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, p.headers.get());
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, CollectBody);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &p.response);
-    if (curl_multi_add_handle(multi, c) != CURLM_OK) {
-      out[i] = absl::UnavailableError("webhook: cannot start the request");
-      continue;
-    }
-    index[c] = i;
-  }
-  int running = 0;
-  do {
-    if (curl_multi_perform(multi, &running) != CURLM_OK) break;
-    int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
-      if (msg->msg != CURLMSG_DONE) continue;
-      const size_t i = index.at(msg->easy_handle);
-      out[i] = Answer(msg->data.result, msg->easy_handle, posts[i].response);
-    }
-    if (running == 0) break;
-    // Up to libcurl's own next deadline: a request queued for a free connection is
-    // started by a timer, not by socket activity (waiting a fixed 100 ms instead made
-    // the p99 of this leg 140 ms in tools/bench).
-    long wait_ms = -1;
-    curl_multi_timeout(multi, &wait_ms);
-    if (wait_ms < 0 || wait_ms > 100) wait_ms = 100;
-    if (wait_ms > 0) curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
-  } while (running > 0);
-  for (const auto& [c, i] : index) curl_multi_remove_handle(multi, c);
-  return out;
-}
 
 // Counters for every configured channel exist from the start (at 0), so rates and
 // alerts work before the first failure; the hot path only looks them up.
@@ -184,12 +46,16 @@ struct CommandHandler::Metrics {
     unknown_channel = &family.Add({{"channel", "unconfigured"}, {"status", "failed"}});
     auto& decisions = prometheus::BuildCounter()
                           .Name("mot_notification_held_total")
-                          .Help("Owners' messages not sent when asked: deferred (quiet_hours) or "
-                                "suppressed (opted_out, frequency_cap, unreachable).")
+                          .Help("Messages not sent when asked: deferred (quiet_hours), "
+                                "suppressed (opted_out, frequency_cap, unreachable) or retrying "
+                                "(provider_unavailable, rate_limited, next_channel).")
                           .Register(registry);
     held["quiet_hours"] = &decisions.Add({{"decision", "deferred"}, {"reason", "quiet_hours"}});
     for (const char* r : {"opted_out", "frequency_cap", "unreachable"}) {
       held[r] = &decisions.Add({{"decision", "suppressed"}, {"reason", r}});
+    }
+    for (const char* r : {kProviderUnavailable, kRateLimited, kNextChannel}) {
+      held[r] = &decisions.Add({{"decision", "retrying"}, {"reason", r}});
     }
     auto& answers = prometheus::BuildHistogram()
                         .Name("mot_notification_provider_latency_seconds")
@@ -218,20 +84,41 @@ CommandHandler::CommandHandler(const TemplateSet& templates,
       deliveries_(store),
       clock_(clock),
       deciding_(deciding),
-      metrics_(std::make_unique<Metrics>(registry, providers_)) {}
+      metrics_(std::make_unique<Metrics>(registry, providers_)) {
+  if (deciding_.routing != nullptr && deciding_.deferred != nullptr) {
+    for (const auto& [channel, provider] : providers_) {
+      const double rate = deciding_.routing->retry().RateOf(channel);
+      buckets_.emplace(provider, TokenBucket(rate, rate));
+    }
+  }
+}
 
 CommandHandler::~CommandHandler() = default;
 
 namespace {
 
+// The owner's contact point named `field` (Provider::ContactPoint); empty when none.
+std::string ContactOf(const std::optional<customer::v1::CustomerProfile>& profile,
+                      const std::string& field) {
+  if (!profile) return "";
+  const auto& c = profile->contact();
+  if (field == "mobile") return c.mobile();
+  if (field == "email") return c.email();
+  if (field == "wecom_user_id") return c.wecom_user_id();
+  if (field == "app_device_token") return c.app_device_token();
+  return "";
+}
+
 // What the routing rules know of an owner: the profile's segment, zone and
 // preferences; the channels that reach them (a provider that needs no contact point
-// of theirs, e.g. a group robot); the capped messages they were sent lately.
+// of theirs, e.g. a group robot, or one whose contact point the profile has); the
+// capped messages they were sent lately.
 Owner OwnerOf(const std::optional<customer::v1::CustomerProfile>& profile,
               const std::map<std::string, Provider*>& providers) {
   Owner o;
   for (const auto& [channel, provider] : providers) {
-    if (!provider->NeedsContactPoint()) o.reachable.insert(channel);
+    const std::string field = provider->ContactPoint();
+    if (field.empty() || !ContactOf(profile, field).empty()) o.reachable.insert(channel);
   }
   if (!profile) return o;
   o.segment = profile->segment();
@@ -251,12 +138,18 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     size_t at;  // in batch
     v1::SendNotificationCommand cmd;
     v1::Delivery delivery;
-    bool fresh = false;    // not delivered before: decided, sent and recorded now
-    bool replace = false;  // fresh, over its own DEFERRED record (its quiet hours ended)
+    bool fresh = false;    // handled now: decided or tried, and recorded
+    bool replace = false;  // fresh, over its own record (DEFERRED or RETRYING, now due)
+    bool resume = false;   // RETRYING and due: tried again on its channel, not decided again
     bool capped = false;   // counts toward the owner's frequency cap once sent
-    std::string text;      // rendered, when fresh
+    bool dead = false;     // failed on every channel: dead-lettered once its event is out
+    const Template* tpl = nullptr;
+    std::string text, subject;  // rendered, when fresh
+    std::optional<customer::v1::CustomerProfile> profile;
   };
   const TimePoint now = clock_.Now();
+  // Failures wait on durable timers (else the consumer retries the message).
+  const bool durable = deciding_.routing != nullptr && deciding_.deferred != nullptr;
   std::vector<Item> items;
   std::vector<std::string> ids;
   std::map<std::string, size_t> first;  // delivery id -> its first item in this batch
@@ -276,12 +169,15 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     }
     std::string id = DeterministicId("dl", {cmd.command_id()});
     if (auto it = first.find(id); it != first.end()) {
-      repeats.push_back({i, it->second});  // delivered once, by the first
+      repeats.push_back({i, it->second});  // handled once, by the first
       continue;
     }
     first[id] = items.size();
     ids.push_back(id);
-    items.push_back({i, std::move(cmd), {}, false, false, false, {}});
+    Item item;
+    item.at = i;
+    item.cmd = std::move(cmd);
+    items.push_back(std::move(item));
   }
   auto existing = deliveries_.GetAll(ids);
   if (!existing.ok()) {
@@ -289,68 +185,82 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     for (auto& [at, k] : repeats) batch[at].status = existing.status();
     return;
   }
-  std::vector<size_t> to_decide;  // owners' messages the routing rules decide
+  std::vector<size_t> to_look;  // owners' messages: their profiles looked up
   for (size_t k = 0; k < items.size(); ++k) {
     Item& item = items[k];
     if ((*existing)[k]) {
       item.delivery = std::move(*(*existing)[k]);
-      // Held for quiet hours that have ended: decided again; else only the event again.
-      if (item.delivery.status() != v1::DELIVERY_STATUS_DEFERRED ||
+      const auto status = item.delivery.status();
+      // Held and now due: decided again (quiet hours) or tried again (a retry); else
+      // only the event again.
+      if ((status != v1::DELIVERY_STATUS_DEFERRED && status != v1::DELIVERY_STATUS_RETRYING) ||
           FromProto(item.delivery.deferred_until()) > now) {
         continue;
       }
       item.replace = true;
+      item.resume = status == v1::DELIVERY_STATUS_RETRYING;
     }
     const auto& cmd = item.cmd;
-    const Template* tpl = templates_.Find(cmd.template_id());
-    if (tpl == nullptr) {
+    item.tpl = templates_.Find(cmd.template_id());
+    if (item.tpl == nullptr) {
       batch[item.at].status = absl::InvalidArgumentError(
           absl::StrCat("template_id '", cmd.template_id(), "' is unknown"));
       continue;
     }
     std::map<std::string, std::string> vars(cmd.variables().begin(), cmd.variables().end());
-    auto text = Render(*tpl, vars);
-    if (!text.ok()) {
-      batch[item.at].status = text.status();
+    auto text = Render(*item.tpl, vars);
+    absl::StatusOr<std::string> subject =
+        text.ok() ? Subject(*item.tpl, *text, vars) : text.status();
+    if (!subject.ok()) {
+      batch[item.at].status = subject.status();
       continue;
     }
     v1::Delivery& d = item.delivery;
-    d.Clear();
-    d.set_id(ids[k]);
-    d.set_customer_id(cmd.customer_id());
-    d.set_role(cmd.role());
-    d.set_template_id(cmd.template_id());
-    d.set_channel(cmd.channel().empty() ? tpl->channel : cmd.channel());
-    d.set_touchpoint_id(cmd.touchpoint_id());
-    d.set_category(cmd.category());
+    if (item.resume) {
+      d.clear_status();
+      d.clear_reason();
+      d.clear_deferred_until();
+    } else {
+      d.Clear();
+      d.set_id(ids[k]);
+      d.set_customer_id(cmd.customer_id());
+      d.set_role(cmd.role());
+      d.set_template_id(cmd.template_id());
+      d.set_channel(cmd.channel().empty() ? item.tpl->channel : cmd.channel());
+      d.set_touchpoint_id(cmd.touchpoint_id());
+      d.set_category(cmd.category());
+    }
     item.text = std::move(*text);
+    item.subject = std::move(*subject);
     item.fresh = true;
-    if (deciding_.routing != nullptr && cmd.role().empty()) to_decide.push_back(k);
+    if (deciding_.routing != nullptr && cmd.role().empty()) to_look.push_back(k);
   }
   std::vector<DeferredSends::Held> held;
-  if (!to_decide.empty()) {
+  if (!to_look.empty()) {
     const Routing& routing = *deciding_.routing;
     std::vector<std::string> owners;
-    std::set<std::string> capped_owners;
-    for (size_t k : to_decide) {
+    std::set<std::string> capped_owners;  // of the messages decided now
+    for (size_t k : to_look) {
       owners.push_back(items[k].cmd.customer_id());
       const CategoryRule* rule = routing.RuleFor(items[k].cmd.category());
       items[k].capped = rule != nullptr && rule->capped;
-      if (items[k].capped) capped_owners.insert(items[k].cmd.customer_id());
+      if (items[k].capped && !items[k].resume) capped_owners.insert(items[k].cmd.customer_id());
     }
     auto profiles = deciding_.owners->GetAll(owners);
     absl::StatusOr<std::map<std::string, std::vector<TimePoint>>> recent =
         std::map<std::string, std::vector<TimePoint>>();
     if (profiles.ok() && !capped_owners.empty()) recent = deciding_.caps->Recent(capped_owners, now);
     const absl::Status looked = !profiles.ok() ? profiles.status() : recent.status();
-    for (size_t j = 0; j < to_decide.size(); ++j) {
-      Item& item = items[to_decide[j]];
+    for (size_t j = 0; j < to_look.size(); ++j) {
+      Item& item = items[to_look[j]];
       if (!looked.ok()) {  // Redis: the batch again later
         batch[item.at].status = looked;
         item.fresh = false;
         continue;
       }
-      Owner owner = OwnerOf((*profiles)[j], providers_);
+      item.profile = std::move((*profiles)[j]);
+      if (item.resume) continue;  // decided already: its channels are on the record
+      Owner owner = OwnerOf(item.profile, providers_);
       owner.capped_sent = (*recent)[item.cmd.customer_id()];
       auto decision = Decide(routing, owner, item.cmd.category(), item.delivery.channel(), now);
       if (!decision.ok()) {
@@ -371,12 +281,38 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
           break;
         case Decision::kSend:
           d.set_channel(decision->channels.front());
+          for (size_t c = 1; c < decision->channels.size(); ++c) {
+            d.add_next_channels(decision->channels[c]);
+          }
           // The batch's later capped messages for this owner count this one.
           if (item.capped) (*recent)[item.cmd.customer_id()].push_back(now);
           break;
       }
     }
   }
+  // A message held to be tried again at `at`, under a key of its own.
+  auto hold = [&](Item& item, TimePoint at, const char* reason) {
+    v1::Delivery& d = item.delivery;
+    d.set_status(v1::DELIVERY_STATUS_RETRYING);
+    d.set_reason(reason);
+    *d.mutable_deferred_until() = ToProto(at);
+    held.push_back({absl::StrCat(d.id(), "/", absl::Hex(random_())), d.customer_id(),
+                    item.cmd.SerializeAsString(), at});
+  };
+  // After a channel failed for good: the next one, or failed on every channel.
+  auto next_channel = [&](Item& item) {
+    v1::Delivery& d = item.delivery;
+    if (d.next_channels_size() == 0) {
+      d.set_status(v1::DELIVERY_STATUS_FAILED);
+      d.set_reason(kEveryChannelFailed);
+      item.dead = true;
+      return;
+    }
+    d.set_channel(d.next_channels(0));
+    d.mutable_next_channels()->erase(d.mutable_next_channels()->begin());
+    d.set_attempt(0);
+    hold(item, now, kNextChannel);
+  };
   // What goes out, by provider.
   std::map<Provider*, std::vector<size_t>> sends;
   for (size_t k = 0; k < items.size(); ++k) {
@@ -384,42 +320,98 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     v1::Delivery& d = item.delivery;
     if (!item.fresh || d.status() != v1::DELIVERY_STATUS_UNSPECIFIED) continue;
     auto provider = providers_.find(d.channel());
-    if (provider == providers_.end()) {
-      d.set_status(v1::DELIVERY_STATUS_FAILED);
-      d.set_provider_response("no provider configured for channel " + d.channel());
-    } else {
+    if (provider != providers_.end()) {
       sends[provider->second].push_back(k);
+      continue;
     }
+    d.set_provider_response("no provider configured for channel " + d.channel());
+    if (!durable) {
+      d.set_status(v1::DELIVERY_STATUS_FAILED);
+      continue;
+    }
+    d.add_tried(absl::StrCat(d.channel(), ": no provider configured"));
+    next_channel(item);
   }
-  for (const auto& [provider, ks] : sends) {
+  // Over a provider's rate: held until its bucket has room (the next pass of the held
+  // messages when that is sooner).
+  for (auto& [provider, ks] : sends) {
+    auto bucket = buckets_.find(provider);
+    if (bucket == buckets_.end()) continue;
+    const auto steady = TokenBucket::Steady::now();
+    const size_t taken = bucket->second.Take(static_cast<int>(ks.size()), steady);
+    if (taken == ks.size()) continue;
+    const auto wait = bucket->second.Wait(steady);
+    const TimePoint at = wait > deciding_.deferred->tick() ? now + wait : now;
+    for (size_t j = taken; j < ks.size(); ++j) hold(items[ks[j]], at, kRateLimited);
+    ks.resize(taken);
+  }
+  // Every provider asked at once; each answers within its own timeout.
+  std::vector<std::pair<Provider*, std::vector<size_t>>> groups;
+  for (auto& [provider, ks] : sends) {
+    if (!ks.empty()) groups.emplace_back(provider, std::move(ks));
+  }
+  auto ask = [&](size_t g) {
+    Provider* provider = groups[g].first;
     std::vector<OutgoingMessage> messages;
-    for (size_t k : ks) {
-      const v1::Delivery& d = items[k].delivery;
-      messages.push_back({d.id(), d.channel(), items[k].text});
+    for (size_t k : groups[g].second) {
+      const Item& item = items[k];
+      const v1::Delivery& d = item.delivery;
+      messages.push_back({d.id(), d.channel(), item.text, ContactOf(item.profile, provider->ContactPoint()),
+                          item.subject, item.tpl->sms_code.empty() ? item.tpl->id : item.tpl->sms_code,
+                          {item.cmd.variables().begin(), item.cmd.variables().end()}});
     }
     const auto asked = std::chrono::steady_clock::now();
     auto results = provider->SendAll(messages);
     metrics_->latency.at(provider)->Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count());
-    for (size_t j = 0; j < ks.size(); ++j) {
-      Item& item = items[ks[j]];
-      const auto& sent = results[j];
-      if (!sent.ok() && absl::IsUnavailable(sent.status())) {
-        batch[item.at].status = sent.status();  // retried; nothing recorded
+    return results;
+  };
+  std::vector<std::future<std::vector<absl::StatusOr<std::string>>>> asking;
+  for (size_t g = 1; g < groups.size(); ++g) asking.push_back(std::async(std::launch::async, ask, g));
+  std::vector<std::vector<absl::StatusOr<std::string>>> results;
+  if (!groups.empty()) results.push_back(ask(0));
+  for (auto& f : asking) results.push_back(f.get());
+  const RetryPolicy policy = deciding_.routing != nullptr ? deciding_.routing->retry() : RetryPolicy{};
+  std::uniform_real_distribution<double> jitter(0, 1);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (size_t j = 0; j < groups[g].second.size(); ++j) {
+      Item& item = items[groups[g].second[j]];
+      v1::Delivery& d = item.delivery;
+      const auto& sent = results[g][j];
+      if (sent.ok()) {
+        d.set_status(v1::DELIVERY_STATUS_DELIVERED);
+        d.set_provider_response(*sent);
+        continue;
+      }
+      const bool for_now = absl::IsUnavailable(sent.status());
+      if (for_now && !durable) {
+        batch[item.at].status = sent.status();  // retried by the consumer; nothing recorded
         item.fresh = false;
         continue;
       }
-      item.delivery.set_status(sent.ok() ? v1::DELIVERY_STATUS_DELIVERED
-                                         : v1::DELIVERY_STATUS_FAILED);
-      item.delivery.set_provider_response(sent.ok() ? *sent
-                                                    : std::string(sent.status().message()));
+      d.set_provider_response(std::string(sent.status().message()));
+      if (!durable) {
+        d.set_status(v1::DELIVERY_STATUS_FAILED);
+        continue;
+      }
+      d.add_tried(absl::StrCat(d.channel(), ": ", sent.status().message()));
+      if (for_now) {
+        d.set_attempt(d.attempt() + 1);
+        if (d.attempt() < policy.attempts) {
+          hold(item, NextAttempt(policy, d.attempt(), now, jitter(random_)), kProviderUnavailable);
+          continue;
+        }
+      }
+      next_channel(item);
     }
   }
   // Held messages: kept with their timers before their records say so.
   if (!held.empty()) {
     if (auto s = deciding_.deferred->Hold(held); !s.ok()) {
       for (auto& item : items) {
-        if (item.fresh && item.delivery.status() == v1::DELIVERY_STATUS_DEFERRED) {
+        const auto status = item.delivery.status();
+        if (item.fresh &&
+            (status == v1::DELIVERY_STATUS_DEFERRED || status == v1::DELIVERY_STATUS_RETRYING)) {
           batch[item.at].status = s;
           item.fresh = false;
         }
@@ -466,12 +458,22 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     *event.mutable_delivery() = d;
     w.status = w.out->Publish(kNotificationEventsTopic, d.customer_id(), event.SerializeAsString());
   };
-  for (auto& item : items) {
-    if (batch[item.at].status.ok()) publish(batch[item.at], item.delivery);
+  std::vector<bool> published(items.size(), false);
+  for (size_t k = 0; k < items.size(); ++k) {
+    Work& w = batch[items[k].at];
+    if (!w.status.ok()) continue;
+    publish(w, items[k].delivery);
+    published[k] = w.status.ok();
+    // Failed on every channel: its event is out; the command goes to the dead letters.
+    if (published[k] && items[k].dead) {
+      w.status = absl::InvalidArgumentError(
+          absl::StrCat("delivery ", items[k].delivery.id(), " failed on every channel: ",
+                       absl::StrJoin(items[k].delivery.tried(), "; ")));
+    }
   }
   for (auto& [at, k] : repeats) {
     const Work& original = batch[items[k].at];
-    if (original.status.ok()) {
+    if (published[k]) {
       publish(batch[at], items[k].delivery);
     } else {
       batch[at].status = absl::IsInvalidArgument(original.status)
@@ -485,7 +487,8 @@ void CommandHandler::Count(const v1::Delivery& d, const absl::Status& recorded) 
   if (!recorded.ok()) return;
   if (d.status() == v1::DELIVERY_STATUS_DEFERRED) {
     metrics_->held.at("quiet_hours")->Increment();
-  } else if (d.status() == v1::DELIVERY_STATUS_SUPPRESSED) {
+  } else if (d.status() == v1::DELIVERY_STATUS_SUPPRESSED ||
+             d.status() == v1::DELIVERY_STATUS_RETRYING) {
     if (auto it = metrics_->held.find(d.reason()); it != metrics_->held.end()) it->second->Increment();
   } else {
     metrics_->For(d.channel(), d.status() == v1::DELIVERY_STATUS_DELIVERED).Increment();
@@ -641,8 +644,8 @@ absl::Status DeferredSends::Hold(const std::vector<Held>& held) {
   std::vector<std::pair<std::string, std::string>> commands;
   std::vector<RedisTimers::Timer> timers;
   for (const auto& h : held) {
-    commands.emplace_back(DeferredKey(h.delivery_id), h.command);
-    timers.push_back({timers_.layout().PartitionOf(h.customer_id), h.delivery_id, h.at});
+    commands.emplace_back(DeferredKey(h.key), h.command);
+    timers.push_back({timers_.layout().PartitionOf(h.customer_id), h.key, h.at});
   }
   if (auto s = store_.PutAll(commands); !s.ok()) return s;
   return timers_.Arm(timers);

@@ -2,10 +2,13 @@
 
 #include <map>
 #include <memory>
+#include <random>
 
+#include "app/providers.h"
 #include "domain/contact_vault.h"
 #include "domain/routing.h"
 #include "domain/templates.h"
+#include "domain/token_bucket.h"
 #include "mot/common/clock.h"
 #include "mot/common/alarm.h"
 #include "mot/common/ids.h"
@@ -21,31 +24,6 @@ class Registry;
 }
 
 namespace mot::notification {
-
-// A WeCom/DingTalk-robot style provider: POSTs {"msgtype":"text","text":{"content":...}}
-// as JSON to a webhook URL (libcurl) and reads the robot's {"errcode":...} answer.
-// A batch goes out concurrently over up to `connections` kept-alive connections.
-// With `sign_secret` (a DingTalk robot's 加签 secret), each request's URL carries
-// &timestamp=<ms>&sign=<base64 HMAC-SHA256 of "<timestamp>\n<secret>", URL-encoded>;
-// the timestamp is the machine's real time (the robot refuses one an hour off).
-class WebhookProvider : public Provider {
- public:
-  WebhookProvider(std::string url, std::chrono::milliseconds timeout, int connections,
-                  std::string sign_secret = "");
-  ~WebhookProvider() override;
-  absl::StatusOr<std::string> Send(const OutgoingMessage& message) override;
-  std::vector<absl::StatusOr<std::string>> SendAll(
-      const std::vector<OutgoingMessage>& messages) override;
-  bool NeedsContactPoint() const override { return false; }
-
- private:
-  // The URL of a request made at `unix_ms`, signed when there is a secret.
-  std::string SignedUrl(int64_t unix_ms) const;
-  const std::string url_;
-  const std::string sign_secret_;
-  const std::chrono::milliseconds timeout_;
-  void* multi_;  // CURLM: its connection cache keeps connections between batches
-};
 
 // Owners' profiles as notification keeps them (contact points, segment, time zone,
 // preferences): each sealed by the ContactVault under "owner:<customer id>", opened only
@@ -84,10 +62,12 @@ class CapLedger {
   const std::chrono::milliseconds window_;
 };
 
-// Messages held for the owner's quiet hours: each command kept as a record
-// ("deferred:<delivery id>") with a timer at the end of the hours; when the timer
-// fires (on the service's clock), the command is published again on
-// mot.notification.commands.v1 and decided anew, then the timer and record go.
+// Messages held for later: for the owner's quiet hours (decided anew when they end)
+// or a retry (tried again on its channel). Each command is kept as a record
+// ("deferred:<key>") with a timer of the same key; when the timer fires (on the
+// service's clock), the command is published again on mot.notification.commands.v1,
+// then the timer and record go. A retry's key is new each time, so a command held
+// again before its last hold is cleared up keeps its record.
 class DeferredSends {
  public:
   DeferredSends(RecordStore& store, RedisTimers& timers, Publisher& out, const Clock& clock,
@@ -95,9 +75,12 @@ class DeferredSends {
       : store_(store), timers_(timers), out_(out), clock_(clock), tick_(tick),
         replica_(RandomReplicaId()) {}
   struct Held {
-    std::string delivery_id, customer_id, command;  // the command's bytes
+    std::string key;  // the delivery id for quiet hours; "<delivery id>/<random>" for a retry
+    std::string customer_id, command;  // the command's bytes
     TimePoint at;
   };
+  // How often it looks for what is due.
+  std::chrono::milliseconds tick() const { return tick_; }
   // Keeps the commands, then arms their timers (a crash between the two leaves a
   // record without a timer, made good when the command is redelivered).
   absl::Status Hold(const std::vector<Held>& held);
@@ -128,10 +111,17 @@ struct Deciding {
 };
 
 // Consumes SendNotificationCommand: renders the template; for an owner's message,
-// decides with `deciding` (Decide: channel, opt-outs, frequency cap, quiet hours);
+// decides with `deciding` (Decide: channels, opt-outs, frequency cap, quiet hours);
 // delivers it through the channel's provider once (idempotent by command id), or
 // records it as deferred or suppressed with the reason; records the delivery and
 // publishes NotificationEvent on mot.notification.v1.
+// With `deciding.deferred`, a provider's failure never holds the consumer: the
+// message is kept RETRYING with a durable timer (backoff with jitter, Routing::retry),
+// then moves to the next channel; after the last it is FAILED, its event published and
+// the command dead-lettered with every attempt in the reason. Each channel's provider
+// takes at most its rate (a token bucket); what is over waits on a timer too. The
+// providers of a batch are asked at the same time, each within its own timeout.
+// Without it, a provider's Unavailable leaves the message to the consumer's retry.
 class CommandHandler {
  public:
   CommandHandler(const TemplateSet& templates, std::map<std::string, Provider*> providers,
@@ -153,6 +143,8 @@ class CommandHandler {
   const Clock& clock_;
   const Deciding deciding_;
   std::unique_ptr<Metrics> metrics_;
+  std::map<Provider*, TokenBucket> buckets_;
+  std::mt19937_64 random_{std::random_device{}()};
 };
 
 // Consumes mot.customer.v1 (each profile kept, sealed, in the OwnerBook) and

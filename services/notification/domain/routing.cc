@@ -33,7 +33,68 @@ absl::StatusOr<bool> Flag(const YAML::Node& n, const char* key, bool fallback, c
   return v == "true";
 }
 
+absl::StatusOr<std::chrono::milliseconds> PositiveDuration(const YAML::Node& n, const std::string& where) {
+  auto d = ParseDuration(n.as<std::string>());
+  if (!d.ok() || d->count() <= 0) return Fail(where, "expected a duration such as 30s");
+  return *d;
+}
+
+absl::StatusOr<double> PositiveNumber(const YAML::Node& n, const std::string& where) {
+  double v = 0;
+  if (!YAML::convert<double>::decode(n, v) || !(v > 0)) return Fail(where, "expected a number above 0");
+  return v;
+}
+
+absl::StatusOr<RetryPolicy> RetryPolicyOf(const YAML::Node& n, const std::set<std::string>& channels) {
+  if (!n.IsMap()) return Fail("delivery", "expected {attempts, backoff, backoff_max, jitter, rate_per_second}");
+  RetryPolicy p;
+  for (const auto& f : n) {
+    const std::string k = f.first.as<std::string>();
+    const std::string where = "delivery." + k;
+    if (k == "attempts") {
+      if (!YAML::convert<int>::decode(f.second, p.attempts) || p.attempts < 1) {
+        return Fail(where, "expected a whole number, 1 or more");
+      }
+    } else if (k == "backoff" || k == "backoff_max") {
+      auto d = PositiveDuration(f.second, where);
+      if (!d.ok()) return d.status();
+      (k == "backoff" ? p.backoff : p.backoff_max) = *d;
+    } else if (k == "jitter") {
+      if (!YAML::convert<double>::decode(f.second, p.jitter) || p.jitter < 0 || p.jitter > 1) {
+        return Fail(where, "expected a share from 0 to 1");
+      }
+    } else if (k == "rate_per_second") {
+      if (!f.second.IsMap()) return Fail(where, "expected a map of channel (or default) to messages per second");
+      for (const auto& r : f.second) {
+        const std::string channel = r.first.as<std::string>();
+        auto v = PositiveNumber(r.second, absl::StrCat(where, ".", channel));
+        if (!v.ok()) return v.status();
+        if (channel == "default") {
+          p.default_rate = *v;
+        } else if (!channels.count(channel)) {
+          return Fail(where, absl::StrCat("channel '", channel, "' is not in 'channels'"));
+        } else {
+          p.rates[channel] = *v;
+        }
+      }
+    } else {
+      return Fail("delivery", absl::StrCat("unknown field '", k, "'"));
+    }
+  }
+  if (p.backoff_max < p.backoff) return Fail("delivery.backoff_max", "shorter than delivery.backoff");
+  return p;
+}
+
 }  // namespace
+
+TimePoint NextAttempt(const RetryPolicy& policy, int failed, TimePoint now, double random) {
+  auto wait = policy.backoff;
+  for (int i = 1; i < failed && wait < policy.backoff_max; ++i) wait *= 2;
+  wait = std::min(wait, policy.backoff_max);
+  const double spread = policy.jitter * (2 * random - 1);  // -jitter .. +jitter
+  const auto moved = std::chrono::milliseconds(static_cast<int64_t>(wait.count() * (1 + spread)));
+  return now + std::max(moved, std::chrono::milliseconds(1));
+}
 
 absl::StatusOr<Routing> Routing::FromYaml(const std::string& yaml) {
   return GuardYaml([&]() -> absl::StatusOr<Routing> {
@@ -44,7 +105,8 @@ absl::StatusOr<Routing> Routing::FromYaml(const std::string& yaml) {
     const YAML::Node& doc = *root;
     for (const auto& entry : doc) {
       static const std::set<std::string> kKeys = {"time_zone", "quiet_hours", "frequency_cap", "channels",
-                                                  "segments", "default", "categories", "default_category"};
+                                                  "segments", "default", "categories", "default_category",
+                                                  "delivery"};
       const std::string key = entry.first.as<std::string>();
       if (!kKeys.count(key)) return absl::InvalidArgumentError(absl::StrCat("unknown setting '", key, "'"));
     }
@@ -95,6 +157,12 @@ absl::StatusOr<Routing> Routing::FromYaml(const std::string& yaml) {
         return Fail("frequency_cap.within", "expected a duration such as 7d");
       }
       r.cap_within_ = *within;
+    }
+
+    if (const YAML::Node delivery = doc["delivery"]) {
+      auto policy = RetryPolicyOf(delivery, r.channels_);
+      if (!policy.ok()) return policy.status();
+      r.retry_ = *std::move(policy);
     }
 
     const YAML::Node cats = doc["categories"];

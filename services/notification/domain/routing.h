@@ -24,6 +24,29 @@ struct CategoryRule {
   bool quiet_hours = true;
 };
 
+// How a message that a provider did not take is tried again (channels.yaml `delivery`).
+struct RetryPolicy {
+  // Attempts per channel on timeouts, 429 and 5xx before the next channel.
+  int attempts = 3;
+  // The wait before the second attempt, doubled for each one after, at most backoff_max.
+  std::chrono::milliseconds backoff = std::chrono::seconds(30);
+  std::chrono::milliseconds backoff_max = std::chrono::minutes(10);
+  // Each wait is moved by up to this share of it, at random, either way (0 to 1).
+  double jitter = 0.5;
+  // Messages per second each replica hands a channel's provider (a token bucket holding
+  // one second's worth); a channel not listed takes `default_rate`.
+  double default_rate = 200;
+  std::map<std::string, double> rates;
+  double RateOf(const std::string& channel) const {
+    auto it = rates.find(channel);
+    return it == rates.end() ? default_rate : it->second;
+  }
+};
+
+// When attempt `failed` + 1 is made after `failed` attempts failed (1 or more), at
+// `now`; `random` in [0, 1) places the jitter.
+TimePoint NextAttempt(const RetryPolicy& policy, int failed, TimePoint now, double random);
+
 // How notification decides what goes out to an owner: which channels in which
 // order, what the owner's preferences allow, when (quiet hours in the owner's zone)
 // and how often (a cap per owner across all journeys). Every number is configuration
@@ -37,6 +60,7 @@ class Routing {
   const absl::TimeZone& zone() const { return zone_; }
   const ContactWindow& quiet_hours() const { return quiet_; }
   int cap_messages() const { return cap_messages_; }
+  const RetryPolicy& retry() const { return retry_; }
   std::chrono::milliseconds cap_within() const { return cap_within_; }
   // nullptr for a category the file does not name.
   const CategoryRule* Category(const std::string& name) const;
@@ -63,6 +87,7 @@ class Routing {
   ContactWindow quiet_{21 * 60, 8 * 60};
   int cap_messages_ = 3;
   std::chrono::milliseconds cap_within_ = std::chrono::hours(24 * 7);
+  RetryPolicy retry_;
 };
 
 // What is known of the owner when a message is decided.

@@ -21,8 +21,17 @@ absl::StatusOr<TemplateSet> TemplateSet::FromYaml(const std::string& yaml) {
           !s.ok()) {
         return s;
       }
+      for (const auto& field : entry.second) {
+        const std::string k = field.first.as<std::string>();
+        if (k != "channel" && k != "text" && k != "subject" && k != "sms_code") {
+          return absl::InvalidArgumentError(
+              absl::StrCat("template '", t.id, "': unknown field '", k, "'"));
+        }
+      }
       t.channel = entry.second["channel"].as<std::string>();
       t.text = entry.second["text"].as<std::string>();
+      if (entry.second["subject"]) t.subject = entry.second["subject"].as<std::string>();
+      if (entry.second["sms_code"]) t.sms_code = entry.second["sms_code"].as<std::string>();
       // Render once with no variables to find malformed text at start, not at send.
       try {
         fmt::dynamic_format_arg_store<fmt::format_context> none;
@@ -44,17 +53,50 @@ const Template* TemplateSet::Find(const std::string& id) const {
   return it == templates_.end() ? nullptr : &it->second;
 }
 
-absl::StatusOr<std::string> Render(const Template& tpl,
-                                   const std::map<std::string, std::string>& variables) {
+namespace {
+
+absl::StatusOr<std::string> Fill(const Template& tpl, const std::string& text,
+                                 const std::map<std::string, std::string>& variables) {
   fmt::dynamic_format_arg_store<fmt::format_context> args;
   for (const auto& [name, value] : variables) args.push_back(fmt::arg(name.c_str(), value));
   try {
-    return fmt::vformat(tpl.text, args);
+    return fmt::vformat(text, args);
   } catch (const fmt::format_error& e) {
     return absl::InvalidArgumentError(absl::StrCat(
         "template '", tpl.id, "' cannot be rendered (", e.what(),
         "): a {placeholder} has no variable in the command"));
   }
+}
+
+// The length of the UTF-8 sequence a lead byte starts (1 for a stray byte).
+size_t SequenceLength(unsigned char lead) {
+  if (lead >= 0xF0) return 4;
+  if (lead >= 0xE0) return 3;
+  if (lead >= 0xC0) return 2;
+  return 1;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Render(const Template& tpl,
+                                   const std::map<std::string, std::string>& variables) {
+  return Fill(tpl, tpl.text, variables);
+}
+
+absl::StatusOr<std::string> Subject(const Template& tpl, const std::string& text,
+                                    const std::map<std::string, std::string>& variables) {
+  if (!tpl.subject.empty()) return Fill(tpl, tpl.subject, variables);
+  constexpr int kMaxCharacters = 40;
+  std::string out;
+  int characters = 0;
+  for (size_t i = 0; i < text.size() && characters < kMaxCharacters; ++characters) {
+    const size_t n = std::min(SequenceLength(static_cast<unsigned char>(text[i])), text.size() - i);
+    const std::string ch = text.substr(i, n);
+    out += ch;
+    i += n;
+    if (ch == "。" || ch == "！" || ch == "？") break;
+  }
+  return out;
 }
 
 }  // namespace mot::notification

@@ -14,6 +14,10 @@ struct Template {
   std::string id;
   std::string channel;  // default channel when the command names none
   std::string text;
+  // An email's subject (with placeholders); empty: the text's first sentence.
+  std::string subject;
+  // The SMS gateway's approved template code; empty: the template id.
+  std::string sms_code;
 };
 
 class TemplateSet {
@@ -31,11 +35,22 @@ class TemplateSet {
 absl::StatusOr<std::string> Render(const Template& tpl,
                                    const std::map<std::string, std::string>& variables);
 
+// An email's subject: the template's `subject` rendered, or the text's first sentence
+// (through its first 。！？), at most 40 characters.
+absl::StatusOr<std::string> Subject(const Template& tpl, const std::string& text,
+                                    const std::map<std::string, std::string>& variables);
+
 // A message handed to a provider.
 struct OutgoingMessage {
-  std::string delivery_id;  // stable across retries
+  std::string delivery_id;  // stable across retries: the request id where a protocol takes one
   std::string channel;
   std::string text;
+  // The owner's contact point the provider's ContactPoint() names (a mobile, an email
+  // address ...); empty for a group robot. Confidential: never logged.
+  std::string to;
+  std::string subject;      // email
+  std::string sms_code;     // SMS: the approved template's code
+  std::map<std::string, std::string> variables;  // SMS: the template's parameters
 };
 
 // A delivery channel's provider (webhook robot, SMS gateway, SMTP ...).
@@ -45,9 +60,10 @@ struct OutgoingMessage {
 class Provider {
  public:
   virtual ~Provider() = default;
-  // Whether it reaches an owner only through a contact point of theirs (a mobile, an
-  // email address ...); a group robot posts to the owner's service group and needs none.
-  virtual bool NeedsContactPoint() const { return true; }
+  // The contact point of the owner's it sends to: "mobile", "email", "wecom_user_id"
+  // or "app_device_token"; empty for a group robot, which posts to the owner's service
+  // group and needs none of theirs.
+  virtual std::string ContactPoint() const = 0;
   virtual absl::StatusOr<std::string> Send(const OutgoingMessage& message) = 0;
   // Many at once (concurrently where the provider can): one result each, in order.
   virtual std::vector<absl::StatusOr<std::string>> SendAll(

@@ -978,8 +978,9 @@ std::optional<Outcome> OutcomeOf(const ticketing::v1::TicketEvent& event) {
 
 std::optional<Outcome> OutcomeOf(const notification::v1::NotificationEvent& event) {
   const auto& d = event.delivery();
-  // Held for the owner's quiet hours: its outcome comes when it is decided again.
-  if (d.touchpoint_id().empty() || d.status() == notification::v1::DELIVERY_STATUS_DEFERRED) {
+  // Held for the owner's quiet hours, or to be tried again: its outcome comes later.
+  if (d.touchpoint_id().empty() || d.status() == notification::v1::DELIVERY_STATUS_DEFERRED ||
+      d.status() == notification::v1::DELIVERY_STATUS_RETRYING) {
     return std::nullopt;
   }
   // Not sent by the owner's choice or the frequency cap: cancelled, not failed.
@@ -988,6 +989,11 @@ std::optional<Outcome> OutcomeOf(const notification::v1::NotificationEvent& even
                    absl::StrCat("not sent: ", d.reason()), d.id()};
   }
   const bool ok = d.status() == notification::v1::DELIVERY_STATUS_DELIVERED;
+  if (!ok && d.tried_size() > 0) {  // every channel tried: what each answered
+    return Outcome{d.customer_id(), d.touchpoint_id(), v1::TOUCHPOINT_STATUS_FAILED,
+                   absl::StrCat("not delivered on any channel: ", absl::StrJoin(d.tried(), "; ")),
+                   d.id()};
+  }
   return Outcome{d.customer_id(), d.touchpoint_id(), ok ? v1::TOUCHPOINT_STATUS_DONE : v1::TOUCHPOINT_STATUS_FAILED,
                  absl::StrCat(ok ? "delivered via " : "not delivered via ", d.channel(), " (",
                               d.provider_response(), ")"),
