@@ -71,6 +71,7 @@ notification:
     url: https://robot.example/send?key=test
   contactKeys:
     existingSecret: contact-keys
+  providersSecret: providers
 scheduler:
   replicas: 2
   extraEnv:
@@ -397,6 +398,14 @@ check("notification: MOT_CONTACT_KEYS from the named Secret and key, nowhere els
       and dnotif.get("MOT_CONTACT_KEYS") == {"secretKeyRef": {"name": "keys", "key": "k"}}
       and not any("MOT_CONTACT_KEYS" in env_of(d["spec"]["template"]["spec"]["containers"][0])
                   for n, d in deps.items() if n != "notification"), notif.get("MOT_CONTACT_KEYS"))
+
+ncontainer = deps["notification"]["spec"]["template"]["spec"]["containers"][0]
+check("notification: the providers' Secret as environment, for notification only",
+      ncontainer.get("envFrom") == [{"secretRef": {"name": "providers"}}]
+      and not any("envFrom" in d["spec"]["template"]["spec"]["containers"][0]
+                  for n, d in deps.items() if n != "notification")
+      and "envFrom" not in by_component(defaults, "Deployment")["notification"]["spec"]["template"]["spec"]["containers"][0],
+      ncontainer.get("envFrom"))
 
 # Services select exactly their Deployment's pods.
 svcs = by_component(full, "Service")
