@@ -50,6 +50,13 @@ expect notification "MOT_WEBHOOK_URL is invalid; expected an http:// or https://
   MOT_WEBHOOK_URL=ftp://robot
 expect notification "MOT_DINGTALK_SECRET is not set; expected the robot's signing secret (SEC...)" \
   "${notif[@]}" MOT_WEBHOOK_URL=http://127.0.0.1:1/robot MOT_DINGTALK_URL=http://127.0.0.1:1/robot/send
+expect notification "MOT_SMS_SECRET is not set; expected the gateway's access secret" "${notif[@]}" \
+  MOT_WEBHOOK_URL=http://127.0.0.1:1/robot MOT_SMS_URL=http://127.0.0.1:1/sms/send MOT_SMS_ACCESS_KEY=k
+expect notification "MOT_SMTP_URL: expected smtp://host:port or smtps://host:port" "${notif[@]}" \
+  MOT_WEBHOOK_URL=http://127.0.0.1:1/robot MOT_SMTP_URL=http://127.0.0.1:25
+expect notification "MOT_CHANNELS: delivery.attempts: expected a whole number, 1 or more" \
+  "${good[@]}" MOT_TEMPLATES="$root/deploy/config/templates.yaml" \
+  MOT_CHANNELS=<(sed 's/attempts: 3/attempts: 0/' "$root/deploy/config/channels.yaml")
 expect notification "MOT_CONTACT_KEYS is not set; expected <key id>:<base64 32-byte key>[,...]" "${notif[@]}" \
   MOT_WEBHOOK_URL=http://127.0.0.1:1/robot
 expect notification "MOT_CONTACT_KEYS entry 2 (key id old): the key must be 32 bytes in base64" "${notif[@]}" \
