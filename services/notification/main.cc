@@ -78,7 +78,8 @@ int main() {
     runtime.AddBatchConsumer({mot::kCustomerTopic, mot::kLifecycleTopic},
                              [&](std::vector<mot::Work>& batch) { owner_handler.HandleBatch(batch); },
                              ".owners");
-    mot::notification::NotificationGrpc grpc_service(store, page);
+    mot::notification::NotificationGrpc grpc_service(
+        {store, page, templates, routing, owners, runtime.producer()});
     return runtime.Serve({&grpc_service});
   });
 }

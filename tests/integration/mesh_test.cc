@@ -1165,9 +1165,9 @@ class DecisionTest : public MeshTest {
   // The owner's deliveries once `n` are recorded (bounded: 30 s), oldest first.
   std::vector<notification::v1::Delivery> Recorded(const std::string& customer, int n) {
     for (int i = 0; i < 300; ++i) {
-      auto list = Deliveries(customer);
+      auto list = Deliveries(customer);  // newest first
       if (list.deliveries_size() >= n) {
-        return {list.deliveries().begin(), list.deliveries().end()};
+        return {list.deliveries().rbegin(), list.deliveries().rend()};
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -1319,6 +1319,36 @@ TEST_F(DecisionTest, TheFourthCareMessageInAWeekIsCapped) {
   auto after = Recorded(customer, 5);
   ASSERT_EQ(after.size(), 5u);
   EXPECT_EQ(after[4].status(), notification::v1::DELIVERY_STATUS_DELIVERED) << after[4].reason();
+
+  // Listed newest first, two a page, each once.
+  auto stub = notification::v1::NotificationService::NewStub(
+      grpc::CreateChannel(env_["MOT_NOTIFICATION_ADDR"], grpc::InsecureChannelCredentials()));
+  std::vector<std::string> paged;
+  std::string token;
+  int pages = 0;
+  do {
+    grpc::ClientContext ctx;
+    notification::v1::ListDeliveriesRequest req;
+    req.set_customer_id(customer);
+    req.set_page_size(2);
+    req.set_page_token(token);
+    notification::v1::ListDeliveriesResponse resp;
+    ASSERT_TRUE(stub->ListDeliveries(&ctx, req, &resp).ok());
+    EXPECT_LE(resp.deliveries_size(), 2);
+    for (const auto& d : resp.deliveries()) paged.push_back(d.id());
+    token = resp.next_page_token();
+  } while (!token.empty() && ++pages < 10);
+  std::vector<std::string> newest_first;
+  for (auto it = after.rbegin(); it != after.rend(); ++it) newest_first.push_back(it->id());
+  EXPECT_EQ(paged, newest_first);
+  grpc::ClientContext bad;
+  notification::v1::ListDeliveriesRequest req;
+  req.set_customer_id(customer);
+  req.set_page_token("tomorrow");
+  notification::v1::ListDeliveriesResponse resp;
+  const auto refused = stub->ListDeliveries(&bad, req, &resp);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(), "page_token is not one this service gave out");
 }
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # motctl against the running mesh: publish from JSON lines on stdin and from flags,
-# then read the journey (table and --json), the ticket, the survey and the delivery.
+# then read the journey (table and --json), the ticket, the survey and the delivery;
+# notify send, list and prefs.
 set -euo pipefail
 motctl_bin=$1
 env_file=${MOT_MESH_ENV:?MOT_MESH_ENV must name the mesh env file}
@@ -41,7 +42,35 @@ echo "$out"
 check "ticket get shows three deadlines" test "$(grep -cE '^ +(respond|plan|fix) +due ' <<<"$out")" -eq 3
 check "ticket list finds it" grep -q "$ticket" <<<"$(motctl ticket list --customer "$customer")"
 check "survey list shows the 准1 survey" grep -q "PROSPECT_1" <<<"$(motctl survey list "$customer")"
-check "delivery list shows the delivery" grep -q "DELIVERED" <<<"$(motctl delivery list "$customer")"
+check "notify list shows the delivery" grep -q "DELIVERED" <<<"$(motctl notify list "$customer")"
+
+# Another system's message through notify send; an owner's preferences set and read.
+owner="C-NOTIFY-$RANDOM$RANDOM"
+out=$(motctl notify prefs set "$owner" --prefer sms --opt-out-channel email --opt-out-category marketing)
+check "notify prefs set answers what it kept" grep -q "opted out of channels: email" <<<"$out"
+out=$(motctl notify prefs get "$owner")
+check "notify prefs get reads them back, set through the API" \
+  grep -q "preferred: sms" <<<"$out"
+check "notify prefs get names where they come from" grep -q "from: api" <<<"$out"
+check "an owner nobody told us of has none" grep -q "from: none" <<<"$(motctl notify prefs get "C-NOBODY-$RANDOM")"
+err=$(motctl notify prefs set "$owner" --opt-out-channel pager 2>&1 || true)
+check "an unknown channel is refused, naming the field" \
+  grep -q "preferences.opted_out_channels: channel 'pager' is not one of channels.yaml's" <<<"$err"
+out=$(motctl notify send --customer "$owner" --template tier_a_second_touch --var "project_id=P-NOTIFY" \
+  --category safety --id "cmd-$owner")
+check "notify send queues it and names the delivery" grep -q "^queued: delivery dl-" <<<"$out"
+delivery=$(sed -E 's/^queued: delivery ([^ ]+) .*/\1/' <<<"$out")
+for _ in $(seq 1 150); do
+  motctl notify list "$owner" | grep -q "^$delivery .* DELIVERED " && break
+  sleep 0.2
+done
+check "the queued message is delivered (no mobile: the robot)" \
+  grep -q "^$delivery  tier_a_second_touch  wecom  DELIVERED " <<<"$(motctl notify list "$owner")"
+err=$(motctl notify send --customer "$owner" --template tier_a_second_touch --id "cmd-bad-$owner" 2>&1 || true)
+check "a missing variable is refused, naming the field" \
+  grep -q "command.variables: template 'tier_a_second_touch' cannot be rendered" <<<"$err"
+err=$(motctl notify send --customer "$owner" --template tier_a_second_touch --var project_id=P --category gossip 2>&1 || true)
+check "an unknown category is refused, naming the field" grep -q "command.category: 'gossip'" <<<"$err"
 
 # The stage; a manager cancels one scheduled touchpoint and reschedules another.
 check "stage shows PROSPECT_1 and the signing" grep -q "stage PROSPECT_1  signed $signed_at" <<<"$(motctl stage "$customer")"

@@ -68,7 +68,8 @@ std::vector<mot::lifecycle::v1::LifecycleEvent> ReadEventLines(const std::string
 // The command groups: each adds its subcommand to `app`, run through `client`.
 void AddPublish(CLI::App& app, Client& client);
 void AddJourney(CLI::App& app, Client& client);
-void AddRecords(CLI::App& app, Client& client);  // survey, delivery
+void AddRecords(CLI::App& app, Client& client);  // survey
+void AddNotify(CLI::App& app, Client& client);   // notify send | list | prefs
 // ticket create | get | list | transition | assign | note | reclassify | history |
 // defects | report
 void AddTicket(CLI::App& app, Client& client);

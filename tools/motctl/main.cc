@@ -3,7 +3,8 @@
 //   journey   a customer's timeline                                           journey.cc
 //   ticket    create | get | list | transition | assign | note | reclassify |    tickets.cc
 //             history | defects | report
-//   survey list; delivery list                                                 records.cc
+//   survey list                                                                records.cc
+//   notify    send | list | prefs get|set: messages to owners                 notify.cc
 //   health    the four services' gRPC health                                  health.cc
 //   topics    ensure | list: the mesh's Kafka topics                           topics.cc
 //   clock     show | set TIME | advance DURATION: the simulated clock          clock.cc
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   motctl::AddPublish(app, client);
   motctl::AddJourney(app, client);
   motctl::AddRecords(app, client);
+  motctl::AddNotify(app, client);
   motctl::AddTicket(app, client);
   motctl::AddHealth(app, client);
   motctl::AddTopics(app, client);

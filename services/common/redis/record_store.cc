@@ -1,5 +1,7 @@
 #include "mot/common/record_store.h"
 
+#include "absl/strings/numbers.h"
+
 namespace mot {
 
 absl::StatusOr<bool> RedisRecordStore::Insert(const std::string& id,
@@ -110,6 +112,34 @@ absl::StatusOr<std::vector<std::string>> RedisRecordStore::ListRecent(size_t lim
                            std::to_string(static_cast<int64_t>(limit) - 1)});
   if (!r.ok()) return r.status();
   return Load(r->elements);
+}
+
+std::optional<PageCursor> PageCursor::Parse(const std::string& token) {
+  PageCursor c;
+  if (token.empty()) return c;
+  const size_t colon = token.find(':');
+  if (colon == std::string::npos || !absl::SimpleAtoi(token.substr(0, colon), &c.max) ||
+      !absl::SimpleAtoi(token.substr(colon + 1), &c.skip)) {
+    return std::nullopt;
+  }
+  return c;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RedisRecordStore::PageByCustomer(
+    const std::string& customer_id, const PageCursor& from, size_t limit) {
+  auto r = redis_.Command({"ZREVRANGEBYSCORE", absl::StrCat("mot:", ns_, ":customer:", customer_id),
+                           std::to_string(from.max), "-inf", "WITHSCORES", "LIMIT",
+                           std::to_string(from.skip), std::to_string(limit)});
+  if (!r.ok()) return r.status();
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+    double score = 0;
+    if (!absl::SimpleAtod(r->elements[i + 1].str, &score)) {
+      return absl::DataLossError("a record index holds a score that is not a number");
+    }
+    out.emplace_back(r->elements[i].str, static_cast<int64_t>(score));
+  }
+  return out;
 }
 
 }  // namespace mot

@@ -497,15 +497,107 @@ void CommandHandler::Count(const v1::Delivery& d, const absl::Status& recorded) 
              v1::DeliveryStatus_Name(d.status()), d.provider_response().empty() ? d.reason() : d.provider_response());
 }
 
+namespace {
+
+grpc::Status Invalid(const std::string& what) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, what);
+}
+
+// Every channel and category the preferences name is one channels.yaml knows.
+grpc::Status CheckPreferences(const Routing& routing, const customer::v1::Preferences& p) {
+  for (const auto* list : {&p.opted_out_channels(), &p.preferred_channels()}) {
+    for (const auto& c : *list) {
+      if (!routing.channels().count(c)) {
+        return Invalid(absl::StrCat("preferences.",
+                                    list == &p.preferred_channels() ? "preferred_channels"
+                                                                    : "opted_out_channels",
+                                    ": channel '", c, "' is not one of channels.yaml's"));
+      }
+    }
+  }
+  for (const auto& c : p.opted_out_categories()) {
+    if (routing.Category(c) == nullptr) {
+      return Invalid(absl::StrCat("preferences.opted_out_categories: category '", c,
+                                  "' is not one of channels.yaml's"));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status NotificationGrpc::Send(grpc::ServerContext*, const v1::SendRequest* req,
+                                    v1::SendResponse* resp) {
+  const auto& cmd = req->command();
+  const bool to_role = !cmd.role().empty();
+  if (cmd.command_id().empty()) return Invalid("command.command_id is required");
+  if (!to_role && cmd.customer_id().empty()) return Invalid("command.customer_id (or command.role) is required");
+  if (to_role && !cmd.customer_id().empty()) return Invalid("command.customer_id and command.role: one, not both");
+  if (cmd.template_id().empty()) return Invalid("command.template_id is required");
+  const Template* tpl = parts_.templates.Find(cmd.template_id());
+  if (tpl == nullptr) return Invalid(absl::StrCat("command.template_id: '", cmd.template_id(), "' is unknown"));
+  std::map<std::string, std::string> vars(cmd.variables().begin(), cmd.variables().end());
+  if (auto text = Render(*tpl, vars); !text.ok()) {
+    return Invalid(absl::StrCat("command.variables: ", text.status().message()));
+  }
+  if (!cmd.category().empty() && parts_.routing.Category(cmd.category()) == nullptr) {
+    return Invalid(absl::StrCat("command.category: '", cmd.category(), "' is not one of channels.yaml's"));
+  }
+  if (!cmd.channel().empty() && !parts_.routing.channels().count(cmd.channel())) {
+    return Invalid(absl::StrCat("command.channel: '", cmd.channel(), "' is not one of channels.yaml's"));
+  }
+  const std::string key = to_role ? "role:" + cmd.role() : cmd.customer_id();
+  if (auto s = parts_.out.Publish(kNotificationCommandsTopic, key, cmd.SerializeAsString()); !s.ok()) {
+    return ToGrpc(s);
+  }
+  resp->set_delivery_id(DeterministicId("dl", {cmd.command_id()}));
+  return grpc::Status::OK;
+}
+
 grpc::Status NotificationGrpc::ListDeliveries(grpc::ServerContext*,
                                               const v1::ListDeliveriesRequest* req,
                                               v1::ListDeliveriesResponse* resp) {
-  if (req->customer_id().empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "customer_id is required");
+  if (req->customer_id().empty()) return Invalid("customer_id is required");
+  if (req->page_size() < 0) return Invalid("page_size must not be negative");
+  const size_t limit = req->page_size() == 0 ? parts_.max_page_size
+                                             : std::min(req->page_size(), parts_.max_page_size);
+  auto cursor = PageCursor::Parse(req->page_token());
+  if (!cursor) return Invalid("page_token is not one this service gave out");
+  auto entries = parts_.store.PageByCustomer(req->customer_id(), *cursor, limit);
+  if (!entries.ok()) return ToGrpc(entries.status());
+  std::vector<std::string> ids;
+  for (const auto& [id, _] : *entries) ids.push_back(id);
+  auto found = deliveries_.GetAll(ids);
+  if (!found.ok()) return ToGrpc(found.status());
+  PageCursor at = *cursor;
+  for (size_t i = 0; i < entries->size(); ++i) {
+    at.Pass((*entries)[i].second);
+    if ((*found)[i]) *resp->add_deliveries() = std::move(*(*found)[i]);
   }
-  auto list = deliveries_.ListByCustomer(req->customer_id(), max_page_size_);
-  if (!list.ok()) return ToGrpc(list.status());
-  for (auto& d : *list) *resp->add_deliveries() = std::move(d);
+  if (entries->size() == limit) resp->set_next_page_token(at.Token());
+  return grpc::Status::OK;
+}
+
+grpc::Status NotificationGrpc::GetPreferences(grpc::ServerContext*,
+                                              const v1::GetPreferencesRequest* req,
+                                              v1::GetPreferencesResponse* resp) {
+  if (req->customer_id().empty()) return Invalid("customer_id is required");
+  auto prefs = parts_.owners.Preferences(req->customer_id());
+  if (!prefs.ok()) return ToGrpc(prefs.status());
+  *resp->mutable_preferences() = std::move(prefs->first);
+  resp->set_source(prefs->second);
+  return grpc::Status::OK;
+}
+
+grpc::Status NotificationGrpc::SetPreferences(grpc::ServerContext*,
+                                              const v1::SetPreferencesRequest* req,
+                                              v1::SetPreferencesResponse* resp) {
+  if (req->customer_id().empty()) return Invalid("customer_id is required");
+  if (auto s = CheckPreferences(parts_.routing, req->preferences()); !s.ok()) return s;
+  if (auto s = parts_.owners.SetPreferences(req->customer_id(), req->preferences()); !s.ok()) {
+    return ToGrpc(s);
+  }
+  *resp->mutable_preferences() = req->preferences();
   return grpc::Status::OK;
 }
 
@@ -526,28 +618,76 @@ absl::StatusOr<std::optional<customer::v1::CustomerProfile>> OwnerBook::Get(
   return std::move((*all)[0]);
 }
 
+namespace {
+std::string PrefsKey(const std::string& customer_id) { return "prefs:" + customer_id; }
+}  // namespace
+
 absl::StatusOr<std::vector<std::optional<customer::v1::CustomerProfile>>> OwnerBook::GetAll(
     const std::vector<std::string>& customer_ids) {
   std::vector<std::string> keys;
   for (const auto& c : customer_ids) keys.push_back(OwnerKey(c));
+  for (const auto& c : customer_ids) keys.push_back(PrefsKey(c));
   auto sealed = store_.GetAll(keys);
   if (!sealed.ok()) return sealed.status();
-  std::vector<std::optional<customer::v1::CustomerProfile>> out(customer_ids.size());
-  for (size_t i = 0; i < customer_ids.size(); ++i) {
-    if (!(*sealed)[i]) continue;
-    auto plain = vault_.Open(customer_ids[i], *(*sealed)[i]);
-    if (!plain.ok()) return plain.status();
-    customer::v1::CustomerProfile profile;
-    if (!profile.ParseFromString(*plain)) {
-      return absl::DataLossError("an owner record opened but is not a profile");
+  const size_t n = customer_ids.size();
+  std::vector<std::optional<customer::v1::CustomerProfile>> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    if ((*sealed)[i]) {
+      auto plain = vault_.Open(customer_ids[i], *(*sealed)[i]);
+      if (!plain.ok()) return plain.status();
+      customer::v1::CustomerProfile profile;
+      if (!profile.ParseFromString(*plain)) {
+        return absl::DataLossError("an owner record opened but is not a profile");
+      }
+      out[i] = std::move(profile);
     }
-    out[i] = std::move(profile);
+    if ((*sealed)[n + i]) {
+      auto plain = vault_.Open(PrefsKey(customer_ids[i]), *(*sealed)[n + i]);
+      if (!plain.ok()) return plain.status();
+      if (!out[i]) {
+        out[i].emplace();
+        out[i]->set_customer_id(customer_ids[i]);
+      }
+      if (!out[i]->mutable_preferences()->ParseFromString(*plain)) {
+        return absl::DataLossError("a preferences record opened but is not preferences");
+      }
+    }
+  }
+  return out;
+}
+
+absl::Status OwnerBook::SetPreferences(const std::string& customer_id,
+                                       const customer::v1::Preferences& prefs) {
+  return store_.Put(PrefsKey(customer_id), vault_.Seal(PrefsKey(customer_id), prefs.SerializeAsString()));
+}
+
+absl::StatusOr<std::pair<customer::v1::Preferences, std::string>> OwnerBook::Preferences(
+    const std::string& customer_id) {
+  auto sealed = store_.Get(PrefsKey(customer_id));
+  if (!sealed.ok()) return sealed.status();
+  std::pair<customer::v1::Preferences, std::string> out;
+  if (*sealed) {
+    auto plain = vault_.Open(PrefsKey(customer_id), **sealed);
+    if (!plain.ok()) return plain.status();
+    if (!out.first.ParseFromString(*plain)) {
+      return absl::DataLossError("a preferences record opened but is not preferences");
+    }
+    out.second = "api";
+    return out;
+  }
+  auto profile = Get(customer_id);
+  if (!profile.ok()) return profile.status();
+  if (*profile) {
+    out.first = (*profile)->preferences();
+    out.second = "profile";
+  } else {
+    out.second = "none";
   }
   return out;
 }
 
 absl::Status OwnerBook::Forget(const std::string& customer_id) {
-  return store_.Erase({OwnerKey(customer_id)});
+  return store_.Erase({OwnerKey(customer_id), PrefsKey(customer_id)});
 }
 
 struct OwnerHandler::Metrics {

@@ -34,8 +34,16 @@ class OwnerBook {
   absl::Status Put(const customer::v1::CustomerProfile& profile);
   absl::StatusOr<std::optional<customer::v1::CustomerProfile>> Get(const std::string& customer_id);
   // Get for each, in one round trip.
+  // With the preferences set through the API (SetPreferences) in place of the
+  // profile's; a profile of only those when the CRM sent none.
   absl::StatusOr<std::vector<std::optional<customer::v1::CustomerProfile>>> GetAll(
       const std::vector<std::string>& customer_ids);
+  // The owner's preferences set through the API, kept sealed ("prefs:<customer id>").
+  absl::Status SetPreferences(const std::string& customer_id, const customer::v1::Preferences& prefs);
+  // The preferences decided with, and where they come from: "api", "profile" or "none".
+  absl::StatusOr<std::pair<customer::v1::Preferences, std::string>> Preferences(
+      const std::string& customer_id);
+  // Erases the profile and the preferences.
   absl::Status Forget(const std::string& customer_id);
 
  private:
@@ -162,16 +170,30 @@ class OwnerHandler {
   std::unique_ptr<Metrics> metrics_;
 };
 
+// The gRPC API: Send (checked, then queued as a command), ListDeliveries (newest first,
+// paged), Get/SetPreferences.
 class NotificationGrpc final : public v1::NotificationService::Service {
  public:
-  NotificationGrpc(RecordStore& store, int max_page_size)
-      : deliveries_(store), max_page_size_(max_page_size) {}
+  struct Parts {
+    RecordStore& store;
+    int max_page_size;
+    const TemplateSet& templates;
+    const Routing& routing;
+    OwnerBook& owners;
+    Publisher& out;
+  };
+  explicit NotificationGrpc(Parts parts) : parts_(parts), deliveries_(parts.store) {}
+  grpc::Status Send(grpc::ServerContext*, const v1::SendRequest* req, v1::SendResponse* resp) override;
   grpc::Status ListDeliveries(grpc::ServerContext*, const v1::ListDeliveriesRequest* req,
                               v1::ListDeliveriesResponse* resp) override;
+  grpc::Status GetPreferences(grpc::ServerContext*, const v1::GetPreferencesRequest* req,
+                              v1::GetPreferencesResponse* resp) override;
+  grpc::Status SetPreferences(grpc::ServerContext*, const v1::SetPreferencesRequest* req,
+                              v1::SetPreferencesResponse* resp) override;
 
  private:
+  Parts parts_;
   ProtoStore<v1::Delivery> deliveries_;
-  const int max_page_size_;
 };
 
 }  // namespace mot::notification

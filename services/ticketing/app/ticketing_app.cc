@@ -619,26 +619,6 @@ grpc::Status TicketingGrpc::Stored(const v1::Ticket& before, const v1::Ticket& a
   return grpc::Status::OK;
 }
 
-namespace {
-
-// "<score>:<skip>": where the next page starts in an index (newest first).
-struct Cursor {
-  int64_t max = std::numeric_limits<int64_t>::max();
-  size_t skip = 0;
-};
-
-std::optional<Cursor> ParseToken(const std::string& token) {
-  Cursor c;
-  if (token.empty()) return c;
-  std::vector<std::string> parts = absl::StrSplit(token, ':');
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &c.max) || !absl::SimpleAtoi(parts[1], &c.skip)) {
-    return std::nullopt;
-  }
-  return c;
-}
-
-}  // namespace
-
 grpc::Status TicketingGrpc::ListTickets(grpc::ServerContext*, const v1::ListTicketsRequest* req,
                                         v1::ListTicketsResponse* resp) {
   if (req->page_size() < 0) {
@@ -667,7 +647,7 @@ grpc::Status TicketingGrpc::ListTickets(grpc::ServerContext*, const v1::ListTick
   if (parts_.index == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "filtered lists are not served here");
   }
-  auto cursor = ParseToken(req->page_token());
+  auto cursor = PageCursor::Parse(req->page_token());
   if (!cursor) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "page_token is not one this service gave out");
@@ -689,7 +669,7 @@ grpc::Status TicketingGrpc::ListTickets(grpc::ServerContext*, const v1::ListTick
            (!req->breached() || breached);
   };
   // At most a few index pages per call, so that a rare combination answers promptly.
-  Cursor at = *cursor;
+  PageCursor at = *cursor;
   for (int round = 0; round < 4; ++round) {
     auto entries = parts_.index->RevRange(key, at.max, std::numeric_limits<int64_t>::min(), at.skip,
                                           limit);
@@ -700,16 +680,15 @@ grpc::Status TicketingGrpc::ListTickets(grpc::ServerContext*, const v1::ListTick
     if (!found.ok()) return ToGrpc(found.status());
     for (size_t i = 0; i < entries->size(); ++i) {
       if (static_cast<size_t>(resp->tickets_size()) == limit) {  // full: the next page starts here
-        resp->set_next_page_token(absl::StrCat(at.max, ":", at.skip));
+        resp->set_next_page_token(at.Token());
         return grpc::Status::OK;
       }
-      const int64_t score = (*entries)[i].second;
-      at = score == at.max ? Cursor{at.max, at.skip + 1} : Cursor{score, 1};
+      at.Pass((*entries)[i].second);
       if ((*found)[i] && matches(*(*found)[i])) *resp->add_tickets() = Current(std::move(*(*found)[i]));
     }
     if (entries->size() < limit) return grpc::Status::OK;  // the index has no more
   }
-  resp->set_next_page_token(absl::StrCat(at.max, ":", at.skip));
+  resp->set_next_page_token(at.Token());
   return grpc::Status::OK;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,26 @@ struct NewRecord {
   std::string customer_id;
   int64_t order = 0;
   std::string bytes;
+};
+
+// Where a newest-first page of an index ended: the entries ordered at most `max`,
+// after the first `skip` of them (those at exactly `max` already served). Travels as a
+// page token "<max>:<skip>".
+struct PageCursor {
+  int64_t max = std::numeric_limits<int64_t>::max();
+  size_t skip = 0;
+  // The first page for ""; nullopt for a token Token() did not make.
+  static std::optional<PageCursor> Parse(const std::string& token);
+  std::string Token() const { return absl::StrCat(max, ":", skip); }
+  // Past one more entry, ordered `order` (entries come highest first).
+  void Pass(int64_t order) {
+    if (order == max) {
+      ++skip;
+    } else {
+      max = order;
+      skip = 1;
+    }
+  }
 };
 
 class RecordStore {
@@ -76,6 +97,11 @@ class RecordStore {
                                                                   size_t limit) = 0;
   // Newest first.
   virtual absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) = 0;
+  // A customer's record ids with their order, newest first, from `from` on.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> PageByCustomer(
+      const std::string& customer_id, const PageCursor& from, size_t limit) {
+    return absl::UnimplementedError("this store serves no pages");
+  }
 };
 
 // Keys: mot:<ns>:rec:<id> (string), mot:<ns>:customer:<customer> and
@@ -97,6 +123,8 @@ class RedisRecordStore : public RecordStore {
   absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
                                                           size_t limit) override;
   absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) override;
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> PageByCustomer(
+      const std::string& customer_id, const PageCursor& from, size_t limit) override;
 
  private:
   std::string Key(const std::string& id) const { return absl::StrCat("mot:", ns_, ":rec:", id); }
