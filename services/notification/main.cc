@@ -49,6 +49,7 @@ int main() {
       owned["app"] = std::make_unique<mot::notification::PushProvider>(
           env.HttpUrl("MOT_PUSH_URL"), env.Optional("MOT_PUSH_TOKEN", ""), timeout, connections);
     }
+    const std::string hotline_kind = env.Optional("MOT_HOTLINE_TICKET_KIND", "hotline_call");
     const int page = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
     auto vault = mot::notification::ContactVault::FromSpec(
         env.Required("MOT_CONTACT_KEYS", "<key id>:<base64 32-byte key>[,...]"));
@@ -56,6 +57,9 @@ int main() {
     mot::Runtime runtime("notification", common);
     const mot::Clock& clock = runtime.clock();
     mot::RedisRecordStore store(runtime.redis(), "notification");
+    // Hotline call tasks: tickets of this kind in ticketing (through its command topic).
+    owned["hotline"] = std::make_unique<mot::notification::HotlineProvider>(runtime.producer(), clock,
+                                                                            hotline_kind);
     std::map<std::string, mot::notification::Provider*> providers;
     for (const auto& [channel, provider] : owned) {
       if (!routing.channels().count(channel)) {

@@ -1424,6 +1424,44 @@ TEST_F(DecisionTest, AMessageNoChannelTakesIsFailedAndDeadLettered) {
       << reason;
 }
 
+// An elderly owner is reached by the 400 hotline first (channels.yaml's segments): the
+// message opens a hotline_call ticket in ticketing with its 4-hour SLA, naming the
+// owner by id only.
+TEST_F(DecisionTest, AnElderlyOwnersMessageBecomesAHotlineCallTicket) {
+  customer::v1::CustomerProfile p;
+  p.set_customer_id(Unique("C-CALL-"));
+  p.set_segment("elderly");
+  p.mutable_contact()->set_mobile("13712345678");
+  Profile(p);
+  const std::string marker = Unique("P-CALL-");
+  Send(p.customer_id(), "safety", marker);
+  const auto d = Settled(p.customer_id(), marker);
+  ASSERT_EQ(d.status(), notification::v1::DELIVERY_STATUS_DELIVERED) << d.ShortDebugString();
+  EXPECT_EQ(d.channel(), "hotline");
+  const std::string prefix = "hotline task: ticket ";
+  ASSERT_EQ(d.provider_response().rfind(prefix, 0), 0u) << d.provider_response();
+  const std::string id = d.provider_response().substr(prefix.size());
+  ticketing::v1::Ticket t;
+  for (int i = 0; i < 300 && t.id().empty(); ++i) {
+    grpc::ClientContext ctx;
+    ticketing::v1::GetTicketRequest req;
+    req.set_ticket_id(id);
+    ticketing::v1::GetTicketResponse resp;
+    auto stub = ticketing::v1::TicketingService::NewStub(
+        grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+    if (stub->GetTicket(&ctx, req, &resp).ok()) t = resp.ticket();
+    if (t.id().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(t.id(), id) << "the hotline ticket was not opened";
+  EXPECT_EQ(t.kind(), "hotline_call");
+  EXPECT_EQ(t.customer_id(), p.customer_id());
+  EXPECT_NE(t.summary().find(marker), std::string::npos) << t.summary();
+  EXPECT_EQ(t.ShortDebugString().find("13712345678"), std::string::npos) << "the number stays with notification";
+  ASSERT_EQ(t.deadlines_size(), 1);
+  EXPECT_EQ(t.deadlines(0).milestone(), "call");
+  EXPECT_EQ(FromProto(t.deadlines(0).due_at()) - FromProto(t.opened_at()), std::chrono::hours(4));
+}
+
 // Email over SMTP to the local server (aiosmtpd): the UTF-8 subject and body arrive
 // as written, to the owner's address, with a Message-ID made of the delivery id.
 TEST_F(DecisionTest, AnEmailArrivesAtTheSmtpServerWithItsUtf8Subject) {

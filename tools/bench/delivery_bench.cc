@@ -28,7 +28,7 @@ double Direct(mot::notification::WebhookProvider& robot, int n, int batch, const
   for (int i = 0; i < n; i += batch) {
     messages.clear();
     for (int k = i; k < std::min(n, i + batch); ++k) {
-      messages.push_back({fmt::format("dl-{}-{}", run, k), "wecom",
+      messages.push_back({fmt::format("dl-{}-{}", run, k), "wecom", "",
                           fmt::format("感谢您关注{}-{}项目！您的专属置业顾问将与您联系，为您安排一对一的看房与方案讲解。", run, k),
                           "", "", "", {}});
     }

@@ -356,7 +356,8 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     for (size_t k : groups[g].second) {
       const Item& item = items[k];
       const v1::Delivery& d = item.delivery;
-      messages.push_back({d.id(), d.channel(), item.text, ContactOf(item.profile, provider->ContactPoint()),
+      messages.push_back({d.id(), d.channel(), d.customer_id(), item.text,
+                          ContactOf(item.profile, provider->ContactPoint()),
                           item.subject, item.tpl->sms_code.empty() ? item.tpl->id : item.tpl->sms_code,
                           {item.cmd.variables().begin(), item.cmd.variables().end()}});
     }

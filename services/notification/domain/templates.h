@@ -44,6 +44,7 @@ absl::StatusOr<std::string> Subject(const Template& tpl, const std::string& text
 struct OutgoingMessage {
   std::string delivery_id;  // stable across retries: the request id where a protocol takes one
   std::string channel;
+  std::string customer_id;  // opaque
   std::string text;
   // The owner's contact point the provider's ContactPoint() names (a mobile, an email
   // address ...); empty for a group robot. Confidential: never logged.
