@@ -1083,6 +1083,44 @@ TEST_F(MeshTest, OwnersContactDataIsSealedAndForgottenOnRequest) {
   for (int i = 0; i < 300 && !stored(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_TRUE(stored()) << "notification did not keep the profile";
 
+  // Messages to the owner through the channels that use those contact points: the
+  // hotline (the elderly segment's first), then SMS and email (the owner's preferences,
+  // set through the API, opting out of the hotline for them).
+  auto stub = notification::v1::NotificationService::NewStub(
+      grpc::CreateChannel(env_["MOT_NOTIFICATION_ADDR"], grpc::InsecureChannelCredentials()));
+  // Sets the owner's preferences, sends a message, and answers the channel it was
+  // delivered on once it is.
+  const auto send_via = [&](const std::vector<std::string>& preferred,
+                            const std::vector<std::string>& out_of) -> std::string {
+    grpc::ClientContext pctx;
+    notification::v1::SetPreferencesRequest prefs;
+    prefs.set_customer_id(customer);
+    for (const auto& c : preferred) prefs.mutable_preferences()->add_preferred_channels(c);
+    for (const auto& c : out_of) prefs.mutable_preferences()->add_opted_out_channels(c);
+    notification::v1::SetPreferencesResponse presp;
+    if (!stub->SetPreferences(&pctx, prefs, &presp).ok()) return "preferences refused";
+    grpc::ClientContext sctx;
+    notification::v1::SendRequest req;
+    *req.mutable_command() = Command(customer, Unique("P-PII-"));
+    req.mutable_command()->set_category("service");
+    notification::v1::SendResponse sresp;
+    if (!stub->Send(&sctx, req, &sresp).ok()) return "send refused";
+    for (int i = 0; i < 300; ++i) {
+      const auto list = Deliveries(customer);
+      for (const auto& d : list.deliveries()) {
+        if (d.id() == sresp.delivery_id() && d.status() == notification::v1::DELIVERY_STATUS_DELIVERED) {
+          return d.channel();
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return "not delivered";
+  };
+  testing::DaytimeForOwners(*redis_);  // no quiet hours for the service messages
+  EXPECT_EQ(send_via({}, {}), "hotline") << "elderly: the hotline first";
+  EXPECT_EQ(send_via({"sms"}, {"hotline"}), "sms");
+  EXPECT_EQ(send_via({"email"}, {"hotline", "sms"}), "email");
+
   std::map<std::string, std::string> places = {{"redis", testing::RedisContents(*redis_)}};
   for (const char* svc : {"SCHEDULER", "TICKETING", "NOTIFICATION", "SURVEY"}) {
     places[std::string(svc) + " /metrics"] = testing::Page(env_[std::string("MOT_") + svc + "_METRICS"]);
