@@ -17,6 +17,11 @@ answering 403 {"code":"SignatureDoesNotMatch"} otherwise; a request_id seen befo
 answered with its first biz_id and recorded "duplicate": true (sent once). Answers
 {"code":"OK","biz_id":...}.
 
+GET /cgi-bin/gettoken?corpid=&corpsecret= and POST /cgi-bin/message/send?access_token=
+are WeCom's application-message API: with --wecom-corp-id/--wecom-secret a token is
+given only for those (errcode 40013/40001 otherwise), and a message only with a token
+given out (errcode 40014 otherwise); answers {"errcode":0,"msgid":...}.
+
 POST /push/send is an app push gateway: with --push-token it wants
 "Authorization: Bearer <token>" (401 otherwise); answers {"code":0,"message_id":...}.
 
@@ -111,7 +116,7 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = text
         path = urllib.parse.urlsplit(self.path).path
-        robot = not path.startswith(("/sms/", "/push/"))
+        robot = not path.startswith(("/sms/", "/push/", "/cgi-bin/message/"))
         status = 500 if "fail" in self.path or (robot and "mot-fail-500" in text) else 200
         reply = OK_BODY if status == 200 else FAIL_BODY
         checked = {}
@@ -123,6 +128,15 @@ class Handler(BaseHTTPRequestHandler):
                 reply = SIGN_BODY
         elif path == "/sms/send" and status == 200:
             status, reply, checked = self.sms(raw, body)
+        elif path == "/cgi-bin/message/send" and status == 200:
+            token = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("access_token", [""])[0]
+            if token not in self.server.wecom_tokens:
+                reply = json.dumps({"errcode": 40014, "errmsg": "invalid access_token"}).encode()
+                checked = {"token": "refused"}
+            else:
+                reply = json.dumps({"errcode": 0, "errmsg": "ok", "invaliduser": "",
+                                    "msgid": f"msg-{time.time_ns()}"}).encode()
+                checked = {"token": "ok"}
         elif path == "/push/send" and status == 200:
             token = self.server.push_token
             if token and self.headers.get("Authorization") != f"Bearer {token}":
@@ -157,7 +171,20 @@ class Handler(BaseHTTPRequestHandler):
         return 200, json.dumps({"code": "OK", "message": "OK", "biz_id": biz}).encode(), checked
 
     def do_GET(self):
-        if self.path.split("?", 1)[0] == "/received":
+        if self.path.split("?", 1)[0] == "/cgi-bin/gettoken":
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            corp, secret = query.get("corpid", [""])[0], query.get("corpsecret", [""])[0]
+            if corp != self.server.wecom_corp_id:
+                body = {"errcode": 40013, "errmsg": "invalid corpid"}
+            elif secret != self.server.wecom_secret:
+                body = {"errcode": 40001, "errmsg": "invalid credential"}
+            else:
+                token = base64.urlsafe_b64encode(os.urandom(24)).decode()
+                with self.server.sink.lock:
+                    self.server.wecom_tokens.add(token)
+                body = {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
+            self._send(200, json.dumps(body).encode())
+        elif self.path.split("?", 1)[0] == "/received":
             body = json.dumps(self.server.sink.received(), ensure_ascii=False)
             self._send(200, body.encode("utf-8"))
         else:
@@ -181,6 +208,10 @@ def main():
                     help="the SMS gateway's access key id (or MOT_SINK_SMS_KEY)")
     ap.add_argument("--sms-secret", default=os.environ.get("MOT_SINK_SMS_SECRET", ""),
                     help="check /sms/send signatures with this secret (or MOT_SINK_SMS_SECRET)")
+    ap.add_argument("--wecom-corp-id", default=os.environ.get("MOT_SINK_WECOM_CORP_ID", ""),
+                    help="the corp id /cgi-bin/gettoken wants (or MOT_SINK_WECOM_CORP_ID)")
+    ap.add_argument("--wecom-secret", default=os.environ.get("MOT_SINK_WECOM_SECRET", ""),
+                    help="the application secret /cgi-bin/gettoken wants (or MOT_SINK_WECOM_SECRET)")
     ap.add_argument("--push-token", default=os.environ.get("MOT_SINK_PUSH_TOKEN", ""),
                     help="the bearer token /push/send wants (or MOT_SINK_PUSH_TOKEN)")
     args = ap.parse_args()
@@ -194,6 +225,8 @@ def main():
     server.sms_key, server.sms_secret = args.sms_key, args.sms_secret
     server.sms_seen = {}
     server.push_token = args.push_token
+    server.wecom_corp_id, server.wecom_secret = args.wecom_corp_id, args.wecom_secret
+    server.wecom_tokens = set()
     print(f"webhook sink on http://{args.host}:{args.port}, recording to {args.out}",
           flush=True)
     try:

@@ -45,6 +45,15 @@ int main() {
               env.Optional("MOT_SMTP_USER", ""), env.Optional("MOT_SMTP_PASSWORD", "")},
           timeout, connections);
     }
+    if (!env.Optional("MOT_WECOM_CORP_ID", "").empty()) {  // application messages to owners' WeCom ids
+      owned["wecom_app"] = std::make_unique<mot::notification::WeComAppProvider>(
+          mot::notification::WeComAppProvider::Account{
+              env.Optional("MOT_WECOM_API", "https://qyapi.weixin.qq.com"), env.Required("MOT_WECOM_CORP_ID", "the corp id"),
+              env.Required("MOT_WECOM_SECRET", "the application's secret"),
+              (env.Required("MOT_WECOM_AGENT_ID", "the application's agent id"),
+               env.Int("MOT_WECOM_AGENT_ID", 0, 1, 2147483647))},
+          timeout, connections);
+    }
     if (!env.Optional("MOT_PUSH_URL", "").empty()) {
       owned["app"] = std::make_unique<mot::notification::PushProvider>(
           env.HttpUrl("MOT_PUSH_URL"), env.Optional("MOT_PUSH_TOKEN", ""), timeout, connections);

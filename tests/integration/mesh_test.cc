@@ -477,9 +477,9 @@ TEST_F(MeshTest, EveryServiceSeesTheSimulatedTime) {
     }
     return welcomed == 2;
   }, "welcomed again");
-  const auto nresp = Deliveries(customer);
+  const auto nresp = Deliveries(customer);  // newest first
   ASSERT_EQ(nresp.deliveries_size(), 2);
-  EXPECT_EQ(FromProto(nresp.deliveries(1).delivered_at()), later)
+  EXPECT_EQ(FromProto(nresp.deliveries(0).delivered_at()), later)
       << "notification is not on the shared clock";
 
   Advance(hours(24 * 200));
@@ -1498,6 +1498,39 @@ TEST_F(DecisionTest, AnElderlyOwnersMessageBecomesAHotlineCallTicket) {
   ASSERT_EQ(t.deadlines_size(), 1);
   EXPECT_EQ(t.deadlines(0).milestone(), "call");
   EXPECT_EQ(FromProto(t.deadlines(0).due_at()) - FromProto(t.opened_at()), std::chrono::hours(4));
+}
+
+// A WeCom application message to the owner's WeCom user id: the local WeCom API gives
+// the access token for the corp id and secret only, and takes a message only with it.
+TEST_F(DecisionTest, AWeComApplicationMessageReachesTheOwnersWeComId) {
+  customer::v1::CustomerProfile p;
+  p.set_customer_id(Unique("C-WXAPP-"));
+  p.mutable_contact()->set_wecom_user_id("wx-" + p.customer_id());
+  p.mutable_preferences()->add_preferred_channels("wecom_app");
+  Profile(p);
+  const std::string marker = Unique("P-WXAPP-");
+  Send(p.customer_id(), "safety", marker);
+  const auto d = Settled(p.customer_id(), marker);
+  ASSERT_EQ(d.status(), notification::v1::DELIVERY_STATUS_DELIVERED) << d.ShortDebugString();
+  EXPECT_EQ(d.channel(), "wecom_app");
+  EXPECT_EQ(d.provider_response().rfind("wecom_app OK msgid msg-", 0), 0u) << d.provider_response();
+  std::vector<nlohmann::json> sent;
+  for (const auto& r : WebhookRecords()) {
+    if (r["path"].get<std::string>().rfind("/cgi-bin/message/send?access_token=", 0) == 0 &&
+        r["body"].is_object() && r["body"]["touser"] == "wx-" + p.customer_id()) {
+      sent.push_back(r);
+    }
+  }
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0]["token"], "ok") << "sent with the token WeCom gave";
+  EXPECT_EQ(sent[0]["body"]["agentid"], 1000002);
+  EXPECT_EQ(sent[0]["body"]["msgtype"], "text");
+  EXPECT_EQ(sent[0]["body"]["enable_duplicate_check"], 1);
+  EXPECT_NE(sent[0]["body"]["text"]["content"].get<std::string>().find(marker), std::string::npos);
+  // Another secret gets no token.
+  const std::string answer = testing::Page("'" + env_["MOT_WEBHOOK_SINK_URL"] +
+                                           "/cgi-bin/gettoken?corpid=ww-mot-local&corpsecret=guess'");
+  EXPECT_NE(answer.find("40001"), std::string::npos) << answer;
 }
 
 // Email over SMTP to the local server (aiosmtpd): the UTF-8 subject and body arrive

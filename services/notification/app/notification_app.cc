@@ -332,17 +332,21 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     d.add_tried(absl::StrCat(d.channel(), ": no provider configured"));
     next_channel(item);
   }
-  // Over a provider's rate: held until its bucket has room (the next pass of the held
-  // messages when that is sooner).
+  // Over a provider's rate: held until its bucket has room for each, one after the
+  // other at the rate (so a burst drains at the rate instead of all trying again at
+  // once); those due within a pass of the held messages go on the next pass.
   for (auto& [provider, ks] : sends) {
     auto bucket = buckets_.find(provider);
     if (bucket == buckets_.end()) continue;
     const auto steady = TokenBucket::Steady::now();
     const size_t taken = bucket->second.Take(static_cast<int>(ks.size()), steady);
     if (taken == ks.size()) continue;
-    const auto wait = bucket->second.Wait(steady);
-    const TimePoint at = wait > deciding_.deferred->tick() ? now + wait : now;
-    for (size_t j = taken; j < ks.size(); ++j) hold(items[ks[j]], at, kRateLimited);
+    const auto first = bucket->second.Wait(steady);
+    const double rate = deciding_.routing->retry().RateOf(items[ks[taken]].delivery.channel());
+    for (size_t j = taken; j < ks.size(); ++j) {
+      const auto wait = first + std::chrono::milliseconds(static_cast<int64_t>((j - taken) * 1000 / rate));
+      hold(items[ks[j]], wait > deciding_.deferred->tick() ? now + wait : now, kRateLimited);
+    }
     ks.resize(taken);
   }
   // Every provider asked at once; each answers within its own timeout.
