@@ -228,9 +228,10 @@ class MeshTest : public ::testing::Test {
     return cmd;
   }
 
-  std::vector<nlohmann::json> WebhookRecords() {
+  // Each line of a JSON-lines file that parses (a line being written may not yet).
+  static std::vector<nlohmann::json> JsonLines(const std::string& path) {
     std::vector<nlohmann::json> out;
-    std::ifstream in(env_["MOT_WEBHOOK_LOG"]);
+    std::ifstream in(path);
     std::string line;
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line, nullptr, false);
@@ -238,6 +239,8 @@ class MeshTest : public ::testing::Test {
     }
     return out;
   }
+  // What the local HTTP providers received (deploy/local/webhook_sink.py).
+  std::vector<nlohmann::json> WebhookRecords() { return JsonLines(env_["MOT_WEBHOOK_LOG"]); }
 
   // A robot message's text ("" for another record: SMS, push).
   static std::string RobotText(const nlohmann::json& r) {
@@ -1267,15 +1270,7 @@ class DecisionTest : public MeshTest {
     return d;
   }
   // The local SMTP server's messages, one JSON object each.
-  std::vector<nlohmann::json> Mail() {
-    std::vector<nlohmann::json> out;
-    std::ifstream in(env_["MOT_MAIL_LOG"]);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-    }
-    return out;
-  }
+  std::vector<nlohmann::json> Mail() { return JsonLines(env_["MOT_MAIL_LOG"]); }
 };
 
 TEST_F(DecisionTest, ACareMessageAt2310IsDeliveredAt0800TheNextMorning) {

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <set>
 #include "app/survey_app.h"
 #include "domain/catalogue.h"
 #include "fakes.h"
@@ -57,9 +59,66 @@ TEST(Survey, RedeliveredCommandCreatesOneInstance) {
 }
 
 TEST(Survey, CatalogueErrorsNameTheSurvey) {
-  auto s = SurveyCatalogue::FromYaml("surveys: {s1: {stage: X, title: T, questions: [q]}}");
+  auto s = SurveyCatalogue::FromYaml(
+      "surveys: {s1: {stage: X, family: stage, title: T, questions: [{id: q, kind: nps, text: t}]}}");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(), "survey 's1': 'valid_for' is required");
+}
+
+TEST(Survey, TheShippedCatalogue) {
+  auto c = SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::set<std::string> stages;
+  for (const auto& [id, d] : c->surveys()) {
+    if (d.family == "stage") stages.insert(d.stage);
+    EXPECT_TRUE(std::any_of(d.questions.begin(), d.questions.end(),
+                            [](const Question& q) { return q.kind == QuestionKind::kNps; }))
+        << id << " asks no NPS question";
+  }
+  EXPECT_EQ(stages, (std::set<std::string>{"PROSPECT_1", "PROSPECT_2", "RUNIN_1", "RUNIN_2", "STABLE", "VETERAN"}));
+  ASSERT_NE(c->Find("delivery_satisfaction"), nullptr);
+  ASSERT_NE(c->Find("repair_satisfaction"), nullptr);
+  std::set<std::string> dimensions;
+  for (const auto& q : c->Find("delivery_satisfaction")->questions) {
+    if (q.kind == QuestionKind::kServqual) dimensions.insert(q.dimension);
+  }
+  EXPECT_EQ(dimensions.size(), 5u) << "the delivery survey covers all five SERVQUAL dimensions";
+  // DOMAIN.md's numbers: one survey per 30 days, repair > delivery > stage; KPI 40/20/20/20.
+  EXPECT_EQ(c->fatigue().window, std::chrono::hours(24 * 30));
+  EXPECT_EQ(c->fatigue().priority, (std::vector<std::string>{"repair", "delivery", "stage"}));
+  EXPECT_EQ(c->detractor().nps_at_most, 6);
+  EXPECT_EQ(c->detractor().csat_at_most, 2);
+  EXPECT_DOUBLE_EQ(c->kpi_weights().satisfaction, 40);
+  EXPECT_DOUBLE_EQ(c->kpi_weights().repurchase, 20);
+  EXPECT_DOUBLE_EQ(c->kpi_weights().complaint_resolution, 20);
+  EXPECT_DOUBLE_EQ(c->kpi_weights().community_activity, 20);
+}
+
+TEST(Survey, CatalogueErrorsNameTheQuestionAndTheField) {
+  const std::string good = testing::ShippedConfig("surveys.yaml");
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    auto r = SurveyCatalogue::FromYaml(text);
+    return r.ok() ? std::string("accepted") : std::string(r.status().message());
+  };
+  EXPECT_EQ(with("{id: consultant, kind: csat,", "{id: consultant, kind: stars,"),
+            "survey 'stage_satisfaction_prospect_1': questions[0].kind: expected one of nps, csat, servqual, "
+            "choice, text");
+  EXPECT_EQ(with("dimension: assurance,", "dimension: vibes,"),
+            "survey 'stage_satisfaction_prospect_1': questions[2].dimension: expected one of tangibles, "
+            "reliability, responsiveness, assurance, empathy");
+  EXPECT_EQ(with("options: [App, 400热线, 物业前台]", "options: [App]"),
+            "survey 'repair_satisfaction': questions[3].options: expected a list of at least two options");
+  EXPECT_EQ(with("{id: signing, kind: csat,", "{id: consultant, kind: csat,"),
+            "survey 'stage_satisfaction_prospect_1': question id 'consultant' twice");
+  EXPECT_EQ(with("  satisfaction: 40", "  satisfaction: 50"), "kpi_weights: the weights must add up to 100");
+  EXPECT_EQ(with("window: 30d", "window: soon"), "fatigue.window: expected a duration such as 30d");
+  EXPECT_EQ(with("{id: signing, kind: csat, text:", "{id: signing, kind: csat, weight: 2, text:"),
+            "survey 'stage_satisfaction_prospect_1': questions[1]: unknown field 'weight'");
+  EXPECT_EQ(with("fatigue:", "fatigues:"), "unknown setting 'fatigues'");
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "domain/catalogue.h"
 
 #include <algorithm>
+#include <cmath>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/clock.h"
@@ -11,31 +13,144 @@
 
 namespace mot::survey {
 
+namespace {
+
+absl::Status Fail(const std::string& where, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+absl::StatusOr<QuestionKind> KindOf(const std::string& name) {
+  static const std::map<std::string, QuestionKind> kKinds = {
+      {"nps", QuestionKind::kNps},           {"csat", QuestionKind::kCsat},
+      {"servqual", QuestionKind::kServqual}, {"choice", QuestionKind::kChoice},
+      {"text", QuestionKind::kText}};
+  auto it = kKinds.find(name);
+  if (it == kKinds.end()) return absl::InvalidArgumentError("expected one of nps, csat, servqual, choice, text");
+  return it->second;
+}
+
+absl::StatusOr<Question> QuestionOf(const YAML::Node& n, const std::string& where) {
+  if (!n.IsMap()) return Fail(where, "expected {id, kind, text, ...}");
+  static const std::set<std::string> kFields = {"id", "kind", "text", "dimension", "options", "required"};
+  for (const auto& f : n) {
+    const std::string k = f.first.as<std::string>();
+    if (!kFields.count(k)) return Fail(where, absl::StrCat("unknown field '", k, "'"));
+  }
+  if (auto s = RequireKeys(n, where, {"id", "kind", "text"}); !s.ok()) return s;
+  Question q;
+  q.id = n["id"].as<std::string>();
+  auto kind = KindOf(n["kind"].as<std::string>());
+  if (!kind.ok()) return Fail(where + ".kind", std::string(kind.status().message()));
+  q.kind = *kind;
+  q.text = n["text"].as<std::string>();
+  q.required = q.kind != QuestionKind::kText;
+  if (n["required"]) {
+    const std::string r = n["required"].as<std::string>();
+    if (r != "true" && r != "false") return Fail(where + ".required", "expected true or false");
+    q.required = r == "true";
+  }
+  if (q.kind == QuestionKind::kServqual) {
+    q.dimension = n["dimension"] ? n["dimension"].as<std::string>() : "";
+    if (std::find(kDimensions.begin(), kDimensions.end(), q.dimension) == kDimensions.end()) {
+      return Fail(where + ".dimension",
+                  "expected one of tangibles, reliability, responsiveness, assurance, empathy");
+    }
+  } else if (n["dimension"]) {
+    return Fail(where + ".dimension", "only a servqual question has one");
+  }
+  if (q.kind == QuestionKind::kChoice) {
+    if (!n["options"] || !n["options"].IsSequence() || n["options"].size() < 2) {
+      return Fail(where + ".options", "expected a list of at least two options");
+    }
+    for (const auto& o : n["options"]) q.options.push_back(o.as<std::string>());
+  } else if (n["options"]) {
+    return Fail(where + ".options", "only a choice question has them");
+  }
+  return q;
+}
+
+absl::StatusOr<double> Number(const YAML::Node& n, const std::string& where) {
+  double v = 0;
+  if (!n || !YAML::convert<double>::decode(n, v)) return Fail(where, "expected a number");
+  return v;
+}
+
+}  // namespace
+
 absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yaml) {
   return GuardYaml([&]() -> absl::StatusOr<SurveyCatalogue> {
     SurveyCatalogue catalogue;
+    auto root = ParseYaml(yaml);
+    if (!root.ok()) return root.status();
+    if (!root->IsMap()) return absl::InvalidArgumentError("expected a map of settings");
+    for (const auto& entry : *root) {
+      static const std::set<std::string> kKeys = {"surveys", "fatigue", "detractor", "kpi_weights"};
+      const std::string key = entry.first.as<std::string>();
+      if (!kKeys.count(key)) return absl::InvalidArgumentError(absl::StrCat("unknown setting '", key, "'"));
+    }
+    if (const YAML::Node f = (*root)["fatigue"]) {
+      if (auto s = RequireKeys(f, "fatigue", {"window", "priority"}); !s.ok()) return s;
+      auto window = ParseDuration(f["window"].as<std::string>());
+      if (!window.ok() || window->count() <= 0) return Fail("fatigue.window", "expected a duration such as 30d");
+      catalogue.fatigue_.window = *window;
+      if (!f["priority"].IsSequence()) return Fail("fatigue.priority", "expected a list of families");
+      catalogue.fatigue_.priority.clear();
+      for (const auto& p : f["priority"]) catalogue.fatigue_.priority.push_back(p.as<std::string>());
+    }
+    if (const YAML::Node d = (*root)["detractor"]) {
+      for (const char* k : {"nps_at_most", "csat_at_most", "gap_below"}) {
+        if (!d[k]) continue;
+        auto v = Number(d[k], absl::StrCat("detractor.", k));
+        if (!v.ok()) return v.status();
+        if (std::string(k) == "nps_at_most") catalogue.detractor_.nps_at_most = static_cast<int>(*v);
+        if (std::string(k) == "csat_at_most") catalogue.detractor_.csat_at_most = static_cast<int>(*v);
+        if (std::string(k) == "gap_below") catalogue.detractor_.gap_below = *v;
+      }
+    }
+    if (const YAML::Node w = (*root)["kpi_weights"]) {
+      if (auto s = RequireKeys(w, "kpi_weights",
+                               {"satisfaction", "repurchase", "complaint_resolution", "community_activity"});
+          !s.ok()) {
+        return s;
+      }
+      KpiWeights k;
+      double* fields[] = {&k.satisfaction, &k.repurchase, &k.complaint_resolution, &k.community_activity};
+      const char* names[] = {"satisfaction", "repurchase", "complaint_resolution", "community_activity"};
+      double total = 0;
+      for (int i = 0; i < 4; ++i) {
+        auto v = Number(w[names[i]], absl::StrCat("kpi_weights.", names[i]));
+        if (!v.ok()) return v.status();
+        if (*v < 0) return Fail(absl::StrCat("kpi_weights.", names[i]), "expected 0 or more");
+        *fields[i] = *v;
+        total += *v;
+      }
+      if (std::abs(total - 100) > 1e-9) return Fail("kpi_weights", "the weights must add up to 100");
+      catalogue.kpi_ = k;
+    }
     auto surveys = YamlSection(yaml, "surveys", "a map of each survey id to its definition");
     if (!surveys.ok()) return surveys.status();
     for (const auto& entry : *surveys) {
       SurveyDefinition d;
       d.id = entry.first.as<std::string>();
+      const std::string where = absl::StrCat("survey '", d.id, "'");
       const YAML::Node& n = entry.second;
-      if (auto s = RequireKeys(n, absl::StrCat("survey '", d.id, "'"),
-                               {"stage", "title", "valid_for", "questions"});
-          !s.ok()) {
+      if (auto s = RequireKeys(n, where, {"stage", "family", "title", "valid_for", "questions"}); !s.ok()) {
         return s;
       }
       d.stage = n["stage"].as<std::string>();
+      d.family = n["family"].as<std::string>();
       d.title = n["title"].as<std::string>();
       auto valid = ParseDuration(n["valid_for"].as<std::string>());
-      if (!valid.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("survey '", d.id, "': valid_for: ", valid.status().message()));
-      }
+      if (!valid.ok()) return Fail(where, absl::StrCat("valid_for: ", valid.status().message()));
       d.valid_for = *valid;
-      for (const auto& q : n["questions"]) d.questions.push_back(q.as<std::string>());
-      if (d.questions.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat("survey '", d.id, "': no questions"));
+      if (!n["questions"].IsSequence() || n["questions"].size() == 0) return Fail(where, "no questions");
+      std::set<std::string> ids;
+      int i = 0;
+      for (const auto& qn : n["questions"]) {
+        auto q = QuestionOf(qn, absl::StrCat(where, ": questions[", i++, "]"));
+        if (!q.ok()) return q.status();
+        if (!ids.insert(q->id).second) return Fail(where, absl::StrCat("question id '", q->id, "' twice"));
+        d.questions.push_back(*std::move(q));
       }
       catalogue.surveys_[d.id] = std::move(d);
     }
@@ -80,7 +195,7 @@ absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalog
   const TimePoint created = std::max(now, FromProto(cmd.requested_at()));
   *s.mutable_created_at() = ToProto(created);
   *s.mutable_expires_at() = ToProto(created + def->valid_for);
-  for (const auto& q : def->questions) s.add_questions(q);
+  for (const auto& q : def->questions) s.add_questions(q.text);
   return s;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "domain/scores.h"
 #include "mot/common/clock.h"
 #include "mot/survey/v1/survey.pb.h"
 
@@ -14,9 +15,10 @@ namespace mot::survey {
 // A survey as the catalogue (deploy/config/surveys.yaml) defines it.
 struct SurveyDefinition {
   std::string id;
-  std::string stage;  // lifecycle stage code it measures, e.g. PROSPECT_1
+  std::string stage;   // lifecycle stage code it measures, e.g. PROSPECT_1
+  std::string family;  // stage, delivery or repair: fatigue's priority
   std::string title;
-  std::vector<std::string> questions;
+  std::vector<Question> questions;
   std::chrono::milliseconds valid_for;  // how long the owner may answer
 };
 
@@ -26,9 +28,16 @@ class SurveyCatalogue {
   static absl::StatusOr<SurveyCatalogue> FromYaml(const std::string& yaml);
   const SurveyDefinition* Find(const std::string& id) const;
   std::string IdList() const;
+  const std::map<std::string, SurveyDefinition>& surveys() const { return surveys_; }
+  const FatigueRules& fatigue() const { return fatigue_; }
+  const DetractorRule& detractor() const { return detractor_; }
+  const KpiWeights& kpi_weights() const { return kpi_; }
 
  private:
   std::map<std::string, SurveyDefinition> surveys_;
+  FatigueRules fatigue_;
+  DetractorRule detractor_;
+  KpiWeights kpi_;
 };
 
 // The instance a CreateSurveyCommand creates at `now`: open for the survey's
