@@ -16,7 +16,7 @@ int main() {
     mot::survey::CommandHandler handler(catalogue, store, clock);
     runtime.AddConsumer({mot::kSurveyCommandsTopic},
                         [&](const mot::Incoming& in, mot::Publisher& out) { return handler.Handle(in, out); });
-    mot::survey::SurveyGrpc grpc_service(store, page);
+    mot::survey::SurveyGrpc grpc_service({store, runtime.redis(), catalogue, runtime.producer(), clock, page});
     return runtime.Serve({&grpc_service});
   });
 }

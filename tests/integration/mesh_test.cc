@@ -1578,5 +1578,139 @@ TEST_F(DecisionTest, TheSameCommandTwiceReachesTheProviderOnce) {
   EXPECT_EQ(list.deliveries(0).status(), notification::v1::DELIVERY_STATUS_DELIVERED);
 }
 
+// Answers through SubmitResponse (as a hotline agent records them): checked against the
+// survey, once, counted into the project's running scores for the month; a detractor's
+// answer is published as DETRACTOR; an expired survey takes none.
+class SurveyTest : public MeshTest {
+ protected:
+  // A survey instance for a new owner of `project`, once the survey service has it.
+  survey::v1::SurveyInstance Issue(const std::string& project, const std::string& survey_id) {
+    survey::v1::CreateSurveyCommand cmd;
+    cmd.set_command_id(Unique("cmd-sv-"));
+    cmd.set_customer_id(Unique("C-SV-"));
+    cmd.set_survey_id(survey_id);
+    cmd.set_project_id(project);
+    *cmd.mutable_requested_at() = ToProto(Now());
+    EXPECT_TRUE(producer_->Publish(kSurveyCommandsTopic, cmd.customer_id(), cmd.SerializeAsString()).ok());
+    for (int i = 0; i < 300; ++i) {
+      auto list = Surveys(cmd.customer_id());
+      if (list.instances_size() == 1) return list.instances(0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "no instance";
+    return {};
+  }
+  grpc::Status Submit(const std::string& instance, const std::map<std::string, survey::v1::Answer>& answers,
+                      survey::v1::SubmitResponseResponse* resp) {
+    grpc::ClientContext ctx;
+    survey::v1::SubmitResponseRequest req;
+    req.set_instance_id(instance);
+    req.set_actor("agent-zhou");
+    for (const auto& [k, v] : answers) (*req.mutable_answers())[k] = v;
+    return stub_->SubmitResponse(&ctx, req, resp);
+  }
+  static survey::v1::Answer Score(int v) {
+    survey::v1::Answer a;
+    a.set_score(v);
+    return a;
+  }
+  static survey::v1::Answer Pair(int e, int p) {
+    survey::v1::Answer a;
+    a.set_expectation(e);
+    a.set_perception(p);
+    return a;
+  }
+  void SetUp() override {
+    MeshTest::SetUp();
+    stub_ = survey::v1::SurveyService::NewStub(
+        grpc::CreateChannel(env_["MOT_SURVEY_ADDR"], grpc::InsecureChannelCredentials()));
+  }
+  std::unique_ptr<survey::v1::SurveyService::Stub> stub_;
+};
+
+TEST_F(SurveyTest, AHotlineAnswerIsCheckedCountedOnceAndADetractorIsAnnounced) {
+  const std::string project = Unique("P-SV-");
+  const auto instance = Issue(project, "repair_satisfaction");
+  ASSERT_FALSE(instance.id().empty());
+  EXPECT_EQ(instance.project_id(), project);
+  survey::v1::SubmitResponseResponse resp;
+  auto s = Submit(instance.id(), {}, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "answers.on_time: an answer is required");
+  s = Submit(instance.id(), {{"on_time", Pair(7, 2)}, {"first_time", Pair(6, 6)}, {"overall", Score(9)},
+                             {"recommend", Score(3)}}, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "answers.overall: expected a score from 1 to 5");
+
+  const std::map<std::string, survey::v1::Answer> answers = {
+      {"on_time", Pair(7, 2)}, {"first_time", Pair(6, 6)}, {"overall", Score(2)}, {"recommend", Score(3)}};
+  s = Submit(instance.id(), answers, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.instance().status(), survey::v1::SURVEY_STATUS_COMPLETED);
+  EXPECT_EQ(resp.response().actor(), "agent-zhou");
+  EXPECT_EQ(std::vector<std::string>(resp.response().detractor_reasons().begin(),
+                                     resp.response().detractor_reasons().end()),
+            (std::vector<std::string>{"csat:overall", "nps:recommend", "gap:responsiveness"}));
+  // The same answers again: the first answer, counted once; other answers: refused.
+  survey::v1::SubmitResponseResponse again;
+  ASSERT_TRUE(Submit(instance.id(), answers, &again).ok());
+  EXPECT_EQ(again.response().submitted_at().seconds(), resp.response().submitted_at().seconds());
+  auto other = answers;
+  other["overall"] = Score(5);
+  s = Submit(instance.id(), other, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(), "survey " + instance.id() + " was already answered");
+
+  // The month's scores for the project's RUNIN_2 stage, from the running tally.
+  absl::TimeZone zone;
+  absl::LoadTimeZone("Asia/Shanghai", &zone);
+  grpc::ClientContext ctx;
+  survey::v1::GetScoresRequest req;
+  req.set_project_id(project);
+  req.set_month(absl::FormatTime("%Y-%m", absl::FromUnixMillis(ToUnixMillis(Now())), zone));
+  survey::v1::GetScoresResponse scores;
+  ASSERT_TRUE(stub_->GetScores(&ctx, req, &scores).ok());
+  EXPECT_EQ(scores.responses(), 1) << "the retry counted once";
+  EXPECT_DOUBLE_EQ(scores.csat_mean(), 2.0);
+  EXPECT_DOUBLE_EQ(scores.nps(), -100.0);
+  EXPECT_DOUBLE_EQ(scores.gap().at("responsiveness"), -5.0);
+  EXPECT_DOUBLE_EQ(scores.gap().at("reliability"), 0.0);
+  EXPECT_DOUBLE_EQ(scores.overall_gap(), -2.5);
+  grpc::ClientContext bad;
+  req.set_month("November");
+  EXPECT_EQ(stub_->GetScores(&bad, req, &scores).error_message(), "month: expected YYYY-MM, e.g. 2026-11");
+
+  // The detractor's event on mot.survey.v1.
+  auto consumer = ReadFromStart(kSurveyEventsTopic);
+  ASSERT_TRUE(consumer);
+  bool detractor = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!detractor && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(500));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    survey::v1::SurveyEvent e;
+    if (!e.ParseFromArray(m->payload(), static_cast<int>(m->len()))) continue;
+    detractor = e.type() == survey::v1::SURVEY_EVENT_TYPE_DETRACTOR && e.instance().id() == instance.id() &&
+                e.response().detractor_reasons_size() == 3;
+  }
+  consumer->close();
+  EXPECT_TRUE(detractor) << "no DETRACTOR event for the instance";
+}
+
+TEST_F(SurveyTest, AnExpiredSurveyTakesNoAnswer) {
+  const auto instance = Issue(Unique("P-SV-"), "repair_satisfaction");  // open 7 days
+  ASSERT_FALSE(instance.id().empty());
+  Advance(std::chrono::hours(24 * 8));
+  survey::v1::SubmitResponseResponse resp;
+  const auto s = Submit(instance.id(), {{"on_time", Pair(5, 5)}, {"first_time", Pair(5, 5)},
+                                        {"overall", Score(5)}, {"recommend", Score(10)}}, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message().rfind("survey " + instance.id() + " expired at ", 0), 0u) << s.error_message();
+  grpc::ClientContext ctx;
+  survey::v1::SubmitResponseRequest req;
+  req.set_instance_id("sv-none");
+  EXPECT_EQ(stub_->SubmitResponse(&ctx, req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 }  // namespace
 }  // namespace mot

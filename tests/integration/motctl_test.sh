@@ -42,6 +42,20 @@ echo "$out"
 check "ticket get shows three deadlines" test "$(grep -cE '^ +(respond|plan|fix) +due ' <<<"$out")" -eq 3
 check "ticket list finds it" grep -q "$ticket" <<<"$(motctl ticket list --customer "$customer")"
 check "survey list shows the 准1 survey" grep -q "PROSPECT_1" <<<"$(motctl survey list "$customer")"
+survey_id=$(motctl survey list "$customer" | awk '/PROSPECT_1/ {print $1; exit}')
+err=$(motctl survey answer "$survey_id" --answer consultant=6 2>&1 || true)
+check "survey answer: an out-of-range answer names the question" \
+  grep -q "answers.consultant: expected a score from 1 to 5" <<<"$err"
+out=$(motctl survey answer "$survey_id" --answer consultant=5 --answer signing=4 --answer disclosure_e=6/5 \
+  --answer recommend=10 --answer "comment=text:服务很好" --by agent-zhou)
+check "survey answer records who answered" grep -q "^$survey_id answered at .* by agent-zhou$" <<<"$out"
+check "survey list shows it completed" grep -q "$survey_id .* COMPLETED " <<<"$(motctl survey list "$customer")"
+month=$(date -ud "$(motctl clock show) + 8 hours" +%Y-%m)  # the owners' month (Asia/Shanghai)
+out=$(motctl survey scores --project P-CLI --month "$month")
+echo "$out"
+check "survey scores: one response, NPS 100, CSAT mean 4.50" \
+  grep -qzE "responses 1.*CSAT mean 4.50  satisfied 100.0%.*NPS 100.0" <<<"$out"
+check "survey scores: the assurance gap" grep -q "assurance -1.00" <<<"$out"
 check "notify list shows the delivery" grep -q "DELIVERED" <<<"$(motctl notify list "$customer")"
 
 # Another system's message through notify send; an owner's preferences set and read.

@@ -75,6 +75,20 @@ TEST(Scores, TalliesMergeToTheTallyOfEverything) {
   EXPECT_EQ(m.gap, a.gap);
 }
 
+TEST(Scores, ATallyRoundTripsThroughHashFields) {
+  Tally t;
+  for (const auto* r : {&kR1, &kR2, &kR3}) t.Add(kQuestions, *r);
+  std::map<std::string, int64_t> fields;
+  for (const auto& [k, v] : FieldsOf(t)) fields[k] += v;
+  EXPECT_EQ(fields.at("sq:reliability:e"), 20);
+  EXPECT_EQ(fields.at("sq:reliability:p"), 14);
+  const Scores back = ScoresOf(TallyOf(fields)), s = ScoresOf(t);
+  EXPECT_EQ(back.responses, 3);
+  EXPECT_DOUBLE_EQ(*back.csat_mean, *s.csat_mean);
+  EXPECT_DOUBLE_EQ(*back.nps, *s.nps);
+  EXPECT_EQ(back.gap, s.gap);
+}
+
 TEST(Scores, NpsIsPromotersMinusDetractorsAndPassivesCountOnlyInTheWhole) {
   const std::vector<Question> one = {{"n", QuestionKind::kNps, "推荐？", "", {}, true}};
   Tally t;

@@ -1,5 +1,8 @@
-// motctl survey: what the survey service made for a customer.
+// motctl survey list | answer | scores: survey instances, answers recorded by an agent,
+// a project's scores.
+#include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "client.h"
 #include "fmt/format.h"
@@ -22,9 +25,88 @@ void AddSurvey(CLI::App& app, Client& client) {
     sv1::ListSurveyInstancesResponse resp;
     Check(stub->ListSurveyInstances(Context().get(), req, &resp), "survey list");
     PrintAll(resp.instances(), client.json, [](const sv1::SurveyInstance& s) {
-      return fmt::format("{}  {}  {}  {}  open until {}  ({} questions)\n", s.id(), s.survey_id(),
-                         s.stage(), s.title(), Time(s.expires_at()), s.questions_size());
+      return fmt::format("{}  {}  {}  {}  {}  open until {}  ({} questions)\n", s.id(), s.survey_id(),
+                         s.stage(), Short(sv1::SurveyStatus_Name(s.status()), "SURVEY_STATUS_"), s.title(),
+                         Time(s.expires_at()), s.questions_size());
     });
+  });
+
+  struct AnswerArgs {
+    std::string instance, by;
+    std::vector<std::string> answers;
+  };
+  auto a = std::make_shared<AnswerArgs>();
+  auto* answer = survey->add_subcommand("answer", "record an owner's answers (a hotline agent)");
+  answer->add_option("instance", a->instance, "survey instance id (sv-...)")->required();
+  answer->add_option("--answer", a->answers,
+                     "QUESTION=N (a score), QUESTION=E/P (a SERVQUAL pair) or QUESTION=text:... (repeatable)")
+      ->required();
+  answer->add_option("--by", a->by, "who records it (default: you)");
+  answer->callback([&client, a] {
+    sv1::SubmitResponseRequest req;
+    req.set_instance_id(a->instance);
+    req.set_actor(Requester(a->by));
+    for (const auto& spec : a->answers) {
+      const auto eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0) throw CLI::ValidationError("--answer", "expected QUESTION=VALUE, got '" + spec + "'");
+      const std::string id = spec.substr(0, eq), value = spec.substr(eq + 1);
+      sv1::Answer& ans = (*req.mutable_answers())[id];
+      const auto slash = value.find('/');
+      auto number = [](const std::string& v) {
+        return !v.empty() && v.size() < 4 && std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+      };
+      if (value.rfind("text:", 0) == 0) {
+        ans.set_text(value.substr(5));
+      } else if (number(value)) {
+        ans.set_score(std::stoi(value));
+      } else if (slash != std::string::npos && number(value.substr(0, slash)) && number(value.substr(slash + 1))) {
+        ans.set_expectation(std::stoi(value.substr(0, slash)));
+        ans.set_perception(std::stoi(value.substr(slash + 1)));
+      } else {
+        ans.set_text(value);
+      }
+    }
+    auto stub = sv1::SurveyService::NewStub(client.Channel("MOT_SURVEY_ADDR"));
+    sv1::SubmitResponseResponse resp;
+    Check(stub->SubmitResponse(Context().get(), req, &resp), "survey answer");
+    if (client.json) {
+      std::cout << Json(resp) << "\n";
+      return;
+    }
+    std::string reasons;
+    for (const auto& r : resp.response().detractor_reasons()) reasons += (reasons.empty() ? "" : ", ") + r;
+    std::cout << fmt::format("{} answered at {} by {}{}\n", resp.instance().id(), Time(resp.instance().answered_at()),
+                             resp.response().actor(), reasons.empty() ? "" : "; detractor: " + reasons);
+  });
+
+  struct ScoreArgs {
+    std::string project, month, stage;
+  };
+  auto sc = std::make_shared<ScoreArgs>();
+  auto* scores = survey->add_subcommand("scores", "a project's scores for a month");
+  scores->add_option("--project", sc->project, "project id")->required();
+  scores->add_option("--month", sc->month, "YYYY-MM")->required();
+  scores->add_option("--stage", sc->stage, "one stage (PROSPECT_1 ... VETERAN); default: all");
+  scores->callback([&client, sc] {
+    sv1::GetScoresRequest req;
+    req.set_project_id(sc->project);
+    req.set_month(sc->month);
+    req.set_stage(sc->stage);
+    auto stub = sv1::SurveyService::NewStub(client.Channel("MOT_SURVEY_ADDR"));
+    sv1::GetScoresResponse resp;
+    Check(stub->GetScores(Context().get(), req, &resp), "survey scores");
+    if (client.json) {
+      std::cout << Json(resp) << "\n";
+      return;
+    }
+    auto shown = [](bool has, double v, const char* fmt_) { return has ? fmt::format(fmt::runtime(fmt_), v) : std::string("-"); };
+    std::cout << fmt::format("responses {}\nCSAT mean {}  satisfied {}\nNPS {}\nSERVQUAL gap overall {}\n",
+                             resp.responses(), shown(resp.has_csat_mean(), resp.csat_mean(), "{:.2f}"),
+                             shown(resp.has_csat_satisfied(), resp.csat_satisfied(), "{:.1f}%"),
+                             shown(resp.has_nps(), resp.nps(), "{:.1f}"),
+                             shown(resp.has_overall_gap(), resp.overall_gap(), "{:+.2f}"));
+    std::map<std::string, double> gaps(resp.gap().begin(), resp.gap().end());
+    for (const auto& [d, g] : gaps) std::cout << fmt::format("  {} {:+.2f}\n", d, g);
   });
 }
 

@@ -1,6 +1,9 @@
 #include "app/survey_app.h"
 
 #include "mot/common/clock.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "mot/common/codec.h"
 #include "mot/common/topics.h"
 #include "mot/common/log.h"
@@ -27,13 +30,184 @@ absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
                             event.SerializeAsString());
 }
 
+std::string TallyKey(const std::string& project, const std::string& stage, const std::string& month) {
+  return absl::StrCat("mot:survey:tally:", project, "|", stage, "|", month);
+}
+
+namespace {
+
+grpc::Status Refuse(grpc::StatusCode code, const std::string& what) { return grpc::Status(code, what); }
+
+std::map<std::string, Answer> AnswersOf(const google::protobuf::Map<std::string, v1::Answer>& in) {
+  std::map<std::string, Answer> out;
+  for (const auto& [id, a] : in) {
+    Answer x;
+    if (a.has_score()) x.score = a.score();
+    if (a.has_expectation()) x.expectation = a.expectation();
+    if (a.has_perception()) x.perception = a.perception();
+    x.text = a.text();
+    out[id] = x;
+  }
+  return out;
+}
+
+bool SameAnswers(const google::protobuf::Map<std::string, v1::Answer>& a,
+                 const google::protobuf::Map<std::string, v1::Answer>& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [id, x] : a) {
+    auto it = b.find(id);
+    if (it == b.end() || it->second.SerializeAsString() != x.SerializeAsString()) return false;
+  }
+  return true;
+}
+
+// Completes the instance (while it is still `expected`), keeps the response and adds
+// to the tally, atomically: 1 when done, 0 when the instance changed meanwhile.
+constexpr char kComplete[] = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+redis.call('SET', KEYS[2], ARGV[3])
+for i = 4, #ARGV, 2 do redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1]) end
+return 1
+)lua";
+
+std::string ResponseKey(const std::string& instance_id) { return "response:" + instance_id; }
+
+}  // namespace
+
+absl::Status SurveyGrpc::Announce(const v1::SurveyInstance& instance, const v1::SurveyResponse& response) {
+  std::vector<OutMessage> out;
+  for (auto type : {v1::SURVEY_EVENT_TYPE_COMPLETED, v1::SURVEY_EVENT_TYPE_DETRACTOR}) {
+    if (type == v1::SURVEY_EVENT_TYPE_DETRACTOR && response.detractor_reasons().empty()) continue;
+    v1::SurveyEvent e;
+    e.set_type(type);
+    *e.mutable_instance() = instance;
+    *e.mutable_response() = response;
+    out.push_back({kSurveyEventsTopic, instance.customer_id(), e.SerializeAsString(), {}});
+  }
+  for (const auto& s : parts_.out.PublishAll(out)) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext*, const v1::SubmitResponseRequest* req,
+                                        v1::SubmitResponseResponse* resp) {
+  if (req->instance_id().empty()) return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "instance_id is required");
+  for (int round = 0; round < 3; ++round) {
+    auto raw = parts_.store.Get(req->instance_id());
+    if (!raw.ok()) return ToGrpc(raw.status());
+    if (!*raw) return Refuse(grpc::StatusCode::NOT_FOUND, "no survey instance " + req->instance_id());
+    v1::SurveyInstance instance;
+    if (!instance.ParseFromString(**raw)) return Refuse(grpc::StatusCode::DATA_LOSS, "a stored instance does not parse");
+    const SurveyDefinition* def = parts_.catalogue.Find(instance.survey_id());
+    if (def == nullptr) {
+      return Refuse(grpc::StatusCode::FAILED_PRECONDITION,
+                    "survey '" + instance.survey_id() + "' is no longer in the catalogue");
+    }
+    if (instance.status() == v1::SURVEY_STATUS_COMPLETED) {
+      auto stored = parts_.store.Get(ResponseKey(instance.id()));
+      if (!stored.ok()) return ToGrpc(stored.status());
+      v1::SurveyResponse response;
+      if (!*stored || !response.ParseFromString(**stored)) {
+        return Refuse(grpc::StatusCode::DATA_LOSS, "a completed instance without its response");
+      }
+      if (!SameAnswers(response.answers(), req->answers())) {
+        return Refuse(grpc::StatusCode::FAILED_PRECONDITION, "survey " + instance.id() + " was already answered");
+      }
+      // The same answers again (a retry): the first answer, and its events again.
+      if (auto s = Announce(instance, response); !s.ok()) return ToGrpc(s);
+      *resp->mutable_instance() = instance;
+      *resp->mutable_response() = response;
+      return grpc::Status::OK;
+    }
+    const TimePoint now = parts_.clock.Now();
+    if (now > FromProto(instance.expires_at())) {
+      return Refuse(grpc::StatusCode::FAILED_PRECONDITION,
+                    "survey " + instance.id() + " expired at " + FormatTime(FromProto(instance.expires_at())));
+    }
+    const auto answers = AnswersOf(req->answers());
+    if (auto s = Validate(def->questions, answers); !s.ok()) return ToGrpc(s);
+    v1::SurveyResponse response;
+    response.set_instance_id(instance.id());
+    *response.mutable_answers() = req->answers();
+    *response.mutable_submitted_at() = ToProto(now);
+    response.set_actor(req->actor().empty() ? "web" : req->actor());
+    for (auto& r : DetractorReasons(parts_.catalogue.detractor(), def->questions, answers)) {
+      response.add_detractor_reasons(r);
+    }
+    v1::SurveyInstance done = instance;
+    done.set_status(v1::SURVEY_STATUS_COMPLETED);
+    *done.mutable_answered_at() = ToProto(now);
+    Tally delta;
+    delta.Add(def->questions, answers);
+    std::vector<std::string> cmd = {"EVAL", kComplete, "3", parts_.store.Key(instance.id()),
+                                    parts_.store.Key(ResponseKey(instance.id())),
+                                    TallyKey(instance.project_id(), instance.stage(),
+                                             MonthOf(now, parts_.catalogue.zone())),
+                                    **raw, done.SerializeAsString(), response.SerializeAsString()};
+    for (const auto& [field, n] : FieldsOf(delta)) {
+      if (n == 0 && field != "responses") continue;
+      cmd.push_back(field);
+      cmd.push_back(std::to_string(n));
+    }
+    auto r = parts_.redis.Command(cmd);
+    if (!r.ok()) return ToGrpc(r.status());
+    if (r->integer == 0) continue;  // changed meanwhile (answered twice at once): look again
+    Log().info("survey instance {} answered by {}{}", instance.id(), response.actor(),
+               response.detractor_reasons().empty() ? "" : " (detractor)");
+    if (auto s = Announce(done, response); !s.ok()) return ToGrpc(s);
+    *resp->mutable_instance() = done;
+    *resp->mutable_response() = response;
+    return grpc::Status::OK;
+  }
+  return Refuse(grpc::StatusCode::ABORTED, "the instance kept changing; try again");
+}
+
+grpc::Status SurveyGrpc::GetScores(grpc::ServerContext*, const v1::GetScoresRequest* req,
+                                   v1::GetScoresResponse* resp) {
+  if (req->project_id().empty()) return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "project_id is required");
+  absl::CivilMonth month;
+  if (!absl::ParseCivilTime(req->month(), &month)) {
+    return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "month: expected YYYY-MM, e.g. 2026-11");
+  }
+  const auto stages = parts_.catalogue.Stages();
+  if (!req->stage().empty() && !stages.count(req->stage())) {
+    return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "stage: '" + req->stage() + "' is no survey's stage");
+  }
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& stage : stages) {
+    if (!req->stage().empty() && stage != req->stage()) continue;
+    cmds.push_back({"HGETALL", TallyKey(req->project_id(), stage, req->month())});
+  }
+  auto replies = parts_.redis.Pipeline(cmds);
+  if (!replies.ok()) return ToGrpc(replies.status());
+  Tally all;
+  for (const auto& reply : *replies) {
+    std::map<std::string, int64_t> fields;
+    for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+      int64_t v = 0;
+      if (absl::SimpleAtoi(reply.elements[i + 1].str, &v)) fields[reply.elements[i].str] = v;
+    }
+    all.Merge(TallyOf(fields));
+  }
+  const Scores s = ScoresOf(all);
+  resp->set_responses(s.responses);
+  if (s.csat_mean) resp->set_csat_mean(*s.csat_mean);
+  if (s.csat_satisfied) resp->set_csat_satisfied(*s.csat_satisfied);
+  if (s.nps) resp->set_nps(*s.nps);
+  for (const auto& [d, g] : s.gap) (*resp->mutable_gap())[d] = g;
+  if (s.overall_gap) resp->set_overall_gap(*s.overall_gap);
+  return grpc::Status::OK;
+}
+
 grpc::Status SurveyGrpc::ListSurveyInstances(grpc::ServerContext*,
                                              const v1::ListSurveyInstancesRequest* req,
                                              v1::ListSurveyInstancesResponse* resp) {
   if (req->customer_id().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "customer_id is required");
   }
-  auto list = instances_.ListByCustomer(req->customer_id(), max_page_size_);
+  auto list = instances_.ListByCustomer(req->customer_id(), parts_.max_page_size);
   if (!list.ok()) return ToGrpc(list.status());
   for (auto& s : *list) *resp->add_instances() = std::move(s);
   return grpc::Status::OK;

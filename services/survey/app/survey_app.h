@@ -3,6 +3,7 @@
 #include "domain/catalogue.h"
 #include "mot/common/kafka.h"
 #include "mot/common/record_store.h"
+#include "mot/common/redis.h"
 #include "mot/survey/v1/survey.grpc.pb.h"
 
 namespace mot::survey {
@@ -22,16 +23,35 @@ class CommandHandler {
   const Clock& clock_;
 };
 
+// The gRPC API: instances by owner; responses (SubmitResponse: checked, once, counted
+// into the running tallies of the project, stage and month in the same Redis script
+// that completes the instance, so a response counts exactly once); scores.
 class SurveyGrpc final : public v1::SurveyService::Service {
  public:
-  SurveyGrpc(RecordStore& store, int max_page_size)
-      : instances_(store), max_page_size_(max_page_size) {}
+  struct Parts {
+    RedisRecordStore& store;
+    RedisClient& redis;
+    const SurveyCatalogue& catalogue;
+    Publisher& out;
+    const Clock& clock;
+    int max_page_size;
+  };
+  explicit SurveyGrpc(Parts parts) : parts_(parts), instances_(parts.store) {}
   grpc::Status ListSurveyInstances(grpc::ServerContext*, const v1::ListSurveyInstancesRequest* req,
                                    v1::ListSurveyInstancesResponse* resp) override;
+  grpc::Status SubmitResponse(grpc::ServerContext*, const v1::SubmitResponseRequest* req,
+                              v1::SubmitResponseResponse* resp) override;
+  grpc::Status GetScores(grpc::ServerContext*, const v1::GetScoresRequest* req,
+                         v1::GetScoresResponse* resp) override;
 
  private:
+  // Publishes COMPLETED, and DETRACTOR for a detractor's response.
+  absl::Status Announce(const v1::SurveyInstance& instance, const v1::SurveyResponse& response);
+  Parts parts_;
   ProtoStore<v1::SurveyInstance> instances_;
-  const int max_page_size_;
 };
+
+// The Redis hash of the running tally of a project, stage and month.
+std::string TallyKey(const std::string& project, const std::string& stage, const std::string& month);
 
 }  // namespace mot::survey

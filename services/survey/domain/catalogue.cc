@@ -84,9 +84,14 @@ absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yam
     if (!root.ok()) return root.status();
     if (!root->IsMap()) return absl::InvalidArgumentError("expected a map of settings");
     for (const auto& entry : *root) {
-      static const std::set<std::string> kKeys = {"surveys", "fatigue", "detractor", "kpi_weights"};
+      static const std::set<std::string> kKeys = {"surveys", "fatigue", "detractor", "kpi_weights",
+                                                  "time_zone"};
       const std::string key = entry.first.as<std::string>();
       if (!kKeys.count(key)) return absl::InvalidArgumentError(absl::StrCat("unknown setting '", key, "'"));
+    }
+    const std::string zone = (*root)["time_zone"] ? (*root)["time_zone"].as<std::string>() : "Asia/Shanghai";
+    if (!absl::LoadTimeZone(zone, &catalogue.zone_)) {
+      return Fail("time_zone", absl::StrCat("unknown zone '", zone, "'"));
     }
     if (const YAML::Node f = (*root)["fatigue"]) {
       if (auto s = RequireKeys(f, "fatigue", {"window", "priority"}); !s.ok()) return s;
@@ -158,6 +163,16 @@ absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yam
   });
 }
 
+std::set<std::string> SurveyCatalogue::Stages() const {
+  std::set<std::string> out;
+  for (const auto& [_, d] : surveys_) out.insert(d.stage);
+  return out;
+}
+
+std::string MonthOf(TimePoint t, const absl::TimeZone& zone) {
+  return absl::FormatTime("%Y-%m", absl::FromUnixMillis(ToUnixMillis(t)), zone);
+}
+
 const SurveyDefinition* SurveyCatalogue::Find(const std::string& id) const {
   auto it = surveys_.find(id);
   return it == surveys_.end() ? nullptr : &it->second;
@@ -192,6 +207,8 @@ absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalog
   s.set_title(def->title);
   s.set_status(v1::SURVEY_STATUS_OPEN);
   s.set_touchpoint_id(cmd.touchpoint_id());
+  s.set_project_id(cmd.project_id());
+  s.set_unit_id(cmd.unit_id());
   const TimePoint created = std::max(now, FromProto(cmd.requested_at()));
   *s.mutable_created_at() = ToProto(created);
   *s.mutable_expires_at() = ToProto(created + def->valid_for);

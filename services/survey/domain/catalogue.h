@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include <set>
 #include "domain/scores.h"
 #include "mot/common/clock.h"
 #include "mot/survey/v1/survey.pb.h"
@@ -32,13 +34,21 @@ class SurveyCatalogue {
   const FatigueRules& fatigue() const { return fatigue_; }
   const DetractorRule& detractor() const { return detractor_; }
   const KpiWeights& kpi_weights() const { return kpi_; }
+  // Months of the scores are this zone's (time_zone, default Asia/Shanghai).
+  const absl::TimeZone& zone() const { return zone_; }
+  // The stage codes the surveys measure.
+  std::set<std::string> Stages() const;
 
  private:
   std::map<std::string, SurveyDefinition> surveys_;
   FatigueRules fatigue_;
   DetractorRule detractor_;
   KpiWeights kpi_;
+  absl::TimeZone zone_;
 };
+
+// "YYYY-MM" of `t` in `zone`: the month a response counts in.
+std::string MonthOf(TimePoint t, const absl::TimeZone& zone);
 
 // The instance a CreateSurveyCommand creates at `now`: open for the survey's
 // valid_for from then (a survey dispatched late, e.g. for an event published

@@ -94,6 +94,45 @@ void Tally::Merge(const Tally& o) {
   }
 }
 
+std::vector<std::pair<std::string, int64_t>> FieldsOf(const Tally& t) {
+  std::vector<std::pair<std::string, int64_t>> out = {
+      {"responses", t.responses},       {"csat_answers", t.csat_answers}, {"csat_sum", t.csat_sum},
+      {"csat_satisfied", t.csat_satisfied}, {"nps_answers", t.nps_answers}, {"promoters", t.promoters},
+      {"detractors", t.detractors}};
+  for (const auto& [d, p] : t.servqual) {
+    out.emplace_back("sq:" + d + ":n", p.n);
+    out.emplace_back("sq:" + d + ":e", p.expectation_sum);
+    out.emplace_back("sq:" + d + ":p", p.perception_sum);
+  }
+  return out;
+}
+
+Tally TallyOf(const std::map<std::string, int64_t>& f) {
+  Tally t;
+  auto get = [&](const std::string& k) {
+    auto it = f.find(k);
+    return it == f.end() ? int64_t{0} : it->second;
+  };
+  t.responses = get("responses");
+  t.csat_answers = get("csat_answers");
+  t.csat_sum = get("csat_sum");
+  t.csat_satisfied = get("csat_satisfied");
+  t.nps_answers = get("nps_answers");
+  t.promoters = get("promoters");
+  t.detractors = get("detractors");
+  for (const auto& [k, v] : f) {
+    if (k.rfind("sq:", 0) != 0 || k.size() < 6) continue;
+    const std::string dimension = k.substr(3, k.size() - 5);
+    Tally::Pairs& p = t.servqual[dimension];
+    switch (k.back()) {
+      case 'n': p.n = v; break;
+      case 'e': p.expectation_sum = v; break;
+      case 'p': p.perception_sum = v; break;
+    }
+  }
+  return t;
+}
+
 Scores ScoresOf(const Tally& t) {
   Scores s;
   s.responses = t.responses;

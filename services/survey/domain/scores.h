@@ -64,6 +64,11 @@ struct Tally {
   void Merge(const Tally& other);
 };
 
+// A tally as hash fields (responses, csat_answers ... sq:<dimension>:n|e|p), for
+// HINCRBY, and back.
+std::vector<std::pair<std::string, int64_t>> FieldsOf(const Tally& tally);
+Tally TallyOf(const std::map<std::string, int64_t>& fields);
+
 // What a tally says. Absent where there is nothing to say (no answer of that kind).
 struct Scores {
   int64_t responses = 0;

@@ -586,6 +586,8 @@ PlannedTouchpoint Build(const Playbook& pb, const Step& step, const CustomerFact
     cmd.set_touchpoint_id(tp.id());
     cmd.set_customer_id(facts.customer_id);
     cmd.set_survey_id(Param(step, "survey"));
+    cmd.set_project_id(facts.project_id);
+    cmd.set_unit_id(facts.unit_id);
     *cmd.mutable_requested_at() = tp.due_at();
     p.payload = cmd.SerializeAsString();
   } else {

@@ -125,9 +125,10 @@ class RedisRecordStore : public RecordStore {
   absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) override;
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> PageByCustomer(
       const std::string& customer_id, const PageCursor& from, size_t limit) override;
+  // The Redis key of a record, for a script that changes it with other keys at once.
+  std::string Key(const std::string& id) const { return absl::StrCat("mot:", ns_, ":rec:", id); }
 
  private:
-  std::string Key(const std::string& id) const { return absl::StrCat("mot:", ns_, ":rec:", id); }
   absl::StatusOr<std::vector<std::string>> Load(const std::vector<RedisReply>& ids);
 
   RedisClient& redis_;
