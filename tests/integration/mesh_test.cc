@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
+#include "mot/common/ids.h"
 #include "mot/common/topics.h"
 #include "mot/common/kafka.h"
 #include "mot/common/simulated_clock.h"
@@ -1584,17 +1585,21 @@ TEST_F(DecisionTest, TheSameCommandTwiceReachesTheProviderOnce) {
 class SurveyTest : public MeshTest {
  protected:
   // A survey instance for a new owner of `project`, once the survey service has it.
-  survey::v1::SurveyInstance Issue(const std::string& project, const std::string& survey_id) {
+  survey::v1::SurveyInstance Issue(const std::string& project, const std::string& survey_id,
+                                   const std::string& customer = "") {
     survey::v1::CreateSurveyCommand cmd;
     cmd.set_command_id(Unique("cmd-sv-"));
-    cmd.set_customer_id(Unique("C-SV-"));
+    cmd.set_customer_id(customer.empty() ? Unique("C-SV-") : customer);
     cmd.set_survey_id(survey_id);
     cmd.set_project_id(project);
     *cmd.mutable_requested_at() = ToProto(Now());
     EXPECT_TRUE(producer_->Publish(kSurveyCommandsTopic, cmd.customer_id(), cmd.SerializeAsString()).ok());
+    const std::string id = DeterministicId("sv", {cmd.command_id()});
     for (int i = 0; i < 300; ++i) {
-      auto list = Surveys(cmd.customer_id());
-      if (list.instances_size() == 1) return list.instances(0);
+      const auto list = Surveys(cmd.customer_id());
+      for (const auto& s : list.instances()) {
+        if (s.id() == id) return s;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     ADD_FAILURE() << "no instance";
@@ -1695,6 +1700,34 @@ TEST_F(SurveyTest, AHotlineAnswerIsCheckedCountedOnceAndADetractorIsAnnounced) {
   }
   consumer->close();
   EXPECT_TRUE(detractor) << "no DETRACTOR event for the instance";
+}
+
+// Survey fatigue: one survey per owner within 30 days; a repair survey replaces an open
+// stage survey, which is recorded as suppressed with the reason; a later stage survey
+// within the window is suppressed too and takes no answer.
+TEST_F(SurveyTest, TheHigherPrioritySurveyGoesOutAndTheOtherIsSuppressed) {
+  const std::string project = Unique("P-SV-"), customer = Unique("C-SVF-");
+  const auto stage = Issue(project, "stage_satisfaction_runin_2", customer);
+  EXPECT_EQ(stage.status(), survey::v1::SURVEY_STATUS_OPEN);
+  Advance(std::chrono::hours(24 * 3));
+  const auto repair = Issue(project, "repair_satisfaction", customer);
+  EXPECT_EQ(repair.status(), survey::v1::SURVEY_STATUS_OPEN) << repair.reason();
+  std::map<std::string, survey::v1::SurveyInstance> by_id;
+  const auto list = Surveys(customer);
+  for (const auto& s : list.instances()) by_id[s.id()] = s;
+  EXPECT_EQ(by_id[stage.id()].status(), survey::v1::SURVEY_STATUS_SUPPRESSED);
+  EXPECT_EQ(by_id[stage.id()].reason(), "fatigue: withdrawn for the repair survey " + repair.id());
+  Advance(std::chrono::hours(24 * 10));
+  const auto later = Issue(project, "stage_satisfaction_stable", customer);
+  EXPECT_EQ(later.status(), survey::v1::SURVEY_STATUS_SUPPRESSED);
+  EXPECT_EQ(later.reason(), "fatigue: repair survey " + repair.id() + " was sent within the window");
+  survey::v1::SubmitResponseResponse resp;
+  EXPECT_EQ(Submit(stage.id(), {{"repairs", Score(4)}, {"care", Pair(5, 5)}, {"recommend", Score(9)}}, &resp)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // After the window, a stage survey goes out again.
+  Advance(std::chrono::hours(24 * 20));  // 30 days after the repair survey
+  EXPECT_EQ(Issue(project, "stage_satisfaction_stable", customer).status(), survey::v1::SURVEY_STATUS_OPEN);
 }
 
 TEST_F(SurveyTest, AnExpiredSurveyTakesNoAnswer) {

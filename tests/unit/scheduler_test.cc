@@ -692,6 +692,15 @@ TEST(Outcome, AHeldMessageWaitsAndASuppressedOneCancelsTheTouchpoint) {
   EXPECT_EQ(o->summary,
             "not delivered on any channel: wecom: webhook answered HTTP 500; sms: sms refused: "
             "isv.TEMPLATE_MISSING");
+  survey::v1::SurveyEvent sv;
+  sv.set_type(survey::v1::SURVEY_EVENT_TYPE_SUPPRESSED);
+  sv.mutable_instance()->set_id("sv-9");
+  sv.mutable_instance()->set_touchpoint_id("tp-9");
+  sv.mutable_instance()->set_reason("fatigue: repair survey sv-8 was sent within the window");
+  o = OutcomeOf(sv);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->status, v1::TOUCHPOINT_STATUS_CANCELLED);
+  EXPECT_EQ(o->summary, "fatigue: repair survey sv-8 was sent within the window");
 }
 
 }  // namespace

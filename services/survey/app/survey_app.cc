@@ -14,20 +14,61 @@ namespace mot::survey {
 absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
   v1::CreateSurveyCommand cmd;
   if (auto s = DecodeMessage(in, &cmd); !s.ok()) return s;
-  auto instance = CreateInstance(catalogue_, cmd, clock_.Now());
+  const TimePoint now = clock_.Now();
+  auto instance = CreateInstance(catalogue_, cmd, now);
   if (!instance.ok()) return instance.status();
-  auto inserted = instances_.Insert(instance->id(), instance->customer_id(),
-                                    ToUnixMillis(FromProto(instance->created_at())), *instance);
-  if (!inserted.ok()) return inserted.status();
-  if (*inserted) {
-    Log().info("survey instance {} created survey={} stage={}", instance->id(),
-               instance->survey_id(), instance->stage());
+  std::vector<OutMessage> events;
+  auto event = [&](v1::SurveyEventType type, const v1::SurveyInstance& i) {
+    v1::SurveyEvent e;
+    e.set_type(type);
+    *e.mutable_instance() = i;
+    events.push_back({kSurveyEventsTopic, i.customer_id(), e.SerializeAsString(), {}});
+  };
+  auto existing = instances_.Get(instance->id());
+  if (!existing.ok()) return existing.status();
+  if (*existing) {  // again: the event again
+    event((*existing)->status() == v1::SURVEY_STATUS_SUPPRESSED ? v1::SURVEY_EVENT_TYPE_SUPPRESSED
+                                                                 : v1::SURVEY_EVENT_TYPE_CREATED,
+          **existing);
+  } else {
+    // Fatigue: what the owner was sent.
+    auto mine = instances_.ListByCustomer(instance->customer_id(), 1000);
+    if (!mine.ok()) return mine.status();
+    std::vector<Issued> sent;
+    std::map<std::string, v1::SurveyInstance> by_id;
+    for (const auto& i : *mine) {
+      if (i.status() != v1::SURVEY_STATUS_OPEN && i.status() != v1::SURVEY_STATUS_COMPLETED) continue;
+      const SurveyDefinition* d = catalogue_.Find(i.survey_id());
+      sent.push_back({i.id(), d != nullptr ? d->family : "",
+                      FromProto(i.has_requested_at() ? i.requested_at() : i.created_at()),
+                      i.status() == v1::SURVEY_STATUS_OPEN && FromProto(i.expires_at()) > now});
+      by_id[i.id()] = i;
+    }
+    const SurveyDefinition* def = catalogue_.Find(instance->survey_id());
+    const auto verdict = Fatigue(catalogue_.fatigue(), sent, def->family, FromProto(instance->requested_at()));
+    if (!verdict.issue) {
+      instance->set_status(v1::SURVEY_STATUS_SUPPRESSED);
+      instance->set_reason(verdict.reason);
+    }
+    auto inserted = instances_.Insert(instance->id(), instance->customer_id(),
+                                      ToUnixMillis(FromProto(instance->created_at())), *instance);
+    if (!inserted.ok()) return inserted.status();
+    for (const auto& id : verdict.withdraw) {
+      v1::SurveyInstance w = by_id.at(id);
+      w.set_status(v1::SURVEY_STATUS_SUPPRESSED);
+      w.set_reason(absl::StrCat("fatigue: withdrawn for the ", def->family, " survey ", instance->id()));
+      if (auto s = instances_.Put(w.id(), w); !s.ok()) return s;
+      event(v1::SURVEY_EVENT_TYPE_SUPPRESSED, w);
+    }
+    Log().info("survey instance {} {} survey={} stage={}{}", instance->id(),
+               verdict.issue ? "created" : "suppressed", instance->survey_id(), instance->stage(),
+               verdict.withdraw.empty() ? "" : absl::StrCat(" (withdrew ", verdict.withdraw.size(), ")"));
+    event(verdict.issue ? v1::SURVEY_EVENT_TYPE_CREATED : v1::SURVEY_EVENT_TYPE_SUPPRESSED, *instance);
   }
-  v1::SurveyEvent event;
-  event.set_type(v1::SURVEY_EVENT_TYPE_CREATED);
-  *event.mutable_instance() = *instance;
-  return out.Publish(kSurveyEventsTopic, instance->customer_id(),
-                            event.SerializeAsString());
+  for (const auto& s : out.PublishAll(events)) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 std::string TallyKey(const std::string& project, const std::string& stage, const std::string& month) {
@@ -104,6 +145,10 @@ grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext*, const v1::SubmitRe
     if (def == nullptr) {
       return Refuse(grpc::StatusCode::FAILED_PRECONDITION,
                     "survey '" + instance.survey_id() + "' is no longer in the catalogue");
+    }
+    if (instance.status() == v1::SURVEY_STATUS_SUPPRESSED) {
+      return Refuse(grpc::StatusCode::FAILED_PRECONDITION,
+                    "survey " + instance.id() + " was not sent or was withdrawn (survey fatigue)");
     }
     if (instance.status() == v1::SURVEY_STATUS_COMPLETED) {
       auto stored = parts_.store.Get(ResponseKey(instance.id()));

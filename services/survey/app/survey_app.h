@@ -9,7 +9,10 @@
 namespace mot::survey {
 
 // Consumes CreateSurveyCommand: creates the instance once (idempotent by command
-// id), then publishes SurveyEvent CREATED on mot.survey.v1.
+// id), then publishes SurveyEvent CREATED on mot.survey.v1. Survey fatigue first
+// (the catalogue's `fatigue`, over the owner's instances): a survey within the window
+// of another is recorded SUPPRESSED with the reason (event SUPPRESSED), unless it ranks
+// higher than open ones there, which are then SUPPRESSED (withdrawn) for it.
 class CommandHandler {
  public:
   CommandHandler(const SurveyCatalogue& catalogue, RecordStore& store, const Clock& clock)

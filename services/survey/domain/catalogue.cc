@@ -208,6 +208,7 @@ absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalog
   s.set_status(v1::SURVEY_STATUS_OPEN);
   s.set_touchpoint_id(cmd.touchpoint_id());
   s.set_project_id(cmd.project_id());
+  *s.mutable_requested_at() = cmd.requested_at();
   s.set_unit_id(cmd.unit_id());
   const TimePoint created = std::max(now, FromProto(cmd.requested_at()));
   *s.mutable_created_at() = ToProto(created);

@@ -1004,9 +1004,12 @@ std::optional<Outcome> OutcomeOf(const notification::v1::NotificationEvent& even
 
 std::optional<Outcome> OutcomeOf(const survey::v1::SurveyEvent& event) {
   const auto& s = event.instance();
-  if (s.touchpoint_id().empty() || event.type() != survey::v1::SURVEY_EVENT_TYPE_CREATED) {
-    return std::nullopt;
+  if (s.touchpoint_id().empty()) return std::nullopt;
+  // Not sent, or withdrawn, for survey fatigue: cancelled with the reason.
+  if (event.type() == survey::v1::SURVEY_EVENT_TYPE_SUPPRESSED) {
+    return Outcome{s.customer_id(), s.touchpoint_id(), v1::TOUCHPOINT_STATUS_CANCELLED, s.reason(), s.id()};
   }
+  if (event.type() != survey::v1::SURVEY_EVENT_TYPE_CREATED) return std::nullopt;
   return Outcome{s.customer_id(), s.touchpoint_id(), v1::TOUCHPOINT_STATUS_DONE,
                  absl::StrCat("survey ", s.survey_id(), " (", s.stage(), ") open until ",
                               FormatTime(FromProto(s.expires_at()))),
