@@ -1700,6 +1700,16 @@ TEST_F(SurveyTest, AHotlineAnswerIsCheckedCountedOnceAndADetractorIsAnnounced) {
   }
   consumer->close();
   EXPECT_TRUE(detractor) << "no DETRACTOR event for the instance";
+
+  // The playbook closes the loop: a follow-up ticket with its SLA, on the owner's journey.
+  const auto j = WaitForSteps(instance.customer_id(), {"detractor_follow_up"});
+  const auto follow_up = Step(j, "detractor_follow_up");
+  EXPECT_NE(follow_up.outcome().find("detractor_follow_up ticket opened"), std::string::npos)
+      << follow_up.outcome();
+  const auto ticket = Ticket(follow_up.result_ref());
+  EXPECT_EQ(ticket.kind(), "detractor_follow_up");
+  EXPECT_EQ(ticket.project_id(), project);
+  EXPECT_GT(ticket.deadlines_size(), 0);
 }
 
 // Survey fatigue: one survey per owner within 30 days; a repair survey replaces an open

@@ -943,6 +943,8 @@ std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const survey::v1::SurveyE
   auto e = Trigger(TriggerType("survey", survey::v1::SurveyEventType_Name(event.type()),
                                "SURVEY_EVENT_TYPE_"),
                    s.id(), s.customer_id(), now, "survey");
+  e.set_project_id(s.project_id());
+  e.set_unit_id(s.unit_id());
   (*e.mutable_attributes())["survey_id"] = s.survey_id();
   (*e.mutable_attributes())["stage"] = s.stage();
   (*e.mutable_attributes())["instance_id"] = s.id();
