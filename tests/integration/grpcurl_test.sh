@@ -51,4 +51,36 @@ set -e
 grep -q "Code: InvalidArgument" <<<"$out" && grep -q "date: expected YYYY-MM-DD" <<<"$out" ||
   fail "GetComplaintReport with a bad date: $out"
 passed=$((passed + 1))
+
+# Another enterprise system sends an owner a message in JSON: queued, named by its
+# delivery id, then listed as delivered; a bad command names the field.
+n=$(addr MOT_NOTIFICATION_ADDR)
+sent=$("$grpcurl" -plaintext -d "{\"command\":{\"command_id\":\"$rq-n\",\"customer_id\":\"C-$rq\",\"template_id\":\"tier_a_second_touch\",\"category\":\"safety\",\"variables\":{\"project_id\":\"P-GRPCURL\"}}}" \
+  "$n" mot.notification.v1.NotificationService/Send)
+delivery=$(python3 -c 'import json,sys; j = json.load(sys.stdin); print(j.get("delivery_id") or j["deliveryId"])' <<<"$sent")
+for _ in $(seq 1 150); do
+  listed=$("$grpcurl" -plaintext -d "{\"customer_id\":\"C-$rq\"}" "$n" mot.notification.v1.NotificationService/ListDeliveries)
+  grep -q DELIVERY_STATUS_DELIVERED <<<"$listed" && break
+  sleep 0.2
+done
+python3 -c '
+import json, sys
+d = json.load(sys.stdin)["deliveries"]
+assert [x["id"] for x in d] == [sys.argv[1]] and d[0]["status"] == "DELIVERY_STATUS_DELIVERED", d
+' "$delivery" <<<"$listed" || fail "Send, then ListDeliveries: $listed"
+passed=$((passed + 1))
+set +e
+out=$("$grpcurl" -plaintext -d "{\"command\":{\"command_id\":\"$rq-x\",\"customer_id\":\"C-$rq\"}}" \
+  "$n" mot.notification.v1.NotificationService/Send 2>&1)
+set -e
+grep -q "Code: InvalidArgument" <<<"$out" && grep -q "command.template_id is required" <<<"$out" ||
+  fail "Send without a template: $out"
+passed=$((passed + 1))
+set +e
+out=$("$grpcurl" -plaintext -d '{"project_id":"P-GRPCURL","month":"11/2026"}' "$(addr MOT_SURVEY_ADDR)" \
+  mot.survey.v1.SurveyService/GetScores 2>&1)
+set -e
+grep -q "Code: InvalidArgument" <<<"$out" && grep -q "month: expected YYYY-MM" <<<"$out" ||
+  fail "GetScores with a bad month: $out"
+passed=$((passed + 1))
 echo "$passed passed, 0 failed"
