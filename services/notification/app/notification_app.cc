@@ -376,7 +376,8 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
   std::vector<std::vector<absl::StatusOr<std::string>>> results;
   if (!groups.empty()) results.push_back(ask(0));
   for (auto& f : asking) results.push_back(f.get());
-  const RetryPolicy policy = deciding_.routing != nullptr ? deciding_.routing->retry() : RetryPolicy{};
+  static const RetryPolicy kNoRouting;
+  const RetryPolicy& policy = deciding_.routing != nullptr ? deciding_.routing->retry() : kNoRouting;
   std::uniform_real_distribution<double> jitter(0, 1);
   for (size_t g = 0; g < groups.size(); ++g) {
     for (size_t j = 0; j < groups[g].second.size(); ++j) {

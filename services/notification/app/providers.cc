@@ -285,9 +285,7 @@ std::string EncodedWords(const std::string& text) {
     size_t end = i;
     // At most 45 bytes (60 in base64) per word, cut between characters.
     while (end < text.size()) {
-      size_t n = 1;
-      const auto lead = static_cast<unsigned char>(text[end]);
-      if (lead >= 0xF0) n = 4; else if (lead >= 0xE0) n = 3; else if (lead >= 0xC0) n = 2;
+      const size_t n = Utf8SequenceLength(static_cast<unsigned char>(text[end]));
       if (end + n - i > 45) break;
       end += n;
     }

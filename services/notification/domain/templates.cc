@@ -68,15 +68,14 @@ absl::StatusOr<std::string> Fill(const Template& tpl, const std::string& text,
   }
 }
 
-// The length of the UTF-8 sequence a lead byte starts (1 for a stray byte).
-size_t SequenceLength(unsigned char lead) {
+}  // namespace
+
+size_t Utf8SequenceLength(unsigned char lead) {
   if (lead >= 0xF0) return 4;
   if (lead >= 0xE0) return 3;
   if (lead >= 0xC0) return 2;
   return 1;
 }
-
-}  // namespace
 
 absl::StatusOr<std::string> Render(const Template& tpl,
                                    const std::map<std::string, std::string>& variables) {
@@ -90,7 +89,7 @@ absl::StatusOr<std::string> Subject(const Template& tpl, const std::string& text
   std::string out;
   int characters = 0;
   for (size_t i = 0; i < text.size() && characters < kMaxCharacters; ++characters) {
-    const size_t n = std::min(SequenceLength(static_cast<unsigned char>(text[i])), text.size() - i);
+    const size_t n = std::min(Utf8SequenceLength(static_cast<unsigned char>(text[i])), text.size() - i);
     const std::string ch = text.substr(i, n);
     out += ch;
     i += n;

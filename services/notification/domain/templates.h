@@ -35,6 +35,9 @@ class TemplateSet {
 absl::StatusOr<std::string> Render(const Template& tpl,
                                    const std::map<std::string, std::string>& variables);
 
+// The length of the UTF-8 sequence a lead byte starts (1 for a stray byte).
+size_t Utf8SequenceLength(unsigned char lead);
+
 // An email's subject: the template's `subject` rendered, or the text's first sentence
 // (through its first 。！？), at most 40 characters.
 absl::StatusOr<std::string> Subject(const Template& tpl, const std::string& text,
