@@ -100,6 +100,16 @@ TEST_F(NotificationTest, RefusalIsRecordedAsFailed) {
   EXPECT_EQ(event.delivery().provider_response(), "webhook refused: HTTP 400");
 }
 
+// A survey invitation carries the owner's own link: marked personal (never to a group
+// robot: integration.SurveyTest.ADetractorAnswersInTheBrowser...).
+TEST_F(NotificationTest, SurveyMessagesArePersonal) {
+  EXPECT_TRUE(templates_.Find("survey_invitation")->personal);
+  EXPECT_TRUE(templates_.Find("survey_reminder")->personal);
+  EXPECT_FALSE(templates_.Find("welcome_signed")->personal);
+  EXPECT_EQ(TemplateSet::FromYaml("templates: {t: {channel: sms, text: x, personal: yes}}").status().message(),
+            "template 't': personal: expected true or false");
+}
+
 TEST_F(NotificationTest, UnknownTemplateGoesToDeadLetters) {
   auto cmd = Welcome();
   cmd.set_template_id("nope");

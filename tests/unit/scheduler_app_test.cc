@@ -55,9 +55,9 @@ class SchedulerAppTest : public ::testing::Test {
 TEST_F(SchedulerAppTest, AHandoverPlansItsStepsOnceAndRecordsTheMilestone) {
   ASSERT_TRUE(handler_.Handle(EventMessage("handover", kNow), publisher_).ok());
   ASSERT_TRUE(handler_.Handle(EventMessage("handover", kNow), publisher_).ok());  // redelivered
-  EXPECT_EQ(store_.Journey("C-1")->size(), 13u);
+  EXPECT_EQ(store_.Journey("C-1")->size(), 14u);
   // The congratulations are due at once: sent with the event, not armed.
-  EXPECT_EQ(store_.Timers()->armed, 12);
+  EXPECT_EQ(store_.Timers()->armed, 13);
   EXPECT_EQ(**store_.Milestone("C-1", "handover"), kNow);
   EXPECT_EQ(metrics_->events.Value(), 2);
 }
@@ -462,8 +462,21 @@ TEST(Triggers, DomainEventsBecomeTypedTriggersWithStableIds) {
   s.mutable_instance()->set_id("sv-1");
   s.mutable_instance()->set_customer_id("C-1");
   s.mutable_instance()->set_stage("RUNIN_2");
-  EXPECT_EQ(TriggerOf(s, now)->type(), "survey.completed");
-  EXPECT_EQ(TriggerOf(s, now)->attributes().at("stage"), "RUNIN_2");
+  const auto pb = *Playbook::FromYaml(testing::ShippedConfig("playbook.yaml"));
+  EXPECT_EQ(TriggerOf(s, now, pb)->type(), "survey.completed");
+  EXPECT_EQ(TriggerOf(s, now, pb)->attributes().at("stage"), "RUNIN_2");
+  // A created survey's link and its last day, the owners' local date (Asia/Shanghai):
+  // 2026-11-30 20:00 UTC is 2026-12-01 there.
+  s.set_type(survey::v1::SURVEY_EVENT_TYPE_CREATED);
+  s.mutable_instance()->set_link("https://survey.example.com/s/abc");
+  s.mutable_instance()->set_title("交付满意度调查");
+  *s.mutable_instance()->mutable_expires_at() = ToProto(FromUnixMillis(1'796'068'800'000));
+  auto created = TriggerOf(s, now, pb);
+  ASSERT_TRUE(created.has_value());
+  EXPECT_EQ(created->type(), "survey.created");
+  EXPECT_EQ(created->attributes().at("survey_link"), "https://survey.example.com/s/abc");
+  EXPECT_EQ(created->attributes().at("survey_title"), "交付满意度调查");
+  EXPECT_EQ(created->attributes().at("survey_expires_date"), "2026-12-01");
 }
 
 }  // namespace

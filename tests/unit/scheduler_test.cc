@@ -150,7 +150,8 @@ TEST_F(PlaybookTest, HandoverPlansTheYearsAfterWithTheDomainNumbers) {
   auto by = ByStep(PlanOk(Handover(t0_)));
   const std::map<std::string, hours> expected = {
       {"move_in_congratulations", Days(0)},  {"key_period_visit_7d", Days(7)},
-      {"key_period_visit_30d", Days(30)},    {"delivery_stage_survey", Days(30)},
+      {"key_period_visit_30d", Days(30)},    {"delivery_stage_survey", Days(45)},
+      {"delivery_satisfaction_survey", Days(1)},
       {"key_period_visit_60d", Days(60)},    {"revisit_after_move_in", Days(90)},
       {"key_period_close", Days(100)},       {"first_year_survey", Days(270)},
       {"one_year_quality_check", Days(365)}, {"stable_stage_survey", Days(365 * 2)},
@@ -162,6 +163,32 @@ TEST_F(PlaybookTest, HandoverPlansTheYearsAfterWithTheDomainNumbers) {
   // The warranty notice 30 days before warranty_end_date (the owner's date), 09:00.
   EXPECT_EQ(Local(by["warranty_ending_notice"].at(0)), "2031-10-02 09:00");
   EXPECT_EQ(by.size(), expected.size() + 1) << "a handover step without a test";
+}
+
+// An issued survey (survey.created): the invitation with the link at once, and one
+// reminder two days before its last day, in the owner's contact window; an answer (or
+// a withdrawal) cancels the reminder.
+TEST_F(PlaybookTest, AnIssuedSurveyIsInvitedAtOnceAndRemindedTwoDaysBeforeItCloses) {
+  auto created = Event("survey.created", t0_);
+  (*created.mutable_attributes())["survey_link"] = "https://survey.example.com/s/abc";
+  (*created.mutable_attributes())["survey_title"] = "交付满意度调查";
+  (*created.mutable_attributes())["survey_expires_date"] = "2026-11-15";
+  const auto planned = PlanOk(created);
+  auto by = ByStep(planned);
+  ASSERT_EQ(by.size(), 2u);
+  EXPECT_EQ(by["survey_invitation"].at(0), t0_);
+  EXPECT_EQ(Local(by["survey_reminder"].at(0)), "2026-11-13 09:00");
+  for (const auto& p : planned) {
+    notification::v1::SendNotificationCommand cmd;
+    ASSERT_TRUE(cmd.ParseFromString(p.payload));
+    EXPECT_EQ(cmd.variables().at("survey_link"), "https://survey.example.com/s/abc");
+    EXPECT_EQ(cmd.category(), "survey");
+  }
+  const Step* reminder = playbook_.FindStep("survey_reminder");
+  ASSERT_NE(reminder, nullptr);
+  const auto exits = playbook_.ExitsFor(*reminder);
+  EXPECT_NE(std::find(exits.begin(), exits.end(), "survey.completed"), exits.end());
+  EXPECT_NE(std::find(exits.begin(), exits.end(), "survey.suppressed"), exits.end());
 }
 
 TEST_F(PlaybookTest, EveryEventStepWithTheDomainNumbers) {

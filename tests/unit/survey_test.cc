@@ -48,7 +48,7 @@ TEST(Survey, RedeliveredCommandCreatesOneInstance) {
   testing::MemoryRecordStore store;
   testing::FakePublisher publisher;
   testing::ManualClock clock(FromUnixMillis(1'793'520'000'000));
-  CommandHandler handler(catalogue, store, clock);
+  CommandHandler handler(catalogue, store, clock, "https://survey.example.com");
   auto in = testing::Message(kSurveyCommandsTopic,
                              Command(FromUnixMillis(1'793'520'000'000)).SerializeAsString());
   ASSERT_TRUE(handler.Handle(in, publisher).ok());
@@ -56,6 +56,20 @@ TEST(Survey, RedeliveredCommandCreatesOneInstance) {
   EXPECT_EQ(store.ListByCustomer("C-1", 10)->size(), 1u);
   ASSERT_EQ(publisher.sent.size(), 2u);
   EXPECT_EQ(publisher.sent[0].topic, kSurveyEventsTopic);
+  // Both events carry the one link: an unguessable token mapped to the instance.
+  v1::SurveyEvent first, again;
+  ASSERT_TRUE(first.ParseFromString(publisher.sent[0].payload));
+  ASSERT_TRUE(again.ParseFromString(publisher.sent[1].payload));
+  const std::string link = first.instance().link();
+  const std::string prefix = "https://survey.example.com/s/";
+  ASSERT_EQ(link.rfind(prefix, 0), 0u) << link;
+  const std::string token = link.substr(prefix.size());
+  EXPECT_EQ(token.size(), 22u) << "128 random bits in URL-safe base64";
+  EXPECT_EQ(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            std::string::npos);
+  EXPECT_EQ(again.instance().link(), link);
+  EXPECT_EQ(*store.Get(LinkKey(token)), std::optional<std::string>(first.instance().id()));
+  EXPECT_NE(NewLinkToken(), NewLinkToken());
 }
 
 TEST(Survey, CatalogueErrorsNameTheSurvey) {

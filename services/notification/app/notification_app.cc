@@ -111,14 +111,14 @@ std::string ContactOf(const std::optional<customer::v1::CustomerProfile>& profil
 
 // What the routing rules know of an owner: the profile's segment, zone and
 // preferences; the channels that reach them (a provider that needs no contact point
-// of theirs, e.g. a group robot, or one whose contact point the profile has); the
-// capped messages they were sent lately.
+// of theirs, e.g. a group robot, unless the message is `personal`, or one whose
+// contact point the profile has); the capped messages they were sent lately.
 Owner OwnerOf(const std::optional<customer::v1::CustomerProfile>& profile,
-              const std::map<std::string, Provider*>& providers) {
+              const std::map<std::string, Provider*>& providers, bool personal) {
   Owner o;
   for (const auto& [channel, provider] : providers) {
     const std::string field = provider->ContactPoint();
-    if (field.empty() || !ContactOf(profile, field).empty()) o.reachable.insert(channel);
+    if (field.empty() ? !personal : !ContactOf(profile, field).empty()) o.reachable.insert(channel);
   }
   if (!profile) return o;
   o.segment = profile->segment();
@@ -260,7 +260,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
       }
       item.profile = std::move((*profiles)[j]);
       if (item.resume) continue;  // decided already: its channels are on the record
-      Owner owner = OwnerOf(item.profile, providers_);
+      Owner owner = OwnerOf(item.profile, providers_, item.tpl != nullptr && item.tpl->personal);
       owner.capped_sent = (*recent)[item.cmd.customer_id()];
       auto decision = Decide(routing, owner, item.cmd.category(), item.delivery.channel(), now);
       if (!decision.ok()) {

@@ -23,7 +23,7 @@ absl::StatusOr<TemplateSet> TemplateSet::FromYaml(const std::string& yaml) {
       }
       for (const auto& field : entry.second) {
         const std::string k = field.first.as<std::string>();
-        if (k != "channel" && k != "text" && k != "subject" && k != "sms_code") {
+        if (k != "channel" && k != "text" && k != "subject" && k != "sms_code" && k != "personal") {
           return absl::InvalidArgumentError(
               absl::StrCat("template '", t.id, "': unknown field '", k, "'"));
         }
@@ -32,6 +32,14 @@ absl::StatusOr<TemplateSet> TemplateSet::FromYaml(const std::string& yaml) {
       t.text = entry.second["text"].as<std::string>();
       if (entry.second["subject"]) t.subject = entry.second["subject"].as<std::string>();
       if (entry.second["sms_code"]) t.sms_code = entry.second["sms_code"].as<std::string>();
+      if (entry.second["personal"]) {
+        const std::string p = entry.second["personal"].as<std::string>();
+        if (p != "true" && p != "false") {
+          return absl::InvalidArgumentError(
+              absl::StrCat("template '", t.id, "': personal: expected true or false"));
+        }
+        t.personal = p == "true";
+      }
       // Render once with no variables to find malformed text at start, not at send.
       try {
         fmt::dynamic_format_arg_store<fmt::format_context> none;

@@ -18,6 +18,9 @@ struct Template {
   std::string subject;
   // The SMS gateway's approved template code; empty: the template id.
   std::string sms_code;
+  // Meant for the owner alone (e.g. it carries their survey link): never posted to a
+  // group robot, only through a channel that reaches the owner's own contact point.
+  bool personal = false;
 };
 
 class TemplateSet {

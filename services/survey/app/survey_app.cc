@@ -1,6 +1,9 @@
 #include "app/survey_app.h"
 
 #include "mot/common/clock.h"
+#include <openssl/rand.h>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -49,6 +52,12 @@ absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
     if (!verdict.issue) {
       instance->set_status(v1::SURVEY_STATUS_SUPPRESSED);
       instance->set_reason(verdict.reason);
+    } else {
+      // The link before the instance: a crash between them leaves an unused token, never
+      // an instance without its link.
+      const std::string token = NewLinkToken();
+      if (auto s = store_.Put(LinkKey(token), instance->id()); !s.ok()) return s;
+      instance->set_link(absl::StrCat(link_base_, "/s/", token));
     }
     auto inserted = instances_.Insert(instance->id(), instance->customer_id(),
                                       ToUnixMillis(FromProto(instance->created_at())), *instance);
@@ -70,6 +79,14 @@ absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
   }
   return absl::OkStatus();
 }
+
+std::string NewLinkToken() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes for a survey link");
+  return absl::WebSafeBase64Escape(std::string(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+std::string LinkKey(const std::string& token) { return "link:" + token; }
 
 std::string TallyKey(const std::string& project, const std::string& stage, const std::string& month) {
   return absl::StrCat("mot:survey:tally:", project, "|", stage, "|", month);
@@ -116,7 +133,7 @@ std::string ResponseKey(const std::string& instance_id) { return "response:" + i
 
 }  // namespace
 
-absl::Status SurveyGrpc::Announce(const v1::SurveyInstance& instance, const v1::SurveyResponse& response) {
+absl::Status Responses::Announce(const v1::SurveyInstance& instance, const v1::SurveyResponse& response) {
   std::vector<OutMessage> out;
   for (auto type : {v1::SURVEY_EVENT_TYPE_COMPLETED, v1::SURVEY_EVENT_TYPE_DETRACTOR}) {
     if (type == v1::SURVEY_EVENT_TYPE_DETRACTOR && response.detractor_reasons().empty()) continue;
@@ -132,60 +149,72 @@ absl::Status SurveyGrpc::Announce(const v1::SurveyInstance& instance, const v1::
   return absl::OkStatus();
 }
 
-grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext*, const v1::SubmitResponseRequest* req,
-                                        v1::SubmitResponseResponse* resp) {
-  if (req->instance_id().empty()) return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "instance_id is required");
+absl::StatusOr<std::optional<v1::SurveyInstance>> Responses::ByToken(const std::string& token) {
+  auto id = parts_.store.Get(LinkKey(token));
+  if (!id.ok()) return id.status();
+  if (!*id) return std::optional<v1::SurveyInstance>();
+  return instances_.Get(**id);
+}
+
+absl::StatusOr<std::optional<v1::SurveyResponse>> Responses::ResponseOf(const std::string& instance_id) {
+  auto stored = parts_.store.Get(ResponseKey(instance_id));
+  if (!stored.ok()) return stored.status();
+  std::optional<v1::SurveyResponse> out;
+  if (!*stored) return out;
+  out.emplace();
+  if (!out->ParseFromString(**stored)) return absl::DataLossError("a stored response does not parse");
+  return out;
+}
+
+absl::StatusOr<Submitted> Responses::Submit(const std::string& instance_id,
+                                            const google::protobuf::Map<std::string, v1::Answer>& answers,
+                                            const std::string& actor) {
+  if (instance_id.empty()) return absl::InvalidArgumentError("instance_id is required");
   for (int round = 0; round < 3; ++round) {
-    auto raw = parts_.store.Get(req->instance_id());
-    if (!raw.ok()) return ToGrpc(raw.status());
-    if (!*raw) return Refuse(grpc::StatusCode::NOT_FOUND, "no survey instance " + req->instance_id());
+    auto raw = parts_.store.Get(instance_id);
+    if (!raw.ok()) return raw.status();
+    if (!*raw) return absl::NotFoundError("no survey instance " + instance_id);
     v1::SurveyInstance instance;
-    if (!instance.ParseFromString(**raw)) return Refuse(grpc::StatusCode::DATA_LOSS, "a stored instance does not parse");
+    if (!instance.ParseFromString(**raw)) return absl::DataLossError("a stored instance does not parse");
     const SurveyDefinition* def = parts_.catalogue.Find(instance.survey_id());
     if (def == nullptr) {
-      return Refuse(grpc::StatusCode::FAILED_PRECONDITION,
-                    "survey '" + instance.survey_id() + "' is no longer in the catalogue");
+      return absl::FailedPreconditionError("survey '" + instance.survey_id() + "' is no longer in the catalogue");
     }
     if (instance.status() == v1::SURVEY_STATUS_SUPPRESSED) {
-      return Refuse(grpc::StatusCode::FAILED_PRECONDITION,
-                    "survey " + instance.id() + " was not sent or was withdrawn (survey fatigue)");
+      return absl::FailedPreconditionError("survey " + instance.id() +
+                                           " was not sent or was withdrawn (survey fatigue)");
     }
     if (instance.status() == v1::SURVEY_STATUS_COMPLETED) {
-      auto stored = parts_.store.Get(ResponseKey(instance.id()));
-      if (!stored.ok()) return ToGrpc(stored.status());
-      v1::SurveyResponse response;
-      if (!*stored || !response.ParseFromString(**stored)) {
-        return Refuse(grpc::StatusCode::DATA_LOSS, "a completed instance without its response");
-      }
-      if (!SameAnswers(response.answers(), req->answers())) {
-        return Refuse(grpc::StatusCode::FAILED_PRECONDITION, "survey " + instance.id() + " was already answered");
+      auto stored = ResponseOf(instance.id());
+      if (!stored.ok()) return stored.status();
+      if (!*stored) return absl::DataLossError("a completed instance without its response");
+      if (!SameAnswers((*stored)->answers(), answers)) {
+        return absl::FailedPreconditionError("survey " + instance.id() + " was already answered");
       }
       // The same answers again (a retry): the first answer, and its events again.
-      if (auto s = Announce(instance, response); !s.ok()) return ToGrpc(s);
-      *resp->mutable_instance() = instance;
-      *resp->mutable_response() = response;
-      return grpc::Status::OK;
+      if (auto s = Announce(instance, **stored); !s.ok()) return s;
+      return Submitted{instance, **stored};
     }
     const TimePoint now = parts_.clock.Now();
     if (now > FromProto(instance.expires_at())) {
-      return Refuse(grpc::StatusCode::FAILED_PRECONDITION,
-                    "survey " + instance.id() + " expired at " + FormatTime(FromProto(instance.expires_at())));
+      return absl::FailedPreconditionError("survey " + instance.id() + " expired at " +
+                                           FormatTime(FromProto(instance.expires_at())));
     }
-    const auto answers = AnswersOf(req->answers());
-    if (auto s = Validate(def->questions, answers); !s.ok()) return ToGrpc(s);
+    const auto given = AnswersOf(answers);
+    if (auto s = Validate(def->questions, given); !s.ok()) return s;
     v1::SurveyResponse response;
     response.set_instance_id(instance.id());
-    *response.mutable_answers() = req->answers();
+    *response.mutable_answers() = answers;
     *response.mutable_submitted_at() = ToProto(now);
-    response.set_actor(req->actor().empty() ? "web" : req->actor());
-    for (auto& r : DetractorReasons(parts_.catalogue.detractor(), def->questions, answers)) {
+    response.set_actor(actor.empty() ? "web" : actor);
+    for (auto& r : DetractorReasons(parts_.catalogue.detractor(), def->questions, given)) {
       response.add_detractor_reasons(r);
     }
     v1::SurveyInstance done = instance;
     done.set_status(v1::SURVEY_STATUS_COMPLETED);
     *done.mutable_answered_at() = ToProto(now);
     Tally delta;
-    delta.Add(def->questions, answers);
+    delta.Add(def->questions, given);
     std::vector<std::string> cmd = {"EVAL", kComplete, "3", parts_.store.Key(instance.id()),
                                     parts_.store.Key(ResponseKey(instance.id())),
                                     TallyKey(instance.project_id(), instance.stage(),
@@ -197,17 +226,25 @@ grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext*, const v1::SubmitRe
       cmd.push_back(std::to_string(n));
     }
     auto r = parts_.redis.Command(cmd);
-    if (!r.ok()) return ToGrpc(r.status());
+    if (!r.ok()) return r.status();
     if (r->integer == 0) continue;  // changed meanwhile (answered twice at once): look again
     Log().info("survey instance {} answered by {}{}", instance.id(), response.actor(),
                response.detractor_reasons().empty() ? "" : " (detractor)");
-    if (auto s = Announce(done, response); !s.ok()) return ToGrpc(s);
-    *resp->mutable_instance() = done;
-    *resp->mutable_response() = response;
-    return grpc::Status::OK;
+    if (auto s = Announce(done, response); !s.ok()) return s;
+    return Submitted{std::move(done), std::move(response)};
   }
-  return Refuse(grpc::StatusCode::ABORTED, "the instance kept changing; try again");
+  return absl::AbortedError("the instance kept changing; try again");
 }
+
+grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext*, const v1::SubmitResponseRequest* req,
+                                        v1::SubmitResponseResponse* resp) {
+  auto done = responses_.Submit(req->instance_id(), req->answers(), req->actor());
+  if (!done.ok()) return ToGrpc(done.status());
+  *resp->mutable_instance() = std::move(done->instance);
+  *resp->mutable_response() = std::move(done->response);
+  return grpc::Status::OK;
+}
+
 
 grpc::Status SurveyGrpc::GetScores(grpc::ServerContext*, const v1::GetScoresRequest* req,
                                    v1::GetScoresResponse* resp) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "domain/catalogue.h"
 #include "mot/common/kafka.h"
 #include "mot/common/record_store.h"
@@ -13,17 +15,67 @@ namespace mot::survey {
 // (the catalogue's `fatigue`, over the owner's instances): a survey within the window
 // of another is recorded SUPPRESSED with the reason (event SUPPRESSED), unless it ranks
 // higher than open ones there, which are then SUPPRESSED (withdrawn) for it.
+//
+// An issued instance gets its link: `link_base` + "/s/" + an unguessable token (128
+// random bits), kept as "link:<token>" -> instance id; the link travels in the
+// CREATED event (the playbook's invitation and reminder carry it to the owner).
 class CommandHandler {
  public:
-  CommandHandler(const SurveyCatalogue& catalogue, RecordStore& store, const Clock& clock)
-      : catalogue_(catalogue), instances_(store), clock_(clock) {}
+  CommandHandler(const SurveyCatalogue& catalogue, RecordStore& store, const Clock& clock,
+                 std::string link_base)
+      : catalogue_(catalogue), store_(store), instances_(store), clock_(clock),
+        link_base_(std::move(link_base)) {}
   // Publishes the event through `out`.
   absl::Status Handle(const Incoming& in, Publisher& out);
 
  private:
   const SurveyCatalogue& catalogue_;
+  RecordStore& store_;
   ProtoStore<v1::SurveyInstance> instances_;
   const Clock& clock_;
+  const std::string link_base_;
+};
+
+// A new link token: 128 random bits, URL-safe base64 (22 characters).
+std::string NewLinkToken();
+// The record that maps a link's token to its instance.
+std::string LinkKey(const std::string& token);
+
+// An answered survey.
+struct Submitted {
+  v1::SurveyInstance instance;
+  v1::SurveyResponse response;
+};
+
+// Taking answers, for the gRPC API and the web page alike: checked, once (the instance
+// completed, the response kept and the running tally of the project, stage and month
+// counted in one Redis script, so a response counts exactly once), announced.
+class Responses {
+ public:
+  struct Parts {
+    RedisRecordStore& store;
+    RedisClient& redis;
+    const SurveyCatalogue& catalogue;
+    Publisher& out;
+    const Clock& clock;
+  };
+  explicit Responses(Parts parts) : parts_(parts), instances_(parts.store) {}
+  // NotFound (no such instance); FailedPrecondition (suppressed, expired, or answered
+  // before with other answers: the same answers again answer as the first time);
+  // InvalidArgument naming the question.
+  absl::StatusOr<Submitted> Submit(const std::string& instance_id,
+                                   const google::protobuf::Map<std::string, v1::Answer>& answers,
+                                   const std::string& actor);
+  // The instance a link's token opens; nullopt for a token nobody was given.
+  absl::StatusOr<std::optional<v1::SurveyInstance>> ByToken(const std::string& token);
+  // The response an answered instance keeps; nullopt when there is none.
+  absl::StatusOr<std::optional<v1::SurveyResponse>> ResponseOf(const std::string& instance_id);
+
+ private:
+  // Publishes COMPLETED, and DETRACTOR for a detractor's response.
+  absl::Status Announce(const v1::SurveyInstance& instance, const v1::SurveyResponse& response);
+  Parts parts_;
+  ProtoStore<v1::SurveyInstance> instances_;
 };
 
 // The gRPC API: instances by owner; responses (SubmitResponse: checked, once, counted
@@ -39,7 +91,10 @@ class SurveyGrpc final : public v1::SurveyService::Service {
     const Clock& clock;
     int max_page_size;
   };
-  explicit SurveyGrpc(Parts parts) : parts_(parts), instances_(parts.store) {}
+  explicit SurveyGrpc(Parts parts)
+      : parts_(parts),
+        instances_(parts.store),
+        responses_({parts.store, parts.redis, parts.catalogue, parts.out, parts.clock}) {}
   grpc::Status ListSurveyInstances(grpc::ServerContext*, const v1::ListSurveyInstancesRequest* req,
                                    v1::ListSurveyInstancesResponse* resp) override;
   grpc::Status SubmitResponse(grpc::ServerContext*, const v1::SubmitResponseRequest* req,
@@ -48,10 +103,9 @@ class SurveyGrpc final : public v1::SurveyService::Service {
                          v1::GetScoresResponse* resp) override;
 
  private:
-  // Publishes COMPLETED, and DETRACTOR for a detractor's response.
-  absl::Status Announce(const v1::SurveyInstance& instance, const v1::SurveyResponse& response);
   Parts parts_;
   ProtoStore<v1::SurveyInstance> instances_;
+  Responses responses_;
 };
 
 // The Redis hash of the running tally of a project, stage and month.

@@ -16,6 +16,32 @@ bool Within(const std::optional<int>& v, int low, int high) { return v && *v >= 
 
 }  // namespace
 
+std::string Problem(const Question& q, const Answer* a) {
+  if (a == nullptr) return q.required ? "an answer is required" : "";
+  switch (q.kind) {
+    case QuestionKind::kNps:
+      if (!Within(a->score, 0, 10)) return "expected a score from 0 to 10";
+      break;
+    case QuestionKind::kCsat:
+      if (!Within(a->score, 1, 5)) return "expected a score from 1 to 5";
+      break;
+    case QuestionKind::kServqual:
+      if (!Within(a->expectation, 1, 7) || !Within(a->perception, 1, 7)) {
+        return "expected an expectation and a perception, each from 1 to 7";
+      }
+      break;
+    case QuestionKind::kChoice:
+      if (std::find(q.options.begin(), q.options.end(), a->text) == q.options.end()) {
+        return "expected one of the question's options";
+      }
+      break;
+    case QuestionKind::kText:
+      if (q.required && a->text.empty()) return "an answer is required";
+      break;
+  }
+  return "";
+}
+
 absl::Status Validate(const std::vector<Question>& questions, const std::map<std::string, Answer>& answers) {
   for (const auto& [id, _] : answers) {
     if (std::none_of(questions.begin(), questions.end(), [&](const Question& q) { return q.id == id; })) {
@@ -24,33 +50,7 @@ absl::Status Validate(const std::vector<Question>& questions, const std::map<std
   }
   for (const auto& q : questions) {
     auto it = answers.find(q.id);
-    const bool given = it != answers.end();
-    if (!given) {
-      if (q.required) return Bad(q, "an answer is required");
-      continue;
-    }
-    const Answer& a = it->second;
-    switch (q.kind) {
-      case QuestionKind::kNps:
-        if (!Within(a.score, 0, 10)) return Bad(q, "expected a score from 0 to 10");
-        break;
-      case QuestionKind::kCsat:
-        if (!Within(a.score, 1, 5)) return Bad(q, "expected a score from 1 to 5");
-        break;
-      case QuestionKind::kServqual:
-        if (!Within(a.expectation, 1, 7) || !Within(a.perception, 1, 7)) {
-          return Bad(q, "expected an expectation and a perception, each from 1 to 7");
-        }
-        break;
-      case QuestionKind::kChoice:
-        if (std::find(q.options.begin(), q.options.end(), a.text) == q.options.end()) {
-          return Bad(q, "expected one of the question's options");
-        }
-        break;
-      case QuestionKind::kText:
-        if (q.required && a.text.empty()) return Bad(q, "an answer is required");
-        break;
-    }
+    if (auto rule = Problem(q, it == answers.end() ? nullptr : &it->second); !rule.empty()) return Bad(q, rule);
   }
   return absl::OkStatus();
 }

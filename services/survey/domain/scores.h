@@ -41,6 +41,10 @@ struct Answer {
   std::string text;  // kChoice: the option; kText: the text
 };
 
+// What is wrong with the answer to `q` (nullptr: none given), as the rule it breaks;
+// empty when it is fine.
+std::string Problem(const Question& q, const Answer* a);
+
 // Every answer checked against its question: range, type, required. InvalidArgument
 // naming the question ("answers.q2: ...") and the rule, never the value given.
 absl::Status Validate(const std::vector<Question>& questions,

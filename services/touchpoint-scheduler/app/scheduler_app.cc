@@ -466,7 +466,13 @@ void OutcomeHandler::HandleBatch(std::vector<Work>& batch) {
       s = DecodeMessage(in, &e);
       if (!s.ok()) return;
       outcome = OutcomeOf(e);
-      if (pb && triggers_) trigger = TriggerOf(e, now);  // only where steps may use it
+      if (pb && triggers_) {  // only where steps may use it
+        if constexpr (std::is_same_v<decltype(e), survey::v1::SurveyEvent>) {
+          trigger = TriggerOf(e, now, *pb);
+        } else {
+          trigger = TriggerOf(e, now);
+        }
+      }
     };
     if (in.topic == kTicketEventsTopic) {
       decode(ticketing::v1::TicketEvent());

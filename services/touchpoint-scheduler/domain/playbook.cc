@@ -934,7 +934,7 @@ std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const ticketing::v1::Tick
 }
 
 std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const survey::v1::SurveyEvent& event,
-                                                       TimePoint now) {
+                                                       TimePoint now, const Playbook& pb) {
   const auto& s = event.instance();
   if (s.id().empty() || s.customer_id().empty() ||
       event.type() == survey::v1::SURVEY_EVENT_TYPE_UNSPECIFIED) {
@@ -948,6 +948,14 @@ std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const survey::v1::SurveyE
   (*e.mutable_attributes())["survey_id"] = s.survey_id();
   (*e.mutable_attributes())["stage"] = s.stage();
   (*e.mutable_attributes())["instance_id"] = s.id();
+  // For the invitation and the reminder: where to answer, what, and until when (the
+  // owners' local date: a reminder is anchored on it).
+  if (!s.link().empty()) (*e.mutable_attributes())["survey_link"] = s.link();
+  (*e.mutable_attributes())["survey_title"] = s.title();
+  if (s.has_expires_at()) {
+    (*e.mutable_attributes())["survey_expires_date"] = absl::FormatTime(
+        "%Y-%m-%d", absl::FromUnixMillis(ToUnixMillis(FromProto(s.expires_at()))), pb.ZoneOf(s.project_id()));
+  }
   return e;
 }
 

@@ -263,11 +263,13 @@ struct Outcome {
 // notification.<delivered|failed|...>, with a deterministic event id (the object's id
 // and the type: a redelivery plans nothing new), the customer, the time (`now` when
 // the event carries none) and attributes a step's conditions can name (ticket: kind,
-// ticket_id; survey: survey_id, stage, instance_id; notification: channel, template_id).
+// ticket_id; survey: survey_id, stage, instance_id, survey_title, survey_link and
+// survey_expires_date, the last in the project's zone of `pb`; notification: channel,
+// template_id).
 std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const ticketing::v1::TicketEvent& event,
                                                        TimePoint now);
 std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const survey::v1::SurveyEvent& event,
-                                                       TimePoint now);
+                                                       TimePoint now, const Playbook& pb);
 std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(
     const notification::v1::NotificationEvent& event, TimePoint now);
 
