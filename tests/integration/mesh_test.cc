@@ -178,6 +178,17 @@ class MeshTest : public ::testing::Test {
   void Publish(const lifecycle::v1::LifecycleEvent& e) {
     ASSERT_TRUE(producer_->Publish(kLifecycleTopic, e.customer_id(), e.SerializeAsString()).ok());
   }
+  // A profile, once notification keeps it.
+  void Profile(const customer::v1::CustomerProfile& p) {
+    ASSERT_TRUE(producer_->Publish(kCustomerTopic, p.customer_id(), p.SerializeAsString()).ok());
+    const std::string key = "mot:notification:rec:owner:" + p.customer_id();
+    for (int i = 0; i < 300; ++i) {
+      auto r = redis_->Command({"EXISTS", key});
+      if (r.ok() && r->integer == 1) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "the profile was not kept";
+  }
 
   sv1::GetJourneyResponse Journey(const std::string& customer) {
     grpc::ClientContext ctx;
@@ -1216,17 +1227,6 @@ class DecisionTest : public MeshTest {
     ADD_FAILURE() << "fewer than " << n << " deliveries recorded";
     return {};
   }
-  // A profile, once notification keeps it.
-  void Profile(const customer::v1::CustomerProfile& p) {
-    ASSERT_TRUE(producer_->Publish(kCustomerTopic, p.customer_id(), p.SerializeAsString()).ok());
-    const std::string key = "mot:notification:rec:owner:" + p.customer_id();
-    for (int i = 0; i < 300; ++i) {
-      auto r = redis_->Command({"EXISTS", key});
-      if (r.ok() && r->integer == 1) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    FAIL() << "the profile was not kept";
-  }
   // The local time in the owners' zone.
   static absl::CivilMinute Local(TimePoint t) {
     absl::TimeZone zone;
@@ -1738,6 +1738,139 @@ TEST_F(SurveyTest, TheHigherPrioritySurveyGoesOutAndTheOtherIsSuppressed) {
   // After the window, a stage survey goes out again.
   Advance(std::chrono::hours(24 * 20));  // 30 days after the repair survey
   EXPECT_EQ(Issue(project, "stage_satisfaction_stable", customer).status(), survey::v1::SURVEY_STATUS_OPEN);
+}
+
+// The closed loop through the owner's phone, on the real broker and Redis with the
+// simulated clock: a handover -> the delivery survey the next day -> its link by SMS
+// (the owner's own channel; the group robot never sees it) -> the owner answers in
+// headless Chromium as a detractor -> the answers stored are the ones tapped -> a
+// follow-up ticket with its SLA on the journey, and the answer cancels the reminder.
+TEST_F(SurveyTest, AnOwnerAnswersOnThePhoneAsADetractorAndAFollowUpTicketOpens) {
+  customer::v1::CustomerProfile p;
+  p.set_customer_id(Unique("C-WEB-"));
+  p.mutable_contact()->set_mobile("13912345678");
+  Profile(p);
+  auto handover = Event("handover", p.customer_id(), Now());
+  Publish(handover);
+  WaitForSteps(p.customer_id(), {"move_in_congratulations"});
+  Advance(std::chrono::hours(25));
+  auto j = WaitForSteps(p.customer_id(), {"delivery_satisfaction_survey", "survey_invitation"});
+  const std::string instance_id = Step(j, "delivery_satisfaction_survey").result_ref();
+  EXPECT_NE(Step(j, "survey_invitation").outcome().find("delivered via sms"), std::string::npos)
+      << Step(j, "survey_invitation").outcome();
+  EXPECT_EQ(Step(j, "survey_reminder").status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
+
+  // The link as the SMS gateway received it, and nowhere else.
+  grpc::ClientContext ctx;
+  survey::v1::GetSurveyInstanceRequest get;
+  get.set_instance_id(instance_id);
+  survey::v1::GetSurveyInstanceResponse shown;
+  ASSERT_TRUE(stub_->GetSurveyInstance(&ctx, get, &shown).ok());
+  const std::string link = shown.instance().link();
+  ASSERT_EQ(link.rfind(env_["MOT_SURVEY_WEB"] + "/s/", 0), 0u) << link;
+  int sms_with_link = 0, elsewhere = 0;
+  for (const auto& r : WebhookRecords()) {
+    const bool has = r.dump().find(link.substr(link.rfind('/') + 1)) != std::string::npos;
+    const bool sms = r.value("path", "") == "/sms/send";
+    sms_with_link += has && sms && r["body"]["template_param"]["survey_link"] == link;
+    elsewhere += has && !sms;
+  }
+  EXPECT_EQ(sms_with_link, 1);
+  EXPECT_EQ(elsewhere, 0) << "the owner's link went to another provider";
+
+  // The owner opens it on their phone and answers: a detractor.
+  const std::string shots = env_["MOT_MESH_DIR"] + "/screenshots";
+  const std::string answers =
+      R"({"quality": 1, "tangibles": [6, 2], "reliability": [7, 3], "responsiveness": [6, 2],)"
+      R"( "assurance": [5, 4], "empathy": [6, 5], "recommend": 3, "comment": "交付时发现墙面渗水，整改没有结果"})";
+  const std::string cmd = std::string(MOT_SOURCE_DIR) + "/.cache/venv/bin/python " + MOT_SOURCE_DIR +
+                          "/tests/integration/survey_browser.py --url '" + link + "' --title 交付满意度调查" +
+                          " --shots '" + shots + "' --answers '" + answers + "' 2>&1";
+  std::string seen;
+  FILE* browser = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(browser, nullptr);
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, browser)) seen.append(buf, n);
+  ASSERT_EQ(::pclose(browser), 0) << seen;
+  const auto page = nlohmann::json::parse(seen.substr(seen.rfind("\n{") == std::string::npos ? 0 : seen.rfind("\n{") + 1),
+                                          nullptr, false);
+  ASSERT_FALSE(page.is_discarded()) << seen;
+  EXPECT_EQ(page["questions"], 8) << seen;
+  EXPECT_EQ(page["lang"], "zh-CN");
+  EXPECT_EQ(page["after"], "感谢您的反馈");
+  EXPECT_EQ(page["again"], "感谢您的反馈") << "the link again says it was answered";
+  EXPECT_EQ(page["forms_again"], 0);
+  EXPECT_TRUE(page["console_errors"].empty()) << seen;
+
+  // What was stored is what was tapped.
+  grpc::ClientContext ctx2;
+  ASSERT_TRUE(stub_->GetSurveyInstance(&ctx2, get, &shown).ok());
+  EXPECT_EQ(shown.instance().status(), survey::v1::SURVEY_STATUS_COMPLETED);
+  const auto& r = shown.response();
+  EXPECT_EQ(r.actor(), "web");
+  EXPECT_EQ(r.answers().at("quality").score(), 1);
+  EXPECT_EQ(r.answers().at("tangibles").expectation(), 6);
+  EXPECT_EQ(r.answers().at("tangibles").perception(), 2);
+  EXPECT_EQ(r.answers().at("empathy").perception(), 5);
+  EXPECT_EQ(r.answers().at("recommend").score(), 3);
+  EXPECT_EQ(r.answers().at("comment").text(), "交付时发现墙面渗水，整改没有结果");
+  EXPECT_EQ(std::vector<std::string>(r.detractor_reasons().begin(), r.detractor_reasons().end()),
+            (std::vector<std::string>{"csat:quality", "nps:recommend", "gap:reliability", "gap:responsiveness",
+                                      "gap:tangibles"}));
+
+  // The loop closes: the follow-up ticket with its SLA on the journey; no reminder.
+  j = WaitUntil(p.customer_id(), [](const sv1::GetJourneyResponse& j) {
+    return Step(j, "detractor_follow_up").status() == sv1::TOUCHPOINT_STATUS_DONE &&
+           Step(j, "survey_reminder").status() == sv1::TOUCHPOINT_STATUS_CANCELLED;
+  }, "followed up, the reminder cancelled");
+  const auto ticket = Ticket(Step(j, "detractor_follow_up").result_ref());
+  EXPECT_EQ(ticket.kind(), "detractor_follow_up");
+  EXPECT_EQ(ticket.project_id(), handover.project_id());
+  EXPECT_GT(ticket.deadlines_size(), 0);
+  EXPECT_NE(Step(j, "detractor_follow_up").outcome().find(" by "), std::string::npos)
+      << Step(j, "detractor_follow_up").outcome();
+}
+
+// The page's other answers, as plain HTTP: an unknown link, a malformed post, a post
+// missing a required answer (the form again, naming the question), an expired link.
+TEST_F(SurveyTest, ThePageSaysPlainlyWhatIsWrong) {
+  const auto instance = Issue(Unique("P-SV-"), "repair_satisfaction");  // open 7 days
+  ASSERT_FALSE(instance.link().empty());
+  const std::string base = env_["MOT_SURVEY_WEB"];
+  auto http = [](const std::string& args) {
+    std::string out;
+    FILE* f = ::popen(("curl -s --noproxy '*' -w '\n%{http_code}' " + args).c_str(), "r");
+    char buf[4096];
+    while (size_t n = std::fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+    ::pclose(f);
+    const auto nl = out.rfind('\n');
+    return std::make_pair(std::atoi(out.c_str() + nl + 1), out.substr(0, nl));
+  };
+  auto [status, body] = http("'" + base + "/s/AAAAAAAAAAAAAAAAAAAAAA'");
+  EXPECT_EQ(status, 404);
+  EXPECT_NE(body.find("链接无效"), std::string::npos);
+  std::tie(status, body) = http("-d 'overall=abc' '" + instance.link() + "'");
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(body.find("无法提交"), std::string::npos);
+  std::tie(status, body) = http("-d 'overall=2&recommend=9' '" + instance.link() + "'");
+  EXPECT_EQ(status, 422);
+  EXPECT_NE(body.find("第 1 题「维修人员按约定时间响应」：请作答"), std::string::npos) << body;
+  EXPECT_NE(body.find("value=\"2\" checked"), std::string::npos) << "what was given stays given";
+  std::tie(status, body) = http("-H 'Content-Type: text/plain' -d 'x' '" + instance.link() + "'");
+  EXPECT_EQ(status, 415);
+  std::tie(status, body) = http("-d 'comment=" + std::string(70 * 1024, 'x') + "' '" + instance.link() + "'");
+  EXPECT_EQ(status, 413);
+  Advance(std::chrono::hours(24 * 8));
+  std::tie(status, body) = http("'" + instance.link() + "'");
+  EXPECT_EQ(status, 410);
+  EXPECT_NE(body.find("问卷已结束"), std::string::npos);
+  grpc::ClientContext ctx;
+  survey::v1::GetSurveyInstanceRequest get;
+  get.set_instance_id(instance.id());
+  survey::v1::GetSurveyInstanceResponse shown;
+  ASSERT_TRUE(stub_->GetSurveyInstance(&ctx, get, &shown).ok());
+  EXPECT_EQ(shown.instance().status(), survey::v1::SURVEY_STATUS_OPEN) << "nothing was taken";
+  EXPECT_FALSE(shown.has_response());
 }
 
 TEST_F(SurveyTest, AnExpiredSurveyTakesNoAnswer) {

@@ -1,5 +1,5 @@
-// motctl survey list | answer | scores: survey instances, answers recorded by an agent,
-// a project's scores.
+// motctl survey list | show | answer | scores: survey instances, one with its answers,
+// answers recorded by an agent, a project's scores.
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -29,6 +29,40 @@ void AddSurvey(CLI::App& app, Client& client) {
                          s.stage(), Short(sv1::SurveyStatus_Name(s.status()), "SURVEY_STATUS_"), s.title(),
                          Time(s.expires_at()), s.questions_size());
     });
+  });
+
+  auto shown_id = std::make_shared<std::string>();
+  auto* show = survey->add_subcommand("show", "one survey instance and its answers");
+  show->add_option("instance", *shown_id, "survey instance id (sv-...)")->required();
+  show->callback([&client, shown_id] {
+    auto stub = sv1::SurveyService::NewStub(client.Channel("MOT_SURVEY_ADDR"));
+    sv1::GetSurveyInstanceRequest req;
+    req.set_instance_id(*shown_id);
+    sv1::GetSurveyInstanceResponse resp;
+    Check(stub->GetSurveyInstance(Context().get(), req, &resp), "survey show");
+    if (client.json) {
+      std::cout << Json(resp) << "\n";
+      return;
+    }
+    const auto& s = resp.instance();
+    std::cout << fmt::format("{}  {}  {}  {}\n{}\ncustomer {}  project {}  unit {}\nopen until {}{}\n", s.id(),
+                             s.survey_id(), s.stage(), Short(sv1::SurveyStatus_Name(s.status()), "SURVEY_STATUS_"),
+                             s.title(), s.customer_id(), s.project_id(), s.unit_id(), Time(s.expires_at()),
+                             s.reason().empty() ? "" : "\nreason: " + s.reason());
+    if (!resp.has_response()) return;
+    const auto& r = resp.response();
+    std::cout << fmt::format("answered at {} by {}\n", Time(r.submitted_at()), r.actor());
+    std::map<std::string, sv1::Answer> answers(r.answers().begin(), r.answers().end());
+    for (const auto& [q, x] : answers) {
+      std::cout << "  " << q << "  "
+                << (x.has_expectation() ? fmt::format("expected {} perceived {}", x.expectation(), x.perception())
+                    : x.has_score()     ? std::to_string(x.score())
+                                        : x.text())
+                << "\n";
+    }
+    std::string reasons;
+    for (const auto& d : r.detractor_reasons()) reasons += (reasons.empty() ? "" : ", ") + d;
+    if (!reasons.empty()) std::cout << "detractor: " << reasons << "\n";
   });
 
   struct AnswerArgs {

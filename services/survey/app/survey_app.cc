@@ -246,6 +246,19 @@ grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext*, const v1::SubmitRe
 }
 
 
+grpc::Status SurveyGrpc::GetSurveyInstance(grpc::ServerContext*, const v1::GetSurveyInstanceRequest* req,
+                                           v1::GetSurveyInstanceResponse* resp) {
+  if (req->instance_id().empty()) return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "instance_id is required");
+  auto instance = instances_.Get(req->instance_id());
+  if (!instance.ok()) return ToGrpc(instance.status());
+  if (!*instance) return Refuse(grpc::StatusCode::NOT_FOUND, "no survey instance " + req->instance_id());
+  auto response = responses_.ResponseOf(req->instance_id());
+  if (!response.ok()) return ToGrpc(response.status());
+  *resp->mutable_instance() = std::move(**instance);
+  if (*response) *resp->mutable_response() = std::move(**response);
+  return grpc::Status::OK;
+}
+
 grpc::Status SurveyGrpc::GetScores(grpc::ServerContext*, const v1::GetScoresRequest* req,
                                    v1::GetScoresResponse* resp) {
   if (req->project_id().empty()) return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "project_id is required");

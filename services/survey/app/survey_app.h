@@ -97,6 +97,8 @@ class SurveyGrpc final : public v1::SurveyService::Service {
         responses_({parts.store, parts.redis, parts.catalogue, parts.out, parts.clock}) {}
   grpc::Status ListSurveyInstances(grpc::ServerContext*, const v1::ListSurveyInstancesRequest* req,
                                    v1::ListSurveyInstancesResponse* resp) override;
+  grpc::Status GetSurveyInstance(grpc::ServerContext*, const v1::GetSurveyInstanceRequest* req,
+                                 v1::GetSurveyInstanceResponse* resp) override;
   grpc::Status SubmitResponse(grpc::ServerContext*, const v1::SubmitResponseRequest* req,
                               v1::SubmitResponseResponse* resp) override;
   grpc::Status GetScores(grpc::ServerContext*, const v1::GetScoresRequest* req,

@@ -38,7 +38,7 @@ constexpr const char* kOutcomes[] = {"shown", "answered", "incomplete", "closed"
 
 constexpr char kStyle[] = R"css(
 *{box-sizing:border-box}
-body{margin:0;font:16px/1.5 -apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+body{margin:0;font:16px/1.5 -apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;
 background:#f4f5f7;color:#1f2329}
 main{max-width:640px;margin:0 auto;padding:16px}
 header{background:#fff;border-radius:12px;padding:16px;margin-bottom:12px}
@@ -48,8 +48,8 @@ h1{font-size:20px;margin:0 0 4px}
 .q legend{font-weight:600;padding:0;margin-bottom:10px;float:left;width:100%}
 .q .n{color:#3370ff;margin-right:6px}
 .opt{font-size:13px;color:#8f959e;font-weight:400}
-.row{clear:both;display:flex;flex-wrap:wrap;gap:6px;margin:6px 0}
-.row label{flex:1 0 40px;max-width:64px}
+.row{clear:both;display:grid;gap:6px;margin:6px 0}
+.row label{position:relative}
 .row input{position:absolute;opacity:0}
 .row span{display:block;text-align:center;padding:10px 0;border:1px solid #d0d3d6;border-radius:8px;
 background:#fff;min-height:44px}
@@ -81,7 +81,10 @@ std::string Notice(const std::string& title, const std::string& text) {
 // A row of buttons from `low` to `high` for the field `name`, `checked` selected.
 std::string Scale(const std::string& name, int low, int high, std::optional<int> checked, bool required,
                   const std::string& low_label, const std::string& high_label) {
-  std::string out = "<div class=\"row\">";
+  // One row of up to 7 buttons; 0-10 in two rows of 6 and 5.
+  const int n = high - low + 1;
+  std::string out = absl::StrCat("<div class=\"row\" style=\"grid-template-columns:repeat(", n > 7 ? (n + 1) / 2 : n,
+                                 ",1fr)\">");
   for (int v = low; v <= high; ++v) {
     absl::StrAppend(&out, "<label><input type=\"radio\" name=\"", EscapeHtml(name), "\" value=\"", v, "\"",
                     checked == v ? " checked" : "", required ? " required" : "", "><span>", v, "</span></label>");

@@ -486,9 +486,9 @@ void OutcomeHandler::HandleBatch(std::vector<Work>& batch) {
       outcomes.push_back(std::move(*outcome));
       with_outcome.push_back(i);
     }
-    // A domain event a step is triggered by (ticket.resolved ...) is planned like a
-    // lifecycle event.
-    if (trigger && pb->Triggers(trigger->type())) {
+    // A domain event a step is triggered by (ticket.resolved ...), or one that cancels
+    // a step (survey.completed: the reminder), is handled like a lifecycle event.
+    if (trigger && (pb->Triggers(trigger->type()) || pb->Cancels(trigger->type()))) {
       triggers.emplace_back(i, std::move(*trigger));
     }
   }
