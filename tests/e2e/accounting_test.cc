@@ -158,12 +158,12 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
   redis_ = testing::MeshRedis(env_);  // Redis was restarted
   ASSERT_TRUE(SimulatedTime(*redis_).Advance(hours(24 * 365 * 5)).ok());
 
-  // Expected per owner: webhook welcome and congratulations; five surveys (准1 a week
-  // after signing; 磨1, 磨2, 稳 and 老 after the handover; 准2's is cancelled by the
-  // handover); the repair tickets and eight more (move-in cleaning, three key-period
+  // Expected per owner: webhook welcome and congratulations; six surveys (准1 a week
+  // after signing; delivery satisfaction the day after the handover, then 磨1, 磨2, 稳
+  // and 老; 准2's is cancelled by the handover); the repair tickets and eight more (move-in cleaning, three key-period
   // visits and its close, the revisit, the quality check, the four-year review).
   const int tickets_per_owner = kRepairsPerOwner + 8;
-  constexpr int kSurveysPerOwner = 5;
+  constexpr int kSurveysPerOwner = 6;
   auto tickets = ticketing::v1::TicketingService::NewStub(
       grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
   auto surveys = survey::v1::SurveyService::NewStub(

@@ -133,6 +133,20 @@ std::string ResponseKey(const std::string& instance_id) { return "response:" + i
 
 }  // namespace
 
+std::vector<std::string> CompleteCommand(const RedisRecordStore& store, const std::string& expected,
+                                         const v1::SurveyInstance& done, const v1::SurveyResponse& response,
+                                         const std::string& tally_key, const Tally& delta) {
+  std::vector<std::string> cmd = {"EVAL", kComplete, "3", store.Key(done.id()),
+                                  store.Key(ResponseKey(done.id())), tally_key,
+                                  expected, done.SerializeAsString(), response.SerializeAsString()};
+  for (const auto& [field, n] : FieldsOf(delta)) {
+    if (n == 0 && field != "responses") continue;
+    cmd.push_back(field);
+    cmd.push_back(std::to_string(n));
+  }
+  return cmd;
+}
+
 absl::Status Responses::Announce(const v1::SurveyInstance& instance, const v1::SurveyResponse& response) {
   std::vector<OutMessage> out;
   for (auto type : {v1::SURVEY_EVENT_TYPE_COMPLETED, v1::SURVEY_EVENT_TYPE_DETRACTOR}) {
@@ -215,17 +229,9 @@ absl::StatusOr<Submitted> Responses::Submit(const std::string& instance_id,
     *done.mutable_answered_at() = ToProto(now);
     Tally delta;
     delta.Add(def->questions, given);
-    std::vector<std::string> cmd = {"EVAL", kComplete, "3", parts_.store.Key(instance.id()),
-                                    parts_.store.Key(ResponseKey(instance.id())),
-                                    TallyKey(instance.project_id(), instance.stage(),
-                                             MonthOf(now, parts_.catalogue.zone())),
-                                    **raw, done.SerializeAsString(), response.SerializeAsString()};
-    for (const auto& [field, n] : FieldsOf(delta)) {
-      if (n == 0 && field != "responses") continue;
-      cmd.push_back(field);
-      cmd.push_back(std::to_string(n));
-    }
-    auto r = parts_.redis.Command(cmd);
+    auto r = parts_.redis.Command(CompleteCommand(
+        parts_.store, **raw, done, response,
+        TallyKey(instance.project_id(), instance.stage(), MonthOf(now, parts_.catalogue.zone())), delta));
     if (!r.ok()) return r.status();
     if (r->integer == 0) continue;  // changed meanwhile (answered twice at once): look again
     Log().info("survey instance {} answered by {}{}", instance.id(), response.actor(),

@@ -110,6 +110,14 @@ class SurveyGrpc final : public v1::SurveyService::Service {
   Responses responses_;
 };
 
+// The Redis command (a script) that completes `done` while its stored bytes are still
+// `expected`, keeps `response` and adds `delta` to the tally at `tally_key`, atomically:
+// it replies 1 when done, 0 when the instance changed meanwhile. SubmitResponse's
+// write; the benchmark loads its million responses with it too.
+std::vector<std::string> CompleteCommand(const RedisRecordStore& store, const std::string& expected,
+                                         const v1::SurveyInstance& done, const v1::SurveyResponse& response,
+                                         const std::string& tally_key, const Tally& delta);
+
 // The Redis hash of the running tally of a project, stage and month.
 std::string TallyKey(const std::string& project, const std::string& stage, const std::string& month);
 
