@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "domain/catalogue.h"
+#include "mot/common/group_commit.h"
 #include "mot/common/kafka.h"
 #include "mot/common/record_store.h"
 #include "mot/common/redis.h"
@@ -58,8 +59,12 @@ class Responses {
     const SurveyCatalogue& catalogue;
     Publisher& out;
     const Clock& clock;
+    // Answers taken together at most (a group commit: the answers that arrive while one
+    // batch is stored or awaits the broker go together in the next).
+    size_t batch = 64;
   };
-  explicit Responses(Parts parts) : parts_(parts), instances_(parts.store) {}
+  explicit Responses(Parts parts);
+  ~Responses();
   // NotFound (no such instance); FailedPrecondition (suppressed, expired, or answered
   // before with other answers: the same answers again answer as the first time);
   // InvalidArgument naming the question.
@@ -72,10 +77,25 @@ class Responses {
   absl::StatusOr<std::optional<v1::SurveyResponse>> ResponseOf(const std::string& instance_id);
 
  private:
-  // Publishes COMPLETED, and DETRACTOR for a detractor's response.
-  absl::Status Announce(const v1::SurveyInstance& instance, const v1::SurveyResponse& response);
+  // One answer on its way through the group commit.
+  struct Answering {
+    std::string instance_id;
+    const google::protobuf::Map<std::string, v1::Answer>* answers = nullptr;
+    std::string actor;
+    absl::StatusOr<Submitted> result = absl::UnknownError("not committed");
+    std::vector<std::string> write;  // the completion to write; empty: nothing to write
+    bool announce = false;           // publish COMPLETED (and DETRACTOR)
+  };
+  // Decides an answer against the instance as stored (`raw`): its result (a refusal,
+  // or the first answer again), or the completion to write.
+  void Prepare(Answering& a, const std::optional<std::string>& raw, TimePoint now);
+  // The batch's instances read and their completions written, each in one round trip.
+  void StoreAll(std::vector<Answering*>& batch);
+  // The batch's events published together, awaited once.
+  void AnnounceAll(std::vector<Answering*>& batch);
   Parts parts_;
   ProtoStore<v1::SurveyInstance> instances_;
+  std::unique_ptr<GroupCommit<Answering>> commits_;
 };
 
 // The gRPC API: instances by owner; responses (SubmitResponse: checked, once, counted
