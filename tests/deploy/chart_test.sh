@@ -77,6 +77,13 @@ scheduler:
   extraEnv:
     - name: MOT_SCHEDULER_BATCH
       value: "50"
+survey:
+  publicUrl: https://survey.example.com
+  ingress:
+    enabled: true
+    className: nginx
+    host: survey.example.com
+    tls: [{secretName: survey-tls, hosts: [survey.example.com]}]
 EOF
 base=(template mot "$chart" -f "$values" --kube-version "$kube")
 monitoring=(--api-versions monitoring.coreos.com/v1 --set serviceMonitor.enabled=true
@@ -112,7 +119,8 @@ render nomonitoringapi "${base[@]}" --set serviceMonitor.enabled=true --set prom
 render defaults template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 \
   --set redis.addr=r:6379 --set notification.webhook.existingSecret=robot \
   --set notification.webhook.key=webhook-url --set topics.create=false \
-  --set notification.contactKeys.existingSecret=keys --set notification.contactKeys.key=k
+  --set notification.contactKeys.existingSecret=keys --set notification.contactKeys.key=k \
+  --set survey.publicUrl=https://survey.example.com
 printf 'steps: []\n# overridden\n' >"$work/playbook-override.yaml"
 render override "${base[@]}" --set-file config.playbook="$work/playbook-override.yaml" \
   --set ports.grpc=6000 --set ports.metrics=6001 --set topics.partitions=12 \
@@ -126,6 +134,7 @@ kafka:
       valueFrom: {secretKeyRef: {name: kafka-user, key: password}}
 redis: {addr: "r:6379", existingSecret: redis-auth}
 notification: {webhook: {url: "https://robot.example/send"}, contactKeys: {existingSecret: ck}}
+survey: {publicUrl: "https://survey.example.com/"}
 VALUES
 render secure template mot "$chart" --kube-version "$kube" -f "$work/secure-values.yaml"
 # The scheduler's settings as values (from a file: YAML numbers), a delivery timeout for
@@ -145,6 +154,37 @@ ticketing:
       value: system
 VALUES
 render settings "${base[@]}" -f "$work/settings-values.yaml"
+
+# The survey web page: its public address and port in the survey's env, the Service's
+# web port, and the Ingress exposing only /s/ (the owners' links).
+if "$py" - "$work/full.yaml" <<'EOF'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+dep = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-survey"))
+c = dep["spec"]["template"]["spec"]["containers"][0]
+env = {e["name"]: e.get("value") for e in c["env"]}
+assert env["MOT_SURVEY_LINK_BASE"] == "https://survey.example.com", env
+assert env["MOT_SURVEY_HTTP_ADDR"] == "0.0.0.0:8080", env
+assert {"name": "web", "containerPort": 8080, "protocol": "TCP"} in c["ports"], c["ports"]
+svc = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"].endswith("-survey"))
+assert any(p["name"] == "web" and p["port"] == 8080 for p in svc["spec"]["ports"]), svc
+ing = next(d for d in docs if d["kind"] == "Ingress")
+rule = ing["spec"]["rules"][0]
+assert rule["host"] == "survey.example.com" and ing["spec"]["ingressClassName"] == "nginx"
+paths = rule["http"]["paths"]
+assert [p["path"] for p in paths] == ["/s/"], paths
+assert paths[0]["backend"]["service"] == {"name": svc["metadata"]["name"], "port": {"name": "web"}}
+EOF
+then
+  ok "survey: link base, web port, Service and Ingress (/s/ only)"
+else
+  not_ok "survey: link base, web port, Service and Ingress (/s/ only)"
+fi
+if grep -q "kind: Ingress" "$work/defaults.yaml"; then
+  not_ok "no Ingress unless survey.ingress.enabled"
+else
+  ok "no Ingress unless survey.ingress.enabled"
+fi
 
 # --- offline schema validation of every manifest (CRD kinds are checked below) ---
 validated=0
@@ -189,20 +229,27 @@ fi
 
 # --- what the chart must refuse ---
 no_brokers=(template mot "$chart" --kube-version "$kube" --set redis.addr=r:6379
-            --set notification.webhook.url=https://x --set notification.contactKeys.existingSecret=ck)
+            --set notification.webhook.url=https://x --set notification.contactKeys.existingSecret=ck
+            --set survey.publicUrl=https://s.example)
 refuses "render without kafka.brokers fails with the required message" \
   "kafka.brokers is required" "${no_brokers[@]}"
 refuses "render without redis.addr fails with the required message" "redis.addr is required" \
   template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 \
-  --set notification.webhook.url=https://x --set notification.contactKeys.existingSecret=ck
+  --set notification.webhook.url=https://x --set notification.contactKeys.existingSecret=ck \
+  --set survey.publicUrl=https://s.example
 refuses "render without a notification webhook fails" \
   "notification.webhook.url or notification.webhook.existingSecret is required" \
   template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 --set redis.addr=r:6379 \
-  --set notification.contactKeys.existingSecret=ck
+  --set notification.contactKeys.existingSecret=ck --set survey.publicUrl=https://s.example
 refuses "render without the contact keys' Secret fails" \
   "notification.contactKeys.existingSecret is required" \
   template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 --set redis.addr=r:6379 \
-  --set notification.webhook.url=https://x
+  --set notification.webhook.url=https://x --set survey.publicUrl=https://s.example
+refuses "render without the survey page's public address fails" "survey.publicUrl is required" \
+  template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 --set redis.addr=r:6379 \
+  --set notification.webhook.url=https://x --set notification.contactKeys.existingSecret=ck
+refuses "values.schema.json: survey.publicUrl is an http(s) address" "survey.publicUrl: Does not match pattern" \
+  "${base[@]}" --set survey.publicUrl=survey.example.com
 refuses "values.schema.json: kafka.brokers must be a string, not a list" \
   "kafka.brokers: Invalid type. Expected: string" \
   "${base[@]}" --set-json 'kafka.brokers=["kafka:9092"]'
@@ -316,8 +363,9 @@ for name, (var, cfile) in services.items():
           rp.get("grpc", {}).get("port") == 50051 and lp.get("grpc", {}).get("port") == 50051
           and "httpGet" not in rp and "tcpSocket" not in rp, (rp, lp))
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-    check("%s: container ports grpc 50051, metrics 9464" % name,
-          ports == {"grpc": 50051, "metrics": 9464}, ports)
+    web = {"web": 8080} if name == "survey" else {}  # the survey web page
+    check("%s: container ports grpc 50051, metrics 9464%s" % (name, ", web 8080" if web else ""),
+          ports == {"grpc": 50051, "metrics": 9464, **web}, ports)
     want = {"MOT_KAFKA_BROKERS": "kafka-0.kafka:9092,kafka-1.kafka:9092",
             "MOT_REDIS_ADDR": "redis-master:6379", "MOT_GRPC_ADDR": "0.0.0.0:50051",
             "MOT_METRICS_ADDR": "0.0.0.0:9464", "MOT_LOG_LEVEL": "info",
@@ -415,8 +463,9 @@ for name, s in svcs.items():
     matches = [n for n, d in deps.items()
                if all(d["spec"]["template"]["metadata"]["labels"].get(k) == v for k, v in sel.items())]
     ports = {p["name"]: (p["port"], p["targetPort"]) for p in s["spec"]["ports"]}
-    check("Service %s selects only its pods, ports grpc and metrics" % name,
-          matches == [name] and ports == {"grpc": (50051, "grpc"), "metrics": (9464, "metrics")},
+    web = {"web": (8080, "web")} if name == "survey" else {}  # the survey web page
+    check("Service %s selects only its pods, ports grpc and metrics%s" % (name, " and web" if web else ""),
+          matches == [name] and ports == {"grpc": (50051, "grpc"), "metrics": (9464, "metrics"), **web},
           (matches, ports))
 
 # No selector carries helm.sh/chart (it changes on every chart upgrade).

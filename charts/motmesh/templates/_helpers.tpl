@@ -250,3 +250,8 @@ Refuses (fails the render) what the services must not run with:
 {{- define "motmesh.contactKeysSecretName" -}}
 {{- .Values.notification.contactKeys.existingSecret | required "notification.contactKeys.existingSecret is required: the Secret holding MOT_CONTACT_KEYS, the keys that seal owners' contact data" }}
 {{- end }}
+
+{{/* The survey web page's public address (MOT_SURVEY_LINK_BASE): required. */}}
+{{- define "motmesh.surveyPublicUrl" -}}
+{{- required "survey.publicUrl is required: the address owners open their survey links at (the survey web page behind your Ingress), e.g. --set survey.publicUrl=https://survey.example.com" .Values.survey.publicUrl }}
+{{- end }}
