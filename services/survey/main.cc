@@ -24,7 +24,12 @@ int main() {
     mot::survey::CommandHandler handler(catalogue, store, clock, link_base);
     runtime.AddConsumer({mot::kSurveyCommandsTopic},
                         [&](const mot::Incoming& in, mot::Publisher& out) { return handler.Handle(in, out); });
-    mot::survey::SurveyGrpc grpc_service({store, runtime.redis(), catalogue, runtime.producer(), clock, page});
+    // The KPI's events: lifecycle (owners, repurchase, referrals, community activity) and
+    // tickets (complaints opened and resolved), in a group of their own.
+    mot::survey::KpiCounter kpi(runtime.redis(), catalogue);
+    runtime.AddConsumer({mot::kLifecycleTopic, mot::kTicketEventsTopic},
+                        [&](const mot::Incoming& in, mot::Publisher&) { return kpi.Handle(in); }, ".kpi");
+    mot::survey::SurveyGrpc grpc_service({store, runtime.redis(), catalogue, runtime.producer(), clock, page, &kpi});
     mot::survey::Responses responses({store, runtime.redis(), catalogue, runtime.producer(), clock});
     mot::survey::SurveyWeb web({responses, catalogue, clock, runtime.registry(), max_form, max_text});
     if (!web.Bind(http_addr)) {

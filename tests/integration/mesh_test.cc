@@ -1885,6 +1885,93 @@ TEST_F(SurveyTest, ThePageSaysPlainlyWhatIsWrong) {
   EXPECT_FALSE(shown.has_response());
 }
 
+// The team KPI of a project and month from what the mesh saw: four owners (lifecycle
+// events), one repurchase and one referral (2 of 4 bought again or referred: 50 %), one
+// community activity (25 %), two complaints filed and one resolved (50 %), one survey
+// answer satisfied (CSAT 5: 100 %); a redelivered event counts once.
+// KPI = 0.4 * 100 + 0.2 * 50 + 0.2 * 50 + 0.2 * 25 = 65.
+TEST_F(SurveyTest, TheTeamKpiIsFedBySurveysLifecycleAndTicketEvents) {
+  const std::string project = Unique("P-KPI-");
+  std::vector<std::string> owners;
+  for (int i = 0; i < 4; ++i) owners.push_back(Unique("C-KPI-"));
+  auto event = [&](const std::string& type, const std::string& customer) {
+    auto e = Event(type, customer, Now());
+    e.set_project_id(project);
+    return e;
+  };
+  for (const auto& o : owners) Publish(event("contract_signed", o));
+  const auto repurchase = event("repurchase", owners[0]);
+  Publish(repurchase);
+  Publish(repurchase);  // again: counts once
+  Publish(event("referral_made", owners[1]));
+  Publish(event("community_activity", owners[2]));
+  for (int i = 0; i < 2; ++i) {
+    auto complaint = event("complaint_filed", owners[3]);
+    (*complaint.mutable_attributes())["severity"] = "general";
+    Publish(complaint);
+  }
+  // The two complaint tickets, then one resolved by an agent.
+  std::string ticket_id;
+  auto tickets = ticketing::v1::TicketingService::NewStub(
+      grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < 300 && ticket_id.empty(); ++i) {
+    grpc::ClientContext ctx;
+    ticketing::v1::ListTicketsRequest req;
+    req.set_project_id(project);
+    ticketing::v1::ListTicketsResponse resp;
+    if (tickets->ListTickets(&ctx, req, &resp).ok() && resp.tickets_size() == 2) ticket_id = resp.tickets(0).id();
+    if (ticket_id.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(ticket_id.empty()) << "two complaint tickets";
+  for (auto to : {ticketing::v1::TICKET_STATUS_ACKNOWLEDGED, ticketing::v1::TICKET_STATUS_IN_PROGRESS,
+                  ticketing::v1::TICKET_STATUS_RESOLVED}) {
+    grpc::ClientContext ctx;
+    ticketing::v1::TransitionTicketRequest req;
+    req.set_ticket_id(ticket_id);
+    req.set_to(to);
+    req.set_reason("处理完毕");
+    req.set_actor("agent-li");
+    req.set_request_id(Unique("req-"));
+    ticketing::v1::Ticket t;
+    const auto st = tickets->TransitionTicket(&ctx, req, &t);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  const auto instance = Issue(project, "repair_satisfaction");
+  survey::v1::SubmitResponseResponse answered;
+  ASSERT_TRUE(Submit(instance.id(), {{"on_time", Pair(6, 6)}, {"first_time", Pair(6, 7)}, {"overall", Score(5)},
+                                     {"recommend", Score(10)}}, &answered).ok());
+
+  absl::TimeZone zone;
+  absl::LoadTimeZone("Asia/Shanghai", &zone);
+  survey::v1::GetKpiRequest req;
+  req.set_project_id(project);
+  req.set_month(absl::FormatTime("%Y-%m", absl::FromUnixMillis(ToUnixMillis(Now())), zone));
+  survey::v1::GetKpiResponse kpi;
+  for (int i = 0; i < 300; ++i) {  // the events are counted as they arrive
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->GetKpi(&ctx, req, &kpi).ok());
+    if (kpi.owners() == 4 && kpi.complaints_resolved() == 1 && kpi.active_owners() == 1 && kpi.bought_again() == 2) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // The four (the surveyed owner here had no lifecycle event: not counted as one).
+  EXPECT_EQ(kpi.owners(), 4) << kpi.ShortDebugString();
+  EXPECT_EQ(kpi.bought_again(), 2);
+  EXPECT_EQ(kpi.active_owners(), 1);
+  EXPECT_EQ(kpi.complaints_opened(), 2);
+  EXPECT_EQ(kpi.complaints_resolved(), 1);
+  EXPECT_EQ(kpi.responses(), 1);
+  EXPECT_DOUBLE_EQ(kpi.satisfaction(), 100.0);
+  EXPECT_DOUBLE_EQ(kpi.repurchase(), 50.0);
+  EXPECT_DOUBLE_EQ(kpi.complaint_resolution(), 50.0);
+  EXPECT_DOUBLE_EQ(kpi.community_activity(), 25.0);
+  EXPECT_DOUBLE_EQ(kpi.kpi(), 65.0);
+  grpc::ClientContext bad;
+  req.set_month("2026/11");
+  EXPECT_EQ(stub_->GetKpi(&bad, req, &kpi).error_message(), "month: expected YYYY-MM, e.g. 2026-11");
+}
+
 TEST_F(SurveyTest, AnExpiredSurveyTakesNoAnswer) {
   const auto instance = Issue(Unique("P-SV-"), "repair_satisfaction");  // open 7 days
   ASSERT_FALSE(instance.id().empty());

@@ -50,12 +50,19 @@ out=$(motctl survey answer "$survey_id" --answer consultant=5 --answer signing=4
   --answer recommend=10 --answer "comment=text:服务很好" --by agent-zhou)
 check "survey answer records who answered" grep -q "^$survey_id answered at .* by agent-zhou$" <<<"$out"
 check "survey list shows it completed" grep -q "$survey_id .* COMPLETED " <<<"$(motctl survey list "$customer")"
+out=$(motctl survey show "$survey_id")
+check "survey show: its link, who answered and the answers" \
+  grep -qzE "link http://127\.0\.0\.1:[0-9]+/s/[A-Za-z0-9_-]{22}.*by agent-zhou.*consultant  5.*disclosure_e  expected 6 perceived 5.*recommend  10" <<<"$out"
 month=$(date -ud "$(motctl clock show) + 8 hours" +%Y-%m)  # the owners' month (Asia/Shanghai)
 out=$(motctl survey scores --project P-CLI --month "$month")
 echo "$out"
 check "survey scores: one response, NPS 100, CSAT mean 4.50" \
   grep -qzE "responses 1.*CSAT mean 4.50  satisfied 100.0%.*NPS 100.0" <<<"$out"
 check "survey scores: the assurance gap" grep -q "assurance -1.00" <<<"$out"
+out=$(motctl survey kpi --project P-CLI --month "$month")
+echo "$out"
+check "survey kpi: satisfaction from the answer (CSAT 5 and 4: 100 % satisfied)" \
+  grep -q "satisfaction 100.0  (1 responses)" <<<"$out"
 check "notify list shows the delivery" grep -q "DELIVERED" <<<"$(motctl notify list "$customer")"
 
 # Another system's message through notify send; an owner's preferences set and read.

@@ -1,6 +1,6 @@
 // Lifecycle events in both modes of the CloudEvents Kafka binding, as the official
 // SDK writes them (tests/integration/cloudevents_test.py sends them for real).
-#include "app/cloudevents.h"
+#include "mot/common/lifecycle_codec.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
 #include "mot/common/clock.h"

@@ -3,7 +3,7 @@
 //   journey   a customer's timeline                                           journey.cc
 //   ticket    create | get | list | transition | assign | note | reclassify |    tickets.cc
 //             history | defects | report
-//   survey list|show|answer|scores                                             records.cc
+//   survey list|show|answer|scores|kpi                                         records.cc
 //   notify    send | list | prefs get|set: messages to owners                 notify.cc
 //   health    the four services' gRPC health                                  health.cc
 //   topics    ensure | list: the mesh's Kafka topics                           topics.cc

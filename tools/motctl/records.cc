@@ -1,5 +1,5 @@
-// motctl survey list | show | answer | scores: survey instances, one with its answers,
-// answers recorded by an agent, a project's scores.
+// motctl survey list | show | answer | scores | kpi: survey instances, one with its
+// answers, answers recorded by an agent, a project's scores and team KPI.
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -45,9 +45,10 @@ void AddSurvey(CLI::App& app, Client& client) {
       return;
     }
     const auto& s = resp.instance();
-    std::cout << fmt::format("{}  {}  {}  {}\n{}\ncustomer {}  project {}  unit {}\nopen until {}{}\n", s.id(),
+    std::cout << fmt::format("{}  {}  {}  {}\n{}\ncustomer {}  project {}  unit {}\nopen until {}{}{}\n", s.id(),
                              s.survey_id(), s.stage(), Short(sv1::SurveyStatus_Name(s.status()), "SURVEY_STATUS_"),
                              s.title(), s.customer_id(), s.project_id(), s.unit_id(), Time(s.expires_at()),
+                             s.link().empty() ? "" : "\nlink " + s.link(),
                              s.reason().empty() ? "" : "\nreason: " + s.reason());
     if (!resp.has_response()) return;
     const auto& r = resp.response();
@@ -141,6 +142,32 @@ void AddSurvey(CLI::App& app, Client& client) {
                              shown(resp.has_overall_gap(), resp.overall_gap(), "{:+.2f}"));
     std::map<std::string, double> gaps(resp.gap().begin(), resp.gap().end());
     for (const auto& [d, g] : gaps) std::cout << fmt::format("  {} {:+.2f}\n", d, g);
+  });
+
+  auto kp = std::make_shared<ScoreArgs>();
+  auto* kpi = survey->add_subcommand("kpi", "a project's team KPI for a month");
+  kpi->add_option("--project", kp->project, "project id")->required();
+  kpi->add_option("--month", kp->month, "YYYY-MM")->required();
+  kpi->callback([&client, kp] {
+    sv1::GetKpiRequest req;
+    req.set_project_id(kp->project);
+    req.set_month(kp->month);
+    auto stub = sv1::SurveyService::NewStub(client.Channel("MOT_SURVEY_ADDR"));
+    sv1::GetKpiResponse resp;
+    Check(stub->GetKpi(Context().get(), req, &resp), "survey kpi");
+    if (client.json) {
+      std::cout << Json(resp) << "\n";
+      return;
+    }
+    auto pct = [](bool has, double v) { return has ? fmt::format("{:.1f}", v) : std::string("-"); };
+    std::cout << fmt::format(
+        "KPI {}\n  satisfaction {}  ({} responses)\n  repurchase {}  ({} of {} owners bought again or referred)\n"
+        "  complaint resolution {}  ({} resolved of {} opened)\n  community activity {}  ({} of {} owners)\n",
+        pct(resp.has_kpi(), resp.kpi()), pct(resp.has_satisfaction(), resp.satisfaction()), resp.responses(),
+        pct(resp.has_repurchase(), resp.repurchase()), resp.bought_again(), resp.owners(),
+        pct(resp.has_complaint_resolution(), resp.complaint_resolution()), resp.complaints_resolved(),
+        resp.complaints_opened(), pct(resp.has_community_activity(), resp.community_activity()),
+        resp.active_owners(), resp.owners());
   });
 }
 

@@ -336,24 +336,15 @@ grpc::Status SurveyGrpc::GetSurveyInstance(grpc::ServerContext*, const v1::GetSu
   return grpc::Status::OK;
 }
 
-grpc::Status SurveyGrpc::GetScores(grpc::ServerContext*, const v1::GetScoresRequest* req,
-                                   v1::GetScoresResponse* resp) {
-  if (req->project_id().empty()) return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "project_id is required");
-  absl::CivilMonth month;
-  if (!absl::ParseCivilTime(req->month(), &month)) {
-    return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "month: expected YYYY-MM, e.g. 2026-11");
-  }
-  const auto stages = parts_.catalogue.Stages();
-  if (!req->stage().empty() && !stages.count(req->stage())) {
-    return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "stage: '" + req->stage() + "' is no survey's stage");
-  }
+absl::StatusOr<Tally> SurveyGrpc::TallyFor(const std::string& project, const std::string& month,
+                                          const std::string& stage) {
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& stage : stages) {
-    if (!req->stage().empty() && stage != req->stage()) continue;
-    cmds.push_back({"HGETALL", TallyKey(req->project_id(), stage, req->month())});
+  for (const auto& s : parts_.catalogue.Stages()) {
+    if (!stage.empty() && s != stage) continue;
+    cmds.push_back({"HGETALL", TallyKey(project, s, month)});
   }
   auto replies = parts_.redis.Pipeline(cmds);
-  if (!replies.ok()) return ToGrpc(replies.status());
+  if (!replies.ok()) return replies.status();
   Tally all;
   for (const auto& reply : *replies) {
     std::map<std::string, int64_t> fields;
@@ -363,13 +354,61 @@ grpc::Status SurveyGrpc::GetScores(grpc::ServerContext*, const v1::GetScoresRequ
     }
     all.Merge(TallyOf(fields));
   }
-  const Scores s = ScoresOf(all);
+  return all;
+}
+
+namespace {
+
+// INVALID_ARGUMENT naming the field, or OK.
+grpc::Status CheckProjectMonth(const std::string& project, const std::string& month) {
+  if (project.empty()) return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "project_id is required");
+  absl::CivilMonth m;
+  if (!absl::ParseCivilTime(month, &m)) {
+    return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "month: expected YYYY-MM, e.g. 2026-11");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status SurveyGrpc::GetScores(grpc::ServerContext*, const v1::GetScoresRequest* req,
+                                   v1::GetScoresResponse* resp) {
+  if (auto s = CheckProjectMonth(req->project_id(), req->month()); !s.ok()) return s;
+  if (!req->stage().empty() && !parts_.catalogue.Stages().count(req->stage())) {
+    return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "stage: '" + req->stage() + "' is no survey's stage");
+  }
+  auto all = TallyFor(req->project_id(), req->month(), req->stage());
+  if (!all.ok()) return ToGrpc(all.status());
+  const Scores s = ScoresOf(*all);
   resp->set_responses(s.responses);
   if (s.csat_mean) resp->set_csat_mean(*s.csat_mean);
   if (s.csat_satisfied) resp->set_csat_satisfied(*s.csat_satisfied);
   if (s.nps) resp->set_nps(*s.nps);
   for (const auto& [d, g] : s.gap) (*resp->mutable_gap())[d] = g;
   if (s.overall_gap) resp->set_overall_gap(*s.overall_gap);
+  return grpc::Status::OK;
+}
+
+grpc::Status SurveyGrpc::GetKpi(grpc::ServerContext*, const v1::GetKpiRequest* req, v1::GetKpiResponse* resp) {
+  if (parts_.kpi == nullptr) return Refuse(grpc::StatusCode::UNIMPLEMENTED, "the KPI is not served here");
+  if (auto s = CheckProjectMonth(req->project_id(), req->month()); !s.ok()) return s;
+  auto all = TallyFor(req->project_id(), req->month(), "");
+  if (!all.ok()) return ToGrpc(all.status());
+  auto counts = parts_.kpi->CountsOf(req->project_id(), req->month());
+  if (!counts.ok()) return ToGrpc(counts.status());
+  const Scores scores = ScoresOf(*all);
+  const KpiInputs in = KpiInputsOf(*counts, scores.csat_satisfied);
+  if (auto k = Kpi(parts_.catalogue.kpi_weights(), in)) resp->set_kpi(*k);
+  if (in.satisfaction) resp->set_satisfaction(*in.satisfaction);
+  if (in.repurchase) resp->set_repurchase(*in.repurchase);
+  if (in.complaint_resolution) resp->set_complaint_resolution(*in.complaint_resolution);
+  if (in.community_activity) resp->set_community_activity(*in.community_activity);
+  resp->set_responses(scores.responses);
+  resp->set_owners(counts->owners);
+  resp->set_bought_again(counts->bought_again);
+  resp->set_active_owners(counts->active);
+  resp->set_complaints_opened(counts->complaints_opened);
+  resp->set_complaints_resolved(counts->complaints_resolved);
   return grpc::Status::OK;
 }
 

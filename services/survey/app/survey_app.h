@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "app/kpi.h"
 #include "domain/catalogue.h"
 #include "mot/common/group_commit.h"
 #include "mot/common/kafka.h"
@@ -110,6 +111,8 @@ class SurveyGrpc final : public v1::SurveyService::Service {
     Publisher& out;
     const Clock& clock;
     int max_page_size;
+    // The KPI's event counts; nullptr: GetKpi is not served.
+    KpiCounter* kpi = nullptr;
   };
   explicit SurveyGrpc(Parts parts)
       : parts_(parts),
@@ -123,8 +126,11 @@ class SurveyGrpc final : public v1::SurveyService::Service {
                               v1::SubmitResponseResponse* resp) override;
   grpc::Status GetScores(grpc::ServerContext*, const v1::GetScoresRequest* req,
                          v1::GetScoresResponse* resp) override;
+  grpc::Status GetKpi(grpc::ServerContext*, const v1::GetKpiRequest* req, v1::GetKpiResponse* resp) override;
 
  private:
+  // The tallies of `project` for `month` (YYYY-MM), every stage or one, merged.
+  absl::StatusOr<Tally> TallyFor(const std::string& project, const std::string& month, const std::string& stage);
   Parts parts_;
   ProtoStore<v1::SurveyInstance> instances_;
   Responses responses_;

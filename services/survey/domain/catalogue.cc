@@ -85,7 +85,7 @@ absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yam
     if (!root->IsMap()) return absl::InvalidArgumentError("expected a map of settings");
     for (const auto& entry : *root) {
       static const std::set<std::string> kKeys = {"surveys", "fatigue", "detractor", "kpi_weights",
-                                                  "time_zone"};
+                                                  "time_zone", "kpi_complaint_kinds"};
       const std::string key = entry.first.as<std::string>();
       if (!kKeys.count(key)) return absl::InvalidArgumentError(absl::StrCat("unknown setting '", key, "'"));
     }
@@ -131,6 +131,13 @@ absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yam
       }
       if (std::abs(total - 100) > 1e-9) return Fail("kpi_weights", "the weights must add up to 100");
       catalogue.kpi_ = k;
+    }
+    if (const YAML::Node kinds = (*root)["kpi_complaint_kinds"]) {
+      if (!kinds.IsSequence() || kinds.size() == 0) {
+        return Fail("kpi_complaint_kinds", "expected a list of ticket kinds");
+      }
+      catalogue.complaint_kinds_.clear();
+      for (const auto& k : kinds) catalogue.complaint_kinds_.insert(k.as<std::string>());
     }
     auto surveys = YamlSection(yaml, "surveys", "a map of each survey id to its definition");
     if (!surveys.ok()) return surveys.status();

@@ -34,6 +34,8 @@ class SurveyCatalogue {
   const FatigueRules& fatigue() const { return fatigue_; }
   const DetractorRule& detractor() const { return detractor_; }
   const KpiWeights& kpi_weights() const { return kpi_; }
+  // The ticket kinds whose resolution rate is the KPI's complaint resolution.
+  const std::set<std::string>& complaint_kinds() const { return complaint_kinds_; }
   // Months of the scores are this zone's (time_zone, default Asia/Shanghai).
   const absl::TimeZone& zone() const { return zone_; }
   // The stage codes the surveys measure.
@@ -44,6 +46,7 @@ class SurveyCatalogue {
   FatigueRules fatigue_;
   DetractorRule detractor_;
   KpiWeights kpi_;
+  std::set<std::string> complaint_kinds_ = {"complaint_general", "complaint_major"};
   absl::TimeZone zone_;
 };
 

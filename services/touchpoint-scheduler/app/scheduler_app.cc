@@ -1,6 +1,6 @@
 #include "app/scheduler_app.h"
 
-#include "app/cloudevents.h"
+#include "mot/common/lifecycle_codec.h"
 
 #include <signal.h>
 

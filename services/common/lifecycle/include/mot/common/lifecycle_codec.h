@@ -4,7 +4,7 @@
 #include "mot/common/kafka.h"
 #include "mot/lifecycle/v1/event.pb.h"
 
-namespace mot::scheduler {
+namespace mot {
 
 // A lifecycle event as published: protobuf or protobuf JSON (DecodeMessage), or a
 // CloudEvent in either mode of the CloudEvents Kafka protocol binding (1.0):
@@ -18,4 +18,4 @@ namespace mot::scheduler {
 // CloudEvents attribute or the data field that is wrong.
 absl::Status DecodeLifecycleEvent(const Incoming& in, lifecycle::v1::LifecycleEvent* out);
 
-}  // namespace mot::scheduler
+}  // namespace mot

@@ -1,4 +1,4 @@
-#include "app/cloudevents.h"
+#include "mot/common/lifecycle_codec.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -7,7 +7,7 @@
 #include "mot/common/codec.h"
 #include "nlohmann/json.hpp"
 
-namespace mot::scheduler {
+namespace mot {
 namespace {
 
 constexpr char kTypePrefix[] = "mot.lifecycle.v1.";
@@ -112,4 +112,4 @@ absl::Status DecodeLifecycleEvent(const Incoming& in, lifecycle::v1::LifecycleEv
   return DecodeMessage(in, out);
 }
 
-}  // namespace mot::scheduler
+}  // namespace mot
