@@ -1,3 +1,4 @@
+#include "app/scores_metrics.h"
 #include "app/survey_app.h"
 #include "app/web.h"
 #include "mot/common/codec.h"
@@ -29,6 +30,11 @@ int main() {
     mot::survey::KpiCounter kpi(runtime.redis(), catalogue);
     runtime.AddConsumer({mot::kLifecycleTopic, mot::kTicketEventsTopic},
                         [&](const mot::Incoming& in, mot::Publisher&) { return kpi.Handle(in); }, ".kpi");
+    const int metrics_projects = env.Int("MOT_SURVEY_METRICS_PROJECTS_MAX", 500, 1, 100000);
+    // Kept here: /metrics holds it weakly.
+    const auto scores_metrics =
+        std::make_shared<mot::survey::ScoresMetrics>(runtime.redis(), catalogue, kpi, clock, metrics_projects);
+    runtime.AddCollectable(scores_metrics);
     mot::survey::SurveyGrpc grpc_service({store, runtime.redis(), catalogue, runtime.producer(), clock, page, &kpi});
     mot::survey::Responses responses({store, runtime.redis(), catalogue, runtime.producer(), clock});
     mot::survey::SurveyWeb web({responses, catalogue, clock, runtime.registry(), max_form, max_text});

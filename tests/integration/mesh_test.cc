@@ -1967,6 +1967,14 @@ TEST_F(SurveyTest, TheTeamKpiIsFedBySurveysLifecycleAndTicketEvents) {
   EXPECT_DOUBLE_EQ(kpi.complaint_resolution(), 50.0);
   EXPECT_DOUBLE_EQ(kpi.community_activity(), 25.0);
   EXPECT_DOUBLE_EQ(kpi.kpi(), 65.0);
+  // The same on /metrics for the managers' dashboard, by project (and stage) only.
+  const std::string metrics = env_["MOT_SURVEY_METRICS"];
+  EXPECT_DOUBLE_EQ(Metric(metrics, "mot_survey_kpi{project=\"" + project + "\"}"), 65.0);
+  EXPECT_DOUBLE_EQ(Metric(metrics, "mot_survey_kpi_input{project=\"" + project + "\",input=\"repurchase\"}"), 50.0);
+  EXPECT_DOUBLE_EQ(Metric(metrics, "mot_survey_responses{project=\"" + project + "\",stage=\"RUNIN_2\"}"), 1.0);
+  EXPECT_DOUBLE_EQ(Metric(metrics, "mot_survey_nps{project=\"" + project + "\",stage=\"RUNIN_2\"}"), 100.0);
+  const std::string page = testing::Page(metrics);
+  for (const auto& o : owners) EXPECT_EQ(page.find(o), std::string::npos) << "an owner id on /metrics";
   grpc::ClientContext bad;
   req.set_month("2026/11");
   EXPECT_EQ(stub_->GetKpi(&bad, req, &kpi).error_message(), "month: expected YYYY-MM, e.g. 2026-11");

@@ -108,6 +108,10 @@ void Runtime::AddBatchConsumer(std::vector<std::string> topics, BatchHandler han
                                                            *producer_, *registry_));
 }
 
+void Runtime::AddCollectable(const std::shared_ptr<prometheus::Collectable>& collectable) {
+  exposer_->RegisterCollectable(collectable);
+}
+
 void Runtime::AddLoop(std::function<void(const std::atomic<bool>& stop)> loop) {
   loops_.push_back(std::move(loop));
 }

@@ -38,6 +38,9 @@ class KpiCounter {
   const SurveyCatalogue& catalogue_;
 };
 
+// The Redis set of the projects with answers or KPI events (what the metrics report).
+std::string ProjectsKey();
+
 // The KPI's shares (0-100) from the counts and the month's survey scores; absent where
 // there is nothing to measure (no owners, no complaint opened, no CSAT answer).
 KpiInputs KpiInputsOf(const KpiCounter::Counts& counts, std::optional<double> csat_satisfied);

@@ -14,6 +14,7 @@
 #include "mot/common/redis.h"
 
 namespace prometheus {
+class Collectable;
 class Exposer;
 class Registry;
 }  // namespace prometheus
@@ -35,6 +36,9 @@ class Runtime {
   RedisClient& redis() { return *redis_; }
   KafkaProducer& producer() { return *producer_; }
   prometheus::Registry& registry() { return *registry_; }
+  // More metrics on /metrics, computed when scraped (e.g. read from Redis). Held
+  // weakly: the caller keeps it alive.
+  void AddCollectable(const std::shared_ptr<prometheus::Collectable>& collectable);
   // The system clock, or the mesh's shared simulated clock (MOT_CLOCK=simulated).
   const Clock& clock() const { return *clock_; }
   const std::atomic<bool>& stopping() const { return stop_; }
