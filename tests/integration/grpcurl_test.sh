@@ -83,4 +83,35 @@ set -e
 grep -q "Code: InvalidArgument" <<<"$out" && grep -q "month: expected YYYY-MM" <<<"$out" ||
   fail "GetScores with a bad month: $out"
 passed=$((passed + 1))
+# A hotline agent's answer and the KPI, as an integrator's JSON: refusals name the field.
+s=$(addr MOT_SURVEY_ADDR)
+set +e
+out=$("$grpcurl" -plaintext -d '{"answers":{"overall":{"score":4}},"actor":"agent-zhou"}' "$s" \
+  mot.survey.v1.SurveyService/SubmitResponse 2>&1)
+set -e
+grep -q "Code: InvalidArgument" <<<"$out" && grep -q "instance_id is required" <<<"$out" ||
+  fail "SubmitResponse without instance_id: $out"
+passed=$((passed + 1))
+set +e
+out=$("$grpcurl" -plaintext -d '{"instance_id":"sv-none","answers":{"overall":{"score":4}}}' "$s" \
+  mot.survey.v1.SurveyService/SubmitResponse 2>&1)
+set -e
+grep -q "Code: NotFound" <<<"$out" && grep -q "no survey instance sv-none" <<<"$out" ||
+  fail "SubmitResponse for no instance: $out"
+passed=$((passed + 1))
+set +e
+out=$("$grpcurl" -plaintext -d '{"project_id":"P-GRPCURL","month":"2026-13"}' "$s" \
+  mot.survey.v1.SurveyService/GetKpi 2>&1)
+set -e
+grep -q "Code: InvalidArgument" <<<"$out" && grep -q "month: expected YYYY-MM" <<<"$out" ||
+  fail "GetKpi with a bad month: $out"
+passed=$((passed + 1))
+out=$("$grpcurl" -plaintext -d '{"project_id":"P-GRPCURL-EMPTY","month":"2026-11"}' "$s" \
+  mot.survey.v1.SurveyService/GetKpi)
+python3 -c '
+import json, sys
+k = json.load(sys.stdin)
+assert "kpi" not in k and "satisfaction" not in k, k  # nothing measured: no KPI, not 0
+' <<<"$out" || fail "GetKpi of a project with nothing measured: $out"
+passed=$((passed + 1))
 echo "$passed passed, 0 failed"

@@ -11,13 +11,13 @@
 // p99 under 10 ms.
 #include <algorithm>
 #include <atomic>
-#include <csignal>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "app/survey_app.h"
 #include "bench_util.h"
+#include "echo_server.h"
 #include "domain/catalogue.h"
 #include "grpcpp/grpcpp.h"
 #include "mot/common/clock.h"
@@ -56,28 +56,6 @@ class CallbackEcho final : public sv1::SurveyService::CallbackService {
   }
 };
 
-int ServeEcho(int port, bool callback) {
-  Echo echo;
-  CallbackEcho callback_echo;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials());
-  if (callback) {
-    builder.RegisterService(&callback_echo);
-  } else {
-    builder.RegisterService(&echo);
-  }
-  auto server = builder.BuildAndStart();
-  if (!server) return 1;
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  int sig = 0;
-  sigwait(&stop, &sig);
-  server->Shutdown();
-  return 0;
-}
 
 sv1::Answer Score(int v) {
   sv1::Answer a;
@@ -232,7 +210,11 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path);
   app.add_option("--markdown", md_path);
   CLI11_PARSE(app, argc, argv);
-  if (echo_port > 0) return ServeEcho(echo_port, callback_echo);
+  if (echo_port > 0) {
+    Echo echo;
+    CallbackEcho callback;
+    return bench::ServeEcho(echo_port, callback_echo ? static_cast<grpc::Service*>(&callback) : &echo);
+  }
   const auto env = bench::ReadEnv(env_file);
   if (!env.count("MOT_SURVEY_ADDR") || echo.empty() || callback_echo_addr.empty() || surveys_yaml.empty()) {
     std::cerr << "survey_bench: --env-file must name MOT_SURVEY_ADDR; --echo, --callback-echo and --surveys are needed\n";

@@ -5,12 +5,12 @@
 // the service. Goal: creation >= 0.5 of the echo's throughput.
 #include <algorithm>
 #include <atomic>
-#include <csignal>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "bench_util.h"
+#include "echo_server.h"
 #include "grpcpp/grpcpp.h"
 #include "mot/ticketing/v1/ticketing.grpc.pb.h"
 
@@ -50,28 +50,6 @@ class CallbackEcho final : public tv1::TicketingService::CallbackService {
   }
 };
 
-int ServeEcho(int port, bool callback) {
-  Echo echo;
-  CallbackEcho callback_echo;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials());
-  if (callback) {
-    builder.RegisterService(&callback_echo);
-  } else {
-    builder.RegisterService(&echo);
-  }
-  auto server = builder.BuildAndStart();
-  if (!server) return 1;
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  int sig = 0;
-  sigwait(&stop, &sig);
-  server->Shutdown();
-  return 0;
-}
 
 struct Result {
   double per_second = 0;
@@ -152,7 +130,11 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path);
   app.add_option("--markdown", md_path);
   CLI11_PARSE(app, argc, argv);
-  if (echo_port > 0) return ServeEcho(echo_port, callback_echo);
+  if (echo_port > 0) {
+    Echo echo;
+    CallbackEcho callback;
+    return bench::ServeEcho(echo_port, callback_echo ? static_cast<grpc::Service*>(&callback) : &echo);
+  }
   const auto env = bench::ReadEnv(env_file);
   const std::string target = env.count("MOT_TICKETING_ADDR") ? env.at("MOT_TICKETING_ADDR") : "";
   if (target.empty() || echo.empty()) {

@@ -29,7 +29,7 @@ absl::Status KpiCounter::Handle(const Incoming& in) {
     }
     const std::string month = MonthOf(FromProto(e.occurred_at()), catalogue_.zone());
     cmds.push_back({"PFADD", Key("owners", e.project_id()), e.customer_id()});
-    cmds.push_back({"SADD", ProjectsKey(), e.project_id()});
+    cmds.push_back({"ZADD", ProjectsKey(), std::to_string(ToUnixMillis(FromProto(e.occurred_at()))), e.project_id()});
     if (e.type() == "repurchase" || e.type() == "referral_made") {
       cmds.push_back({"PFADD", Key("bought", e.project_id(), month), e.customer_id()});
     } else if (e.type() == "community_activity") {
@@ -48,7 +48,7 @@ absl::Status KpiCounter::Handle(const Incoming& in) {
     cmds.push_back({"PFADD", Key(opened ? "complaints_opened" : "complaints_resolved", t.project_id(),
                                  MonthOf(at, catalogue_.zone())),
                     t.id()});
-    cmds.push_back({"SADD", ProjectsKey(), t.project_id()});
+    cmds.push_back({"ZADD", ProjectsKey(), std::to_string(ToUnixMillis(at)), t.project_id()});
   }
   if (cmds.empty()) return absl::OkStatus();
   auto r = redis_.Pipeline(cmds);

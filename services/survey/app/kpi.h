@@ -38,7 +38,8 @@ class KpiCounter {
   const SurveyCatalogue& catalogue_;
 };
 
-// The Redis set of the projects with answers or KPI events (what the metrics report).
+// The Redis sorted set of the projects with answers or KPI events, by when each was
+// last active (what the metrics report: the most recently active first).
 std::string ProjectsKey();
 
 // The KPI's shares (0-100) from the counts and the month's survey scores; absent where

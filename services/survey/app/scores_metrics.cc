@@ -43,7 +43,7 @@ std::vector<prometheus::MetricFamily> ScoresMetrics::Collect() const {
   auto out = [&] {
     return std::vector<prometheus::MetricFamily>{responses, csat_mean, satisfied, nps, gap, kpi, input};
   };
-  auto projects = redis_.Command({"SRANDMEMBER", ProjectsKey(), std::to_string(max_projects_)});
+  auto projects = redis_.Command({"ZREVRANGE", ProjectsKey(), "0", std::to_string(max_projects_ - 1)});
   if (!projects.ok()) {
     Log().warn("survey metrics: {}", projects.status().message());
     return out();

@@ -15,8 +15,8 @@ namespace mot::survey {
 // from the shared running tallies and KPI counts when scraped (so every replica tells
 // the same), for the current month in the catalogue's zone, by project and stage only
 // (no owner): responses, CSAT mean and satisfied share, NPS, SERVQUAL gap per
-// dimension, the KPI and its inputs. The projects are those answered or counted in
-// (kept in a Redis set), at most `max_projects` of them.
+// dimension, the KPI and its inputs. The projects are those answered or counted in,
+// the `max_projects` most recently active.
 class ScoresMetrics : public prometheus::Collectable {
  public:
   ScoresMetrics(RedisClient& redis, const SurveyCatalogue& catalogue, KpiCounter& kpi, const Clock& clock,

@@ -274,11 +274,11 @@ void Responses::StoreAll(std::vector<Answering*>& batch) {
     }
     open.clear();
     if (cmds.empty()) return;
-    // The projects answered in, for the scores on /metrics (after the completions: the
-    // replies of those come first).
+    // The projects answered in, by when, for the scores on /metrics (after the
+    // completions: the replies of those come first).
     for (Answering* a : writing) {
       const std::string& project = a->result->instance.project_id();
-      if (!project.empty()) cmds.push_back({"SADD", ProjectsKey(), project});
+      if (!project.empty()) cmds.push_back({"ZADD", ProjectsKey(), std::to_string(ToUnixMillis(now)), project});
     }
     auto replies = parts_.redis.Pipeline(cmds);
     for (size_t i = 0; i < writing.size(); ++i) {
