@@ -527,6 +527,46 @@ TEST_F(MeshTest, GarbageGoesToDeadLettersAndTheNextEventIsProcessed) {
   EXPECT_NE(reason.find("mot.lifecycle.v1.LifecycleEvent"), std::string::npos) << reason;
 }
 
+// A malformed event holding an owner's name and phone number written with spaces,
+// dashes and +86: dead-lettered with a reason that names the field and the rule, and
+// neither the reason nor the scheduler's log holds the name or the number.
+TEST_F(MeshTest, ARefusedEventsReasonAndTheLogNeverQuoteItsPersonalData) {
+  const std::string customer = Unique("C-");
+  const std::string mistyped = R"({"event_id":")" + Unique("ev-") + R"(","type":"handover","customer_id":")" +
+                               customer + R"(","occurred_at":"业主 张三丰 +86 139-0055-7788"})";
+  const std::string broken = R"({"customer_id":")" + customer + R"(","note":"张三丰 139 0055 7788", "type": )";
+  for (const auto& payload : {mistyped, broken}) {
+    ASSERT_TRUE(producer_->Publish(kLifecycleTopic, customer, payload, {{"content-type", "application/json"}}).ok());
+  }
+  Publish(Event("repair_requested", customer, Now()));
+  WaitForDone(customer, 1);  // the partition moved on
+  const std::string r1 = DeadLetterReason(kLifecycleTopic, mistyped);
+  EXPECT_EQ(r1, "not a JSON mot.lifecycle.v1.LifecycleEvent: field 'occurred_at' has the wrong type or format "
+                "for mot.lifecycle.v1.LifecycleEvent");
+  const std::string r2 = DeadLetterReason(kLifecycleTopic, broken);
+  EXPECT_EQ(r2, "not a JSON mot.lifecycle.v1.LifecycleEvent: malformed JSON");
+  const std::string log = ServiceLog("touchpoint-scheduler");
+  for (const char* secret : {"张三丰", "0055", "7788", "139-0055", "139 0055"}) {
+    EXPECT_EQ((r1 + r2).find(secret), std::string::npos) << secret;
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " in the scheduler's log";
+  }
+}
+
+// The local Redis's password is not on its command line (every user sees those).
+TEST_F(MeshTest, TheRedisPasswordIsNotInTheProcessList) {
+  std::ifstream pid_file(env_["MOT_MESH_PIDS"] + "/redis.pid");
+  int pid = 0;
+  pid_file >> pid;
+  ASSERT_GT(pid, 0);
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+  std::stringstream buf;
+  buf << cmdline.rdbuf();
+  ASSERT_FALSE(buf.str().empty());
+  ASSERT_FALSE(env_["MOT_REDIS_PASSWORD"].empty());
+  EXPECT_EQ(buf.str().find(env_["MOT_REDIS_PASSWORD"]), std::string::npos);
+  EXPECT_TRUE(redis_->Ping().ok()) << "and it still asks for one";
+}
+
 TEST_F(MeshTest, IngestRejectsAnEventWithoutCustomer) {
   grpc::ClientContext ctx;
   sv1::IngestEventRequest req;

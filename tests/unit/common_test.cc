@@ -131,6 +131,41 @@ TEST(Masking, FreeTextLosesPhoneAndIdNumbers) {
   EXPECT_NE(masked.find("unit 0801 at 1763800000000"), std::string::npos);
 }
 
+// Written with spaces, dashes or +86, and two side by side: masked all the same.
+TEST(Masking, PhoneAndIdNumbersWrittenWithSeparators) {
+  const struct {
+    const char* in;
+    const char* out;
+  } cases[] = {
+      {"call 138 0013 8000 now", "call 138****8000 now"},
+      {"call 138-0013-8000", "call 138****8000"},
+      {"+86 138 0013 8000", "+86138****8000"},
+      {"+86-13800138000.", "+86138****8000."},
+      {"id 110105 19491231 002X ok", "id 1101************2X ok"},
+      {"id 1101-0519-4912-3100-2x", "id 1101************2x"},
+      {"13812345678 13912345678", "138****5678 139****5678"},
+      {"on 2026-11-23 10:00, unit 08-01, order 1763800000000", "on 2026-11-23 10:00, unit 08-01, order 1763800000000"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(MaskPersonalData(c.in), c.out) << c.in;
+}
+
+// A refusal of a malformed or mistyped JSON message names the field, never its value.
+TEST(DecodeMessage, RefusalsNeverQuoteThePayload) {
+  lifecycle::v1::LifecycleEvent out;
+  Incoming in;
+  in.payload = R"({"customer_id": "张三 +86 138-0013-8000", "occurred_at": "张三 138 0013 8000"})";
+  auto s = DecodeMessage(in, &out);
+  EXPECT_EQ(s.message(), "not a JSON mot.lifecycle.v1.LifecycleEvent: field 'occurred_at' has the wrong type or "
+                         "format for mot.lifecycle.v1.LifecycleEvent");
+  in.payload = R"({"customer_id": "张三 13800138000", "type": )";
+  s = DecodeMessage(in, &out);
+  EXPECT_EQ(s.message(), "not a JSON mot.lifecycle.v1.LifecycleEvent: malformed JSON");
+  in.payload = R"({"attributes": {"phone": 13800138000}})";
+  s = DecodeMessage(in, &out);
+  EXPECT_EQ(s.message(), "not a JSON mot.lifecycle.v1.LifecycleEvent: field 'attributes' has the wrong type or "
+                         "format for mot.lifecycle.v1.LifecycleEvent");
+}
+
 TEST(StableHash, SpreadsKeysOverPartitions) {
   EXPECT_EQ(StableHash("C-1"), StableHash("C-1"));
   EXPECT_NE(StableHash("C-1"), StableHash("C-2"));

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
 
 namespace mot {
 namespace {
@@ -18,19 +19,30 @@ bool LooksLikeJson(const Incoming& in) {
 
 }  // namespace
 
+absl::Status JsonToMessage(const std::string& json, google::protobuf::Message* out, const std::string& what) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  if (google::protobuf::util::JsonStringToMessage(json, out, options).ok()) return absl::OkStatus();
+  // The library's own text quotes the input: say instead what is wrong, by field.
+  const auto parsed = nlohmann::json::parse(json, nullptr, false);
+  if (parsed.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(what, ": malformed JSON"));
+  if (!parsed.is_object()) return absl::InvalidArgumentError(absl::StrCat(what, ": expected a JSON object"));
+  std::unique_ptr<google::protobuf::Message> one(out->New());
+  for (const auto& [key, value] : parsed.items()) {
+    one->Clear();
+    if (!google::protobuf::util::JsonStringToMessage(nlohmann::json{{key, value}}.dump(), one.get(), options).ok()) {
+      // A known field (unknown ones are ignored), so its name is the schema's, not the sender's.
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": field '", key, "' has the wrong type or format for ", out->GetDescriptor()->full_name()));
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(what, ": does not fit ", out->GetDescriptor()->full_name()));
+}
+
 absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out) {
   const std::string type = out->GetDescriptor()->full_name();
   if (in.payload.empty()) return absl::InvalidArgumentError(absl::StrCat("empty ", type));
-  if (LooksLikeJson(in)) {
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = true;
-    auto s = google::protobuf::util::JsonStringToMessage(in.payload, out, options);
-    if (!s.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("not a JSON ", type, ": ", std::string(s.message())));
-    }
-    return absl::OkStatus();
-  }
+  if (LooksLikeJson(in)) return JsonToMessage(in.payload, out, "not a JSON " + type);
   if (!out->ParseFromString(in.payload)) {
     return absl::InvalidArgumentError(absl::StrCat("not a protobuf ", type));
   }

@@ -1,5 +1,7 @@
 #include "mot/common/log.h"
 
+#include <optional>
+
 #include <cctype>
 
 #include "nlohmann/json.hpp"
@@ -77,29 +79,71 @@ std::string MaskIdNumber(std::string_view id) {
          std::string(id.substr(id.size() - 2));
 }
 
+namespace {
+
+bool Digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+
+// A phone or id number's digits masked; nullopt when they are neither: 11 digits from
+// 1 (a mobile), 13 from 861 (+86 and a mobile), 18 (the last may be X) or 15 (an id).
+std::optional<std::string> Masked(const std::string& digits) {
+  if (digits.size() == 11 && digits[0] == '1') return MaskPhone(digits);
+  if (digits.size() == 13 && digits.compare(0, 3, "861") == 0) return "86" + MaskPhone(digits.substr(2));
+  if (digits.size() == 18 || digits.size() == 15) return MaskIdNumber(digits);
+  return std::nullopt;
+}
+
+// Unbroken digit runs of `span`, each masked when it is a phone or id number.
+void MaskRuns(std::string_view span, std::string& out) {
+  size_t i = 0;
+  while (i < span.size()) {
+    if (!Digit(span[i])) {
+      out += span[i++];
+      continue;
+    }
+    size_t start = i;
+    while (i < span.size() && Digit(span[i])) ++i;
+    if (i - start == 17 && i < span.size() && (span[i] == 'X' || span[i] == 'x')) ++i;
+    const std::string run(span.substr(start, i - start));
+    auto masked = Masked(run);
+    out += masked ? *masked : run;
+  }
+}
+
+}  // namespace
+
 std::string MaskPersonalData(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   size_t i = 0;
   while (i < text.size()) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
+    if (!Digit(text[i])) {
       out += text[i++];
       continue;
     }
-    size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-    size_t len = i - start;
-    if (len == 17 && i < text.size() && (text[i] == 'X' || text[i] == 'x')) {
-      ++i;
-      ++len;
+    // Digits, and single spaces or dashes between them: "138 0013 8000", "+86-138-...",
+    // "110105 19491231 002X" are written so too.
+    const size_t start = i;
+    std::string digits;
+    size_t end = i;
+    while (i < text.size()) {
+      if (Digit(text[i])) {
+        digits += text[i++];
+        end = i;
+      } else if ((text[i] == ' ' || text[i] == '-') && i + 1 < text.size() && Digit(text[i + 1])) {
+        ++i;
+      } else {
+        break;
+      }
     }
-    std::string_view run = text.substr(start, len);
-    if (len == 11 && run[0] == '1') {
-      out += MaskPhone(run);
-    } else if (len == 18 || len == 15) {
-      out += MaskIdNumber(run);
+    if (digits.size() == 17 && end < text.size() && (text[end] == 'X' || text[end] == 'x')) {
+      digits += text[end++];
+    }
+    i = end;
+    const std::string_view span = text.substr(start, end - start);
+    if (auto masked = Masked(digits)) {
+      out += *masked;
     } else {
-      out.append(run);
+      MaskRuns(span, out);  // e.g. two numbers side by side: each on its own
     }
   }
   return out;

@@ -15,4 +15,10 @@ namespace mot {
 // InvalidArgument with the reason when it cannot be decoded.
 absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out);
 
+// Protobuf JSON (unknown fields ignored) into `out`. InvalidArgument starting with
+// `what` says what is wrong (malformed JSON, not an object, the field with the wrong
+// type or format) and never quotes the input: refusals end up in logs and dead-letter
+// headers, and the input may hold an owner's name or phone number.
+absl::Status JsonToMessage(const std::string& json, google::protobuf::Message* out, const std::string& what);
+
 }  // namespace mot
