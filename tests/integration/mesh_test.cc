@@ -1898,9 +1898,15 @@ TEST_F(SurveyTest, ThePageSaysPlainlyWhatIsWrong) {
     const auto nl = out.rfind('\n');
     return std::make_pair(std::atoi(out.c_str() + nl + 1), out.substr(0, nl));
   };
+  const std::string series = "mot_survey_web_requests_total{outcome=\"unknown\"}";
+  const double unknown_before = Metric(env_["MOT_SURVEY_METRICS"], series);
   auto [status, body] = http("'" + base + "/s/AAAAAAAAAAAAAAAAAAAAAA'");
   EXPECT_EQ(status, 404);
   EXPECT_NE(body.find("链接无效"), std::string::npos);
+  std::tie(status, body) = http("'" + base + "/admin'");  // no such page at all
+  EXPECT_EQ(status, 404);
+  EXPECT_NE(body.find("链接无效"), std::string::npos);
+  EXPECT_EQ(Metric(env_["MOT_SURVEY_METRICS"], series), unknown_before + 2) << "each counted once";
   std::tie(status, body) = http("-d 'overall=abc' '" + instance.link() + "'");
   EXPECT_EQ(status, 400);
   EXPECT_NE(body.find("无法提交"), std::string::npos);

@@ -17,12 +17,14 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
 PHONE = (390, 844)  # CSS pixels, a common phone
 
@@ -34,15 +36,38 @@ def fail(msg, seen):
 
 
 def tap(driver, name, value):
-    """Taps the visible button of a radio input (the input itself is hidden)."""
-    xpath = f'//input[@type="radio" and @name="{name}" and @value="{value}"]/following-sibling::span'
-    spans = driver.find_elements(By.XPATH, xpath)
-    if not spans:  # an option: the label around the radio
-        spans = driver.find_elements(By.XPATH, f'//input[@name="{name}" and @value="{value}"]/parent::label')
-    if not spans:
-        raise LookupError(f"no choice {value} for {name}")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", spans[0])
-    spans[0].click()
+    """Taps the visible button of a radio input (the input itself is hidden), and checks
+    the radio is then checked. chromedriver now and then loses an element it just found
+    ("Node with given id does not belong to the document"): found again and tapped
+    again, a few times."""
+    radio = f'//input[@name="{name}" and @value="{value}"]'
+    for attempt in range(5):
+        try:
+            spans = driver.find_elements(By.XPATH, radio + "/following-sibling::span")
+            if not spans:  # an option: the label around the radio
+                spans = driver.find_elements(By.XPATH, radio + "/parent::label")
+            if not spans:
+                raise LookupError(f"no choice {value} for {name}")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", spans[0])
+            spans[0].click()
+            if driver.find_element(By.XPATH, radio).is_selected():
+                return
+        except (StaleElementReferenceException, WebDriverException) as e:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
+    raise LookupError(f"choice {value} for {name} did not stay selected")
+
+
+def retried(step):
+    """A step again when chromedriver lost the element it had just found (see tap)."""
+    for attempt in range(5):
+        try:
+            return step()
+        except (StaleElementReferenceException, WebDriverException):
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
 
 
 def main():
@@ -68,6 +93,7 @@ def main():
     try:
         driver.set_page_load_timeout(30)
         driver.get(args.url)
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
         seen["title"] = driver.find_element(By.TAG_NAME, "h1").text
         if args.title and seen["title"] != args.title:
             fail(f"the page's title is {seen['title']!r}, expected {args.title!r}", seen)
@@ -84,15 +110,23 @@ def main():
             elif isinstance(value, int):
                 tap(driver, qid, value)
             elif driver.find_elements(By.CSS_SELECTOR, f'textarea[name="{qid}"]'):
-                box = driver.find_element(By.CSS_SELECTOR, f'textarea[name="{qid}"]')
-                driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
-                box.send_keys(value)
+                def write(qid=qid, value=value):
+                    box = driver.find_element(By.CSS_SELECTOR, f'textarea[name="{qid}"]')
+                    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+                    box.clear()
+                    box.send_keys(value)
+                retried(write)
             else:
                 tap(driver, qid, value)
         driver.save_screenshot(os.path.join(args.shots, "survey-filled.png"))
-        button = driver.find_element(By.CSS_SELECTOR, "button[type=submit]")
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
-        button.click()
+        def submit():
+            buttons = driver.find_elements(By.CSS_SELECTOR, "button[type=submit]")
+            if not buttons:  # submitted already: the thanks page
+                return
+            button = buttons[0]
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+            button.click()
+        retried(submit)
         WebDriverWait(driver, 20).until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "感谢"))
         seen["after"] = driver.find_element(By.TAG_NAME, "h1").text
         seen["after_text"] = driver.find_element(By.TAG_NAME, "p").text

@@ -163,6 +163,10 @@ SurveyWeb::SurveyWeb(Parts parts)
     reply(res, Take(req.matches[1], req.params));
   });
   server_->set_error_handler([this](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;  // a page of ours (an unknown link, a closed survey ...)
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("X-Content-Type-Options", "nosniff");
     if (res.status == 404) {
       Count("unknown");
       res.set_content(Notice("链接无效", "没有找到这份问卷，请核对短信或消息中的链接。"), "text/html; charset=utf-8");
