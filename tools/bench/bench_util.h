@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+
 // What the benchmarks share: timing, the mesh's env file and /metrics pages,
 // redis-benchmark, and the table (Markdown and JSON) they write.
 #include <curl/curl.h>
@@ -96,6 +98,36 @@ inline double RedisBenchmark(const std::string& host, int port, const std::strin
   for (char ch : test) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   auto at = out.find("\"" + upper + "\",\"");
   return at == std::string::npos ? 0 : std::stod(out.substr(at + upper.size() + 4));
+}
+
+// What workers calling a service back to back saw: calls per second over the run,
+// latency percentiles, errors (and the first one's message).
+struct CallResult {
+  double per_second = 0;
+  double p50_ms = 0, p99_ms = 0;
+  int64_t errors = 0;
+  std::string first_error;
+  size_t calls = 0;  // answered
+};
+
+// The workers' latencies (ms, one list each) since `start`, and their errors.
+inline CallResult Summarise(const std::vector<std::vector<double>>& latencies, Steady::time_point start,
+                            int64_t errors, const std::vector<std::string>& first_error) {
+  std::vector<double> all;
+  for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  CallResult r;
+  r.calls = all.size();
+  r.per_second = all.size() / Seconds(start);
+  if (!all.empty()) {
+    r.p50_ms = all[all.size() / 2];
+    r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  }
+  r.errors = errors;
+  for (const auto& e : first_error) {
+    if (!e.empty()) r.first_error = e;
+  }
+  return r;
 }
 
 // One row of a benchmark's table.

@@ -79,31 +79,9 @@ void Answers(int64_t n, google::protobuf::Map<std::string, sv1::Answer>* out) {
   (*out)["channel"].set_text(n % 2 ? "App" : "400热线");
 }
 
-struct Result {
-  double per_second = 0;
-  double p50_ms = 0, p99_ms = 0;
-  int64_t errors = 0;
-  std::string first_error;
+struct Result : bench::CallResult {
   bool ran_out = false;
 };
-
-Result Summarise(std::vector<std::vector<double>>& latencies, bench::Steady::time_point start, int64_t errors,
-                 const std::vector<std::string>& first_error) {
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  Result r;
-  r.per_second = all.size() / bench::Seconds(start);
-  if (!all.empty()) {
-    r.p50_ms = all[all.size() / 2];
-    r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
-  }
-  r.errors = errors;
-  for (const auto& e : first_error) {
-    if (!e.empty()) r.first_error = e;
-  }
-  return r;
-}
 
 // `concurrency` threads answering instances from `ids` (taken in turn) for `seconds`.
 Result Run(const std::string& target, int concurrency, double seconds, const std::vector<std::string>& ids,
@@ -143,7 +121,7 @@ Result Run(const std::string& target, int concurrency, double seconds, const std
     });
   }
   for (auto& t : threads) t.join();
-  auto r = Summarise(latencies, start, errors.load(), first_error);
+  Result r{bench::Summarise(latencies, start, errors.load(), first_error)};
   r.ran_out = ran_out.load();
   return r;
 }

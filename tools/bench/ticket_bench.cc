@@ -51,11 +51,7 @@ class CallbackEcho final : public tv1::TicketingService::CallbackService {
 };
 
 
-struct Result {
-  double per_second = 0;
-  double p50_ms = 0, p99_ms = 0;
-  int64_t errors = 0;
-  std::string first_error;
+struct Result : bench::CallResult {
   double cpu_us_per_call = 0;  // the whole machine's busy CPU time per answered call
 };
 
@@ -95,20 +91,8 @@ Result Run(const std::string& target, int concurrency, double seconds, const std
     });
   }
   for (auto& t : threads) t.join();
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  Result r;
-  r.per_second = all.size() / bench::Seconds(start);
-  if (!all.empty()) r.cpu_us_per_call = (bench::BusyCpuSeconds() - cpu_before) * 1e6 / all.size();
-  if (!all.empty()) {
-    r.p50_ms = all[all.size() / 2];
-    r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
-  }
-  r.errors = errors.load();
-  for (const auto& e : first_error) {
-    if (!e.empty()) r.first_error = e;
-  }
+  Result r{bench::Summarise(latencies, start, errors.load(), first_error)};
+  if (r.calls > 0) r.cpu_us_per_call = (bench::BusyCpuSeconds() - cpu_before) * 1e6 / r.calls;
   return r;
 }
 

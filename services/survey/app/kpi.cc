@@ -56,19 +56,33 @@ absl::Status KpiCounter::Handle(const Incoming& in) {
 }
 
 absl::StatusOr<KpiCounter::Counts> KpiCounter::CountsOf(const std::string& project, const std::string& month) {
-  auto r = redis_.Pipeline({{"PFCOUNT", Key("owners", project)},
-                            {"PFCOUNT", Key("bought", project, month)},
-                            {"PFCOUNT", Key("active", project, month)},
-                            {"PFCOUNT", Key("complaints_opened", project, month)},
-                            {"PFCOUNT", Key("complaints_resolved", project, month)}});
+  auto all = CountsOfAll({project}, month);
+  if (!all.ok()) return all.status();
+  return all->at(0);
+}
+
+absl::StatusOr<std::vector<KpiCounter::Counts>> KpiCounter::CountsOfAll(const std::vector<std::string>& projects,
+                                                                       const std::string& month) {
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& p : projects) {
+    cmds.push_back({"PFCOUNT", Key("owners", p)});
+    for (const char* what : {"bought", "active", "complaints_opened", "complaints_resolved"}) {
+      cmds.push_back({"PFCOUNT", Key(what, p, month)});
+    }
+  }
+  auto r = redis_.Pipeline(cmds);
   if (!r.ok()) return r.status();
-  Counts c;
-  c.owners = (*r)[0].integer;
-  c.bought_again = (*r)[1].integer;
-  c.active = (*r)[2].integer;
-  c.complaints_opened = (*r)[3].integer;
-  c.complaints_resolved = (*r)[4].integer;
-  return c;
+  std::vector<Counts> out;
+  for (size_t i = 0; i + 5 <= r->size(); i += 5) {
+    Counts c;
+    c.owners = (*r)[i].integer;
+    c.bought_again = (*r)[i + 1].integer;
+    c.active = (*r)[i + 2].integer;
+    c.complaints_opened = (*r)[i + 3].integer;
+    c.complaints_resolved = (*r)[i + 4].integer;
+    out.push_back(c);
+  }
+  return out;
 }
 
 KpiInputs KpiInputsOf(const KpiCounter::Counts& c, std::optional<double> csat_satisfied) {

@@ -32,6 +32,9 @@ class KpiCounter {
     int64_t complaints_resolved = 0;  // in the month
   };
   absl::StatusOr<Counts> CountsOf(const std::string& project, const std::string& month);
+  // The same for each of `projects`, in one round trip.
+  absl::StatusOr<std::vector<Counts>> CountsOfAll(const std::vector<std::string>& projects,
+                                                  const std::string& month);
 
  private:
   RedisClient& redis_;

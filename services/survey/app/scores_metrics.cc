@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/numbers.h"
 #include "app/survey_app.h"
 #include "mot/common/log.h"
 #include "prometheus/metric_family.h"
@@ -62,17 +61,14 @@ std::vector<prometheus::MetricFamily> ScoresMetrics::Collect() const {
     Log().warn("survey metrics: {}", tallies.status().message());
     return out();
   }
+  auto counts = kpi_.CountsOfAll(names, month);
+  if (!counts.ok()) Log().warn("survey metrics: {}", counts.status().message());
   size_t at = 0;
-  for (const auto& p : names) {
+  for (size_t k = 0; k < names.size(); ++k) {
+    const std::string& p = names[k];
     Tally all;
     for (const auto& s : stages) {
-      std::map<std::string, int64_t> fields;
-      const auto& reply = (*tallies)[at++];
-      for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-        int64_t v = 0;
-        if (absl::SimpleAtoi(reply.elements[i + 1].str, &v)) fields[reply.elements[i].str] = v;
-      }
-      const Tally t = TallyOf(fields);
+      const Tally t = TallyOfReply((*tallies)[at++]);
       all.Merge(t);
       if (t.responses == 0) continue;
       const Scores sc = ScoresOf(t);
@@ -82,9 +78,8 @@ std::vector<prometheus::MetricFamily> ScoresMetrics::Collect() const {
       if (sc.nps) Add(nps, {{"project", p}, {"stage", s}}, *sc.nps);
       for (const auto& [d, g] : sc.gap) Add(gap, {{"project", p}, {"stage", s}, {"dimension", d}}, g);
     }
-    auto counts = kpi_.CountsOf(p, month);
     if (!counts.ok()) continue;
-    const KpiInputs in = KpiInputsOf(*counts, ScoresOf(all).csat_satisfied);
+    const KpiInputs in = KpiInputsOf((*counts)[k], ScoresOf(all).csat_satisfied);
     if (auto k = Kpi(catalogue_.kpi_weights(), in)) Add(kpi, {{"project", p}}, *k);
     const std::pair<const char*, std::optional<double>> inputs[] = {
         {"satisfaction", in.satisfaction}, {"repurchase", in.repurchase},

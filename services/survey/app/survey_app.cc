@@ -88,6 +88,15 @@ std::string NewLinkToken() {
 
 std::string LinkKey(const std::string& token) { return "link:" + token; }
 
+Tally TallyOfReply(const RedisReply& reply) {
+  std::map<std::string, int64_t> fields;
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    int64_t v = 0;
+    if (absl::SimpleAtoi(reply.elements[i + 1].str, &v)) fields[reply.elements[i].str] = v;
+  }
+  return TallyOf(fields);
+}
+
 std::string TallyKey(const std::string& project, const std::string& stage, const std::string& month) {
   return absl::StrCat("mot:survey:tally:", project, "|", stage, "|", month);
 }
@@ -352,14 +361,7 @@ absl::StatusOr<Tally> SurveyGrpc::TallyFor(const std::string& project, const std
   auto replies = parts_.redis.Pipeline(cmds);
   if (!replies.ok()) return replies.status();
   Tally all;
-  for (const auto& reply : *replies) {
-    std::map<std::string, int64_t> fields;
-    for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-      int64_t v = 0;
-      if (absl::SimpleAtoi(reply.elements[i + 1].str, &v)) fields[reply.elements[i].str] = v;
-    }
-    all.Merge(TallyOf(fields));
-  }
+  for (const auto& reply : *replies) all.Merge(TallyOfReply(reply));
   return all;
 }
 

@@ -144,6 +144,9 @@ std::vector<std::string> CompleteCommand(const RedisRecordStore& store, const st
                                          const v1::SurveyInstance& done, const v1::SurveyResponse& response,
                                          const std::string& tally_key, const Tally& delta);
 
+// A tally as HGETALL of its hash answers it (fields that are not numbers ignored).
+Tally TallyOfReply(const RedisReply& reply);
+
 // The Redis hash of the running tally of a project, stage and month.
 std::string TallyKey(const std::string& project, const std::string& stage, const std::string& month);
 

@@ -78,6 +78,9 @@ std::string Notice(const std::string& title, const std::string& text) {
                                       EscapeHtml(text), "</p></section>"));
 }
 
+// A link nobody was given, or no page at all: nothing said about any survey.
+std::string UnknownLink() { return Notice("链接无效", "没有找到这份问卷，请核对短信或消息中的链接。"); }
+
 // A row of buttons from `low` to `high` for the field `name`, `checked` selected.
 std::string Scale(const std::string& name, int low, int high, std::optional<int> checked, bool required,
                   const std::string& low_label, const std::string& high_label) {
@@ -136,13 +139,15 @@ SurveyWeb::SurveyWeb(Parts parts)
     : parts_(parts), server_(std::make_unique<httplib::Server>()),
       metrics_(std::make_unique<Metrics>(parts.registry)) {
   server_->set_payload_max_length(parts_.max_form_bytes);
+  // On every answer, the library's own (404, 413) too. The token is in the address:
+  // it must not leak to another site.
+  server_->set_default_headers(
+      {{"Cache-Control", "no-store"},
+       {"Referrer-Policy", "no-referrer"},
+       {"X-Content-Type-Options", "nosniff"},
+       {"Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"}});
   const auto reply = [](httplib::Response& res, const Page& page) {
-    res.set_header("Cache-Control", "no-store");
-    // The token is in the address: it must not leak to another site.
-    res.set_header("Referrer-Policy", "no-referrer");
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("Content-Security-Policy",
-                   "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
     if (!page.redirect.empty()) {
       res.set_redirect(page.redirect, 303);
       return;
@@ -164,12 +169,9 @@ SurveyWeb::SurveyWeb(Parts parts)
   });
   server_->set_error_handler([this](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;  // a page of ours (an unknown link, a closed survey ...)
-    res.set_header("Cache-Control", "no-store");
-    res.set_header("Referrer-Policy", "no-referrer");
-    res.set_header("X-Content-Type-Options", "nosniff");
     if (res.status == 404) {
       Count("unknown");
-      res.set_content(Notice("链接无效", "没有找到这份问卷，请核对短信或消息中的链接。"), "text/html; charset=utf-8");
+      res.set_content(UnknownLink(), "text/html; charset=utf-8");
     } else if (res.status == 413) {
       Count("refused");
       res.set_content(Notice("无法提交", "提交的内容过长，请精简后重新提交。"), "text/html; charset=utf-8");
@@ -226,7 +228,7 @@ SurveyWeb::Page SurveyWeb::Show(const std::string& token) {
   }
   if (!*instance) {
     Count("unknown");
-    return {404, Notice("链接无效", "没有找到这份问卷，请核对短信或消息中的链接。"), ""};
+    return {404, UnknownLink(), ""};
   }
   if (auto closed = Closed(**instance)) {
     Count("closed");
