@@ -93,6 +93,11 @@ int main() {
                              ".owners");
     mot::notification::NotificationGrpc grpc_service(
         {store, page, templates, routing, owners, runtime.producer()});
-    return runtime.Serve({&grpc_service});
+    return runtime.Serve({&grpc_service},
+                         mot::PolicyOf("mot.notification.v1.NotificationService", {
+         {"Send", mot::Scope::kPublisher},
+         {"ListDeliveries", mot::Scope::kReader},
+         {"GetPreferences", mot::Scope::kReader},
+         {"SetPreferences", mot::Scope::kManager}}));
   });
 }

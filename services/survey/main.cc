@@ -42,6 +42,12 @@ int main() {
       throw mot::ConfigError("MOT_SURVEY_HTTP_ADDR='" + http_addr + "': cannot listen there (host:port)");
     }
     runtime.AddLoop([&](const std::atomic<bool>& stop) { web.Run(stop); });
-    return runtime.Serve({&grpc_service});
+    return runtime.Serve({&grpc_service},
+                         mot::PolicyOf("mot.survey.v1.SurveyService", {
+         {"ListSurveyInstances", mot::Scope::kReader},
+         {"GetSurveyInstance", mot::Scope::kReader},
+         {"SubmitResponse", mot::Scope::kAgent},
+         {"GetScores", mot::Scope::kManager},
+         {"GetKpi", mot::Scope::kManager}}));
   });
 }

@@ -35,6 +35,16 @@ int main() {
     runtime.AddLoop([&](const std::atomic<bool>& stop) { watch.Run(stop); });
     mot::ticketing::TicketingGrpc grpc_service(mot::ticketing::TicketingParts{store, page, &runtime.producer(), &runtime.clock(),
                                                 &policy, &watch, metrics.get(), &index});
-    return runtime.Serve({&grpc_service});
+    return runtime.Serve({&grpc_service},
+                         mot::PolicyOf("mot.ticketing.v1.TicketingService", {
+         {"GetTicket", mot::Scope::kReader},
+         {"ListTickets", mot::Scope::kReader},
+         {"TransitionTicket", mot::Scope::kAgent},
+         {"CreateTicket", mot::Scope::kAgent},
+         {"AssignTicket", mot::Scope::kAgent},
+         {"AddNote", mot::Scope::kAgent},
+         {"ReclassifyTicket", mot::Scope::kAgent},
+         {"GetDefectRollup", mot::Scope::kManager},
+         {"GetComplaintReport", mot::Scope::kManager}}));
   });
 }

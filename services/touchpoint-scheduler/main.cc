@@ -78,6 +78,14 @@ int main() {
     runtime.AddLoop([&](const std::atomic<bool>& stop) { dispatcher.Run(stop); });
     mot::scheduler::SchedulerGrpc grpc_service(playbook, store, runtime.producer(), clock, limits,
                                                 *metrics);
-    return runtime.Serve({&grpc_service});
+    return runtime.Serve({&grpc_service},
+                         mot::PolicyOf("mot.scheduler.v1.SchedulerService", {
+         {"GetJourney", mot::Scope::kReader},
+         {"GetStage", mot::Scope::kReader},
+         {"CancelTouchpoint", mot::Scope::kManager},
+         {"RescheduleTouchpoint", mot::Scope::kManager},
+         {"ValidatePlaybook", mot::Scope::kReader},
+         {"SimulateJourney", mot::Scope::kReader},
+         {"IngestEvent", mot::Scope::kPublisher}}));
   });
 }

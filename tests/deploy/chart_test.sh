@@ -56,7 +56,8 @@ refuses() {
   fi
 }
 
-# Test values: everything required is set; the scheduler runs two replicas (PDB).
+# Test values: everything required is set (no client CA: TLS without client certificates);
+# the scheduler runs two replicas (PDB).
 values="$work/values-test.yaml"
 cat > "$values" <<'EOF'
 image:
@@ -66,6 +67,11 @@ kafka:
   brokers: kafka-0.kafka:9092,kafka-1.kafka:9092
 redis:
   addr: redis-master:6379
+grpc:
+  tls:
+    existingSecret: grpc-tls
+auth:
+  jwtPublicKeySecret: jwt-pub
 notification:
   webhook:
     url: https://robot.example/send?key=test
@@ -120,10 +126,11 @@ render defaults template mot "$chart" --kube-version "$kube" --set kafka.brokers
   --set redis.addr=r:6379 --set notification.webhook.existingSecret=robot \
   --set notification.webhook.key=webhook-url --set topics.create=false \
   --set notification.contactKeys.existingSecret=keys --set notification.contactKeys.key=k \
-  --set survey.publicUrl=https://survey.example.com
+  --set survey.publicUrl=https://survey.example.com \
+  --set grpc.tls.existingSecret=tls --set auth.jwtPublicKeySecret=jwt
 printf 'steps: []\n# overridden\n' >"$work/playbook-override.yaml"
 render override "${base[@]}" --set-file config.playbook="$work/playbook-override.yaml" \
-  --set ports.grpc=6000 --set ports.metrics=6001 --set topics.partitions=12 \
+  --set ports.grpc=6000 --set ports.metrics=6001 --set ports.health=6002 --set topics.partitions=12 \
   --set topics.replicationFactor=1
 cat >"$work/secure-values.yaml" <<'VALUES'
 kafka:
@@ -135,6 +142,12 @@ kafka:
 redis: {addr: "r:6379", existingSecret: redis-auth}
 notification: {webhook: {url: "https://robot.example/send"}, contactKeys: {existingSecret: ck}}
 survey: {publicUrl: "https://survey.example.com/"}
+grpc:
+  tls: {existingSecret: mesh-tls, clientCASecret: mesh-client-ca}
+  callerRate: 5
+  callerBurst: 20
+  maxMessageBytes: 4194304
+auth: {jwtPublicKeySecret: mesh-jwt, issuer: corp-issuer, leeway: 2m}
 VALUES
 render secure template mot "$chart" --kube-version "$kube" -f "$work/secure-values.yaml"
 # The scheduler's settings as values (from a file: YAML numbers), a delivery timeout for
@@ -228,26 +241,28 @@ else
 fi
 
 # --- what the chart must refuse ---
+# The gRPC port's TLS Secret and the token key's Secret, which every render needs.
+gate=(--set grpc.tls.existingSecret=tls --set auth.jwtPublicKeySecret=jwt)
 no_brokers=(template mot "$chart" --kube-version "$kube" --set redis.addr=r:6379
             --set notification.webhook.url=https://x --set notification.contactKeys.existingSecret=ck
-            --set survey.publicUrl=https://s.example)
+            --set survey.publicUrl=https://s.example "${gate[@]}")
 refuses "render without kafka.brokers fails with the required message" \
   "kafka.brokers is required" "${no_brokers[@]}"
 refuses "render without redis.addr fails with the required message" "redis.addr is required" \
   template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 \
   --set notification.webhook.url=https://x --set notification.contactKeys.existingSecret=ck \
-  --set survey.publicUrl=https://s.example
+  --set survey.publicUrl=https://s.example "${gate[@]}"
 refuses "render without a notification webhook fails" \
   "notification.webhook.url or notification.webhook.existingSecret is required" \
   template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 --set redis.addr=r:6379 \
-  --set notification.contactKeys.existingSecret=ck --set survey.publicUrl=https://s.example
+  --set notification.contactKeys.existingSecret=ck --set survey.publicUrl=https://s.example "${gate[@]}"
 refuses "render without the contact keys' Secret fails" \
   "notification.contactKeys.existingSecret is required" \
   template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 --set redis.addr=r:6379 \
-  --set notification.webhook.url=https://x --set survey.publicUrl=https://s.example
+  --set notification.webhook.url=https://x --set survey.publicUrl=https://s.example "${gate[@]}"
 refuses "render without the survey page's public address fails" "survey.publicUrl is required" \
   template mot "$chart" --kube-version "$kube" --set kafka.brokers=k:9092 --set redis.addr=r:6379 \
-  --set notification.webhook.url=https://x --set notification.contactKeys.existingSecret=ck
+  --set notification.webhook.url=https://x --set notification.contactKeys.existingSecret=ck "${gate[@]}"
 refuses "values.schema.json: survey.publicUrl is an http(s) address" "survey.publicUrl: Does not match pattern" \
   "${base[@]}" --set survey.publicUrl=survey.example.com
 refuses "values.schema.json: kafka.brokers must be a string, not a list" \
@@ -259,6 +274,30 @@ refuses "values.schema.json: a misspelled key is rejected" "Additional property 
   "${base[@]}" --set ticketing.replica=3
 refuses "Kubernetes older than 1.24 (no gRPC probes) is refused" "incompatible with Kubernetes" \
   template mot "$chart" -f "$values" --kube-version 1.23.0
+
+# The gRPC port's TLS Secret and the token key's Secret are required, each named.
+refuses "render without grpc.tls.existingSecret fails with the required message" \
+  "grpc.tls.existingSecret is required" "${base[@]}" --set grpc.tls.existingSecret=
+refuses "render without auth.jwtPublicKeySecret fails with the required message" \
+  "auth.jwtPublicKeySecret is required" "${base[@]}" --set auth.jwtPublicKeySecret=
+refuses "render with neither of the two Secrets fails naming grpc.tls.existingSecret" \
+  "grpc.tls.existingSecret is required" "${base[@]}" --set grpc.tls.existingSecret= \
+  --set auth.jwtPublicKeySecret=
+refuses "values.schema.json: grpc.tls.existingSecret must be a string" \
+  "grpc.tls.existingSecret: Invalid type. Expected: string" \
+  "${base[@]}" --set-json 'grpc.tls.existingSecret={"name":"t"}'
+refuses "values.schema.json: grpc.callerRate is at least 1" \
+  "grpc.callerRate: Must be greater than or equal to 1" "${base[@]}" --set grpc.callerRate=0
+refuses "values.schema.json: grpc.callerRate is a whole number" \
+  "grpc.callerRate: Invalid type. Expected: integer" "${base[@]}" --set grpc.callerRate=2.5
+refuses "values.schema.json: grpc.callerBurst is at least 1" \
+  "grpc.callerBurst: Must be greater than or equal to 1" "${base[@]}" --set grpc.callerBurst=0
+refuses "values.schema.json: grpc.maxMessageBytes is at least 1024" \
+  "grpc.maxMessageBytes: Must be greater than or equal to 1024" "${base[@]}" --set grpc.maxMessageBytes=512
+refuses "values.schema.json: auth.leeway is a duration" \
+  "auth.leeway: Does not match pattern" "${base[@]}" --set "auth.leeway=1 minute"
+refuses "values.schema.json: ports.health is a port number" \
+  "ports.health: Must be less than or equal to 65535" "${base[@]}" --set ports.health=70000
 
 # The simulated clock (MOT_CLOCK=simulated) is the local mesh's, never a deployment's:
 # MOT_CLOCK other than "system" in any extraEnv fails the render, naming MOT_CLOCK.
@@ -359,18 +398,18 @@ for name, (var, cfile) in services.items():
     check("%s uses the image registry.example/motmesh:1.2.3" % name,
           c["image"] == "registry.example/motmesh:1.2.3", c["image"])
     rp, lp = c.get("readinessProbe", {}), c.get("livenessProbe", {})
-    check("%s: gRPC readiness and liveness probes on port 50051" % name,
-          rp.get("grpc", {}).get("port") == 50051 and lp.get("grpc", {}).get("port") == 50051
+    check("%s: gRPC readiness and liveness probes on the plain-text health port 8081" % name,
+          rp.get("grpc", {}).get("port") == 8081 and lp.get("grpc", {}).get("port") == 8081
           and "httpGet" not in rp and "tcpSocket" not in rp, (rp, lp))
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     web = {"web": 8080} if name == "survey" else {}  # the survey web page
-    check("%s: container ports grpc 50051, metrics 9464%s" % (name, ", web 8080" if web else ""),
-          ports == {"grpc": 50051, "metrics": 9464, **web}, ports)
+    check("%s: container ports grpc 50051, metrics 9464, health 8081%s" % (name, ", web 8080" if web else ""),
+          ports == {"grpc": 50051, "metrics": 9464, "health": 8081, **web}, ports)
     want = {"MOT_KAFKA_BROKERS": "kafka-0.kafka:9092,kafka-1.kafka:9092",
             "MOT_REDIS_ADDR": "redis-master:6379", "MOT_GRPC_ADDR": "0.0.0.0:50051",
-            "MOT_METRICS_ADDR": "0.0.0.0:9464", "MOT_LOG_LEVEL": "info",
-            var: "/etc/motmesh/" + cfile}
-    check("%s: env (brokers, redis, addresses, log level, %s)" % (name, var),
+            "MOT_METRICS_ADDR": "0.0.0.0:9464", "MOT_HEALTH_ADDR": "0.0.0.0:8081",
+            "MOT_LOG_LEVEL": "info", var: "/etc/motmesh/" + cfile}
+    check("%s: env (brokers, redis, addresses with health, log level, %s)" % (name, var),
           all(env.get(k) == v for k, v in want.items()),
           {k: env.get(k) for k in want})
     mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
@@ -392,9 +431,83 @@ for name, (var, cfile) in services.items():
           and ann.get("checksum/config") != oann.get("checksum/config"))
     oc = odeps[name]["spec"]["template"]["spec"]["containers"][0]
     oenv = env_of(oc)
-    check("%s: ports come from values (gRPC 6000, metrics 6001)" % name,
+    check("%s: ports come from values (gRPC 6000, metrics 6001, health 6002 with the probes)" % name,
           oenv.get("MOT_GRPC_ADDR") == "0.0.0.0:6000" and oenv.get("MOT_METRICS_ADDR") == "0.0.0.0:6001"
-          and oc.get("readinessProbe", {}).get("grpc", {}).get("port") == 6000)
+          and oenv.get("MOT_HEALTH_ADDR") == "0.0.0.0:6002"
+          and oc.get("readinessProbe", {}).get("grpc", {}).get("port") == 6002
+          and oc.get("livenessProbe", {}).get("grpc", {}).get("port") == 6002
+          and {"name": "health", "containerPort": 6002, "protocol": "TCP"} in oc.get("ports", []))
+
+# The gRPC port's TLS and bearer tokens: every service reads its certificate, key, the
+# token key and (only with grpc.tls.clientCASecret) the client CA from Secrets mounted
+# read-only, mode 0440, and gets the gate's settings from values.
+def secret_file(pod, c, var):
+    """(Secret, key, defaultMode) of the file env var names, if a read-only Secret mount holds it."""
+    path = env_of(c).get(var)
+    if not isinstance(path, str):
+        return None
+    vols = {v["name"]: v for v in pod.get("volumes", [])}
+    for m in c.get("volumeMounts", []):
+        prefix = m["mountPath"].rstrip("/") + "/"
+        if not path.startswith(prefix):
+            continue
+        sec = vols.get(m["name"], {}).get("secret")
+        if not sec or m.get("readOnly") is not True:
+            return None
+        rel = path[len(prefix):]
+        items = sec.get("items")
+        key = next((i["key"] for i in items if i["path"] == rel), None) if items else rel
+        return (sec.get("secretName"), key, sec.get("defaultMode"))
+    return None
+
+gate_cases = (
+    ("test values", full, "grpc-tls", "jwt-pub", None,
+     {"MOT_AUTH_JWT_ISSUER": "motmesh", "MOT_AUTH_JWT_LEEWAY": "60s", "MOT_GRPC_CALLER_RATE": "100",
+      "MOT_GRPC_CALLER_BURST": "200", "MOT_GRPC_MAX_MESSAGE_BYTES": "1048576"}),
+    ("defaults", defaults, "tls", "jwt", None,
+     {"MOT_AUTH_JWT_ISSUER": "motmesh", "MOT_AUTH_JWT_LEEWAY": "60s", "MOT_GRPC_CALLER_RATE": "100",
+      "MOT_GRPC_CALLER_BURST": "200", "MOT_GRPC_MAX_MESSAGE_BYTES": "1048576"}),
+    ("mutual TLS", secure, "mesh-tls", "mesh-jwt", "mesh-client-ca",
+     {"MOT_AUTH_JWT_ISSUER": "corp-issuer", "MOT_AUTH_JWT_LEEWAY": "2m", "MOT_GRPC_CALLER_RATE": "5",
+      "MOT_GRPC_CALLER_BURST": "20", "MOT_GRPC_MAX_MESSAGE_BYTES": "4194304"}),
+)
+for label, docs, tls, jwt, client_ca, settings_want in gate_cases:
+    gdeps = by_component(docs, "Deployment")
+    check("%s: four Deployments behind the gate" % label, sorted(gdeps) == sorted(services), sorted(gdeps))
+    for name, d in sorted(gdeps.items()):
+        pod = d["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        env = env_of(c)
+        files = {v: secret_file(pod, c, v) for v in
+                 ("MOT_TLS_CERT_FILE", "MOT_TLS_KEY_FILE", "MOT_TLS_CLIENT_CA_FILE", "MOT_AUTH_JWT_PUBLIC_KEY_FILE")}
+        check("%s: %s: MOT_TLS_CERT_FILE, MOT_TLS_KEY_FILE in Secret %s (tls.crt, tls.key), read-only, 0440"
+              % (label, name, tls),
+              files["MOT_TLS_CERT_FILE"] == (tls, "tls.crt", 0o440)
+              and files["MOT_TLS_KEY_FILE"] == (tls, "tls.key", 0o440), files)
+        check("%s: %s: MOT_AUTH_JWT_PUBLIC_KEY_FILE in Secret %s (jwt.pub), read-only, 0440" % (label, name, jwt),
+              files["MOT_AUTH_JWT_PUBLIC_KEY_FILE"] == (jwt, "jwt.pub", 0o440), files)
+        secrets_mounted = sorted(v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v)
+        if client_ca:
+            check("%s: %s: MOT_TLS_CLIENT_CA_FILE in Secret %s (ca.crt), read-only, 0440"
+                  % (label, name, client_ca),
+                  files["MOT_TLS_CLIENT_CA_FILE"] == (client_ca, "ca.crt", 0o440)
+                  and secrets_mounted == sorted([tls, jwt, client_ca]), (files, secrets_mounted))
+        else:
+            check("%s: %s: no MOT_TLS_CLIENT_CA_FILE and no client CA mounted without grpc.tls.clientCASecret"
+                  % (label, name),
+                  "MOT_TLS_CLIENT_CA_FILE" not in env and secrets_mounted == sorted([tls, jwt]),
+                  (env.get("MOT_TLS_CLIENT_CA_FILE"), secrets_mounted))
+        rp, lp = c.get("readinessProbe", {}), c.get("livenessProbe", {})
+        check("%s: %s: MOT_HEALTH_ADDR 0.0.0.0:8081 and both probes on it, not on the TLS port" % (label, name),
+              env.get("MOT_HEALTH_ADDR") == "0.0.0.0:8081"
+              and rp.get("grpc", {}).get("port") == 8081 and lp.get("grpc", {}).get("port") == 8081, (rp, lp))
+        check("%s: %s: issuer, leeway, caller rate and burst, max message size from values" % (label, name),
+              all(env.get(k) == v for k, v in settings_want.items()), {k: env.get(k) for k in settings_want})
+check("the topics Job gets no gRPC TLS or token settings (it talks to Kafka only)",
+      all(not any(k.startswith(("MOT_TLS_", "MOT_AUTH_", "MOT_GRPC_", "MOT_HEALTH_"))
+                  for k in env_of(j["spec"]["template"]["spec"]["containers"][0]))
+          and not j["spec"]["template"]["spec"].get("volumes")
+          for j in kinds(full, "Job") + kinds(secure, "Job")))
 
 sched = env_of(deps["touchpoint-scheduler"]["spec"]["template"]["spec"]["containers"][0])
 check("scheduler: MOT_SCHEDULER_TICK 1s and extraEnv MOT_SCHEDULER_BATCH",

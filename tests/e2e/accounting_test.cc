@@ -165,9 +165,9 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
   const int tickets_per_owner = kRepairsPerOwner + 8;
   constexpr int kSurveysPerOwner = 6;
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   auto surveys = survey::v1::SurveyService::NewStub(
-      grpc::CreateChannel(env_["MOT_SURVEY_ADDR"], grpc::InsecureChannelCredentials()));
+      testing::MeshChannel(env_, "MOT_SURVEY_ADDR"));
   struct Count {
     int lost = 0, duplicated = 0, extra = 0;
   };

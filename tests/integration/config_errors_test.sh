@@ -23,7 +23,17 @@ expect() {
   fi
 }
 
-good=(MOT_KAFKA_BROKERS=127.0.0.1:1 MOT_REDIS_ADDR=127.0.0.1:1 MOT_GRPC_ADDR=127.0.0.1:1 MOT_METRICS_ADDR=127.0.0.1:1)
+# A certificate, its key and a token-signing public key, as the chart's Secrets hold them.
+pki=$(mktemp -d)
+trap 'rm -rf "$pki"' EXIT
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost -days 1 \
+  -keyout "$pki/server.key" -out "$pki/server.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/jwt.key" 2>/dev/null
+openssl pkey -in "$pki/jwt.key" -pubout -out "$pki/jwt.pub"
+tls=(MOT_TLS_CERT_FILE="$pki/server.pem" MOT_TLS_KEY_FILE="$pki/server.key" MOT_AUTH_JWT_PUBLIC_KEY_FILE="$pki/jwt.pub")
+good=(MOT_KAFKA_BROKERS=127.0.0.1:1 MOT_REDIS_ADDR=127.0.0.1:1 MOT_GRPC_ADDR=127.0.0.1:1 MOT_METRICS_ADDR=127.0.0.1:1
+      "${tls[@]}")
+bare=("${good[@]:0:4}")
 for bin in touchpoint-scheduler ticketing notification survey; do
   expect "$bin" "MOT_KAFKA_BROKERS is not set; expected host:port"
 done
@@ -82,6 +92,19 @@ expect touchpoint-scheduler "MOT_PLAYBOOK: time zone 'Mars/Olympus' is unknown" 
   MOT_PLAYBOOK=<(sed 's|^time_zone: .*|time_zone: Mars/Olympus|' "$root/deploy/config/playbook.yaml")
 expect touchpoint-scheduler "MOT_EVENT_MAX_AHEAD='tomorrow' is invalid" "${good[@]}" "$pb" \
   MOT_EVENT_MAX_AHEAD=tomorrow
+
+# The gate: TLS and the token key are required and must be what they say.
+expect ticketing "MOT_TLS_CERT_FILE is not set; expected the path of a readable file" "${bare[@]}"
+expect ticketing "MOT_TLS_KEY_FILE holds no PRIVATE KEY-----; expected the server certificate's key in PEM" \
+  "${good[@]}" MOT_TLS_KEY_FILE="$pki/server.pem"
+expect notification "MOT_TLS_CLIENT_CA_FILE='/nonexistent.pem' cannot be read" "${good[@]}" \
+  MOT_TLS_CLIENT_CA_FILE=/nonexistent.pem
+expect touchpoint-scheduler "MOT_AUTH_JWT_PUBLIC_KEY_FILE holds no -----BEGIN PUBLIC KEY-----" "${good[@]}" \
+  MOT_AUTH_JWT_PUBLIC_KEY_FILE="$pki/jwt.key"
+expect ticketing "MOT_GRPC_CALLER_RATE='fast' is invalid; expected a whole number" "${good[@]}" \
+  MOT_GRPC_CALLER_RATE=fast
+expect survey "MOT_GRPC_MAX_MESSAGE_BYTES='10' is invalid; expected a whole number from 1024" "${good[@]}" \
+  MOT_GRPC_MAX_MESSAGE_BYTES=10
 
 echo "$failures failed"
 [[ $failures -eq 0 ]]

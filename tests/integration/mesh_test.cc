@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
+#include "mot/common/gate.h"
 #include "mot/common/ids.h"
 #include "mot/common/topics.h"
 #include "mot/common/kafka.h"
@@ -90,7 +91,20 @@ class MeshTest : public ::testing::Test {
     // Owners are reached 09:00-20:00 their time: each test starts in their daytime.
     testing::DaytimeForOwners(*redis_);
     scheduler_ = sv1::SchedulerService::NewStub(
-        grpc::CreateChannel(env_["MOT_SCHEDULER_ADDR"], grpc::InsecureChannelCredentials()));
+        testing::MeshChannel(env_, "MOT_SCHEDULER_ADDR"));
+  }
+
+  // A channel to a service calling as `subject` with `scopes` (a token signed here with
+  // the mesh's signing key).
+  std::shared_ptr<grpc::Channel> ChannelAs(const std::string& addr_key, const std::string& subject,
+                                           const std::set<Scope>& scopes) {
+    std::ifstream in(env_["MOT_AUTH_JWT_SIGNING_KEY_FILE"]);
+    std::stringstream key;
+    key << in.rdbuf();
+    auto token = IssueToken(key.str(), "motmesh", subject, scopes,
+                            std::chrono::system_clock::now() + std::chrono::minutes(10));
+    EXPECT_TRUE(token.ok()) << token.status();
+    return SecureChannel(env_[addr_key], ClientSecurityOf(env_, token.ok() ? *token : ""));
   }
 
   // The mesh's simulated time: it moves only when a test moves it.
@@ -295,7 +309,7 @@ class MeshTest : public ::testing::Test {
 
   notification::v1::ListDeliveriesResponse Deliveries(const std::string& customer) {
     auto stub = notification::v1::NotificationService::NewStub(
-        grpc::CreateChannel(env_["MOT_NOTIFICATION_ADDR"], grpc::InsecureChannelCredentials()));
+        testing::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
     grpc::ClientContext ctx;
     notification::v1::ListDeliveriesRequest req;
     req.set_customer_id(customer);
@@ -307,7 +321,7 @@ class MeshTest : public ::testing::Test {
 
   survey::v1::ListSurveyInstancesResponse Surveys(const std::string& customer) {
     auto stub = survey::v1::SurveyService::NewStub(
-        grpc::CreateChannel(env_["MOT_SURVEY_ADDR"], grpc::InsecureChannelCredentials()));
+        testing::MeshChannel(env_, "MOT_SURVEY_ADDR"));
     grpc::ClientContext ctx;
     survey::v1::ListSurveyInstancesRequest req;
     req.set_customer_id(customer);
@@ -319,7 +333,7 @@ class MeshTest : public ::testing::Test {
 
   ticketing::v1::Ticket Ticket(const std::string& id) {
     auto stub = ticketing::v1::TicketingService::NewStub(
-        grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+        testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
     grpc::ClientContext ctx;
     ticketing::v1::GetTicketRequest req;
     req.set_ticket_id(id);
@@ -387,7 +401,7 @@ TEST_F(MeshTest, LifecycleEventsReachAllFourServices) {
 
   // The repair ticket has its three deadlines, counted from the request.
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   grpc::ClientContext tctx;
   ticketing::v1::GetTicketRequest treq;
   treq.set_ticket_id(Step(journey, "repair_ticket").result_ref());
@@ -605,7 +619,7 @@ TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
   Advance(hours(2));
   Mesh("start", "touchpoint-scheduler");
   scheduler_ = sv1::SchedulerService::NewStub(
-      grpc::CreateChannel(env_["MOT_SCHEDULER_ADDR"], grpc::InsecureChannelCredentials()));
+      testing::MeshChannel(env_, "MOT_SCHEDULER_ADDR"));
   WaitForSteps(customer, {"sales_stage_survey"});
 }
 
@@ -677,9 +691,17 @@ TEST_F(MeshTest, IngestAnswersWhatCanNeverBeAcceptedWithInvalidArgument) {
   sv1::IngestEventResponse resp;
   sv1::IngestEventRequest req;
   *req.mutable_event() = Event("contract_signed", Unique("C-"), Now());
+  // Over the gRPC port's maximum message (MOT_GRPC_MAX_MESSAGE_BYTES, 1 MiB): refused
+  // before any of ours runs.
   (*req.mutable_event()->mutable_attributes())["note"] = std::string(1'500'000, 'x');
+  grpc::ClientContext ctx0;
+  auto s = scheduler_->IngestEvent(&ctx0, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_NE(s.error_message().find("larger than max"), std::string::npos) << s.error_message();
+  // Under it, but more than the broker takes (librdkafka's 1,000,000 bytes).
+  (*req.mutable_event()->mutable_attributes())["note"] = std::string(1'030'000, 'x');
   grpc::ClientContext ctx;
-  auto s = scheduler_->IngestEvent(&ctx, req, &resp);
+  s = scheduler_->IngestEvent(&ctx, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("event.step 'welcome_after_signing': its command would be"),
             std::string::npos) << s.error_message();
@@ -824,7 +846,7 @@ TEST_F(MeshTest, ARefusedHandoverCancelsTheHandoverStepsAndOpensAFollowUpTicket)
   }
   EXPECT_EQ(Step(j, "sales_stage_survey").status(), sv1::TOUCHPOINT_STATUS_SCHEDULED) << "no exit of it";
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   grpc::ClientContext ctx;
   ticketing::v1::GetTicketRequest req;
   req.set_ticket_id(Step(j, "refused_handover_follow_up").result_ref());
@@ -984,7 +1006,7 @@ TEST_F(MeshTest, AClosedRepairIssuesTheRepairSatisfactionSurvey) {
   Publish(repair);
   const std::string ticket_id = Step(WaitForSteps(customer, {"repair_ticket"}), "repair_ticket").result_ref();
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   auto move = [&](ticketing::v1::TicketStatus to, const std::string& reason) {
     grpc::ClientContext ctx;
     ticketing::v1::TransitionTicketRequest req;
@@ -1048,7 +1070,7 @@ TEST_F(MeshTest, AClosedRepairIssuesTheRepairSatisfactionSurvey) {
 // receiver); at 30 days the risk warning escalates once more.
 TEST_F(MeshTest, AMajorComplaintNobodyTouchesWalksTheWholeLadder) {
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   grpc::ClientContext ctx;
   ticketing::v1::CreateTicketRequest req;
   req.set_request_id(Unique("hotline-"));
@@ -1156,7 +1178,7 @@ TEST_F(MeshTest, OwnersContactDataIsSealedAndForgottenOnRequest) {
   // hotline (the elderly segment's first), then SMS and email (the owner's preferences,
   // set through the API, opting out of the hotline for them).
   auto stub = notification::v1::NotificationService::NewStub(
-      grpc::CreateChannel(env_["MOT_NOTIFICATION_ADDR"], grpc::InsecureChannelCredentials()));
+      testing::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
   // Sets the owner's preferences, sends a message, and answers the channel it was
   // delivered on once it is.
   const auto send_via = [&](const std::vector<std::string>& preferred,
@@ -1410,7 +1432,7 @@ TEST_F(DecisionTest, TheFourthCareMessageInAWeekIsCapped) {
 
   // Listed newest first, two a page, each once.
   auto stub = notification::v1::NotificationService::NewStub(
-      grpc::CreateChannel(env_["MOT_NOTIFICATION_ADDR"], grpc::InsecureChannelCredentials()));
+      testing::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
   std::vector<std::string> paged;
   std::string token;
   int pages = 0;
@@ -1536,7 +1558,7 @@ TEST_F(DecisionTest, AnElderlyOwnersMessageBecomesAHotlineCallTicket) {
     req.set_ticket_id(id);
     ticketing::v1::GetTicketResponse resp;
     auto stub = ticketing::v1::TicketingService::NewStub(
-        grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+        testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
     if (stub->GetTicket(&ctx, req, &resp).ok()) t = resp.ticket();
     if (t.id().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -1633,6 +1655,118 @@ TEST_F(DecisionTest, TheSameCommandTwiceReachesTheProviderOnce) {
   EXPECT_EQ(list.deliveries(0).status(), notification::v1::DELIVERY_STATUS_DELIVERED);
 }
 
+// Every change made through an API keeps who made it: the subject of the caller's
+// token, next to whatever name the request gives.
+TEST_F(MeshTest, EveryChangeThroughTheApiRecordsItsCaller) {
+  const std::string customer = Unique("C-WHO-");
+  auto publisher = sv1::SchedulerService::NewStub(ChannelAs("MOT_SCHEDULER_ADDR", "crm-gateway", {Scope::kPublisher}));
+  sv1::IngestEventRequest ingest;
+  *ingest.mutable_event() = Event("contract_signed", customer, Now());
+  {
+    grpc::ClientContext ctx;
+    sv1::IngestEventResponse r;
+    auto s = publisher->IngestEvent(&ctx, ingest, &r);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const auto j = WaitForWelcome(customer);
+  std::string scheduled;
+  for (const auto& tp : j.touchpoints()) {
+    if (tp.status() == sv1::TOUCHPOINT_STATUS_SCHEDULED) scheduled = tp.id();
+  }
+  ASSERT_FALSE(scheduled.empty());
+  auto manager = sv1::SchedulerService::NewStub(ChannelAs("MOT_SCHEDULER_ADDR", "ops-console", {Scope::kManager}));
+  {
+    grpc::ClientContext ctx;
+    sv1::CancelTouchpointRequest cancel;
+    cancel.set_customer_id(customer);
+    cancel.set_touchpoint_id(scheduled);
+    cancel.set_reason("the owner asked");
+    cancel.set_requested_by("manager-li");
+    sv1::Touchpoint tp;
+    auto s = manager->CancelTouchpoint(&ctx, cancel, &tp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(tp.outcome(), "cancelled by manager-li as ops-console: the owner asked");
+  }
+
+  namespace tv1 = ticketing::v1;
+  auto desk = tv1::TicketingService::NewStub(ChannelAs("MOT_TICKETING_ADDR", "hotline-desk-7", {Scope::kAgent}));
+  const std::string rq = Unique("rq-who-");
+  tv1::Ticket t;
+  {
+    grpc::ClientContext ctx;
+    tv1::CreateTicketRequest create;
+    create.set_request_id(rq);
+    create.set_kind("complaint_major");
+    create.set_customer_id(customer);
+    create.set_project_id(Unique("P-WHO-"));
+    create.set_category("wall");
+    create.set_actor("agent-wu");
+    auto s = desk->CreateTicket(&ctx, create, &t);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    tv1::AddNoteRequest note;
+    note.set_ticket_id(t.id());
+    note.set_text("called back");
+    note.set_author("agent-wu");
+    note.set_request_id(rq + "-n");
+    ASSERT_TRUE(desk->AddNote(&ctx, note, &t).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    tv1::AssignTicketRequest assign;
+    assign.set_ticket_id(t.id());
+    assign.set_assignee("agent-chen");
+    assign.set_actor("agent-wu");
+    assign.set_request_id(rq + "-a");
+    ASSERT_TRUE(desk->AssignTicket(&ctx, assign, &t).ok());
+  }
+  ASSERT_EQ(t.history_size(), 2);
+  EXPECT_EQ(t.history(0).actor(), "agent-wu");
+  EXPECT_EQ(t.history(0).caller(), "hotline-desk-7");
+  EXPECT_EQ(t.history(1).caller(), "hotline-desk-7");
+  ASSERT_EQ(t.notes_size(), 1);
+  EXPECT_EQ(t.notes(0).caller(), "hotline-desk-7");
+
+  namespace nv1 = notification::v1;
+  auto prefs = nv1::NotificationService::NewStub(ChannelAs("MOT_NOTIFICATION_ADDR", "ops-console", {Scope::kManager}));
+  {
+    grpc::ClientContext ctx;
+    nv1::SetPreferencesRequest set;
+    set.set_customer_id(customer);
+    set.mutable_preferences()->add_opted_out_categories("marketing");
+    nv1::SetPreferencesResponse r;
+    auto s = prefs->SetPreferences(&ctx, set, &r);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(r.preferences().updated_by(), "ops-console");
+  }
+  auto sender = nv1::NotificationService::NewStub(ChannelAs("MOT_NOTIFICATION_ADDR", "crm-gateway", {Scope::kPublisher}));
+  nv1::SendRequest send;
+  *send.mutable_command() = Command(customer, Unique("who-"));
+  send.mutable_command()->set_requested_by("somebody-else");  // the caller is recorded, not this
+  nv1::SendResponse sent;
+  {
+    grpc::ClientContext ctx;
+    auto s = sender->Send(&ctx, send, &sent);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  auto reader = nv1::NotificationService::NewStub(testing::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
+  std::string requested_by;
+  for (int i = 0; i < 150 && requested_by.empty(); ++i) {
+    grpc::ClientContext ctx;
+    nv1::ListDeliveriesRequest list;
+    list.set_customer_id(customer);
+    nv1::ListDeliveriesResponse r;
+    ASSERT_TRUE(reader->ListDeliveries(&ctx, list, &r).ok());
+    for (const auto& d : r.deliveries()) {
+      if (d.id() == sent.delivery_id()) requested_by = d.requested_by();
+    }
+    if (requested_by.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(requested_by, "crm-gateway");
+}
+
 // Answers through SubmitResponse (as a hotline agent records them): checked against the
 // survey, once, counted into the project's running scores for the month; a detractor's
 // answer is published as DETRACTOR; an expired survey takes none.
@@ -1682,7 +1816,7 @@ class SurveyTest : public MeshTest {
   void SetUp() override {
     MeshTest::SetUp();
     stub_ = survey::v1::SurveyService::NewStub(
-        grpc::CreateChannel(env_["MOT_SURVEY_ADDR"], grpc::InsecureChannelCredentials()));
+        testing::MeshChannel(env_, "MOT_SURVEY_ADDR"));
   }
   std::unique_ptr<survey::v1::SurveyService::Stub> stub_;
 };
@@ -1691,6 +1825,18 @@ TEST_F(SurveyTest, AHotlineAnswerIsCheckedCountedOnceAndADetractorIsAnnounced) {
   const std::string project = Unique("P-SV-");
   const auto instance = Issue(project, "repair_satisfaction");
   ASSERT_FALSE(instance.id().empty());
+  // The link lets its holder answer as the owner: agents see it, readers do not.
+  EXPECT_FALSE(instance.link().empty());
+  {
+    auto reader = survey::v1::SurveyService::NewStub(testing::MeshChannel(env_, "MOT_SURVEY_ADDR", "MOT_TOKEN_READER"));
+    grpc::ClientContext ctx;
+    survey::v1::GetSurveyInstanceRequest get;
+    get.set_instance_id(instance.id());
+    survey::v1::GetSurveyInstanceResponse shown;
+    ASSERT_TRUE(reader->GetSurveyInstance(&ctx, get, &shown).ok());
+    EXPECT_EQ(shown.instance().id(), instance.id());
+    EXPECT_TRUE(shown.instance().link().empty()) << shown.instance().link();
+  }
   EXPECT_EQ(instance.project_id(), project);
   survey::v1::SubmitResponseResponse resp;
   auto s = Submit(instance.id(), {}, &resp);
@@ -1707,6 +1853,7 @@ TEST_F(SurveyTest, AHotlineAnswerIsCheckedCountedOnceAndADetractorIsAnnounced) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.instance().status(), survey::v1::SURVEY_STATUS_COMPLETED);
   EXPECT_EQ(resp.response().actor(), "agent-zhou");
+  EXPECT_EQ(resp.response().caller(), "mesh-operator");  // the all-scopes token's subject
   EXPECT_EQ(std::vector<std::string>(resp.response().detractor_reasons().begin(),
                                      resp.response().detractor_reasons().end()),
             (std::vector<std::string>{"csat:overall", "nps:recommend", "gap:responsiveness"}));
@@ -1961,7 +2108,7 @@ TEST_F(SurveyTest, TheTeamKpiIsFedBySurveysLifecycleAndTicketEvents) {
   // The two complaint tickets, then one resolved by an agent.
   std::string ticket_id;
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      grpc::CreateChannel(env_["MOT_TICKETING_ADDR"], grpc::InsecureChannelCredentials()));
+      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   for (int i = 0; i < 300 && ticket_id.empty(); ++i) {
     grpc::ClientContext ctx;
     ticketing::v1::ListTicketsRequest req;

@@ -101,10 +101,10 @@ tp_of() {  # tp_of STEP: the id of the customer's touchpoint of that step
   motctl journey "$customer" --json | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)["touchpoints"] if t["step_id"]==sys.argv[1]][0])' "$1"
 }
 out=$(motctl touchpoint cancel "$customer" "$(tp_of waiting_stage_survey)" --reason "owner asked for no surveys" --by manager-li)
-check "touchpoint cancel records who and why" grep -q "CANCELLED .*cancelled by manager-li: owner asked for no surveys" <<<"$out"
+check "touchpoint cancel records who, the caller (the token's subject) and why" grep -q "CANCELLED .*cancelled by manager-li as mesh-operator: owner asked for no surveys" <<<"$out"
 new_due=$(date -ud "$signed_at + 120 days" +%Y-%m-%dT%H:%M:%SZ)
 out=$(motctl touchpoint reschedule "$customer" "$(tp_of site_open_day)" --to "$new_due" --reason "open day moved" --by manager-li)
-check "touchpoint reschedule moves it and keeps the old due time" grep -q "^$new_due  *SCHEDULED .*(was due .*) rescheduled by manager-li: open day moved" <<<"$out"
+check "touchpoint reschedule moves it and keeps the old due time" grep -q "^$new_due  *SCHEDULED .*(was due .*) rescheduled by manager-li as mesh-operator: open day moved" <<<"$out"
 err=$(motctl touchpoint cancel "$customer" "$(tp_of welcome_after_signing)" --reason late 2>&1 || true)
 check "a sent touchpoint cannot be cancelled" grep -q "the touchpoint is DONE; only a SCHEDULED one can change" <<<"$err"
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "mot/common/config.h"
+#include "mot/common/gate.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "mot/common/redis.h"
@@ -28,6 +29,14 @@ inline std::map<std::string, std::string> MeshEnv() {
     if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
   }
   return env;
+}
+
+// A channel to one of the mesh's services (env key of its address) over mutual TLS,
+// sending the token in env key `token` (MOT_TOKEN carries every scope; "" sends none).
+inline std::shared_ptr<grpc::Channel> MeshChannel(std::map<std::string, std::string>& env,
+                                                  const std::string& addr_key,
+                                                  const std::string& token = "MOT_TOKEN") {
+  return SecureChannel(env[addr_key], ClientSecurityOf(env, token.empty() ? "" : env[token]));
 }
 
 // A new connection to the mesh's Redis.

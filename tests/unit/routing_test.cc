@@ -1,7 +1,7 @@
 // Deciding what goes out to an owner: channels by segment, preferences and hint;
 // opt-outs and what overrides them; quiet hours in the owner's zone; the frequency cap.
 #include "domain/routing.h"
-#include "domain/token_bucket.h"
+#include "mot/common/token_bucket.h"
 
 #include "absl/time/time.h"
 #include "fakes.h"

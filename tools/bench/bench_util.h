@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "fmt/format.h"
+#include "grpcpp/grpcpp.h"
+#include "mot/common/gate.h"
 #include "nlohmann/json.hpp"
 
 namespace bench {
@@ -47,6 +49,14 @@ inline std::map<std::string, std::string> ReadEnv(const std::string& path) {
     if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
   }
   return env;
+}
+
+// A channel to `target` as the mesh's clients make them: mutual TLS with the mesh's
+// client certificate, the all-scopes token.
+inline std::shared_ptr<grpc::Channel> Channel(const std::map<std::string, std::string>& env,
+                                              const std::string& target) {
+  auto token = env.find("MOT_TOKEN");
+  return mot::SecureChannel(target, mot::ClientSecurityOf(env, token == env.end() ? "" : token->second));
 }
 
 inline size_t Collect(char* data, size_t size, size_t n, void* out) {

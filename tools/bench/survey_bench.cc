@@ -84,9 +84,9 @@ struct Result : bench::CallResult {
 };
 
 // `concurrency` threads answering instances from `ids` (taken in turn) for `seconds`.
-Result Run(const std::string& target, int concurrency, double seconds, const std::vector<std::string>& ids,
+Result Run(const std::map<std::string, std::string>& env, const std::string& target, int concurrency, double seconds, const std::vector<std::string>& ids,
            std::atomic<size_t>& next) {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto channel = bench::Channel(env, target);
   std::atomic<int64_t> errors{0};
   std::atomic<bool> ran_out{false};
   std::vector<std::vector<double>> latencies(concurrency);
@@ -174,7 +174,9 @@ int main(int argc, char** argv) {
   size_t stored = 1'000'000;
   bool callback_echo = false;
   std::string env_file, echo, callback_echo_addr, json_path, md_path, surveys_yaml;
+  std::string echo_pki;
   app.add_option("--serve-echo", echo_port, "serve the echo on this port (the baseline's process)");
+  app.add_option("--pki", echo_pki, "the mesh's pki directory (the echo's TLS)");
   app.add_flag("--callback", callback_echo, "serve the echo from the callback API");
   app.add_option("--env-file", env_file, "the mesh's env file");
   app.add_option("--echo", echo, "the synchronous echo's host:port");
@@ -191,7 +193,8 @@ int main(int argc, char** argv) {
   if (echo_port > 0) {
     Echo echo;
     CallbackEcho callback;
-    return bench::ServeEcho(echo_port, callback_echo ? static_cast<grpc::Service*>(&callback) : &echo);
+    return bench::ServeEcho(echo_port, callback_echo ? static_cast<grpc::Service*>(&callback) : &echo,
+                             echo_pki);
   }
   const auto env = bench::ReadEnv(env_file);
   if (!env.count("MOT_SURVEY_ADDR") || echo.empty() || callback_echo_addr.empty() || surveys_yaml.empty()) {
@@ -213,16 +216,16 @@ int main(int argc, char** argv) {
   std::atomic<size_t> next{0};
   std::atomic<size_t> echo_next{0};
   // Unmeasured warm-up of all three (connections, the script, the broker's producer).
-  Run(echo, concurrency, 2, ids, echo_next);
-  Run(callback_echo_addr, concurrency, 2, ids, echo_next);
-  Run(target, concurrency, 2, ids, next);
+  Run(env, echo, concurrency, 2, ids, echo_next);
+  Run(env, callback_echo_addr, concurrency, 2, ids, echo_next);
+  Run(env, target, concurrency, 2, ids, next);
   Result best_echo, best_sync, best_callback, best_answer;
   for (int i = 0; i < rounds; ++i) {
     echo_next = 0;
-    auto e1 = Run(echo, concurrency, seconds, ids, echo_next);
+    auto e1 = Run(env, echo, concurrency, seconds, ids, echo_next);
     echo_next = 0;
-    auto e2 = Run(callback_echo_addr, concurrency, seconds, ids, echo_next);
-    auto a = Run(target, concurrency, seconds, ids, next);
+    auto e2 = Run(env, callback_echo_addr, concurrency, seconds, ids, echo_next);
+    auto a = Run(env, target, concurrency, seconds, ids, next);
     fmt::print("round {}: echo sync {:.0f}/s, callback {:.0f}/s; answers {:.0f}/s (p50 {:.2f} ms, p99 {:.2f} ms, "
                "{} errors{})\n",
                i + 1, e1.per_second, e2.per_second, a.per_second, a.p50_ms, a.p99_ms, a.errors,
@@ -288,7 +291,7 @@ int main(int argc, char** argv) {
     done += n;
   }
   fmt::print("stored in {:.1f} s\n", bench::Seconds(load_start));
-  auto stub = sv1::SurveyService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  auto stub = sv1::SurveyService::NewStub(bench::Channel(env, target));
   std::vector<double> took;
   int64_t counted = 0;
   for (int i = 0; i < queries + 20; ++i) {

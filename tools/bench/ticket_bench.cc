@@ -56,8 +56,8 @@ struct Result : bench::CallResult {
 };
 
 // `concurrency` threads, each calling CreateTicket back to back for `seconds`.
-Result Run(const std::string& target, int concurrency, double seconds, const std::string& tag) {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+Result Run(const std::map<std::string, std::string>& env, const std::string& target, int concurrency, double seconds, const std::string& tag) {
+  auto channel = bench::Channel(env, target);
   std::atomic<int64_t> errors{0};
   std::vector<std::vector<double>> latencies(concurrency);
   std::vector<std::string> first_error(concurrency);
@@ -103,7 +103,9 @@ int main(int argc, char** argv) {
   int echo_port = 0, concurrency = 16, rounds = 2;
   double seconds = 10;
   std::string env_file, echo, json_path, md_path;
+  std::string echo_pki;
   app.add_option("--serve-echo", echo_port, "serve the echo on this port (the baseline's process)");
+  app.add_option("--pki", echo_pki, "the mesh's pki directory (the echo's TLS)");
   bool callback_echo = false;
   app.add_flag("--callback", callback_echo, "serve the echo from the callback API");
   app.add_option("--env-file", env_file, "the mesh's env file (MOT_TICKETING_ADDR)");
@@ -117,7 +119,8 @@ int main(int argc, char** argv) {
   if (echo_port > 0) {
     Echo echo;
     CallbackEcho callback;
-    return bench::ServeEcho(echo_port, callback_echo ? static_cast<grpc::Service*>(&callback) : &echo);
+    return bench::ServeEcho(echo_port, callback_echo ? static_cast<grpc::Service*>(&callback) : &echo,
+                             echo_pki);
   }
   const auto env = bench::ReadEnv(env_file);
   const std::string target = env.count("MOT_TICKETING_ADDR") ? env.at("MOT_TICKETING_ADDR") : "";
@@ -127,12 +130,12 @@ int main(int argc, char** argv) {
   }
   const std::string tag = fmt::format("bench-{}", std::chrono::system_clock::now().time_since_epoch().count());
   // Unmeasured warm-up of both (connections, scripts, the broker's producer).
-  Run(echo, concurrency, 2, tag + "-we");
-  Run(target, concurrency, 2, tag + "-wt");
+  Run(env, echo, concurrency, 2, tag + "-we");
+  Run(env, target, concurrency, 2, tag + "-wt");
   Result best_echo, best_create;
   for (int i = 0; i < rounds; ++i) {
-    auto e = Run(echo, concurrency, seconds, fmt::format("{}-e{}", tag, i));
-    auto c = Run(target, concurrency, seconds, fmt::format("{}-c{}", tag, i));
+    auto e = Run(env, echo, concurrency, seconds, fmt::format("{}-e{}", tag, i));
+    auto c = Run(env, target, concurrency, seconds, fmt::format("{}-c{}", tag, i));
     fmt::print("round {}: echo {:.0f}/s (p50 {:.2f} ms, p99 {:.2f} ms, {:.0f} us CPU each); creation {:.0f}/s (p50 {:.2f} ms, p99 {:.2f} ms, {:.0f} us CPU each, {} errors)\n",
                i + 1, e.per_second, e.p50_ms, e.p99_ms, e.cpu_us_per_call, c.per_second, c.p50_ms,
                c.p99_ms, c.cpu_us_per_call, c.errors);

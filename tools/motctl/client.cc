@@ -4,10 +4,12 @@
 #include <random>
 
 #include <fstream>
+#include <sstream>
 
 #include "fmt/format.h"
 #include "google/protobuf/util/json_util.h"
 #include "mot/common/config.h"
+#include "mot/common/gate.h"
 #include "mot/common/simulated_clock.h"
 
 namespace motctl {
@@ -36,8 +38,27 @@ std::string Client::Get(const std::string& key) {
   return v;
 }
 
+std::string Client::FileOf(const std::string& key) {
+  const std::string path = Find(key);
+  if (path.empty()) return "";
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(key + "='" + path + "' cannot be read");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
 std::shared_ptr<grpc::Channel> Client::Channel(const std::string& addr_key) {
-  return grpc::CreateChannel(Get(addr_key), grpc::InsecureChannelCredentials());
+  mot::ClientSecurity security;
+  security.ca_pem = FileOf("MOT_TLS_CA_FILE");
+  if (security.ca_pem.empty()) {
+    throw std::runtime_error("MOT_TLS_CA_FILE is not set: the services speak TLS only; pass --ca, "
+                             "export it, or start the local mesh");
+  }
+  security.cert_pem = FileOf("MOT_TLS_CLIENT_CERT_FILE");
+  security.key_pem = FileOf("MOT_TLS_CLIENT_KEY_FILE");
+  security.token = Find("MOT_TOKEN");
+  return mot::SecureChannel(Get(addr_key), security);
 }
 
 std::unique_ptr<mot::RedisClient> Client::Redis() {

@@ -31,7 +31,11 @@ class Client {
   std::string Find(const std::string& key);
   // Throws naming the flag, variable or file that would set it.
   std::string Get(const std::string& key);
+  // A TLS channel (MOT_TLS_CA_FILE; MOT_TLS_CLIENT_CERT_FILE and _KEY_FILE for mutual
+  // TLS) sending MOT_TOKEN as the bearer token.
   std::shared_ptr<grpc::Channel> Channel(const std::string& addr_key);
+  // The content of the file `key` names; "" when it names none.
+  std::string FileOf(const std::string& key);
   // The mesh's Redis (for its simulated clock).
   std::unique_ptr<mot::RedisClient> Redis();
   // Now: the mesh's simulated time when it runs on one (MOT_CLOCK=simulated), else
@@ -77,6 +81,7 @@ void AddHealth(CLI::App& app, Client& client);
 void AddTopics(CLI::App& app, Client& client);
 void AddClock(CLI::App& app, Client& client);
 void AddPlaybook(CLI::App& app, Client& client);       // playbook validate | simulate
+void AddToken(CLI::App& app, Client& client);          // token issue
 void AddTouchpoints(CLI::App& app, Client& client);    // stage; touchpoint cancel | reschedule
 
 }  // namespace motctl

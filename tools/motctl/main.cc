@@ -9,9 +9,11 @@
 //   topics    ensure | list: the mesh's Kafka topics                           topics.cc
 //   clock     show | set TIME | advance DURATION: the simulated clock          clock.cc
 //   stage, touchpoint cancel | reschedule: a customer's stage, a manager's change  journey.cc
+//   token     issue: a signed bearer token with scopes                      token.cc
 //   playbook  validate FILE | simulate FILE --events FILE (no mesh needed)     playbook.cc
-// Addresses come from flags, else MOT_* environment variables, else the local
-// mesh's env file (.run/mesh/mesh.env, written by deploy/local/mesh up).
+// Addresses, TLS files and the token come from flags, else MOT_* environment
+// variables, else the local mesh's env file (.run/mesh/mesh.env, written by
+// deploy/local/mesh up).
 #include "client.h"
 #include "mot/common/log.h"
 
@@ -36,6 +38,10 @@ int main(int argc, char** argv) {
   app.add_option("--ticketing", client.flags["MOT_TICKETING_ADDR"], "ticketing gRPC host:port");
   app.add_option("--notification", client.flags["MOT_NOTIFICATION_ADDR"], "notification gRPC host:port");
   app.add_option("--survey", client.flags["MOT_SURVEY_ADDR"], "survey gRPC host:port");
+  app.add_option("--ca", client.flags["MOT_TLS_CA_FILE"], "CA certificate the services' TLS certificates are signed by");
+  app.add_option("--cert", client.flags["MOT_TLS_CLIENT_CERT_FILE"], "client certificate (mutual TLS)");
+  app.add_option("--key", client.flags["MOT_TLS_CLIENT_KEY_FILE"], "client certificate's key (mutual TLS)");
+  app.add_option("--token", client.flags["MOT_TOKEN"], "bearer token (motctl token issue)");
   app.add_flag("--json", client.json, "print JSON instead of a table");
   motctl::AddPublish(app, client);
   motctl::AddJourney(app, client);
@@ -47,6 +53,7 @@ int main(int argc, char** argv) {
   motctl::AddClock(app, client);
   motctl::AddTouchpoints(app, client);
   motctl::AddPlaybook(app, client);
+  motctl::AddToken(app, client);
   // Only the client's errors: transient broker warnings are not the operator's business.
   mot::Log().set_level(spdlog::level::err);
   try {

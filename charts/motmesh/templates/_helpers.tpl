@@ -255,3 +255,13 @@ Refuses (fails the render) what the services must not run with:
 {{- define "motmesh.surveyPublicUrl" -}}
 {{- required "survey.publicUrl is required: the address owners open their survey links at (the survey web page behind your Ingress), e.g. --set survey.publicUrl=https://survey.example.com" .Values.survey.publicUrl }}
 {{- end }}
+
+{{/* The kubernetes.io/tls Secret of every service's gRPC port (required). */}}
+{{- define "motmesh.grpcTlsSecretName" -}}
+{{- .Values.grpc.tls.existingSecret | required "grpc.tls.existingSecret is required: a kubernetes.io/tls Secret (keys tls.crt, tls.key) with the certificate and key of every service's gRPC port, which speaks TLS only (e.g. kubectl create secret tls motmesh-grpc --cert=server.pem --key=server.key, then --set grpc.tls.existingSecret=motmesh-grpc)" }}
+{{- end }}
+
+{{/* The Secret holding jwt.pub, the public key bearer tokens are verified with (required). */}}
+{{- define "motmesh.jwtPublicKeySecretName" -}}
+{{- .Values.auth.jwtPublicKeySecret | required "auth.jwtPublicKeySecret is required: a Secret with key jwt.pub, the ES256 public key (PEM) the services verify every gRPC call's bearer token with (e.g. kubectl create secret generic motmesh-jwt --from-file=jwt.pub, then --set auth.jwtPublicKeySecret=motmesh-jwt)" }}
+{{- end }}

@@ -196,6 +196,34 @@ std::map<std::string, std::string> KafkaOptionsFromEnv(const Env& env) {
   return options;
 }
 
+GateConfig GateConfig::FromEnv(const Env& env) {
+  GateConfig c;
+  // The files' content is checked for its PEM block here, so that a wrong file is named
+  // at start rather than found when the server cannot be built.
+  const auto pem = [&env](const std::string& name, const std::string& block, const std::string& expected) {
+    std::string content = env.FileContent(name);
+    if (content.find(block) == std::string::npos) {
+      throw ConfigError(absl::StrCat(name, " holds no ", block, "; expected ", expected));
+    }
+    return content;
+  };
+  c.tls_cert_pem = pem("MOT_TLS_CERT_FILE", "-----BEGIN CERTIFICATE-----",
+                       "the server's certificate (chain) in PEM");
+  c.tls_key_pem = pem("MOT_TLS_KEY_FILE", "PRIVATE KEY-----", "the server certificate's key in PEM");
+  if (!env.Optional("MOT_TLS_CLIENT_CA_FILE", "").empty()) {
+    c.tls_client_ca_pem = pem("MOT_TLS_CLIENT_CA_FILE", "-----BEGIN CERTIFICATE-----",
+                              "the CA certificate(s) client certificates are signed by, in PEM");
+  }
+  c.jwt_public_key_pem = pem("MOT_AUTH_JWT_PUBLIC_KEY_FILE", "-----BEGIN PUBLIC KEY-----",
+                             "the ES256 (P-256) public key tokens are signed for, in PEM");
+  c.jwt_issuer = env.Optional("MOT_AUTH_JWT_ISSUER", c.jwt_issuer);
+  c.jwt_leeway = env.Duration("MOT_AUTH_JWT_LEEWAY", "60s");
+  c.caller_rate = env.Int("MOT_GRPC_CALLER_RATE", 100, 1, 100000000);
+  c.caller_burst = env.Int("MOT_GRPC_CALLER_BURST", 200, 1, 100000000);
+  c.max_message_bytes = env.Int("MOT_GRPC_MAX_MESSAGE_BYTES", 1 << 20, 1024, 64 << 20);
+  return c;
+}
+
 CommonConfig CommonConfig::FromEnv(const Env& env) {
   CommonConfig c;
   c.kafka_brokers = env.HostPort("MOT_KAFKA_BROKERS");
@@ -209,6 +237,8 @@ CommonConfig CommonConfig::FromEnv(const Env& env) {
   c.instance_id = env.Optional("MOT_INSTANCE_ID", "");
   c.clock = env.OneOf("MOT_CLOCK", "system", {"system", "simulated"});
   c.clock_poll = env.Duration("MOT_CLOCK_POLL", "100ms");
+  c.health_addr = env.Optional("MOT_HEALTH_ADDR", "").empty() ? "" : env.HostPort("MOT_HEALTH_ADDR");
+  c.gate = GateConfig::FromEnv(env);
   return c;
 }
 

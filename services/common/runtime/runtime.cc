@@ -8,6 +8,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "mot/common/gate.h"
 #include "mot/common/log.h"
 #include "mot/common/simulated_clock.h"
 #include "prometheus/counter.h"
@@ -116,7 +117,7 @@ void Runtime::AddLoop(std::function<void(const std::atomic<bool>& stop)> loop) {
   loops_.push_back(std::move(loop));
 }
 
-int Runtime::Serve(std::vector<grpc::Service*> services) {
+int Runtime::Serve(std::vector<grpc::Service*> services, AccessPolicy policy) {
   grpc::EnableDefaultHealthCheckService(true);
   // gRPC's built-in health service carries no descriptor: loading ours lets reflection
   // describe grpc.health.v1.Health, so `grpcurl ... grpc.health.v1.Health/Check` works.
@@ -124,13 +125,30 @@ int Runtime::Serve(std::vector<grpc::Service*> services) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(config_.grpc_addr, grpc::InsecureServerCredentials(), &bound_port);
+  gate_ = std::make_unique<Gate>(config_.gate, std::move(policy), registry_.get());
+  builder.AddListeningPort(config_.grpc_addr, gate_->Credentials(), &bound_port);
+  builder.SetMaxReceiveMessageSize(gate_->max_message_bytes());
   for (auto* s : services) builder.RegisterService(s);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     throw std::runtime_error("MOT_GRPC_ADDR=" + config_.grpc_addr + " cannot be bound");
   }
-  server->GetHealthCheckService()->SetServingStatus(true);
+  // The kubelet's gRPC probes speak no TLS: a plain-text port answering health only.
+  std::unique_ptr<grpc::Server> health;
+  if (!config_.health_addr.empty()) {
+    grpc::ServerBuilder health_builder;
+    int health_port = 0;
+    health_builder.AddListeningPort(config_.health_addr, grpc::InsecureServerCredentials(), &health_port);
+    health = health_builder.BuildAndStart();
+    if (!health || health_port == 0) {
+      throw std::runtime_error("MOT_HEALTH_ADDR=" + config_.health_addr + " cannot be bound");
+    }
+  }
+  const auto serving = [&](bool up) {
+    server->GetHealthCheckService()->SetServingStatus(up);
+    if (health) health->GetHealthCheckService()->SetServingStatus(up);
+  };
+  serving(true);
 
   std::vector<std::thread> threads;
   for (auto& c : consumers_) {
@@ -139,13 +157,15 @@ int Runtime::Serve(std::vector<grpc::Service*> services) {
   for (auto& loop : loops_) {
     threads.emplace_back([this, &loop] { loop(stop_); });
   }
-  Log().info("serving gRPC on {} and metrics on {}", config_.grpc_addr, config_.metrics_addr);
+  Log().info("serving gRPC over TLS{} on {} and metrics on {}",
+             config_.gate.tls_client_ca_pem.empty() ? "" : " (client certificates required)",
+             config_.grpc_addr, config_.metrics_addr);
 
   sigset_t set = ShutdownSignals();
   int sig = 0;
   sigwait(&set, &sig);
   Log().info("signal {} received: shutting down", sig);
-  server->GetHealthCheckService()->SetServingStatus(false);
+  serving(false);
   stop_.store(true);
   for (auto& t : threads) t.join();
   consumers_.clear();
@@ -153,6 +173,7 @@ int Runtime::Serve(std::vector<grpc::Service*> services) {
     Log().error("{} messages left unflushed at shutdown", left);
   }
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (health) health->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   Log().info("stopped");
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "mot/lifecycle/v1/event.pb.h"
 #include "mot/common/topics.h"
 #include "mot/common/ids.h"
+#include "mot/common/gate.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"
 #include "nlohmann/json.hpp"
@@ -229,6 +230,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
       d.set_channel(cmd.channel().empty() ? item.tpl->channel : cmd.channel());
       d.set_touchpoint_id(cmd.touchpoint_id());
       d.set_category(cmd.category());
+      d.set_requested_by(cmd.requested_by());
     }
     item.text = std::move(*text);
     item.subject = std::move(*subject);
@@ -532,9 +534,10 @@ grpc::Status CheckPreferences(const Routing& routing, const customer::v1::Prefer
 
 }  // namespace
 
-grpc::Status NotificationGrpc::Send(grpc::ServerContext*, const v1::SendRequest* req,
+grpc::Status NotificationGrpc::Send(grpc::ServerContext* ctx, const v1::SendRequest* req,
                                     v1::SendResponse* resp) {
-  const auto& cmd = req->command();
+  v1::SendNotificationCommand cmd = req->command();
+  cmd.set_requested_by(CallerOf(ctx));
   const bool to_role = !cmd.role().empty();
   if (cmd.command_id().empty()) return Invalid("command.command_id is required");
   if (!to_role && cmd.customer_id().empty()) return Invalid("command.customer_id (or command.role) is required");
@@ -595,15 +598,17 @@ grpc::Status NotificationGrpc::GetPreferences(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status NotificationGrpc::SetPreferences(grpc::ServerContext*,
+grpc::Status NotificationGrpc::SetPreferences(grpc::ServerContext* ctx,
                                               const v1::SetPreferencesRequest* req,
                                               v1::SetPreferencesResponse* resp) {
   if (req->customer_id().empty()) return Invalid("customer_id is required");
   if (auto s = CheckPreferences(parts_.routing, req->preferences()); !s.ok()) return s;
-  if (auto s = parts_.owners.SetPreferences(req->customer_id(), req->preferences()); !s.ok()) {
+  customer::v1::Preferences prefs = req->preferences();
+  prefs.set_updated_by(CallerOf(ctx));
+  if (auto s = parts_.owners.SetPreferences(req->customer_id(), prefs); !s.ok()) {
     return ToGrpc(s);
   }
-  *resp->mutable_preferences() = req->preferences();
+  *resp->mutable_preferences() = std::move(prefs);
   return grpc::Status::OK;
 }
 

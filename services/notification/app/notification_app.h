@@ -8,7 +8,7 @@
 #include "domain/contact_vault.h"
 #include "domain/routing.h"
 #include "domain/templates.h"
-#include "domain/token_bucket.h"
+#include "mot/common/token_bucket.h"
 #include "mot/common/clock.h"
 #include "mot/common/alarm.h"
 #include "mot/common/ids.h"

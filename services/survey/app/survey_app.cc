@@ -9,6 +9,7 @@
 #include "absl/time/civil_time.h"
 #include "mot/common/codec.h"
 #include "mot/common/topics.h"
+#include "mot/common/gate.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"
 
@@ -185,12 +186,13 @@ Responses::~Responses() = default;
 
 absl::StatusOr<Submitted> Responses::Submit(const std::string& instance_id,
                                             const google::protobuf::Map<std::string, v1::Answer>& answers,
-                                            const std::string& actor) {
+                                            const std::string& actor, const std::string& caller) {
   if (instance_id.empty()) return absl::InvalidArgumentError("instance_id is required");
   Answering a;
   a.instance_id = instance_id;
   a.answers = &answers;
   a.actor = actor;
+  a.caller = caller;
   commits_->Submit(&a);
   return std::move(a.result);
 }
@@ -246,7 +248,8 @@ void Responses::Prepare(Answering& a, const std::optional<std::string>& raw, Tim
   response.set_instance_id(instance.id());
   *response.mutable_answers() = *a.answers;
   *response.mutable_submitted_at() = ToProto(now);
-  response.set_actor(a.actor.empty() ? "web" : a.actor);
+  response.set_actor(!a.actor.empty() ? a.actor : !a.caller.empty() ? a.caller : "web");
+  response.set_caller(a.caller);
   for (auto& r : DetractorReasons(parts_.catalogue.detractor(), def->questions, given)) {
     response.add_detractor_reasons(r);
   }
@@ -328,17 +331,22 @@ void Responses::AnnounceAll(std::vector<Answering*>& batch) {
   }
 }
 
-grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext*, const v1::SubmitResponseRequest* req,
+v1::SurveyInstance SurveyGrpc::Shown(const grpc::ServerContextBase* ctx, v1::SurveyInstance instance) {
+  if (!CallerHas(ctx, Scope::kAgent)) instance.clear_link();
+  return instance;
+}
+
+grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext* ctx, const v1::SubmitResponseRequest* req,
                                         v1::SubmitResponseResponse* resp) {
-  auto done = responses_.Submit(req->instance_id(), req->answers(), req->actor());
+  auto done = responses_.Submit(req->instance_id(), req->answers(), req->actor(), CallerOf(ctx));
   if (!done.ok()) return ToGrpc(done.status());
-  *resp->mutable_instance() = std::move(done->instance);
+  *resp->mutable_instance() = Shown(ctx, std::move(done->instance));
   *resp->mutable_response() = std::move(done->response);
   return grpc::Status::OK;
 }
 
 
-grpc::Status SurveyGrpc::GetSurveyInstance(grpc::ServerContext*, const v1::GetSurveyInstanceRequest* req,
+grpc::Status SurveyGrpc::GetSurveyInstance(grpc::ServerContext* ctx, const v1::GetSurveyInstanceRequest* req,
                                            v1::GetSurveyInstanceResponse* resp) {
   if (req->instance_id().empty()) return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "instance_id is required");
   auto instance = instances_.Get(req->instance_id());
@@ -346,7 +354,7 @@ grpc::Status SurveyGrpc::GetSurveyInstance(grpc::ServerContext*, const v1::GetSu
   if (!*instance) return Refuse(grpc::StatusCode::NOT_FOUND, "no survey instance " + req->instance_id());
   auto response = responses_.ResponseOf(req->instance_id());
   if (!response.ok()) return ToGrpc(response.status());
-  *resp->mutable_instance() = std::move(**instance);
+  *resp->mutable_instance() = Shown(ctx, std::move(**instance));
   if (*response) *resp->mutable_response() = std::move(**response);
   return grpc::Status::OK;
 }
@@ -420,7 +428,7 @@ grpc::Status SurveyGrpc::GetKpi(grpc::ServerContext*, const v1::GetKpiRequest* r
   return grpc::Status::OK;
 }
 
-grpc::Status SurveyGrpc::ListSurveyInstances(grpc::ServerContext*,
+grpc::Status SurveyGrpc::ListSurveyInstances(grpc::ServerContext* ctx,
                                              const v1::ListSurveyInstancesRequest* req,
                                              v1::ListSurveyInstancesResponse* resp) {
   if (req->customer_id().empty()) {
@@ -428,7 +436,7 @@ grpc::Status SurveyGrpc::ListSurveyInstances(grpc::ServerContext*,
   }
   auto list = instances_.ListByCustomer(req->customer_id(), parts_.max_page_size);
   if (!list.ok()) return ToGrpc(list.status());
-  for (auto& s : *list) *resp->add_instances() = std::move(s);
+  for (auto& s : *list) *resp->add_instances() = Shown(ctx, std::move(s));
   return grpc::Status::OK;
 }
 

@@ -71,7 +71,7 @@ class Responses {
   // InvalidArgument naming the question.
   absl::StatusOr<Submitted> Submit(const std::string& instance_id,
                                    const google::protobuf::Map<std::string, v1::Answer>& answers,
-                                   const std::string& actor);
+                                   const std::string& actor, const std::string& caller = "");
   // The instance a link's token opens; nullopt for a token nobody was given.
   absl::StatusOr<std::optional<v1::SurveyInstance>> ByToken(const std::string& token);
   // The response an answered instance keeps; nullopt when there is none.
@@ -83,6 +83,7 @@ class Responses {
     std::string instance_id;
     const google::protobuf::Map<std::string, v1::Answer>* answers = nullptr;
     std::string actor;
+    std::string caller;  // the gRPC caller (token subject); "" on the web page
     absl::StatusOr<Submitted> result = absl::UnknownError("not committed");
     std::vector<std::string> write;  // the completion to write; empty: nothing to write
     bool announce = false;           // publish COMPLETED (and DETRACTOR)
@@ -124,6 +125,9 @@ class SurveyGrpc final : public v1::SurveyService::Service {
                                  v1::GetSurveyInstanceResponse* resp) override;
   grpc::Status SubmitResponse(grpc::ServerContext*, const v1::SubmitResponseRequest* req,
                               v1::SubmitResponseResponse* resp) override;
+  // The instance as this caller may see it: the link (which lets its holder answer as
+  // the owner) only for callers with the agent scope.
+  static v1::SurveyInstance Shown(const grpc::ServerContextBase* ctx, v1::SurveyInstance instance);
   grpc::Status GetScores(grpc::ServerContext*, const v1::GetScoresRequest* req,
                          v1::GetScoresResponse* resp) override;
   grpc::Status GetKpi(grpc::ServerContext*, const v1::GetKpiRequest* req, v1::GetKpiResponse* resp) override;

@@ -713,8 +713,8 @@ TicketingGrpc::Changed ReplayOf(const v1::Ticket& t, const std::string& request_
 
 }  // namespace
 
-grpc::Status TicketingGrpc::Change(const std::string& ticket_id, const ChangeFn& change,
-                                   v1::Ticket* resp) {
+grpc::Status TicketingGrpc::Change(const std::string& ticket_id, const std::string& caller,
+                                   const ChangeFn& change, v1::Ticket* resp) {
   if (ticket_id.empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ticket_id is required");
   }
@@ -730,6 +730,11 @@ grpc::Status TicketingGrpc::Change(const std::string& ticket_id, const ChangeFn&
     auto c = change(ticket, parts_.clock->Now());
     if (!c.ok()) return ToGrpc(c.status());
     if (!c->replayed) {
+      // Who called: on the change or the note the call added.
+      if (c->after.history_size() > ticket.history_size()) {
+        c->after.mutable_history()->rbegin()->set_caller(caller);
+      }
+      if (c->after.notes_size() > ticket.notes_size()) c->after.mutable_notes()->rbegin()->set_caller(caller);
       auto replaced = parts_.store.Replace(ticket_id, **stored, c->after.SerializeAsString());
       if (!replaced.ok()) return ToGrpc(replaced.status());
       if (!*replaced) continue;  // changed meanwhile: read it again
@@ -743,7 +748,7 @@ grpc::Status TicketingGrpc::Change(const std::string& ticket_id, const ChangeFn&
                       "the ticket kept changing; read it again and retry");
 }
 
-grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext*,
+grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext* ctx,
                                              const v1::TransitionTicketRequest* req,
                                              v1::Ticket* resp) {
   if (!req->defect_code().empty() && parts_.policy != nullptr &&
@@ -752,7 +757,7 @@ grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext*,
                         "defect_code '" + req->defect_code() + "' is not in the defect library");
   }
   const TransitionRequest request{req->to(), req->actor(), req->reason(), req->request_id()};
-  return Change(req->ticket_id(), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
+  return Change(req->ticket_id(), CallerOf(ctx), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
     bool replayed = false;
     auto next = Transition(t, request, now, &replayed);
     if (!next.ok()) return next.status();
@@ -764,7 +769,7 @@ grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext*,
   }, resp);
 }
 
-grpc::Status TicketingGrpc::AssignTicket(grpc::ServerContext*, const v1::AssignTicketRequest* req,
+grpc::Status TicketingGrpc::AssignTicket(grpc::ServerContext* ctx, const v1::AssignTicketRequest* req,
                                          v1::Ticket* resp) {
   if (req->team().empty() && req->assignee().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "team or assignee is required");
@@ -776,7 +781,7 @@ grpc::Status TicketingGrpc::AssignTicket(grpc::ServerContext*, const v1::AssignT
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "team '" + req->team() + "' is not one of the configured teams");
   }
-  return Change(req->ticket_id(), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
+  return Change(req->ticket_id(), CallerOf(ctx), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
     for (const auto& c : t.history()) {
       if (c.request_id() == req->request_id()) return ReplayOf(t, req->request_id());
     }
@@ -800,14 +805,14 @@ grpc::Status TicketingGrpc::AssignTicket(grpc::ServerContext*, const v1::AssignT
   }, resp);
 }
 
-grpc::Status TicketingGrpc::AddNote(grpc::ServerContext*, const v1::AddNoteRequest* req,
+grpc::Status TicketingGrpc::AddNote(grpc::ServerContext* ctx, const v1::AddNoteRequest* req,
                                     v1::Ticket* resp) {
   if (auto s = RequireFields({{"text", &req->text()}, {"author", &req->author()},
                               {"request_id", &req->request_id()}});
       !s.ok()) {
     return ToGrpc(s);
   }
-  return Change(req->ticket_id(), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
+  return Change(req->ticket_id(), CallerOf(ctx), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
     for (int i = 0; i < t.notes_size(); ++i) {
       if (t.notes(i).request_id() == req->request_id()) {
         Changed c{t, t, true};
@@ -825,7 +830,7 @@ grpc::Status TicketingGrpc::AddNote(grpc::ServerContext*, const v1::AddNoteReque
   }, resp);
 }
 
-grpc::Status TicketingGrpc::ReclassifyTicket(grpc::ServerContext*,
+grpc::Status TicketingGrpc::ReclassifyTicket(grpc::ServerContext* ctx,
                                              const v1::ReclassifyTicketRequest* req,
                                              v1::Ticket* resp) {
   if (auto s = Serving(true); !s.ok()) return s;
@@ -834,7 +839,7 @@ grpc::Status TicketingGrpc::ReclassifyTicket(grpc::ServerContext*,
   }
   const TransitionRequest request{v1::TICKET_STATUS_UNSPECIFIED, req->actor(), req->reason(),
                                   req->request_id()};
-  return Change(req->ticket_id(), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
+  return Change(req->ticket_id(), CallerOf(ctx), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
     bool replayed = false;
     auto next = Reclassify(*parts_.policy, t, req->kind(), request, now, &replayed);
     if (!next.ok()) return next.status();
@@ -844,7 +849,7 @@ grpc::Status TicketingGrpc::ReclassifyTicket(grpc::ServerContext*,
   }, resp);
 }
 
-grpc::Status TicketingGrpc::PrepareCreate(const v1::CreateTicketRequest& req,
+grpc::Status TicketingGrpc::PrepareCreate(const v1::CreateTicketRequest& req, const std::string& caller,
                                           Opening* opening) const {
   if (auto s = Serving(true); !s.ok()) return s;
   if (auto s = RequireFields({{"request_id", &req.request_id()}, {"actor", &req.actor()}}); !s.ok()) {
@@ -872,6 +877,7 @@ grpc::Status TicketingGrpc::PrepareCreate(const v1::CreateTicketRequest& req,
   auto* opened = opening->ticket.add_history();
   opened->set_to(v1::TICKET_STATUS_NEW);
   opened->set_actor(req.actor());
+  opened->set_caller(caller);
   opened->set_reason("opened by an agent");
   opened->set_request_id(req.request_id());
   *opened->mutable_at() = ToProto(now);
@@ -889,7 +895,7 @@ grpc::ServerUnaryReactor* TicketingGrpc::CreateTicket(grpc::CallbackServerContex
                                                       v1::Ticket* resp) {
   auto* reactor = ctx->DefaultReactor();
   auto opening = std::make_unique<Opening>();
-  if (auto s = PrepareCreate(*req, opening.get()); !s.ok()) {
+  if (auto s = PrepareCreate(*req, CallerOf(ctx), opening.get()); !s.ok()) {
     reactor->Finish(s);
     return reactor;
   }
@@ -904,7 +910,7 @@ grpc::ServerUnaryReactor* TicketingGrpc::CreateTicket(grpc::CallbackServerContex
 
 grpc::Status TicketingGrpc::Create(const v1::CreateTicketRequest* req, v1::Ticket* resp) {
   Opening opening;
-  if (auto s = PrepareCreate(*req, &opening); !s.ok()) return s;
+  if (auto s = PrepareCreate(*req, "", &opening); !s.ok()) return s;
   creates_->Submit(&opening);
   return AnswerCreate(opening, resp);
 }

@@ -229,7 +229,9 @@ class TicketingGrpc final
   // Makes the change from the stored ticket; Change stores it (compare and set),
   // indexes it and sends its messages.
   using ChangeFn = std::function<absl::StatusOr<Changed>(const v1::Ticket&, TimePoint)>;
-  grpc::Status Change(const std::string& ticket_id, const ChangeFn& change, v1::Ticket* resp);
+  // `caller` (the token's subject) is recorded on the change or note the call adds.
+  grpc::Status Change(const std::string& ticket_id, const std::string& caller, const ChangeFn& change,
+                      v1::Ticket* resp);
   // After a change was stored (`fresh`) or asked again: the ticket's SLA timer and
   // indexes, the metrics (fresh only), then the change's messages (MessagesOfChange).
   grpc::Status Stored(const v1::Ticket& before, const v1::Ticket& after, bool fresh);
@@ -239,7 +241,8 @@ class TicketingGrpc final
   grpc::Status Serving(bool with_policy) const;
 
   // A create checked and made ready for the group commit, or why not.
-  grpc::Status PrepareCreate(const v1::CreateTicketRequest& req, Opening* opening) const;
+  grpc::Status PrepareCreate(const v1::CreateTicketRequest& req, const std::string& caller,
+                             Opening* opening) const;
   // The answer to a committed create.
   grpc::Status AnswerCreate(Opening& opening, v1::Ticket* resp) const;
   // Publishes the events of the opened batch at once (after TicketOpener::OpenAll).

@@ -16,6 +16,7 @@
 #include "mot/common/codec.h"
 #include "mot/common/ids.h"
 #include "mot/common/topics.h"
+#include "mot/common/gate.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"
 #include "mot/common/validate.h"
@@ -734,6 +735,14 @@ grpc::Status Changed(absl::StatusOr<v1::Touchpoint> tp, const char* status, cons
   return grpc::Status::OK;
 }
 
+// "cancelled by manager-li as ops-console: the open day is called off": who asked, and
+// the authenticated caller whose call it was when the gate knows one.
+std::string ChangeNote(const char* what, const std::string& requested_by, const grpc::ServerContextBase* ctx,
+                       const std::string& reason) {
+  const std::string caller = CallerOf(ctx);
+  return absl::StrCat(what, " by ", requested_by, caller.empty() ? "" : " as ", caller, ": ", reason);
+}
+
 absl::Status RequireChange(const std::string& customer_id, const std::string& touchpoint_id,
                            const std::string& reason, const std::string& requested_by) {
   return RequireFields({{"customer_id", &customer_id},
@@ -744,7 +753,7 @@ absl::Status RequireChange(const std::string& customer_id, const std::string& to
 
 }  // namespace
 
-grpc::Status SchedulerGrpc::CancelTouchpoint(grpc::ServerContext*,
+grpc::Status SchedulerGrpc::CancelTouchpoint(grpc::ServerContext* ctx,
                                              const v1::CancelTouchpointRequest* req,
                                              v1::Touchpoint* resp) {
   if (auto s = RequireChange(req->customer_id(), req->touchpoint_id(), req->reason(),
@@ -753,12 +762,12 @@ grpc::Status SchedulerGrpc::CancelTouchpoint(grpc::ServerContext*,
     return ToGrpc(s);
   }
   auto tp = store_.Cancel(req->customer_id(), req->touchpoint_id(),
-                          absl::StrCat("cancelled by ", req->requested_by(), ": ", req->reason()),
+                          ChangeNote("cancelled", req->requested_by(), ctx, req->reason()),
                           clock_.Now());
   return Changed(std::move(tp), "cancelled", req->requested_by(), metrics_, resp);
 }
 
-grpc::Status SchedulerGrpc::RescheduleTouchpoint(grpc::ServerContext*,
+grpc::Status SchedulerGrpc::RescheduleTouchpoint(grpc::ServerContext* ctx,
                                                  const v1::RescheduleTouchpointRequest* req,
                                                  v1::Touchpoint* resp) {
   if (auto s = RequireChange(req->customer_id(), req->touchpoint_id(), req->reason(),
@@ -771,8 +780,7 @@ grpc::Status SchedulerGrpc::RescheduleTouchpoint(grpc::ServerContext*,
   const TimePoint due = FromProto(req->due_at());
   if (due < now) return Invalid("due_at is in the past");
   auto tp = store_.Reschedule(req->customer_id(), req->touchpoint_id(), due,
-                              absl::StrCat("rescheduled by ", req->requested_by(), ": ",
-                                           req->reason()),
+                              ChangeNote("rescheduled", req->requested_by(), ctx, req->reason()),
                               now);
   return Changed(std::move(tp), "moved", req->requested_by(), metrics_, resp);
 }
@@ -832,7 +840,7 @@ grpc::Status SchedulerGrpc::SimulateJourney(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status SchedulerGrpc::IngestEvent(grpc::ServerContext*, const v1::IngestEventRequest* req,
+grpc::Status SchedulerGrpc::IngestEvent(grpc::ServerContext* ctx, const v1::IngestEventRequest* req,
                                         v1::IngestEventResponse* resp) {
   lifecycle::v1::LifecycleEvent event = req->event();
   const TimePoint now = clock_.Now();
@@ -847,8 +855,10 @@ grpc::Status SchedulerGrpc::IngestEvent(grpc::ServerContext*, const v1::IngestEv
   }
   // A message the broker can never take is INVALID_ARGUMENT (not retried); only a
   // broker that cannot take it now is UNAVAILABLE.
-  s = publisher_.Publish(kLifecycleTopic, event.customer_id(), event.SerializeAsString(),
-                         {{"content-type", "application/protobuf"}});
+  // The publisher that sent it over the API travels with it (header mot-caller).
+  Headers headers = {{"content-type", "application/protobuf"}};
+  if (const std::string caller = CallerOf(ctx); !caller.empty()) headers["mot-caller"] = caller;
+  s = publisher_.Publish(kLifecycleTopic, event.customer_id(), event.SerializeAsString(), headers);
   if (!s.ok()) return ToGrpc(s);
   resp->set_event_id(event.event_id());
   return grpc::Status::OK;

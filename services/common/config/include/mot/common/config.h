@@ -64,6 +64,22 @@ class Env {
 // librdkafka properties from MOT_KAFKA_OPT_<NAME> (see CommonConfig::kafka_options).
 std::map<std::string, std::string> KafkaOptionsFromEnv(const Env& env);
 
+// Settings of the gate every gRPC server stands behind (from MOT_TLS_* / MOT_AUTH_* /
+// MOT_GRPC_*; see README "Security"). FromEnv throws ConfigError.
+struct GateConfig {
+  std::string tls_cert_pem;       // MOT_TLS_CERT_FILE (required)
+  std::string tls_key_pem;        // MOT_TLS_KEY_FILE (required)
+  std::string tls_client_ca_pem;  // MOT_TLS_CLIENT_CA_FILE: set -> callers must show a cert it signed
+  std::string jwt_public_key_pem;  // MOT_AUTH_JWT_PUBLIC_KEY_FILE (required), ES256
+  std::string jwt_issuer = "motmesh";                 // MOT_AUTH_JWT_ISSUER
+  std::chrono::milliseconds jwt_leeway{60000};        // MOT_AUTH_JWT_LEEWAY
+  double caller_rate = 100;                           // MOT_GRPC_CALLER_RATE, calls a second
+  double caller_burst = 200;                          // MOT_GRPC_CALLER_BURST
+  int max_message_bytes = 1 << 20;                    // MOT_GRPC_MAX_MESSAGE_BYTES
+
+  static GateConfig FromEnv(const Env& env);
+};
+
 // The settings every service reads.
 struct CommonConfig {
   std::string kafka_brokers;
@@ -87,6 +103,11 @@ struct CommonConfig {
   std::string clock = "system";
   // MOT_CLOCK_POLL: how often a service on the simulated clock reads it.
   std::chrono::milliseconds clock_poll{100};
+  // TLS, tokens, per-caller rate and message size of the gRPC server.
+  GateConfig gate;
+  // MOT_HEALTH_ADDR: a plain-text port answering gRPC health checks only (the kubelet's
+  // probes speak no TLS); empty: none.
+  std::string health_addr;
 
   static CommonConfig FromEnv(const Env& env);
   // The variable a Kafka property came from, for error messages.

@@ -10,6 +10,7 @@
 #include "grpcpp/grpcpp.h"
 #include "mot/common/clock.h"
 #include "mot/common/config.h"
+#include "mot/common/gate.h"
 #include "mot/common/kafka.h"
 #include "mot/common/redis.h"
 
@@ -51,8 +52,9 @@ class Runtime {
                         const std::string& group_suffix = "");
   // A background loop (e.g. a timer wheel) called until shutdown.
   void AddLoop(std::function<void(const std::atomic<bool>& stop)> loop);
-  // Serves until SIGTERM/SIGINT; returns the process exit code.
-  int Serve(std::vector<grpc::Service*> services);
+  // Serves until SIGTERM/SIGINT behind the gate (TLS, tokens, `policy`'s scopes, the
+  // caller's rate, the message size); returns the process exit code.
+  int Serve(std::vector<grpc::Service*> services, AccessPolicy policy);
 
  private:
   const std::string service_;
@@ -63,6 +65,7 @@ class Runtime {
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<KafkaProducer> producer_;
+  std::unique_ptr<Gate> gate_;
   std::vector<std::unique_ptr<KafkaConsumerLoop>> consumers_;
   std::vector<std::function<void(const std::atomic<bool>&)>> loops_;
 };

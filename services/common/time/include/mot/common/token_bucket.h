@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cmath>
 
-namespace mot::notification {
+namespace mot {
 
 // A token bucket: `rate` tokens a second, holding at most `burst` (it starts full).
 // Rate limits are about a real provider's pace, so it runs on the machine's steady
@@ -42,4 +42,4 @@ class TokenBucket {
   Steady::time_point at_;
 };
 
-}  // namespace mot::notification
+}  // namespace mot

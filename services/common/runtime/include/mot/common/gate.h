@@ -1,0 +1,121 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/security/auth_metadata_processor.h"
+#include "mot/common/config.h"
+#include "mot/common/token_bucket.h"
+
+namespace prometheus {
+class Registry;
+template <typename T>
+class Family;
+class Counter;
+}  // namespace prometheus
+
+namespace mot {
+
+// What a caller may do. A token carries one or more; each RPC needs one.
+enum class Scope { kPublisher, kAgent, kManager, kReader };
+std::string ScopeName(Scope scope);
+absl::StatusOr<Scope> ParseScope(std::string_view name);
+
+// Who may call what: the full method name ("/mot.ticketing.v1.TicketingService/GetTicket")
+// -> the scope it needs. A method not listed is refused to everyone (health checks and
+// reflection stay open for probes and tools).
+using AccessPolicy = std::map<std::string, Scope>;
+
+// The policy of one service from its methods' names -> scopes; throws std::logic_error
+// when a method of the service has no scope or a name is not one of its methods, so a
+// new RPC cannot start unguarded.
+AccessPolicy PolicyOf(const std::string& service_full_name, const std::map<std::string, Scope>& scopes);
+
+// The claims of a verified token.
+struct Claims {
+  std::string subject;
+  std::set<Scope> scopes;
+  std::chrono::system_clock::time_point expires;
+};
+
+
+// Verifies ES256 tokens: signature, algorithm, issuer, expiry (with leeway), a subject
+// and known scopes. Errors say what is wrong with the token, never its content.
+class TokenVerifier {
+ public:
+  TokenVerifier(std::string public_key_pem, std::string issuer, std::chrono::milliseconds leeway);
+  absl::StatusOr<Claims> Verify(const std::string& token,
+                                std::chrono::system_clock::time_point now) const;
+
+ private:
+  std::string key_;
+  std::string issuer_;
+  std::chrono::milliseconds leeway_;
+};
+
+// Signs an ES256 token (motctl token issue, the local mesh, tests).
+absl::StatusOr<std::string> IssueToken(const std::string& private_key_pem, const std::string& issuer,
+                                       const std::string& subject, const std::set<Scope>& scopes,
+                                       std::chrono::system_clock::time_point expires);
+
+// Every call's door: TLS (optionally mutual), then the bearer token in `authorization`
+// (UNAUTHENTICATED when missing or bad), the scope the method needs (PERMISSION_DENIED),
+// and the caller's rate (RESOURCE_EXHAUSTED). The caller's subject is then on the call's
+// AuthContext: CallerOf() reads it for the object's history.
+class Gate {
+ public:
+  Gate(GateConfig config, AccessPolicy policy, prometheus::Registry* registry);
+  ~Gate();
+  std::shared_ptr<grpc::ServerCredentials> Credentials();
+  int max_message_bytes() const { return config_.max_message_bytes; }
+
+  // The decision for one call (what the processor does; public for tests).
+  grpc::Status Admit(const std::string& method, const std::string& authorization,
+                     Claims* caller);
+
+ private:
+  class Processor;
+  absl::StatusOr<Claims> Verified(const std::string& token);
+  grpc::Status Refuse(const std::string& method, grpc::StatusCode code, const std::string& reason,
+                      const std::string& message);
+
+  const GateConfig config_;
+  const AccessPolicy policy_;
+  TokenVerifier verifier_;
+  std::mutex mu_;
+  std::map<std::string, Claims> verified_;  // token -> claims, bounded
+  std::map<std::string, TokenBucket> buckets_;  // subject -> rate
+  prometheus::Family<prometheus::Counter>* refusals_ = nullptr;
+};
+
+// The authenticated caller of a call ("" when the call came without the gate, or
+// without a call at all: unit tests call handlers directly, with no context).
+std::string CallerOf(const grpc::ServerContextBase* ctx);
+
+// Whether the call's token carries `scope` (false without the gate).
+bool CallerHas(const grpc::ServerContextBase* ctx, Scope scope);
+
+// The properties on the AuthContext that hold the caller and its scopes.
+inline constexpr char kCallerProperty[] = "mot.subject";
+inline constexpr char kScopeProperty[] = "mot.scope";
+
+// A client's side: TLS (CA, optional client cert and key) and a bearer token on every call.
+struct ClientSecurity {
+  std::string ca_pem;
+  std::string cert_pem;  // with key_pem: mutual TLS
+  std::string key_pem;
+  std::string token;
+};
+std::shared_ptr<grpc::Channel> SecureChannel(const std::string& target, const ClientSecurity& security);
+// The files a mesh env file names (MOT_TLS_CA_FILE, MOT_TLS_CLIENT_CERT_FILE,
+// MOT_TLS_CLIENT_KEY_FILE) read, with `token`.
+ClientSecurity ClientSecurityOf(const std::map<std::string, std::string>& vars, const std::string& token);
+
+}  // namespace mot
