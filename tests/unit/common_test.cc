@@ -152,6 +152,12 @@ TEST(Masking, FreeTextLosesPhoneAndIdNumbers) {
 }
 
 // Written with spaces, dashes or +86, and two side by side: masked all the same.
+TEST(Masking, EmailAddressesKeepTheirFirstCharacterAndDomain) {
+  EXPECT_EQ(MaskPersonalData("mail owner.li+x@example.cn now"), "mail o***@example.cn now");
+  EXPECT_EQ(MaskPersonalData("a@b.cn,c.d@e.com"), "a***@b.cn,c***@e.com");
+  EXPECT_EQ(MaskPersonalData("user@localhost and @alone and x@"), "user@localhost and @alone and x@");
+}
+
 TEST(Masking, PhoneAndIdNumbersWrittenWithSeparators) {
   const struct {
     const char* in;
@@ -170,6 +176,29 @@ TEST(Masking, PhoneAndIdNumbersWrittenWithSeparators) {
 }
 
 // A refusal of a malformed or mistyped JSON message names the field, never its value.
+// Each reason the consumers give, as the dead-letter metric counts it (the reasons are
+// the ones seen on the mesh's DLQs; integration.MeshTest.HostileInput...).
+TEST(DeadLetterKind, EachReasonHasItsKind) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"payload of 1020019 bytes is over the limit of 1000000 (MOT_KAFKA_MAX_PAYLOAD_BYTES)", "oversized"},
+      {"step 'welcome_after_signing': its command would be 1000123 bytes", "oversized"},
+      {"ce_specversion: not supported (CloudEvents 1.0)", "cloudevents"},
+      {"ce_subject (the customer id) is required", "cloudevents"},
+      {"content-type: the data must be JSON or protobuf", "cloudevents"},
+      {"not a JSON mot.lifecycle.v1.LifecycleEvent: malformed JSON", "malformed_json"},
+      {"not a JSON mot.lifecycle.v1.LifecycleEvent: field 'occurred_at' has the wrong type or format for x", "malformed_json"},
+      {"not a protobuf mot.ticketing.v1.TicketEvent", "undecodable"},
+      {"occurred_at 9999-12-31T00:00:00Z is too far in the future", "time_out_of_range"},
+      {"occurred_at 1900-01-01T00:00:00Z is too far in the past", "time_out_of_range"},
+      {"customer_id is required", "missing_field"},
+      {"delivery.customer_id (or delivery.role) is required", "missing_field"},
+      {"command.template_id is unknown (not in the templates)", "unknown_value"},
+      {"category 'gossip' is not configured (channels.yaml)", "unknown_value"},
+      {"time_zone is not an IANA time zone name", "invalid"},
+  };
+  for (const auto& [reason, kind] : cases) EXPECT_EQ(DeadLetterKind(reason), kind) << reason;
+}
+
 TEST(DecodeMessage, RefusalsNeverQuoteThePayload) {
   lifecycle::v1::LifecycleEvent out;
   Incoming in;

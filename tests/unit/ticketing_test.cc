@@ -69,7 +69,7 @@ TEST_F(TicketingTest, BadCommandsNameTheField) {
   cmd.set_kind("teleport");
   auto s = OpenTicket(policy_, cmd).status();
   EXPECT_TRUE(absl::IsInvalidArgument(s));
-  EXPECT_NE(std::string(s.message()).find("kind 'teleport' is unknown"), std::string::npos);
+  EXPECT_NE(std::string(s.message()).find("kind is unknown"), std::string::npos);
   cmd = RepairCommand(t0_);
   cmd.clear_requested_at();
   EXPECT_EQ(OpenTicket(policy_, cmd).status().message(), "requested_at is required");
@@ -580,7 +580,7 @@ TEST_F(SlaReviewTest, ASeverityChangeMidTicketPutsItOnTheNewLadderCountedFromThe
                 .status().message(),
             "reason is required");
   EXPECT_EQ(Reclassify(policy_, t, "complaint_huge", {{}, "m", "r", "rq-3"}, t0, &replayed).status().message(),
-            "kind 'complaint_huge' is unknown; known kinds: " + policy_.KindList());
+            "kind is unknown; known kinds: " + policy_.KindList());
 }
 
 TEST_F(SlaReviewTest, APolicyEditAppliesToOpenTicketsFromTheirHistory) {
@@ -704,7 +704,7 @@ TEST_F(TicketingTest, AnAgentCreatesATicketOnceForARequest) {
   req.set_kind("complaint_huge");
   auto s = service.Create(&req, &t);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(s.error_message().rfind("kind 'complaint_huge' is unknown", 0), 0u) << s.error_message();
+  EXPECT_EQ(s.error_message().rfind("kind is unknown", 0), 0u) << s.error_message();
   req.set_kind("complaint_major");
   ASSERT_TRUE(service.Create(&req, &t).ok());
   EXPECT_EQ(t.status(), v1::TICKET_STATUS_NEW);
@@ -805,7 +805,7 @@ TEST_F(DeskTest, TeamsComeFromTheRulesAndAgentsReassignAndTakeNotes) {
   EXPECT_EQ(service_.AssignTicket(nullptr, &req, &out).error_message(), "team or assignee is required");
   req.set_team("night_shift");
   EXPECT_EQ(service_.AssignTicket(nullptr, &req, &out).error_message(),
-            "team 'night_shift' is not one of the configured teams");
+            "team is not one of the configured teams");
   req.set_team("customer_service");
   req.set_assignee("agent-chen");
   req.set_reason("needs the complaint desk");
@@ -906,7 +906,7 @@ TEST_F(DeskTest, TheDefectLibraryRollsUpPerProjectAndCode) {
   bad.set_defect_code("ZZ99");
   v1::Ticket out;
   EXPECT_EQ(service_.Create(&bad, &out).error_message(),
-            "defect_code 'ZZ99' is not in the defect library");
+            "defect_code is not in the defect library");
   const auto a = Create("repair", "C-1", "P-1", "roof", "SJ01", "U-1");
   const auto b = Create("repair", "C-2", "P-1", "roof", "SJ01", "U-2");
   Create("repair", "C-3", "P-1", "roof", "SJ01", "U-2");  // the same unit again
@@ -920,7 +920,7 @@ TEST_F(DeskTest, TheDefectLibraryRollsUpPerProjectAndCode) {
   ASSERT_TRUE(Move(c.id(), v1::TICKET_STATUS_ACKNOWLEDGED).ok());
   ASSERT_TRUE(Move(c.id(), v1::TICKET_STATUS_RESOLVED, "更换接头", "SD01").ok());
   EXPECT_EQ(Move(b.id(), v1::TICKET_STATUS_ACKNOWLEDGED, "", "XX").error_message(),
-            "defect_code 'XX' is not in the defect library");
+            "defect_code is not in the defect library");
   v1::GetDefectRollupRequest req;
   req.set_project_id("P-1");
   v1::GetDefectRollupResponse resp;

@@ -234,6 +234,7 @@ CommonConfig CommonConfig::FromEnv(const Env& env) {
   c.metrics_addr = env.HostPort("MOT_METRICS_ADDR");
   c.log_level = env.OneOf("MOT_LOG_LEVEL", "info", {"trace", "debug", "info", "warn", "error"});
   c.kafka_delivery_timeout = env.Duration("MOT_KAFKA_DELIVERY_TIMEOUT", "30s");
+  c.kafka_max_payload_bytes = env.Int("MOT_KAFKA_MAX_PAYLOAD_BYTES", 1000000, 1024, 100000000);
   c.instance_id = env.Optional("MOT_INSTANCE_ID", "");
   c.clock = env.OneOf("MOT_CLOCK", "system", {"system", "simulated"});
   c.clock_poll = env.Duration("MOT_CLOCK_POLL", "100ms");

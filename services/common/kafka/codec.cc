@@ -49,4 +49,23 @@ absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out) {
   return absl::OkStatus();
 }
 
+std::string DeadLetterKind(const std::string& reason) {
+  const auto has = [&reason](std::string_view part) { return reason.find(part) != std::string::npos; };
+  if (has("over the limit of") || has("its command would be") || has("Message size too large")) {
+    return "oversized";
+  }
+  if (reason.rfind("ce_", 0) == 0 || has("CloudEvent") || has("content-type:")) return "cloudevents";
+  if (has("malformed JSON") || has("expected a JSON object") || has("wrong type or format") ||
+      has("does not fit")) {
+    return "malformed_json";
+  }
+  if (has("not a protobuf")) return "undecodable";
+  if (has("too far in the")) return "time_out_of_range";
+  if (has(" is required") || has(" is missing")) return "missing_field";
+  if (has("unknown") || has("is not one of") || has("has no such") || has("is not configured")) {
+    return "unknown_value";
+  }
+  return "invalid";
+}
+
 }  // namespace mot

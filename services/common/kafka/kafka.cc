@@ -1,4 +1,5 @@
 #include "mot/common/kafka.h"
+#include "mot/common/codec.h"
 
 #include <librdkafka/rdkafkacpp.h>
 
@@ -189,13 +190,20 @@ std::vector<absl::Status> KafkaProducer::PublishAll(const std::vector<OutMessage
 
 struct KafkaConsumerLoop::Metrics {
   prometheus::Family<prometheus::Counter>& family;
+  prometheus::Family<prometheus::Counter>& dead_letters;
   std::map<std::string, std::array<prometheus::Counter*, 3>> by_topic;  // ok, dlq, retry
 
   explicit Metrics(prometheus::Registry& registry, const std::vector<std::string>& topics)
       : family(prometheus::BuildCounter()
                    .Name("mot_kafka_messages_total")
                    .Help("Messages consumed, by topic and result (ok, dead_lettered, retried).")
-                   .Register(registry)) {
+                   .Register(registry)),
+        dead_letters(prometheus::BuildCounter()
+                         .Name("mot_kafka_dead_letters_total")
+                         .Help("Messages dead-lettered, by topic and the kind of reason (oversized, "
+                               "cloudevents, malformed_json, undecodable, time_out_of_range, "
+                               "missing_field, unknown_value, invalid).")
+                         .Register(registry)) {
     for (const auto& t : topics) {
       by_topic[t] = {&family.Add({{"topic", t}, {"result", "ok"}}),
                      &family.Add({{"topic", t}, {"result", "dead_lettered"}}),
@@ -308,7 +316,21 @@ void KafkaConsumerLoop::Handle(std::vector<Incoming> batch,
     works[i].msg = std::move(batch[i]);
     works[i].out = &boxes[i];
   }
-  handler_(works);
+  // A payload over the limit is refused unread; the handler gets the others.
+  std::vector<Work> handled;
+  std::vector<size_t> positions;
+  for (size_t i = 0; i < works.size(); ++i) {
+    if (works[i].msg.payload.size() > options_.max_payload_bytes) {
+      works[i].status = absl::InvalidArgumentError(
+          absl::StrCat("payload of ", works[i].msg.payload.size(), " bytes is over the limit of ",
+                       options_.max_payload_bytes, " (MOT_KAFKA_MAX_PAYLOAD_BYTES)"));
+    } else {
+      positions.push_back(i);
+      handled.push_back(std::move(works[i]));
+    }
+  }
+  handler_(handled);
+  for (size_t k = 0; k < positions.size(); ++k) works[positions[k]] = std::move(handled[k]);
   for (size_t i = 0; i < works.size(); ++i) {
     Work& w = works[i];
     const Incoming& msg = w.msg;
@@ -425,6 +447,9 @@ void KafkaConsumerLoop::Settle() {
         Log().warn("dead-lettered {}/{}@{}: {}", key.first, key.second, f.msg.offset, f.dlq_reason);
       }
       counters[f.dlq_reason.empty() ? 0 : 1]->Increment();
+      if (!f.dlq_reason.empty()) {
+        metrics_->dead_letters.Add({{"topic", key.first}, {"reason", DeadLetterKind(f.dlq_reason)}}).Increment();
+      }
       std::vector<RdKafka::TopicPartition*> offsets{
           RdKafka::TopicPartition::create(key.first, key.second, f.msg.offset + 1)};
       consumer_->offsets_store(offsets);  // fails harmlessly for a partition no longer ours

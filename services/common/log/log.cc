@@ -111,7 +111,38 @@ void MaskRuns(std::string_view span, std::string& out) {
 
 }  // namespace
 
-std::string MaskPersonalData(std::string_view text) {
+namespace {
+
+bool EmailLocal(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+bool EmailDomain(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; }
+
+// owner.li@example.cn -> o***@example.cn: an address's local part, first character kept.
+std::string MaskEmails(std::string_view text) {
+  std::string out;
+  size_t copied = 0;
+  for (size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
+    size_t start = at;
+    while (start > copied && EmailLocal(text[start - 1])) --start;
+    size_t end = at + 1;
+    while (end < text.size() && EmailDomain(text[end])) ++end;
+    const std::string_view domain = text.substr(at + 1, end - at - 1);
+    if (start == at || domain.find('.') == std::string_view::npos) continue;
+    out.append(text.substr(copied, start - copied));
+    out += text[start];
+    out += "***";
+    copied = at;
+  }
+  out.append(text.substr(copied));
+  return out;
+}
+
+}  // namespace
+
+std::string MaskPersonalData(std::string_view input) {
+  const std::string emails_masked = MaskEmails(input);
+  const std::string_view text = emails_masked;
   std::string out;
   out.reserve(text.size());
   size_t i = 0;

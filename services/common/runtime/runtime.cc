@@ -105,6 +105,7 @@ void Runtime::AddBatchConsumer(std::vector<std::string> topics, BatchHandler han
   options.topics = std::move(topics);
   options.options = config_.kafka_options;
   options.instance_id = config_.instance_id;
+  options.max_payload_bytes = static_cast<size_t>(config_.kafka_max_payload_bytes);
   consumers_.push_back(std::make_unique<KafkaConsumerLoop>(std::move(options), std::move(handler),
                                                            *producer_, *registry_));
 }

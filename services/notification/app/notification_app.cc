@@ -205,7 +205,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
     item.tpl = templates_.Find(cmd.template_id());
     if (item.tpl == nullptr) {
       batch[item.at].status = absl::InvalidArgumentError(
-          absl::StrCat("template_id '", cmd.template_id(), "' is unknown"));
+          "template_id is unknown (not in the templates)");
       continue;
     }
     std::map<std::string, std::string> vars(cmd.variables().begin(), cmd.variables().end());
@@ -544,16 +544,16 @@ grpc::Status NotificationGrpc::Send(grpc::ServerContext* ctx, const v1::SendRequ
   if (to_role && !cmd.customer_id().empty()) return Invalid("command.customer_id and command.role: one, not both");
   if (cmd.template_id().empty()) return Invalid("command.template_id is required");
   const Template* tpl = parts_.templates.Find(cmd.template_id());
-  if (tpl == nullptr) return Invalid(absl::StrCat("command.template_id: '", cmd.template_id(), "' is unknown"));
+  if (tpl == nullptr) return Invalid("command.template_id is unknown (not in the templates)");
   std::map<std::string, std::string> vars(cmd.variables().begin(), cmd.variables().end());
   if (auto text = Render(*tpl, vars); !text.ok()) {
     return Invalid(absl::StrCat("command.variables: ", text.status().message()));
   }
   if (!cmd.category().empty() && parts_.routing.Category(cmd.category()) == nullptr) {
-    return Invalid(absl::StrCat("command.category: '", cmd.category(), "' is not one of channels.yaml's"));
+    return Invalid("command.category: not one of channels.yaml's categories");
   }
   if (!cmd.channel().empty() && !parts_.routing.channels().count(cmd.channel())) {
-    return Invalid(absl::StrCat("command.channel: '", cmd.channel(), "' is not one of channels.yaml's"));
+    return Invalid("command.channel: not one of channels.yaml's channels");
   }
   const std::string key = to_role ? "role:" + cmd.role() : cmd.customer_id();
   if (auto s = parts_.out.Publish(kNotificationCommandsTopic, key, cmd.SerializeAsString()); !s.ok()) {

@@ -391,7 +391,7 @@ grpc::Status SurveyGrpc::GetScores(grpc::ServerContext*, const v1::GetScoresRequ
                                    v1::GetScoresResponse* resp) {
   if (auto s = CheckProjectMonth(req->project_id(), req->month()); !s.ok()) return s;
   if (!req->stage().empty() && !parts_.catalogue.Stages().count(req->stage())) {
-    return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "stage: '" + req->stage() + "' is no survey's stage");
+    return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "stage: no survey's stage");
   }
   auto all = TallyFor(req->project_id(), req->month(), req->stage());
   if (!all.ok()) return ToGrpc(all.status());

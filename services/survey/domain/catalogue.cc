@@ -203,8 +203,7 @@ absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalog
   if (!cmd.has_requested_at()) return absl::InvalidArgumentError("requested_at is required");
   const SurveyDefinition* def = catalogue.Find(cmd.survey_id());
   if (def == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("survey_id '", cmd.survey_id(),
-                                                   "' is unknown; known: ", catalogue.IdList()));
+    return absl::InvalidArgumentError(absl::StrCat("survey_id is unknown; known: ", catalogue.IdList()));
   }
   v1::SurveyInstance s;
   s.set_id(DeterministicId("sv", {cmd.command_id()}));

@@ -754,7 +754,7 @@ grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext* ctx,
   if (!req->defect_code().empty() && parts_.policy != nullptr &&
       parts_.policy->FindDefect(req->defect_code()) == nullptr) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "defect_code '" + req->defect_code() + "' is not in the defect library");
+                        "defect_code is not in the defect library");
   }
   const TransitionRequest request{req->to(), req->actor(), req->reason(), req->request_id()};
   return Change(req->ticket_id(), CallerOf(ctx), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
@@ -779,7 +779,7 @@ grpc::Status TicketingGrpc::AssignTicket(grpc::ServerContext* ctx, const v1::Ass
   }
   if (!req->team().empty() && parts_.policy != nullptr && !parts_.policy->teams().count(req->team())) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "team '" + req->team() + "' is not one of the configured teams");
+                        "team is not one of the configured teams");
   }
   return Change(req->ticket_id(), CallerOf(ctx), [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
     for (const auto& c : t.history()) {
@@ -857,7 +857,7 @@ grpc::Status TicketingGrpc::PrepareCreate(const v1::CreateTicketRequest& req, co
   }
   if (!req.defect_code().empty() && parts_.policy->FindDefect(req.defect_code()) == nullptr) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "defect_code '" + req.defect_code() + "' is not in the defect library");
+                        "defect_code is not in the defect library");
   }
   // The same path as a command: one ticket per request id.
   v1::OpenTicketCommand cmd;

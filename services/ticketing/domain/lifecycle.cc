@@ -73,7 +73,7 @@ absl::StatusOr<v1::Ticket> Reclassify(const SlaPolicy& policy, const v1::Ticket&
   }
   if (policy.Find(kind) == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("kind '", kind, "' is unknown; known kinds: ", policy.KindList()));
+        absl::StrCat("kind is unknown; known kinds: ", policy.KindList()));
   }
   if (ticket.status() == v1::TICKET_STATUS_CLOSED) {
     return absl::FailedPreconditionError("the ticket is CLOSED; reopen it to change its kind");

@@ -307,7 +307,7 @@ absl::StatusOr<v1::Ticket> OpenTicket(const SlaPolicy& policy, const v1::OpenTic
   const auto* milestones = policy.Find(cmd.kind());
   if (milestones == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("kind '", cmd.kind(), "' is unknown; known kinds: ", policy.KindList()));
+        absl::StrCat("kind is unknown; known kinds: ", policy.KindList()));
   }
   v1::Ticket t;
   t.set_id(TicketIdFor(cmd.command_id()));

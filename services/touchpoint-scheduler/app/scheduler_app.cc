@@ -452,6 +452,31 @@ void WatchPlaybook(LivePlaybook& playbook, std::chrono::milliseconds interval,
   }
 }
 
+namespace {
+
+// What a domain event must carry to mean anything; without it, it is dead-lettered
+// with the field's name (not taken for an event about nobody).
+absl::Status Check(const ticketing::v1::TicketEvent& e) {
+  if (e.type() == ticketing::v1::TICKET_EVENT_TYPE_UNSPECIFIED) return absl::InvalidArgumentError("type is required");
+  if (e.ticket().id().empty()) return absl::InvalidArgumentError("ticket.id is required");
+  return absl::OkStatus();
+}
+absl::Status Check(const notification::v1::NotificationEvent& e) {
+  if (e.delivery().id().empty()) return absl::InvalidArgumentError("delivery.id is required");
+  if (e.delivery().customer_id().empty() && e.delivery().role().empty()) {
+    return absl::InvalidArgumentError("delivery.customer_id (or delivery.role) is required");
+  }
+  return absl::OkStatus();
+}
+absl::Status Check(const survey::v1::SurveyEvent& e) {
+  if (e.type() == survey::v1::SURVEY_EVENT_TYPE_UNSPECIFIED) return absl::InvalidArgumentError("type is required");
+  if (e.instance().id().empty()) return absl::InvalidArgumentError("instance.id is required");
+  if (e.instance().customer_id().empty()) return absl::InvalidArgumentError("instance.customer_id is required");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 void OutcomeHandler::HandleBatch(std::vector<Work>& batch) {
   const TimePoint now = clock_.Now();
   std::vector<Outcome> outcomes;
@@ -465,6 +490,7 @@ void OutcomeHandler::HandleBatch(std::vector<Work>& batch) {
     absl::Status s;
     const auto decode = [&](auto e) {
       s = DecodeMessage(in, &e);
+      if (s.ok()) s = Check(e);
       if (!s.ok()) return;
       outcome = OutcomeOf(e);
       if (pb && triggers_) {  // only where steps may use it

@@ -4,7 +4,9 @@
 #include <cctype>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "mot/common/log.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "mot/common/config.h"
@@ -540,6 +542,20 @@ struct Occasion {
   TimePoint occurred{};
 };
 
+// An event's attributes as commands may carry them: an attribute whose name says it
+// holds personal data (a name, phone, e-mail, id number, address) is left out, and
+// phone numbers, id numbers and e-mail addresses written in any other value (a
+// repair's description in the owner's words) of an enterprise system's event are masked. Commands wait in Redis until
+// due and travel on Kafka: owners' personal data belongs in the sealed profile only.
+bool PersonalAttribute(std::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(absl::string_view(name.data(), name.size()));
+  for (std::string_view part : {"name", "phone", "mobile", "mail", "id_card", "id_number", "identity",
+                                "passport", "address", "contact"}) {
+    if (lower.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
 PlannedTouchpoint Build(const Playbook& pb, const Step& step, const CustomerFacts& facts,
                         const Occasion& o) {
   PlannedTouchpoint p;
@@ -570,7 +586,12 @@ PlannedTouchpoint Build(const Playbook& pb, const Step& step, const CustomerFact
     cmd.set_category(step.category);
     auto& vars = *cmd.mutable_variables();
     if (o.attributes != nullptr) {
-      for (const auto& [k, v] : *o.attributes) vars[k] = v;
+      // Domain events (ticket.resolved, survey.created ...) are our services' own: their
+      // ids and links are kept as they are.
+      const bool ours = o.event_type.find('.') != std::string::npos;
+      for (const auto& [k, v] : *o.attributes) {
+        if (!PersonalAttribute(k)) vars[k] = ours ? v : MaskPersonalData(v);
+      }
     }
     for (const auto& [k, v] : o.extra) vars[k] = v;
     vars["project_id"] = facts.project_id;
@@ -601,7 +622,7 @@ PlannedTouchpoint Build(const Playbook& pb, const Step& step, const CustomerFact
     if (o.attributes != nullptr) {
       // The event may name a more specific kind (complaint_major ...).
       if (auto it = o.attributes->find("ticket_kind"); it != o.attributes->end()) kind = it->second;
-      if (auto it = o.attributes->find("problem"); it != o.attributes->end()) summary = it->second;
+      if (auto it = o.attributes->find("problem"); it != o.attributes->end()) summary = MaskPersonalData(it->second);
       // What it is about (plumbing, wall ...): picks the team, links repeat complaints.
       if (auto it = o.attributes->find("category"); it != o.attributes->end()) cmd.set_category(it->second);
       if (auto it = o.attributes->find("defect_code"); it != o.attributes->end()) cmd.set_defect_code(it->second);

@@ -99,6 +99,9 @@ struct CommonConfig {
   // MOT_KAFKA_DELIVERY_TIMEOUT: how long a publish may wait for the broker (librdkafka
   // message.timeout.ms).
   std::chrono::milliseconds kafka_delivery_timeout{30000};
+  // MOT_KAFKA_MAX_PAYLOAD_BYTES: a consumed message larger than this is dead-lettered
+  // unread.
+  int kafka_max_payload_bytes = 1000000;
   // MOT_CLOCK: "system", or "simulated" (the local mesh's shared clock, never production).
   std::string clock = "system";
   // MOT_CLOCK_POLL: how often a service on the simulated clock reads it.

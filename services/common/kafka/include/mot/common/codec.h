@@ -21,4 +21,9 @@ absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out);
 // headers, and the input may hold an owner's name or phone number.
 absl::Status JsonToMessage(const std::string& json, google::protobuf::Message* out, const std::string& what);
 
+// The kind of a dead-letter reason, for the metric that counts them (a label with a
+// handful of values): oversized, cloudevents, malformed_json, undecodable,
+// time_out_of_range, missing_field, unknown_value, or invalid.
+std::string DeadLetterKind(const std::string& reason);
+
 }  // namespace mot

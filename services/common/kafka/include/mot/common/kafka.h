@@ -161,6 +161,9 @@ struct ConsumerOptions {
   size_t max_in_flight = 1000;
   // Messages handed to the handler at once, at most: what has arrived, without waiting.
   size_t max_batch = 500;
+  // A payload larger than this is dead-lettered unread (MOT_KAFKA_MAX_PAYLOAD_BYTES;
+  // librdkafka's default message.max.bytes: nothing larger could be published on).
+  size_t max_payload_bytes = 1000000;
 };
 
 // A consumer-group member that commits an offset only after every message up to it

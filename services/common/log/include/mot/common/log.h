@@ -33,7 +33,8 @@ std::string MaskName(std::string_view name);
 // 18-character resident id numbers (and other long ids): first 4 and last 2 kept.
 std::string MaskIdNumber(std::string_view id);
 // Masks runs of digits that look like mainland mobile numbers (11 digits starting
-// with 1) or resident id numbers (17 digits plus a digit or X) inside free text.
+// with 1) or resident id numbers (17 digits plus a digit or X) inside free text, and
+// e-mail addresses' local parts (owner.li@example.cn -> o***@example.cn).
 std::string MaskPersonalData(std::string_view text);
 
 }  // namespace mot
