@@ -73,6 +73,11 @@ TEST(CloudEvents, EachBrokenAttributeIsNamed) {
     return in;
   };
   EXPECT_EQ(reason(without("ce_id")), "ce_id is required");
+  // Bytes that are not UTF-8 could not be kept in the event (found by fuzz_lifecycle_event).
+  EXPECT_EQ(reason(with("ce_subject", "C-\xff")), "ce_subject: not UTF-8 text");
+  EXPECT_EQ(reason(with("ce_id", "ev-\xc3")), "ce_id: not UTF-8 text");
+  // Year 10000 once passed and terminated the consumer in ToProto (found by fuzz_lifecycle_event).
+  EXPECT_EQ(reason(with("ce_time", "10000-01-01T00:00:00Z")), "ce_time: not an RFC 3339 time");
   EXPECT_EQ(reason(without("ce_subject")), "ce_subject (the customer id) is required");
   EXPECT_EQ(reason(without("ce_time")), "ce_time is required");
   EXPECT_EQ(reason(with("ce_specversion", "0.3")),

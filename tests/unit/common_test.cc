@@ -13,6 +13,8 @@
 #include "mot/common/group_commit.h"
 #include "mot/common/ids.h"
 #include "mot/common/timers.h"
+#include "mot/common/validate.h"
+#include "mot/common/yaml.h"
 #include "mot/common/log.h"
 #include "mot/common/record_store.h"
 #include "mot/lifecycle/v1/event.pb.h"
@@ -178,6 +180,35 @@ TEST(Masking, PhoneAndIdNumbersWrittenWithSeparators) {
 // A refusal of a malformed or mistyped JSON message names the field, never its value.
 // Each reason the consumers give, as the dead-letter metric counts it (the reasons are
 // the ones seen on the mesh's DLQs; integration.MeshTest.HostileInput...).
+TEST(Utf8, WellFormedOnly) {
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_TRUE(IsUtf8("ascii"));
+  EXPECT_TRUE(IsUtf8("交付满意度调查 \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsUtf8("\xff"));
+  EXPECT_FALSE(IsUtf8("\xc3"));              // cut short
+  EXPECT_FALSE(IsUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));      // a surrogate
+  EXPECT_FALSE(IsUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(IsUtf8("\xc4\xe3\xba\xc3"));  // 你好 in GBK
+  EXPECT_EQ(ParseYaml("title: \xc4\xe3\xba\xc3\n").status().message(), "not UTF-8 text: save the file as UTF-8");
+}
+
+// A protobuf value may start like JSON ('\n' then a 123-byte id's length '{'); without
+// a content-type it is read as protobuf when it reads so (found by fuzz_json).
+TEST(DecodeMessage, AProtobufThatStartsLikeJsonIsProtobuf) {
+  lifecycle::v1::LifecycleEvent e;
+  e.set_event_id(std::string(123, 'e'));
+  e.set_customer_id("C-1");
+  const std::string bytes = e.SerializeAsString();
+  ASSERT_EQ(bytes.substr(0, 2), "\n{");
+  lifecycle::v1::LifecycleEvent back;
+  ASSERT_TRUE(DecodeMessage(testing::Message("t", bytes), &back).ok());
+  EXPECT_EQ(back.customer_id(), "C-1");
+  // JSON without a header is still JSON.
+  ASSERT_TRUE(DecodeMessage(testing::Message("t", R"( {"customer_id": "C-2"})"), &back).ok());
+  EXPECT_EQ(back.customer_id(), "C-2");
+}
+
 TEST(DeadLetterKind, EachReasonHasItsKind) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"payload of 1020019 bytes is over the limit of 1000000 (MOT_KAFKA_MAX_PAYLOAD_BYTES)", "oversized"},

@@ -151,6 +151,21 @@ TEST_F(NotificationTest, ABatchSendsEachCommandOnceAndRetriesOnlyWhatFailed) {
   EXPECT_EQ(again.delivery().id(), first.delivery().id());
 }
 
+// Malformed text anywhere in a template, or in its subject, stops the load: fmt stops
+// at the first placeholder, so the rest went unchecked until every send failed (found
+// by fuzz_templates).
+TEST(TemplateSet, MalformedTextOrSubjectIsRefusedAtLoad) {
+  auto after = TemplateSet::FromYaml("templates: {t: {channel: sms, text: \"恭喜您于{event_date}收房{\"}}");
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(std::string(after.status().message()).rfind("template 't': malformed text: ", 0), 0u) << after.status();
+  auto subject = TemplateSet::FromYaml(
+      "templates: {t: {channel: email, text: \"{survey_title}\", subject: \"{survey_title\"}}");
+  ASSERT_FALSE(subject.ok());
+  EXPECT_EQ(std::string(subject.status().message()).rfind("template 't': malformed subject: ", 0), 0u)
+      << subject.status();
+  EXPECT_TRUE(TemplateSet::FromYaml("templates: {t: {channel: sms, text: \"{{literal}} {a} and {b:>3}\"}}").ok());
+}
+
 TEST(TemplateSet, AnEmailSubjectIsTheTemplatesOrTheFirstSentence) {
   auto set = TemplateSet::FromYaml(
       "templates:\n"

@@ -135,5 +135,23 @@ TEST(Survey, CatalogueErrorsNameTheQuestionAndTheField) {
   EXPECT_EQ(with("fatigue:", "fatigues:"), "unknown setting 'fatigues'");
 }
 
+// detractor.nps_at_most of 1e99 was cast to int: undefined (found by fuzz_surveys).
+TEST(FuzzFixes, DetractorThresholdsStayOnTheirScales) {
+  const std::string yaml = testing::ShippedConfig("surveys.yaml");
+  for (const auto& [line, error] : std::vector<std::pair<std::string, std::string>>{
+           {"  nps_at_most: 1e99", "detractor.nps_at_most: expected 0 to 10"},
+           {"  csat_at_most: .nan", "detractor.csat_at_most: expected 1 to 5"},
+           {"  gap_below: .inf", "detractor.gap_below: expected a finite number"}}) {
+    std::string changed = yaml;
+    const std::string key = line.substr(0, line.find(':') + 1);
+    const auto at = changed.find(key);
+    ASSERT_NE(at, std::string::npos) << key;
+    changed.replace(at, changed.find('\n', at) - at, line);
+    auto c = SurveyCatalogue::FromYaml(changed);
+    ASSERT_FALSE(c.ok()) << line;
+    EXPECT_NE(std::string(c.status().message()).find(error), std::string::npos) << c.status();
+  }
+}
+
 }  // namespace
 }  // namespace mot::survey

@@ -1089,5 +1089,16 @@ TEST_F(DeskTest, AgentsCreatingAtOnceEachGetTheirOneTicket) {
   EXPECT_FALSE(token.empty()) << "indexed";
 }
 
+// A calendar without a working day loaded, and its first ticket's deadline overflowed
+// a timestamp and terminated ticketing (found by fuzz_sla_policy).
+TEST(FuzzFixes, ACalendarWithoutAWorkingDayIsRefused) {
+  auto policy = SlaPolicy::FromYaml(
+      "calendars:\n  office: {time_zone: Asia/Shanghai, hours: '09:00-18:00', weekdays: []}\n"
+      "kinds:\n  visit: {calendar: office, milestones: [{milestone: contact, within: 2h}]}\n");
+  ASSERT_FALSE(policy.ok());
+  EXPECT_NE(std::string(policy.status().message()).find("weekdays: at least one working day"), std::string::npos)
+      << policy.status();
+}
+
 }  // namespace
 }  // namespace mot::ticketing

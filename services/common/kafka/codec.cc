@@ -1,5 +1,7 @@
 #include "mot/common/codec.h"
 
+#include <optional>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
@@ -8,13 +10,20 @@
 namespace mot {
 namespace {
 
-bool LooksLikeJson(const Incoming& in) {
+// Whether a header says how the body is written: JSON (true) or not (false).
+std::optional<bool> DeclaredJson(const Incoming& in) {
   for (const char* name : {"content-type", "ce_datacontenttype"}) {
     auto it = in.headers.find(name);
     if (it != in.headers.end()) return absl::StrContains(it->second, "json");
   }
-  size_t i = in.payload.find_first_not_of(" \t\r\n");
-  return i != std::string::npos && in.payload[i] == '{';
+  return std::nullopt;
+}
+
+// Without a header: a body starting with '{' past white space. (Protobuf can start so
+// too: field 1's tag is '\n', and a 123-byte id's length is '{'.)
+bool StartsLikeJson(const std::string& payload) {
+  size_t i = payload.find_first_not_of(" \t\r\n");
+  return i != std::string::npos && payload[i] == '{';
 }
 
 }  // namespace
@@ -42,7 +51,15 @@ absl::Status JsonToMessage(const std::string& json, google::protobuf::Message* o
 absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out) {
   const std::string type = out->GetDescriptor()->full_name();
   if (in.payload.empty()) return absl::InvalidArgumentError(absl::StrCat("empty ", type));
-  if (LooksLikeJson(in)) return JsonToMessage(in.payload, out, "not a JSON " + type);
+  const std::optional<bool> json = DeclaredJson(in);
+  if (json.value_or(false)) return JsonToMessage(in.payload, out, "not a JSON " + type);
+  // Undeclared and starting like JSON: protobuf if it reads as protobuf (JSON text does
+  // not: '{' opens a group that JSON never closes), else JSON.
+  if (!json && StartsLikeJson(in.payload) && !out->ParseFromString(in.payload)) {
+    out->Clear();
+    return JsonToMessage(in.payload, out, "not a JSON " + type);
+  }
+  if (!json && StartsLikeJson(in.payload)) return absl::OkStatus();
   if (!out->ParseFromString(in.payload)) {
     return absl::InvalidArgumentError(absl::StrCat("not a protobuf ", type));
   }

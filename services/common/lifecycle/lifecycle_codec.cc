@@ -1,4 +1,5 @@
 #include "mot/common/lifecycle_codec.h"
+#include "mot/common/validate.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -65,6 +66,10 @@ absl::Status FromBinary(const Incoming& in, lifecycle::v1::LifecycleEvent* out) 
   if (!in.payload.empty() && !content_type.empty() && !protobuf &&
       !absl::StrContains(content_type, "json")) {
     return absl::InvalidArgumentError("content-type: the data must be JSON or protobuf");
+  }
+  // The binding's headers are UTF-8 text; other bytes could not be kept in the event.
+  for (const char* name : {"ce_specversion", "ce_id", "ce_type", "ce_source", "ce_subject", "ce_time"}) {
+    if (!IsUtf8(Header(in, name))) return absl::InvalidArgumentError(absl::StrCat(name, ": not UTF-8 text"));
   }
   Envelope ce{Header(in, "ce_specversion"), Header(in, "ce_id"), Header(in, "ce_type"),
               Header(in, "ce_source"), Header(in, "ce_subject"), Header(in, "ce_time")};

@@ -1,5 +1,7 @@
 #include "mot/common/clock.h"
 
+#include "absl/time/civil_time.h"
+
 #include "absl/time/time.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -26,6 +28,10 @@ bool ParseTime(const std::string& text, TimePoint* out) {
   absl::Time t;
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return false;
+  // Years 1 to 9999 only: a timestamp cannot hold others (year 10000 once threw).
+  static const absl::Time kFirst = absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  static const absl::Time kEnd = absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  if (t < kFirst || t >= kEnd) return false;
   *out = FromUnixMillis(absl::ToUnixMillis(t));
   return true;
 }

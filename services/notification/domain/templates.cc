@@ -1,12 +1,44 @@
 #include "domain/templates.h"
 
 #include <fmt/args.h>
+#include <utility>
+#include <vector>
 #include <fmt/format.h>
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/yaml.h"
 
 namespace mot::notification {
+
+namespace {
+
+// Renders `text` with every {name} it names set (fmt stops at the first missing
+// argument, so rendering with none would leave the rest unchecked).
+absl::Status CheckFormat(const std::string& text) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '{') continue;
+    if (i + 1 < text.size() && text[i + 1] == '{') {
+      ++i;
+      continue;
+    }
+    const size_t close = text.find('}', i);
+    if (close == std::string::npos) break;  // fmt names the error below
+    std::string name = text.substr(i + 1, close - i - 1);
+    names.push_back(name.substr(0, name.find(':')));
+    i = close;
+  }
+  fmt::dynamic_format_arg_store<fmt::format_context> args;
+  for (const auto& name : names) args.push_back(fmt::arg(name.c_str(), std::string("x")));
+  try {
+    (void)fmt::vformat(text, args);
+  } catch (const fmt::format_error& e) {
+    return absl::InvalidArgumentError(e.what());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<TemplateSet> TemplateSet::FromYaml(const std::string& yaml) {
   return GuardYaml([&]() -> absl::StatusOr<TemplateSet> {
@@ -40,14 +72,10 @@ absl::StatusOr<TemplateSet> TemplateSet::FromYaml(const std::string& yaml) {
         }
         t.personal = p == "true";
       }
-      // Render once with no variables to find malformed text at start, not at send.
-      try {
-        fmt::dynamic_format_arg_store<fmt::format_context> none;
-        (void)fmt::vformat(t.text, none);
-      } catch (const fmt::format_error& e) {
-        if (std::string(e.what()) != "argument not found") {
-          return absl::InvalidArgumentError(
-              absl::StrCat("template '", t.id, "': malformed text: ", e.what()));
+      // Malformed text is found at start, not at every send.
+      for (const auto& [field, text] : {std::pair{"text", &t.text}, std::pair{"subject", &t.subject}}) {
+        if (auto s = CheckFormat(*text); !s.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat("template '", t.id, "': malformed ", field, ": ", s.message()));
         }
       }
       set.templates_[t.id] = std::move(t);

@@ -107,8 +107,13 @@ absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yam
         if (!d[k]) continue;
         auto v = Number(d[k], absl::StrCat("detractor.", k));
         if (!v.ok()) return v.status();
-        if (std::string(k) == "nps_at_most") catalogue.detractor_.nps_at_most = static_cast<int>(*v);
-        if (std::string(k) == "csat_at_most") catalogue.detractor_.csat_at_most = static_cast<int>(*v);
+        // Within the scales (NPS 0-10, CSAT 1-5), and a finite gap.
+        const bool nps = std::string(k) == "nps_at_most", csat = std::string(k) == "csat_at_most";
+        if (!std::isfinite(*v) || (nps && (*v < 0 || *v > 10)) || (csat && (*v < 1 || *v > 5))) {
+          return Fail(absl::StrCat("detractor.", k), nps ? "expected 0 to 10" : csat ? "expected 1 to 5" : "expected a finite number");
+        }
+        if (nps) catalogue.detractor_.nps_at_most = static_cast<int>(*v);
+        if (csat) catalogue.detractor_.csat_at_most = static_cast<int>(*v);
         if (std::string(k) == "gap_below") catalogue.detractor_.gap_below = *v;
       }
     }

@@ -61,6 +61,8 @@ absl::StatusOr<BusinessCalendar> ParseCalendar(const std::string& name, const YA
       if (it == kDays.end()) return Fail(where, "weekdays: expected mon, tue, wed, thu, fri, sat, sun");
       c.weekdays.insert(it->second);
     }
+    // No working day: no deadline could ever be reached (it overflowed a timestamp).
+    if (c.weekdays.empty()) return Fail(where, "weekdays: at least one working day");
   }
   for (auto [field, target] : {std::pair{"holidays", &c.holidays}, std::pair{"makeup_days", &c.makeup_days}}) {
     for (const auto& d : n[field]) {

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "mot/common/validate.h"
 
 namespace mot {
 
@@ -29,8 +30,10 @@ inline absl::Status RequireKeys(const YAML::Node& node, const std::string& where
   return absl::OkStatus();
 }
 
-// Parses a configuration document; InvalidArgument when it is not YAML.
+// Parses a configuration document; InvalidArgument when it is not YAML, or not UTF-8
+// (a file saved as GBK: its titles could not travel in a protobuf message).
 inline absl::StatusOr<YAML::Node> ParseYaml(const std::string& text) {
+  if (!IsUtf8(text)) return absl::InvalidArgumentError("not UTF-8 text: save the file as UTF-8");
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
