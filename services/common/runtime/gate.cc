@@ -2,6 +2,7 @@
 
 #include <jwt.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -141,32 +142,34 @@ class Gate::Processor : public grpc::AuthMetadataProcessor {
  public:
   explicit Processor(Gate& gate) : gate_(gate) {}
   bool IsBlocking() const override { return false; }
-  grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext* context,
-                       OutputMetadata* consumed, OutputMetadata*) override {
+  grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext*, OutputMetadata*,
+                       OutputMetadata*) override {
     std::string method;
     std::string authorization;
     for (const auto& [key, value] : metadata) {
       if (key == ":path") method.assign(value.data(), value.size());
       if (key == "authorization") authorization.assign(value.data(), value.size());
     }
+    // Nothing is written to the AuthContext: adding properties there while the
+    // connection's other calls read it crashed gRPC under load (an assertion in
+    // security_context.cc). Handlers find the caller from the token instead (CallerOf).
     Claims caller;
-    grpc::Status s = gate_.Admit(method, authorization, &caller);
-    if (s.ok() && !caller.subject.empty()) {
-      context->AddProperty(kCallerProperty, caller.subject);
-      for (Scope scope : caller.scopes) context->AddProperty(kScopeProperty, ScopeName(scope));
-      consumed->insert({"authorization", authorization});
-    }
-    return s;
+    return gate_.Admit(method, authorization, &caller);
   }
 
  private:
   Gate& gate_;
 };
 
+namespace {
+std::atomic<Gate*> current_gate{nullptr};
+}  // namespace
+
 Gate::Gate(GateConfig config, AccessPolicy policy, prometheus::Registry* registry)
     : config_(std::move(config)),
       policy_(std::move(policy)),
       verifier_(config_.jwt_public_key_pem, config_.jwt_issuer, config_.jwt_leeway) {
+  current_gate.store(this);
   if (registry != nullptr) {
     refusals_ = &prometheus::BuildCounter()
                      .Name("mot_grpc_refusals_total")
@@ -176,7 +179,18 @@ Gate::Gate(GateConfig config, AccessPolicy policy, prometheus::Registry* registr
   }
 }
 
-Gate::~Gate() = default;
+Gate::~Gate() {
+  Gate* self = this;
+  current_gate.compare_exchange_strong(self, nullptr);
+}
+
+std::optional<Claims> Gate::CallerOfToken(const std::string& authorization) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.compare(0, kBearer.size(), kBearer) != 0) return std::nullopt;
+  auto claims = Verified(authorization.substr(kBearer.size()));
+  if (!claims.ok()) return std::nullopt;
+  return *claims;
+}
 
 std::shared_ptr<grpc::ServerCredentials> Gate::Credentials() {
   grpc::SslServerCredentialsOptions options(
@@ -275,28 +289,28 @@ AccessPolicy PolicyOf(const std::string& service_full_name, const std::map<std::
 }
 
 namespace {
-// The call's AuthContext; null for a context no call came through (a handler called
-// directly, as unit tests do: gRPC would crash reading it).
-std::shared_ptr<const grpc::AuthContext> AuthOf(const grpc::ServerContextBase* ctx) {
-  if (ctx == nullptr || const_cast<grpc::ServerContextBase*>(ctx)->c_call() == nullptr) return nullptr;
-  return ctx->auth_context();
+// The claims of the token a call came with, as the gate admitted it; nullopt for a
+// call without the gate or without a call at all (unit tests call handlers directly).
+std::optional<Claims> ClaimsOf(const grpc::ServerContextBase* ctx) {
+  Gate* gate = current_gate.load();
+  if (gate == nullptr || ctx == nullptr || const_cast<grpc::ServerContextBase*>(ctx)->c_call() == nullptr) {
+    return std::nullopt;
+  }
+  const auto& metadata = ctx->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return std::nullopt;
+  return gate->CallerOfToken(std::string(it->second.data(), it->second.size()));
 }
 }  // namespace
 
 bool CallerHas(const grpc::ServerContextBase* ctx, Scope scope) {
-  auto auth = AuthOf(ctx);
-  if (!auth) return false;
-  for (const auto& v : auth->FindPropertyValues(kScopeProperty)) {
-    if (std::string_view(v.data(), v.size()) == ScopeName(scope)) return true;
-  }
-  return false;
+  auto claims = ClaimsOf(ctx);
+  return claims && claims->scopes.count(scope) > 0;
 }
 
 std::string CallerOf(const grpc::ServerContextBase* ctx) {
-  auto auth = AuthOf(ctx);
-  if (!auth) return "";
-  auto values = auth->FindPropertyValues(kCallerProperty);
-  return values.empty() ? "" : std::string(values.front().data(), values.front().size());
+  auto claims = ClaimsOf(ctx);
+  return claims ? claims->subject : "";
 }
 
 std::shared_ptr<grpc::Channel> SecureChannel(const std::string& target, const ClientSecurity& security) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -67,8 +68,8 @@ absl::StatusOr<std::string> IssueToken(const std::string& private_key_pem, const
 
 // Every call's door: TLS (optionally mutual), then the bearer token in `authorization`
 // (UNAUTHENTICATED when missing or bad), the scope the method needs (PERMISSION_DENIED),
-// and the caller's rate (RESOURCE_EXHAUSTED). The caller's subject is then on the call's
-// AuthContext: CallerOf() reads it for the object's history.
+// and the caller's rate (RESOURCE_EXHAUSTED). Handlers read the caller from the call's
+// token (CallerOf, CallerHas: the process's one gate verified it and keeps it cached).
 class Gate {
  public:
   Gate(GateConfig config, AccessPolicy policy, prometheus::Registry* registry);
@@ -79,6 +80,8 @@ class Gate {
   // The decision for one call (what the processor does; public for tests).
   grpc::Status Admit(const std::string& method, const std::string& authorization,
                      Claims* caller);
+  // The claims of an `authorization: Bearer <token>` the gate admits (cached).
+  std::optional<Claims> CallerOfToken(const std::string& authorization);
 
  private:
   class Processor;
@@ -102,9 +105,6 @@ std::string CallerOf(const grpc::ServerContextBase* ctx);
 // Whether the call's token carries `scope` (false without the gate).
 bool CallerHas(const grpc::ServerContextBase* ctx, Scope scope);
 
-// The properties on the AuthContext that hold the caller and its scopes.
-inline constexpr char kCallerProperty[] = "mot.subject";
-inline constexpr char kScopeProperty[] = "mot.scope";
 
 // A client's side: TLS (CA, optional client cert and key) and a bearer token on every call.
 struct ClientSecurity {
