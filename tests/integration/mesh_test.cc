@@ -2253,6 +2253,40 @@ TEST_F(SurveyTest, AnOwnerAnswersOnThePhoneAsADetractorAndAFollowUpTicketOpens) 
       << Step(j, "detractor_follow_up").outcome();
 }
 
+// A replayed post answers once: after the first, a post (the same answers or others)
+// gets the page saying it was answered, and the first answers stay.
+TEST_F(SurveyTest, AReplayedPostOfThePageAnswersOnce) {
+  const std::string project = Unique("P-SV-");
+  const auto instance = Issue(project, "repair_satisfaction");
+  ASSERT_FALSE(instance.link().empty());
+  const auto post = [&](const std::string& form) {
+    std::string out;
+    FILE* f = ::popen(("curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -d '" + form + "' '" +
+                       instance.link() + "'").c_str(), "r");
+    char buf[64];
+    while (size_t n = std::fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+    ::pclose(f);
+    return std::atoi(out.c_str());
+  };
+  const std::string form = "on_time.expectation=6&on_time.perception=5&first_time.expectation=6&"
+                           "first_time.perception=6&overall=4&recommend=9";
+  EXPECT_EQ(post(form), 303);
+  // Again, and with other answers: the page says it was answered (200), nothing is taken.
+  EXPECT_EQ(post(form), 200);
+  EXPECT_EQ(post("on_time.expectation=6&on_time.perception=5&first_time.expectation=6&"
+                 "first_time.perception=6&overall=1&recommend=0"),
+            200);
+  grpc::ClientContext ctx;
+  survey::v1::GetSurveyInstanceRequest get;
+  get.set_instance_id(instance.id());
+  survey::v1::GetSurveyInstanceResponse shown;
+  ASSERT_TRUE(stub_->GetSurveyInstance(&ctx, get, &shown).ok());
+  EXPECT_EQ(shown.instance().status(), survey::v1::SURVEY_STATUS_COMPLETED);
+  EXPECT_EQ(shown.response().answers().at("overall").score(), 4);
+  EXPECT_EQ(shown.response().actor(), "web");
+  EXPECT_TRUE(shown.response().caller().empty()) << "the owner on the page has no token";
+}
+
 // The page's other answers, as plain HTTP: an unknown link, a malformed post, a post
 // missing a required answer (the form again, naming the question), an expired link.
 TEST_F(SurveyTest, ThePageSaysPlainlyWhatIsWrong) {
