@@ -41,20 +41,6 @@ const SurveyDefinition& Pick(const std::string& instance_id) {
   return it->second;
 }
 
-// As survey_app.cc reads a request's answers (AnswersOf).
-std::map<std::string, Answer> AnswersOf(const google::protobuf::Map<std::string, v1::Answer>& in) {
-  std::map<std::string, Answer> out;
-  for (const auto& [id, a] : in) {
-    Answer x;
-    if (a.has_score()) x.score = a.score();
-    if (a.has_expectation()) x.expectation = a.expectation();
-    if (a.has_perception()) x.perception = a.perception();
-    x.text = a.text();
-    out[id] = x;
-  }
-  return out;
-}
-
 bool InRange(const std::optional<double>& v, double low, double high) {
   return !v || (*v >= low - 1e-9 && *v <= high + 1e-9);
 }

@@ -106,18 +106,6 @@ namespace {
 
 grpc::Status Refuse(grpc::StatusCode code, const std::string& what) { return grpc::Status(code, what); }
 
-std::map<std::string, Answer> AnswersOf(const google::protobuf::Map<std::string, v1::Answer>& in) {
-  std::map<std::string, Answer> out;
-  for (const auto& [id, a] : in) {
-    Answer x;
-    if (a.has_score()) x.score = a.score();
-    if (a.has_expectation()) x.expectation = a.expectation();
-    if (a.has_perception()) x.perception = a.perception();
-    x.text = a.text();
-    out[id] = x;
-  }
-  return out;
-}
 
 bool SameAnswers(const google::protobuf::Map<std::string, v1::Answer>& a,
                  const google::protobuf::Map<std::string, v1::Answer>& b) {

@@ -108,17 +108,6 @@ std::string Hint(const Question& q, const Answer* a) {
   return "请在给出的选项中选择";
 }
 
-google::protobuf::Map<std::string, v1::Answer> ToProto(const std::map<std::string, Answer>& in) {
-  google::protobuf::Map<std::string, v1::Answer> out;
-  for (const auto& [id, a] : in) {
-    v1::Answer& x = out[id];
-    if (a.score) x.set_score(*a.score);
-    if (a.expectation) x.set_expectation(*a.expectation);
-    if (a.perception) x.set_perception(*a.perception);
-    x.set_text(a.text);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -267,7 +256,7 @@ SurveyWeb::Page SurveyWeb::Take(const std::string& token, const std::multimap<st
       return page;
     }
   }
-  auto done = parts_.responses.Submit((*instance)->id(), ToProto(*answers), "");
+  auto done = parts_.responses.Submit((*instance)->id(), AnswersToProto(*answers), "");
   if (!done.ok()) {
     if (done.status().code() == absl::StatusCode::kFailedPrecondition) return Show(token);  // changed meanwhile
     Log().warn("survey page: {}", done.status().message());

@@ -13,6 +13,31 @@
 
 namespace mot::survey {
 
+std::map<std::string, Answer> AnswersOf(const google::protobuf::Map<std::string, v1::Answer>& in) {
+  std::map<std::string, Answer> out;
+  for (const auto& [id, a] : in) {
+    Answer x;
+    if (a.has_score()) x.score = a.score();
+    if (a.has_expectation()) x.expectation = a.expectation();
+    if (a.has_perception()) x.perception = a.perception();
+    x.text = a.text();
+    out[id] = x;
+  }
+  return out;
+}
+
+google::protobuf::Map<std::string, v1::Answer> AnswersToProto(const std::map<std::string, Answer>& in) {
+  google::protobuf::Map<std::string, v1::Answer> out;
+  for (const auto& [id, a] : in) {
+    v1::Answer& x = out[id];
+    if (a.score) x.set_score(*a.score);
+    if (a.expectation) x.set_expectation(*a.expectation);
+    if (a.perception) x.set_perception(*a.perception);
+    x.set_text(a.text);
+  }
+  return out;
+}
+
 namespace {
 
 absl::Status Fail(const std::string& where, const std::string& what) {

@@ -14,6 +14,10 @@
 
 namespace mot::survey {
 
+// A request's answers (protobuf) as the scores read them, and back.
+std::map<std::string, Answer> AnswersOf(const google::protobuf::Map<std::string, v1::Answer>& in);
+google::protobuf::Map<std::string, v1::Answer> AnswersToProto(const std::map<std::string, Answer>& in);
+
 // A survey as the catalogue (deploy/config/surveys.yaml) defines it.
 struct SurveyDefinition {
   std::string id;
