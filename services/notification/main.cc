@@ -83,7 +83,7 @@ int main() {
     mot::notification::DeferredSends deferred(store, timers, runtime.producer(), clock, tick);
     mot::notification::CommandHandler handler(templates, providers, store, clock,
                                               runtime.registry(),
-                                              {&routing, &owners, &caps, &deferred});
+                                              {&routing, &owners, &caps, &deferred, common.times});
     runtime.AddBatchConsumer({mot::kNotificationCommandsTopic},
                              [&](std::vector<mot::Work>& batch) { handler.HandleBatch(batch); });
     runtime.AddLoop([&](const std::atomic<bool>& stop) { deferred.Run(stop); });

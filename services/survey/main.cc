@@ -22,7 +22,7 @@ int main() {
     mot::Runtime runtime("survey", common);
     mot::RedisRecordStore store(runtime.redis(), "survey");
     const mot::Clock& clock = runtime.clock();
-    mot::survey::CommandHandler handler(catalogue, store, clock, link_base);
+    mot::survey::CommandHandler handler(catalogue, store, clock, link_base, common.times);
     runtime.AddConsumer({mot::kSurveyCommandsTopic},
                         [&](const mot::Incoming& in, mot::Publisher& out) { return handler.Handle(in, out); });
     // The KPI's events: lifecycle (owners, repurchase, referrals, community activity) and

@@ -29,12 +29,15 @@ int main() {
     mot::ticketing::RedisIndexStore index(runtime.redis());
     mot::ticketing::SlaWatch watch(store, timers, runtime.producer(), runtime.clock(), policy,
                                    watch_options, *metrics, &index);
-    mot::ticketing::CommandHandler handler(policy, store, &watch, metrics.get(), &index);
+    mot::ticketing::CommandHandler handler(policy, store, &watch, metrics.get(), &index,
+                                           &runtime.clock(), common.times);
     runtime.AddBatchConsumer({mot::kTicketingCommandsTopic},
                              [&](std::vector<mot::Work>& batch) { handler.HandleBatch(batch); });
     runtime.AddLoop([&](const std::atomic<bool>& stop) { watch.Run(stop); });
-    mot::ticketing::TicketingGrpc grpc_service(mot::ticketing::TicketingParts{store, page, &runtime.producer(), &runtime.clock(),
-                                                &policy, &watch, metrics.get(), &index});
+    mot::ticketing::TicketingParts parts{store, page, &runtime.producer(), &runtime.clock(),
+                                         &policy, &watch, metrics.get(), &index};
+    parts.times = common.times;
+    mot::ticketing::TicketingGrpc grpc_service(parts);
     return runtime.Serve({&grpc_service},
                          mot::PolicyOf("mot.ticketing.v1.TicketingService", {
          {"GetTicket", mot::Scope::kReader},

@@ -47,8 +47,7 @@ int main() {
     options.partitions = *partitions;
     calendar.partitions = *partitions;
     mot::scheduler::PlanningLimits limits;
-    limits.window.max_age = env.Duration("MOT_EVENT_MAX_AGE", "30y");
-    limits.window.max_ahead = env.Duration("MOT_EVENT_MAX_AHEAD", "1d");
+    limits.window = common.times;
     limits.max_command_bytes = env.Int("MOT_SCHEDULER_MAX_COMMAND_BYTES", 900000, 1024, 100000000);
 
     mot::Runtime runtime("touchpoint-scheduler", common);

@@ -776,6 +776,44 @@ TEST_F(MeshTest, HostileInputOnEveryConsumedTopicIsDeadLetteredWithItsReason) {
       inputs.push_back({"malformed CloudEvents headers", "{\"project_id\": \"" + mark + "\"}",
                         {{"ce_specversion", "0.3"}, {"ce_id", mark}, {"ce_type", "mot.lifecycle.v1.handover"},
                          {"ce_source", "hostile"}, {"ce_subject", key}, {"ce_time", "yesterday"}}});
+      auto unknown = Event("moon_landing", key, Now());
+      unknown.set_source(mark);
+      inputs.push_back({"unknown event type", unknown.SerializeAsString(), {}});
+    }
+    // Commands complete but for a requested_at in 9999 or 1900.
+    const auto far = [&](auto cmd) {
+      cmd.set_command_id(Unique("cmd-"));
+      cmd.set_customer_id(key);
+      cmd.mutable_requested_at()->set_seconds(253402214400);  // 9999-12-31
+      inputs.push_back({"requested far ahead", cmd.SerializeAsString(), {}});
+      cmd.set_command_id(Unique("cmd-"));
+      cmd.mutable_requested_at()->set_seconds(-2208988800);  // 1900-01-01
+      inputs.push_back({"requested far back", cmd.SerializeAsString(), {}});
+    };
+    if (t.name == kTicketingCommandsTopic) far(open);
+    if (t.name == kNotificationCommandsTopic) far(send);
+    if (t.name == kSurveyCommandsTopic) far(create);
+    // Domain events of a type (or status) no version of the mesh knows.
+    if (t.name == kTicketEventsTopic) {
+      ticketing::v1::TicketEvent e;
+      e.set_type(static_cast<ticketing::v1::TicketEventType>(99));
+      e.mutable_ticket()->set_id(mark);
+      e.mutable_ticket()->set_customer_id(key);
+      inputs.push_back({"unknown event type", e.SerializeAsString(), {}});
+    }
+    if (t.name == kSurveyEventsTopic) {
+      survey::v1::SurveyEvent e;
+      e.set_type(static_cast<survey::v1::SurveyEventType>(99));
+      e.mutable_instance()->set_id(mark);
+      e.mutable_instance()->set_customer_id(key);
+      inputs.push_back({"unknown event type", e.SerializeAsString(), {}});
+    }
+    if (t.name == kNotificationEventsTopic) {
+      notification::v1::NotificationEvent e;
+      e.mutable_delivery()->set_id(mark);
+      e.mutable_delivery()->set_customer_id(key);
+      e.mutable_delivery()->set_status(static_cast<notification::v1::DeliveryStatus>(99));
+      inputs.push_back({"unknown delivery status", e.SerializeAsString(), {}});
     }
     for (const auto& in : inputs) {
       ASSERT_TRUE(big.Publish(t.name, key, in.payload, in.headers).ok()) << t.name << " " << in.kind;
@@ -830,6 +868,69 @@ TEST_F(MeshTest, HostileInputOnEveryConsumedTopicIsDeadLetteredWithItsReason) {
   WaitForDone(next, 1);
 }
 
+// A caller over its pace (MOT_GRPC_CALLER_RATE calls a second, MOT_GRPC_CALLER_BURST at
+// once) is refused with RESOURCE_EXHAUSTED at the door, over the wire; another caller
+// of the same service is not. Ticketing runs for it with a rate and burst of 5 (the
+// mesh lifts them for the benchmarks), then again as before.
+TEST_F(MeshTest, ACallerOverItsRateIsRefusedAndAnotherCallerIsNot) {
+  const auto restart = [this](const std::string& rate) {
+    Mesh("stop", "ticketing");
+    const std::string cmd = "MOT_MESH_CALLER_RATE=" + rate + " MOT_MESH_DIR='" + env_["MOT_MESH_DIR"] +
+                            "' MOT_BUILD_DIR='" + env_["MOT_BUILD_DIR"] + "' '" + env_["MOT_MESH_SCRIPT"] +
+                            "' start ticketing";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  };
+  restart("5");
+  struct Restore {
+    std::function<void()> f;
+    ~Restore() { f(); }
+  } restore{[&] { restart(""); }};
+  namespace tv1 = ticketing::v1;
+  const auto refusals = [this] {
+    double n = 0;
+    std::istringstream lines(testing::Page(env_["MOT_TICKETING_METRICS"]));
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.rfind("mot_grpc_refusals_total{", 0) == 0 && line.find("reason=\"rate_limited\"") != std::string::npos) {
+        n += std::stod(line.substr(line.rfind(' ') + 1));
+      }
+    }
+    return n;
+  };
+  const auto call = [](tv1::TicketingService::Stub& stub) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + seconds(5));
+    tv1::GetTicketRequest req;
+    req.set_ticket_id("tk-none");
+    tv1::GetTicketResponse resp;
+    return stub.GetTicket(&ctx, req, &resp).error_code();
+  };
+  auto eager = tv1::TicketingService::NewStub(ChannelAs("MOT_TICKETING_ADDR", "eager-script", {Scope::kReader}));
+  auto calm = tv1::TicketingService::NewStub(ChannelAs("MOT_TICKETING_ADDR", "desk-9", {Scope::kReader}));
+  ASSERT_EQ(call(*calm), grpc::StatusCode::NOT_FOUND) << "the service answers (and the channel is up)";
+  ASSERT_EQ(call(*eager), grpc::StatusCode::NOT_FOUND);
+  const double before = refusals();
+  const auto t0 = std::chrono::steady_clock::now();
+  int admitted = 1, refused = 0, other = 0;  // the call above took one of the burst's 5
+  for (int i = 0; i < 40; ++i) {
+    const auto code = call(*eager);
+    if (code == grpc::StatusCode::NOT_FOUND) ++admitted;
+    else if (code == grpc::StatusCode::RESOURCE_EXHAUSTED) ++refused;
+    else ++other;
+  }
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("41 calls in %.2f s as one caller (rate 5/s, burst 5): %d admitted, %d refused; the other caller: ",
+              took, admitted, refused);
+  EXPECT_EQ(other, 0);
+  EXPECT_GE(admitted, 5) << "the burst";
+  EXPECT_LE(admitted, 5 + static_cast<int>(5 * took) + 1) << "no more than the rate allows";
+  EXPECT_GE(refused, 40 - 5 - static_cast<int>(5 * took));
+  const auto code = call(*calm);
+  std::printf("%s\n", code == grpc::StatusCode::NOT_FOUND ? "admitted" : "refused");
+  EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND) << "another caller keeps its own pace";
+  EXPECT_EQ(refusals() - before, refused) << "mot_grpc_refusals_total{reason=\"rate_limited\"} counts each";
+}
+
 // A permanent failure is INVALID_ARGUMENT (clients retried UNAVAILABLE forever).
 TEST_F(MeshTest, IngestAnswersWhatCanNeverBeAcceptedWithInvalidArgument) {
   sv1::IngestEventResponse resp;
@@ -862,6 +963,12 @@ TEST_F(MeshTest, IngestAnswersWhatCanNeverBeAcceptedWithInvalidArgument) {
   s = scheduler_->IngestEvent(&ctx3, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "event.occurred_at 9999-12-31T00:00:00Z is too far in the future");
+
+  *req.mutable_event() = Event("moon_landing", Unique("C-"), Now());
+  grpc::ClientContext ctx4;
+  s = scheduler_->IngestEvent(&ctx4, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "event.type is not a known event type (docs/events.md, the playbook's triggers)");
 }
 
 // Kafka's own test vectors for murmur2, then: a key lands on the partition the Java

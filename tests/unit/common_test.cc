@@ -1,6 +1,7 @@
 #include <fstream>
 #include <atomic>
 #include <future>
+#include <limits>
 #include <map>
 #include <thread>
 
@@ -24,6 +25,7 @@ namespace {
 
 using std::chrono::hours;
 using std::chrono::milliseconds;
+using std::chrono::seconds;
 
 Env FakeEnv(std::map<std::string, std::string> vars) { return Env(std::move(vars)); }
 
@@ -221,6 +223,8 @@ TEST(DeadLetterKind, EachReasonHasItsKind) {
       {"not a protobuf mot.ticketing.v1.TicketEvent", "undecodable"},
       {"occurred_at 9999-12-31T00:00:00Z is too far in the future", "time_out_of_range"},
       {"occurred_at 1900-01-01T00:00:00Z is too far in the past", "time_out_of_range"},
+      {"requested_at is not a valid time", "time_out_of_range"},
+      {"type is not a known event type (docs/events.md, the playbook's triggers)", "unknown_type"},
       {"customer_id is required", "missing_field"},
       {"delivery.customer_id (or delivery.role) is required", "missing_field"},
       {"command.template_id is unknown (not in the templates)", "unknown_value"},
@@ -282,6 +286,31 @@ TEST(Clock, ProtoRoundTripAndFormat) {
   testing::ManualClock clock(t);
   clock.Advance(hours(2));
   EXPECT_EQ(clock.Now() - t, hours(2));
+}
+
+TEST(Clock, CheckWithinTheWindowAtItsEdgesAndBeyondAnyTimestamp) {
+  const TimePoint now = FromUnixMillis(1'763'800'000'000);
+  const TimeWindow window;  // 30 years back, a day ahead
+  google::protobuf::Timestamp at = ToProto(now);
+  EXPECT_TRUE(CheckWithin(at, "requested_at", now, window).ok());
+  at = ToProto(now + hours(24));
+  EXPECT_TRUE(CheckWithin(at, "requested_at", now, window).ok()) << "a day ahead is in";
+  at = ToProto(now + hours(24) + seconds(1));
+  EXPECT_EQ(CheckWithin(at, "requested_at", now, window).message(),
+            "requested_at " + FormatTime(now + hours(24) + seconds(1)) + " is too far in the future");
+  at = ToProto(now - window.max_age);
+  EXPECT_TRUE(CheckWithin(at, "requested_at", now, window).ok()) << "30 years back is in";
+  at = ToProto(now - window.max_age - seconds(1));
+  EXPECT_NE(CheckWithin(at, "requested_at", now, window).message().find("too far in the past"),
+            absl::string_view::npos);
+  // Values no Timestamp may hold: refused before any conversion could overflow.
+  at.set_seconds(std::numeric_limits<int64_t>::max());
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckWithin(at, "occurred_at", now, window)));
+  at.set_seconds(std::numeric_limits<int64_t>::min());
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckWithin(at, "occurred_at", now, window)));
+  at = ToProto(now);
+  at.set_nanos(1'000'000'000);
+  EXPECT_EQ(CheckWithin(at, "occurred_at", now, window).message(), "occurred_at is not a valid time");
 }
 
 TEST(DecodeMessage, ProtobufJsonAndGarbage) {

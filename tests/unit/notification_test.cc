@@ -62,6 +62,18 @@ TEST_F(NotificationTest, RendersZhCnTemplate) {
   EXPECT_EQ(text->rfind("恭喜您于2026-11-14签约P-SH01项目U-0801单元", 0), 0u);
 }
 
+TEST_F(NotificationTest, ACommandRequestedFarFromNowIsRefusedNamingTheField) {
+  auto cmd = Welcome();
+  cmd.mutable_requested_at()->set_seconds(253402214400);  // 9999-12-31
+  EXPECT_EQ(Handle(cmd).status().message(), "requested_at 9999-12-31T00:00:00Z is too far in the future");
+  cmd.mutable_requested_at()->set_seconds(-2208988800);  // 1900-01-01
+  EXPECT_EQ(Handle(cmd).status().message(), "requested_at 1900-01-01T00:00:00Z is too far in the past");
+  EXPECT_TRUE(provider_.sent.empty());
+  EXPECT_TRUE(publisher_.sent.empty());
+  *cmd.mutable_requested_at() = ToProto(clock_.Now());
+  EXPECT_TRUE(Handle(cmd).ok());
+}
+
 TEST_F(NotificationTest, MissingVariableIsAClearError) {
   auto text = Render(*templates_.Find("welcome_signed"), {{"project_id", "P"}});
   EXPECT_TRUE(absl::IsInvalidArgument(text.status()));

@@ -8,6 +8,7 @@
 #include "fake_journey_store.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
+#include "mot/common/codec.h"
 #include "mot/common/topics.h"
 #include "prometheus/registry.h"
 
@@ -134,14 +135,15 @@ TEST_F(SchedulerAppTest, AStoreFailureFailsTheWholeBatchTransiently) {
   EXPECT_TRUE(absl::IsInvalidArgument(batch[1].status)) << "refused whatever the store does";
 }
 
-TEST_F(SchedulerAppTest, AnEventOfAnUnknownTypeIsCountedAndIgnored) {
-  ASSERT_TRUE(handler_.Handle(EventMessage("moon_landing", kNow), publisher_).ok());
-  EXPECT_EQ(metrics_->ignored.Value(), 1);
+TEST_F(SchedulerAppTest, AnEventOfAnUnknownTypeIsDeadLetteredNamingTheRule) {
+  const absl::Status s = handler_.Handle(EventMessage("moon_landing", kNow), publisher_);
+  ASSERT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_EQ(s.message(), "type is not a known event type (docs/events.md, the playbook's triggers)");
+  EXPECT_EQ(DeadLetterKind(std::string(s.message())), "unknown_type");
   EXPECT_EQ(metrics_->events.Value(), 0);
   EXPECT_TRUE(store_.Journey("C-1")->empty());
   // A catalogue type no step uses yet is known: accepted, nothing planned.
   ASSERT_TRUE(handler_.Handle(EventMessage("referral_made", kNow), publisher_).ok());
-  EXPECT_EQ(metrics_->ignored.Value(), 1);
   EXPECT_EQ(metrics_->events.Value(), 1);
 }
 
@@ -440,6 +442,34 @@ TEST_F(SchedulerAppTest, DomainEventsTriggerTheFeedbackSteps) {
   detractor.mutable_instance()->set_id("sv-4");
   ASSERT_TRUE(plain.Handle(testing::Message(kSurveyEventsTopic, detractor.SerializeAsString())).ok());
   EXPECT_EQ(publisher_.sent.size(), 1u);
+}
+
+// A type no version of this service knows (a newer publisher, or noise) is dead-lettered,
+// not taken for something it is not.
+TEST_F(SchedulerAppTest, DomainEventsOfAnUnknownTypeAreDeadLettered) {
+  OutcomeHandler outcomes(store_, clock_, &live_, &handler_);
+  ticketing::v1::TicketEvent ticket;
+  ticket.set_type(static_cast<ticketing::v1::TicketEventType>(99));
+  ticket.mutable_ticket()->set_id("tk-9");
+  ticket.mutable_ticket()->set_customer_id("C-1");
+  auto s = outcomes.Handle(testing::Message(kTicketEventsTopic, ticket.SerializeAsString()), publisher_);
+  EXPECT_EQ(s.message(), "type is not a known event type (TicketEventType)");
+  EXPECT_EQ(DeadLetterKind(std::string(s.message())), "unknown_type");
+  survey::v1::SurveyEvent answered;
+  answered.set_type(static_cast<survey::v1::SurveyEventType>(99));
+  answered.mutable_instance()->set_id("sv-9");
+  answered.mutable_instance()->set_customer_id("C-1");
+  s = outcomes.Handle(testing::Message(kSurveyEventsTopic, answered.SerializeAsString()), publisher_);
+  EXPECT_EQ(s.message(), "type is not a known event type (SurveyEventType)");
+  notification::v1::NotificationEvent sent;
+  sent.mutable_delivery()->set_id("dl-9");
+  sent.mutable_delivery()->set_customer_id("C-1");
+  sent.mutable_delivery()->set_status(static_cast<notification::v1::DeliveryStatus>(99));
+  s = outcomes.Handle(testing::Message(kNotificationEventsTopic, sent.SerializeAsString()), publisher_);
+  EXPECT_EQ(s.message(), "delivery.status is not a known delivery status (DeliveryStatus)");
+  EXPECT_EQ(DeadLetterKind(std::string(s.message())), "unknown_type");
+  EXPECT_TRUE(store_.Journey("C-1")->empty());
+  EXPECT_TRUE(publisher_.sent.empty());
 }
 
 TEST(Triggers, DomainEventsBecomeTypedTriggersWithStableIds) {

@@ -43,6 +43,26 @@ TEST(Survey, InstanceFromShippedCatalogue) {
   EXPECT_EQ(FromProto(backfilled->expires_at()) - late, std::chrono::hours(24 * 14));
 }
 
+TEST(Survey, ACommandRequestedFarFromNowIsRefusedNamingTheField) {
+  auto catalogue = *SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
+  testing::MemoryRecordStore store;
+  testing::FakePublisher publisher;
+  const TimePoint now = FromUnixMillis(1'793'520'000'000);
+  testing::ManualClock clock(now);
+  CommandHandler handler(catalogue, store, clock, "https://survey.example.com");
+  auto cmd = Command(now);
+  cmd.mutable_requested_at()->set_seconds(253402214400);  // 9999-12-31
+  auto s = handler.Handle(testing::Message(kSurveyCommandsTopic, cmd.SerializeAsString()), publisher);
+  EXPECT_EQ(s.message(), "requested_at 9999-12-31T00:00:00Z is too far in the future");
+  cmd.mutable_requested_at()->set_seconds(-2208988800);  // 1900-01-01
+  s = handler.Handle(testing::Message(kSurveyCommandsTopic, cmd.SerializeAsString()), publisher);
+  EXPECT_EQ(s.message(), "requested_at 1900-01-01T00:00:00Z is too far in the past");
+  EXPECT_TRUE(store.ListByCustomer("C-1", 10)->empty());
+  EXPECT_TRUE(publisher.sent.empty());
+  ASSERT_TRUE(handler.Handle(testing::Message(kSurveyCommandsTopic, Command(now).SerializeAsString()),
+                             publisher).ok());
+}
+
 TEST(Survey, RedeliveredCommandCreatesOneInstance) {
   auto catalogue = *SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
   testing::MemoryRecordStore store;

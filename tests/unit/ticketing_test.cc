@@ -728,6 +728,42 @@ TEST_F(TicketingTest, AnAgentCreatesATicketOnceForARequest) {
   EXPECT_EQ(e.type(), v1::TICKET_EVENT_TYPE_OPENED);
 }
 
+// requested_at 9999-12-31 would open a ticket whose clocks never run; 1900 one breached
+// a century ago: both refused, naming the field, by the topic and by the API.
+TEST_F(TicketingTest, ARequestedAtFarFromNowIsRefusedNamingTheField) {
+  testing::MemoryRecordStore store;
+  testing::FakePublisher publisher;
+  testing::ManualClock clock(t0_);
+  CommandHandler handler(policy_, store, nullptr, nullptr, nullptr, &clock);
+  for (int64_t seconds : {int64_t{253402214400}, int64_t{-2208988800}}) {
+    auto cmd = RepairCommand(t0_);
+    cmd.mutable_requested_at()->set_seconds(seconds);
+    auto s = handler.Handle(testing::Message(kTicketingCommandsTopic, cmd.SerializeAsString()), publisher);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+    EXPECT_EQ(std::string(s.message()).rfind("requested_at ", 0), 0u) << s;
+    EXPECT_NE(std::string(s.message()).find("is too far in the"), std::string::npos) << s;
+  }
+  auto cmd = RepairCommand(t0_);
+  cmd.mutable_requested_at()->set_nanos(-1);
+  EXPECT_EQ(handler.Handle(testing::Message(kTicketingCommandsTopic, cmd.SerializeAsString()), publisher)
+                .message(), "requested_at is not a valid time");
+  EXPECT_TRUE(store.ListRecent(10)->empty());
+  ASSERT_TRUE(handler.Handle(testing::Message(kTicketingCommandsTopic, RepairCommand(t0_).SerializeAsString()),
+                             publisher).ok()) << "a time within the window opens";
+
+  TicketingGrpc service(store, 10, &publisher, &clock, &policy_);
+  v1::CreateTicketRequest req;
+  req.set_request_id("hotline-far");
+  req.set_actor("agent-li");
+  req.set_kind("repair");
+  req.set_customer_id("C-8");
+  req.mutable_requested_at()->set_seconds(253402214400);
+  v1::Ticket t;
+  auto refused = service.Create(&req, &t);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(), "requested_at 9999-12-31T00:00:00Z is too far in the future");
+}
+
 // An agents' desk over the in-memory stores: tickets created, changed and listed as
 // the gRPC service does it.
 class DeskTest : public TicketingTest {

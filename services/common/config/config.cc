@@ -238,6 +238,8 @@ CommonConfig CommonConfig::FromEnv(const Env& env) {
   c.instance_id = env.Optional("MOT_INSTANCE_ID", "");
   c.clock = env.OneOf("MOT_CLOCK", "system", {"system", "simulated"});
   c.clock_poll = env.Duration("MOT_CLOCK_POLL", "100ms");
+  c.times.max_age = env.Duration("MOT_EVENT_MAX_AGE", "30y");
+  c.times.max_ahead = env.Duration("MOT_EVENT_MAX_AHEAD", "1d");
   c.health_addr = env.Optional("MOT_HEALTH_ADDR", "").empty() ? "" : env.HostPort("MOT_HEALTH_ADDR");
   c.gate = GateConfig::FromEnv(env);
   return c;

@@ -77,7 +77,8 @@ std::string DeadLetterKind(const std::string& reason) {
     return "malformed_json";
   }
   if (has("not a protobuf")) return "undecodable";
-  if (has("too far in the")) return "time_out_of_range";
+  if (has("too far in the") || has("is not a valid time")) return "time_out_of_range";
+  if (has("is not a known event type") || has("is not a known delivery status")) return "unknown_type";
   if (has(" is required") || has(" is missing")) return "missing_field";
   if (has("unknown") || has("is not one of") || has("has no such") || has("is not configured")) {
     return "unknown_value";

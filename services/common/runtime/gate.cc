@@ -173,8 +173,9 @@ Gate::Gate(GateConfig config, AccessPolicy policy, prometheus::Registry* registr
   if (registry != nullptr) {
     refusals_ = &prometheus::BuildCounter()
                      .Name("mot_grpc_refusals_total")
-                     .Help("Calls refused at the door, by method and reason (unauthenticated, "
-                           "permission_denied, rate_limited).")
+                     .Help("Calls refused, by method and reason: at the door (unauthenticated, "
+                           "permission_denied, rate_limited), or by their handler because nobody "
+                           "waits for them (deadline, cancelled).")
                      .Register(*registry);
   }
 }
@@ -228,6 +229,18 @@ grpc::Status Gate::Refuse(const std::string& method, grpc::StatusCode code, cons
         .Increment();
   }
   return grpc::Status(code, message);
+}
+
+void Gate::CountLate(const std::string& method, const std::string& reason) {
+  if (refusals_ == nullptr) return;
+  std::string label = "other";
+  for (const auto& [full, scope] : policy_) {
+    if (full.size() > method.size() && full.compare(full.size() - method.size(), method.size(), method) == 0 &&
+        full[full.size() - method.size() - 1] == '/') {
+      label = ShortMethod(full);
+    }
+  }
+  refusals_->Add({{"method", label}, {"reason", reason}}).Increment();
 }
 
 grpc::Status Gate::Admit(const std::string& method, const std::string& authorization,
@@ -306,6 +319,19 @@ std::optional<Claims> ClaimsOf(const grpc::ServerContextBase* ctx) {
 bool CallerHas(const grpc::ServerContextBase* ctx, Scope scope) {
   auto claims = ClaimsOf(ctx);
   return claims && claims->scopes.count(scope) > 0;
+}
+
+grpc::Status Expired(const grpc::ServerContextBase* ctx, const std::string& method) {
+  if (ctx == nullptr || const_cast<grpc::ServerContextBase*>(ctx)->c_call() == nullptr) {
+    return grpc::Status::OK;
+  }
+  const bool late = ctx->deadline() <= std::chrono::system_clock::now();
+  if (!late && !ctx->IsCancelled()) return grpc::Status::OK;
+  if (Gate* gate = current_gate.load()) gate->CountLate(method, late ? "deadline" : "cancelled");
+  return late ? grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                             "the call's deadline passed before it was served; nothing was done")
+              : grpc::Status(grpc::StatusCode::CANCELLED,
+                             "the caller cancelled the call before it was served; nothing was done");
 }
 
 std::string CallerOf(const grpc::ServerContextBase* ctx) {

@@ -1,7 +1,7 @@
 #include "mot/common/clock.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-
 #include "absl/time/time.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -34,6 +34,26 @@ bool ParseTime(const std::string& text, TimePoint* out) {
   if (t < kFirst || t >= kEnd) return false;
   *out = FromUnixMillis(absl::ToUnixMillis(t));
   return true;
+}
+
+absl::Status CheckWithin(const google::protobuf::Timestamp& at, std::string_view field, TimePoint now,
+                         const TimeWindow& window) {
+  const std::string name(field);
+  if (at.nanos() < 0 || at.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " is not a valid time"));
+  }
+  const int64_t s = at.seconds();
+  const int64_t now_s = ToUnixMillis(now) / 1000;
+  const auto shown = [&] {
+    return absl::FormatTime("%4Y-%m-%d%ET%H:%M:%SZ", absl::FromUnixSeconds(s), absl::UTCTimeZone());
+  };
+  if (s > now_s + window.max_ahead.count() / 1000) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " ", shown(), " is too far in the future"));
+  }
+  if (s < now_s - window.max_age.count() / 1000) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " ", shown(), " is too far in the past"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace mot

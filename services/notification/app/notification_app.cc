@@ -164,6 +164,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
                          {"customer_id", cmd.role().empty() ? &cmd.customer_id() : &cmd.role()},
                          {"template_id", &cmd.template_id()}});
     }
+    if (s.ok() && cmd.has_requested_at()) s = CheckWithin(cmd.requested_at(), "requested_at", now, deciding_.times);
     if (!s.ok()) {
       batch[i].status = s;
       continue;
@@ -536,6 +537,7 @@ grpc::Status CheckPreferences(const Routing& routing, const customer::v1::Prefer
 
 grpc::Status NotificationGrpc::Send(grpc::ServerContext* ctx, const v1::SendRequest* req,
                                     v1::SendResponse* resp) {
+  if (auto s = Expired(ctx, "Send"); !s.ok()) return s;
   v1::SendNotificationCommand cmd = req->command();
   cmd.set_requested_by(CallerOf(ctx));
   const bool to_role = !cmd.role().empty();
@@ -563,9 +565,10 @@ grpc::Status NotificationGrpc::Send(grpc::ServerContext* ctx, const v1::SendRequ
   return grpc::Status::OK;
 }
 
-grpc::Status NotificationGrpc::ListDeliveries(grpc::ServerContext*,
+grpc::Status NotificationGrpc::ListDeliveries(grpc::ServerContext* ctx,
                                               const v1::ListDeliveriesRequest* req,
                                               v1::ListDeliveriesResponse* resp) {
+  if (auto s = Expired(ctx, "ListDeliveries"); !s.ok()) return s;
   if (req->customer_id().empty()) return Invalid("customer_id is required");
   if (req->page_size() < 0) return Invalid("page_size must not be negative");
   const size_t limit = req->page_size() == 0 ? parts_.max_page_size
@@ -587,9 +590,10 @@ grpc::Status NotificationGrpc::ListDeliveries(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status NotificationGrpc::GetPreferences(grpc::ServerContext*,
+grpc::Status NotificationGrpc::GetPreferences(grpc::ServerContext* ctx,
                                               const v1::GetPreferencesRequest* req,
                                               v1::GetPreferencesResponse* resp) {
+  if (auto s = Expired(ctx, "GetPreferences"); !s.ok()) return s;
   if (req->customer_id().empty()) return Invalid("customer_id is required");
   auto prefs = parts_.owners.Preferences(req->customer_id());
   if (!prefs.ok()) return ToGrpc(prefs.status());
@@ -601,6 +605,7 @@ grpc::Status NotificationGrpc::GetPreferences(grpc::ServerContext*,
 grpc::Status NotificationGrpc::SetPreferences(grpc::ServerContext* ctx,
                                               const v1::SetPreferencesRequest* req,
                                               v1::SetPreferencesResponse* resp) {
+  if (auto s = Expired(ctx, "SetPreferences"); !s.ok()) return s;
   if (req->customer_id().empty()) return Invalid("customer_id is required");
   if (auto s = CheckPreferences(parts_.routing, req->preferences()); !s.ok()) return s;
   customer::v1::Preferences prefs = req->preferences();

@@ -116,6 +116,8 @@ struct Deciding {
   OwnerBook* owners = nullptr;
   CapLedger* caps = nullptr;
   DeferredSends* deferred = nullptr;
+  // A command whose requested_at lies outside this window around now is refused.
+  TimeWindow times;
 };
 
 // Consumes SendNotificationCommand: renders the template; for an owner's message,

@@ -19,6 +19,9 @@ absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
   v1::CreateSurveyCommand cmd;
   if (auto s = DecodeMessage(in, &cmd); !s.ok()) return s;
   const TimePoint now = clock_.Now();
+  if (cmd.has_requested_at()) {
+    if (auto s = CheckWithin(cmd.requested_at(), "requested_at", now, times_); !s.ok()) return s;
+  }
   auto instance = CreateInstance(catalogue_, cmd, now);
   if (!instance.ok()) return instance.status();
   std::vector<OutMessage> events;
@@ -326,6 +329,7 @@ v1::SurveyInstance SurveyGrpc::Shown(const grpc::ServerContextBase* ctx, v1::Sur
 
 grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext* ctx, const v1::SubmitResponseRequest* req,
                                         v1::SubmitResponseResponse* resp) {
+  if (auto s = Expired(ctx, "SubmitResponse"); !s.ok()) return s;
   auto done = responses_.Submit(req->instance_id(), req->answers(), req->actor(), CallerOf(ctx));
   if (!done.ok()) return ToGrpc(done.status());
   *resp->mutable_instance() = Shown(ctx, std::move(done->instance));
@@ -336,6 +340,7 @@ grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext* ctx, const v1::Subm
 
 grpc::Status SurveyGrpc::GetSurveyInstance(grpc::ServerContext* ctx, const v1::GetSurveyInstanceRequest* req,
                                            v1::GetSurveyInstanceResponse* resp) {
+  if (auto s = Expired(ctx, "GetSurveyInstance"); !s.ok()) return s;
   if (req->instance_id().empty()) return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "instance_id is required");
   auto instance = instances_.Get(req->instance_id());
   if (!instance.ok()) return ToGrpc(instance.status());
@@ -375,8 +380,9 @@ grpc::Status CheckProjectMonth(const std::string& project, const std::string& mo
 
 }  // namespace
 
-grpc::Status SurveyGrpc::GetScores(grpc::ServerContext*, const v1::GetScoresRequest* req,
+grpc::Status SurveyGrpc::GetScores(grpc::ServerContext* ctx, const v1::GetScoresRequest* req,
                                    v1::GetScoresResponse* resp) {
+  if (auto s = Expired(ctx, "GetScores"); !s.ok()) return s;
   if (auto s = CheckProjectMonth(req->project_id(), req->month()); !s.ok()) return s;
   if (!req->stage().empty() && !parts_.catalogue.Stages().count(req->stage())) {
     return Refuse(grpc::StatusCode::INVALID_ARGUMENT, "stage: no survey's stage");
@@ -393,7 +399,8 @@ grpc::Status SurveyGrpc::GetScores(grpc::ServerContext*, const v1::GetScoresRequ
   return grpc::Status::OK;
 }
 
-grpc::Status SurveyGrpc::GetKpi(grpc::ServerContext*, const v1::GetKpiRequest* req, v1::GetKpiResponse* resp) {
+grpc::Status SurveyGrpc::GetKpi(grpc::ServerContext* ctx, const v1::GetKpiRequest* req, v1::GetKpiResponse* resp) {
+  if (auto s = Expired(ctx, "GetKpi"); !s.ok()) return s;
   if (parts_.kpi == nullptr) return Refuse(grpc::StatusCode::UNIMPLEMENTED, "the KPI is not served here");
   if (auto s = CheckProjectMonth(req->project_id(), req->month()); !s.ok()) return s;
   auto all = TallyFor(req->project_id(), req->month(), "");
@@ -419,6 +426,7 @@ grpc::Status SurveyGrpc::GetKpi(grpc::ServerContext*, const v1::GetKpiRequest* r
 grpc::Status SurveyGrpc::ListSurveyInstances(grpc::ServerContext* ctx,
                                              const v1::ListSurveyInstancesRequest* req,
                                              v1::ListSurveyInstancesResponse* resp) {
+  if (auto s = Expired(ctx, "ListSurveyInstances"); !s.ok()) return s;
   if (req->customer_id().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "customer_id is required");
   }

@@ -23,10 +23,11 @@ namespace mot::survey {
 // CREATED event (the playbook's invitation and reminder carry it to the owner).
 class CommandHandler {
  public:
+  // A command whose requested_at lies outside `times` around now is refused.
   CommandHandler(const SurveyCatalogue& catalogue, RecordStore& store, const Clock& clock,
-                 std::string link_base)
+                 std::string link_base, TimeWindow times = {})
       : catalogue_(catalogue), store_(store), instances_(store), clock_(clock),
-        link_base_(std::move(link_base)) {}
+        link_base_(std::move(link_base)), times_(times) {}
   // Publishes the event through `out`.
   absl::Status Handle(const Incoming& in, Publisher& out);
 
@@ -36,6 +37,7 @@ class CommandHandler {
   ProtoStore<v1::SurveyInstance> instances_;
   const Clock& clock_;
   const std::string link_base_;
+  const TimeWindow times_;
 };
 
 // A new link token: 128 random bits, URL-safe base64 (22 characters).

@@ -499,6 +499,9 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
   for (size_t i = 0; i < batch.size(); ++i) {
     v1::OpenTicketCommand cmd;
     openings[i].status = DecodeMessage(batch[i].msg, &cmd);
+    if (openings[i].status.ok() && clock_ != nullptr && cmd.has_requested_at()) {
+      openings[i].status = CheckWithin(cmd.requested_at(), "requested_at", clock_->Now(), times_);
+    }
     if (openings[i].status.ok()) {
       auto ticket = OpenTicket(policy_, cmd);
       if (ticket.ok()) openings[i].ticket = *std::move(ticket);
@@ -580,8 +583,9 @@ grpc::Status TicketingGrpc::Serving(bool with_policy) const {
   return grpc::Status::OK;
 }
 
-grpc::Status TicketingGrpc::GetTicket(grpc::ServerContext*, const v1::GetTicketRequest* req,
+grpc::Status TicketingGrpc::GetTicket(grpc::ServerContext* ctx, const v1::GetTicketRequest* req,
                                       v1::GetTicketResponse* resp) {
+  if (auto s = Expired(ctx, "GetTicket"); !s.ok()) return s;
   if (req->ticket_id().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ticket_id is required");
   }
@@ -619,8 +623,9 @@ grpc::Status TicketingGrpc::Stored(const v1::Ticket& before, const v1::Ticket& a
   return grpc::Status::OK;
 }
 
-grpc::Status TicketingGrpc::ListTickets(grpc::ServerContext*, const v1::ListTicketsRequest* req,
+grpc::Status TicketingGrpc::ListTickets(grpc::ServerContext* ctx, const v1::ListTicketsRequest* req,
                                         v1::ListTicketsResponse* resp) {
+  if (auto s = Expired(ctx, "ListTickets"); !s.ok()) return s;
   if (req->page_size() < 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "page_size must not be negative");
   }
@@ -751,6 +756,7 @@ grpc::Status TicketingGrpc::Change(const std::string& ticket_id, const std::stri
 grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext* ctx,
                                              const v1::TransitionTicketRequest* req,
                                              v1::Ticket* resp) {
+  if (auto s = Expired(ctx, "TransitionTicket"); !s.ok()) return s;
   if (!req->defect_code().empty() && parts_.policy != nullptr &&
       parts_.policy->FindDefect(req->defect_code()) == nullptr) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -771,6 +777,7 @@ grpc::Status TicketingGrpc::TransitionTicket(grpc::ServerContext* ctx,
 
 grpc::Status TicketingGrpc::AssignTicket(grpc::ServerContext* ctx, const v1::AssignTicketRequest* req,
                                          v1::Ticket* resp) {
+  if (auto s = Expired(ctx, "AssignTicket"); !s.ok()) return s;
   if (req->team().empty() && req->assignee().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "team or assignee is required");
   }
@@ -807,6 +814,7 @@ grpc::Status TicketingGrpc::AssignTicket(grpc::ServerContext* ctx, const v1::Ass
 
 grpc::Status TicketingGrpc::AddNote(grpc::ServerContext* ctx, const v1::AddNoteRequest* req,
                                     v1::Ticket* resp) {
+  if (auto s = Expired(ctx, "AddNote"); !s.ok()) return s;
   if (auto s = RequireFields({{"text", &req->text()}, {"author", &req->author()},
                               {"request_id", &req->request_id()}});
       !s.ok()) {
@@ -833,6 +841,7 @@ grpc::Status TicketingGrpc::AddNote(grpc::ServerContext* ctx, const v1::AddNoteR
 grpc::Status TicketingGrpc::ReclassifyTicket(grpc::ServerContext* ctx,
                                              const v1::ReclassifyTicketRequest* req,
                                              v1::Ticket* resp) {
+  if (auto s = Expired(ctx, "ReclassifyTicket"); !s.ok()) return s;
   if (auto s = Serving(true); !s.ok()) return s;
   if (req->request_id().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request_id is required");
@@ -870,6 +879,11 @@ grpc::Status TicketingGrpc::PrepareCreate(const v1::CreateTicketRequest& req, co
   cmd.set_category(req.category());
   cmd.set_defect_code(req.defect_code());
   const TimePoint now = parts_.clock->Now();
+  if (req.has_requested_at()) {
+    if (auto s = CheckWithin(req.requested_at(), "requested_at", now, parts_.times); !s.ok()) {
+      return ToGrpc(s);
+    }
+  }
   *cmd.mutable_requested_at() = req.has_requested_at() ? req.requested_at() : ToProto(now);
   auto ticket = OpenTicket(*parts_.policy, cmd);
   if (!ticket.ok()) return ToGrpc(ticket.status());
@@ -893,6 +907,11 @@ grpc::Status TicketingGrpc::AnswerCreate(Opening& opening, v1::Ticket* resp) con
 grpc::ServerUnaryReactor* TicketingGrpc::CreateTicket(grpc::CallbackServerContext* ctx,
                                                       const v1::CreateTicketRequest* req,
                                                       v1::Ticket* resp) {
+  if (auto s = Expired(ctx, "CreateTicket"); !s.ok()) {
+    auto* late = ctx->DefaultReactor();
+    late->Finish(s);
+    return late;
+  }
   auto* reactor = ctx->DefaultReactor();
   auto opening = std::make_unique<Opening>();
   if (auto s = PrepareCreate(*req, CallerOf(ctx), opening.get()); !s.ok()) {
@@ -915,9 +934,10 @@ grpc::Status TicketingGrpc::Create(const v1::CreateTicketRequest* req, v1::Ticke
   return AnswerCreate(opening, resp);
 }
 
-grpc::Status TicketingGrpc::GetDefectRollup(grpc::ServerContext*,
+grpc::Status TicketingGrpc::GetDefectRollup(grpc::ServerContext* ctx,
                                             const v1::GetDefectRollupRequest* req,
                                             v1::GetDefectRollupResponse* resp) {
+  if (auto s = Expired(ctx, "GetDefectRollup"); !s.ok()) return s;
   if (parts_.index == nullptr || parts_.policy == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "the defect library is not served here");
   }
@@ -927,9 +947,10 @@ grpc::Status TicketingGrpc::GetDefectRollup(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status TicketingGrpc::GetComplaintReport(grpc::ServerContext*,
+grpc::Status TicketingGrpc::GetComplaintReport(grpc::ServerContext* ctx,
                                                const v1::GetComplaintReportRequest* req,
                                                v1::GetComplaintReportResponse* resp) {
+  if (auto s = Expired(ctx, "GetComplaintReport"); !s.ok()) return s;
   if (parts_.index == nullptr || parts_.policy == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "the complaint report is not served here");
   }

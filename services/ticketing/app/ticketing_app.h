@@ -146,10 +146,12 @@ class TicketOpener {
 // crash between the two never loses the event).
 class CommandHandler {
  public:
-  // With `watch`, each new ticket's SLA timer is armed; with `index`, it is indexed.
+  // With `watch`, each new ticket's SLA timer is armed; with `index`, it is indexed;
+  // with `clock`, a command whose requested_at lies outside `times` around now is refused.
   CommandHandler(const SlaPolicy& policy, RecordStore& store, SlaWatch* watch = nullptr,
-                 TicketingMetrics* metrics = nullptr, IndexStore* index = nullptr)
-      : policy_(policy), opener_(policy, store, watch, metrics, index) {}
+                 TicketingMetrics* metrics = nullptr, IndexStore* index = nullptr,
+                 const Clock* clock = nullptr, TimeWindow times = {})
+      : policy_(policy), opener_(policy, store, watch, metrics, index), clock_(clock), times_(times) {}
   // Opens the batch's tickets together (TicketOpener); publishes each event through its `out`.
   void HandleBatch(std::vector<Work>& batch);
   absl::Status Handle(const Incoming& in, Publisher& out) { return HandleOne(*this, in, out); }
@@ -157,6 +159,8 @@ class CommandHandler {
  private:
   const SlaPolicy& policy_;
   TicketOpener opener_;
+  const Clock* clock_;
+  const TimeWindow times_;
 };
 
 // What TicketingGrpc works with; only `store` and `max_page_size` are required (a
@@ -173,6 +177,8 @@ struct TicketingParts {
   // Agents' creates arriving together are opened together (GroupCommit): at most this
   // many stored in one go; a batch is stored while the one before awaits the broker.
   size_t create_batch = 64;
+  // How far from now a create's requested_at may be.
+  TimeWindow times;
 };
 
 // CreateTicket is served by the callback API (a create waiting for its group commit

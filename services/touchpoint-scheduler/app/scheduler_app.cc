@@ -93,12 +93,6 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) 
           .Register(r)
           .Add({}),
       prometheus::BuildCounter()
-          .Name("mot_scheduler_events_ignored_total")
-          .Help("Lifecycle events of a type neither the catalogue nor the playbook knows: "
-                "counted, not planned.")
-          .Register(r)
-          .Add({}),
-      prometheus::BuildCounter()
           .Name("mot_scheduler_touchpoints_planned_total")
           .Help("Touchpoints planned from lifecycle events (redeliveries included).")
           .Register(r)
@@ -173,6 +167,12 @@ absl::StatusOr<bool> LivePlaybook::Reload() {
   return true;
 }
 
+namespace {
+absl::Status UnknownType() {
+  return absl::InvalidArgumentError("type is not a known event type (docs/events.md, the playbook's triggers)");
+}
+}  // namespace
+
 void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
   const TimePoint now = clock_.Now();
   const std::shared_ptr<const Playbook> pb = playbook_.Get();
@@ -186,8 +186,7 @@ void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
       continue;
     }
     if (!pb->Knows(event.type())) {
-      metrics_.ignored.Increment();
-      Log().info("event {} of unknown type '{}' ignored", event.event_id(), event.type());
+      batch[i].status = UnknownType();  // dead-lettered: replayed once a playbook uses the type
       continue;
     }
     events.emplace_back(i, std::move(event));
@@ -458,6 +457,9 @@ namespace {
 // with the field's name (not taken for an event about nobody).
 absl::Status Check(const ticketing::v1::TicketEvent& e) {
   if (e.type() == ticketing::v1::TICKET_EVENT_TYPE_UNSPECIFIED) return absl::InvalidArgumentError("type is required");
+  if (!ticketing::v1::TicketEventType_IsValid(e.type())) {
+    return absl::InvalidArgumentError("type is not a known event type (TicketEventType)");
+  }
   if (e.ticket().id().empty()) return absl::InvalidArgumentError("ticket.id is required");
   return absl::OkStatus();
 }
@@ -466,10 +468,16 @@ absl::Status Check(const notification::v1::NotificationEvent& e) {
   if (e.delivery().customer_id().empty() && e.delivery().role().empty()) {
     return absl::InvalidArgumentError("delivery.customer_id (or delivery.role) is required");
   }
+  if (!notification::v1::DeliveryStatus_IsValid(e.delivery().status())) {
+    return absl::InvalidArgumentError("delivery.status is not a known delivery status (DeliveryStatus)");
+  }
   return absl::OkStatus();
 }
 absl::Status Check(const survey::v1::SurveyEvent& e) {
   if (e.type() == survey::v1::SURVEY_EVENT_TYPE_UNSPECIFIED) return absl::InvalidArgumentError("type is required");
+  if (!survey::v1::SurveyEventType_IsValid(e.type())) {
+    return absl::InvalidArgumentError("type is not a known event type (SurveyEventType)");
+  }
   if (e.instance().id().empty()) return absl::InvalidArgumentError("instance.id is required");
   if (e.instance().customer_id().empty()) return absl::InvalidArgumentError("instance.customer_id is required");
   return absl::OkStatus();
@@ -709,8 +717,9 @@ grpc::Status Invalid(const std::string& message) {
 
 }  // namespace
 
-grpc::Status SchedulerGrpc::GetJourney(grpc::ServerContext*, const v1::GetJourneyRequest* req,
+grpc::Status SchedulerGrpc::GetJourney(grpc::ServerContext* ctx, const v1::GetJourneyRequest* req,
                                        v1::GetJourneyResponse* resp) {
+  if (auto s = Expired(ctx, "GetJourney"); !s.ok()) return s;
   if (req->customer_id().empty()) return Invalid("customer_id is required");
   if (req->page_size() < 0 || req->page_size() > 1000) {
     return Invalid("page_size must be from 0 (the default, 100) to 1000");
@@ -734,8 +743,9 @@ grpc::Status SchedulerGrpc::GetJourney(grpc::ServerContext*, const v1::GetJourne
   return grpc::Status::OK;
 }
 
-grpc::Status SchedulerGrpc::GetStage(grpc::ServerContext*, const v1::GetStageRequest* req,
+grpc::Status SchedulerGrpc::GetStage(grpc::ServerContext* ctx, const v1::GetStageRequest* req,
                                      v1::GetStageResponse* resp) {
+  if (auto s = Expired(ctx, "GetStage"); !s.ok()) return s;
   if (req->customer_id().empty()) return Invalid("customer_id is required");
   const auto pb = playbook_.Get();
   auto facts = store_.Facts({req->customer_id()}, pb->stages());
@@ -782,6 +792,7 @@ absl::Status RequireChange(const std::string& customer_id, const std::string& to
 grpc::Status SchedulerGrpc::CancelTouchpoint(grpc::ServerContext* ctx,
                                              const v1::CancelTouchpointRequest* req,
                                              v1::Touchpoint* resp) {
+  if (auto s = Expired(ctx, "CancelTouchpoint"); !s.ok()) return s;
   if (auto s = RequireChange(req->customer_id(), req->touchpoint_id(), req->reason(),
                              req->requested_by());
       !s.ok()) {
@@ -796,6 +807,7 @@ grpc::Status SchedulerGrpc::CancelTouchpoint(grpc::ServerContext* ctx,
 grpc::Status SchedulerGrpc::RescheduleTouchpoint(grpc::ServerContext* ctx,
                                                  const v1::RescheduleTouchpointRequest* req,
                                                  v1::Touchpoint* resp) {
+  if (auto s = Expired(ctx, "RescheduleTouchpoint"); !s.ok()) return s;
   if (auto s = RequireChange(req->customer_id(), req->touchpoint_id(), req->reason(),
                              req->requested_by());
       !s.ok()) {
@@ -811,9 +823,10 @@ grpc::Status SchedulerGrpc::RescheduleTouchpoint(grpc::ServerContext* ctx,
   return Changed(std::move(tp), "moved", req->requested_by(), metrics_, resp);
 }
 
-grpc::Status SchedulerGrpc::ValidatePlaybook(grpc::ServerContext*,
+grpc::Status SchedulerGrpc::ValidatePlaybook(grpc::ServerContext* ctx,
                                              const v1::ValidatePlaybookRequest* req,
                                              v1::ValidatePlaybookResponse* resp) {
+  if (auto s = Expired(ctx, "ValidatePlaybook"); !s.ok()) return s;
   if (req->playbook().empty()) return Invalid("playbook is required");
   auto pb = Playbook::FromYaml(req->playbook(), req->file_name());
   resp->set_valid(pb.ok());
@@ -850,9 +863,10 @@ absl::StatusOr<std::vector<v1::Touchpoint>> SimulateRequest(const Playbook& pb,
   return Simulate(pb, facts, std::move(events), until);
 }
 
-grpc::Status SchedulerGrpc::SimulateJourney(grpc::ServerContext*,
+grpc::Status SchedulerGrpc::SimulateJourney(grpc::ServerContext* ctx,
                                             const v1::SimulateJourneyRequest* req,
                                             v1::SimulateJourneyResponse* resp) {
+  if (auto s = Expired(ctx, "SimulateJourney"); !s.ok()) return s;
   std::shared_ptr<const Playbook> pb = playbook_.Get();
   if (!req->playbook().empty()) {
     auto given = Playbook::FromYaml(req->playbook());
@@ -868,10 +882,12 @@ grpc::Status SchedulerGrpc::SimulateJourney(grpc::ServerContext*,
 
 grpc::Status SchedulerGrpc::IngestEvent(grpc::ServerContext* ctx, const v1::IngestEventRequest* req,
                                         v1::IngestEventResponse* resp) {
+  if (auto s = Expired(ctx, "IngestEvent"); !s.ok()) return s;
   lifecycle::v1::LifecycleEvent event = req->event();
   const TimePoint now = clock_.Now();
   if (!event.has_occurred_at()) *event.mutable_occurred_at() = ToProto(now);
   absl::Status s = ValidateEvent(event, now, limits_.window);
+  if (s.ok() && !playbook_.Get()->Knows(event.type())) s = UnknownType();
   if (s.ok()) {
     auto plan = Plan(*playbook_.Get(), event);
     s = plan.ok() ? CheckPlanned(*plan, limits_) : plan.status();

@@ -57,7 +57,6 @@ struct SchedulerMetrics {
     touchpoints.Add({{"step", step}, {"status", status}}).Increment(n);
   }
   prometheus::Counter& events;
-  prometheus::Counter& ignored;
   prometheus::Counter& planned;
   std::map<std::string, prometheus::Counter*> dispatched;  // by service
   std::map<DispatchFailure, prometheus::Counter*> failures;  // by reason

@@ -470,21 +470,7 @@ absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event, TimePoint
     return s;
   }
   if (!event.has_occurred_at()) return absl::InvalidArgumentError("occurred_at is required");
-  // Compared in seconds before any conversion, so no value can overflow.
-  const int64_t at = event.occurred_at().seconds();
-  const int64_t now_s = ToUnixMillis(now) / 1000;
-  const auto shown = [&] {
-    return absl::FormatTime("%4Y-%m-%d%ET%H:%M:%SZ", absl::FromUnixSeconds(at), absl::UTCTimeZone());
-  };
-  if (at > now_s + window.max_ahead.count() / 1000) {
-    return absl::InvalidArgumentError(absl::StrCat("occurred_at ", shown(),
-                                                   " is too far in the future"));
-  }
-  if (at < now_s - window.max_age.count() / 1000) {
-    return absl::InvalidArgumentError(absl::StrCat("occurred_at ", shown(),
-                                                   " is too far in the past"));
-  }
-  return absl::OkStatus();
+  return CheckWithin(event.occurred_at(), "occurred_at", now, window);
 }
 
 namespace {

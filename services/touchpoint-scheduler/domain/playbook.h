@@ -187,12 +187,8 @@ struct PlannedTouchpoint {
   std::string payload;
 };
 
-// How far from now an event's occurred_at may be. Times outside are refused: a
-// typo such as 9999-12-31 must not become a touchpoint that fires at once.
-struct EventWindow {
-  std::chrono::milliseconds max_age = std::chrono::hours(24 * 365 * 30);
-  std::chrono::milliseconds max_ahead = std::chrono::hours(24);
-};
+// How far from now an event's occurred_at may be.
+using EventWindow = TimeWindow;
 
 // InvalidArgument naming the first missing field (event_id, type, customer_id,
 // occurred_at), or an occurred_at outside the window around `now`.

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "mot/common/clock.h"
 
 namespace mot {
 
@@ -102,6 +103,9 @@ struct CommonConfig {
   // MOT_KAFKA_MAX_PAYLOAD_BYTES: a consumed message larger than this is dead-lettered
   // unread.
   int kafka_max_payload_bytes = 1000000;
+  // MOT_EVENT_MAX_AGE / MOT_EVENT_MAX_AHEAD: how far from now an event's occurred_at
+  // or a command's requested_at may be; outside, dead-lettered or INVALID_ARGUMENT.
+  TimeWindow times;
   // MOT_CLOCK: "system", or "simulated" (the local mesh's shared clock, never production).
   std::string clock = "system";
   // MOT_CLOCK_POLL: how often a service on the simulated clock reads it.

@@ -82,6 +82,9 @@ class Gate {
                      Claims* caller);
   // The claims of an `authorization: Bearer <token>` the gate admits (cached).
   std::optional<Claims> CallerOfToken(const std::string& authorization);
+  // Counts a call refused because nobody waits for it any more (reason "deadline" or
+  // "cancelled"); `method` is the RPC's name, e.g. "GetTicket".
+  void CountLate(const std::string& method, const std::string& reason);
 
  private:
   class Processor;
@@ -104,6 +107,13 @@ std::string CallerOf(const grpc::ServerContextBase* ctx);
 
 // Whether the call's token carries `scope` (false without the gate).
 bool CallerHas(const grpc::ServerContextBase* ctx, Scope scope);
+
+// Every handler's first line: DEADLINE_EXCEEDED when the call's deadline has passed
+// (it waited for a thread, or arrived late), CANCELLED when its caller went away, so
+// no work is done and nothing is changed for a call nobody waits for; counted in
+// mot_grpc_refusals_total{method, reason="deadline"|"cancelled"}. OK without a call.
+// `method` is the RPC's name ("SetPreferences").
+grpc::Status Expired(const grpc::ServerContextBase* ctx, const std::string& method);
 
 
 // A client's side: TLS (CA, optional client cert and key) and a bearer token on every call.

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
+#include "absl/status/status.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace mot {
@@ -39,5 +41,19 @@ TimePoint FromProto(const google::protobuf::Timestamp& ts);
 std::string FormatTime(TimePoint t);
 // RFC 3339 (any offset) -> TimePoint; InvalidArgument-style false on failure.
 bool ParseTime(const std::string& text, TimePoint* out);
+
+// How far from now a time an event or command carries may be (MOT_EVENT_MAX_AGE,
+// MOT_EVENT_MAX_AHEAD). Times outside are refused: a typo such as 9999-12-31 must
+// not become a touchpoint that fires at once, nor a ticket whose clocks never run.
+struct TimeWindow {
+  std::chrono::milliseconds max_age = std::chrono::hours(24 * 365 * 30);
+  std::chrono::milliseconds max_ahead = std::chrono::hours(24);
+};
+
+// InvalidArgument "<field> <time> is too far in the past/future" when `at` lies outside
+// the window around `now` (compared in seconds before any conversion, so no value can
+// overflow), or "<field> is not a valid time" for nanos out of range.
+absl::Status CheckWithin(const google::protobuf::Timestamp& at, std::string_view field, TimePoint now,
+                         const TimeWindow& window);
 
 }  // namespace mot
