@@ -76,7 +76,7 @@ check "notify prefs get names where they come from" grep -q "from: api" <<<"$out
 check "an owner nobody told us of has none" grep -q "from: none" <<<"$(motctl notify prefs get "C-NOBODY-$RANDOM")"
 err=$(motctl notify prefs set "$owner" --opt-out-channel pager 2>&1 || true)
 check "an unknown channel is refused, naming the field" \
-  grep -q "preferences.opted_out_channels: channel 'pager' is not one of channels.yaml's" <<<"$err"
+  grep -q "preferences.opted_out_channels: a channel is not one of channels.yaml's (app, dingtalk, email, hotline, sms, wecom, wecom_app)" <<<"$err"
 out=$(motctl notify send --customer "$owner" --template tier_a_second_touch --var "project_id=P-NOTIFY" \
   --category safety --id "cmd-$owner")
 check "notify send queues it and names the delivery" grep -q "^queued: delivery dl-" <<<"$out"
@@ -176,4 +176,12 @@ check "publish without a time uses the simulated clock" \
 
 err=$(motctl ticket get tk-none 2>&1 || true)
 check "unknown ticket is NOT_FOUND" grep -q "no ticket tk-none" <<<"$err"
+
+# The certificate's name, when it is not the host dialled (a port-forward): the mesh's
+# certificate names localhost; another name is refused.
+err=$(motctl --tls-server-name localhost ticket get tk-none 2>&1 || true)
+check "--tls-server-name localhost reaches the service" grep -q "no ticket tk-none" <<<"$err"
+err=$(motctl --tls-server-name motmesh-ticketing.other.svc ticket get tk-none 2>&1 || true)
+check "--tls-server-name with a name the certificate lacks does not connect" \
+  grep -q "Peer name motmesh-ticketing.other.svc is not in peer certificate" <<<"$err"
 echo "$passed passed, 0 failed"

@@ -138,7 +138,7 @@ TEST(Validate, NamesTheQuestionAndTheRuleNeverTheValue) {
   missing = kR1;
   missing.erase("q2");
   EXPECT_TRUE(Validate(kQuestions, missing).ok()) << "q2 is optional";
-  EXPECT_EQ(with("zz", Score(3)), "answers.zz: the survey has no such question");
+  EXPECT_EQ(with("zz", Score(3)), "answers: a key is not a question of the survey");
   EXPECT_EQ(with("q1", Answer{}), "answers.q1: expected a score from 1 to 5") << "no score given";
 }
 

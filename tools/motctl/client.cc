@@ -58,6 +58,7 @@ std::shared_ptr<grpc::Channel> Client::Channel(const std::string& addr_key) {
   security.cert_pem = FileOf("MOT_TLS_CLIENT_CERT_FILE");
   security.key_pem = FileOf("MOT_TLS_CLIENT_KEY_FILE");
   security.token = Find("MOT_TOKEN");
+  security.server_name = Find("MOT_TLS_SERVER_NAME");
   return mot::SecureChannel(Get(addr_key), security);
 }
 

@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
   app.add_option("--cert", client.flags["MOT_TLS_CLIENT_CERT_FILE"], "client certificate (mutual TLS)");
   app.add_option("--key", client.flags["MOT_TLS_CLIENT_KEY_FILE"], "client certificate's key (mutual TLS)");
   app.add_option("--token", client.flags["MOT_TOKEN"], "bearer token (motctl token issue)");
+  app.add_option("--tls-server-name", client.flags["MOT_TLS_SERVER_NAME"],
+                 "the name the services' certificate must carry, when it is not the host dialled "
+                 "(e.g. through kubectl port-forward: the Service's DNS name)");
   app.add_flag("--json", client.json, "print JSON instead of a table");
   motctl::AddPublish(app, client);
   motctl::AddJourney(app, client);

@@ -351,6 +351,7 @@ std::shared_ptr<grpc::Channel> SecureChannel(const std::string& target, const Cl
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
+  if (!security.server_name.empty()) args.SetSslTargetNameOverride(security.server_name);
   return grpc::CreateCustomChannel(target, credentials, args);
 }
 

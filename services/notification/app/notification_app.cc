@@ -512,22 +512,25 @@ grpc::Status Invalid(const std::string& what) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, what);
 }
 
+std::string Known(const std::set<std::string>& names) { return absl::StrJoin(names, ", "); }
+
 // Every channel and category the preferences name is one channels.yaml knows.
 grpc::Status CheckPreferences(const Routing& routing, const customer::v1::Preferences& p) {
   for (const auto* list : {&p.opted_out_channels(), &p.preferred_channels()}) {
     for (const auto& c : *list) {
       if (!routing.channels().count(c)) {
+        // The caller's value is not echoed; the channels that are, are named.
         return Invalid(absl::StrCat("preferences.",
                                     list == &p.preferred_channels() ? "preferred_channels"
                                                                     : "opted_out_channels",
-                                    ": channel '", c, "' is not one of channels.yaml's"));
+                                    ": a channel is not one of channels.yaml's (", Known(routing.channels()),
+                                    ")"));
       }
     }
   }
   for (const auto& c : p.opted_out_categories()) {
     if (routing.Category(c) == nullptr) {
-      return Invalid(absl::StrCat("preferences.opted_out_categories: category '", c,
-                                  "' is not one of channels.yaml's"));
+      return Invalid("preferences.opted_out_categories: a category is not one of channels.yaml's");
     }
   }
   return grpc::Status::OK;

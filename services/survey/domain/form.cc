@@ -27,7 +27,8 @@ absl::StatusOr<std::map<std::string, Answer>> AnswersFromForm(
     const std::string id = name.substr(0, dot);
     const std::string part = dot == std::string::npos ? "" : name.substr(dot + 1);
     auto q = by_id.find(id);
-    if (q == by_id.end()) return BadField(name, "no question of this survey");
+    // The name is the poster's: not echoed (it could hold anything).
+    if (q == by_id.end()) return absl::InvalidArgumentError("a form field names no question of this survey");
     const bool pair = q->second->kind == QuestionKind::kServqual;
     if (pair ? part != "expectation" && part != "perception" : dot != std::string::npos) {
       return BadField(name, pair ? "expected <question>.expectation or <question>.perception"

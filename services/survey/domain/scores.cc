@@ -45,7 +45,8 @@ std::string Problem(const Question& q, const Answer* a) {
 absl::Status Validate(const std::vector<Question>& questions, const std::map<std::string, Answer>& answers) {
   for (const auto& [id, _] : answers) {
     if (std::none_of(questions.begin(), questions.end(), [&](const Question& q) { return q.id == id; })) {
-      return absl::InvalidArgumentError(absl::StrCat("answers.", id, ": the survey has no such question"));
+      // The key is the caller's: not echoed (it could hold anything).
+      return absl::InvalidArgumentError("answers: a key is not a question of the survey");
     }
   }
   for (const auto& q : questions) {

@@ -122,6 +122,9 @@ struct ClientSecurity {
   std::string cert_pem;  // with key_pem: mutual TLS
   std::string key_pem;
   std::string token;
+  // The name the server's certificate must carry when it is not the host dialled
+  // (through a port-forward); empty: the host dialled.
+  std::string server_name;
 };
 std::shared_ptr<grpc::Channel> SecureChannel(const std::string& target, const ClientSecurity& security);
 // The files a mesh env file names (MOT_TLS_CA_FILE, MOT_TLS_CLIENT_CERT_FILE,
