@@ -193,6 +193,17 @@ TEST(Utf8, WellFormedOnly) {
   EXPECT_FALSE(IsUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
   EXPECT_FALSE(IsUtf8("\xc4\xe3\xba\xc3"));  // 你好 in GBK
   EXPECT_EQ(ParseYaml("title: \xc4\xe3\xba\xc3\n").status().message(), "not UTF-8 text: save the file as UTF-8");
+  // A NUL byte inside a word came out of yaml-cpp as 0xA0: a kind no protobuf could
+  // hold, so every ticket of it unreadable once stored (found by fuzz_sla_policy).
+  EXPECT_EQ(ParseYaml(std::string("kinds:\n  visit\t\0_follow_up: 1\n", 30)).status().message(),
+            "holds a NUL byte: not a text file");
+  YAML::Node built;
+  built["ok"] = "好";
+  built["list"].push_back(std::string("\xa0"));
+  int line = 0;
+  EXPECT_FALSE(AllUtf8(built, &line)) << "every value is looked at, in lists too";
+  built["list"] = YAML::Node(YAML::NodeType::Sequence);
+  EXPECT_TRUE(AllUtf8(built, &line));
 }
 
 // A protobuf value may start like JSON ('\n' then a 123-byte id's length '{'); without

@@ -176,6 +176,14 @@ TEST(TemplateSet, MalformedTextOrSubjectIsRefusedAtLoad) {
   EXPECT_EQ(std::string(subject.status().message()).rfind("template 't': malformed subject: ", 0), 0u)
       << subject.status();
   EXPECT_TRUE(TemplateSet::FromYaml("templates: {t: {channel: sms, text: \"{{literal}} {a} and {b:>3}\"}}").ok());
+  // Placeholders by position (found by fuzz_templates: "{1}" made fmt assert and
+  // terminate the service at load).
+  for (const char* text : {"{1} after {event_date}", "{} and {event_date}", "{1x}", "{a-b}"}) {
+    auto positional = TemplateSet::FromYaml(std::string("templates: {t: {channel: sms, text: \"") + text + "\"}}");
+    ASSERT_FALSE(positional.ok()) << text;
+    EXPECT_NE(std::string(positional.status().message()).find(": expected a variable's name"), std::string::npos)
+        << positional.status();
+  }
 }
 
 TEST(TemplateSet, AnEmailSubjectIsTheTemplatesOrTheFirstSentence) {

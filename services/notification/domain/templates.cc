@@ -1,6 +1,7 @@
 #include "domain/templates.h"
 
 #include <fmt/args.h>
+#include <cctype>
 #include <utility>
 #include <vector>
 #include <fmt/format.h>
@@ -12,8 +13,19 @@ namespace mot::notification {
 
 namespace {
 
+// A variable's name: a letter or '_', then letters, digits or '_'.
+bool IsVariableName(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
 // Renders `text` with every {name} it names set (fmt stops at the first missing
-// argument, so rendering with none would leave the rest unchecked).
+// argument, so rendering with none would leave the rest unchecked). Placeholders name
+// variables: "{}" or "{1}" would take another placeholder's value, or none (fmt
+// asserts on an index past its arguments).
 absl::Status CheckFormat(const std::string& text) {
   std::vector<std::string> names;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -25,7 +37,11 @@ absl::Status CheckFormat(const std::string& text) {
     const size_t close = text.find('}', i);
     if (close == std::string::npos) break;  // fmt names the error below
     std::string name = text.substr(i + 1, close - i - 1);
-    names.push_back(name.substr(0, name.find(':')));
+    name = name.substr(0, name.find(':'));
+    if (!IsVariableName(name)) {
+      return absl::InvalidArgumentError(absl::StrCat("placeholder {", name, "}: expected a variable's name"));
+    }
+    names.push_back(name);
     i = close;
   }
   fmt::dynamic_format_arg_store<fmt::format_context> args;

@@ -30,12 +30,40 @@ inline absl::Status RequireKeys(const YAML::Node& node, const std::string& where
   return absl::OkStatus();
 }
 
+// Whether every key and value in `node` is UTF-8 once read; if not, `*line` is the
+// first offender's (0-based; -1 for a node not read from text). yaml-cpp turns some
+// valid text into invalid bytes (a NUL byte inside a word came out as 0xA0), so the
+// text's check alone is not enough.
+inline bool AllUtf8(const YAML::Node& node, int* line) {
+  if (node.IsScalar() && !IsUtf8(node.Scalar())) {
+    *line = node.Mark().line;
+    return false;
+  }
+  if (node.IsSequence()) {
+    for (const auto& item : node) {
+      if (!AllUtf8(item, line)) return false;
+    }
+  }
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      if (!AllUtf8(kv.first, line) || !AllUtf8(kv.second, line)) return false;
+    }
+  }
+  return true;
+}
+
 // Parses a configuration document; InvalidArgument when it is not YAML, or not UTF-8
-// (a file saved as GBK: its titles could not travel in a protobuf message).
+// (a file saved as GBK: its titles could not travel in a protobuf message), or holds
+// a NUL byte.
 inline absl::StatusOr<YAML::Node> ParseYaml(const std::string& text) {
   if (!IsUtf8(text)) return absl::InvalidArgumentError("not UTF-8 text: save the file as UTF-8");
+  if (text.find('\0') != std::string::npos) return absl::InvalidArgumentError("holds a NUL byte: not a text file");
   try {
-    return YAML::Load(text);
+    YAML::Node root = YAML::Load(text);
+    if (int line = 0; !AllUtf8(root, &line)) {
+      return absl::InvalidArgumentError(absl::StrCat("line ", line + 1, ": not UTF-8 text once read"));
+    }
+    return root;
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("not YAML: ", e.what()));
   }
