@@ -17,8 +17,14 @@ build: configure
 
 # Unit tests, then integration tests against a real Kafka broker and Redis that
 # the ctest fixture starts (deploy/local/mesh) and stops.
+# The counts the hostile-input, access, deadline, rate, confidentiality, kcat and fuzz
+# tests print (ctest shows a passing test's output only in its log) follow the result.
+COUNTS = ^late calls:|^hostile inputs tried|as one caller \(rate|^planted .* hits|^methods [0-9]+, calls|^kcat: [0-9]|^fuzz: [0-9]+ inputs tried in all
+
 test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure
+	cd $(BUILD_DIR) && ctest --output-on-failure; rc=$$?; \
+	  echo "counts printed by the tests (build/Testing/Temporary/LastTest.log):"; \
+	  grep -aE '$(COUNTS)' Testing/Temporary/LastTest.log | sed 's/^/  /'; exit $$rc
 
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
