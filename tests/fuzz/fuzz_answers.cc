@@ -17,6 +17,7 @@
 #include "domain/catalogue.h"
 #include "domain/scores.h"
 #include "fuzz_common.h"
+#include "fuzz_survey.h"
 #include "mot/common/codec.h"
 #include "mot/survey/v1/survey.pb.h"
 
@@ -25,24 +26,11 @@ namespace {
 using namespace mot;
 using namespace mot::survey;
 
-const SurveyCatalogue& Shipped() {
-  static const auto* catalogue = [] {
-    auto parsed = SurveyCatalogue::FromYaml(motfuzz::ShippedConfig("surveys.yaml"));
-    if (!parsed.ok() || parsed->surveys().empty()) motfuzz::Broken("the shipped survey catalogue does not load");
-    return new SurveyCatalogue(*std::move(parsed));
-  }();
-  return *catalogue;
-}
-
 const SurveyDefinition& Pick(const std::string& instance_id) {
-  if (const SurveyDefinition* d = Shipped().Find(instance_id)) return *d;
-  auto it = Shipped().surveys().begin();
-  std::advance(it, std::hash<std::string>()(instance_id) % Shipped().surveys().size());
+  if (const SurveyDefinition* d = motfuzz::ShippedSurveys().Find(instance_id)) return *d;
+  auto it = motfuzz::ShippedSurveys().surveys().begin();
+  std::advance(it, std::hash<std::string>()(instance_id) % motfuzz::ShippedSurveys().surveys().size());
   return it->second;
-}
-
-bool InRange(const std::optional<double>& v, double low, double high) {
-  return !v || (*v >= low - 1e-9 && *v <= high + 1e-9);
 }
 
 bool Same(const Tally& a, const Tally& b) {
@@ -64,7 +52,7 @@ bool Same(const Tally& a, const Tally& b) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  Shipped();
+  motfuzz::ShippedSurveys();
   return 0;
 }
 
@@ -94,11 +82,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Tally tally;
   tally.Add(def.questions, answers);
   const Scores scores = ScoresOf(tally);
-  motfuzz::Check(InRange(scores.csat_mean, 1, 5) && InRange(scores.csat_satisfied, 0, 100) &&
-                     InRange(scores.nps, -100, 100) && InRange(scores.overall_gap, -6, 6),
+  motfuzz::Check(motfuzz::InRange(scores.csat_mean, 1, 5) && motfuzz::InRange(scores.csat_satisfied, 0, 100) &&
+                     motfuzz::InRange(scores.nps, -100, 100) && motfuzz::InRange(scores.overall_gap, -6, 6),
                  "the scores of answers Validate accepted are out of range");
   for (const auto& [d, gap] : scores.gap) motfuzz::Check(gap >= -6 && gap <= 6, "a gap out of -6..6");
-  (void)DetractorReasons(Shipped().detractor(), def.questions, answers);
+  (void)DetractorReasons(motfuzz::ShippedSurveys().detractor(), def.questions, answers);
 
   Tally twice = tally;
   twice.Merge(tally);

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
 #include "mot/common/validate.h"
 
 namespace motfuzz {
@@ -45,6 +47,12 @@ inline bool Tolerated(const char* issue) {
   static const std::set<std::string> known = {
   };
   return !strict && known.count(issue) > 0;
+}
+
+// Whether a protobuf Timestamp can hold `t` (years 1 to 9999).
+inline bool Holdable(const google::protobuf::Timestamp& t) {
+  using google::protobuf::util::TimeUtil;
+  return t.seconds() >= TimeUtil::kTimestampMinSeconds && t.seconds() <= TimeUtil::kTimestampMaxSeconds;
 }
 
 // Whether `text` is well-formed UTF-8 (what a proto3 string field must hold).

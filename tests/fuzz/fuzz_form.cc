@@ -21,6 +21,7 @@
 #include "domain/catalogue.h"
 #include "domain/form.h"
 #include "fuzz_common.h"
+#include "fuzz_survey.h"
 
 namespace {
 
@@ -29,19 +30,6 @@ using namespace mot::survey;
 
 // survey's default MOT_SURVEY_MAX_TEXT is larger; a small one reaches the limit.
 constexpr size_t kMaxText = 64;
-
-const SurveyCatalogue& Shipped() {
-  static const auto* catalogue = [] {
-    auto parsed = SurveyCatalogue::FromYaml(motfuzz::ShippedConfig("surveys.yaml"));
-    if (!parsed.ok() || parsed->surveys().empty()) motfuzz::Broken("the shipped survey catalogue does not load");
-    return new SurveyCatalogue(*std::move(parsed));
-  }();
-  return *catalogue;
-}
-
-bool InRange(const std::optional<double>& v, double low, double high) {
-  return !v || (*v >= low - 1e-9 && *v <= high + 1e-9);
-}
 
 void CheckSurvey(const SurveyDefinition& def, const std::multimap<std::string, std::string>& fields) {
   auto answers = AnswersFromForm(def.questions, fields, kMaxText);
@@ -79,20 +67,20 @@ void CheckSurvey(const SurveyDefinition& def, const std::multimap<std::string, s
   Tally tally;
   tally.Add(def.questions, *answers);
   const Scores s = ScoresOf(tally);
-  motfuzz::Check(InRange(s.csat_mean, 1, 5) && InRange(s.nps, -100, 100) && InRange(s.overall_gap, -6, 6),
+  motfuzz::Check(motfuzz::InRange(s.csat_mean, 1, 5) && motfuzz::InRange(s.nps, -100, 100) && motfuzz::InRange(s.overall_gap, -6, 6),
                  "the scores of a form Validate accepted are out of range");
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  Shipped();
+  motfuzz::ShippedSurveys();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   httplib::Params fields;  // std::multimap<std::string, std::string>
   httplib::detail::parse_query_text(motfuzz::Str(data, size), fields);
-  for (const auto& [id, def] : Shipped().surveys()) CheckSurvey(def, fields);
+  for (const auto& [id, def] : motfuzz::ShippedSurveys().surveys()) CheckSurvey(def, fields);
   return 0;
 }

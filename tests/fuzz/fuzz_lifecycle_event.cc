@@ -57,9 +57,7 @@ void CheckRefusal(const absl::Status& s, const mot::Incoming& in, const char* wh
 }
 
 bool ValidTimestamp(const google::protobuf::Timestamp& t) {
-  using google::protobuf::util::TimeUtil;
-  return t.seconds() >= TimeUtil::kTimestampMinSeconds && t.seconds() <= TimeUtil::kTimestampMaxSeconds &&
-         t.nanos() >= 0 && t.nanos() < 1'000'000'000;
+  return motfuzz::Holdable(t) && t.nanos() >= 0 && t.nanos() < 1'000'000'000;
 }
 
 // Whether the CloudEvent's time (the ce_time header, or "time" of a structured

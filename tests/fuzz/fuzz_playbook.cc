@@ -19,17 +19,11 @@
 
 #include "domain/playbook.h"
 #include "fuzz_common.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace {
 
 using namespace mot;
 using namespace mot::scheduler;
-
-bool Holdable(const google::protobuf::Timestamp& t) {
-  using google::protobuf::util::TimeUtil;
-  return t.seconds() >= TimeUtil::kTimestampMinSeconds && t.seconds() <= TimeUtil::kTimestampMaxSeconds;
-}
 
 lifecycle::v1::LifecycleEvent EventFor(const Playbook& pb, const std::string& type, TimePoint at) {
   lifecycle::v1::LifecycleEvent e;
@@ -113,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < planned->size(); ++i) {
       const auto& tp = (*planned)[i].touchpoint;
       motfuzz::Check(tp.id() == (*again)[i].touchpoint.id(), "a touchpoint's id is not deterministic");
-      motfuzz::Check(Holdable(tp.due_at()), "step '" + tp.step_id() + "' is due at a time protobuf cannot hold");
+      motfuzz::Check(motfuzz::Holdable(tp.due_at()), "step '" + tp.step_id() + "' is due at a time protobuf cannot hold");
       motfuzz::Check(Readable((*planned)[i]), "step '" + tp.step_id() + "': its service cannot read the command");
       // The occurrences of a recurring step: each later than the one before, `times` in all.
       const Step* step = pb.FindStep(tp.step_id());
@@ -122,7 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       PlannedTouchpoint cur = (*planned)[i];
       while (auto next = NextOccurrence(cur)) {
         motfuzz::Check(++n <= step->times, "step '" + step->id + "' occurs more often than its times");
-        motfuzz::Check(Holdable(next->touchpoint.due_at()), "an occurrence is due at a time protobuf cannot hold");
+        motfuzz::Check(motfuzz::Holdable(next->touchpoint.due_at()), "an occurrence is due at a time protobuf cannot hold");
         motfuzz::Check(FromProto(next->touchpoint.due_at()) > FromProto(cur.touchpoint.due_at()),
                        "an occurrence of step '" + step->id + "' is not later than the one before");
         motfuzz::Check(!next->payload.empty() && Readable(*next),
@@ -144,7 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   facts.signed_at = now - std::chrono::hours(24 * 400);
   facts.handover_at = now - std::chrono::hours(24 * 30);
   for (const auto& tp : PlanCalendar(pb, facts, now, now + std::chrono::hours(24 * 60))) {
-    motfuzz::Check(Holdable(tp.touchpoint.due_at()), "a calendar touchpoint is due at a time protobuf cannot hold");
+    motfuzz::Check(motfuzz::Holdable(tp.touchpoint.due_at()), "a calendar touchpoint is due at a time protobuf cannot hold");
     motfuzz::Check(Readable(tp), "calendar step '" + tp.touchpoint.step_id() + "': its service cannot read the command");
   }
   (void)HasFestivalDates(pb, now, now + pb.plan_ahead());

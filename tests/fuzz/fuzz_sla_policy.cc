@@ -17,18 +17,12 @@
 #include "domain/sla_policy.h"
 #include "fuzz_common.h"
 #include "google/protobuf/stubs/common.h"
-#include "google/protobuf/util/time_util.h"
 #include "yaml-cpp/yaml.h"
 
 namespace {
 
 using namespace mot;
 using namespace mot::ticketing;
-
-bool Holdable(const google::protobuf::Timestamp& t) {
-  using google::protobuf::util::TimeUtil;
-  return t.seconds() >= TimeUtil::kTimestampMinSeconds && t.seconds() <= TimeUtil::kTimestampMaxSeconds;
-}
 
 // The projects with a calendar of their own, from the document itself (the policy
 // does not list them).
@@ -96,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                      "kind '" + kind + "': not one deadline per milestone");
       for (const auto& d : ticket->deadlines()) {
         if (!d.has_due_at()) continue;
-        motfuzz::Check(Holdable(d.due_at()), "kind '" + kind + "', milestone '" + d.milestone() +
+        motfuzz::Check(motfuzz::Holdable(d.due_at()), "kind '" + kind + "', milestone '" + d.milestone() +
                                                  "': due at a time protobuf cannot hold (seconds " +
                                                  std::to_string(d.due_at().seconds()) + ")");
         motfuzz::Check(FromProto(d.due_at()) >= opened,

@@ -6,9 +6,10 @@
 //
 // Invariants (abort on violation), for a set that loads:
 //  - every template the document lists is found;
-//  - rendered with a value for every named placeholder, a template renders, or is
-//    refused only for a placeholder without a variable ({0}, {}): FromYaml renders
-//    each text once to find malformed text at start, not when a message is sent;
+//  - every placeholder of a template that loads names a variable ({0} and {} are
+//    refused at load), and rendered with a value for each, the template renders:
+//    FromYaml renders each text once to find malformed text at start, not when a
+//    message is sent;
 //  - a refusal quotes no variable's value (an owner's name may be one);
 //  - an email subject is at most 40 characters of whole UTF-8 sequences when taken
 //    from the text.
@@ -30,22 +31,6 @@ std::vector<std::string> Ids(const std::string& yaml) {
     const YAML::Node root = YAML::Load(yaml);
     for (const auto& kv : root["templates"]) out.push_back(kv.first.as<std::string>());
   } catch (const YAML::Exception&) {
-  }
-  return out;
-}
-
-// The names of the {name} and {name:spec} placeholders of a format string.
-std::set<std::string> Placeholders(const std::string& text) {
-  std::set<std::string> out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '{') continue;
-    if (i + 1 < text.size() && text[i + 1] == '{') {
-      ++i;
-      continue;
-    }
-    size_t j = i + 1;
-    while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
-    if (j > i + 1 && !std::isdigit(static_cast<unsigned char>(text[i + 1]))) out.insert(text.substr(i + 1, j - i - 1));
   }
   return out;
 }
@@ -75,8 +60,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const Template* t = set->Find(id);
     motfuzz::Check(t != nullptr, "template '" + id + "' is listed but not found");
     std::map<std::string, std::string> variables;
-    for (const auto& name : Placeholders(t->text)) variables[name] = ValueOf(name);
-    for (const auto& name : Placeholders(t->subject)) variables[name] = ValueOf(name);
+    // Loaded, so every placeholder names a variable.
+    for (const std::string* text : {&t->text, &t->subject}) {
+      auto names = Placeholders(*text);
+      motfuzz::Check(names.ok(), "template '" + t->id + "' loaded with a placeholder naming no variable");
+      for (const auto& name : *names) variables[name] = ValueOf(name);
+    }
     const auto text = Render(*t, variables);
     CheckRendered(*t, "text", text, variables, "template-text-malformed-after-placeholder");
     if (!text.ok()) continue;

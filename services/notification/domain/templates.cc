@@ -2,6 +2,7 @@
 
 #include <fmt/args.h>
 #include <cctype>
+#include <set>
 #include <utility>
 #include <vector>
 #include <fmt/format.h>
@@ -22,12 +23,10 @@ bool IsVariableName(const std::string& name) {
   return true;
 }
 
-// Renders `text` with every {name} it names set (fmt stops at the first missing
-// argument, so rendering with none would leave the rest unchecked). Placeholders name
-// variables: "{}" or "{1}" would take another placeholder's value, or none (fmt
-// asserts on an index past its arguments).
-absl::Status CheckFormat(const std::string& text) {
-  std::vector<std::string> names;
+}  // namespace
+
+absl::StatusOr<std::set<std::string>> Placeholders(const std::string& text) {
+  std::set<std::string> names;
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '{') continue;
     if (i + 1 < text.size() && text[i + 1] == '{') {
@@ -35,17 +34,27 @@ absl::Status CheckFormat(const std::string& text) {
       continue;
     }
     const size_t close = text.find('}', i);
-    if (close == std::string::npos) break;  // fmt names the error below
+    if (close == std::string::npos) break;  // fmt names the error
     std::string name = text.substr(i + 1, close - i - 1);
     name = name.substr(0, name.find(':'));
     if (!IsVariableName(name)) {
       return absl::InvalidArgumentError(absl::StrCat("placeholder {", name, "}: expected a variable's name"));
     }
-    names.push_back(name);
+    names.insert(name);
     i = close;
   }
+  return names;
+}
+
+namespace {
+
+// Renders `text` with every {name} it names set (fmt stops at the first missing
+// argument, so rendering with none would leave the rest unchecked).
+absl::Status CheckFormat(const std::string& text) {
+  auto names = Placeholders(text);
+  if (!names.ok()) return names.status();
   fmt::dynamic_format_arg_store<fmt::format_context> args;
-  for (const auto& name : names) args.push_back(fmt::arg(name.c_str(), std::string("x")));
+  for (const auto& name : *names) args.push_back(fmt::arg(name.c_str(), std::string("x")));
   try {
     (void)fmt::vformat(text, args);
   } catch (const fmt::format_error& e) {

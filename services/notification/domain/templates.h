@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ class TemplateSet {
  private:
   std::map<std::string, Template> templates_;
 };
+
+// The variables a format string's {name} and {name:spec} placeholders name ("{{" is a
+// literal brace); InvalidArgument for a placeholder that names none ("{}", "{1}": by
+// position, which would take another's value or none).
+absl::StatusOr<std::set<std::string>> Placeholders(const std::string& text);
 
 // InvalidArgument naming the template when a placeholder has no variable or the
 // text is malformed.
