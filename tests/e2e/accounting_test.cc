@@ -50,9 +50,9 @@ class AccountingTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    env_ = testing::MeshEnv();
+    env_ = testkit::MeshEnv();
     ASSERT_FALSE(env_["MOT_KAFKA_BROKERS"].empty());
-    redis_ = testing::MeshRedis(env_);
+    redis_ = testkit::MeshRedis(env_);
   }
 
   std::map<std::string, std::string> env_;
@@ -60,7 +60,7 @@ class AccountingTest : public ::testing::Test {
 };
 
 TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
-  const std::string run = testing::Unique("");
+  const std::string run = testkit::Unique("");
   auto owner = [&](int i) { return "C-ACC-" + run + "-" + std::to_string(i); };
   auto project = [&](int i) { return "P-ACC-" + run + "-" + std::to_string(i); };
   SimulatedTime clock(*redis_);
@@ -127,7 +127,7 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
     double processed_before = 0;
     if (kill != kills.end()) {
       const Watch& w = watch.at(kill->second);
-      processed_before = testing::Metric(w.metrics, "mot_kafka_messages_total{result=\"ok\",topic=\"" + w.topic + "\"}");
+      processed_before = testkit::Metric(w.metrics, "mot_kafka_messages_total{result=\"ok\",topic=\"" + w.topic + "\"}");
       std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 500));
       ASSERT_EQ(Mesh("kill " + kill->second), 0);
       killed_at = std::chrono::steady_clock::now();
@@ -135,7 +135,7 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
     for (const auto& s : producer.PublishAll(rounds[r])) ASSERT_TRUE(s.ok()) << s;
     if (kill == kills.end()) continue;
     if (kill->second == "survey") {  // the 7-day surveys fall due while it is down
-      ASSERT_TRUE(SimulatedTime(*testing::MeshRedis(env_)).Advance(hours(24 * 8)).ok());
+      ASSERT_TRUE(SimulatedTime(*testkit::MeshRedis(env_)).Advance(hours(24 * 8)).ok());
     }
     ASSERT_EQ(Mesh("start " + kill->second), 0) << kill->second << " did not restart";
     const Watch& w = watch.at(kill->second);
@@ -144,7 +144,7 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
     const double from = kill->second == "redis" ? processed_before : 0;
     double gap = -1;
     while (std::chrono::steady_clock::now() - killed_at < seconds(60)) {
-      if (testing::Metric(w.metrics, series) > from) {
+      if (testkit::Metric(w.metrics, series) > from) {
         gap = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
         break;
       }
@@ -155,7 +155,7 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
     gaps.emplace_back(kill->second, gap);
   }
   // Every timer due within five years (deploy/config/playbook.yaml).
-  redis_ = testing::MeshRedis(env_);  // Redis was restarted
+  redis_ = testkit::MeshRedis(env_);  // Redis was restarted
   ASSERT_TRUE(SimulatedTime(*redis_).Advance(hours(24 * 365 * 5)).ok());
 
   // Expected per owner: webhook welcome and congratulations; six surveys (准1 a week
@@ -165,9 +165,9 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
   const int tickets_per_owner = kRepairsPerOwner + 8;
   constexpr int kSurveysPerOwner = 6;
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
+      testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   auto surveys = survey::v1::SurveyService::NewStub(
-      testing::MeshChannel(env_, "MOT_SURVEY_ADDR"));
+      testkit::MeshChannel(env_, "MOT_SURVEY_ADDR"));
   struct Count {
     int lost = 0, duplicated = 0, extra = 0;
   };

@@ -26,10 +26,10 @@ constexpr int kPartitions = 3;
 class ConsumerLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_ = testing::MeshEnv();
+    env_ = testkit::MeshEnv();
     brokers_ = env_["MOT_KAFKA_BROKERS"];
     ASSERT_FALSE(brokers_.empty()) << "MOT_MESH_ENV names no broker";
-    topic_ = testing::Unique("test.consumer.");
+    topic_ = testkit::Unique("test.consumer.");
     ASSERT_TRUE(EnsureTopics(brokers_, {topic_, topic_ + ".dlq", topic_ + ".out"}, kPartitions, 1,
                              seconds(30))
                     .ok());
@@ -46,7 +46,7 @@ class ConsumerLoopTest : public ::testing::Test {
     std::string err;
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     conf->set("bootstrap.servers", brokers_, err);
-    conf->set("group.id", testing::Unique("reader."), err);
+    conf->set("group.id", testkit::Unique("reader."), err);
     conf->set("auto.offset.reset", "earliest", err);
     std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
     c->subscribe({topic});
@@ -121,7 +121,7 @@ TEST_F(ConsumerLoopTest, BatchesRetryInOrderDeadLetterAndCommitOnlyWhatIsDone) {
 
   ConsumerOptions options;
   options.brokers = brokers_;
-  options.group_id = testing::Unique("test.group.");
+  options.group_id = testkit::Unique("test.group.");
   options.topics = {topic_};
   options.retry_backoff_initial = milliseconds(200);
   prometheus::Registry registry;

@@ -43,9 +43,9 @@ using std::chrono::hours;
 using std::chrono::seconds;
 namespace sv1 = scheduler::v1;
 
-using testing::MeshEnv;
-using testing::Metric;
-using testing::Unique;
+using testkit::MeshEnv;
+using testkit::Metric;
+using testkit::Unique;
 
 // The partition Kafka's Java client picks for a key: murmur2 (Utils.murmur2),
 // made positive, modulo the partition count.
@@ -87,12 +87,12 @@ class MeshTest : public ::testing::Test {
     env_ = MeshEnv();
     ASSERT_FALSE(env_["MOT_KAFKA_BROKERS"].empty()) << "MOT_MESH_ENV does not name a running mesh";
     producer_ = std::make_unique<KafkaProducer>(env_["MOT_KAFKA_BROKERS"], "mesh-test", seconds(15));
-    redis_ = testing::MeshRedis(env_);
+    redis_ = testkit::MeshRedis(env_);
     ASSERT_EQ(env_["MOT_CLOCK"], "simulated") << "the test mesh runs on the simulated clock";
     // Owners are reached 09:00-20:00 their time: each test starts in their daytime.
-    testing::DaytimeForOwners(*redis_);
+    testkit::DaytimeForOwners(*redis_);
     scheduler_ = sv1::SchedulerService::NewStub(
-        testing::MeshChannel(env_, "MOT_SCHEDULER_ADDR"));
+        testkit::MeshChannel(env_, "MOT_SCHEDULER_ADDR"));
   }
 
   // A channel to a service calling as `subject` with `scopes` (a token signed here with
@@ -311,7 +311,7 @@ class MeshTest : public ::testing::Test {
 
   notification::v1::ListDeliveriesResponse Deliveries(const std::string& customer) {
     auto stub = notification::v1::NotificationService::NewStub(
-        testing::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
+        testkit::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
     grpc::ClientContext ctx;
     notification::v1::ListDeliveriesRequest req;
     req.set_customer_id(customer);
@@ -323,7 +323,7 @@ class MeshTest : public ::testing::Test {
 
   survey::v1::ListSurveyInstancesResponse Surveys(const std::string& customer) {
     auto stub = survey::v1::SurveyService::NewStub(
-        testing::MeshChannel(env_, "MOT_SURVEY_ADDR"));
+        testkit::MeshChannel(env_, "MOT_SURVEY_ADDR"));
     grpc::ClientContext ctx;
     survey::v1::ListSurveyInstancesRequest req;
     req.set_customer_id(customer);
@@ -335,7 +335,7 @@ class MeshTest : public ::testing::Test {
 
   ticketing::v1::Ticket Ticket(const std::string& id) {
     auto stub = ticketing::v1::TicketingService::NewStub(
-        testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
+        testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
     grpc::ClientContext ctx;
     ticketing::v1::GetTicketRequest req;
     req.set_ticket_id(id);
@@ -403,7 +403,7 @@ TEST_F(MeshTest, LifecycleEventsReachAllFourServices) {
 
   // The repair ticket has its three deadlines, counted from the request.
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
+      testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   grpc::ClientContext tctx;
   ticketing::v1::GetTicketRequest treq;
   treq.set_ticket_id(Step(journey, "repair_ticket").result_ref());
@@ -621,7 +621,7 @@ TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
   Advance(hours(2));
   Mesh("start", "touchpoint-scheduler");
   scheduler_ = sv1::SchedulerService::NewStub(
-      testing::MeshChannel(env_, "MOT_SCHEDULER_ADDR"));
+      testkit::MeshChannel(env_, "MOT_SCHEDULER_ADDR"));
   WaitForSteps(customer, {"sales_stage_survey"});
 }
 
@@ -741,7 +741,7 @@ TEST_F(MeshTest, HostileInputOnEveryConsumedTopicIsDeadLetteredWithItsReason) {
     double total = 0;
     for (const char* m : {"MOT_SCHEDULER_METRICS", "MOT_TICKETING_METRICS", "MOT_NOTIFICATION_METRICS",
                           "MOT_SURVEY_METRICS"}) {
-      std::istringstream lines(testing::Page(env_[m]));
+      std::istringstream lines(testkit::Page(env_[m]));
       std::string line;
       while (std::getline(lines, line)) {
         if (line.rfind("mot_kafka_dead_letters_total{", 0) == 0) total += std::stod(line.substr(line.rfind(' ') + 1));
@@ -886,7 +886,7 @@ TEST_F(MeshTest, ACallerOverItsRateIsRefusedAndAnotherCallerIsNot) {
   namespace tv1 = ticketing::v1;
   const auto refusals = [this] {
     double n = 0;
-    std::istringstream lines(testing::Page(env_["MOT_TICKETING_METRICS"]));
+    std::istringstream lines(testkit::Page(env_["MOT_TICKETING_METRICS"]));
     std::string line;
     while (std::getline(lines, line)) {
       if (line.rfind("mot_grpc_refusals_total{", 0) == 0 && line.find("reason=\"rate_limited\"") != std::string::npos) {
@@ -1095,7 +1095,7 @@ TEST_F(MeshTest, ARefusedHandoverCancelsTheHandoverStepsAndOpensAFollowUpTicket)
   }
   EXPECT_EQ(Step(j, "sales_stage_survey").status(), sv1::TOUCHPOINT_STATUS_SCHEDULED) << "no exit of it";
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
+      testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   grpc::ClientContext ctx;
   ticketing::v1::GetTicketRequest req;
   req.set_ticket_id(Step(j, "refused_handover_follow_up").result_ref());
@@ -1255,7 +1255,7 @@ TEST_F(MeshTest, AClosedRepairIssuesTheRepairSatisfactionSurvey) {
   Publish(repair);
   const std::string ticket_id = Step(WaitForSteps(customer, {"repair_ticket"}), "repair_ticket").result_ref();
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
+      testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   auto move = [&](ticketing::v1::TicketStatus to, const std::string& reason) {
     grpc::ClientContext ctx;
     ticketing::v1::TransitionTicketRequest req;
@@ -1319,7 +1319,7 @@ TEST_F(MeshTest, AClosedRepairIssuesTheRepairSatisfactionSurvey) {
 // receiver); at 30 days the risk warning escalates once more.
 TEST_F(MeshTest, AMajorComplaintNobodyTouchesWalksTheWholeLadder) {
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
+      testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   grpc::ClientContext ctx;
   ticketing::v1::CreateTicketRequest req;
   req.set_request_id(Unique("hotline-"));
@@ -1430,7 +1430,7 @@ TEST_F(MeshTest, OwnersContactDataIsSealedAndForgottenOnRequest) {
   // hotline (the elderly segment's first), then SMS and email (the owner's preferences,
   // set through the API, opting out of the hotline for them).
   auto stub = notification::v1::NotificationService::NewStub(
-      testing::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
+      testkit::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
   // Sets the owner's preferences, sends a message, and answers the channel it was
   // delivered on once it is.
   const auto send_via = [&](const std::vector<std::string>& preferred,
@@ -1459,7 +1459,7 @@ TEST_F(MeshTest, OwnersContactDataIsSealedAndForgottenOnRequest) {
     }
     return "not delivered";
   };
-  testing::DaytimeForOwners(*redis_);  // no quiet hours for the service messages
+  testkit::DaytimeForOwners(*redis_);  // no quiet hours for the service messages
   EXPECT_EQ(send_via({}, {}), "hotline") << "elderly: the hotline first";
   EXPECT_EQ(send_via({"sms"}, {"hotline"}), "sms");
   EXPECT_EQ(send_via({"email"}, {"hotline", "sms"}), "email");
@@ -1490,7 +1490,7 @@ TEST_F(MeshTest, OwnersContactDataIsSealedAndForgottenOnRequest) {
     auto st = scheduler_->IngestEvent(&ctx, req, &resp);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     errors += st.error_message() + "\n";
-    auto desk = ticketing::v1::TicketingService::NewStub(testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
+    auto desk = ticketing::v1::TicketingService::NewStub(testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
     grpc::ClientContext tctx;
     ticketing::v1::CreateTicketRequest create;
     create.set_request_id(Unique("rq-"));
@@ -1504,10 +1504,10 @@ TEST_F(MeshTest, OwnersContactDataIsSealedAndForgottenOnRequest) {
     errors += st.error_message() + "\n";
   }
   planted.push_back(name);
-  std::map<std::string, std::string> places = {{"redis", testing::RedisContents(*redis_)},
+  std::map<std::string, std::string> places = {{"redis", testkit::RedisContents(*redis_)},
                                                {"errors returned", errors}};
   for (const char* svc : {"SCHEDULER", "TICKETING", "NOTIFICATION", "SURVEY"}) {
-    places[std::string(svc) + " /metrics"] = testing::Page(env_[std::string("MOT_") + svc + "_METRICS"]);
+    places[std::string(svc) + " /metrics"] = testkit::Page(env_[std::string("MOT_") + svc + "_METRICS"]);
   }
   for (const char* log : {"touchpoint-scheduler", "ticketing", "notification", "survey"}) {
     std::ifstream in(env_["MOT_MESH_LOGS"] + "/" + log + ".log");
@@ -1569,7 +1569,7 @@ TEST_F(MeshTest, ADingTalkRobotAcceptsTheSignedRequest) {
   const auto stamp = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
-  const std::string answer = testing::Page(
+  const std::string answer = testkit::Page(
       "-X POST -H 'Content-Type: application/json' -d '{\"msgtype\":\"text\",\"text\":{\"content\":\"x\"}}' '" +
       env_["MOT_WEBHOOK_SINK_URL"] + "/robot/send?access_token=local&timestamp=" + stamp +
       "&sign=bm90IHRoZSBzaWdu'");
@@ -1707,7 +1707,7 @@ TEST_F(DecisionTest, TheFourthCareMessageInAWeekIsCapped) {
     Send(customer, "care", markers.back());
     Recorded(customer, i + 1);  // in order: each decided before the next is sent
     Advance(std::chrono::hours(24));
-    testing::DaytimeForOwners(*redis_);
+    testkit::DaytimeForOwners(*redis_);
   }
   auto list = Recorded(customer, 4);
   ASSERT_EQ(list.size(), 4u);
@@ -1718,7 +1718,7 @@ TEST_F(DecisionTest, TheFourthCareMessageInAWeekIsCapped) {
   EXPECT_EQ(list[3].reason(), "frequency_cap");
   // A week after the first, the cap has room again.
   Advance(std::chrono::hours(24 * 4));
-  testing::DaytimeForOwners(*redis_);
+  testkit::DaytimeForOwners(*redis_);
   const std::string later = Unique("P-CAP-");
   Send(customer, "care", later);
   auto after = Recorded(customer, 5);
@@ -1727,7 +1727,7 @@ TEST_F(DecisionTest, TheFourthCareMessageInAWeekIsCapped) {
 
   // Listed newest first, two a page, each once.
   auto stub = notification::v1::NotificationService::NewStub(
-      testing::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
+      testkit::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
   std::vector<std::string> paged;
   std::string token;
   int pages = 0;
@@ -1803,7 +1803,7 @@ TEST_F(DecisionTest, AProviderAnswering500IsRetriedThenTheNextChannelDelivers) {
   const auto stamp = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
-  const std::string answer = testing::Page(
+  const std::string answer = testkit::Page(
       "-X POST -H 'Content-Type: application/json' -H 'X-Sms-Access-Key: mot-local' "
       "-H 'X-Sms-Timestamp: " + stamp + "' -H 'X-Sms-Signature: bm90IHRoZSBzaWdu' "
       "-d '{\"request_id\":\"x\"}' '" + env_["MOT_WEBHOOK_SINK_URL"] + "/sms/send'");
@@ -1853,7 +1853,7 @@ TEST_F(DecisionTest, AnElderlyOwnersMessageBecomesAHotlineCallTicket) {
     req.set_ticket_id(id);
     ticketing::v1::GetTicketResponse resp;
     auto stub = ticketing::v1::TicketingService::NewStub(
-        testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
+        testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
     if (stub->GetTicket(&ctx, req, &resp).ok()) t = resp.ticket();
     if (t.id().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -1895,7 +1895,7 @@ TEST_F(DecisionTest, AWeComApplicationMessageReachesTheOwnersWeComId) {
   EXPECT_EQ(sent[0]["body"]["enable_duplicate_check"], 1);
   EXPECT_NE(sent[0]["body"]["text"]["content"].get<std::string>().find(marker), std::string::npos);
   // Another secret gets no token.
-  const std::string answer = testing::Page("'" + env_["MOT_WEBHOOK_SINK_URL"] +
+  const std::string answer = testkit::Page("'" + env_["MOT_WEBHOOK_SINK_URL"] +
                                            "/cgi-bin/gettoken?corpid=ww-mot-local&corpsecret=guess'");
   EXPECT_NE(answer.find("40001"), std::string::npos) << answer;
 }
@@ -1954,7 +1954,7 @@ TEST_F(DecisionTest, TheSameCommandTwiceReachesTheProviderOnce) {
 // service stays up (the gate once wrote the caller into gRPC's AuthContext, which
 // crashed ticketing at the benchmark's 16 calls in flight).
 TEST_F(MeshTest, ManyCallsAtOnceThroughTheGateAllAnswer) {
-  auto channel = testing::MeshChannel(env_, "MOT_TICKETING_ADDR");
+  auto channel = testkit::MeshChannel(env_, "MOT_TICKETING_ADDR");
   std::atomic<int> answered{0}, unavailable{0};
   std::vector<std::thread> callers;
   for (int t = 0; t < 16; ++t) {
@@ -2077,7 +2077,7 @@ TEST_F(MeshTest, EveryChangeThroughTheApiRecordsItsCaller) {
     auto s = sender->Send(&ctx, send, &sent);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
-  auto reader = nv1::NotificationService::NewStub(testing::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
+  auto reader = nv1::NotificationService::NewStub(testkit::MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
   std::string requested_by;
   for (int i = 0; i < 150 && requested_by.empty(); ++i) {
     grpc::ClientContext ctx;
@@ -2142,7 +2142,7 @@ class SurveyTest : public MeshTest {
   void SetUp() override {
     MeshTest::SetUp();
     stub_ = survey::v1::SurveyService::NewStub(
-        testing::MeshChannel(env_, "MOT_SURVEY_ADDR"));
+        testkit::MeshChannel(env_, "MOT_SURVEY_ADDR"));
   }
   std::unique_ptr<survey::v1::SurveyService::Stub> stub_;
 };
@@ -2154,7 +2154,7 @@ TEST_F(SurveyTest, AHotlineAnswerIsCheckedCountedOnceAndADetractorIsAnnounced) {
   // The link lets its holder answer as the owner: agents see it, readers do not.
   EXPECT_FALSE(instance.link().empty());
   {
-    auto reader = survey::v1::SurveyService::NewStub(testing::MeshChannel(env_, "MOT_SURVEY_ADDR", "MOT_TOKEN_READER"));
+    auto reader = survey::v1::SurveyService::NewStub(testkit::MeshChannel(env_, "MOT_SURVEY_ADDR", "MOT_TOKEN_READER"));
     grpc::ClientContext ctx;
     survey::v1::GetSurveyInstanceRequest get;
     get.set_instance_id(instance.id());
@@ -2468,7 +2468,7 @@ TEST_F(SurveyTest, TheTeamKpiIsFedBySurveysLifecycleAndTicketEvents) {
   // The two complaint tickets, then one resolved by an agent.
   std::string ticket_id;
   auto tickets = ticketing::v1::TicketingService::NewStub(
-      testing::MeshChannel(env_, "MOT_TICKETING_ADDR"));
+      testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   for (int i = 0; i < 300 && ticket_id.empty(); ++i) {
     grpc::ClientContext ctx;
     ticketing::v1::ListTicketsRequest req;
@@ -2528,7 +2528,7 @@ TEST_F(SurveyTest, TheTeamKpiIsFedBySurveysLifecycleAndTicketEvents) {
   EXPECT_DOUBLE_EQ(Metric(metrics, "mot_survey_kpi_input{project=\"" + project + "\",input=\"repurchase\"}"), 50.0);
   EXPECT_DOUBLE_EQ(Metric(metrics, "mot_survey_responses{project=\"" + project + "\",stage=\"RUNIN_2\"}"), 1.0);
   EXPECT_DOUBLE_EQ(Metric(metrics, "mot_survey_nps{project=\"" + project + "\",stage=\"RUNIN_2\"}"), 100.0);
-  const std::string page = testing::Page(metrics);
+  const std::string page = testkit::Page(metrics);
   for (const auto& o : owners) EXPECT_EQ(page.find(o), std::string::npos) << "an owner id on /metrics";
   grpc::ClientContext bad;
   req.set_month("2026/11");

@@ -21,8 +21,8 @@ namespace {
 using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using testing::ManualClock;
-using testing::Unique;
+using testkit::ManualClock;
+using testkit::Unique;
 
 const TimePoint kT0 = FromUnixMillis(1'793'520'000'000);  // 2026-11-01T08:00:00Z
 
@@ -42,9 +42,9 @@ PlannedTouchpoint Planned(const std::string& customer, const std::string& id, Ti
 class TimerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_ = testing::MeshEnv();
+    env_ = testkit::MeshEnv();
     ASSERT_FALSE(env_["MOT_REDIS_ADDR"].empty()) << "MOT_MESH_ENV does not name a running mesh";
-    redis_ = testing::MeshRedis(env_);
+    redis_ = testkit::MeshRedis(env_);
     options_.ns = Unique("test");
     options_.partitions = 4;
     options_.retention = hours(24 * 365 * 5);
@@ -71,7 +71,7 @@ TEST_F(TimerTest, RedeliveryRacingADispatchNeverRearmsIt) {
   constexpr int kCount = 1000;
   std::vector<PlannedTouchpoint> planned;
   for (int i = 0; i < kCount; ++i) planned.push_back(Planned("C-race", "tp-" + std::to_string(i), kT0));
-  auto other = testing::MeshRedis(env_);
+  auto other = testkit::MeshRedis(env_);
   RedisJourneyStore redelivery(*other, options_);
   std::atomic<bool> done{false};
   std::thread replayer([&] {  // the event, delivered again and again
@@ -227,7 +227,7 @@ class DispatcherTest : public TimerTest {
 
   prometheus::Registry registry_;
   std::unique_ptr<SchedulerMetrics> metrics_;
-  testing::FakePublisher publisher_;
+  testkit::FakePublisher publisher_;
   ManualClock clock_{kT0};
   DispatcherOptions options;
 };

@@ -12,7 +12,7 @@
 #include "app/journey_store.h"
 #include "mot/common/timers.h"
 
-namespace mot::testing {
+namespace mot::testkit {
 
 class FakeJourneyStore : public scheduler::JourneyStore {
  public:
@@ -313,4 +313,4 @@ class FakeJourneyStore : public scheduler::JourneyStore {
   std::map<std::string, std::map<std::string, TimePoint>> milestones_;
 };
 
-}  // namespace mot::testing
+}  // namespace mot::testkit

@@ -9,7 +9,7 @@
 #include "mot/common/clock.h"
 #include "mot/common/kafka.h"
 
-namespace mot::testing {
+namespace mot::testkit {
 
 // A clock the test moves.
 class ManualClock : public Clock {
@@ -58,4 +58,4 @@ inline Incoming Message(const std::string& topic, const std::string& payload) {
   return in;
 }
 
-}  // namespace mot::testing
+}  // namespace mot::testkit

@@ -7,7 +7,7 @@
 
 #include "app/ticket_index.h"
 
-namespace mot::testing {
+namespace mot::testkit {
 
 // IndexStore in memory, for unit tests: sorted sets, hashes and sets as Redis keeps them.
 class MemoryIndexStore : public ticketing::IndexStore {
@@ -63,4 +63,4 @@ class MemoryIndexStore : public ticketing::IndexStore {
   std::map<std::string, std::set<std::string>> sets_;
 };
 
-}  // namespace mot::testing
+}  // namespace mot::testkit

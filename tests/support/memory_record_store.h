@@ -8,7 +8,7 @@
 
 #include "mot/common/record_store.h"
 
-namespace mot::testing {
+namespace mot::testkit {
 
 // A RecordStore in memory, for unit tests of the handlers.
 class MemoryRecordStore : public RecordStore {
@@ -77,4 +77,4 @@ inline absl::StatusOr<std::vector<std::string>> MemoryRecordStore::ListRecent(si
   return out;
 }
 
-}  // namespace mot::testing
+}  // namespace mot::testkit

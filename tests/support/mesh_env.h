@@ -16,7 +16,7 @@
 #include "mot/common/redis.h"
 #include "mot/common/simulated_clock.h"
 
-namespace mot::testing {
+namespace mot::testkit {
 
 // The running local mesh's addresses: MOT_MESH_ENV names its env file.
 inline std::map<std::string, std::string> MeshEnv() {
@@ -133,4 +133,4 @@ inline std::string Unique(const std::string& prefix) {
   return prefix + std::to_string(gen());
 }
 
-}  // namespace mot::testing
+}  // namespace mot::testkit

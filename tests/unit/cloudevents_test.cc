@@ -10,7 +10,7 @@ namespace mot::scheduler {
 namespace {
 
 Incoming Binary() {
-  Incoming in = testing::Message(kLifecycleTopic, R"({"project_id": "P-CE", "unit_id": "U-1",
+  Incoming in = testkit::Message(kLifecycleTopic, R"({"project_id": "P-CE", "unit_id": "U-1",
       "attributes": {"tier": "A"}})");
   in.headers = {{"ce_specversion", "1.0"},
                 {"ce_id", "ev-ce-1"},
@@ -23,7 +23,7 @@ Incoming Binary() {
 }
 
 Incoming Structured(const std::string& json) {
-  Incoming in = testing::Message(kLifecycleTopic, json);
+  Incoming in = testkit::Message(kLifecycleTopic, json);
   in.headers = {{"content-type", "application/cloudevents+json; charset=utf-8"}};
   return in;
 }
@@ -110,7 +110,7 @@ TEST(CloudEvents, BinaryModeWithProtobufDataMayLeaveSubjectAndTimeToTheData) {
   data.set_customer_id("C-CE-3");
   data.set_unit_id("U-3");
   *data.mutable_occurred_at() = ToProto(FromUnixMillis(1'795'000'000'000));
-  Incoming in = testing::Message(kLifecycleTopic, data.SerializeAsString());
+  Incoming in = testkit::Message(kLifecycleTopic, data.SerializeAsString());
   in.headers = {{"content-type", "application/protobuf"}, {"ce_specversion", "1.0"},
                 {"ce_id", "ev-ce-3"}, {"ce_type", "mot.lifecycle.v1.handover"},
                 {"ce_source", "motctl"}};
@@ -127,10 +127,10 @@ TEST(CloudEvents, WithoutCloudEventsHeadersItIsProtobufOrJsonAsBefore) {
   e.set_event_id("ev-pb");
   e.set_type("handover");
   lifecycle::v1::LifecycleEvent out;
-  ASSERT_TRUE(DecodeLifecycleEvent(testing::Message(kLifecycleTopic, e.SerializeAsString()), &out).ok());
+  ASSERT_TRUE(DecodeLifecycleEvent(testkit::Message(kLifecycleTopic, e.SerializeAsString()), &out).ok());
   EXPECT_EQ(out.event_id(), "ev-pb");
   ASSERT_TRUE(DecodeLifecycleEvent(
-      testing::Message(kLifecycleTopic, R"({"event_id": "ev-js", "type": "handover"})"), &out).ok());
+      testkit::Message(kLifecycleTopic, R"({"event_id": "ev-js", "type": "handover"})"), &out).ok());
   EXPECT_EQ(out.event_id(), "ev-js");
 }
 

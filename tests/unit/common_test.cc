@@ -215,10 +215,10 @@ TEST(DecodeMessage, AProtobufThatStartsLikeJsonIsProtobuf) {
   const std::string bytes = e.SerializeAsString();
   ASSERT_EQ(bytes.substr(0, 2), "\n{");
   lifecycle::v1::LifecycleEvent back;
-  ASSERT_TRUE(DecodeMessage(testing::Message("t", bytes), &back).ok());
+  ASSERT_TRUE(DecodeMessage(testkit::Message("t", bytes), &back).ok());
   EXPECT_EQ(back.customer_id(), "C-1");
   // JSON without a header is still JSON.
-  ASSERT_TRUE(DecodeMessage(testing::Message("t", R"( {"customer_id": "C-2"})"), &back).ok());
+  ASSERT_TRUE(DecodeMessage(testkit::Message("t", R"( {"customer_id": "C-2"})"), &back).ok());
   EXPECT_EQ(back.customer_id(), "C-2");
 }
 
@@ -294,7 +294,7 @@ TEST(Clock, ProtoRoundTripAndFormat) {
   ASSERT_TRUE(ParseTime("2026-11-01T16:00:00+08:00", &parsed));
   EXPECT_EQ(FormatTime(parsed), "2026-11-01T08:00:00Z");
   EXPECT_FALSE(ParseTime("yesterday", &parsed));
-  testing::ManualClock clock(t);
+  testkit::ManualClock clock(t);
   clock.Advance(hours(2));
   EXPECT_EQ(clock.Now() - t, hours(2));
 }
@@ -352,7 +352,7 @@ TEST(DecodeMessage, ProtobufJsonAndGarbage) {
 }
 
 TEST(MemoryRecordStore, FirstInsertWinsAndIndexesOrder) {
-  testing::MemoryRecordStore store;
+  testkit::MemoryRecordStore store;
   EXPECT_TRUE(*store.Insert("b", "c1", 20, "B"));
   EXPECT_TRUE(*store.Insert("a", "c1", 10, "A"));
   EXPECT_FALSE(*store.Insert("a", "c1", 10, "A2"));

@@ -91,12 +91,12 @@ Work At(const std::string& topic, const std::string& payload, Publisher* out) {
 }
 
 TEST(OwnerHandler, KeepsProfilesSealedAndForgetsOnRequest) {
-  testing::MemoryRecordStore store;
+  testkit::MemoryRecordStore store;
   const auto vault = Vault("k1:" + Key('a'));
   OwnerBook book(store, vault);
   prometheus::Registry registry;
   OwnerHandler handler(book, registry);
-  testing::FakePublisher out;
+  testkit::FakePublisher out;
   customer::v1::CustomerProfile p;
   p.set_customer_id("C-9");
   p.set_segment("elderly");

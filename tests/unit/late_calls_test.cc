@@ -81,33 +81,33 @@ double Refused(prometheus::Registry& registry, const std::string& method, const 
 class LateCallsTest : public ::testing::Test {
  protected:
   const TimePoint now_ = FromUnixMillis(1'793'520'000'000);
-  testing::ManualClock clock_{now_};
-  testing::FakePublisher publisher_;
+  testkit::ManualClock clock_{now_};
+  testkit::FakePublisher publisher_;
   prometheus::Registry registry_;
   // Scheduler
-  scheduler::Playbook playbook_ = *scheduler::Playbook::FromYaml(testing::ShippedConfig("playbook.yaml"));
+  scheduler::Playbook playbook_ = *scheduler::Playbook::FromYaml(testkit::ShippedConfig("playbook.yaml"));
   scheduler::LivePlaybook live_{playbook_};
-  testing::FakeJourneyStore journeys_;
+  testkit::FakeJourneyStore journeys_;
   prometheus::Registry scheduler_registry_;
   std::unique_ptr<scheduler::SchedulerMetrics> scheduler_metrics_ =
       scheduler::MakeSchedulerMetrics(scheduler_registry_);
   scheduler::SchedulerGrpc scheduler_{live_, journeys_, publisher_, clock_, scheduler::PlanningLimits{},
                                       *scheduler_metrics_};
   // Ticketing
-  ticketing::SlaPolicy policy_ = *ticketing::SlaPolicy::FromYaml(testing::ShippedConfig("sla.yaml"));
-  testing::MemoryRecordStore tickets_;
+  ticketing::SlaPolicy policy_ = *ticketing::SlaPolicy::FromYaml(testkit::ShippedConfig("sla.yaml"));
+  testkit::MemoryRecordStore tickets_;
   ticketing::TicketingGrpc ticketing_{tickets_, 10, &publisher_, &clock_, &policy_};
   // Notification
   notification::TemplateSet templates_ =
-      *notification::TemplateSet::FromYaml(testing::ShippedConfig("templates.yaml"));
-  notification::Routing routing_ = *notification::Routing::FromYaml(testing::ShippedConfig("channels.yaml"));
+      *notification::TemplateSet::FromYaml(testkit::ShippedConfig("templates.yaml"));
+  notification::Routing routing_ = *notification::Routing::FromYaml(testkit::ShippedConfig("channels.yaml"));
   notification::ContactVault vault_ =
       *notification::ContactVault::FromSpec("k1:" + absl::Base64Escape(std::string(32, 'k')));
-  testing::MemoryRecordStore deliveries_;
+  testkit::MemoryRecordStore deliveries_;
   notification::OwnerBook owners_{deliveries_, vault_};
   notification::NotificationGrpc notification_{{deliveries_, 10, templates_, routing_, owners_, publisher_}};
   // Survey: its Redis is never reached (nothing is done for a late call); port 1 refuses.
-  survey::SurveyCatalogue catalogue_ = *survey::SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
+  survey::SurveyCatalogue catalogue_ = *survey::SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
   RedisClient redis_{"127.0.0.1", 1, "", 200ms};
   RedisRecordStore answers_{redis_, "survey"};
   survey::SurveyGrpc survey_{{answers_, redis_, catalogue_, publisher_, clock_, 10}};

@@ -41,16 +41,16 @@ v1::SendNotificationCommand Welcome() {
 class NotificationTest : public ::testing::Test {
  protected:
   absl::StatusOr<std::string> Handle(const v1::SendNotificationCommand& cmd) {
-    auto s = handler_.Handle(testing::Message(kNotificationCommandsTopic, cmd.SerializeAsString()),
+    auto s = handler_.Handle(testkit::Message(kNotificationCommandsTopic, cmd.SerializeAsString()),
                              publisher_);
     if (!s.ok()) return s;
     return std::string("ok");
   }
-  TemplateSet templates_ = *TemplateSet::FromYaml(testing::ShippedConfig("templates.yaml"));
+  TemplateSet templates_ = *TemplateSet::FromYaml(testkit::ShippedConfig("templates.yaml"));
   FakeProvider provider_;
-  testing::MemoryRecordStore store_;
-  testing::FakePublisher publisher_;
-  testing::ManualClock clock_{FromUnixMillis(1'793'520'000'000)};
+  testkit::MemoryRecordStore store_;
+  testkit::FakePublisher publisher_;
+  testkit::ManualClock clock_{FromUnixMillis(1'793'520'000'000)};
   prometheus::Registry registry_;
   CommandHandler handler_{templates_, {{"wecom", &provider_}}, store_, clock_, registry_};
 };
@@ -146,7 +146,7 @@ TEST_F(NotificationTest, ABatchSendsEachCommandOnceAndRetriesOnlyWhatFailed) {
   for (const auto& cmd : {WelcomeFor("tp-a", "U-0901"), WelcomeFor("tp-b", "U-0903"),
                           WelcomeFor("tp-a", "U-0901"), WelcomeFor("tp-c", "U-0905")}) {
     batch.push_back(
-        {testing::Message(kNotificationCommandsTopic, cmd.SerializeAsString()), &publisher_, {}});
+        {testkit::Message(kNotificationCommandsTopic, cmd.SerializeAsString()), &publisher_, {}});
   }
   handler_.HandleBatch(batch);
   EXPECT_TRUE(batch[0].status.ok()) << batch[0].status;

@@ -36,7 +36,7 @@ std::string Mutate(std::string text, std::mt19937& rng) {
 
 template <typename Parse>
 void ParsesOrRefuses(const std::string& file, Parse parse) {
-  const std::string shipped = testing::ShippedConfig(file);
+  const std::string shipped = testkit::ShippedConfig(file);
   ASSERT_TRUE(parse(shipped).ok()) << file;
   std::mt19937 rng(20261122);
   int refused = 0;
@@ -70,7 +70,7 @@ TEST(Robustness, MutatedChannels) { ParsesOrRefuses("channels.yaml", notificatio
 TEST(Robustness, MutatedSurveys) { ParsesOrRefuses("surveys.yaml", survey::SurveyCatalogue::FromYaml); }
 
 TEST(Robustness, MutatedEventsAreDeadLetteredOrPlanned) {
-  auto playbook = *scheduler::Playbook::FromYaml(testing::ShippedConfig("playbook.yaml"));
+  auto playbook = *scheduler::Playbook::FromYaml(testkit::ShippedConfig("playbook.yaml"));
   lifecycle::v1::LifecycleEvent e;
   e.set_event_id("ev-1");
   e.set_type("contract_signed");

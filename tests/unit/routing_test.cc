@@ -38,7 +38,7 @@ class RoutingTest : public ::testing::Test {
   }
 
   absl::TimeZone shanghai_;
-  Routing routing_ = *Routing::FromYaml(testing::ShippedConfig("channels.yaml"));
+  Routing routing_ = *Routing::FromYaml(testkit::ShippedConfig("channels.yaml"));
 };
 
 TEST_F(RoutingTest, TheShippedDefaults) {
@@ -157,7 +157,7 @@ TEST_F(RoutingTest, AnUnknownCategoryIsNamedAndNoCategoryIsTheDefault) {
 }
 
 TEST(RoutingConfig, ErrorsNameTheSettingAndTheField) {
-  const std::string good = testing::ShippedConfig("channels.yaml");
+  const std::string good = testkit::ShippedConfig("channels.yaml");
   ASSERT_TRUE(Routing::FromYaml(good).ok());
   auto with = [&](const std::string& from, const std::string& to) {
     std::string text = good;

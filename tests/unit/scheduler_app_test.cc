@@ -34,7 +34,7 @@ class SchedulerAppTest : public ::testing::Test {
     attributes["planned_handover_date"] = "2027-06-30";
     attributes["warranty_end_date"] = "2031-11-01";
     attributes["tier"] = "A";
-    return testing::Message(kLifecycleTopic, e.SerializeAsString());
+    return testkit::Message(kLifecycleTopic, e.SerializeAsString());
   }
   std::map<std::string, v1::Touchpoint> ByStep() {
     std::map<std::string, v1::Touchpoint> out;
@@ -43,14 +43,14 @@ class SchedulerAppTest : public ::testing::Test {
     return out;
   }
 
-  Playbook playbook_ = *Playbook::FromYaml(testing::ShippedConfig("playbook.yaml"));
+  Playbook playbook_ = *Playbook::FromYaml(testkit::ShippedConfig("playbook.yaml"));
   LivePlaybook live_{playbook_};
-  testing::FakeJourneyStore store_;
-  testing::ManualClock clock_{kNow};
+  testkit::FakeJourneyStore store_;
+  testkit::ManualClock clock_{kNow};
   prometheus::Registry registry_;
   std::unique_ptr<SchedulerMetrics> metrics_ = MakeSchedulerMetrics(registry_);
   LifecycleHandler handler_{live_, store_, clock_, PlanningLimits{}, *metrics_};
-  testing::FakePublisher publisher_;
+  testkit::FakePublisher publisher_;
 };
 
 TEST_F(SchedulerAppTest, AHandoverPlansItsStepsOnceAndRecordsTheMilestone) {
@@ -158,7 +158,7 @@ TEST_F(SchedulerAppTest, TheDispatcherSendsEachCommandToItsServiceKeyedByCustome
   ASSERT_TRUE(handler_.Handle(EventMessage("repair_requested", kNow + hours(1)), publisher_).ok());
   EXPECT_TRUE(publisher_.sent.empty()) << "nothing was due when planned";
   clock_.Advance(hours(24 * 8 + 2));
-  testing::FakePublisher publisher;
+  testkit::FakePublisher publisher;
   DispatcherOptions options;
   Dispatcher dispatcher(store_, publisher, clock_, options, *metrics_);
   auto pass = dispatcher.DispatchDue();
@@ -244,12 +244,12 @@ TEST_F(SchedulerAppTest, ProfilesAreCheckedAndKeptForPlanning) {
   p.mutable_contact()->set_mobile("13800138000");
   std::vector<Work> batch;
   NoPublisher none;
-  batch.push_back({testing::Message(kCustomerTopic, p.SerializeAsString()), &none, {}});
+  batch.push_back({testkit::Message(kCustomerTopic, p.SerializeAsString()), &none, {}});
   p.set_time_zone("Moon/Base");
-  batch.push_back({testing::Message(kCustomerTopic, p.SerializeAsString()), &none, {}});
+  batch.push_back({testkit::Message(kCustomerTopic, p.SerializeAsString()), &none, {}});
   p.set_time_zone("");
   p.set_birth_day(30);
-  batch.push_back({testing::Message(kCustomerTopic, p.SerializeAsString()), &none, {}});
+  batch.push_back({testkit::Message(kCustomerTopic, p.SerializeAsString()), &none, {}});
   profiles.HandleBatch(batch);
   EXPECT_TRUE(batch[0].status.ok());
   EXPECT_EQ(batch[1].status.message(), "time_zone is not an IANA time zone name");
@@ -290,7 +290,7 @@ TEST_F(SchedulerAppTest, ACalendarPassReachesEveryMatchingOwnerOnce) {
 
 TEST_F(SchedulerAppTest, ABrokenPlaybookNeverReplacesTheGoodOne) {
   const std::string path = ::testing::TempDir() + "/playbook-reload.yaml";
-  const std::string good = testing::ShippedConfig("playbook.yaml");
+  const std::string good = testkit::ShippedConfig("playbook.yaml");
   std::ofstream(path) << good;
   LivePlaybook live(*Playbook::FromYaml(good), path, good);
   EXPECT_FALSE(*live.Reload()) << "unchanged";
@@ -376,7 +376,7 @@ TEST_F(SchedulerAppTest, ValidateAndSimulateAPlaybookWithNoSideEffect) {
   SchedulerGrpc grpc(live_, store_, publisher_, clock_, PlanningLimits{}, *metrics_);
   grpc::ServerContext ctx;
   v1::ValidatePlaybookRequest v;
-  v.set_playbook(testing::ShippedConfig("playbook.yaml"));
+  v.set_playbook(testkit::ShippedConfig("playbook.yaml"));
   v.set_file_name("playbook.yaml");
   v1::ValidatePlaybookResponse vr;
   ASSERT_TRUE(grpc.ValidatePlaybook(&ctx, &v, &vr).ok());
@@ -411,7 +411,7 @@ TEST_F(SchedulerAppTest, DomainEventsTriggerTheFeedbackSteps) {
   t->set_kind("repair");
   t->set_customer_id("C-1");
   *resolved.mutable_occurred_at() = ToProto(kNow);
-  const auto message = testing::Message(kTicketEventsTopic, resolved.SerializeAsString());
+  const auto message = testkit::Message(kTicketEventsTopic, resolved.SerializeAsString());
   ASSERT_TRUE(outcomes.Handle(message, publisher_).ok());
   ASSERT_TRUE(outcomes.Handle(message, publisher_).ok());  // redelivered: planned once
   auto journey = *store_.Journey("C-1");
@@ -422,7 +422,7 @@ TEST_F(SchedulerAppTest, DomainEventsTriggerTheFeedbackSteps) {
   // Another kind's resolution: no repair survey.
   t->set_id("tk-8");
   t->set_kind("revisit");
-  ASSERT_TRUE(outcomes.Handle(testing::Message(kTicketEventsTopic, resolved.SerializeAsString()),
+  ASSERT_TRUE(outcomes.Handle(testkit::Message(kTicketEventsTopic, resolved.SerializeAsString()),
                               publisher_).ok());
   EXPECT_EQ(store_.Journey("C-1")->size(), 1u);
 
@@ -430,7 +430,7 @@ TEST_F(SchedulerAppTest, DomainEventsTriggerTheFeedbackSteps) {
   detractor.set_type(survey::v1::SURVEY_EVENT_TYPE_DETRACTOR);
   detractor.mutable_instance()->set_id("sv-3");
   detractor.mutable_instance()->set_customer_id("C-1");
-  ASSERT_TRUE(outcomes.Handle(testing::Message(kSurveyEventsTopic, detractor.SerializeAsString()),
+  ASSERT_TRUE(outcomes.Handle(testkit::Message(kSurveyEventsTopic, detractor.SerializeAsString()),
                               publisher_).ok());
   ASSERT_EQ(publisher_.sent.size(), 1u) << "the follow-up ticket is due at once";
   EXPECT_EQ(publisher_.sent[0].topic, kTicketingCommandsTopic);
@@ -440,7 +440,7 @@ TEST_F(SchedulerAppTest, DomainEventsTriggerTheFeedbackSteps) {
   // Without a playbook (the handler alone), outcomes only.
   OutcomeHandler plain(store_, clock_);
   detractor.mutable_instance()->set_id("sv-4");
-  ASSERT_TRUE(plain.Handle(testing::Message(kSurveyEventsTopic, detractor.SerializeAsString())).ok());
+  ASSERT_TRUE(plain.Handle(testkit::Message(kSurveyEventsTopic, detractor.SerializeAsString())).ok());
   EXPECT_EQ(publisher_.sent.size(), 1u);
 }
 
@@ -452,20 +452,20 @@ TEST_F(SchedulerAppTest, DomainEventsOfAnUnknownTypeAreDeadLettered) {
   ticket.set_type(static_cast<ticketing::v1::TicketEventType>(99));
   ticket.mutable_ticket()->set_id("tk-9");
   ticket.mutable_ticket()->set_customer_id("C-1");
-  auto s = outcomes.Handle(testing::Message(kTicketEventsTopic, ticket.SerializeAsString()), publisher_);
+  auto s = outcomes.Handle(testkit::Message(kTicketEventsTopic, ticket.SerializeAsString()), publisher_);
   EXPECT_EQ(s.message(), "type is not a known event type (TicketEventType)");
   EXPECT_EQ(DeadLetterKind(std::string(s.message())), "unknown_type");
   survey::v1::SurveyEvent answered;
   answered.set_type(static_cast<survey::v1::SurveyEventType>(99));
   answered.mutable_instance()->set_id("sv-9");
   answered.mutable_instance()->set_customer_id("C-1");
-  s = outcomes.Handle(testing::Message(kSurveyEventsTopic, answered.SerializeAsString()), publisher_);
+  s = outcomes.Handle(testkit::Message(kSurveyEventsTopic, answered.SerializeAsString()), publisher_);
   EXPECT_EQ(s.message(), "type is not a known event type (SurveyEventType)");
   notification::v1::NotificationEvent sent;
   sent.mutable_delivery()->set_id("dl-9");
   sent.mutable_delivery()->set_customer_id("C-1");
   sent.mutable_delivery()->set_status(static_cast<notification::v1::DeliveryStatus>(99));
-  s = outcomes.Handle(testing::Message(kNotificationEventsTopic, sent.SerializeAsString()), publisher_);
+  s = outcomes.Handle(testkit::Message(kNotificationEventsTopic, sent.SerializeAsString()), publisher_);
   EXPECT_EQ(s.message(), "delivery.status is not a known delivery status (DeliveryStatus)");
   EXPECT_EQ(DeadLetterKind(std::string(s.message())), "unknown_type");
   EXPECT_TRUE(store_.Journey("C-1")->empty());
@@ -492,7 +492,7 @@ TEST(Triggers, DomainEventsBecomeTypedTriggersWithStableIds) {
   s.mutable_instance()->set_id("sv-1");
   s.mutable_instance()->set_customer_id("C-1");
   s.mutable_instance()->set_stage("RUNIN_2");
-  const auto pb = *Playbook::FromYaml(testing::ShippedConfig("playbook.yaml"));
+  const auto pb = *Playbook::FromYaml(testkit::ShippedConfig("playbook.yaml"));
   EXPECT_EQ(TriggerOf(s, now, pb)->type(), "survey.completed");
   EXPECT_EQ(TriggerOf(s, now, pb)->attributes().at("stage"), "RUNIN_2");
   // A created survey's link and its last day, the owners' local date (Asia/Shanghai):

@@ -29,7 +29,7 @@ lifecycle::v1::LifecycleEvent Event(const std::string& type, TimePoint at) {
 
 class PlaybookTest : public ::testing::Test {
  protected:
-  Playbook playbook_ = *Playbook::FromYaml(testing::ShippedConfig("playbook.yaml"));
+  Playbook playbook_ = *Playbook::FromYaml(testkit::ShippedConfig("playbook.yaml"));
   // 2026-11-01 08:00 UTC, 16:00 in Shanghai.
   TimePoint t0_ = FromUnixMillis(1'793'520'000'000);
   const absl::TimeZone shanghai_ = *LoadZone("Asia/Shanghai");
@@ -481,9 +481,9 @@ TEST_F(PlaybookTest, AnchorsUseCalendarMonths) {
 }
 
 TEST_F(PlaybookTest, EveryStepNamesSomethingTheServicesKnow) {
-  auto templates = *notification::TemplateSet::FromYaml(testing::ShippedConfig("templates.yaml"));
-  auto surveys = *survey::SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
-  auto sla = *ticketing::SlaPolicy::FromYaml(testing::ShippedConfig("sla.yaml"));
+  auto templates = *notification::TemplateSet::FromYaml(testkit::ShippedConfig("templates.yaml"));
+  auto surveys = *survey::SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
+  auto sla = *ticketing::SlaPolicy::FromYaml(testkit::ShippedConfig("sla.yaml"));
   for (const Step& step : playbook_.steps()) {
     const auto& p = step.action.params;
     if (step.action.service == "notification") {
@@ -753,7 +753,7 @@ TEST(EventCatalogue, TheDocumentListsExactlyTheCatalogue) {
 }
 
 TEST(EventCatalogue, APlaybookKnowsTheCatalogueAndItsOwnTriggers) {
-  auto playbook = Playbook::FromYaml(testing::ShippedConfig("playbook.yaml"));
+  auto playbook = Playbook::FromYaml(testkit::ShippedConfig("playbook.yaml"));
   ASSERT_TRUE(playbook.ok()) << playbook.status();
   EXPECT_TRUE(playbook->Knows("unit_resold"));
   EXPECT_TRUE(playbook->Knows("repair_requested"));

@@ -23,7 +23,7 @@ v1::CreateSurveyCommand Command(TimePoint at) {
 }
 
 TEST(Survey, InstanceFromShippedCatalogue) {
-  auto catalogue = SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
+  auto catalogue = SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
   ASSERT_TRUE(catalogue.ok()) << catalogue.status();
   const TimePoint t0 = FromUnixMillis(1'793'520'000'000);
   auto s = CreateInstance(*catalogue, Command(t0), t0 - std::chrono::hours(1));
@@ -44,32 +44,32 @@ TEST(Survey, InstanceFromShippedCatalogue) {
 }
 
 TEST(Survey, ACommandRequestedFarFromNowIsRefusedNamingTheField) {
-  auto catalogue = *SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
-  testing::MemoryRecordStore store;
-  testing::FakePublisher publisher;
+  auto catalogue = *SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
+  testkit::MemoryRecordStore store;
+  testkit::FakePublisher publisher;
   const TimePoint now = FromUnixMillis(1'793'520'000'000);
-  testing::ManualClock clock(now);
+  testkit::ManualClock clock(now);
   CommandHandler handler(catalogue, store, clock, "https://survey.example.com");
   auto cmd = Command(now);
   cmd.mutable_requested_at()->set_seconds(253402214400);  // 9999-12-31
-  auto s = handler.Handle(testing::Message(kSurveyCommandsTopic, cmd.SerializeAsString()), publisher);
+  auto s = handler.Handle(testkit::Message(kSurveyCommandsTopic, cmd.SerializeAsString()), publisher);
   EXPECT_EQ(s.message(), "requested_at 9999-12-31T00:00:00Z is too far in the future");
   cmd.mutable_requested_at()->set_seconds(-2208988800);  // 1900-01-01
-  s = handler.Handle(testing::Message(kSurveyCommandsTopic, cmd.SerializeAsString()), publisher);
+  s = handler.Handle(testkit::Message(kSurveyCommandsTopic, cmd.SerializeAsString()), publisher);
   EXPECT_EQ(s.message(), "requested_at 1900-01-01T00:00:00Z is too far in the past");
   EXPECT_TRUE(store.ListByCustomer("C-1", 10)->empty());
   EXPECT_TRUE(publisher.sent.empty());
-  ASSERT_TRUE(handler.Handle(testing::Message(kSurveyCommandsTopic, Command(now).SerializeAsString()),
+  ASSERT_TRUE(handler.Handle(testkit::Message(kSurveyCommandsTopic, Command(now).SerializeAsString()),
                              publisher).ok());
 }
 
 TEST(Survey, RedeliveredCommandCreatesOneInstance) {
-  auto catalogue = *SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
-  testing::MemoryRecordStore store;
-  testing::FakePublisher publisher;
-  testing::ManualClock clock(FromUnixMillis(1'793'520'000'000));
+  auto catalogue = *SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
+  testkit::MemoryRecordStore store;
+  testkit::FakePublisher publisher;
+  testkit::ManualClock clock(FromUnixMillis(1'793'520'000'000));
   CommandHandler handler(catalogue, store, clock, "https://survey.example.com");
-  auto in = testing::Message(kSurveyCommandsTopic,
+  auto in = testkit::Message(kSurveyCommandsTopic,
                              Command(FromUnixMillis(1'793'520'000'000)).SerializeAsString());
   ASSERT_TRUE(handler.Handle(in, publisher).ok());
   ASSERT_TRUE(handler.Handle(in, publisher).ok());
@@ -100,7 +100,7 @@ TEST(Survey, CatalogueErrorsNameTheSurvey) {
 }
 
 TEST(Survey, TheShippedCatalogue) {
-  auto c = SurveyCatalogue::FromYaml(testing::ShippedConfig("surveys.yaml"));
+  auto c = SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
   ASSERT_TRUE(c.ok()) << c.status();
   std::set<std::string> stages;
   for (const auto& [id, d] : c->surveys()) {
@@ -129,7 +129,7 @@ TEST(Survey, TheShippedCatalogue) {
 }
 
 TEST(Survey, CatalogueErrorsNameTheQuestionAndTheField) {
-  const std::string good = testing::ShippedConfig("surveys.yaml");
+  const std::string good = testkit::ShippedConfig("surveys.yaml");
   auto with = [&](const std::string& from, const std::string& to) {
     std::string text = good;
     const auto at = text.find(from);
@@ -157,7 +157,7 @@ TEST(Survey, CatalogueErrorsNameTheQuestionAndTheField) {
 
 // detractor.nps_at_most of 1e99 was cast to int: undefined (found by fuzz_surveys).
 TEST(FuzzFixes, DetractorThresholdsStayOnTheirScales) {
-  const std::string yaml = testing::ShippedConfig("surveys.yaml");
+  const std::string yaml = testkit::ShippedConfig("surveys.yaml");
   for (const auto& [line, error] : std::vector<std::pair<std::string, std::string>>{
            {"  nps_at_most: 1e99", "detractor.nps_at_most: expected 0 to 10"},
            {"  csat_at_most: .nan", "detractor.csat_at_most: expected 1 to 5"},

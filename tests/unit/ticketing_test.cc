@@ -33,7 +33,7 @@ v1::OpenTicketCommand RepairCommand(TimePoint at) {
 
 class TicketingTest : public ::testing::Test {
  protected:
-  SlaPolicy policy_ = *SlaPolicy::FromYaml(testing::ShippedConfig("sla.yaml"));
+  SlaPolicy policy_ = *SlaPolicy::FromYaml(testkit::ShippedConfig("sla.yaml"));
   TimePoint t0_ = FromUnixMillis(1'793'520'000'000);
 };
 
@@ -82,10 +82,10 @@ TEST(SlaPolicy, RejectsBadYaml) {
 }
 
 TEST_F(TicketingTest, RedeliveredCommandOpensOneTicketAndRepublishes) {
-  testing::MemoryRecordStore store;
-  testing::FakePublisher publisher;
+  testkit::MemoryRecordStore store;
+  testkit::FakePublisher publisher;
   CommandHandler handler(policy_, store);
-  const auto in = testing::Message(kTicketingCommandsTopic,
+  const auto in = testkit::Message(kTicketingCommandsTopic,
                                    RepairCommand(t0_).SerializeAsString());
   ASSERT_TRUE(handler.Handle(in, publisher).ok());
   ASSERT_TRUE(handler.Handle(in, publisher).ok());
@@ -99,15 +99,15 @@ TEST_F(TicketingTest, RedeliveredCommandOpensOneTicketAndRepublishes) {
 }
 
 TEST_F(TicketingTest, ABatchOpensEachTicketOnceAndDeadLettersOnlyTheBadOne) {
-  testing::MemoryRecordStore store;
-  testing::FakePublisher publisher;
+  testkit::MemoryRecordStore store;
+  testkit::FakePublisher publisher;
   CommandHandler handler(policy_, store);
   auto bad = RepairCommand(t0_);
   bad.set_kind("teleport");
   std::vector<Work> batch;
   for (const auto& cmd : {RepairCommand(t0_), bad, RepairCommand(t0_)}) {
     batch.push_back(
-        {testing::Message(kTicketingCommandsTopic, cmd.SerializeAsString()), &publisher, {}});
+        {testkit::Message(kTicketingCommandsTopic, cmd.SerializeAsString()), &publisher, {}});
   }
   handler.HandleBatch(batch);
   EXPECT_TRUE(batch[0].status.ok()) << batch[0].status;
@@ -123,17 +123,17 @@ TEST_F(TicketingTest, ABatchOpensEachTicketOnceAndDeadLettersOnlyTheBadOne) {
 }
 
 TEST_F(TicketingTest, PublishFailureIsRetryable) {
-  testing::MemoryRecordStore store;
-  testing::FakePublisher publisher;
+  testkit::MemoryRecordStore store;
+  testkit::FakePublisher publisher;
   publisher.fail_with = absl::UnavailableError("broker down");
   CommandHandler handler(policy_, store);
   auto s = handler.Handle(
-      testing::Message(kTicketingCommandsTopic, RepairCommand(t0_).SerializeAsString()), publisher);
+      testkit::Message(kTicketingCommandsTopic, RepairCommand(t0_).SerializeAsString()), publisher);
   EXPECT_TRUE(absl::IsUnavailable(s));
 }
 
 TEST(TicketingGrpc, ValidatesRequests) {
-  testing::MemoryRecordStore store;
+  testkit::MemoryRecordStore store;
   TicketingGrpc service(store, 10);
   v1::GetTicketRequest req;
   v1::GetTicketResponse resp;
@@ -196,11 +196,11 @@ TEST_F(TicketingTest, ATicketMovesAlongItsLifeAndRefusesIllegalMoves) {
 }
 
 TEST_F(TicketingTest, ATransitionOverGrpcIsStoredAndPublishedAndARetryPublishesAgain) {
-  testing::MemoryRecordStore store;
-  testing::FakePublisher publisher;
-  testing::ManualClock clock(t0_ + hours(1));
+  testkit::MemoryRecordStore store;
+  testkit::FakePublisher publisher;
+  testkit::ManualClock clock(t0_ + hours(1));
   CommandHandler handler(policy_, store);
-  ASSERT_TRUE(handler.Handle(testing::Message(kTicketingCommandsTopic,
+  ASSERT_TRUE(handler.Handle(testkit::Message(kTicketingCommandsTopic,
                                               RepairCommand(t0_).SerializeAsString()),
                              publisher).ok());
   v1::TicketEvent opened;
@@ -288,7 +288,7 @@ class SlaClockTest : public ::testing::Test {
     return out;
   }
 
-  SlaPolicy policy_ = *SlaPolicy::FromYaml(testing::ShippedConfig("sla.yaml"));
+  SlaPolicy policy_ = *SlaPolicy::FromYaml(testkit::ShippedConfig("sla.yaml"));
   BusinessCalendar shanghai_, always_;
 };
 
@@ -427,12 +427,12 @@ TEST_F(SlaClockTest, AKindRunsOnItsConfiguredCalendar) {
 }
 
 TEST_F(SlaClockTest, AnAgentSeesTheDeadlinesMoveWhileTheTicketWaits) {
-  testing::MemoryRecordStore store;
-  testing::FakePublisher publisher;
+  testkit::MemoryRecordStore store;
+  testkit::FakePublisher publisher;
   const TimePoint t0 = At("2026-11-02 10:00");
-  testing::ManualClock clock(t0 + std::chrono::minutes(30));
+  testkit::ManualClock clock(t0 + std::chrono::minutes(30));
   CommandHandler handler(policy_, store);
-  ASSERT_TRUE(handler.Handle(testing::Message(kTicketingCommandsTopic, RepairCommand(t0).SerializeAsString()),
+  ASSERT_TRUE(handler.Handle(testkit::Message(kTicketingCommandsTopic, RepairCommand(t0).SerializeAsString()),
                              publisher).ok());
   v1::TicketEvent opened;
   ASSERT_TRUE(opened.ParseFromString(publisher.sent.at(0).payload));
@@ -657,7 +657,7 @@ TEST(SlaPolicy, LaddersRolesAndRiskAreCheckedWithTheirNames) {
   EXPECT_EQ(error("project_calendars: {p1: office}\nkinds: {r: [{milestone: m, within: 1h}]}"),
             "project_calendars: p1: calendar 'office' is not defined under 'calendars'");
   // The shipped policy: DOMAIN.md's ladder for a major complaint, the 30-day risk.
-  auto shipped = *SlaPolicy::FromYaml(testing::ShippedConfig("sla.yaml"));
+  auto shipped = *SlaPolicy::FromYaml(testkit::ShippedConfig("sla.yaml"));
   EXPECT_DOUBLE_EQ(shipped.warning_share(), 0.8);
   EXPECT_EQ(shipped.risk_warning().after, hours(24 * 30));
   std::vector<std::string> ladder;
@@ -688,9 +688,9 @@ TEST_F(SlaClockTest, AProjectsOwnCalendarReplacesTheKinds) {
 }
 
 TEST_F(TicketingTest, AnAgentCreatesATicketOnceForARequest) {
-  testing::MemoryRecordStore store;
-  testing::FakePublisher publisher;
-  testing::ManualClock clock(t0_);
+  testkit::MemoryRecordStore store;
+  testkit::FakePublisher publisher;
+  testkit::ManualClock clock(t0_);
   TicketingGrpc service(store, 10, &publisher, &clock, &policy_);
   v1::CreateTicketRequest req;
   req.set_kind("complaint_major");
@@ -731,24 +731,24 @@ TEST_F(TicketingTest, AnAgentCreatesATicketOnceForARequest) {
 // requested_at 9999-12-31 would open a ticket whose clocks never run; 1900 one breached
 // a century ago: both refused, naming the field, by the topic and by the API.
 TEST_F(TicketingTest, ARequestedAtFarFromNowIsRefusedNamingTheField) {
-  testing::MemoryRecordStore store;
-  testing::FakePublisher publisher;
-  testing::ManualClock clock(t0_);
+  testkit::MemoryRecordStore store;
+  testkit::FakePublisher publisher;
+  testkit::ManualClock clock(t0_);
   CommandHandler handler(policy_, store, nullptr, nullptr, nullptr, &clock);
   for (int64_t seconds : {int64_t{253402214400}, int64_t{-2208988800}}) {
     auto cmd = RepairCommand(t0_);
     cmd.mutable_requested_at()->set_seconds(seconds);
-    auto s = handler.Handle(testing::Message(kTicketingCommandsTopic, cmd.SerializeAsString()), publisher);
+    auto s = handler.Handle(testkit::Message(kTicketingCommandsTopic, cmd.SerializeAsString()), publisher);
     EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
     EXPECT_EQ(std::string(s.message()).rfind("requested_at ", 0), 0u) << s;
     EXPECT_NE(std::string(s.message()).find("is too far in the"), std::string::npos) << s;
   }
   auto cmd = RepairCommand(t0_);
   cmd.mutable_requested_at()->set_nanos(-1);
-  EXPECT_EQ(handler.Handle(testing::Message(kTicketingCommandsTopic, cmd.SerializeAsString()), publisher)
+  EXPECT_EQ(handler.Handle(testkit::Message(kTicketingCommandsTopic, cmd.SerializeAsString()), publisher)
                 .message(), "requested_at is not a valid time");
   EXPECT_TRUE(store.ListRecent(10)->empty());
-  ASSERT_TRUE(handler.Handle(testing::Message(kTicketingCommandsTopic, RepairCommand(t0_).SerializeAsString()),
+  ASSERT_TRUE(handler.Handle(testkit::Message(kTicketingCommandsTopic, RepairCommand(t0_).SerializeAsString()),
                              publisher).ok()) << "a time within the window opens";
 
   TicketingGrpc service(store, 10, &publisher, &clock, &policy_);
@@ -819,10 +819,10 @@ class DeskTest : public TicketingTest {
     return out;
   }
 
-  testing::MemoryRecordStore store_;
-  testing::MemoryIndexStore index_;
-  testing::FakePublisher publisher_;
-  testing::ManualClock clock_;
+  testkit::MemoryRecordStore store_;
+  testkit::MemoryIndexStore index_;
+  testkit::FakePublisher publisher_;
+  testkit::ManualClock clock_;
   TicketingGrpc service_;
   int n_ = 0;
 };

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpc/health/v1/health.pb.h"
@@ -194,6 +195,10 @@ int RunService(const char* service, const std::function<int()>& body) {
     std::fprintf(stderr, "%s: cannot start: %s\n", service, e.what());
     return 1;
   }
+}
+
+grpc::Status InvalidArgument(std::string_view field, std::string_view rule) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat(field, " ", rule));
 }
 
 grpc::Status ToGrpc(const absl::Status& status) {

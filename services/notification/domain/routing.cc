@@ -9,10 +9,6 @@
 namespace mot::notification {
 namespace {
 
-absl::Status Fail(const std::string& where, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
-}
-
 // A list of known channels at `where`.
 absl::StatusOr<std::vector<std::string>> ChannelList(const YAML::Node& n, const std::string& where,
                                                      const std::set<std::string>& known) {

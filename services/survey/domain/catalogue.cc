@@ -40,10 +40,6 @@ google::protobuf::Map<std::string, v1::Answer> AnswersToProto(const std::map<std
 
 namespace {
 
-absl::Status Fail(const std::string& where, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
-}
-
 absl::StatusOr<QuestionKind> KindOf(const std::string& name) {
   static const std::map<std::string, QuestionKind> kKinds = {
       {"nps", QuestionKind::kNps},           {"csat", QuestionKind::kCsat},

@@ -17,10 +17,6 @@ namespace mot::ticketing {
 
 namespace {
 
-absl::Status Fail(const std::string& where, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
-}
-
 absl::StatusOr<absl::CivilDay> Day(const std::string& text) {
   auto day = ParseDate(text);
   if (!day.ok()) return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a date YYYY-MM-DD"));

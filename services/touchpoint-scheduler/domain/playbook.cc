@@ -143,10 +143,6 @@ std::string Param(const Step& step, const std::string& name) {
   return it == step.action.params.end() ? "" : it->second;
 }
 
-absl::Status Fail(const std::string& where, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
-}
-
 // One step; `pb` has everything but the steps.
 absl::StatusOr<Step> ParseStep(const YAML::Node& n, size_t index, const Playbook& pb,
                                const std::map<std::string, AttributeRule>& attributes) {

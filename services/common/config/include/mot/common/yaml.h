@@ -21,6 +21,12 @@ inline absl::StatusOr<YAML::Node> YamlSection(const YAML::Node& root, const char
   return section;
 }
 
+// InvalidArgument "<where>: <what>": how every configuration parser says what is wrong
+// and where.
+inline absl::Status Fail(const std::string& where, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
 // InvalidArgument "<where>: '<key>' is required" for the first key `node` lacks.
 inline absl::Status RequireKeys(const YAML::Node& node, const std::string& where,
                                 std::initializer_list<const char*> keys) {

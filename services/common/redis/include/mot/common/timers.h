@@ -43,12 +43,12 @@ struct TimerLayout {
 //   timer_each(cmd, key, prefix, items)  -- one command over many items, chunked
 extern const char kTimerLua[];
 
-// The timer operations on their own, for services whose records need no script of
-// their own, and for the benchmark.
-class RedisTimers {
+// The timer operations a loop needs (the port: RedisTimers speaks Redis; tests use an
+// in-memory one, tests/support/memory_timers.h).
+class Timers {
  public:
-  RedisTimers(RedisClient& redis, TimerLayout layout);
-  const TimerLayout& layout() const { return layout_; }
+  virtual ~Timers() = default;
+  virtual const TimerLayout& layout() const = 0;
 
   struct Timer {
     int partition;
@@ -56,27 +56,46 @@ class RedisTimers {
     TimePoint at;
   };
   // Arms (or moves) timers, pipelined in one round trip.
-  absl::Status Arm(const std::vector<Timer>& timers);
+  virtual absl::Status Arm(const std::vector<Timer>& timers) = 0;
   // Arms (or moves) timers and drops their claims, so that a claimer working on an
   // older state of the record cannot settle them any more (see Settle).
-  absl::Status Rearm(const std::vector<Timer>& timers);
+  virtual absl::Status Rearm(const std::vector<Timer>& timers) = 0;
   // Settles one claimed timer while `token` still holds it: it fires again at `at`,
   // or is gone (nullopt). Whether `token` held it (a Rearm since wins).
+  virtual absl::StatusOr<bool> Settle(int partition, const std::string& id, const std::string& token,
+                                      std::optional<TimePoint> at) = 0;
+  // Claim on each partition, in one round trip: the claimed ids per partition (up to
+  // `limit` timers due at `now` each, held for `lease` as `token`).
+  virtual absl::StatusOr<std::vector<std::vector<std::string>>> ClaimAll(
+      const std::vector<int>& partitions, TimePoint now, std::chrono::milliseconds lease,
+      size_t limit, const std::string& token) = 0;
+  // Disarms claimed timers still held by `token`; how many were.
+  virtual absl::StatusOr<int64_t> Complete(int partition, const std::vector<std::string>& ids,
+                                           const std::string& token) = 0;
+  // Armed timers of a partition (claimed ones included).
+  virtual absl::StatusOr<int64_t> Count(int partition) = 0;
+};
+
+// The timers in Redis, for services whose records need no script of their own, and
+// for the benchmark.
+class RedisTimers : public Timers {
+ public:
+  RedisTimers(RedisClient& redis, TimerLayout layout);
+  const TimerLayout& layout() const override { return layout_; }
+  absl::Status Arm(const std::vector<Timer>& timers) override;
+  absl::Status Rearm(const std::vector<Timer>& timers) override;
   absl::StatusOr<bool> Settle(int partition, const std::string& id, const std::string& token,
-                              std::optional<TimePoint> at);
+                              std::optional<TimePoint> at) override;
   // Claims up to `limit` timers of `partition` due at `now` for `lease`, as `token`.
   absl::StatusOr<std::vector<std::string>> Claim(int partition, TimePoint now,
                                                  std::chrono::milliseconds lease, size_t limit,
                                                  const std::string& token);
-  // Claim on each partition, in one round trip: the claimed ids per partition.
   absl::StatusOr<std::vector<std::vector<std::string>>> ClaimAll(
       const std::vector<int>& partitions, TimePoint now, std::chrono::milliseconds lease,
-      size_t limit, const std::string& token);
-  // Disarms claimed timers still held by `token`; how many were.
+      size_t limit, const std::string& token) override;
   absl::StatusOr<int64_t> Complete(int partition, const std::vector<std::string>& ids,
-                                   const std::string& token);
-  // Armed timers of a partition (claimed ones included).
-  absl::StatusOr<int64_t> Count(int partition);
+                                   const std::string& token) override;
+  absl::StatusOr<int64_t> Count(int partition) override;
 
  private:
   RedisClient& redis_;

@@ -78,4 +78,9 @@ int RunService(const char* service, const std::function<int()>& body);
 // grpc::Status from absl::Status, keeping the code and the message.
 grpc::Status ToGrpc(const absl::Status& status);
 
+// INVALID_ARGUMENT "<field> <rule>", the one way a handler refuses a request: the
+// field as the API names it ("page_token", "event.customer_id") and the rule it
+// breaks ("is required", "must be from 0 to 1000"), never the value sent.
+grpc::Status InvalidArgument(std::string_view field, std::string_view rule);
+
 }  // namespace mot
