@@ -198,7 +198,7 @@ int RunService(const char* service, const std::function<int()>& body) {
 }
 
 grpc::Status InvalidArgument(std::string_view field, std::string_view rule) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat(field, " ", rule));
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(field) + " " + std::string(rule));
 }
 
 grpc::Status ToGrpc(const absl::Status& status) {
