@@ -66,7 +66,7 @@ class Env {
 std::map<std::string, std::string> KafkaOptionsFromEnv(const Env& env);
 
 // Settings of the gate every gRPC server stands behind (from MOT_TLS_* / MOT_AUTH_* /
-// MOT_GRPC_*; see README "Security"). FromEnv throws ConfigError.
+// MOT_GRPC_*; see docs/guarantees.md, "Restarts, access, callers and deadlines"). FromEnv throws ConfigError.
 struct GateConfig {
   std::string tls_cert_pem;       // MOT_TLS_CERT_FILE (required)
   std::string tls_key_pem;        // MOT_TLS_KEY_FILE (required)
