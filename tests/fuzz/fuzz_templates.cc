@@ -16,7 +16,7 @@
 #include <map>
 #include <set>
 
-#include "domain/templates.h"
+#include "notification/domain/templates.h"
 #include "fuzz_common.h"
 #include "yaml-cpp/yaml.h"
 

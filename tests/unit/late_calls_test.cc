@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "app/notification_app.h"
+#include "notification/app/notification_service.h"
+#include "notification/app/owner_book.h"
 #include "app/scheduler_app.h"
 #include "app/survey_app.h"
 #include "app/ticketing_app.h"

@@ -5,9 +5,9 @@
 
 #include "domain/catalogue.h"
 #include "domain/playbook.h"
-#include "domain/routing.h"
+#include "notification/domain/routing.h"
 #include "domain/sla_policy.h"
-#include "domain/templates.h"
+#include "notification/domain/templates.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
 #include "google/protobuf/util/json_util.h"

@@ -6,7 +6,7 @@
 #include "domain/catalogue.h"
 #include "domain/playbook.h"
 #include "domain/sla_policy.h"
-#include "domain/templates.h"
+#include "notification/domain/templates.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
 #include "mot/common/codec.h"

@@ -7,7 +7,7 @@
 
 #include <thread>
 
-#include "app/providers.h"
+#include "notification/app/webhook_provider.h"
 #include "bench_util.h"
 #include "mot/common/ids.h"
 #include "mot/common/kafka.h"

@@ -1,4 +1,4 @@
-#include "domain/contact_vault.h"
+#include "notification/domain/contact_vault.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>

@@ -1,6 +1,8 @@
-#include "domain/routing.h"
+#include "notification/domain/routing.h"
 
 #include <algorithm>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/config.h"
@@ -16,20 +18,24 @@ absl::StatusOr<std::vector<std::string>> ChannelList(const YAML::Node& n, const 
   std::vector<std::string> out;
   for (const auto& c : n) {
     const std::string name = c.as<std::string>();
-    if (!known.count(name)) return Fail(where, absl::StrCat("channel '", name, "' is not in 'channels'"));
+    if (!known.count(name))
+      return Fail(where, absl::StrCat("channel '", name, "' is not in 'channels'"));
     out.push_back(name);
   }
   return out;
 }
 
-absl::StatusOr<bool> Flag(const YAML::Node& n, const char* key, bool fallback, const std::string& where) {
+absl::StatusOr<bool> Flag(const YAML::Node& n, const char* key, bool fallback,
+                          const std::string& where) {
   if (!n[key]) return fallback;
   const std::string v = n[key].as<std::string>();
-  if (v != "true" && v != "false") return Fail(where, absl::StrCat(key, ": expected true or false"));
+  if (v != "true" && v != "false")
+    return Fail(where, absl::StrCat(key, ": expected true or false"));
   return v == "true";
 }
 
-absl::StatusOr<std::chrono::milliseconds> PositiveDuration(const YAML::Node& n, const std::string& where) {
+absl::StatusOr<std::chrono::milliseconds> PositiveDuration(const YAML::Node& n,
+                                                           const std::string& where) {
   auto d = ParseDuration(n.as<std::string>());
   if (!d.ok() || d->count() <= 0) return Fail(where, "expected a duration such as 30s");
   return *d;
@@ -37,12 +43,15 @@ absl::StatusOr<std::chrono::milliseconds> PositiveDuration(const YAML::Node& n, 
 
 absl::StatusOr<double> PositiveNumber(const YAML::Node& n, const std::string& where) {
   double v = 0;
-  if (!YAML::convert<double>::decode(n, v) || !(v > 0)) return Fail(where, "expected a number above 0");
+  if (!YAML::convert<double>::decode(n, v) || !(v > 0))
+    return Fail(where, "expected a number above 0");
   return v;
 }
 
-absl::StatusOr<RetryPolicy> RetryPolicyOf(const YAML::Node& n, const std::set<std::string>& channels) {
-  if (!n.IsMap()) return Fail("delivery", "expected {attempts, backoff, backoff_max, jitter, rate_per_second}");
+absl::StatusOr<RetryPolicy> RetryPolicyOf(const YAML::Node& n,
+                                          const std::set<std::string>& channels) {
+  if (!n.IsMap())
+    return Fail("delivery", "expected {attempts, backoff, backoff_max, jitter, rate_per_second}");
   RetryPolicy p;
   for (const auto& f : n) {
     const std::string k = f.first.as<std::string>();
@@ -60,7 +69,8 @@ absl::StatusOr<RetryPolicy> RetryPolicyOf(const YAML::Node& n, const std::set<st
         return Fail(where, "expected a share from 0 to 1");
       }
     } else if (k == "rate_per_second") {
-      if (!f.second.IsMap()) return Fail(where, "expected a map of channel (or default) to messages per second");
+      if (!f.second.IsMap())
+        return Fail(where, "expected a map of channel (or default) to messages per second");
       for (const auto& r : f.second) {
         const std::string channel = r.first.as<std::string>();
         auto v = PositiveNumber(r.second, absl::StrCat(where, ".", channel));
@@ -77,7 +87,8 @@ absl::StatusOr<RetryPolicy> RetryPolicyOf(const YAML::Node& n, const std::set<st
       return Fail("delivery", absl::StrCat("unknown field '", k, "'"));
     }
   }
-  if (p.backoff_max < p.backoff) return Fail("delivery.backoff_max", "shorter than delivery.backoff");
+  if (p.backoff_max < p.backoff)
+    return Fail("delivery.backoff_max", "shorter than delivery.backoff");
   return p;
 }
 
@@ -92,6 +103,103 @@ TimePoint NextAttempt(const RetryPolicy& policy, int failed, TimePoint now, doub
   return now + std::max(moved, std::chrono::milliseconds(1));
 }
 
+namespace {
+
+// Only known settings, and the required ones there.
+absl::Status CheckSettings(const YAML::Node& doc) {
+  static const std::set<std::string> kKeys = {"time_zone",  "quiet_hours",      "frequency_cap",
+                                              "channels",   "segments",         "default",
+                                              "categories", "default_category", "delivery"};
+  for (const auto& entry : doc) {
+    const std::string key = entry.first.as<std::string>();
+    if (!kKeys.count(key))
+      return absl::InvalidArgumentError(absl::StrCat("unknown setting '", key, "'"));
+  }
+  return RequireKeys(doc, "channels.yaml",
+                     {"time_zone", "channels", "default", "categories", "default_category"});
+}
+
+absl::StatusOr<std::set<std::string>> ChannelsOf(const YAML::Node& channels) {
+  if (!channels.IsSequence() || channels.size() == 0)
+    return Fail("channels", "expected a list of channel names");
+  std::set<std::string> out;
+  for (const auto& c : channels) out.insert(c.as<std::string>());
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, std::vector<std::string>>> SegmentsOf(
+    const YAML::Node& segments, const std::set<std::string>& channels) {
+  std::map<std::string, std::vector<std::string>> out;
+  if (!segments.IsMap()) return Fail("segments", "expected a map of segment to channels");
+  for (const auto& s : segments) {
+    const std::string name = s.first.as<std::string>();
+    auto list = ChannelList(s.second, absl::StrCat("segments.", name), channels);
+    if (!list.ok()) return list.status();
+    out[name] = *std::move(list);
+  }
+  return out;
+}
+
+absl::StatusOr<ContactWindow> QuietHoursOf(const YAML::Node& q) {
+  if (auto s = RequireKeys(q, "quiet_hours", {"from", "to"}); !s.ok()) return s;
+  auto from = ParseLocalTime(q["from"].as<std::string>());
+  if (!from.ok()) return Fail("quiet_hours.from", std::string(from.status().message()));
+  auto to = ParseLocalTime(q["to"].as<std::string>());
+  if (!to.ok()) return Fail("quiet_hours.to", std::string(to.status().message()));
+  return ContactWindow{*from, *to};
+}
+
+// frequency_cap: (messages, within).
+absl::StatusOr<std::pair<int, std::chrono::milliseconds>> FrequencyCapOf(const YAML::Node& cap) {
+  if (auto s = RequireKeys(cap, "frequency_cap", {"messages", "within"}); !s.ok()) return s;
+  int n = -1;
+  if (!YAML::convert<int>::decode(cap["messages"], n) || n < 0) {
+    return Fail("frequency_cap.messages", "expected a whole number, 0 or more");
+  }
+  auto within = ParseDuration(cap["within"].as<std::string>());
+  if (!within.ok() || within->count() <= 0)
+    return Fail("frequency_cap.within", "expected a duration such as 7d");
+  return std::make_pair(n, *within);
+}
+
+absl::StatusOr<CategoryRule> CategoryRuleOf(const YAML::Node& n, const std::string& where) {
+  if (n.IsNull()) return CategoryRule{};
+  if (!n.IsMap()) return Fail(where, "expected {mandatory, capped, quiet_hours}");
+  for (const auto& f : n) {
+    const std::string k = f.first.as<std::string>();
+    if (k != "mandatory" && k != "capped" && k != "quiet_hours") {
+      return Fail(where, absl::StrCat("unknown field '", k, "'"));
+    }
+  }
+  CategoryRule rule;
+  auto mandatory = Flag(n, "mandatory", false, where);
+  if (!mandatory.ok()) return mandatory.status();
+  auto capped = Flag(n, "capped", false, where);
+  if (!capped.ok()) return capped.status();
+  auto quiet = Flag(n, "quiet_hours", true, where);
+  if (!quiet.ok()) return quiet.status();
+  if (*mandatory && *capped) return Fail(where, "a mandatory category cannot be capped");
+  rule.mandatory = *mandatory;
+  rule.capped = *capped;
+  rule.quiet_hours = *quiet;
+  return rule;
+}
+
+absl::StatusOr<std::map<std::string, CategoryRule>> CategoriesOf(const YAML::Node& cats) {
+  if (!cats.IsMap() || cats.size() == 0)
+    return Fail("categories", "expected a map of category to its rules");
+  std::map<std::string, CategoryRule> out;
+  for (const auto& c : cats) {
+    const std::string name = c.first.as<std::string>();
+    auto rule = CategoryRuleOf(c.second, absl::StrCat("categories.", name));
+    if (!rule.ok()) return rule.status();
+    out[name] = *rule;
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<Routing> Routing::FromYaml(const std::string& yaml) {
   return GuardYaml([&]() -> absl::StatusOr<Routing> {
     auto root = ParseYaml(yaml);
@@ -99,101 +207,43 @@ absl::StatusOr<Routing> Routing::FromYaml(const std::string& yaml) {
     if (!root->IsMap()) return absl::InvalidArgumentError("expected a map of settings");
     Routing r;
     const YAML::Node& doc = *root;
-    for (const auto& entry : doc) {
-      static const std::set<std::string> kKeys = {"time_zone", "quiet_hours", "frequency_cap", "channels",
-                                                  "segments", "default", "categories", "default_category",
-                                                  "delivery"};
-      const std::string key = entry.first.as<std::string>();
-      if (!kKeys.count(key)) return absl::InvalidArgumentError(absl::StrCat("unknown setting '", key, "'"));
-    }
-    if (auto s = RequireKeys(doc, "channels.yaml", {"time_zone", "channels", "default", "categories",
-                                                     "default_category"});
-        !s.ok()) {
-      return s;
-    }
+    if (auto s = CheckSettings(doc); !s.ok()) return s;
     const std::string zone = doc["time_zone"].as<std::string>();
-    if (!absl::LoadTimeZone(zone, &r.zone_)) return Fail("time_zone", absl::StrCat("unknown zone '", zone, "'"));
-
-    const YAML::Node channels = doc["channels"];
-    if (!channels.IsSequence() || channels.size() == 0) return Fail("channels", "expected a list of channel names");
-    for (const auto& c : channels) r.channels_.insert(c.as<std::string>());
-
+    if (!absl::LoadTimeZone(zone, &r.zone_))
+      return Fail("time_zone", absl::StrCat("unknown zone '", zone, "'"));
+    auto channels = ChannelsOf(doc["channels"]);
+    if (!channels.ok()) return channels.status();
+    r.channels_ = *std::move(channels);
     auto defaults = ChannelList(doc["default"], "default", r.channels_);
     if (!defaults.ok()) return defaults.status();
     r.defaults_ = *std::move(defaults);
-
     if (const YAML::Node segments = doc["segments"]) {
-      if (!segments.IsMap()) return Fail("segments", "expected a map of segment to channels");
-      for (const auto& s : segments) {
-        const std::string name = s.first.as<std::string>();
-        auto list = ChannelList(s.second, absl::StrCat("segments.", name), r.channels_);
-        if (!list.ok()) return list.status();
-        r.segments_[name] = *std::move(list);
-      }
+      auto parsed = SegmentsOf(segments, r.channels_);
+      if (!parsed.ok()) return parsed.status();
+      r.segments_ = *std::move(parsed);
     }
-
     if (const YAML::Node q = doc["quiet_hours"]) {
-      if (auto s = RequireKeys(q, "quiet_hours", {"from", "to"}); !s.ok()) return s;
-      auto from = ParseLocalTime(q["from"].as<std::string>());
-      if (!from.ok()) return Fail("quiet_hours.from", std::string(from.status().message()));
-      auto to = ParseLocalTime(q["to"].as<std::string>());
-      if (!to.ok()) return Fail("quiet_hours.to", std::string(to.status().message()));
-      r.quiet_ = ContactWindow{*from, *to};
+      auto quiet = QuietHoursOf(q);
+      if (!quiet.ok()) return quiet.status();
+      r.quiet_ = *quiet;
     }
-
     if (const YAML::Node cap = doc["frequency_cap"]) {
-      if (auto s = RequireKeys(cap, "frequency_cap", {"messages", "within"}); !s.ok()) return s;
-      int n = -1;
-      if (!YAML::convert<int>::decode(cap["messages"], n) || n < 0) {
-        return Fail("frequency_cap.messages", "expected a whole number, 0 or more");
-      }
-      r.cap_messages_ = n;
-      auto within = ParseDuration(cap["within"].as<std::string>());
-      if (!within.ok() || within->count() <= 0) {
-        return Fail("frequency_cap.within", "expected a duration such as 7d");
-      }
-      r.cap_within_ = *within;
+      auto parsed = FrequencyCapOf(cap);
+      if (!parsed.ok()) return parsed.status();
+      std::tie(r.cap_messages_, r.cap_within_) = *parsed;
     }
-
     if (const YAML::Node delivery = doc["delivery"]) {
       auto policy = RetryPolicyOf(delivery, r.channels_);
       if (!policy.ok()) return policy.status();
       r.retry_ = *std::move(policy);
     }
-
-    const YAML::Node cats = doc["categories"];
-    if (!cats.IsMap() || cats.size() == 0) return Fail("categories", "expected a map of category to its rules");
-    for (const auto& c : cats) {
-      const std::string name = c.first.as<std::string>();
-      const std::string where = absl::StrCat("categories.", name);
-      const YAML::Node& n = c.second;
-      if (n.IsNull()) {
-        r.categories_[name] = CategoryRule{};
-        continue;
-      }
-      if (!n.IsMap()) return Fail(where, "expected {mandatory, capped, quiet_hours}");
-      for (const auto& f : n) {
-        const std::string k = f.first.as<std::string>();
-        if (k != "mandatory" && k != "capped" && k != "quiet_hours") {
-          return Fail(where, absl::StrCat("unknown field '", k, "'"));
-        }
-      }
-      CategoryRule rule;
-      auto mandatory = Flag(n, "mandatory", false, where);
-      if (!mandatory.ok()) return mandatory.status();
-      auto capped = Flag(n, "capped", false, where);
-      if (!capped.ok()) return capped.status();
-      auto quiet = Flag(n, "quiet_hours", true, where);
-      if (!quiet.ok()) return quiet.status();
-      if (*mandatory && *capped) return Fail(where, "a mandatory category cannot be capped");
-      rule.mandatory = *mandatory;
-      rule.capped = *capped;
-      rule.quiet_hours = *quiet;
-      r.categories_[name] = rule;
-    }
+    auto categories = CategoriesOf(doc["categories"]);
+    if (!categories.ok()) return categories.status();
+    r.categories_ = *std::move(categories);
     r.default_category_ = doc["default_category"].as<std::string>();
     if (!r.categories_.count(r.default_category_)) {
-      return Fail("default_category", absl::StrCat("'", r.default_category_, "' is not in 'categories'"));
+      return Fail("default_category",
+                  absl::StrCat("'", r.default_category_, "' is not in 'categories'"));
     }
     return r;
   });
@@ -220,12 +270,14 @@ std::vector<std::string> Routing::Candidates(const std::string& segment,
   return out;
 }
 
-absl::StatusOr<Decision> Decide(const Routing& routing, const Owner& owner, const std::string& category,
-                                const std::string& hint, TimePoint now) {
+absl::StatusOr<Decision> Decide(const Routing& routing, const Owner& owner,
+                                const std::string& category, const std::string& hint,
+                                TimePoint now) {
   const std::string& name = category.empty() ? routing.default_category() : category;
   const CategoryRule* rule = routing.RuleFor(category);
   if (rule == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("category '", name, "' is not configured (channels.yaml)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("category '", name, "' is not configured (channels.yaml)"));
   }
   Decision d;
   if (!rule->mandatory && owner.opted_out_categories.count(name)) {
@@ -261,7 +313,8 @@ absl::StatusOr<Decision> Decide(const Routing& routing, const Owner& owner, cons
   }
   if (rule->quiet_hours) {
     absl::TimeZone zone = routing.zone();
-    if (!owner.time_zone.empty() && !absl::LoadTimeZone(owner.time_zone, &zone)) zone = routing.zone();
+    if (!owner.time_zone.empty() && !absl::LoadTimeZone(owner.time_zone, &zone))
+      zone = routing.zone();
     const TimePoint after = AfterHours(now, zone, routing.quiet_hours());
     if (after != now) {
       d.kind = Decision::kDefer;

@@ -1,4 +1,4 @@
-#include "domain/templates.h"
+#include "notification/domain/templates.h"
 
 #include <fmt/args.h>
 #include <cctype>

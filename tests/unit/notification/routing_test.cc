@@ -1,11 +1,11 @@
 // Deciding what goes out to an owner: channels by segment, preferences and hint;
 // opt-outs and what overrides them; quiet hours in the owner's zone; the frequency cap.
-#include "domain/routing.h"
-#include "mot/common/token_bucket.h"
+#include "notification/domain/routing.h"
 
 #include "absl/time/time.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
+#include "mot/common/token_bucket.h"
 
 namespace mot::notification {
 namespace {
@@ -18,7 +18,8 @@ class RoutingTest : public ::testing::Test {
   TimePoint At(const std::string& local, const absl::TimeZone* zone = nullptr) const {
     absl::Time t;
     std::string err;
-    EXPECT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", local, zone ? *zone : shanghai_, &t, &err)) << err;
+    EXPECT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", local, zone ? *zone : shanghai_, &t, &err))
+        << err;
     return FromUnixMillis(absl::ToUnixMillis(t));
   }
   std::string Local(TimePoint t, const absl::TimeZone* zone = nullptr) const {
@@ -56,7 +57,8 @@ TEST_F(RoutingTest, TheShippedDefaults) {
     EXPECT_TRUE(routing_.Category(c)->capped) << c;
     EXPECT_FALSE(routing_.Category(c)->mandatory) << c;
   }
-  EXPECT_FALSE(routing_.Category("safety")->quiet_hours) << "a safety notice does not wait for morning";
+  EXPECT_FALSE(routing_.Category("safety")->quiet_hours)
+      << "a safety notice does not wait for morning";
 }
 
 TEST_F(RoutingTest, ChannelsBySegmentThenPreferencesThenHintThenDefaults) {
@@ -167,26 +169,37 @@ TEST(RoutingConfig, ErrorsNameTheSettingAndTheField) {
     auto r = Routing::FromYaml(text);
     return r.ok() ? std::string("accepted") : std::string(r.status().message());
   };
-  EXPECT_EQ(with("time_zone: Asia/Shanghai", "time_zone: Mars/Base"), "time_zone: unknown zone 'Mars/Base'");
+  EXPECT_EQ(with("time_zone: Asia/Shanghai", "time_zone: Mars/Base"),
+            "time_zone: unknown zone 'Mars/Base'");
   EXPECT_EQ(with("from: \"21:00\"", "from: \"25:00\""),
             "quiet_hours.from: expected a local time HH:MM such as 09:00");
-  EXPECT_EQ(with("  messages: 3", "  messages: -1"), "frequency_cap.messages: expected a whole number, 0 or more");
-  EXPECT_EQ(with("within: 7d", "within: soon"), "frequency_cap.within: expected a duration such as 7d");
+  EXPECT_EQ(with("  messages: 3", "  messages: -1"),
+            "frequency_cap.messages: expected a whole number, 0 or more");
+  EXPECT_EQ(with("within: 7d", "within: soon"),
+            "frequency_cap.within: expected a duration such as 7d");
   EXPECT_EQ(with("elderly: [hotline, sms]", "elderly: [hotline, pager]"),
             "segments.elderly: channel 'pager' is not in 'channels'");
-  EXPECT_EQ(with("care: {capped: true}", "care: {capped: maybe}"), "categories.care: capped: expected true or false");
-  EXPECT_EQ(with("care: {capped: true}", "care: {capped: true, loud: true}"), "categories.care: unknown field 'loud'");
+  EXPECT_EQ(with("care: {capped: true}", "care: {capped: maybe}"),
+            "categories.care: capped: expected true or false");
+  EXPECT_EQ(with("care: {capped: true}", "care: {capped: true, loud: true}"),
+            "categories.care: unknown field 'loud'");
   EXPECT_EQ(with("legal: {mandatory: true}", "legal: {mandatory: true, capped: true}"),
             "categories.legal: a mandatory category cannot be capped");
   EXPECT_EQ(with("default_category: service", "default_category: misc"),
             "default_category: 'misc' is not in 'categories'");
-  EXPECT_EQ(with("default_category: service", "default_categroy: service"), "unknown setting 'default_categroy'");
-  EXPECT_EQ(with("attempts: 3", "attempts: 0"), "delivery.attempts: expected a whole number, 1 or more");
-  EXPECT_EQ(with("backoff: 30s", "backoff: later"), "delivery.backoff: expected a duration such as 30s");
-  EXPECT_EQ(with("backoff_max: 10m", "backoff_max: 10s"), "delivery.backoff_max: shorter than delivery.backoff");
+  EXPECT_EQ(with("default_category: service", "default_categroy: service"),
+            "unknown setting 'default_categroy'");
+  EXPECT_EQ(with("attempts: 3", "attempts: 0"),
+            "delivery.attempts: expected a whole number, 1 or more");
+  EXPECT_EQ(with("backoff: 30s", "backoff: later"),
+            "delivery.backoff: expected a duration such as 30s");
+  EXPECT_EQ(with("backoff_max: 10m", "backoff_max: 10s"),
+            "delivery.backoff_max: shorter than delivery.backoff");
   EXPECT_EQ(with("jitter: 0.5", "jitter: 1.5"), "delivery.jitter: expected a share from 0 to 1");
-  EXPECT_EQ(with("    default: 200", "    pager: 5"), "delivery.rate_per_second: channel 'pager' is not in 'channels'");
-  EXPECT_EQ(with("    default: 200", "    sms: 0"), "delivery.rate_per_second.sms: expected a number above 0");
+  EXPECT_EQ(with("    default: 200", "    pager: 5"),
+            "delivery.rate_per_second: channel 'pager' is not in 'channels'");
+  EXPECT_EQ(with("    default: 200", "    sms: 0"),
+            "delivery.rate_per_second.sms: expected a number above 0");
   EXPECT_EQ(with("  attempts: 3", "  retries: 3"), "delivery: unknown field 'retries'");
 }
 
@@ -203,9 +216,11 @@ TEST(NextAttempt, DoublesEachTimeUpToTheMaximumWithJitterBothWays) {
   RetryPolicy p;  // 30 s, doubled, at most 10 min, jitter 0.5
   const TimePoint now = FromUnixMillis(1'800'000'000'000);
   auto wait = [&](int failed, double random) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(NextAttempt(p, failed, now, random) - now);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+        NextAttempt(p, failed, now, random) - now);
   };
-  EXPECT_EQ(wait(1, 0.5), std::chrono::seconds(30)) << "the middle of the jitter is the backoff itself";
+  EXPECT_EQ(wait(1, 0.5), std::chrono::seconds(30))
+      << "the middle of the jitter is the backoff itself";
   EXPECT_EQ(wait(2, 0.5), std::chrono::seconds(60));
   EXPECT_EQ(wait(3, 0.5), std::chrono::seconds(120));
   EXPECT_EQ(wait(6, 0.5), std::chrono::minutes(10)) << "30 s x 32 is past the maximum";

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "mot/common/kafka.h"
+#include "mot/common/record_store.h"
+#include "mot/notification/v1/notification.grpc.pb.h"
+#include "notification/app/owner_book.h"
+#include "notification/domain/routing.h"
+#include "notification/domain/templates.h"
+
+namespace mot::notification {
+
+// The gRPC API: Send (checked, then queued as a command), ListDeliveries (newest first,
+// paged), Get/SetPreferences.
+class NotificationGrpc final : public v1::NotificationService::Service {
+ public:
+  struct Parts {
+    RecordStore& store;
+    int max_page_size;
+    const TemplateSet& templates;
+    const Routing& routing;
+    OwnerBook& owners;
+    Publisher& out;
+  };
+  explicit NotificationGrpc(Parts parts) : parts_(parts), deliveries_(parts.store) {}
+  grpc::Status Send(grpc::ServerContext*, const v1::SendRequest* req,
+                    v1::SendResponse* resp) override;
+  grpc::Status ListDeliveries(grpc::ServerContext*, const v1::ListDeliveriesRequest* req,
+                              v1::ListDeliveriesResponse* resp) override;
+  grpc::Status GetPreferences(grpc::ServerContext*, const v1::GetPreferencesRequest* req,
+                              v1::GetPreferencesResponse* resp) override;
+  grpc::Status SetPreferences(grpc::ServerContext*, const v1::SetPreferencesRequest* req,
+                              v1::SetPreferencesResponse* resp) override;
+
+ private:
+  Parts parts_;
+  ProtoStore<v1::Delivery> deliveries_;
+};
+
+}  // namespace mot::notification

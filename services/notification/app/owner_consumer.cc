@@ -1,0 +1,41 @@
+#include "notification/app/owner_consumer.h"
+
+#include "mot/common/codec.h"
+#include "mot/common/topics.h"
+#include "mot/customer/v1/profile.pb.h"
+#include "mot/lifecycle/v1/event.pb.h"
+#include "prometheus/counter.h"
+
+namespace mot::notification {
+
+namespace {
+constexpr char kCustomerForgotten[] = "customer_forgotten";
+}  // namespace
+
+void OwnerHandler::HandleBatch(std::vector<Work>& batch) {
+  for (auto& w : batch) {
+    if (w.msg.topic == kCustomerTopic) {
+      customer::v1::CustomerProfile profile;
+      w.status = DecodeMessage(w.msg, &profile);
+      if (w.status.ok() && profile.customer_id().empty()) {
+        w.status = absl::InvalidArgumentError("customer_id is required");
+      }
+      if (w.status.ok()) w.status = book_.Put(profile);
+      if (w.status.ok()) metrics_.kept.Increment();
+    } else {
+      // The scheduler owns this topic's dead letters: an event that does not decode is
+      // dead-lettered once, by it, and passes here.
+      lifecycle::v1::LifecycleEvent event;
+      if (!DecodeMessage(w.msg, &event).ok() || event.type() != kCustomerForgotten) continue;
+      if (event.customer_id().empty()) {
+        w.status = absl::InvalidArgumentError("customer_id is required");
+        continue;
+      }
+      w.status = book_.Forget(event.customer_id());
+      if (w.status.ok()) metrics_.forgotten.Increment();
+    }
+    if (!w.status.ok() && !absl::IsInvalidArgument(w.status)) return;  // the rest again later
+  }
+}
+
+}  // namespace mot::notification
