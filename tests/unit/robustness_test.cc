@@ -4,7 +4,8 @@
 #include <random>
 
 #include "domain/catalogue.h"
-#include "domain/playbook.h"
+#include "touchpoint-scheduler/domain/planner.h"
+#include "touchpoint-scheduler/domain/playbook.h"
 #include "domain/routing.h"
 #include "domain/sla_policy.h"
 #include "domain/templates.h"
