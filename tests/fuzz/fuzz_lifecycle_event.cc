@@ -19,7 +19,8 @@
 #include <memory>
 #include <vector>
 
-#include "domain/playbook.h"
+#include "touchpoint-scheduler/domain/planner.h"
+#include "touchpoint-scheduler/domain/playbook.h"
 #include "fuzz_common.h"
 #include "google/protobuf/stubs/common.h"
 #include "google/protobuf/util/json_util.h"

@@ -17,7 +17,10 @@
 #include <chrono>
 #include <set>
 
-#include "domain/playbook.h"
+#include "touchpoint-scheduler/domain/calendar.h"
+#include "touchpoint-scheduler/domain/planner.h"
+#include "touchpoint-scheduler/domain/playbook.h"
+#include "touchpoint-scheduler/domain/stage.h"
 #include "fuzz_common.h"
 
 namespace {

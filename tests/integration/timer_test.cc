@@ -6,8 +6,9 @@
 #include <set>
 #include <thread>
 
-#include "app/journey_store.h"
-#include "app/scheduler_app.h"
+#include "touchpoint-scheduler/app/redis_journey_store.h"
+#include "touchpoint-scheduler/app/dispatcher.h"
+#include "touchpoint-scheduler/app/metrics.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
 #include "mesh_env.h"

@@ -9,7 +9,7 @@
 #include <map>
 #include <mutex>
 
-#include "app/journey_store.h"
+#include "touchpoint-scheduler/domain/journey_store.h"
 #include "mot/common/timers.h"
 
 namespace mot::testkit {

@@ -14,7 +14,7 @@
 #include "absl/strings/escaping.h"
 #include "notification/app/notification_service.h"
 #include "notification/app/owner_book.h"
-#include "app/scheduler_app.h"
+#include "touchpoint-scheduler/app/scheduler_service.h"
 #include "app/survey_app.h"
 #include "app/ticketing_app.h"
 #include "fake_journey_store.h"

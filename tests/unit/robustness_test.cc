@@ -4,8 +4,9 @@
 #include <random>
 
 #include "domain/catalogue.h"
-#include "domain/playbook.h"
 #include "notification/domain/routing.h"
+#include "touchpoint-scheduler/domain/planner.h"
+#include "touchpoint-scheduler/domain/playbook.h"
 #include "domain/sla_policy.h"
 #include "notification/domain/templates.h"
 #include "fakes.h"

@@ -20,7 +20,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "app/journey_store.h"
+#include "touchpoint-scheduler/app/redis_journey_store.h"
 #include "bench_util.h"
 #include "fmt/format.h"
 #include "mot/common/codec.h"

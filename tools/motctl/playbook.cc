@@ -7,8 +7,8 @@
 
 #include "absl/time/time.h"
 #include "client.h"
-#include "app/scheduler_app.h"
-#include "domain/playbook.h"
+#include "touchpoint-scheduler/domain/simulate.h"
+#include "touchpoint-scheduler/domain/playbook.h"
 #include "fmt/format.h"
 #include "google/protobuf/util/json_util.h"
 

@@ -13,17 +13,14 @@
 #include "mot/common/clock.h"
 #include "mot/common/local_hours.h"
 #include "mot/customer/v1/profile.pb.h"
-#include "mot/lifecycle/v1/event.pb.h"
-#include "mot/notification/v1/notification.pb.h"
 #include "mot/scheduler/v1/scheduler.pb.h"
-#include "mot/survey/v1/survey.pb.h"
-#include "mot/ticketing/v1/ticketing.pb.h"
+#include "touchpoint-scheduler/domain/dates.h"
 
 namespace mot::scheduler {
 
 // What a step asks the owning service to do.
 struct Action {
-  std::string service;  // "notification", "survey" or "ticketing"
+  std::string service;                        // "notification", "survey" or "ticketing"
   std::map<std::string, std::string> params;  // template/channel, survey, kind
 };
 
@@ -33,14 +30,6 @@ struct Action {
 struct Condition {
   std::string key;
   std::vector<std::string> values;
-};
-
-// An offset on a calendar date: months (a month or a year later is the same day of
-// the month, clamped to its end) and then a duration; negative when before.
-struct DateOffset {
-  int sign = 1;
-  int months = 0;
-  std::chrono::milliseconds rest{0};
 };
 
 // One playbook step. Exactly one trigger: `on` (an event type) or `calendar` (a
@@ -66,6 +55,15 @@ struct Step {
   std::string category;               // e.g. care, service, legal, safety
   Action action;
 };
+
+// A parameter of the step's action; empty when it names none.
+std::string Param(const Step& step, const std::string& name);
+
+// Whether `value` is among `list`.
+bool Contains(const std::vector<std::string>& list, const std::string& value);
+
+// The parameters each service's action needs.
+const std::map<std::string, std::vector<std::string>>& RequiredParams();
 
 // The services a step can act through: notification, survey, ticketing.
 std::vector<std::string> ActionServices();
@@ -155,6 +153,7 @@ class Playbook {
   std::string Reanchors(const std::string& event_type) const;
   bool IsJourneyExit(const std::string& event_type) const;
   const std::map<std::string, AttributeRule>& attributes() const { return attributes_; }
+  friend class PlaybookYaml;  // the loading (playbook_yaml.cc) fills it in
 
  private:
   std::string version_;
@@ -169,108 +168,5 @@ class Playbook {
   std::map<std::string, std::vector<absl::CivilDay>> festivals_;
   std::chrono::milliseconds plan_ahead_{std::chrono::hours(24 * 30)};
 };
-
-// An IANA time zone by name (absl's time-zone database); InvalidArgument naming it.
-absl::StatusOr<absl::TimeZone> LoadZone(const std::string& name);
-
-// "planned_handover_date - 3mo" -> the attribute and the offset; "2y", "3mo", "30d",
-// "12h" units. InvalidArgument says what is wrong.
-absl::StatusOr<std::pair<std::string, DateOffset>> ParseAnchor(const std::string& text);
-// The local midnight of `day` in `zone`, moved by `offset`.
-TimePoint AtDate(absl::CivilDay day, const DateOffset& offset, const absl::TimeZone& zone);
-
-// A touchpoint ready to store: its journey entry and the command (a serialized
-// SendNotificationCommand, CreateSurveyCommand or OpenTicketCommand, by the
-// touchpoint's service) to send when due. Where it goes is the app's business.
-struct PlannedTouchpoint {
-  v1::Touchpoint touchpoint;
-  std::string payload;
-};
-
-// How far from now an event's occurred_at may be.
-using EventWindow = TimeWindow;
-
-// InvalidArgument naming the first missing field (event_id, type, customer_id,
-// occurred_at), or an occurred_at outside the window around `now`.
-absl::Status ValidateEvent(const lifecycle::v1::LifecycleEvent& event, TimePoint now,
-                           const EventWindow& window);
-
-// Every touchpoint the event starts: per step triggered by its type whose conditions
-// hold, one touchpoint (the first occurrence of a recurring step), due at its timing
-// shifted into the owner's contact window, with the id DeterministicId("tp",
-// {event_id, step_id}) so that a redelivered event plans the same touchpoints. InvalidArgument naming the step and the attribute when one a
-// triggered step requires is missing or malformed (never quoting its value).
-// `facts` are the customer's as known before the event.
-absl::StatusOr<std::vector<PlannedTouchpoint>> Plan(const Playbook& playbook,
-                                                    const lifecycle::v1::LifecycleEvent& event,
-                                                    const CustomerFacts& facts = {});
-
-// The next occurrence of a recurring touchpoint (its id from the event, step and
-// occurrence number; due `every` later; its command re-addressed), or nullopt after
-// the last one.
-std::optional<PlannedTouchpoint> NextOccurrence(const PlannedTouchpoint& planned);
-
-// The facts after the event (milestones, tier and profile attributes, exits).
-void ApplyEvent(const Playbook& playbook, const lifecycle::v1::LifecycleEvent& event,
-                CustomerFacts* facts);
-
-// For an event that moves an anchor date: the new due time of each step anchored on
-// it, by step id (empty for other events). InvalidArgument naming the attribute when
-// the new date is missing or malformed.
-absl::StatusOr<std::map<std::string, TimePoint>> Reanchor(
-    const Playbook& playbook, const lifecycle::v1::LifecycleEvent& event,
-    const CustomerFacts& facts);
-
-// The calendar steps' touchpoints for one customer on the dates in [from, to] (the
-// owner's local dates): festivals listed in the playbook and the birthday, where the
-// step's conditions hold and no journey exit the step obeys has been seen. Ids are
-// DeterministicId("tp", {"calendar", step_id, date, customer_id}): planned twice,
-// stored once.
-std::vector<PlannedTouchpoint> PlanCalendar(const Playbook& playbook, const CustomerFacts& facts,
-                                            TimePoint from, TimePoint to);
-
-// Whether a festival step has a date in [from, to] (then every customer is looked
-// at), and whether a birthday step exists (then every customer with a birthday).
-bool HasFestivalDates(const Playbook& playbook, TimePoint from, TimePoint to);
-bool HasBirthdaySteps(const Playbook& playbook);
-
-// Stage code (PROSPECT_1 ... VETERAN) at `now`; empty before signing.
-std::string DeriveStage(std::optional<TimePoint> signed_at, std::optional<TimePoint> handover_at,
-                        TimePoint now, const StageWindows& windows);
-
-// A journey rehearsed with no side effect: the owner's events in time order, each
-// firing what fell due before it, then cancelling, moving and planning as the
-// scheduler does; calendar steps on their dates; what is due by `until` fired.
-// InvalidArgument naming the event (by its index) that a step refuses.
-absl::StatusOr<std::vector<v1::Touchpoint>> Simulate(
-    const Playbook& playbook, const CustomerFacts& profile,
-    std::vector<lifecycle::v1::LifecycleEvent> events, TimePoint until);
-
-// What a domain event reports about the touchpoint that caused it.
-struct Outcome {
-  std::string customer_id;
-  std::string touchpoint_id;
-  v1::TouchpointStatus status = v1::TOUCHPOINT_STATUS_DONE;
-  std::string summary;
-  std::string ref;
-};
-// The other services' domain events as playbook triggers: a lifecycle event of type
-// ticket.<opened|resolved>, survey.<created|completed|detractor> or
-// notification.<delivered|failed|...>, with a deterministic event id (the object's id
-// and the type: a redelivery plans nothing new), the customer, the time (`now` when
-// the event carries none) and attributes a step's conditions can name (ticket: kind,
-// ticket_id; survey: survey_id, stage, instance_id, survey_title, survey_link and
-// survey_expires_date, the last in the project's zone of `pb`; notification: channel,
-// template_id).
-std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const ticketing::v1::TicketEvent& event,
-                                                       TimePoint now);
-std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(const survey::v1::SurveyEvent& event,
-                                                       TimePoint now, const Playbook& pb);
-std::optional<lifecycle::v1::LifecycleEvent> TriggerOf(
-    const notification::v1::NotificationEvent& event, TimePoint now);
-
-std::optional<Outcome> OutcomeOf(const ticketing::v1::TicketEvent& event);
-std::optional<Outcome> OutcomeOf(const notification::v1::NotificationEvent& event);
-std::optional<Outcome> OutcomeOf(const survey::v1::SurveyEvent& event);
 
 }  // namespace mot::scheduler

@@ -1,16 +1,20 @@
 #pragma once
 
-#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "domain/playbook.h"
-#include "mot/common/redis.h"
-#include "mot/common/timers.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "mot/common/clock.h"
+#include "touchpoint-scheduler/domain/customer_update.h"
+#include "touchpoint-scheduler/domain/feedback.h"
+#include "touchpoint-scheduler/domain/planned_touchpoint.h"
+#include "touchpoint-scheduler/domain/playbook.h"
 
 namespace mot::scheduler {
 
@@ -40,23 +44,6 @@ struct Settlement {
   Kind kind = Kind::kDispatched;
   std::string reason;
   TimePoint retry_at{};
-};
-
-// What an event or a profile changes in what the scheduler keeps of a customer:
-// fields of the customer's record (tier, segment, profile, tz, birth, project, unit,
-// exit:<type>), and milestones. Only the fields named are written, so a profile and
-// an event arriving together do not undo each other.
-struct CustomerUpdate {
-  std::string customer_id;
-  std::map<std::string, std::string> fields;
-  std::vector<std::pair<std::string, TimePoint>> milestones;
-  // More than where the customer is (project, unit): a milestone, an exit, a tier,
-  // a profile. Events that carry only where (a repair) are not written.
-  bool Matters() const {
-    return !milestones.empty() ||
-           std::any_of(fields.begin(), fields.end(),
-                       [](const auto& f) { return f.first != "project" && f.first != "unit"; });
-  }
 };
 
 // A journey change an event causes: its scheduled touchpoints that list
@@ -97,8 +84,7 @@ class JourneyStore {
     return ScheduleAll({planned}, now);
   }
   // Schedule for each, all in one round trip (each one atomic on its own).
-  virtual absl::Status ScheduleAll(const std::vector<PlannedTouchpoint>& planned,
-                                   TimePoint now) {
+  virtual absl::Status ScheduleAll(const std::vector<PlannedTouchpoint>& planned, TimePoint now) {
     auto sends = ScheduleOrSend(planned, std::vector<bool>(planned.size(), false), now);
     return sends.ok() ? absl::OkStatus() : sends.status();
   }
@@ -112,9 +98,10 @@ class JourneyStore {
       const std::vector<PlannedTouchpoint>& planned, const std::vector<bool>& send_now,
       TimePoint now) = 0;
   // Claims up to `limit` touchpoints of a partition due at `now`, for `lease`.
-  virtual absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDue(
-      int partition, TimePoint now, std::chrono::milliseconds lease, size_t limit,
-      const std::string& token) = 0;
+  virtual absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDue(int partition, TimePoint now,
+                                                                  std::chrono::milliseconds lease,
+                                                                  size_t limit,
+                                                                  const std::string& token) = 0;
   // ClaimDue on each partition (up to `limit` each), in one round trip where the
   // store can; the touchpoints of all of them, each naming its partition.
   virtual absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDueAll(
@@ -213,102 +200,4 @@ class JourneyStore {
   virtual absl::StatusOr<std::pair<uint64_t, std::vector<std::string>>> ScanCustomers(
       int partition, uint64_t cursor, int count, bool with_birthday_only = false) = 0;
 };
-
-// The record fields a lifecycle event and a profile set.
-CustomerUpdate UpdateFrom(const Playbook& playbook, const lifecycle::v1::LifecycleEvent& event);
-CustomerUpdate UpdateFrom(const customer::v1::CustomerProfile& profile);
-
-struct JourneyStoreOptions {
-  std::string ns = "scheduler";  // the keys' namespace (tests use their own)
-  int partitions = 16;
-  // How long a finished touchpoint, and a journey after its last touchpoint, is kept.
-  std::chrono::milliseconds retention = std::chrono::hours(24 * 365 * 5);
-};
-
-// Keys, all of a customer's in one partition p = hash(customer) % partitions and
-// tagged {scheduler.pp} (one Redis Cluster slot): tp:<id> (hash: tp = Touchpoint,
-// payload = the command, status, outcome, ref, updated, attempts, error, step,
-// anchor, exits = ",type,type,", prev and due = the due times before and after a
-// move),
-// journey:<customer> (zset by due: the current due time), milestones:<customer>
-// (hash), customer:<customer> (hash: the facts of CustomerUpdate), customers and
-// birthdays (sets: the partition's customers, and those with a birthday, for calendar
-// steps), due and claims (the partition's
-// timers, see mot/common/timers.h). Scripts that walk a journey build its
-// touchpoints' keys from the partition's prefix (same slot).
-class RedisJourneyStore : public JourneyStore {
- public:
-  RedisJourneyStore(RedisClient& redis, JourneyStoreOptions options);
-  int partitions() const override { return layout_.partitions; }
-  absl::StatusOr<std::vector<bool>> ScheduleOrSend(const std::vector<PlannedTouchpoint>& planned,
-                                                   const std::vector<bool>& send_now,
-                                                   TimePoint now) override;
-  absl::StatusOr<SegmentResult> StoreSegment(const std::vector<Amendment>& amendments,
-                                             const std::vector<CustomerUpdate>& updates,
-                                             const std::vector<PlannedTouchpoint>& planned,
-                                             const std::vector<bool>& send_now,
-                                             TimePoint now) override;
-  absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDue(int partition, TimePoint now,
-                                                          std::chrono::milliseconds lease,
-                                                          size_t limit,
-                                                          const std::string& token) override;
-  absl::StatusOr<std::vector<ClaimedTouchpoint>> ClaimDueAll(const std::vector<int>& partitions,
-                                                             TimePoint now,
-                                                             std::chrono::milliseconds lease,
-                                                             size_t limit,
-                                                             const std::string& token) override;
-  absl::StatusOr<std::vector<bool>> Settle(const std::vector<Settlement>& settlements,
-                                           TimePoint now) override;
-  absl::Status Advance(const Outcome& outcome, TimePoint now) override;
-  absl::Status AdvanceAll(const std::vector<Outcome>& outcomes, TimePoint now) override;
-  absl::StatusOr<std::optional<TimePoint>> Milestone(const std::string& customer_id,
-                                                     const std::string& name) override;
-  absl::StatusOr<std::vector<v1::Touchpoint>> Journey(const std::string& customer_id) override;
-  absl::StatusOr<v1::Touchpoint> One(const std::string& customer_id, const std::string& id);
-  absl::StatusOr<TimerStats> Timers() override;
-  absl::StatusOr<std::map<std::string, CustomerFacts>> Facts(
-      const std::vector<std::string>& customers, const StageWindows& stages) override;
-  absl::Status UpdateCustomers(const std::vector<CustomerUpdate>& updates, TimePoint now) override;
-  absl::StatusOr<AmendResult> Amend(const Amendment& amendment, TimePoint now) override;
-  absl::StatusOr<std::vector<AmendResult>> AmendAll(const std::vector<Amendment>& all,
-                                                    TimePoint now) override;
-  absl::StatusOr<v1::Touchpoint> Cancel(const std::string& customer_id, const std::string& id,
-                                        const std::string& reason, TimePoint now) override;
-  absl::StatusOr<v1::Touchpoint> Reschedule(const std::string& customer_id, const std::string& id,
-                                            TimePoint due, const std::string& reason,
-                                            TimePoint now) override;
-  absl::StatusOr<JourneyPage> Page(const std::string& customer_id, int64_t offset,
-                                   int64_t limit) override;
-  absl::StatusOr<std::pair<uint64_t, std::vector<std::string>>> ScanCustomers(
-      int partition, uint64_t cursor, int count, bool with_birthday_only) override;
-
-  // The key of a touchpoint's record (for tests and tools).
-  std::string TouchpointKey(const std::string& customer_id, const std::string& id) const;
-
- private:
-  std::string Key(int partition, const char* kind, const std::string& id) const;
-  // The script calls of ScheduleOrSend, AmendAll and UpdateCustomers, and what their
-  // replies mean.
-  using Calls = std::vector<std::vector<std::string>>;
-  Calls ScheduleCalls(const std::vector<PlannedTouchpoint>& planned,
-                      const std::vector<bool>& send_now, TimePoint now,
-                      std::vector<std::vector<size_t>>* order) const;
-  static std::vector<bool> ScheduleReplies(const std::vector<RedisReply>& replies, size_t first,
-                                           const std::vector<std::vector<size_t>>& order,
-                                           size_t count);
-  Calls AmendCalls(const std::vector<Amendment>& all, TimePoint now) const;
-  static std::vector<AmendResult> AmendReplies(const std::vector<RedisReply>& replies,
-                                               size_t first, size_t count);
-  Calls CustomerCalls(const std::vector<CustomerUpdate>& updates, TimePoint now) const;
-  absl::StatusOr<v1::Touchpoint> Change(const std::string& customer_id, const std::string& id,
-                                        const std::string& reason, std::optional<TimePoint> due,
-                                        TimePoint now);
-  int64_t ExpireAt(TimePoint at, TimePoint now) const;
-
-  RedisClient& redis_;
-  const TimerLayout layout_;
-  const JourneyStoreOptions options_;
-  RedisTimers timers_;
-};
-
 }  // namespace mot::scheduler

@@ -1,0 +1,37 @@
+#include "touchpoint-scheduler/app/live_playbook.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace mot::scheduler {
+
+LivePlaybook::LivePlaybook(Playbook initial, std::string path, std::string text)
+    : path_(std::move(path)),
+      current_(std::make_shared<const Playbook>(std::move(initial))),
+      text_(std::move(text)) {}
+
+std::shared_ptr<const Playbook> LivePlaybook::Get() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+absl::StatusOr<bool> LivePlaybook::Reload() {
+  std::ifstream in(path_);
+  if (!in) return absl::NotFoundError(absl::StrCat(path_, ": cannot be read"));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string text = buf.str();
+  {
+    std::lock_guard lock(mu_);
+    if (text == text_) return false;
+    text_ = text;  // a broken text is refused once, not at every look
+  }
+  auto parsed = Playbook::FromYaml(text, path_);
+  if (!parsed.ok()) return parsed.status();
+  std::lock_guard lock(mu_);
+  current_ = std::make_shared<const Playbook>(*std::move(parsed));
+  return true;
+}
+}  // namespace mot::scheduler

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "touchpoint-scheduler/domain/playbook.h"
+
+namespace mot::scheduler {
+
+// Why a dispatch did not go through (the label of mot_scheduler_dispatch_failures_total).
+enum class DispatchFailure { kRejected, kMissing, kUnavailable, kLeaseLost, kStore };
+
+// Declared once, every handle made at start; handlers keep references.
+struct SchedulerMetrics {
+  // Touchpoints by step and what became of them: planned, fired, moved, cancelled, failed.
+  prometheus::Family<prometheus::Counter>& touchpoints;
+  prometheus::Family<prometheus::Counter>& reloads;  // by result: ok, refused
+  prometheus::Family<prometheus::Gauge>& playbook;   // 1 for the version in force
+  prometheus::Counter& profiles;
+  prometheus::Counter& calendar_planned;
+  // mot_scheduler_touchpoints_total of a step (made by AddSteps).
+  void Count(const std::string& step, const char* status, double n = 1);
+  prometheus::Counter& events;
+  prometheus::Counter& planned;
+  std::map<std::string, prometheus::Counter*> dispatched;    // by service
+  std::map<DispatchFailure, prometheus::Counter*> failures;  // by reason
+  prometheus::Gauge& pending;
+  prometheus::Gauge& oldest_due_age;
+  prometheus::Histogram& lag;
+  prometheus::Counter* reload_ok = nullptr;       // reloads{result="ok"}, made at start
+  prometheus::Counter* reload_refused = nullptr;  // reloads{result="refused"}
+
+  // Makes the touchpoint counters of every step of `playbook` for every status, at
+  // start and on each reload (those of steps no longer in force stay).
+  void AddSteps(const Playbook& playbook);
+  // The touchpoint counters by (step, status), AddSteps' and Count's only.
+  std::mutex steps_mu;  // a reload adds while handlers count
+  std::map<std::pair<std::string, std::string>, prometheus::Counter*> by_step;
+
+ private:
+  prometheus::Counter& Touchpoints(const std::string& step, const std::string& status);
+};
+
+std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& registry);
+
+}  // namespace mot::scheduler

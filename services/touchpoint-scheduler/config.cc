@@ -1,0 +1,42 @@
+#include "touchpoint-scheduler/config.h"
+
+namespace mot::scheduler {
+
+SchedulerConfig SchedulerConfig::FromEnv(const Env& env) {
+  SchedulerConfig c;
+  c.common = CommonConfig::FromEnv(env);
+  c.playbook_text = env.FileContent("MOT_PLAYBOOK");
+  auto parsed = Playbook::FromYaml(c.playbook_text);
+  if (!parsed.ok()) throw ConfigError("MOT_PLAYBOOK: " + std::string(parsed.status().message()));
+  c.playbook = *std::move(parsed);
+  c.playbook_path = env.Optional("MOT_PLAYBOOK", "");
+  c.reload_interval = env.Duration("MOT_PLAYBOOK_RELOAD_INTERVAL", "5s");
+  c.calendar.interval = env.Duration("MOT_SCHEDULER_CALENDAR_INTERVAL", "1h");
+  c.calendar.batch = env.Int("MOT_SCHEDULER_CALENDAR_BATCH", 500, 1, 100000);
+  c.store.partitions = env.Int("MOT_SCHEDULER_PARTITIONS", 16, 1, 1024);
+  c.store.retention = env.Duration("MOT_SCHEDULER_RETENTION", "5y");
+  DispatcherOptions& d = c.dispatcher;
+  d.tick = env.Duration("MOT_SCHEDULER_TICK", "1s");
+  d.claim_lease = env.Duration("MOT_SCHEDULER_CLAIM_LEASE", "60s");
+  d.batch = env.Int("MOT_SCHEDULER_BATCH", 100, 1, 5000);
+  d.retry_initial = env.Duration("MOT_SCHEDULER_RETRY_INITIAL", "1s");
+  d.retry_max = env.Duration("MOT_SCHEDULER_RETRY_MAX", "10m");
+  if (d.claim_lease <= c.common.kafka_delivery_timeout) {
+    throw ConfigError("MOT_SCHEDULER_CLAIM_LEASE must be longer than MOT_KAFKA_DELIVERY_TIMEOUT (" +
+                      std::to_string(c.common.kafka_delivery_timeout.count()) +
+                      "ms): a slow publish must not outlive its claim");
+  }
+  const std::string assigned = env.Optional("MOT_SCHEDULER_ASSIGNED_PARTITIONS", "all");
+  auto partitions = ParsePartitions(assigned, c.store.partitions);
+  if (!partitions.ok()) {
+    throw ConfigError("MOT_SCHEDULER_ASSIGNED_PARTITIONS=" + assigned +
+                      " is invalid: " + std::string(partitions.status().message()));
+  }
+  d.partitions = *partitions;
+  c.calendar.partitions = *partitions;
+  c.limits.window = c.common.times;
+  c.limits.max_command_bytes = env.Int("MOT_SCHEDULER_MAX_COMMAND_BYTES", 900000, 1024, 100000000);
+  return c;
+}
+
+}  // namespace mot::scheduler

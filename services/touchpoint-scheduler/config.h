@@ -1,0 +1,32 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "mot/common/config.h"
+#include "touchpoint-scheduler/app/calendar_planner.h"
+#include "touchpoint-scheduler/app/dispatcher.h"
+#include "touchpoint-scheduler/app/redis_journey_store.h"
+#include "touchpoint-scheduler/domain/planner.h"
+#include "touchpoint-scheduler/domain/playbook.h"
+
+namespace mot::scheduler {
+
+// Every MOT_* the touchpoint scheduler reads; a wrong one throws ConfigError naming it.
+struct SchedulerConfig {
+  CommonConfig common;
+  // MOT_PLAYBOOK: the playbook file, its text and what it says.
+  std::string playbook_path;
+  std::string playbook_text;
+  Playbook playbook;
+  std::chrono::milliseconds reload_interval{};  // MOT_PLAYBOOK_RELOAD_INTERVAL
+  CalendarOptions calendar;                     // MOT_SCHEDULER_CALENDAR_*
+  JourneyStoreOptions store;                    // MOT_SCHEDULER_PARTITIONS, _RETENTION
+  // MOT_SCHEDULER_TICK, _CLAIM_LEASE, _BATCH, _RETRY_*, _ASSIGNED_PARTITIONS
+  DispatcherOptions dispatcher;
+  PlanningLimits limits;  // the common event window, MOT_SCHEDULER_MAX_COMMAND_BYTES
+
+  static SchedulerConfig FromEnv(const Env& env);
+};
+
+}  // namespace mot::scheduler
