@@ -3,7 +3,7 @@
 // or as events that plan normally. Deterministic mutations, many of them.
 #include <random>
 
-#include "domain/catalogue.h"
+#include "survey/domain/catalogue.h"
 #include "domain/playbook.h"
 #include "domain/routing.h"
 #include "domain/sla_policy.h"
