@@ -14,8 +14,8 @@
 #include <functional>
 #include <vector>
 
-#include "domain/catalogue.h"
-#include "domain/scores.h"
+#include "survey/domain/catalogue.h"
+#include "survey/domain/scores.h"
 #include "fuzz_common.h"
 #include "fuzz_survey.h"
 #include "mot/common/codec.h"

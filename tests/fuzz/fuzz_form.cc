@@ -1,4 +1,4 @@
-// The survey page's form (survey/app/web.cc): an application/x-www-form-urlencoded
+// The survey page's form (survey/app/survey_page.cc): an application/x-www-form-urlencoded
 // body, decoded as the HTTP library decodes a POST (httplib::detail::parse_query_text
 // into the request's params), then AnswersFromForm against each survey of the shipped
 // catalogue (deploy/config/surveys.yaml) and Validate, as SurveyWeb::Take does.
@@ -18,8 +18,8 @@
 
 #include <httplib.h>
 
-#include "domain/catalogue.h"
-#include "domain/form.h"
+#include "survey/domain/catalogue.h"
+#include "survey/domain/form.h"
 #include "fuzz_common.h"
 #include "fuzz_survey.h"
 

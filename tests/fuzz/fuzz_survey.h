@@ -3,7 +3,7 @@
 
 #include <optional>
 
-#include "domain/catalogue.h"
+#include "survey/domain/catalogue.h"
 #include "fuzz_common.h"
 
 namespace motfuzz {

@@ -17,8 +17,8 @@
 #include <limits>
 #include <set>
 
-#include "domain/catalogue.h"
-#include "domain/form.h"
+#include "survey/domain/catalogue.h"
+#include "survey/domain/form.h"
 #include "fuzz_common.h"
 #include "google/protobuf/util/time_util.h"
 #include "yaml-cpp/yaml.h"

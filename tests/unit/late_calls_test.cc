@@ -15,7 +15,7 @@
 #include "notification/app/notification_service.h"
 #include "notification/app/owner_book.h"
 #include "touchpoint-scheduler/app/scheduler_service.h"
-#include "app/survey_app.h"
+#include "survey/app/survey_service.h"
 #include "app/ticketing_app.h"
 #include "fake_journey_store.h"
 #include "fakes.h"
@@ -111,7 +111,8 @@ class LateCallsTest : public ::testing::Test {
   survey::SurveyCatalogue catalogue_ = *survey::SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
   RedisClient redis_{"127.0.0.1", 1, "", 200ms};
   RedisRecordStore answers_{redis_, "survey"};
-  survey::SurveyGrpc survey_{{answers_, redis_, catalogue_, publisher_, clock_, 10}};
+  survey::KpiCounter kpi_{redis_};
+  survey::SurveyGrpc survey_{{answers_, redis_, catalogue_, publisher_, clock_, 10, kpi_}};
 
   const std::vector<std::pair<std::string, grpc::Service*>> services_ = {
       {"mot.scheduler.v1.SchedulerService", &scheduler_},

@@ -1,6 +1,6 @@
 // The shipped playbook against the other services' own configuration: every step
 // names a template, survey or ticket kind its service knows (needs all their domains).
-#include "domain/catalogue.h"
+#include "survey/domain/catalogue.h"
 #include "domain/sla_policy.h"
 #include "notification/domain/templates.h"
 #include "gtest/gtest.h"

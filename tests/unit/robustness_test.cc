@@ -3,8 +3,8 @@
 // or as events that plan normally. Deterministic mutations, many of them.
 #include <random>
 
-#include "domain/catalogue.h"
 #include "notification/domain/routing.h"
+#include "survey/domain/catalogue.h"
 #include "touchpoint-scheduler/domain/planner.h"
 #include "touchpoint-scheduler/domain/playbook.h"
 #include "domain/sla_policy.h"

@@ -15,10 +15,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "app/survey_app.h"
+#include "survey/app/survey_records.h"
 #include "bench_util.h"
 #include "echo_server.h"
-#include "domain/catalogue.h"
+#include "survey/domain/catalogue.h"
 #include "grpcpp/grpcpp.h"
 #include "mot/common/clock.h"
 #include "mot/common/config.h"

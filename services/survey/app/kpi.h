@@ -3,26 +3,17 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "domain/catalogue.h"
-#include "mot/common/kafka.h"
 #include "mot/common/redis.h"
+#include "survey/domain/scores.h"
 
 namespace mot::survey {
 
-// The team KPI's inputs beyond the survey scores, per project and month, counted from
-// the events that carry them: lifecycle events (mot.lifecycle.v1: every owner seen in
-// the project; repurchase and referral_made: owners who bought again or brought a
-// buyer; community_activity: owners taking part) and ticket events (mot.ticket.v1:
-// complaints opened and resolved, the kinds of kpi_complaint_kinds). Each count is of
-// distinct ids in a Redis HyperLogLog, so an event delivered twice counts once and a
-// count is one round trip however large (approximate beyond small numbers: a standard
-// error of 0.81 %). Months are the catalogue's zone's, by when the event happened.
+// The team KPI's inputs beyond the survey scores, per project and month, as the
+// event consumer (event_consumer.h) counted them: each count is of distinct ids in a
+// Redis HyperLogLog, so a count is one round trip however large.
 class KpiCounter {
  public:
-  KpiCounter(RedisClient& redis, const SurveyCatalogue& catalogue) : redis_(redis), catalogue_(catalogue) {}
-  // One consumed message of either topic. What does not decode is the topic owner's to
-  // dead-letter (the scheduler's, ticketing's): skipped here.
-  absl::Status Handle(const Incoming& in);
+  explicit KpiCounter(RedisClient& redis) : redis_(redis) {}
 
   struct Counts {
     int64_t owners = 0;               // the project's owners seen so far
@@ -38,12 +29,15 @@ class KpiCounter {
 
  private:
   RedisClient& redis_;
-  const SurveyCatalogue& catalogue_;
 };
 
 // The Redis sorted set of the projects with answers or KPI events, by when each was
 // last active (what the metrics report: the most recently active first).
 std::string ProjectsKey();
+
+// The HyperLogLog of `what` (owners, bought, active, complaints_opened,
+// complaints_resolved) for a project, and a month ("" for all time).
+std::string KpiKey(const std::string& what, const std::string& project, const std::string& month = "");
 
 // The KPI's shares (0-100) from the counts and the month's survey scores; absent where
 // there is nothing to measure (no owners, no complaint opened, no CSAT answer).

@@ -1,8 +1,8 @@
-#include "app/scores_metrics.h"
+#include "survey/app/scores_metrics.h"
 
 #include <algorithm>
 
-#include "app/survey_app.h"
+#include "survey/app/survey_records.h"
 #include "mot/common/log.h"
 #include "prometheus/metric_family.h"
 

@@ -3,8 +3,8 @@
 #include <memory>
 #include <string>
 
-#include "app/kpi.h"
-#include "domain/catalogue.h"
+#include "survey/app/kpi.h"
+#include "survey/domain/catalogue.h"
 #include "mot/common/clock.h"
 #include "mot/common/redis.h"
 #include "prometheus/collectable.h"

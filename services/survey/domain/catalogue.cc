@@ -1,4 +1,4 @@
-#include "domain/catalogue.h"
+#include "survey/domain/catalogue.h"
 
 #include <algorithm>
 #include <cmath>
@@ -96,6 +96,101 @@ absl::StatusOr<double> Number(const YAML::Node& n, const std::string& where) {
   return v;
 }
 
+// Every top-level key is a setting this catalogue knows.
+absl::Status CheckSettings(const YAML::Node& root) {
+  if (!root.IsMap()) return absl::InvalidArgumentError("expected a map of settings");
+  for (const auto& entry : root) {
+    static const std::set<std::string> kKeys = {"surveys", "fatigue", "detractor", "kpi_weights",
+                                                "time_zone", "kpi_complaint_kinds"};
+    const std::string key = entry.first.as<std::string>();
+    if (!kKeys.count(key)) return absl::InvalidArgumentError(absl::StrCat("unknown setting '", key, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadFatigue(const YAML::Node& f, FatigueRules& fatigue) {
+  if (auto s = RequireKeys(f, "fatigue", {"window", "priority"}); !s.ok()) return s;
+  auto window = ParseDuration(f["window"].as<std::string>());
+  if (!window.ok() || window->count() <= 0) return Fail("fatigue.window", "expected a duration such as 30d");
+  fatigue.window = *window;
+  if (!f["priority"].IsSequence()) return Fail("fatigue.priority", "expected a list of families");
+  fatigue.priority.clear();
+  for (const auto& p : f["priority"]) fatigue.priority.push_back(p.as<std::string>());
+  return absl::OkStatus();
+}
+
+absl::Status ReadDetractor(const YAML::Node& d, DetractorRule& detractor) {
+  for (const char* k : {"nps_at_most", "csat_at_most", "gap_below"}) {
+    if (!d[k]) continue;
+    auto v = Number(d[k], absl::StrCat("detractor.", k));
+    if (!v.ok()) return v.status();
+    // Within the scales (NPS 0-10, CSAT 1-5), and a finite gap.
+    const bool nps = std::string(k) == "nps_at_most", csat = std::string(k) == "csat_at_most";
+    if (!std::isfinite(*v) || (nps && (*v < 0 || *v > 10)) || (csat && (*v < 1 || *v > 5))) {
+      return Fail(absl::StrCat("detractor.", k), nps ? "expected 0 to 10" : csat ? "expected 1 to 5" : "expected a finite number");
+    }
+    if (nps) detractor.nps_at_most = static_cast<int>(*v);
+    if (csat) detractor.csat_at_most = static_cast<int>(*v);
+    if (std::string(k) == "gap_below") detractor.gap_below = *v;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<KpiWeights> KpiWeightsOf(const YAML::Node& w) {
+  if (auto s = RequireKeys(w, "kpi_weights",
+                           {"satisfaction", "repurchase", "complaint_resolution", "community_activity"});
+      !s.ok()) {
+    return s;
+  }
+  KpiWeights k;
+  double* fields[] = {&k.satisfaction, &k.repurchase, &k.complaint_resolution, &k.community_activity};
+  const char* names[] = {"satisfaction", "repurchase", "complaint_resolution", "community_activity"};
+  double total = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto v = Number(w[names[i]], absl::StrCat("kpi_weights.", names[i]));
+    if (!v.ok()) return v.status();
+    if (*v < 0) return Fail(absl::StrCat("kpi_weights.", names[i]), "expected 0 or more");
+    *fields[i] = *v;
+    total += *v;
+  }
+  if (std::abs(total - 100) > 1e-9) return Fail("kpi_weights", "the weights must add up to 100");
+  return k;
+}
+
+absl::Status ReadComplaintKinds(const YAML::Node& kinds, std::set<std::string>& complaint_kinds) {
+  if (!kinds.IsSequence() || kinds.size() == 0) {
+    return Fail("kpi_complaint_kinds", "expected a list of ticket kinds");
+  }
+  complaint_kinds.clear();
+  for (const auto& k : kinds) complaint_kinds.insert(k.as<std::string>());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SurveyDefinition> SurveyOf(const std::string& id, const YAML::Node& n) {
+  SurveyDefinition d;
+  d.id = id;
+  const std::string where = absl::StrCat("survey '", d.id, "'");
+  if (auto s = RequireKeys(n, where, {"stage", "family", "title", "valid_for", "questions"}); !s.ok()) {
+    return s;
+  }
+  d.stage = n["stage"].as<std::string>();
+  d.family = n["family"].as<std::string>();
+  d.title = n["title"].as<std::string>();
+  auto valid = ParseDuration(n["valid_for"].as<std::string>());
+  if (!valid.ok()) return Fail(where, absl::StrCat("valid_for: ", valid.status().message()));
+  d.valid_for = *valid;
+  if (!n["questions"].IsSequence() || n["questions"].size() == 0) return Fail(where, "no questions");
+  std::set<std::string> ids;
+  int i = 0;
+  for (const auto& qn : n["questions"]) {
+    auto q = QuestionOf(qn, absl::StrCat(where, ": questions[", i++, "]"));
+    if (!q.ok()) return q.status();
+    if (!ids.insert(q->id).second) return Fail(where, absl::StrCat("question id '", q->id, "' twice"));
+    d.questions.push_back(*std::move(q));
+  }
+  return d;
+}
+
 }  // namespace
 
 absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yaml) {
@@ -103,94 +198,32 @@ absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yam
     SurveyCatalogue catalogue;
     auto root = ParseYaml(yaml);
     if (!root.ok()) return root.status();
-    if (!root->IsMap()) return absl::InvalidArgumentError("expected a map of settings");
-    for (const auto& entry : *root) {
-      static const std::set<std::string> kKeys = {"surveys", "fatigue", "detractor", "kpi_weights",
-                                                  "time_zone", "kpi_complaint_kinds"};
-      const std::string key = entry.first.as<std::string>();
-      if (!kKeys.count(key)) return absl::InvalidArgumentError(absl::StrCat("unknown setting '", key, "'"));
-    }
+    if (auto s = CheckSettings(*root); !s.ok()) return s;
     const std::string zone = (*root)["time_zone"] ? (*root)["time_zone"].as<std::string>() : "Asia/Shanghai";
     if (!absl::LoadTimeZone(zone, &catalogue.zone_)) {
       return Fail("time_zone", absl::StrCat("unknown zone '", zone, "'"));
     }
     if (const YAML::Node f = (*root)["fatigue"]) {
-      if (auto s = RequireKeys(f, "fatigue", {"window", "priority"}); !s.ok()) return s;
-      auto window = ParseDuration(f["window"].as<std::string>());
-      if (!window.ok() || window->count() <= 0) return Fail("fatigue.window", "expected a duration such as 30d");
-      catalogue.fatigue_.window = *window;
-      if (!f["priority"].IsSequence()) return Fail("fatigue.priority", "expected a list of families");
-      catalogue.fatigue_.priority.clear();
-      for (const auto& p : f["priority"]) catalogue.fatigue_.priority.push_back(p.as<std::string>());
+      if (auto s = ReadFatigue(f, catalogue.fatigue_); !s.ok()) return s;
     }
     if (const YAML::Node d = (*root)["detractor"]) {
-      for (const char* k : {"nps_at_most", "csat_at_most", "gap_below"}) {
-        if (!d[k]) continue;
-        auto v = Number(d[k], absl::StrCat("detractor.", k));
-        if (!v.ok()) return v.status();
-        // Within the scales (NPS 0-10, CSAT 1-5), and a finite gap.
-        const bool nps = std::string(k) == "nps_at_most", csat = std::string(k) == "csat_at_most";
-        if (!std::isfinite(*v) || (nps && (*v < 0 || *v > 10)) || (csat && (*v < 1 || *v > 5))) {
-          return Fail(absl::StrCat("detractor.", k), nps ? "expected 0 to 10" : csat ? "expected 1 to 5" : "expected a finite number");
-        }
-        if (nps) catalogue.detractor_.nps_at_most = static_cast<int>(*v);
-        if (csat) catalogue.detractor_.csat_at_most = static_cast<int>(*v);
-        if (std::string(k) == "gap_below") catalogue.detractor_.gap_below = *v;
-      }
+      if (auto s = ReadDetractor(d, catalogue.detractor_); !s.ok()) return s;
     }
     if (const YAML::Node w = (*root)["kpi_weights"]) {
-      if (auto s = RequireKeys(w, "kpi_weights",
-                               {"satisfaction", "repurchase", "complaint_resolution", "community_activity"});
-          !s.ok()) {
-        return s;
-      }
-      KpiWeights k;
-      double* fields[] = {&k.satisfaction, &k.repurchase, &k.complaint_resolution, &k.community_activity};
-      const char* names[] = {"satisfaction", "repurchase", "complaint_resolution", "community_activity"};
-      double total = 0;
-      for (int i = 0; i < 4; ++i) {
-        auto v = Number(w[names[i]], absl::StrCat("kpi_weights.", names[i]));
-        if (!v.ok()) return v.status();
-        if (*v < 0) return Fail(absl::StrCat("kpi_weights.", names[i]), "expected 0 or more");
-        *fields[i] = *v;
-        total += *v;
-      }
-      if (std::abs(total - 100) > 1e-9) return Fail("kpi_weights", "the weights must add up to 100");
-      catalogue.kpi_ = k;
+      auto k = KpiWeightsOf(w);
+      if (!k.ok()) return k.status();
+      catalogue.kpi_ = *k;
     }
     if (const YAML::Node kinds = (*root)["kpi_complaint_kinds"]) {
-      if (!kinds.IsSequence() || kinds.size() == 0) {
-        return Fail("kpi_complaint_kinds", "expected a list of ticket kinds");
-      }
-      catalogue.complaint_kinds_.clear();
-      for (const auto& k : kinds) catalogue.complaint_kinds_.insert(k.as<std::string>());
+      if (auto s = ReadComplaintKinds(kinds, catalogue.complaint_kinds_); !s.ok()) return s;
     }
     auto surveys = YamlSection(yaml, "surveys", "a map of each survey id to its definition");
     if (!surveys.ok()) return surveys.status();
     for (const auto& entry : *surveys) {
-      SurveyDefinition d;
-      d.id = entry.first.as<std::string>();
-      const std::string where = absl::StrCat("survey '", d.id, "'");
-      const YAML::Node& n = entry.second;
-      if (auto s = RequireKeys(n, where, {"stage", "family", "title", "valid_for", "questions"}); !s.ok()) {
-        return s;
-      }
-      d.stage = n["stage"].as<std::string>();
-      d.family = n["family"].as<std::string>();
-      d.title = n["title"].as<std::string>();
-      auto valid = ParseDuration(n["valid_for"].as<std::string>());
-      if (!valid.ok()) return Fail(where, absl::StrCat("valid_for: ", valid.status().message()));
-      d.valid_for = *valid;
-      if (!n["questions"].IsSequence() || n["questions"].size() == 0) return Fail(where, "no questions");
-      std::set<std::string> ids;
-      int i = 0;
-      for (const auto& qn : n["questions"]) {
-        auto q = QuestionOf(qn, absl::StrCat(where, ": questions[", i++, "]"));
-        if (!q.ok()) return q.status();
-        if (!ids.insert(q->id).second) return Fail(where, absl::StrCat("question id '", q->id, "' twice"));
-        d.questions.push_back(*std::move(q));
-      }
-      catalogue.surveys_[d.id] = std::move(d);
+      auto d = SurveyOf(entry.first.as<std::string>(), entry.second);
+      if (!d.ok()) return d.status();
+      const std::string id = d->id;
+      catalogue.surveys_[id] = *std::move(d);
     }
     return catalogue;
   });

@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include <set>
-#include "domain/scores.h"
+#include "survey/domain/scores.h"
 #include "mot/common/clock.h"
 #include "mot/survey/v1/survey.pb.h"
 

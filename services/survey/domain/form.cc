@@ -1,4 +1,4 @@
-#include "domain/form.h"
+#include "survey/domain/form.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"

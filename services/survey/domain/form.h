@@ -4,7 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "domain/scores.h"
+#include "survey/domain/scores.h"
 
 namespace mot::survey {
 

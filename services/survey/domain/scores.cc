@@ -1,4 +1,4 @@
-#include "domain/scores.h"
+#include "survey/domain/scores.h"
 
 #include <algorithm>
 

@@ -5,13 +5,13 @@
 #include <memory>
 #include <string>
 
-#include "app/survey_app.h"
+#include "mot/common/clock.h"
+#include "survey/app/metrics.h"
+#include "survey/app/responses.h"
+#include "survey/domain/catalogue.h"
 
 namespace httplib {
 class Server;
-}
-namespace prometheus {
-class Registry;
 }
 
 namespace mot::survey {
@@ -28,7 +28,7 @@ class SurveyWeb {
     Responses& responses;
     const SurveyCatalogue& catalogue;
     const Clock& clock;
-    prometheus::Registry& registry;
+    SurveyMetrics& metrics;
     size_t max_form_bytes;  // a larger post is refused (413)
     size_t max_text;        // a text answer's longest, in bytes
   };
@@ -47,16 +47,15 @@ class SurveyWeb {
   };
   Page Show(const std::string& token);
   Page Take(const std::string& token, const std::multimap<std::string, std::string>& fields);
-  Page Form(const SurveyDefinition& def, const v1::SurveyInstance& instance, const std::string& token,
-            const std::map<std::string, Answer>& given, const std::string& error);
+  Page Form(const SurveyDefinition& def, const v1::SurveyInstance& instance,
+            const std::string& token, const std::map<std::string, Answer>& given,
+            const std::string& error);
   // The page for an instance that takes no answer (nullopt: it does).
   std::optional<Page> Closed(const v1::SurveyInstance& instance);
   void Count(const char* outcome);
 
   Parts parts_;
   std::unique_ptr<httplib::Server> server_;
-  struct Metrics;
-  std::unique_ptr<Metrics> metrics_;
 };
 
 // Text made safe inside HTML (element content and quoted attribute values).

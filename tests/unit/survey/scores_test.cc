@@ -1,7 +1,6 @@
 // Scores against hand-worked examples: CSAT, NPS, SERVQUAL gaps with missing answers,
-// detractors, fatigue, the team KPI.
-#include "app/kpi.h"
-#include "domain/scores.h"
+// detractors, fatigue, the team KPI's weights.
+#include "survey/domain/scores.h"
 
 #include "gtest/gtest.h"
 
@@ -25,12 +24,13 @@ const std::vector<Question> kQuestions = {
 };
 
 // Three responses, worked by hand below.
-const std::map<std::string, Answer> kR1 = {{"q1", Score(5)}, {"q2", Score(4)}, {"q3", Score(10)},
-                                           {"s1", Pair(7, 5)}, {"s2", Pair(6, 6)}, {"s3", Pair(5, 6)}};
-const std::map<std::string, Answer> kR2 = {{"q1", Score(2)}, {"q2", Score(3)}, {"q3", Score(6)},
-                                           {"s1", Pair(7, 3)}, {"s3", Pair(4, 4)}};
-const std::map<std::string, Answer> kR3 = {{"q1", Score(4)}, {"q3", Score(9)},
-                                           {"s1", Pair(6, std::nullopt)}, {"s3", Pair(6, 5)}};
+const std::map<std::string, Answer> kR1 = {{"q1", Score(5)},   {"q2", Score(4)},
+                                           {"q3", Score(10)},  {"s1", Pair(7, 5)},
+                                           {"s2", Pair(6, 6)}, {"s3", Pair(5, 6)}};
+const std::map<std::string, Answer> kR2 = {
+    {"q1", Score(2)}, {"q2", Score(3)}, {"q3", Score(6)}, {"s1", Pair(7, 3)}, {"s3", Pair(4, 4)}};
+const std::map<std::string, Answer> kR3 = {
+    {"q1", Score(4)}, {"q3", Score(9)}, {"s1", Pair(6, std::nullopt)}, {"s3", Pair(6, 5)}};
 
 TEST(Scores, HandWorkedCsatNpsAndServqualWithMissingAnswers) {
   Tally t;
@@ -93,7 +93,8 @@ TEST(Scores, ATallyRoundTripsThroughHashFields) {
 TEST(Scores, NpsIsPromotersMinusDetractorsAndPassivesCountOnlyInTheWhole) {
   const std::vector<Question> one = {{"n", QuestionKind::kNps, "推荐？", "", {}, true}};
   Tally t;
-  for (int v : {10, 9, 8, 7, 0}) t.Add(one, {{"n", Score(v)}});  // 2 promoters, 2 passives, 1 detractor
+  for (int v : {10, 9, 8, 7, 0})
+    t.Add(one, {{"n", Score(v)}});  // 2 promoters, 2 passives, 1 detractor
   EXPECT_DOUBLE_EQ(*ScoresOf(t).nps, 20.0);
 }
 
@@ -122,16 +123,26 @@ TEST(Validate, NamesTheQuestionAndTheRuleNeverTheValue) {
   EXPECT_EQ(with("q1", Score(6)), "answers.q1: expected a score from 1 to 5");
   EXPECT_EQ(with("q1", Score(0)), "answers.q1: expected a score from 1 to 5");
   EXPECT_EQ(with("q3", Score(11)), "answers.q3: expected a score from 0 to 10");
-  EXPECT_TRUE(Validate(kQuestions, [&] { auto r = kR1; r["q3"] = Score(0); return r; }()).ok());
-  EXPECT_EQ(with("s1", Pair(8, 5)), "answers.s1: expected an expectation and a perception, each from 1 to 7");
-  EXPECT_EQ(with("s1", Pair(7, std::nullopt)), "answers.s1: expected an expectation and a perception, each from 1 to 7");
+  EXPECT_TRUE(Validate(kQuestions,
+                       [&] {
+                         auto r = kR1;
+                         r["q3"] = Score(0);
+                         return r;
+                       }())
+                  .ok());
+  EXPECT_EQ(with("s1", Pair(8, 5)),
+            "answers.s1: expected an expectation and a perception, each from 1 to 7");
+  EXPECT_EQ(with("s1", Pair(7, std::nullopt)),
+            "answers.s1: expected an expectation and a perception, each from 1 to 7");
   EXPECT_EQ(with("c1", Answer{std::nullopt, std::nullopt, std::nullopt, "微信"}),
             "answers.c1: expected one of the question's options");
-  EXPECT_TRUE(Validate(kQuestions, [&] {
-    auto r = kR1;
-    r["c1"] = Answer{std::nullopt, std::nullopt, std::nullopt, "400热线"};
-    return r;
-  }()).ok());
+  EXPECT_TRUE(Validate(kQuestions,
+                       [&] {
+                         auto r = kR1;
+                         r["c1"] = Answer{std::nullopt, std::nullopt, std::nullopt, "400热线"};
+                         return r;
+                       }())
+                  .ok());
   auto missing = kR1;
   missing.erase("q1");
   EXPECT_EQ(message(missing), "answers.q1: an answer is required");
@@ -162,8 +173,8 @@ TEST(Fatigue, OnePerWindowAndTheHigherPriorityWins) {
   EXPECT_FALSE(Fatigue(rules, {{"sv-1", "stage", day0, true}}, "stage", day(29)).issue);
   EXPECT_TRUE(Fatigue(rules, {{"sv-1", "stage", day0, true}}, "stage", day(30)).issue);
   // Both an open lower one and an answered one: the answered one holds the window.
-  v = Fatigue(rules, {{"sv-stage", "stage", day(1), true}, {"sv-del", "delivery", day(2), false}}, "repair",
-              day(5));
+  v = Fatigue(rules, {{"sv-stage", "stage", day(1), true}, {"sv-del", "delivery", day(2), false}},
+              "repair", day(5));
   EXPECT_FALSE(v.issue);
   EXPECT_TRUE(v.withdraw.empty());
   EXPECT_EQ(rules.Rank("repair"), 0u);
@@ -179,30 +190,6 @@ TEST(Kpi, WeightsFromTheDomainOverWhatIsKnown) {
   EXPECT_FALSE(Kpi(w, {}));
   KpiWeights only_satisfaction{100, 0, 0, 0};
   EXPECT_DOUBLE_EQ(*Kpi(only_satisfaction, {70, 10, 10, 10}), 70.0);
-}
-
-// The KPI's shares from the counted events: 12 of 200 owners bought again or referred
-// (6 %), 50 active (25 %), 9 of 10 complaints resolved (90 %); with a satisfied share of
-// 80 %: 0.4 * 80 + 0.2 * 6 + 0.2 * 90 + 0.2 * 25 = 56.2.
-TEST(Kpi, SharesFromTheCountedEvents) {
-  KpiCounter::Counts c;
-  c.owners = 200;
-  c.bought_again = 12;
-  c.active = 50;
-  c.complaints_opened = 10;
-  c.complaints_resolved = 9;
-  const KpiInputs in = KpiInputsOf(c, 80.0);
-  EXPECT_DOUBLE_EQ(*in.repurchase, 6.0);
-  EXPECT_DOUBLE_EQ(*in.community_activity, 25.0);
-  EXPECT_DOUBLE_EQ(*in.complaint_resolution, 90.0);
-  EXPECT_DOUBLE_EQ(*Kpi(KpiWeights{}, in), 56.2);
-  // More resolved than opened this month (last month's complaints): at most 100 %.
-  c.complaints_resolved = 14;
-  EXPECT_DOUBLE_EQ(*KpiInputsOf(c, 80.0).complaint_resolution, 100.0);
-  // Nothing to measure: left out.
-  const KpiInputs none = KpiInputsOf(KpiCounter::Counts{}, std::nullopt);
-  EXPECT_FALSE(none.repurchase || none.community_activity || none.complaint_resolution || none.satisfaction);
-  EXPECT_FALSE(Kpi(KpiWeights{}, none).has_value());
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // Lifecycle events in both modes of the CloudEvents Kafka binding, as the official
 // SDK writes them (tests/integration/cloudevents_test.py sends them for real).
-#include "mot/common/lifecycle_codec.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
 #include "mot/common/clock.h"
+#include "mot/common/lifecycle_codec.h"
 #include "mot/common/topics.h"
 
 namespace mot::scheduler {
@@ -101,7 +101,8 @@ TEST(CloudEvents, EachBrokenAttributeIsNamed) {
   EXPECT_EQ(reason(Structured("[1, 2]")), "a structured CloudEvent must be a JSON object");
   EXPECT_EQ(reason(Structured(std::string(s).replace(s.find("\"id\""), 4, "\"xx\""))),
             "id is required");
-  EXPECT_EQ(reason(Structured(std::string(s).replace(s.find("\"data\": {"), 9, "\"data\": [1], \"x\": {"))),
+  EXPECT_EQ(reason(Structured(
+                std::string(s).replace(s.find("\"data\": {"), 9, "\"data\": [1], \"x\": {"))),
             "data must be a JSON object");
 }
 
@@ -111,8 +112,10 @@ TEST(CloudEvents, BinaryModeWithProtobufDataMayLeaveSubjectAndTimeToTheData) {
   data.set_unit_id("U-3");
   *data.mutable_occurred_at() = ToProto(FromUnixMillis(1'795'000'000'000));
   Incoming in = testkit::Message(kLifecycleTopic, data.SerializeAsString());
-  in.headers = {{"content-type", "application/protobuf"}, {"ce_specversion", "1.0"},
-                {"ce_id", "ev-ce-3"}, {"ce_type", "mot.lifecycle.v1.handover"},
+  in.headers = {{"content-type", "application/protobuf"},
+                {"ce_specversion", "1.0"},
+                {"ce_id", "ev-ce-3"},
+                {"ce_type", "mot.lifecycle.v1.handover"},
                 {"ce_source", "motctl"}};
   lifecycle::v1::LifecycleEvent e;
   ASSERT_TRUE(DecodeLifecycleEvent(in, &e).ok());
@@ -127,10 +130,13 @@ TEST(CloudEvents, WithoutCloudEventsHeadersItIsProtobufOrJsonAsBefore) {
   e.set_event_id("ev-pb");
   e.set_type("handover");
   lifecycle::v1::LifecycleEvent out;
-  ASSERT_TRUE(DecodeLifecycleEvent(testkit::Message(kLifecycleTopic, e.SerializeAsString()), &out).ok());
+  ASSERT_TRUE(
+      DecodeLifecycleEvent(testkit::Message(kLifecycleTopic, e.SerializeAsString()), &out).ok());
   EXPECT_EQ(out.event_id(), "ev-pb");
-  ASSERT_TRUE(DecodeLifecycleEvent(
-      testkit::Message(kLifecycleTopic, R"({"event_id": "ev-js", "type": "handover"})"), &out).ok());
+  ASSERT_TRUE(
+      DecodeLifecycleEvent(
+          testkit::Message(kLifecycleTopic, R"({"event_id": "ev-js", "type": "handover"})"), &out)
+          .ok());
   EXPECT_EQ(out.event_id(), "ev-js");
 }
 

@@ -1,4 +1,4 @@
-#include "app/web.h"
+#include "survey/app/survey_page.h"
 
 #include <httplib.h>
 
@@ -8,10 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "domain/form.h"
 #include "mot/common/log.h"
 #include "prometheus/counter.h"
-#include "prometheus/registry.h"
+#include "survey/domain/form.h"
 
 namespace mot::survey {
 
@@ -20,21 +19,29 @@ std::string EscapeHtml(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
 }
 
 namespace {
-
-// What a page can end as; the metric's label.
-constexpr const char* kOutcomes[] = {"shown", "answered", "incomplete", "closed", "unknown", "refused", "error"};
 
 constexpr char kStyle[] = R"css(
 *{box-sizing:border-box}
@@ -69,28 +76,31 @@ button{display:block;width:100%;padding:14px;font-size:17px;color:#fff;backgroun
 std::string Document(const std::string& title, const std::string& body) {
   return absl::StrCat("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">",
                       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">",
-                      "<title>", EscapeHtml(title), "</title><style>", kStyle, "</style></head><body><main>",
-                      body, "</main></body></html>\n");
+                      "<title>", EscapeHtml(title), "</title><style>", kStyle,
+                      "</style></head><body><main>", body, "</main></body></html>\n");
 }
 
 std::string Notice(const std::string& title, const std::string& text) {
-  return Document(title, absl::StrCat("<section class=\"notice\"><h1>", EscapeHtml(title), "</h1><p>",
-                                      EscapeHtml(text), "</p></section>"));
+  return Document(title, absl::StrCat("<section class=\"notice\"><h1>", EscapeHtml(title),
+                                      "</h1><p>", EscapeHtml(text), "</p></section>"));
 }
 
 // A link nobody was given, or no page at all: nothing said about any survey.
-std::string UnknownLink() { return Notice("链接无效", "没有找到这份问卷，请核对短信或消息中的链接。"); }
+std::string UnknownLink() {
+  return Notice("链接无效", "没有找到这份问卷，请核对短信或消息中的链接。");
+}
 
 // A row of buttons from `low` to `high` for the field `name`, `checked` selected.
-std::string Scale(const std::string& name, int low, int high, std::optional<int> checked, bool required,
-                  const std::string& low_label, const std::string& high_label) {
+std::string Scale(const std::string& name, int low, int high, std::optional<int> checked,
+                  bool required, const std::string& low_label, const std::string& high_label) {
   // One row of up to 7 buttons; 0-10 in two rows of 6 and 5.
   const int n = high - low + 1;
-  std::string out = absl::StrCat("<div class=\"row\" style=\"grid-template-columns:repeat(", n > 7 ? (n + 1) / 2 : n,
-                                 ",1fr)\">");
+  std::string out = absl::StrCat("<div class=\"row\" style=\"grid-template-columns:repeat(",
+                                 n > 7 ? (n + 1) / 2 : n, ",1fr)\">");
   for (int v = low; v <= high; ++v) {
-    absl::StrAppend(&out, "<label><input type=\"radio\" name=\"", EscapeHtml(name), "\" value=\"", v, "\"",
-                    checked == v ? " checked" : "", required ? " required" : "", "><span>", v, "</span></label>");
+    absl::StrAppend(&out, "<label><input type=\"radio\" name=\"", EscapeHtml(name), "\" value=\"",
+                    v, "\"", checked == v ? " checked" : "", required ? " required" : "", "><span>",
+                    v, "</span></label>");
   }
   absl::StrAppend(&out, "</div><div class=\"ends\"><span>", low_label, "</span><span>", high_label,
                   "</span></div>");
@@ -98,44 +108,30 @@ std::string Scale(const std::string& name, int low, int high, std::optional<int>
 }
 
 std::string LocalTime(const google::protobuf::Timestamp& t, const absl::TimeZone& zone) {
-  return absl::FormatTime("%Y年%m月%d日 %H:%M", absl::FromUnixMillis(ToUnixMillis(FromProto(t))), zone);
+  return absl::FormatTime("%Y年%m月%d日 %H:%M", absl::FromUnixMillis(ToUnixMillis(FromProto(t))),
+                          zone);
 }
 
 // The rule a question's answer broke, for the owner.
 std::string Hint(const Question& q, const Answer* a) {
   if (a == nullptr || (q.kind == QuestionKind::kText && a->text.empty())) return "请作答";
-  if (q.kind == QuestionKind::kServqual && (!a->expectation || !a->perception)) return "请选择期望与实际感受两项";
+  if (q.kind == QuestionKind::kServqual && (!a->expectation || !a->perception))
+    return "请选择期望与实际感受两项";
   return "请在给出的选项中选择";
 }
 
-
 }  // namespace
 
-struct SurveyWeb::Metrics {
-  std::map<std::string, prometheus::Counter*> pages;
-  explicit Metrics(prometheus::Registry& registry) {
-    auto& family = prometheus::BuildCounter()
-                       .Name("mot_survey_web_requests_total")
-                       .Help("Requests to the survey web page by outcome: shown (the form), answered, "
-                             "incomplete (the form again), closed (expired, answered or withdrawn), "
-                             "unknown (no such link), refused (a malformed post), error.")
-                       .Register(registry);
-    for (const char* o : kOutcomes) pages[o] = &family.Add({{"outcome", o}});
-  }
-};
-
-SurveyWeb::SurveyWeb(Parts parts)
-    : parts_(parts), server_(std::make_unique<httplib::Server>()),
-      metrics_(std::make_unique<Metrics>(parts.registry)) {
+SurveyWeb::SurveyWeb(Parts parts) : parts_(parts), server_(std::make_unique<httplib::Server>()) {
   server_->set_payload_max_length(parts_.max_form_bytes);
   // On every answer, the library's own (404, 413) too. The token is in the address:
   // it must not leak to another site.
-  server_->set_default_headers(
-      {{"Cache-Control", "no-store"},
-       {"Referrer-Policy", "no-referrer"},
-       {"X-Content-Type-Options", "nosniff"},
-       {"Content-Security-Policy",
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"}});
+  server_->set_default_headers({{"Cache-Control", "no-store"},
+                                {"Referrer-Policy", "no-referrer"},
+                                {"X-Content-Type-Options", "nosniff"},
+                                {"Content-Security-Policy",
+                                 "default-src 'none'; style-src 'unsafe-inline'; form-action "
+                                 "'self'; frame-ancestors 'none'"}});
   const auto reply = [](httplib::Response& res, const Page& page) {
     if (!page.redirect.empty()) {
       res.set_redirect(page.redirect, 303);
@@ -163,21 +159,23 @@ SurveyWeb::SurveyWeb(Parts parts)
       res.set_content(UnknownLink(), "text/html; charset=utf-8");
     } else if (res.status == 413) {
       Count("refused");
-      res.set_content(Notice("无法提交", "提交的内容过长，请精简后重新提交。"), "text/html; charset=utf-8");
+      res.set_content(Notice("无法提交", "提交的内容过长，请精简后重新提交。"),
+                      "text/html; charset=utf-8");
     }
   });
 }
 
 SurveyWeb::~SurveyWeb() = default;
 
-void SurveyWeb::Count(const char* outcome) { metrics_->pages.at(outcome)->Increment(); }
+void SurveyWeb::Count(const char* outcome) { parts_.metrics.pages.at(outcome)->Increment(); }
 
 bool SurveyWeb::Bind(const std::string& addr) {
   const auto colon = addr.rfind(':');
   int port = 0;
   if (colon == std::string::npos || !absl::SimpleAtoi(addr.substr(colon + 1), &port)) return false;
   std::string host = addr.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return server_->bind_to_port(host, port);
 }
 
@@ -192,18 +190,23 @@ std::optional<SurveyWeb::Page> SurveyWeb::Closed(const v1::SurveyInstance& insta
   const auto& zone = parts_.catalogue.zone();
   switch (instance.status()) {
     case v1::SURVEY_STATUS_COMPLETED:
-      return Page{200, Notice("感谢您的反馈", absl::StrCat("您已于 ", LocalTime(instance.answered_at(), zone),
-                                                           " 完成本次问卷，我们会认真对待您的每一条意见。")),
-                  ""};
+      return Page{
+          200,
+          Notice("感谢您的反馈", absl::StrCat("您已于 ", LocalTime(instance.answered_at(), zone),
+                                              " 完成本次问卷，我们会认真对待您的每一条意见。")),
+          ""};
     case v1::SURVEY_STATUS_SUPPRESSED:
       return Page{410, Notice("问卷已撤回", "这份问卷已撤回，无需作答。感谢您的支持！"), ""};
     default:
       break;
   }
-  if (instance.status() == v1::SURVEY_STATUS_EXPIRED || parts_.clock.Now() > FromProto(instance.expires_at())) {
-    return Page{410, Notice("问卷已结束", absl::StrCat("这份问卷已于 ", LocalTime(instance.expires_at(), zone),
-                                                     " 截止，感谢您的关注。")),
-                ""};
+  if (instance.status() == v1::SURVEY_STATUS_EXPIRED ||
+      parts_.clock.Now() > FromProto(instance.expires_at())) {
+    return Page{
+        410,
+        Notice("问卷已结束", absl::StrCat("这份问卷已于 ", LocalTime(instance.expires_at(), zone),
+                                          " 截止，感谢您的关注。")),
+        ""};
   }
   return std::nullopt;
 }
@@ -232,7 +235,8 @@ SurveyWeb::Page SurveyWeb::Show(const std::string& token) {
   return Form(*def, **instance, token, {}, "");
 }
 
-SurveyWeb::Page SurveyWeb::Take(const std::string& token, const std::multimap<std::string, std::string>& fields) {
+SurveyWeb::Page SurveyWeb::Take(const std::string& token,
+                                const std::multimap<std::string, std::string>& fields) {
   auto instance = parts_.responses.ByToken(token);
   if (!instance.ok() || !*instance) return Show(token);
   if (Closed(**instance)) return Show(token);  // says why
@@ -258,7 +262,8 @@ SurveyWeb::Page SurveyWeb::Take(const std::string& token, const std::multimap<st
   }
   auto done = parts_.responses.Submit((*instance)->id(), AnswersToProto(*answers), "");
   if (!done.ok()) {
-    if (done.status().code() == absl::StatusCode::kFailedPrecondition) return Show(token);  // changed meanwhile
+    if (done.status().code() == absl::StatusCode::kFailedPrecondition)
+      return Show(token);  // changed meanwhile
     Log().warn("survey page: {}", done.status().message());
     Count("error");
     return {503, Notice("暂时无法提交", "系统繁忙，您的回答尚未保存，请稍后再试。"), ""};
@@ -268,49 +273,55 @@ SurveyWeb::Page SurveyWeb::Take(const std::string& token, const std::multimap<st
 }
 
 SurveyWeb::Page SurveyWeb::Form(const SurveyDefinition& def, const v1::SurveyInstance& instance,
-                                const std::string& token, const std::map<std::string, Answer>& given,
+                                const std::string& token,
+                                const std::map<std::string, Answer>& given,
                                 const std::string& error) {
   std::string body = absl::StrCat("<header><h1>", EscapeHtml(def.title), "</h1><p class=\"sub\">",
                                   "您的意见帮助我们把服务做得更好。问卷 ",
-                                  LocalTime(instance.expires_at(), parts_.catalogue.zone()), " 前有效。</p></header>");
-  if (!error.empty()) absl::StrAppend(&body, "<p class=\"error\" role=\"alert\">", EscapeHtml(error), "</p>");
-  absl::StrAppend(&body, "<form method=\"post\" action=\"/s/", token, "\" accept-charset=\"utf-8\">");
+                                  LocalTime(instance.expires_at(), parts_.catalogue.zone()),
+                                  " 前有效。</p></header>");
+  if (!error.empty())
+    absl::StrAppend(&body, "<p class=\"error\" role=\"alert\">", EscapeHtml(error), "</p>");
+  absl::StrAppend(&body, "<form method=\"post\" action=\"/s/", token,
+                  "\" accept-charset=\"utf-8\">");
   for (size_t i = 0; i < def.questions.size(); ++i) {
     const Question& q = def.questions[i];
     const std::string id = EscapeHtml(q.id);
     auto it = given.find(q.id);
     const Answer* a = it == given.end() ? nullptr : &it->second;
-    absl::StrAppend(&body, "<fieldset class=\"q\" id=\"q-", id, "\"><legend><span class=\"n\">", i + 1, ".</span>",
-                    EscapeHtml(q.text), q.required ? "" : " <span class=\"opt\">（选填）</span>", "</legend>");
+    absl::StrAppend(&body, "<fieldset class=\"q\" id=\"q-", id, "\"><legend><span class=\"n\">",
+                    i + 1, ".</span>", EscapeHtml(q.text),
+                    q.required ? "" : " <span class=\"opt\">（选填）</span>", "</legend>");
     switch (q.kind) {
       case QuestionKind::kNps:
-        absl::StrAppend(&body, Scale(q.id, 0, 10, a ? a->score : std::nullopt, q.required, "0 完全不可能",
-                                     "10 非常愿意"));
+        absl::StrAppend(&body, Scale(q.id, 0, 10, a ? a->score : std::nullopt, q.required,
+                                     "0 完全不可能", "10 非常愿意"));
         break;
       case QuestionKind::kCsat:
-        absl::StrAppend(&body, Scale(q.id, 1, 5, a ? a->score : std::nullopt, q.required, "1 非常不满意",
-                                     "5 非常满意"));
+        absl::StrAppend(&body, Scale(q.id, 1, 5, a ? a->score : std::nullopt, q.required,
+                                     "1 非常不满意", "5 非常满意"));
         break;
       case QuestionKind::kServqual:
         absl::StrAppend(&body, "<div class=\"part\">您的期望</div>",
-                        Scale(q.id + ".expectation", 1, 7, a ? a->expectation : std::nullopt, q.required,
-                              "1 很低", "7 很高"),
+                        Scale(q.id + ".expectation", 1, 7, a ? a->expectation : std::nullopt,
+                              q.required, "1 很低", "7 很高"),
                         "<div class=\"part\">实际感受</div>",
-                        Scale(q.id + ".perception", 1, 7, a ? a->perception : std::nullopt, q.required,
-                              "1 很差", "7 很好"));
+                        Scale(q.id + ".perception", 1, 7, a ? a->perception : std::nullopt,
+                              q.required, "1 很差", "7 很好"));
         break;
       case QuestionKind::kChoice:
         absl::StrAppend(&body, "<div class=\"choice\">");
         for (const auto& option : q.options) {
-          absl::StrAppend(&body, "<label><input type=\"radio\" name=\"", id, "\" value=\"", EscapeHtml(option),
-                          "\"", a && a->text == option ? " checked" : "", q.required ? " required" : "", ">",
-                          EscapeHtml(option), "</label>");
+          absl::StrAppend(&body, "<label><input type=\"radio\" name=\"", id, "\" value=\"",
+                          EscapeHtml(option), "\"", a && a->text == option ? " checked" : "",
+                          q.required ? " required" : "", ">", EscapeHtml(option), "</label>");
         }
         absl::StrAppend(&body, "</div>");
         break;
       case QuestionKind::kText:
-        absl::StrAppend(&body, "<textarea name=\"", id, "\" maxlength=\"", parts_.max_text / 3, "\"",
-                        q.required ? " required" : "", ">", a ? EscapeHtml(a->text) : "", "</textarea>");
+        absl::StrAppend(&body, "<textarea name=\"", id, "\" maxlength=\"", parts_.max_text / 3,
+                        "\"", q.required ? " required" : "", ">", a ? EscapeHtml(a->text) : "",
+                        "</textarea>");
         break;
     }
     absl::StrAppend(&body, "</fieldset>");

@@ -1,26 +1,14 @@
-#include <algorithm>
-#include <set>
-#include "app/survey_app.h"
-#include "domain/catalogue.h"
+// The survey catalogue (deploy/config/surveys.yaml): what it defines, the instances it
+// creates and the errors that name the survey, question and field.
+#include "survey/domain/catalogue.h"
+
 #include "fakes.h"
 #include "gtest/gtest.h"
-#include "mot/common/topics.h"
-#include "memory_record_store.h"
 #include "mot/common/clock.h"
-#include "mot/common/codec.h"
+#include "survey_command.h"
 
 namespace mot::survey {
 namespace {
-
-v1::CreateSurveyCommand Command(TimePoint at) {
-  v1::CreateSurveyCommand cmd;
-  cmd.set_command_id("tp-9");
-  cmd.set_touchpoint_id("tp-9");
-  cmd.set_customer_id("C-1");
-  cmd.set_survey_id("stage_satisfaction_prospect_1");
-  *cmd.mutable_requested_at() = ToProto(at);
-  return cmd;
-}
 
 TEST(Survey, InstanceFromShippedCatalogue) {
   auto catalogue = SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
@@ -43,58 +31,10 @@ TEST(Survey, InstanceFromShippedCatalogue) {
   EXPECT_EQ(FromProto(backfilled->expires_at()) - late, std::chrono::hours(24 * 14));
 }
 
-TEST(Survey, ACommandRequestedFarFromNowIsRefusedNamingTheField) {
-  auto catalogue = *SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
-  testkit::MemoryRecordStore store;
-  testkit::FakePublisher publisher;
-  const TimePoint now = FromUnixMillis(1'793'520'000'000);
-  testkit::ManualClock clock(now);
-  CommandHandler handler(catalogue, store, clock, "https://survey.example.com");
-  auto cmd = Command(now);
-  cmd.mutable_requested_at()->set_seconds(253402214400);  // 9999-12-31
-  auto s = handler.Handle(testkit::Message(kSurveyCommandsTopic, cmd.SerializeAsString()), publisher);
-  EXPECT_EQ(s.message(), "requested_at 9999-12-31T00:00:00Z is too far in the future");
-  cmd.mutable_requested_at()->set_seconds(-2208988800);  // 1900-01-01
-  s = handler.Handle(testkit::Message(kSurveyCommandsTopic, cmd.SerializeAsString()), publisher);
-  EXPECT_EQ(s.message(), "requested_at 1900-01-01T00:00:00Z is too far in the past");
-  EXPECT_TRUE(store.ListByCustomer("C-1", 10)->empty());
-  EXPECT_TRUE(publisher.sent.empty());
-  ASSERT_TRUE(handler.Handle(testkit::Message(kSurveyCommandsTopic, Command(now).SerializeAsString()),
-                             publisher).ok());
-}
-
-TEST(Survey, RedeliveredCommandCreatesOneInstance) {
-  auto catalogue = *SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
-  testkit::MemoryRecordStore store;
-  testkit::FakePublisher publisher;
-  testkit::ManualClock clock(FromUnixMillis(1'793'520'000'000));
-  CommandHandler handler(catalogue, store, clock, "https://survey.example.com");
-  auto in = testkit::Message(kSurveyCommandsTopic,
-                             Command(FromUnixMillis(1'793'520'000'000)).SerializeAsString());
-  ASSERT_TRUE(handler.Handle(in, publisher).ok());
-  ASSERT_TRUE(handler.Handle(in, publisher).ok());
-  EXPECT_EQ(store.ListByCustomer("C-1", 10)->size(), 1u);
-  ASSERT_EQ(publisher.sent.size(), 2u);
-  EXPECT_EQ(publisher.sent[0].topic, kSurveyEventsTopic);
-  // Both events carry the one link: an unguessable token mapped to the instance.
-  v1::SurveyEvent first, again;
-  ASSERT_TRUE(first.ParseFromString(publisher.sent[0].payload));
-  ASSERT_TRUE(again.ParseFromString(publisher.sent[1].payload));
-  const std::string link = first.instance().link();
-  const std::string prefix = "https://survey.example.com/s/";
-  ASSERT_EQ(link.rfind(prefix, 0), 0u) << link;
-  const std::string token = link.substr(prefix.size());
-  EXPECT_EQ(token.size(), 22u) << "128 random bits in URL-safe base64";
-  EXPECT_EQ(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-            std::string::npos);
-  EXPECT_EQ(again.instance().link(), link);
-  EXPECT_EQ(*store.Get(LinkKey(token)), std::optional<std::string>(first.instance().id()));
-  EXPECT_NE(NewLinkToken(), NewLinkToken());
-}
-
 TEST(Survey, CatalogueErrorsNameTheSurvey) {
   auto s = SurveyCatalogue::FromYaml(
-      "surveys: {s1: {stage: X, family: stage, title: T, questions: [{id: q, kind: nps, text: t}]}}");
+      "surveys: {s1: {stage: X, family: stage, title: T, questions: [{id: q, kind: nps, text: "
+      "t}]}}");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(), "survey 's1': 'valid_for' is required");
 }
@@ -109,7 +49,8 @@ TEST(Survey, TheShippedCatalogue) {
                             [](const Question& q) { return q.kind == QuestionKind::kNps; }))
         << id << " asks no NPS question";
   }
-  EXPECT_EQ(stages, (std::set<std::string>{"PROSPECT_1", "PROSPECT_2", "RUNIN_1", "RUNIN_2", "STABLE", "VETERAN"}));
+  EXPECT_EQ(stages, (std::set<std::string>{"PROSPECT_1", "PROSPECT_2", "RUNIN_1", "RUNIN_2",
+                                           "STABLE", "VETERAN"}));
   ASSERT_NE(c->Find("delivery_satisfaction"), nullptr);
   ASSERT_NE(c->Find("repair_satisfaction"), nullptr);
   std::set<std::string> dimensions;
@@ -139,16 +80,20 @@ TEST(Survey, CatalogueErrorsNameTheQuestionAndTheField) {
     return r.ok() ? std::string("accepted") : std::string(r.status().message());
   };
   EXPECT_EQ(with("{id: consultant, kind: csat,", "{id: consultant, kind: stars,"),
-            "survey 'stage_satisfaction_prospect_1': questions[0].kind: expected one of nps, csat, servqual, "
+            "survey 'stage_satisfaction_prospect_1': questions[0].kind: expected one of nps, csat, "
+            "servqual, "
             "choice, text");
-  EXPECT_EQ(with("dimension: assurance,", "dimension: vibes,"),
-            "survey 'stage_satisfaction_prospect_1': questions[2].dimension: expected one of tangibles, "
-            "reliability, responsiveness, assurance, empathy");
+  EXPECT_EQ(
+      with("dimension: assurance,", "dimension: vibes,"),
+      "survey 'stage_satisfaction_prospect_1': questions[2].dimension: expected one of tangibles, "
+      "reliability, responsiveness, assurance, empathy");
   EXPECT_EQ(with("options: [App, 400热线, 物业前台]", "options: [App]"),
-            "survey 'repair_satisfaction': questions[3].options: expected a list of at least two options");
+            "survey 'repair_satisfaction': questions[3].options: expected a list of at least two "
+            "options");
   EXPECT_EQ(with("{id: signing, kind: csat,", "{id: consultant, kind: csat,"),
             "survey 'stage_satisfaction_prospect_1': question id 'consultant' twice");
-  EXPECT_EQ(with("  satisfaction: 40", "  satisfaction: 50"), "kpi_weights: the weights must add up to 100");
+  EXPECT_EQ(with("  satisfaction: 40", "  satisfaction: 50"),
+            "kpi_weights: the weights must add up to 100");
   EXPECT_EQ(with("window: 30d", "window: soon"), "fatigue.window: expected a duration such as 30d");
   EXPECT_EQ(with("{id: signing, kind: csat, text:", "{id: signing, kind: csat, weight: 2, text:"),
             "survey 'stage_satisfaction_prospect_1': questions[1]: unknown field 'weight'");

@@ -1,192 +1,17 @@
-#include "mot/common/kafka.h"
-#include "mot/common/codec.h"
-
 #include <librdkafka/rdkafkacpp.h>
 
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "kafka_conf.h"
+#include "mot/common/codec.h"
+#include "mot/common/kafka.h"
 #include "mot/common/log.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
 
 namespace mot {
-namespace {
-
-// Replaced by MOT_KAFKA_OPT_LINGER_MS. tools/bench at 1,000 events/s: p99 71 ms with
-// 5 ms, 148 ms with 0 (every message its own request: the broker's CPU goes up).
-constexpr char kDefaultLingerMs[] = "5";
-
-// Errors no retry can cure: the message itself is refused.
-bool Permanent(RdKafka::ErrorCode err) {
-  switch (err) {
-    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
-    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
-    case RdKafka::ERR_INVALID_MSG:
-    case RdKafka::ERR_INVALID_RECORD:
-    case RdKafka::ERR_INVALID_MSG_SIZE:
-      return true;
-    default:
-      return false;
-  }
-}
-
-absl::Status ProduceError(const char* what, const std::string& topic, size_t bytes,
-                          RdKafka::ErrorCode err) {
-  std::string message = absl::StrCat("kafka ", what, " to ", topic, " (", bytes,
-                                     " bytes): ", RdKafka::err2str(err));
-  return Permanent(err) ? absl::InvalidArgumentError(message) : absl::UnavailableError(message);
-}
-
-// librdkafka's own log lines and errors, into the service's JSON log.
-class LogEvents : public RdKafka::EventCb {
- public:
-  void event_cb(RdKafka::Event& event) override {
-    switch (event.type()) {
-      case RdKafka::Event::EVENT_ERROR:
-        Log().warn("kafka: {}: {}", RdKafka::err2str(event.err()), event.str());
-        break;
-      case RdKafka::Event::EVENT_LOG: {
-        const int sev = event.severity();
-        const auto level = sev <= RdKafka::Event::EVENT_SEVERITY_ERROR     ? spdlog::level::err
-                           : sev == RdKafka::Event::EVENT_SEVERITY_WARNING ? spdlog::level::warn
-                           : sev <= RdKafka::Event::EVENT_SEVERITY_INFO    ? spdlog::level::info
-                                                                           : spdlog::level::debug;
-        Log().log(level, "kafka {}: {}", event.fac(), event.str());
-        break;
-      }
-      default:
-        break;
-    }
-  }
-};
-
-std::unique_ptr<RdKafka::Conf> MakeConf(std::map<std::string, std::string> settings,
-                                        const KafkaOptions& options, const char* what) {
-  // After a broker restart, reconnect within a second (librdkafka backs off up to 10 s
-  // by default: a restarted broker's clients then idled for up to 6 s, tests/e2e).
-  // MOT_KAFKA_OPT_RECONNECT_BACKOFF_MAX_MS replaces it.
-  if (options.count("reconnect.backoff.max.ms") == 0) settings["reconnect.backoff.max.ms"] = "1000";
-  for (const auto& [k, v] : options) settings.emplace(k, v);  // ours win
-  static LogEvents log_events;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  std::string err;
-  conf->set("event_cb", static_cast<RdKafka::EventCb*>(&log_events), err);
-  for (const auto& [k, v] : settings) {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-      throw std::runtime_error(absl::StrCat(what, ": ", k, ": ", err));
-    }
-  }
-  return conf;
-}
-
-}  // namespace
-
-absl::Status CheckKafkaOptions(const KafkaOptions& options) {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  std::string err;
-  for (const auto& [k, v] : options) {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat(k, ": ", err));
-    }
-  }
-  return absl::OkStatus();
-}
-
-// Each produced message carries a heap copy of its Delivery's shared_ptr: the report
-// fills the Delivery in and frees the copy.
-class KafkaProducer::DeliveryReports : public RdKafka::DeliveryReportCb {
- public:
-  void dr_cb(RdKafka::Message& message) override {
-    auto* holder = static_cast<std::shared_ptr<Delivery>*>(message.msg_opaque());
-    if (holder == nullptr) return;
-    if (message.err() != RdKafka::ERR_NO_ERROR) {
-      (*holder)->status = ProduceError("delivery", message.topic_name(), message.len(), message.err());
-    }
-    (*holder)->done.store(true);
-    delete holder;
-  }
-};
-
-KafkaProducer::KafkaProducer(const std::string& brokers, const std::string& client_id,
-                             std::chrono::milliseconds delivery_timeout,
-                             const KafkaOptions& options)
-    : reports_(std::make_unique<DeliveryReports>()) {
-  std::map<std::string, std::string> settings = {
-      {"bootstrap.servers", brokers},
-      {"client.id", client_id},
-      {"enable.idempotence", "true"},
-      {"acks", "all"},
-      // The Java client's partitioner: same key, same partition.
-      {"partitioner", "murmur2_random"},
-      {"message.timeout.ms", std::to_string(delivery_timeout.count())}};
-  // Handlers publish a batch's messages together, so they share requests without
-  // waiting; MOT_KAFKA_OPT_LINGER_MS may trade latency for fewer requests.
-  if (options.count("linger.ms") == 0) settings["linger.ms"] = kDefaultLingerMs;
-  auto conf = MakeConf(std::move(settings), options, "kafka producer");
-  std::string err;
-  conf->set("dr_cb", reports_.get(), err);
-  producer_.reset(RdKafka::Producer::create(conf.get(), err));
-  if (!producer_) throw std::runtime_error(absl::StrCat("kafka producer: ", err));
-}
-
-KafkaProducer::~KafkaProducer() {
-  if (int left = Flush(std::chrono::seconds(10)); left > 0) {
-    Log().warn("kafka producer closed with {} messages undelivered", left);
-  }
-}
-
-int KafkaProducer::Flush(std::chrono::milliseconds timeout) {
-  producer_->flush(static_cast<int>(timeout.count()));
-  return producer_->outq_len();
-}
-
-absl::Status KafkaProducer::Publish(const std::string& topic, const std::string& key,
-                                    const std::string& payload, const Headers& headers) {
-  return PublishAll({OutMessage{topic, key, payload, headers}})[0];
-}
-
-std::shared_ptr<Delivery> KafkaProducer::Send(const OutMessage& m) {
-  auto delivery = std::make_shared<Delivery>();
-  RdKafka::Headers* hdrs = RdKafka::Headers::create();
-  for (const auto& [k, v] : m.headers) hdrs->add(k, v);
-  auto* holder = new std::shared_ptr<Delivery>(delivery);
-  RdKafka::ErrorCode err;
-  for (;;) {
-    err = producer_->produce(m.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                             const_cast<char*>(m.payload.data()), m.payload.size(), m.key.data(),
-                             m.key.size(), 0, hdrs, holder);
-    if (err != RdKafka::ERR__QUEUE_FULL) break;
-    producer_->poll(50);
-  }
-  if (err != RdKafka::ERR_NO_ERROR) {
-    delete hdrs;  // on failure the headers and the opaque stay ours
-    delete holder;
-    delivery->status = ProduceError("produce", m.topic, m.payload.size(), err);
-    delivery->done.store(true);
-  }
-  return delivery;
-}
-
-void KafkaProducer::Poll(std::chrono::milliseconds wait) {
-  producer_->poll(static_cast<int>(wait.count()));
-}
-
-std::vector<absl::Status> KafkaProducer::PublishAll(const std::vector<OutMessage>& messages) {
-  std::vector<std::shared_ptr<Delivery>> sent;
-  sent.reserve(messages.size());
-  for (const auto& m : messages) sent.push_back(Send(m));
-  // message.timeout.ms bounds the wait: librdkafka always reports every message.
-  // Flushing while waiting sends at once: an awaited publish does not linger.
-  std::vector<absl::Status> out;
-  out.reserve(sent.size());
-  for (const auto& d : sent) {
-    while (!d->done.load()) producer_->flush(5);
-    out.push_back(d->status);
-  }
-  return out;
-}
 
 struct KafkaConsumerLoop::Metrics {
   prometheus::Family<prometheus::Counter>& family;
@@ -198,12 +23,13 @@ struct KafkaConsumerLoop::Metrics {
                    .Name("mot_kafka_messages_total")
                    .Help("Messages consumed, by topic and result (ok, dead_lettered, retried).")
                    .Register(registry)),
-        dead_letters(prometheus::BuildCounter()
-                         .Name("mot_kafka_dead_letters_total")
-                         .Help("Messages dead-lettered, by topic and the kind of reason (oversized, "
-                               "cloudevents, malformed_json, undecodable, time_out_of_range, "
-                               "missing_field, unknown_value, invalid).")
-                         .Register(registry)) {
+        dead_letters(
+            prometheus::BuildCounter()
+                .Name("mot_kafka_dead_letters_total")
+                .Help("Messages dead-lettered, by topic and the kind of reason (oversized, "
+                      "cloudevents, malformed_json, undecodable, time_out_of_range, "
+                      "missing_field, unknown_value, invalid).")
+                .Register(registry)) {
     for (const auto& t : topics) {
       by_topic[t] = {&family.Add({{"topic", t}, {"result", "ok"}}),
                      &family.Add({{"topic", t}, {"result", "dead_lettered"}}),
@@ -212,18 +38,16 @@ struct KafkaConsumerLoop::Metrics {
   }
 };
 
-KafkaConsumerLoop::KafkaConsumerLoop(ConsumerOptions options, BatchHandler handler,
-                                     Publisher& out, prometheus::Registry& registry)
+KafkaConsumerLoop::KafkaConsumerLoop(ConsumerOptions options, BatchHandler handler, Publisher& out,
+                                     prometheus::Registry& registry)
     : options_(std::move(options)),
       handler_(std::move(handler)),
       out_(out),
       metrics_(std::make_unique<Metrics>(registry, options_.topics)) {
-  std::map<std::string, std::string> settings = {{"bootstrap.servers", options_.brokers},
-                        {"group.id", options_.group_id},
-                        {"enable.auto.commit", "true"},
-                        {"enable.auto.offset.store", "false"},
-                        {"auto.offset.reset", "earliest"},
-                        {"auto.commit.interval.ms", "1000"}};
+  std::map<std::string, std::string> settings = {
+      {"bootstrap.servers", options_.brokers}, {"group.id", options_.group_id},
+      {"enable.auto.commit", "true"},          {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},       {"auto.commit.interval.ms", "1000"}};
   if (!options_.instance_id.empty()) settings["group.instance.id"] = options_.instance_id;
   settings_ = std::move(settings);
   Connect();
@@ -306,8 +130,9 @@ BatchHandler OneByOne(Handler handler) {
   };
 }
 
-void KafkaConsumerLoop::Handle(std::vector<Incoming> batch,
-                               const std::map<PartitionKey, std::chrono::milliseconds>& backoff_before) {
+void KafkaConsumerLoop::Handle(
+    std::vector<Incoming> batch,
+    const std::map<PartitionKey, std::chrono::milliseconds>& backoff_before) {
   std::vector<Outbox> boxes;
   boxes.reserve(batch.size());
   std::vector<Work> works(batch.size());
@@ -448,7 +273,8 @@ void KafkaConsumerLoop::Settle() {
       }
       counters[f.dlq_reason.empty() ? 0 : 1]->Increment();
       if (!f.dlq_reason.empty()) {
-        metrics_->dead_letters.Add({{"topic", key.first}, {"reason", DeadLetterKind(f.dlq_reason)}}).Increment();
+        metrics_->dead_letters.Add({{"topic", key.first}, {"reason", DeadLetterKind(f.dlq_reason)}})
+            .Increment();
       }
       std::vector<RdKafka::TopicPartition*> offsets{
           RdKafka::TopicPartition::create(key.first, key.second, f.msg.offset + 1)};
@@ -516,9 +342,9 @@ void KafkaConsumerLoop::Run(const std::atomic<bool>& stop) {
       if (RdKafka::Headers* h = m->headers()) {
         for (const auto& header : h->get_all()) {
           in.headers[header.key()] =
-              header.value() ? std::string(static_cast<const char*>(header.value()),
-                                           header.value_size())
-                             : std::string();
+              header.value()
+                  ? std::string(static_cast<const char*>(header.value()), header.value_size())
+                  : std::string();
         }
       }
     }

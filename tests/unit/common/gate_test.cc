@@ -1,5 +1,7 @@
 // The gate's decisions: tokens (signature, algorithm, issuer, expiry, subject, scopes),
 // scopes per method, open health and reflection, the caller's rate.
+#include "mot/common/gate.h"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -10,7 +12,6 @@
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
-#include "mot/common/gate.h"
 
 namespace mot {
 namespace {
@@ -36,7 +37,8 @@ KeyPair NewKey() {
     BIO_free(bio);
     return out;
   };
-  pair.private_pem = pem([key](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
+  pair.private_pem = pem(
+      [key](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
   pair.public_pem = pem([key](BIO* b) { PEM_write_bio_PUBKEY(b, key); });
   EVP_PKEY_free(key);
   return pair;
@@ -68,7 +70,8 @@ std::string Refusal(const std::string& token, Time now = kNow) {
 }
 
 TEST(Token, ASignedTokenGivesItsSubjectAndScopes) {
-  auto c = Verifier().Verify(Token("agent-li", {Scope::kAgent, Scope::kReader}, kNow + seconds(3600)), kNow);
+  auto c = Verifier().Verify(
+      Token("agent-li", {Scope::kAgent, Scope::kReader}, kNow + seconds(3600)), kNow);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->subject, "agent-li");
   EXPECT_EQ(c->scopes, (std::set<Scope>{Scope::kAgent, Scope::kReader}));
@@ -86,7 +89,8 @@ TEST(Token, EveryForgeryIsRefusedNamingWhatIsWrong) {
   EXPECT_EQ(Refusal(Token("a", {Scope::kReader}, later, "motmesh", NewKey())),
             "token is malformed or its signature does not verify");
   // Another issuer.
-  EXPECT_EQ(Refusal(Token("a", {Scope::kReader}, later, "someone-else")), "token issuer is not motmesh");
+  EXPECT_EQ(Refusal(Token("a", {Scope::kReader}, later, "someone-else")),
+            "token issuer is not motmesh");
   // No subject, an unknown scope: claims built by hand, signed properly.
   const std::string body = std::string(R"({"iss":"motmesh","exp":)") + "1795003600";
   // alg none: a header and claims without a signature.
@@ -94,8 +98,8 @@ TEST(Token, EveryForgeryIsRefusedNamingWhatIsWrong) {
                            B64(body + R"(,"sub":"a","scope":"manager"})") + ".";
   EXPECT_FALSE(Verifier().Verify(none, kNow).ok());
   // HS256 keyed with the public key's PEM (the algorithm-confusion attack).
-  const std::string signing = B64(R"({"alg":"HS256","typ":"JWT"})") + "." +
-                              B64(body + R"(,"sub":"a","scope":"manager"})");
+  const std::string signing =
+      B64(R"({"alg":"HS256","typ":"JWT"})") + "." + B64(body + R"(,"sub":"a","scope":"manager"})");
   unsigned char mac[32];
   unsigned int mac_len = 0;
   const std::string& k = Issuer().public_pem;
@@ -128,7 +132,8 @@ class GateTest : public ::testing::Test {
     return {{"/mot.ticketing.v1.TicketingService/AddNote", Scope::kAgent},
             {"/mot.ticketing.v1.TicketingService/GetTicket", Scope::kReader}};
   }
-  grpc::Status Call(const std::string& method, const std::string& authorization, Claims* caller = nullptr) {
+  grpc::Status Call(const std::string& method, const std::string& authorization,
+                    Claims* caller = nullptr) {
     Claims c;
     return gate_.Admit(method, authorization, caller ? caller : &c);
   }
@@ -150,12 +155,15 @@ TEST_F(GateTest, NoTokenOrNotABearerIsUnauthenticated) {
 
 TEST_F(GateTest, TheMethodsScopeIsNeededAndTheCallerKnown) {
   Claims caller;
-  auto ok = Call("/mot.ticketing.v1.TicketingService/AddNote", Bearer("agent-li", {Scope::kAgent}), &caller);
+  auto ok = Call("/mot.ticketing.v1.TicketingService/AddNote", Bearer("agent-li", {Scope::kAgent}),
+                 &caller);
   EXPECT_TRUE(ok.ok()) << ok.error_message();
   EXPECT_EQ(caller.subject, "agent-li");
-  auto denied = Call("/mot.ticketing.v1.TicketingService/AddNote", Bearer("reader-1", {Scope::kReader}));
+  auto denied =
+      Call("/mot.ticketing.v1.TicketingService/AddNote", Bearer("reader-1", {Scope::kReader}));
   EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(denied.error_message(), "TicketingService/AddNote needs the scope 'agent', which the token does not carry");
+  EXPECT_EQ(denied.error_message(),
+            "TicketingService/AddNote needs the scope 'agent', which the token does not carry");
   // A method the policy does not list is nobody's.
   EXPECT_EQ(Call("/mot.ticketing.v1.TicketingService/DropAll",
                  Bearer("m", {Scope::kPublisher, Scope::kAgent, Scope::kManager, Scope::kReader}))
@@ -181,7 +189,8 @@ TEST_F(GateTest, ACallerOverItsRateIsToldToComeBackOthersAreNot) {
   }
   EXPECT_EQ(admitted, 3);  // the burst; the next token is a second away
   EXPECT_EQ(exhausted, 7);
-  EXPECT_TRUE(Call("/mot.ticketing.v1.TicketingService/GetTicket", Bearer("calm", {Scope::kReader})).ok());
+  EXPECT_TRUE(
+      Call("/mot.ticketing.v1.TicketingService/GetTicket", Bearer("calm", {Scope::kReader})).ok());
 }
 
 TEST(Policy, EveryMethodOfTheServiceNeedsAScope) {
