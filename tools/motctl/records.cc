@@ -11,12 +11,11 @@
 namespace motctl {
 namespace {
 
-void AddSurvey(CLI::App& app, Client& client) {
-  namespace sv1 = mot::survey::v1;
-  auto* survey = app.add_subcommand("survey", "survey instances");
-  survey->require_subcommand(1);
+namespace sv1 = mot::survey::v1;
+
+void AddSurveyList(CLI::App& survey, Client& client) {
   auto customer = std::make_shared<std::string>();
-  auto* list = survey->add_subcommand("list", "a customer's survey instances");
+  auto* list = survey.add_subcommand("list", "a customer's survey instances");
   list->add_option("customer", *customer, "customer id")->required();
   list->callback([&client, customer] {
     auto stub = sv1::SurveyService::NewStub(client.Channel("MOT_SURVEY_ADDR"));
@@ -30,9 +29,11 @@ void AddSurvey(CLI::App& app, Client& client) {
                          Time(s.expires_at()), s.questions_size());
     });
   });
+}
 
+void AddSurveyShow(CLI::App& survey, Client& client) {
   auto shown_id = std::make_shared<std::string>();
-  auto* show = survey->add_subcommand("show", "one survey instance and its answers");
+  auto* show = survey.add_subcommand("show", "one survey instance and its answers");
   show->add_option("instance", *shown_id, "survey instance id (sv-...)")->required();
   show->callback([&client, shown_id] {
     auto stub = sv1::SurveyService::NewStub(client.Channel("MOT_SURVEY_ADDR"));
@@ -65,13 +66,40 @@ void AddSurvey(CLI::App& app, Client& client) {
     for (const auto& d : r.detractor_reasons()) reasons += (reasons.empty() ? "" : ", ") + d;
     if (!reasons.empty()) std::cout << "detractor: " << reasons << "\n";
   });
+}
 
-  struct AnswerArgs {
-    std::string instance, by;
-    std::vector<std::string> answers;
-  };
+struct AnswerArgs {
+  std::string instance, by;
+  std::vector<std::string> answers;
+};
+
+// The answers of --answer QUESTION=VALUE into `req`.
+void AddAnswers(const std::vector<std::string>& specs, sv1::SubmitResponseRequest& req) {
+  for (const auto& spec : specs) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) throw CLI::ValidationError("--answer", "expected QUESTION=VALUE, got '" + spec + "'");
+    const std::string id = spec.substr(0, eq), value = spec.substr(eq + 1);
+    sv1::Answer& ans = (*req.mutable_answers())[id];
+    const auto slash = value.find('/');
+    auto number = [](const std::string& v) {
+      return !v.empty() && v.size() < 4 && std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    };
+    if (value.rfind("text:", 0) == 0) {
+      ans.set_text(value.substr(5));
+    } else if (number(value)) {
+      ans.set_score(std::stoi(value));
+    } else if (slash != std::string::npos && number(value.substr(0, slash)) && number(value.substr(slash + 1))) {
+      ans.set_expectation(std::stoi(value.substr(0, slash)));
+      ans.set_perception(std::stoi(value.substr(slash + 1)));
+    } else {
+      ans.set_text(value);
+    }
+  }
+}
+
+void AddSurveyAnswer(CLI::App& survey, Client& client) {
   auto a = std::make_shared<AnswerArgs>();
-  auto* answer = survey->add_subcommand("answer", "record an owner's answers (a hotline agent)");
+  auto* answer = survey.add_subcommand("answer", "record an owner's answers (a hotline agent)");
   answer->add_option("instance", a->instance, "survey instance id (sv-...)")->required();
   answer->add_option("--answer", a->answers,
                      "QUESTION=N (a score), QUESTION=E/P (a SERVQUAL pair) or QUESTION=text:... (repeatable)")
@@ -81,26 +109,7 @@ void AddSurvey(CLI::App& app, Client& client) {
     sv1::SubmitResponseRequest req;
     req.set_instance_id(a->instance);
     req.set_actor(Requester(a->by));
-    for (const auto& spec : a->answers) {
-      const auto eq = spec.find('=');
-      if (eq == std::string::npos || eq == 0) throw CLI::ValidationError("--answer", "expected QUESTION=VALUE, got '" + spec + "'");
-      const std::string id = spec.substr(0, eq), value = spec.substr(eq + 1);
-      sv1::Answer& ans = (*req.mutable_answers())[id];
-      const auto slash = value.find('/');
-      auto number = [](const std::string& v) {
-        return !v.empty() && v.size() < 4 && std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-      };
-      if (value.rfind("text:", 0) == 0) {
-        ans.set_text(value.substr(5));
-      } else if (number(value)) {
-        ans.set_score(std::stoi(value));
-      } else if (slash != std::string::npos && number(value.substr(0, slash)) && number(value.substr(slash + 1))) {
-        ans.set_expectation(std::stoi(value.substr(0, slash)));
-        ans.set_perception(std::stoi(value.substr(slash + 1)));
-      } else {
-        ans.set_text(value);
-      }
-    }
+    AddAnswers(a->answers, req);
     auto stub = sv1::SurveyService::NewStub(client.Channel("MOT_SURVEY_ADDR"));
     sv1::SubmitResponseResponse resp;
     Check(stub->SubmitResponse(Context().get(), req, &resp), "survey answer");
@@ -113,12 +122,15 @@ void AddSurvey(CLI::App& app, Client& client) {
     std::cout << fmt::format("{} answered at {} by {}{}\n", resp.instance().id(), Time(resp.instance().answered_at()),
                              resp.response().actor(), reasons.empty() ? "" : "; detractor: " + reasons);
   });
+}
 
-  struct ScoreArgs {
-    std::string project, month, stage;
-  };
+struct ScoreArgs {
+  std::string project, month, stage;
+};
+
+void AddSurveyScores(CLI::App& survey, Client& client) {
   auto sc = std::make_shared<ScoreArgs>();
-  auto* scores = survey->add_subcommand("scores", "a project's scores for a month");
+  auto* scores = survey.add_subcommand("scores", "a project's scores for a month");
   scores->add_option("--project", sc->project, "project id")->required();
   scores->add_option("--month", sc->month, "YYYY-MM")->required();
   scores->add_option("--stage", sc->stage, "one stage (PROSPECT_1 ... VETERAN); default: all");
@@ -143,9 +155,11 @@ void AddSurvey(CLI::App& app, Client& client) {
     std::map<std::string, double> gaps(resp.gap().begin(), resp.gap().end());
     for (const auto& [d, g] : gaps) std::cout << fmt::format("  {} {:+.2f}\n", d, g);
   });
+}
 
+void AddSurveyKpi(CLI::App& survey, Client& client) {
   auto kp = std::make_shared<ScoreArgs>();
-  auto* kpi = survey->add_subcommand("kpi", "a project's team KPI for a month");
+  auto* kpi = survey.add_subcommand("kpi", "a project's team KPI for a month");
   kpi->add_option("--project", kp->project, "project id")->required();
   kpi->add_option("--month", kp->month, "YYYY-MM")->required();
   kpi->callback([&client, kp] {
@@ -169,6 +183,16 @@ void AddSurvey(CLI::App& app, Client& client) {
         resp.complaints_opened(), pct(resp.has_community_activity(), resp.community_activity()),
         resp.active_owners(), resp.owners());
   });
+}
+
+void AddSurvey(CLI::App& app, Client& client) {
+  auto* survey = app.add_subcommand("survey", "survey instances");
+  survey->require_subcommand(1);
+  AddSurveyList(*survey, client);
+  AddSurveyShow(*survey, client);
+  AddSurveyAnswer(*survey, client);
+  AddSurveyScores(*survey, client);
+  AddSurveyKpi(*survey, client);
 }
 
 }  // namespace

@@ -245,13 +245,9 @@ void AddReports(CLI::App* ticket, Client& client) {
   });
 }
 
-}  // namespace
-
-void AddTicket(CLI::App& app, Client& client) {
-  auto* ticket = app.add_subcommand("ticket", "tickets");
-  ticket->require_subcommand(1);
+void AddTicketGet(CLI::App& ticket, Client& client) {
   auto id = std::make_shared<std::string>();
-  auto* get = ticket->add_subcommand("get", "one ticket: deadlines (met, breached), team");
+  auto* get = ticket.add_subcommand("get", "one ticket: deadlines (met, breached), team");
   get->add_option("id", *id, "ticket id")->required();
   get->callback([&client, id] {
     tv1::GetTicketRequest req;
@@ -260,7 +256,11 @@ void AddTicket(CLI::App& app, Client& client) {
     Check(Stub(client)->GetTicket(Context().get(), req, &resp), "ticket get");
     PrintAll(std::vector<tv1::Ticket>{resp.ticket()}, client.json, TicketText);
   });
-  auto* history = ticket->add_subcommand("history", "a ticket's changes and notes: who, when, why; its SLA alerts");
+}
+
+void AddTicketHistory(CLI::App& ticket, Client& client) {
+  auto id = std::make_shared<std::string>();
+  auto* history = ticket.add_subcommand("history", "a ticket's changes and notes: who, when, why; its SLA alerts");
   history->add_option("id", *id, "ticket id")->required();
   history->callback([&client, id] {
     tv1::GetTicketRequest req;
@@ -269,13 +269,14 @@ void AddTicket(CLI::App& app, Client& client) {
     Check(Stub(client)->GetTicket(Context().get(), req, &resp), "ticket history");
     PrintAll(std::vector<tv1::Ticket>{resp.ticket()}, client.json, HistoryText);
   });
-  AddChanges(ticket, client);
-  AddReports(ticket, client);
+}
+
+void AddTicketCreate(CLI::App& ticket, Client& client) {
   struct CreateFlags {
     std::string kind, customer, unit, project, summary, category, defect, by, request_id;
   };
   auto c = std::make_shared<CreateFlags>();
-  auto* create = ticket->add_subcommand("create", "open a ticket (an agent, e.g. from a hotline call)");
+  auto* create = ticket.add_subcommand("create", "open a ticket (an agent, e.g. from a hotline call)");
   create->add_option("--kind", c->kind, "ticket kind (sla.yaml), e.g. repair, complaint_major")->required();
   create->add_option("--customer", c->customer, "customer id")->required();
   create->add_option("--summary", c->summary, "what is wrong (no personal data)");
@@ -300,13 +301,16 @@ void AddTicket(CLI::App& app, Client& client) {
     Check(Stub(client)->CreateTicket(Context().get(), req, &resp), "ticket create");
     PrintAll(std::vector<tv1::Ticket>{resp}, client.json, TicketText);
   });
+}
+
+void AddTicketList(CLI::App& ticket, Client& client) {
   struct ListFlags {
     std::string customer, project, kind, status, assignee, page_token;
     bool breached = false;
     int page_size = 0;
   };
   auto l = std::make_shared<ListFlags>();
-  auto* list = ticket->add_subcommand("list", "tickets, newest first (filters combine)");
+  auto* list = ticket.add_subcommand("list", "tickets, newest first (filters combine)");
   list->add_option("--customer", l->customer, "only this customer's");
   list->add_option("--project", l->project, "only this project's");
   list->add_option("--kind", l->kind, "only this kind");
@@ -332,6 +336,19 @@ void AddTicket(CLI::App& app, Client& client) {
       (client.json ? std::cerr : std::cout) << "next page: --page-token " << resp.next_page_token() << "\n";
     }
   });
+}
+
+}  // namespace
+
+void AddTicket(CLI::App& app, Client& client) {
+  auto* ticket = app.add_subcommand("ticket", "tickets");
+  ticket->require_subcommand(1);
+  AddTicketGet(*ticket, client);
+  AddTicketHistory(*ticket, client);
+  AddChanges(ticket, client);
+  AddReports(ticket, client);
+  AddTicketCreate(*ticket, client);
+  AddTicketList(*ticket, client);
 }
 
 }  // namespace motctl
