@@ -1,17 +1,15 @@
-#include "domain/sla_policy.h"
+#include "ticketing/domain/sla_policy.h"
 
 #include <cstdio>
 #include <optional>
 
-#include "domain/sla_clock.h"
-
-
 #include "absl/strings/str_cat.h"
 #include "mot/common/clock.h"
+#include "mot/common/config.h"
 #include "mot/common/ids.h"
 #include "mot/common/validate.h"
-#include "mot/common/config.h"
 #include "mot/common/yaml.h"
+#include "ticketing/domain/sla_clock.h"
 
 namespace mot::ticketing {
 
@@ -19,7 +17,8 @@ namespace {
 
 absl::StatusOr<absl::CivilDay> Day(const std::string& text) {
   auto day = ParseDate(text);
-  if (!day.ok()) return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a date YYYY-MM-DD"));
+  if (!day.ok())
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a date YYYY-MM-DD"));
   return day;
 }
 
@@ -28,7 +27,8 @@ bool ParseHours(const std::string& text, int* start, int* end) {
   int h1 = 0, m1 = 0, h2 = 0, m2 = 0;
   char tail = 0;
   if (std::sscanf(text.c_str(), "%2d:%2d-%2d:%2d%c", &h1, &m1, &h2, &m2, &tail) != 4) return false;
-  if (h1 < 0 || h1 > 23 || m1 < 0 || m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59) return false;
+  if (h1 < 0 || h1 > 23 || m1 < 0 || m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59)
+    return false;
   *start = h1 * 60 + m1;
   *end = h2 * 60 + m2;
   return *end > *start && *end <= 24 * 60;
@@ -42,28 +42,32 @@ absl::StatusOr<BusinessCalendar> ParseCalendar(const std::string& name, const YA
   if (zone.empty() || !absl::LoadTimeZone(zone, &c.zone)) {
     return Fail(where, "time_zone: expected an IANA name such as Asia/Shanghai");
   }
-  if (!n["hours"] || !ParseHours(n["hours"].as<std::string>(), &c.day_start_minute, &c.day_end_minute)) {
+  if (!n["hours"] ||
+      !ParseHours(n["hours"].as<std::string>(), &c.day_start_minute, &c.day_end_minute)) {
     return Fail(where, "hours: expected working hours such as 09:00-18:00");
   }
   if (n["weekdays"]) {
     static const std::map<std::string, absl::Weekday> kDays = {
-        {"mon", absl::Weekday::monday},   {"tue", absl::Weekday::tuesday},
+        {"mon", absl::Weekday::monday},    {"tue", absl::Weekday::tuesday},
         {"wed", absl::Weekday::wednesday}, {"thu", absl::Weekday::thursday},
-        {"fri", absl::Weekday::friday},   {"sat", absl::Weekday::saturday},
+        {"fri", absl::Weekday::friday},    {"sat", absl::Weekday::saturday},
         {"sun", absl::Weekday::sunday}};
     c.weekdays.clear();
     for (const auto& d : n["weekdays"]) {
       auto it = kDays.find(d.as<std::string>());
-      if (it == kDays.end()) return Fail(where, "weekdays: expected mon, tue, wed, thu, fri, sat, sun");
+      if (it == kDays.end())
+        return Fail(where, "weekdays: expected mon, tue, wed, thu, fri, sat, sun");
       c.weekdays.insert(it->second);
     }
     // No working day: no deadline could ever be reached (it overflowed a timestamp).
     if (c.weekdays.empty()) return Fail(where, "weekdays: at least one working day");
   }
-  for (auto [field, target] : {std::pair{"holidays", &c.holidays}, std::pair{"makeup_days", &c.makeup_days}}) {
+  for (auto [field, target] :
+       {std::pair{"holidays", &c.holidays}, std::pair{"makeup_days", &c.makeup_days}}) {
     for (const auto& d : n[field]) {
       auto day = Day(d.as<std::string>());
-      if (!day.ok()) return Fail(absl::StrCat(where, ": ", field), std::string(day.status().message()));
+      if (!day.ok())
+        return Fail(absl::StrCat(where, ": ", field), std::string(day.status().message()));
       target->insert(*day);
     }
   }
@@ -137,7 +141,8 @@ absl::StatusOr<SlaPolicy> SlaPolicy::FromYaml(const std::string& yaml) {
     }
     const auto known_role = [&](const std::string& where, const std::string& role) {
       if (role.empty() || policy.roles_.count(role)) return absl::OkStatus();
-      return Fail(where, absl::StrCat("escalate_to: role '", role, "' is not defined under 'roles'"));
+      return Fail(where,
+                  absl::StrCat("escalate_to: role '", role, "' is not defined under 'roles'"));
     };
     for (const auto& kind : *kinds) {
       const std::string name = kind.first.as<std::string>();
@@ -148,7 +153,8 @@ absl::StatusOr<SlaPolicy> SlaPolicy::FromYaml(const std::string& yaml) {
         const std::string cal = Text(kind.second, "calendar");
         if (!cal.empty() && cal != "24x7") {
           if (!policy.calendars_.count(cal)) {
-            return Fail(where, absl::StrCat("calendar '", cal, "' is not defined under 'calendars'"));
+            return Fail(where,
+                        absl::StrCat("calendar '", cal, "' is not defined under 'calendars'"));
           }
           policy.kind_calendar_[name] = cal;
         }
@@ -169,7 +175,8 @@ absl::StatusOr<SlaPolicy> SlaPolicy::FromYaml(const std::string& yaml) {
         milestone.within = *d;
         if (m["met_by"]) {
           auto status = MetBy(m["met_by"].as<std::string>());
-          if (!status) return Fail(at, "met_by: expected acknowledged, in_progress, resolved or closed");
+          if (!status)
+            return Fail(at, "met_by: expected acknowledged, in_progress, resolved or closed");
           milestone.met_by = *status;
         }
         milestone.escalate_to = Text(m, "escalate_to");
@@ -179,22 +186,26 @@ absl::StatusOr<SlaPolicy> SlaPolicy::FromYaml(const std::string& yaml) {
     }
     if (const auto& risk = r["risk_warning"]) {
       auto after = ParseDuration(Text(risk, "after"));
-      if (!after.ok()) return Fail("risk_warning", absl::StrCat("after: ", after.status().message()));
+      if (!after.ok())
+        return Fail("risk_warning", absl::StrCat("after: ", after.status().message()));
       policy.risk_.after = *after;
       policy.risk_.kinds = Names(risk["kinds"]);
       for (const auto& k : policy.risk_.kinds) {
-        if (!policy.kinds_.count(k)) return Fail("risk_warning", absl::StrCat("kinds: '", k, "' is not a kind"));
+        if (!policy.kinds_.count(k))
+          return Fail("risk_warning", absl::StrCat("kinds: '", k, "' is not a kind"));
       }
       policy.risk_.escalate_to = Text(risk, "escalate_to");
       if (auto s = known_role("risk_warning", policy.risk_.escalate_to); !s.ok()) return s;
     }
     for (const auto& kv : r["teams"]) {
       const std::string name = kv.first.as<std::string>();
-      policy.teams_[name] = kv.second.IsMap() && kv.second["title"] ? Text(kv.second, "title") : name;
+      policy.teams_[name] =
+          kv.second.IsMap() && kv.second["title"] ? Text(kv.second, "title") : name;
     }
     const auto known_kinds = [&](const std::string& where, const std::set<std::string>& kinds) {
       for (const auto& k : kinds) {
-        if (!policy.kinds_.count(k)) return Fail(where, absl::StrCat("kinds: '", k, "' is not a kind"));
+        if (!policy.kinds_.count(k))
+          return Fail(where, absl::StrCat("kinds: '", k, "' is not a kind"));
       }
       return absl::OkStatus();
     };
@@ -220,13 +231,14 @@ absl::StatusOr<SlaPolicy> SlaPolicy::FromYaml(const std::string& yaml) {
     }
     if (const auto& rc = r["repeat_complaints"]) {
       auto within = ParseDuration(Text(rc, "within"));
-      if (!within.ok()) return Fail("repeat_complaints", absl::StrCat("within: ", within.status().message()));
+      if (!within.ok())
+        return Fail("repeat_complaints", absl::StrCat("within: ", within.status().message()));
       policy.repeats_.within = *within;
       policy.repeats_.kinds = Names(rc["kinds"]);
       if (auto s = known_kinds("repeat_complaints", policy.repeats_.kinds); !s.ok()) return s;
     }
-    if (const std::string zone = Text(r, "time_zone"); !zone.empty() &&
-                                                        !absl::LoadTimeZone(zone, &policy.zone_)) {
+    if (const std::string zone = Text(r, "time_zone");
+        !zone.empty() && !absl::LoadTimeZone(zone, &policy.zone_)) {
       return Fail("time_zone", "expected an IANA name such as Asia/Shanghai");
     }
     if (const auto& u = r["owner_updates"]) {
@@ -234,7 +246,8 @@ absl::StatusOr<SlaPolicy> SlaPolicy::FromYaml(const std::string& yaml) {
       policy.owner_updates_.resolved = Text(u, "resolved");
       policy.owner_updates_.kinds = Names(u["kinds"]);
       for (const auto& k : policy.owner_updates_.kinds) {
-        if (!policy.kinds_.count(k)) return Fail("owner_updates", absl::StrCat("kinds: '", k, "' is not a kind"));
+        if (!policy.kinds_.count(k))
+          return Fail("owner_updates", absl::StrCat("kinds: '", k, "' is not a kind"));
       }
     }
     return policy;
@@ -296,8 +309,8 @@ std::string TicketIdFor(const std::string& command_id) {
 
 absl::StatusOr<v1::Ticket> OpenTicket(const SlaPolicy& policy, const v1::OpenTicketCommand& cmd) {
   if (auto s = RequireFields({{"command_id", &cmd.command_id()},
-                               {"customer_id", &cmd.customer_id()},
-                               {"kind", &cmd.kind()}});
+                              {"customer_id", &cmd.customer_id()},
+                              {"kind", &cmd.kind()}});
       !s.ok()) {
     return s;
   }
@@ -322,7 +335,8 @@ absl::StatusOr<v1::Ticket> OpenTicket(const SlaPolicy& policy, const v1::OpenTic
   // sets the right one when resolving).
   if (policy.FindDefect(cmd.defect_code()) != nullptr) t.set_defect_code(cmd.defect_code());
   *t.mutable_opened_at() = cmd.requested_at();
-  for (auto& d : Deadlines(policy, t, policy.CalendarFor(t.kind(), t.project_id()))) *t.add_deadlines() = std::move(d);
+  for (auto& d : Deadlines(policy, t, policy.CalendarFor(t.kind(), t.project_id())))
+    *t.add_deadlines() = std::move(d);
   return t;
 }
 
