@@ -68,6 +68,13 @@ class WorldTest : public TicketingTest {
  protected:
   explicit WorldTest(testkit::TicketingWorld::Options options = {})
       : clock_(t0_), world_(clock_, publisher_, options) {}
+  // The ticket `cmd` opens, consumed from the command topic: its id.
+  std::string Consume(const v1::OpenTicketCommand& cmd) {
+    auto s = world_.consumer.Handle(
+        testkit::Message(kTicketingCommandsTopic, cmd.SerializeAsString()), publisher_);
+    EXPECT_TRUE(s.ok()) << s;
+    return TicketIdFor(cmd.command_id());
+  }
   // The ticket events published so far, in order.
   std::vector<v1::TicketEvent> Events() const {
     std::vector<v1::TicketEvent> out;

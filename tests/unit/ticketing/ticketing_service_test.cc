@@ -22,16 +22,10 @@ TEST_F(TicketingServiceTest, ValidatesRequests) {
 }
 
 TEST_F(TicketingServiceTest, ATransitionOverGrpcIsStoredAndPublishedAndARetryPublishesAgain) {
-  ASSERT_TRUE(
-      world_.consumer
-          .Handle(testkit::Message(kTicketingCommandsTopic, RepairCommand(t0_).SerializeAsString()),
-                  publisher_)
-          .ok());
-  v1::TicketEvent opened;
-  ASSERT_TRUE(opened.ParseFromString(publisher_.sent.at(0).payload));
+  const std::string id = Consume(RepairCommand(t0_));
   clock_.Advance(hours(1));
   v1::TransitionTicketRequest req;
-  req.set_ticket_id(opened.ticket().id());
+  req.set_ticket_id(id);
   req.set_to(v1::TICKET_STATUS_ACKNOWLEDGED);
   req.set_actor("agent-wang");
   req.set_request_id("req-1");
@@ -68,12 +62,7 @@ TEST_F(TicketingServiceTest, ATransitionOverGrpcIsStoredAndPublishedAndARetryPub
 }
 
 TEST_F(TicketingServiceTest, AChangeRearmsTheTicketsSlaTimerAndMovesItsIndexes) {
-  ASSERT_TRUE(
-      world_.consumer
-          .Handle(testkit::Message(kTicketingCommandsTopic, RepairCommand(t0_).SerializeAsString()),
-                  publisher_)
-          .ok());
-  const std::string id = TicketIdFor("tp-1");
+  const std::string id = Consume(RepairCommand(t0_));
   const int partition = world_.timers.layout().PartitionOf(id);
   EXPECT_EQ(*world_.timers.DueAt(partition, id), t0_ + std::chrono::minutes(96))
       << "respond's warning";
@@ -96,16 +85,10 @@ TEST_F(TicketingServiceTest, AChangeRearmsTheTicketsSlaTimerAndMovesItsIndexes) 
 }
 
 TEST_F(TicketingServiceTest, AnAgentSeesTheDeadlinesMoveWhileTheTicketWaits) {
-  ASSERT_TRUE(
-      world_.consumer
-          .Handle(testkit::Message(kTicketingCommandsTopic, RepairCommand(t0_).SerializeAsString()),
-                  publisher_)
-          .ok());
-  v1::TicketEvent opened;
-  ASSERT_TRUE(opened.ParseFromString(publisher_.sent.at(0).payload));
+  const std::string id = Consume(RepairCommand(t0_));
   clock_.Advance(std::chrono::minutes(30));
   v1::TransitionTicketRequest req;
-  req.set_ticket_id(opened.ticket().id());
+  req.set_ticket_id(id);
   req.set_actor("agent-wang");
   req.set_to(v1::TICKET_STATUS_ACKNOWLEDGED);
   v1::Ticket t;
