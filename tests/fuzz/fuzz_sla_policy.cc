@@ -13,10 +13,10 @@
 //  - a review of the open ticket a day later raises only alerts of its milestones.
 #include <chrono>
 
-#include "domain/sla_clock.h"
-#include "domain/sla_policy.h"
 #include "fuzz_common.h"
 #include "google/protobuf/stubs/common.h"
+#include "ticketing/domain/sla_clock.h"
+#include "ticketing/domain/sla_policy.h"
 #include "yaml-cpp/yaml.h"
 
 namespace {
@@ -38,7 +38,8 @@ std::vector<std::string> Projects(const std::string& yaml) {
 
 // Whether some milestone of the kind finds no working time at all on its calendar
 // (AddWorkingTime gives up and returns TimePoint::max()).
-bool NeverDue(const SlaPolicy& policy, const std::string& kind, const std::string& project, TimePoint opened) {
+bool NeverDue(const SlaPolicy& policy, const std::string& kind, const std::string& project,
+              TimePoint opened) {
   const BusinessCalendar& calendar = policy.CalendarFor(kind, project);
   for (const auto& m : *policy.Find(kind)) {
     if (AddWorkingTime(opened, m.within, calendar) == TimePoint::max()) return true;
@@ -58,7 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const TimePoint opened = FromUnixMillis(1'780'000'000'000);  // 2026-05-28, a Thursday
   for (const std::string& kind : policy.Kinds()) {
     const auto* milestones = policy.Find(kind);
-    motfuzz::Check(milestones != nullptr && !milestones->empty(), "kind '" + kind + "' has no milestone");
+    motfuzz::Check(milestones != nullptr && !milestones->empty(),
+                   "kind '" + kind + "' has no milestone");
     for (const std::string& project : Projects(yaml)) {
       v1::OpenTicketCommand cmd;
       cmd.set_command_id("cmd-fuzz-1");
@@ -76,13 +78,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (ticket.ok()) review = Review(policy, *ticket, opened + std::chrono::hours(24));
       } catch (const google::protobuf::FatalException& e) {
         // A protobuf CHECK: uncaught in ticketing, it terminates the service.
-        if (NeverDue(policy, kind, project, opened) && motfuzz::Tolerated("sla-calendar-without-working-time")) {
+        if (NeverDue(policy, kind, project, opened) &&
+            motfuzz::Tolerated("sla-calendar-without-working-time")) {
           continue;
         }
-        motfuzz::Broken("kind '" + kind + "': opening a ticket threw protobuf's FatalException: " + e.what());
+        motfuzz::Broken("kind '" + kind +
+                        "': opening a ticket threw protobuf's FatalException: " + e.what());
       }
-      motfuzz::Check(ticket.ok(), "a ticket of kind '" + kind + "' does not open: " +
-                                      std::string(ticket.status().message()));
+      motfuzz::Check(ticket.ok(), "a ticket of kind '" + kind +
+                                      "' does not open: " + std::string(ticket.status().message()));
       v1::Ticket stored;  // ticketing keeps tickets as protobuf
       motfuzz::Check(stored.ParseFromString(ticket->SerializeAsString()),
                      "a ticket of kind '" + kind + "' cannot be read back from its protobuf bytes");
@@ -90,16 +94,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                      "kind '" + kind + "': not one deadline per milestone");
       for (const auto& d : ticket->deadlines()) {
         if (!d.has_due_at()) continue;
-        motfuzz::Check(motfuzz::Holdable(d.due_at()), "kind '" + kind + "', milestone '" + d.milestone() +
-                                                 "': due at a time protobuf cannot hold (seconds " +
-                                                 std::to_string(d.due_at().seconds()) + ")");
-        motfuzz::Check(FromProto(d.due_at()) >= opened,
-                       "kind '" + kind + "', milestone '" + d.milestone() + "': due before the ticket opened");
+        motfuzz::Check(motfuzz::Holdable(d.due_at()),
+                       "kind '" + kind + "', milestone '" + d.milestone() +
+                           "': due at a time protobuf cannot hold (seconds " +
+                           std::to_string(d.due_at().seconds()) + ")");
+        motfuzz::Check(
+            FromProto(d.due_at()) >= opened,
+            "kind '" + kind + "', milestone '" + d.milestone() + "': due before the ticket opened");
       }
       for (const auto& alert : review.raise) {
         bool known = false;
         for (const auto& m : *milestones) known = known || m.name == alert.milestone();
-        motfuzz::Check(known || alert.milestone().empty(), "an alert of a milestone the kind does not have");
+        motfuzz::Check(known || alert.milestone().empty(),
+                       "an alert of a milestone the kind does not have");
       }
       (void)policy.TeamFor(project, kind, "plumbing");
     }

@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "app/ticket_index.h"
+#include "ticketing/domain/ticket_index.h"
 
 namespace mot::testkit {
 
@@ -31,8 +31,10 @@ class MemoryIndexStore : public ticketing::IndexStore {
     }
     return absl::OkStatus();
   }
-  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RevRange(
-      const std::string& key, int64_t max, int64_t min, size_t skip, size_t limit) override {
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RevRange(const std::string& key,
+                                                                        int64_t max, int64_t min,
+                                                                        size_t skip,
+                                                                        size_t limit) override {
     std::vector<std::pair<std::string, int64_t>> all;
     for (const auto& [member, score] : zsets_[key]) {
       if (score >= min && score <= max) all.emplace_back(member, score);

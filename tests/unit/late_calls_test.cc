@@ -16,7 +16,6 @@
 #include "notification/app/owner_book.h"
 #include "touchpoint-scheduler/app/scheduler_service.h"
 #include "survey/app/survey_service.h"
-#include "app/ticketing_app.h"
 #include "fake_journey_store.h"
 #include "fakes.h"
 #include "google/protobuf/descriptor.h"
@@ -27,6 +26,7 @@
 #include "memory_record_store.h"
 #include "mot/common/gate.h"
 #include "prometheus/registry.h"
+#include "ticketing_world.h"
 
 namespace mot {
 namespace {
@@ -94,10 +94,10 @@ class LateCallsTest : public ::testing::Test {
       scheduler::MakeSchedulerMetrics(scheduler_registry_);
   scheduler::SchedulerGrpc scheduler_{live_, journeys_, publisher_, clock_, scheduler::PlanningLimits{},
                                       *scheduler_metrics_};
-  // Ticketing
-  ticketing::SlaPolicy policy_ = *ticketing::SlaPolicy::FromYaml(testkit::ShippedConfig("sla.yaml"));
-  testkit::MemoryRecordStore tickets_;
-  ticketing::TicketingGrpc ticketing_{tickets_, 10, &publisher_, &clock_, &policy_};
+  // Ticketing, wired over in-memory parts.
+  testkit::TicketingWorld ticketing_world_{clock_, publisher_};
+  testkit::MemoryRecordStore& tickets_ = ticketing_world_.store;
+  ticketing::TicketingService& ticketing_ = ticketing_world_.service;
   // Notification
   notification::TemplateSet templates_ =
       *notification::TemplateSet::FromYaml(testkit::ShippedConfig("templates.yaml"));

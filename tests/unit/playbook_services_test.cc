@@ -1,10 +1,10 @@
 // The shipped playbook against the other services' own configuration: every step
 // names a template, survey or ticket kind its service knows (needs all their domains).
 #include "survey/domain/catalogue.h"
-#include "domain/sla_policy.h"
+#include "ticketing/domain/sla_policy.h"
 #include "notification/domain/templates.h"
 #include "gtest/gtest.h"
-#include "scheduler/playbook_fixture.h"
+#include "touchpoint-scheduler/playbook_fixture.h"
 
 namespace mot::scheduler {
 namespace {

@@ -7,7 +7,7 @@
 #include "survey/domain/catalogue.h"
 #include "touchpoint-scheduler/domain/planner.h"
 #include "touchpoint-scheduler/domain/playbook.h"
-#include "domain/sla_policy.h"
+#include "ticketing/domain/sla_policy.h"
 #include "notification/domain/templates.h"
 #include "fakes.h"
 #include "gtest/gtest.h"

@@ -1,4 +1,4 @@
-#include "domain/lifecycle.h"
+#include "ticketing/domain/lifecycle.h"
 
 #include <algorithm>
 #include <map>
@@ -68,7 +68,8 @@ absl::StatusOr<v1::Ticket> Reclassify(const SlaPolicy& policy, const v1::Ticket&
                                       TimePoint now, bool* replayed) {
   *replayed = Replayed(ticket, r);
   if (*replayed) return ticket;
-  if (auto s = RequireFields({{"kind", &kind}, {"actor", &r.actor}, {"reason", &r.reason}}); !s.ok()) {
+  if (auto s = RequireFields({{"kind", &kind}, {"actor", &r.actor}, {"reason", &r.reason}});
+      !s.ok()) {
     return s;
   }
   if (policy.Find(kind) == nullptr) {
@@ -79,7 +80,8 @@ absl::StatusOr<v1::Ticket> Reclassify(const SlaPolicy& policy, const v1::Ticket&
     return absl::FailedPreconditionError("the ticket is CLOSED; reopen it to change its kind");
   }
   if (kind == ticket.kind()) {
-    return absl::FailedPreconditionError(absl::StrCat("the ticket is already of kind '", kind, "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the ticket is already of kind '", kind, "'"));
   }
   v1::Ticket out = ticket;
   auto* change = Record(&out, r, now);
@@ -104,7 +106,8 @@ absl::StatusOr<v1::Ticket> Transition(const v1::Ticket& ticket, const Transition
                             r.to == v1::TICKET_STATUS_WAITING_ON_PARTS ||
                             r.to == v1::TICKET_STATUS_REOPENED;
   if (needs_reason && r.reason.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("reason is required to go to ", StatusName(r.to)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("reason is required to go to ", StatusName(r.to)));
   }
   const auto& next = NextStatuses(ticket.status());
   if (std::find(next.begin(), next.end(), r.to) == next.end()) {
@@ -112,12 +115,46 @@ absl::StatusOr<v1::Ticket> Transition(const v1::Ticket& ticket, const Transition
     for (auto s : next) names.push_back(StatusName(s));
     return absl::FailedPreconditionError(absl::StrCat(
         "the ticket is ", StatusName(ticket.status()), "; it cannot go to ", StatusName(r.to),
-        names.empty() ? "" : absl::StrCat(" (from ", StatusName(ticket.status()), ": ",
-                                          absl::StrJoin(names, ", "), ")")));
+        names.empty() ? ""
+                      : absl::StrCat(" (from ", StatusName(ticket.status()), ": ",
+                                     absl::StrJoin(names, ", "), ")")));
   }
   v1::Ticket out = ticket;
   Record(&out, r, now)->set_to(r.to);
   out.set_status(r.to);
+  return out;
+}
+
+absl::StatusOr<v1::Ticket> Assign(const v1::Ticket& ticket, const Assignment& to,
+                                  const TransitionRequest& r, TimePoint now, bool* replayed) {
+  *replayed = Replayed(ticket, r);
+  if (*replayed) return ticket;
+  if (ticket.status() == v1::TICKET_STATUS_CLOSED) {
+    return absl::FailedPreconditionError("the ticket is CLOSED; reopen it to reassign it");
+  }
+  v1::Ticket out = ticket;
+  if (!to.team.empty()) out.set_team(to.team);
+  if (!to.assignee.empty()) out.set_assignee(to.assignee);
+  auto* change = Record(&out, r, now);
+  change->set_to_team(out.team());
+  change->set_to_assignee(out.assignee());
+  return out;
+}
+
+v1::Ticket AddNote(const v1::Ticket& ticket, const NoteRequest& n, TimePoint now, bool* replayed) {
+  *replayed = false;
+  for (const auto& note : ticket.notes()) {
+    if (note.request_id() == n.request_id) {
+      *replayed = true;
+      return ticket;
+    }
+  }
+  v1::Ticket out = ticket;
+  auto* note = out.add_notes();
+  note->set_author(n.author);
+  note->set_text(n.text);
+  note->set_request_id(n.request_id);
+  *note->mutable_at() = ToProto(now);
   return out;
 }
 
@@ -126,7 +163,8 @@ v1::TicketEventType EventFor(TicketStatus from, TicketStatus to) {
     case v1::TICKET_STATUS_ACKNOWLEDGED:
       return v1::TICKET_EVENT_TYPE_ACKNOWLEDGED;
     case v1::TICKET_STATUS_IN_PROGRESS:
-      return from == v1::TICKET_STATUS_WAITING_ON_OWNER || from == v1::TICKET_STATUS_WAITING_ON_PARTS
+      return from == v1::TICKET_STATUS_WAITING_ON_OWNER ||
+                     from == v1::TICKET_STATUS_WAITING_ON_PARTS
                  ? v1::TICKET_EVENT_TYPE_RESUMED
                  : v1::TICKET_EVENT_TYPE_STARTED;
     case v1::TICKET_STATUS_WAITING_ON_OWNER:

@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "domain/sla_policy.h"
 #include "mot/common/clock.h"
 #include "mot/ticketing/v1/ticketing.pb.h"
+#include "ticketing/domain/sla_policy.h"
 
 namespace mot::ticketing {
 
@@ -40,6 +40,29 @@ absl::StatusOr<v1::Ticket> Transition(const v1::Ticket& ticket, const Transition
 absl::StatusOr<v1::Ticket> Reclassify(const SlaPolicy& policy, const v1::Ticket& ticket,
                                       const std::string& kind, const TransitionRequest& request,
                                       TimePoint now, bool* replayed);
+
+// Who a ticket goes to: a team, an assignee or both (an empty one stays as it is).
+struct Assignment {
+  std::string team;
+  std::string assignee;
+};
+
+// The ticket handed to `to`, recorded in its history (who, why, the team and assignee
+// it went to; the status stays). FailedPrecondition for a closed ticket. Replays like
+// Transition (the request's `to` is not used).
+absl::StatusOr<v1::Ticket> Assign(const v1::Ticket& ticket, const Assignment& to,
+                                  const TransitionRequest& request, TimePoint now, bool* replayed);
+
+struct NoteRequest {
+  std::string author;
+  std::string text;
+  std::string request_id;
+};
+
+// The ticket with the note added (who, when). A note whose request_id the ticket has
+// already changes nothing: the ticket comes back as it is and `*replayed` is set.
+v1::Ticket AddNote(const v1::Ticket& ticket, const NoteRequest& note, TimePoint now,
+                   bool* replayed);
 
 // The domain event a move from `from` to `to` publishes on mot.ticket.v1 (back in
 // progress after a wait: RESUMED).

@@ -1,4 +1,4 @@
-#include "domain/sla_clock.h"
+#include "ticketing/domain/sla_clock.h"
 
 #include <algorithm>
 
@@ -15,7 +15,8 @@ absl::Time ToAbsl(TimePoint t) { return absl::FromUnixMillis(ToUnixMillis(t)); }
 TimePoint FromAbsl(absl::Time t) { return FromUnixMillis(absl::ToUnixMillis(t)); }
 
 // The working hours of `day`, as instants; nullopt on a day off.
-std::optional<std::pair<TimePoint, TimePoint>> Hours(absl::CivilDay day, const BusinessCalendar& c) {
+std::optional<std::pair<TimePoint, TimePoint>> Hours(absl::CivilDay day,
+                                                     const BusinessCalendar& c) {
   if (!c.IsWorkingDay(day)) return std::nullopt;
   const auto at = [&](int minute) {
     return FromAbsl(absl::FromCivil(
@@ -40,8 +41,7 @@ TimePoint AddWorkingTime(TimePoint start, milliseconds window, const BusinessCal
     if (!hours) continue;
     const TimePoint from = std::max(start, hours->first);
     if (from >= hours->second) continue;
-    const milliseconds available =
-        std::chrono::duration_cast<milliseconds>(hours->second - from);
+    const milliseconds available = std::chrono::duration_cast<milliseconds>(hours->second - from);
     if (window <= available) return from + window;
     window -= available;
   }

@@ -7,9 +7,9 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "domain/sla_policy.h"
 #include "mot/common/clock.h"
 #include "mot/ticketing/v1/ticketing.pb.h"
+#include "ticketing/domain/sla_policy.h"
 
 namespace mot::ticketing {
 

@@ -11,6 +11,10 @@
 #include "absl/time/time.h"
 #include "mot/ticketing/v1/ticketing.pb.h"
 
+namespace YAML {
+class Node;
+}  // namespace YAML
+
 namespace mot::ticketing {
 
 // One SLA milestone of a ticket kind: e.g. respond within 2 h of the request.
@@ -111,6 +115,18 @@ class SlaPolicy {
   const absl::TimeZone& zone() const { return zone_; }
 
  private:
+  // The sections of the file, each checked as it is read (FromYaml's order).
+  absl::Status ReadCalendars(const YAML::Node& root);  // calendars, project_calendars
+  absl::Status ReadRoles(const YAML::Node& root);      // warning_share, roles
+  absl::Status ReadKinds(const YAML::Node& kinds);
+  absl::Status ReadRisk(const YAML::Node& root);  // risk_warning
+  absl::Status ReadDesk(const YAML::Node& root);  // teams, assignment, defect_codes
+  // repeat_complaints, time_zone, owner_updates
+  absl::Status ReadOwnerSide(const YAML::Node& root);
+  // InvalidArgument at `where` unless the role (empty: none) or every kind is defined.
+  absl::Status KnownRole(const std::string& where, const std::string& role) const;
+  absl::Status KnownKinds(const std::string& where, const std::set<std::string>& kinds) const;
+
   std::map<std::string, std::vector<Milestone>> kinds_;
   std::map<std::string, BusinessCalendar> calendars_;
   std::map<std::string, std::string> kind_calendar_;

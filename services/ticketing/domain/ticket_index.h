@@ -7,14 +7,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "domain/sla_policy.h"
-#include "mot/common/redis.h"
 #include "mot/ticketing/v1/ticketing.pb.h"
 
 namespace mot::ticketing {
 
-// The few sorted-set, hash and set operations the ticket indexes use, so that the
-// indexing rules (below) are written once for Redis and for tests.
+// The port of the ticket indexes' store: the few sorted-set, hash and set operations
+// the indexes use, so that the indexing rules (below) are written once for Redis
+// (app/redis_ticket_index.h) and for tests (tests/support/memory_index_store.h).
 class IndexStore {
  public:
   struct Op {
@@ -34,21 +33,6 @@ class IndexStore {
   // The number of members of each set (kSAdd) or sorted set (kZAdd), in one round trip.
   virtual absl::StatusOr<std::vector<int64_t>> Sizes(const std::vector<std::string>& keys,
                                                      bool sorted) = 0;
-};
-
-// Keys under mot:ticketing:idx:.
-class RedisIndexStore : public IndexStore {
- public:
-  explicit RedisIndexStore(RedisClient& redis) : redis_(redis) {}
-  absl::Status Apply(const std::vector<Op>& ops) override;
-  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RevRange(
-      const std::string& key, int64_t max, int64_t min, size_t skip, size_t limit) override;
-  absl::StatusOr<std::map<std::string, int64_t>> Hash(const std::string& key) override;
-  absl::StatusOr<std::vector<int64_t>> Sizes(const std::vector<std::string>& keys,
-                                             bool sorted) override;
-
- private:
-  RedisClient& redis_;
 };
 
 // The indexes of the tickets, each a sorted set of ticket ids scored by the opening
@@ -72,13 +56,5 @@ inline std::string DefectUnits(const std::string& project, const std::string& co
 // to the indexes: leaves the ones it no longer belongs to, joins the new ones, and
 // moves the defect aggregates. Applied after the ticket itself was stored.
 std::vector<IndexStore::Op> IndexOps(const v1::Ticket& before, const v1::Ticket& after);
-
-// A ticket open (not resolved or closed).
-bool IsOpen(const v1::Ticket& ticket);
-
-// The defect library's roll-up from the aggregates, with the taxonomy's words.
-absl::StatusOr<std::vector<v1::DefectRollupRow>> DefectRollup(IndexStore& store,
-                                                              const SlaPolicy& policy,
-                                                              const std::string& project);
 
 }  // namespace mot::ticketing

@@ -3,6 +3,9 @@
 #include <string>
 #include <vector>
 
+// Header-only, with the messages (target motmesh::messaging): a domain library's
+// decision names the topic of each message it returns.
+
 namespace mot {
 
 // Topic names shared by the services.
@@ -17,6 +20,15 @@ inline constexpr char kNotificationEventsTopic[] = "mot.notification.v1";
 inline constexpr char kSurveyEventsTopic[] = "mot.survey.v1";
 
 // Every topic of the mesh: the eight above and, for each, its dead-letter topic.
-std::vector<std::string> AllTopics();
+inline std::vector<std::string> AllTopics() {
+  std::vector<std::string> out;
+  for (const char* t : {kLifecycleTopic, kCustomerTopic, kTicketingCommandsTopic, kNotificationCommandsTopic,
+                        kSurveyCommandsTopic, kTicketEventsTopic, kNotificationEventsTopic,
+                        kSurveyEventsTopic}) {
+    out.push_back(t);
+    out.push_back(std::string(t) + ".dlq");
+  }
+  return out;
+}
 
 }  // namespace mot
