@@ -45,7 +45,8 @@ class AccountingTest : public ::testing::Test {
   // deploy/local/mesh VERB ... on this test's own mesh.
   static int Mesh(const std::string& args) {
     const std::string cmd = "MOT_MESH_DIR='" MOT_E2E_MESH_DIR "' MOT_BUILD_DIR='" MOT_E2E_BUILD_DIR
-                            "' '" MOT_E2E_MESH_SCRIPT "' " + args + " >/dev/null";
+                            "' '" MOT_E2E_MESH_SCRIPT "' " +
+                            args + " >/dev/null";
     return std::system(cmd.c_str());
   }
 
@@ -75,7 +76,9 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
     for (int i = 0; i < kOwners; ++i) {
       lifecycle::v1::LifecycleEvent e;
       e.set_event_id("ev-" + run + "-" + std::to_string(r) + "-" + std::to_string(i));
-      e.set_type(r == 0 ? "contract_signed" : r == kHandoverRound ? "handover" : "repair_requested");
+      e.set_type(r == 0                ? "contract_signed"
+                 : r == kHandoverRound ? "handover"
+                                       : "repair_requested");
       e.set_customer_id(owner(i));
       e.set_project_id(project(i));
       e.set_unit_id("U-" + std::to_string(i));
@@ -100,9 +103,9 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
       {"notification", {env_["MOT_NOTIFICATION_METRICS"], kNotificationCommandsTopic}},
       {"survey", {env_["MOT_SURVEY_METRICS"], kSurveyCommandsTopic}},
       {"redis", {env_["MOT_SCHEDULER_METRICS"], kLifecycleTopic}}};
-  const std::map<int, std::string> kills = {{2, "touchpoint-scheduler"}, {5, "ticketing"},
-                                            {8, "redis"}, {kHandoverRound, "notification"},
-                                            {14, "survey"}, {17, "ticketing"}};
+  const std::map<int, std::string> kills = {
+      {2, "touchpoint-scheduler"},      {5, "ticketing"}, {8, "redis"},
+      {kHandoverRound, "notification"}, {14, "survey"},   {17, "ticketing"}};
   const std::vector<std::string> replicas = {"touchpoint-scheduler-2", "ticketing-2",
                                              "notification-2", "survey-2"};
   std::mt19937 rng(std::random_device{}());
@@ -127,7 +130,8 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
     double processed_before = 0;
     if (kill != kills.end()) {
       const Watch& w = watch.at(kill->second);
-      processed_before = testkit::Metric(w.metrics, "mot_kafka_messages_total{result=\"ok\",topic=\"" + w.topic + "\"}");
+      processed_before = testkit::Metric(
+          w.metrics, "mot_kafka_messages_total{result=\"ok\",topic=\"" + w.topic + "\"}");
       std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 500));
       ASSERT_EQ(Mesh("kill " + kill->second), 0);
       killed_at = std::chrono::steady_clock::now();
@@ -160,14 +164,14 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
 
   // Expected per owner: webhook welcome and congratulations; six surveys (准1 a week
   // after signing; delivery satisfaction the day after the handover, then 磨1, 磨2, 稳
-  // and 老; 准2's is cancelled by the handover); the repair tickets and eight more (move-in cleaning, three key-period
-  // visits and its close, the revisit, the quality check, the four-year review).
+  // and 老; 准2's is cancelled by the handover); the repair tickets and eight more (move-in
+  // cleaning, three key-period visits and its close, the revisit, the quality check, the four-year
+  // review).
   const int tickets_per_owner = kRepairsPerOwner + 8;
   constexpr int kSurveysPerOwner = 6;
-  auto tickets = ticketing::v1::TicketingService::NewStub(
-      testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
-  auto surveys = survey::v1::SurveyService::NewStub(
-      testkit::MeshChannel(env_, "MOT_SURVEY_ADDR"));
+  auto tickets =
+      ticketing::v1::TicketingService::NewStub(testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
+  auto surveys = survey::v1::SurveyService::NewStub(testkit::MeshChannel(env_, "MOT_SURVEY_ADDR"));
   struct Count {
     int lost = 0, duplicated = 0, extra = 0;
   };
@@ -186,7 +190,8 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
       if (std::regex_search(line, m, handover_re)) ++congrats[m[1]];
     }
     for (int i = 0; i < kOwners; ++i) {
-      for (auto [name, seen] : {std::pair{"webhook welcome", &welcome}, std::pair{"webhook congratulations", &congrats}}) {
+      for (auto [name, seen] : {std::pair{"webhook welcome", &welcome},
+                                std::pair{"webhook congratulations", &congrats}}) {
         const int n = (*seen)[project(i)];
         counts[name].lost += n == 0;
         counts[name].duplicated += std::max(0, n - 1);
@@ -207,8 +212,10 @@ TEST_F(AccountingTest, NothingLostNothingDoubledThroughKillsAndRestarts) {
       for (const auto& t : tresp.tickets()) {
         if (!by_touchpoint.insert(t.touchpoint_id()).second) ++counts["tickets"].duplicated;
       }
-      counts["tickets"].lost += std::max(0, tickets_per_owner - static_cast<int>(by_touchpoint.size()));
-      counts["tickets"].extra += std::max(0, static_cast<int>(by_touchpoint.size()) - tickets_per_owner);
+      counts["tickets"].lost +=
+          std::max(0, tickets_per_owner - static_cast<int>(by_touchpoint.size()));
+      counts["tickets"].extra +=
+          std::max(0, static_cast<int>(by_touchpoint.size()) - tickets_per_owner);
 
       grpc::ClientContext sctx;
       sctx.set_deadline(std::chrono::system_clock::now() + seconds(10));

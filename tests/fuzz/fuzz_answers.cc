@@ -14,12 +14,12 @@
 #include <functional>
 #include <vector>
 
-#include "survey/domain/catalogue.h"
-#include "survey/domain/scores.h"
 #include "fuzz_common.h"
 #include "fuzz_survey.h"
 #include "mot/common/codec.h"
 #include "mot/survey/v1/survey.pb.h"
+#include "survey/domain/catalogue.h"
+#include "survey/domain/scores.h"
 
 namespace {
 
@@ -29,19 +29,22 @@ using namespace mot::survey;
 const SurveyDefinition& Pick(const std::string& instance_id) {
   if (const SurveyDefinition* d = motfuzz::ShippedSurveys().Find(instance_id)) return *d;
   auto it = motfuzz::ShippedSurveys().surveys().begin();
-  std::advance(it, std::hash<std::string>()(instance_id) % motfuzz::ShippedSurveys().surveys().size());
+  std::advance(it,
+               std::hash<std::string>()(instance_id) % motfuzz::ShippedSurveys().surveys().size());
   return it->second;
 }
 
 bool Same(const Tally& a, const Tally& b) {
   if (a.responses != b.responses || a.csat_answers != b.csat_answers || a.csat_sum != b.csat_sum ||
-      a.csat_satisfied != b.csat_satisfied || a.nps_answers != b.nps_answers || a.promoters != b.promoters ||
-      a.detractors != b.detractors || a.servqual.size() != b.servqual.size()) {
+      a.csat_satisfied != b.csat_satisfied || a.nps_answers != b.nps_answers ||
+      a.promoters != b.promoters || a.detractors != b.detractors ||
+      a.servqual.size() != b.servqual.size()) {
     return false;
   }
   for (const auto& [d, p] : a.servqual) {
     auto it = b.servqual.find(d);
-    if (it == b.servqual.end() || it->second.n != p.n || it->second.expectation_sum != p.expectation_sum ||
+    if (it == b.servqual.end() || it->second.n != p.n ||
+        it->second.expectation_sum != p.expectation_sum ||
         it->second.perception_sum != p.perception_sum) {
       return false;
     }
@@ -77,15 +80,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const Question& q : def.questions) {
     auto it = answers.find(q.id);
     const std::string problem = Problem(q, it == answers.end() ? nullptr : &it->second);
-    motfuzz::Check(problem.empty(), "Validate accepted an answer to '" + q.id + "' that " + problem);
+    motfuzz::Check(problem.empty(),
+                   "Validate accepted an answer to '" + q.id + "' that " + problem);
   }
   Tally tally;
   tally.Add(def.questions, answers);
   const Scores scores = ScoresOf(tally);
-  motfuzz::Check(motfuzz::InRange(scores.csat_mean, 1, 5) && motfuzz::InRange(scores.csat_satisfied, 0, 100) &&
-                     motfuzz::InRange(scores.nps, -100, 100) && motfuzz::InRange(scores.overall_gap, -6, 6),
-                 "the scores of answers Validate accepted are out of range");
-  for (const auto& [d, gap] : scores.gap) motfuzz::Check(gap >= -6 && gap <= 6, "a gap out of -6..6");
+  motfuzz::Check(
+      motfuzz::InRange(scores.csat_mean, 1, 5) && motfuzz::InRange(scores.csat_satisfied, 0, 100) &&
+          motfuzz::InRange(scores.nps, -100, 100) && motfuzz::InRange(scores.overall_gap, -6, 6),
+      "the scores of answers Validate accepted are out of range");
+  for (const auto& [d, gap] : scores.gap)
+    motfuzz::Check(gap >= -6 && gap <= 6, "a gap out of -6..6");
   (void)DetractorReasons(motfuzz::ShippedSurveys().detractor(), def.questions, answers);
 
   Tally twice = tally;

@@ -44,15 +44,15 @@ inline bool Tolerated(const char* issue) {
   }();
   // Issues found by these targets and not yet fixed (none: the ones found so far are
   // fixed, their inputs kept in tests/fuzz/crashes-found/ as seeds that guard the fix).
-  static const std::set<std::string> known = {
-  };
+  static const std::set<std::string> known = {};
   return !strict && known.count(issue) > 0;
 }
 
 // Whether a protobuf Timestamp can hold `t` (years 1 to 9999).
 inline bool Holdable(const google::protobuf::Timestamp& t) {
   using google::protobuf::util::TimeUtil;
-  return t.seconds() >= TimeUtil::kTimestampMinSeconds && t.seconds() <= TimeUtil::kTimestampMaxSeconds;
+  return t.seconds() >= TimeUtil::kTimestampMinSeconds &&
+         t.seconds() <= TimeUtil::kTimestampMaxSeconds;
 }
 
 // Whether `text` is well-formed UTF-8 (what a proto3 string field must hold).
@@ -111,8 +111,7 @@ inline bool IsMarker(unsigned char c) {
 // in `secret` (but in none of `allowed`: text a refusal may name, e.g. a form field's
 // name); empty when there is none.
 inline std::string Quoted(std::string_view message, std::string_view secret,
-                          std::initializer_list<std::string_view> allowed = {},
-                          size_t window = 6) {
+                          std::initializer_list<std::string_view> allowed = {}, size_t window = 6) {
   if (message.size() < window || secret.size() < window) return "";
   for (size_t i = 0; i + window <= message.size(); ++i) {
     const std::string_view run = message.substr(i, window);

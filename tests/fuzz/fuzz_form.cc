@@ -12,16 +12,16 @@
 //    is no answer, texts are at most max_text bytes and a score is the number posted;
 //  - answers that Validate then accepts are within their questions' bounds, and their
 //    scores are in range.
+#include <httplib.h>
+
 #include <cstdlib>
 #include <map>
 #include <string>
 
-#include <httplib.h>
-
-#include "survey/domain/catalogue.h"
-#include "survey/domain/form.h"
 #include "fuzz_common.h"
 #include "fuzz_survey.h"
+#include "survey/domain/catalogue.h"
+#include "survey/domain/form.h"
 
 namespace {
 
@@ -31,7 +31,8 @@ using namespace mot::survey;
 // survey's default MOT_SURVEY_MAX_TEXT is larger; a small one reaches the limit.
 constexpr size_t kMaxText = 64;
 
-void CheckSurvey(const SurveyDefinition& def, const std::multimap<std::string, std::string>& fields) {
+void CheckSurvey(const SurveyDefinition& def,
+                 const std::multimap<std::string, std::string>& fields) {
   auto answers = AnswersFromForm(def.questions, fields, kMaxText);
   if (!answers.ok()) {
     // The field's name may be quoted (it is the page's, not the owner's): blanked.
@@ -54,20 +55,23 @@ void CheckSurvey(const SurveyDefinition& def, const std::multimap<std::string, s
                      "the answer to '" + id + "' is not the text posted");
     } else if (a.score) {
       auto it = fields.find(id);
-      motfuzz::Check(it != fields.end() && std::strtoll(it->second.c_str(), nullptr, 10) == *a.score,
-                     "the score of '" + id + "' is not the number posted");
+      motfuzz::Check(
+          it != fields.end() && std::strtoll(it->second.c_str(), nullptr, 10) == *a.score,
+          "the score of '" + id + "' is not the number posted");
     }
   }
   if (!Validate(def.questions, *answers).ok()) return;
   for (const Question& q : def.questions) {
     auto it = answers->find(q.id);
     const std::string problem = Problem(q, it == answers->end() ? nullptr : &it->second);
-    motfuzz::Check(problem.empty(), "a form Validate accepted answers '" + q.id + "' with: " + problem);
+    motfuzz::Check(problem.empty(),
+                   "a form Validate accepted answers '" + q.id + "' with: " + problem);
   }
   Tally tally;
   tally.Add(def.questions, *answers);
   const Scores s = ScoresOf(tally);
-  motfuzz::Check(motfuzz::InRange(s.csat_mean, 1, 5) && motfuzz::InRange(s.nps, -100, 100) && motfuzz::InRange(s.overall_gap, -6, 6),
+  motfuzz::Check(motfuzz::InRange(s.csat_mean, 1, 5) && motfuzz::InRange(s.nps, -100, 100) &&
+                     motfuzz::InRange(s.overall_gap, -6, 6),
                  "the scores of a form Validate accepted are out of range");
 }
 

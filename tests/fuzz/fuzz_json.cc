@@ -77,13 +77,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::string bytes;
   motfuzz::Check(msg->SerializeToString(&bytes), "a decoded " + what + " does not serialise");
-  const bool sniffed = motfuzz::SniffedAsJson(bytes) && motfuzz::Tolerated("protobuf-sniffed-as-json");
+  const bool sniffed =
+      motfuzz::SniffedAsJson(bytes) && motfuzz::Tolerated("protobuf-sniffed-as-json");
   if (!bytes.empty() && !sniffed) {
     mot::Incoming again;
     again.payload = bytes;
     std::unique_ptr<Message> copy(prototype.New());
     const absl::Status s = mot::DecodeMessage(again, copy.get());
-    motfuzz::Check(s.ok(), "a decoded " + what + "'s own protobuf bytes are refused: " + std::string(s.message()));
+    motfuzz::Check(s.ok(), "a decoded " + what +
+                               "'s own protobuf bytes are refused: " + std::string(s.message()));
     motfuzz::Check(MessageDifferencer::Equals(*msg, *copy),
                    "a decoded " + what + "'s protobuf bytes decode to another message");
   }
@@ -97,12 +99,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     again.headers["content-type"] = "application/json";
     std::unique_ptr<Message> copy(prototype.New());
     const absl::Status s = mot::DecodeMessage(again, copy.get());
-    motfuzz::Check(s.ok(), "a decoded " + what + "'s own JSON is refused: " + std::string(s.message()));
+    motfuzz::Check(s.ok(),
+                   "a decoded " + what + "'s own JSON is refused: " + std::string(s.message()));
     std::unique_ptr<Message> known(msg->New());
     known->CopyFrom(*msg);
     known->DiscardUnknownFields();
     copy->DiscardUnknownFields();
-    motfuzz::Check(MessageDifferencer::Equals(*known, *copy), "a decoded " + what + "'s JSON decodes to another message");
+    motfuzz::Check(MessageDifferencer::Equals(*known, *copy),
+                   "a decoded " + what + "'s JSON decodes to another message");
   }
   return 0;
 }

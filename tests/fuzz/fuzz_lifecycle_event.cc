@@ -19,8 +19,6 @@
 #include <memory>
 #include <vector>
 
-#include "touchpoint-scheduler/domain/planner.h"
-#include "touchpoint-scheduler/domain/playbook.h"
 #include "fuzz_common.h"
 #include "google/protobuf/stubs/common.h"
 #include "google/protobuf/util/json_util.h"
@@ -29,11 +27,13 @@
 #include "mot/common/codec.h"
 #include "mot/common/lifecycle_codec.h"
 #include "nlohmann/json.hpp"
+#include "touchpoint-scheduler/domain/planner.h"
+#include "touchpoint-scheduler/domain/playbook.h"
 
 namespace {
 
-using mot::lifecycle::v1::LifecycleEvent;
 using google::protobuf::util::MessageDifferencer;
+using mot::lifecycle::v1::LifecycleEvent;
 
 const std::string& PlaybookText() {
   static const std::string text = motfuzz::ShippedConfig("playbook.yaml");
@@ -68,22 +68,24 @@ bool TimeBeyondTimestamp(const mot::Incoming& in) {
   if (auto it = in.headers.find("ce_time"); it != in.headers.end()) times.push_back(it->second);
   const auto json = nlohmann::json::parse(in.payload, nullptr, false);
   if (json.is_object()) {
-    if (auto it = json.find("time"); it != json.end() && it->is_string()) times.push_back(it->get<std::string>());
+    if (auto it = json.find("time"); it != json.end() && it->is_string())
+      times.push_back(it->get<std::string>());
   }
   using google::protobuf::util::TimeUtil;
   for (const auto& text : times) {
     mot::TimePoint at;
     if (!mot::ParseTime(text, &at)) continue;
     const int64_t seconds = mot::ToUnixMillis(at) / 1000;
-    if (seconds < TimeUtil::kTimestampMinSeconds || seconds > TimeUtil::kTimestampMaxSeconds) return true;
+    if (seconds < TimeUtil::kTimestampMinSeconds || seconds > TimeUtil::kTimestampMaxSeconds)
+      return true;
   }
   return false;
 }
 
 // Whether every string of the event is UTF-8, as proto3 requires.
 bool Utf8Strings(const LifecycleEvent& e) {
-  for (const std::string* s : {&e.event_id(), &e.type(), &e.customer_id(), &e.unit_id(), &e.project_id(),
-                               &e.source()}) {
+  for (const std::string* s :
+       {&e.event_id(), &e.type(), &e.customer_id(), &e.unit_id(), &e.project_id(), &e.source()}) {
     if (!motfuzz::IsUtf8(*s)) return false;
   }
   for (const auto& [k, v] : e.attributes()) {
@@ -104,7 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mot::Incoming in;
   in.topic = "mot.lifecycle.v1";
   in.payload = split.body;
-  for (const auto& [name, value] : split.headers) in.headers[name] = value;  // the last wins, as in kafka.cc
+  for (const auto& [name, value] : split.headers)
+    in.headers[name] = value;  // the last wins, as in kafka.cc
 
   LifecycleEvent event;
   absl::Status decoded;
@@ -113,7 +116,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const google::protobuf::FatalException& e) {
     // A protobuf CHECK: uncaught in the service, it terminates the consumer.
     if (TimeBeyondTimestamp(in) && motfuzz::Tolerated("lifecycle-time-beyond-timestamp")) return 0;
-    motfuzz::Broken(std::string("DecodeLifecycleEvent threw protobuf's FatalException: ") + e.what());
+    motfuzz::Broken(std::string("DecodeLifecycleEvent threw protobuf's FatalException: ") +
+                    e.what());
   }
   CheckRefusal(decoded, in, "decode");
   if (!decoded.ok()) return 0;
@@ -123,21 +127,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Re-serialises: the protobuf bytes with no header are the same event.
   std::string bytes;
   motfuzz::Check(event.SerializeToString(&bytes), "a decoded event does not serialise");
-  const bool sniffed = motfuzz::SniffedAsJson(bytes) && motfuzz::Tolerated("protobuf-sniffed-as-json");
+  const bool sniffed =
+      motfuzz::SniffedAsJson(bytes) && motfuzz::Tolerated("protobuf-sniffed-as-json");
   if (!bytes.empty() && !sniffed) {
     mot::Incoming again;
     again.topic = in.topic;
     again.payload = bytes;
     LifecycleEvent copy;
     const absl::Status s = mot::DecodeLifecycleEvent(again, &copy);
-    motfuzz::Check(s.ok(), "a decoded event's own protobuf bytes are refused: " + std::string(s.message()));
-    motfuzz::Check(MessageDifferencer::Equals(event, copy), "a decoded event's protobuf bytes decode to another event");
+    motfuzz::Check(s.ok(),
+                   "a decoded event's own protobuf bytes are refused: " + std::string(s.message()));
+    motfuzz::Check(MessageDifferencer::Equals(event, copy),
+                   "a decoded event's protobuf bytes decode to another event");
   }
   // ... and so does its protobuf JSON (a Timestamp out of JSON's range cannot be written).
   if (!event.has_occurred_at() || ValidTimestamp(event.occurred_at())) {
     std::string json;
     const auto printed = google::protobuf::util::MessageToJsonString(event, &json);
-    motfuzz::Check(printed.ok(), "a decoded event cannot be written as JSON: " + printed.ToString());
+    motfuzz::Check(printed.ok(),
+                   "a decoded event cannot be written as JSON: " + printed.ToString());
     mot::Incoming again;
     again.topic = in.topic;
     again.payload = json;
@@ -148,7 +156,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     copy.DiscardUnknownFields();
     LifecycleEvent known = event;
     known.DiscardUnknownFields();
-    motfuzz::Check(MessageDifferencer::Equals(known, copy), "a decoded event's JSON decodes to another event");
+    motfuzz::Check(MessageDifferencer::Equals(known, copy),
+                   "a decoded event's JSON decodes to another event");
   }
 
   // The scheduler's check: within the window around now, compared in seconds.

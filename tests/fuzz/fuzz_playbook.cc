@@ -17,11 +17,11 @@
 #include <chrono>
 #include <set>
 
+#include "fuzz_common.h"
 #include "touchpoint-scheduler/domain/calendar.h"
 #include "touchpoint-scheduler/domain/planner.h"
 #include "touchpoint-scheduler/domain/playbook.h"
 #include "touchpoint-scheduler/domain/stage.h"
-#include "fuzz_common.h"
 
 namespace {
 
@@ -61,7 +61,8 @@ bool Readable(const PlannedTouchpoint& p) {
   v1::Touchpoint stored;
   if (!stored.ParseFromString(p.touchpoint.SerializeAsString())) return false;
   const std::string& service = p.touchpoint.service();
-  if (service == "notification") return notification::v1::SendNotificationCommand().ParseFromString(p.payload);
+  if (service == "notification")
+    return notification::v1::SendNotificationCommand().ParseFromString(p.payload);
   if (service == "survey") return survey::v1::CreateSurveyCommand().ParseFromString(p.payload);
   return ticketing::v1::OpenTicketCommand().ParseFromString(p.payload);
 }
@@ -70,8 +71,8 @@ bool Readable(const PlannedTouchpoint& p) {
 // (a list of values that are all empty has none).
 bool Satisfiable(const Playbook& pb) {
   for (const auto& [name, rule] : pb.attributes()) {
-    if (!rule.values.empty() &&
-        std::all_of(rule.values.begin(), rule.values.end(), [](const std::string& v) { return v.empty(); })) {
+    if (!rule.values.empty() && std::all_of(rule.values.begin(), rule.values.end(),
+                                            [](const std::string& v) { return v.empty(); })) {
       return false;
     }
   }
@@ -90,7 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto services = ActionServices();
   std::set<std::string> types;
   for (const Step& step : pb.steps()) {
-    motfuzz::Check(step.on.empty() != step.calendar.empty(), "step '" + step.id + "' has not exactly one trigger");
+    motfuzz::Check(step.on.empty() != step.calendar.empty(),
+                   "step '" + step.id + "' has not exactly one trigger");
     motfuzz::Check(std::count(services.begin(), services.end(), step.action.service) == 1,
                    "step '" + step.id + "' acts through an unknown service");
     motfuzz::Check(pb.FindStep(step.id) == &step, "FindStep does not find step '" + step.id + "'");
@@ -103,27 +105,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto event = EventFor(pb, type, now);
     auto planned = Plan(pb, event);
     if (!planned.ok() && !Satisfiable(pb)) continue;
-    motfuzz::Check(planned.ok(), "an event of type '" + type + "' with every declared attribute is refused: " +
+    motfuzz::Check(planned.ok(), "an event of type '" + type +
+                                     "' with every declared attribute is refused: " +
                                      std::string(planned.status().message()));
     auto again = Plan(pb, event);
-    motfuzz::Check(again.ok() && again->size() == planned->size(), "planning the same event twice differs");
+    motfuzz::Check(again.ok() && again->size() == planned->size(),
+                   "planning the same event twice differs");
     for (size_t i = 0; i < planned->size(); ++i) {
       const auto& tp = (*planned)[i].touchpoint;
-      motfuzz::Check(tp.id() == (*again)[i].touchpoint.id(), "a touchpoint's id is not deterministic");
-      motfuzz::Check(motfuzz::Holdable(tp.due_at()), "step '" + tp.step_id() + "' is due at a time protobuf cannot hold");
-      motfuzz::Check(Readable((*planned)[i]), "step '" + tp.step_id() + "': its service cannot read the command");
+      motfuzz::Check(tp.id() == (*again)[i].touchpoint.id(),
+                     "a touchpoint's id is not deterministic");
+      motfuzz::Check(motfuzz::Holdable(tp.due_at()),
+                     "step '" + tp.step_id() + "' is due at a time protobuf cannot hold");
+      motfuzz::Check(Readable((*planned)[i]),
+                     "step '" + tp.step_id() + "': its service cannot read the command");
       // The occurrences of a recurring step: each later than the one before, `times` in all.
       const Step* step = pb.FindStep(tp.step_id());
       motfuzz::Check(step != nullptr, "a touchpoint of an unknown step");
       int n = 1;
       PlannedTouchpoint cur = (*planned)[i];
       while (auto next = NextOccurrence(cur)) {
-        motfuzz::Check(++n <= step->times, "step '" + step->id + "' occurs more often than its times");
-        motfuzz::Check(motfuzz::Holdable(next->touchpoint.due_at()), "an occurrence is due at a time protobuf cannot hold");
+        motfuzz::Check(++n <= step->times,
+                       "step '" + step->id + "' occurs more often than its times");
+        motfuzz::Check(motfuzz::Holdable(next->touchpoint.due_at()),
+                       "an occurrence is due at a time protobuf cannot hold");
         motfuzz::Check(FromProto(next->touchpoint.due_at()) > FromProto(cur.touchpoint.due_at()),
                        "an occurrence of step '" + step->id + "' is not later than the one before");
-        motfuzz::Check(!next->payload.empty() && Readable(*next),
-                       "an occurrence of step '" + step->id + "': its service cannot read the command");
+        motfuzz::Check(
+            !next->payload.empty() && Readable(*next),
+            "an occurrence of step '" + step->id + "': its service cannot read the command");
         cur = *std::move(next);
       }
       motfuzz::Check(n == step->times, "step '" + step->id + "' occurs fewer times than its times");
@@ -141,8 +151,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   facts.signed_at = now - std::chrono::hours(24 * 400);
   facts.handover_at = now - std::chrono::hours(24 * 30);
   for (const auto& tp : PlanCalendar(pb, facts, now, now + std::chrono::hours(24 * 60))) {
-    motfuzz::Check(motfuzz::Holdable(tp.touchpoint.due_at()), "a calendar touchpoint is due at a time protobuf cannot hold");
-    motfuzz::Check(Readable(tp), "calendar step '" + tp.touchpoint.step_id() + "': its service cannot read the command");
+    motfuzz::Check(motfuzz::Holdable(tp.touchpoint.due_at()),
+                   "a calendar touchpoint is due at a time protobuf cannot hold");
+    motfuzz::Check(Readable(tp), "calendar step '" + tp.touchpoint.step_id() +
+                                     "': its service cannot read the command");
   }
   (void)HasFestivalDates(pb, now, now + pb.plan_ahead());
   (void)DeriveStage(facts.signed_at, facts.handover_at, now, pb.stages());

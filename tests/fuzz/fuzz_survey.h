@@ -3,8 +3,8 @@
 
 #include <optional>
 
-#include "survey/domain/catalogue.h"
 #include "fuzz_common.h"
+#include "survey/domain/catalogue.h"
 
 namespace motfuzz {
 
@@ -12,7 +12,8 @@ namespace motfuzz {
 inline const mot::survey::SurveyCatalogue& ShippedSurveys() {
   static const auto* catalogue = [] {
     auto parsed = mot::survey::SurveyCatalogue::FromYaml(ShippedConfig("surveys.yaml"));
-    if (!parsed.ok() || parsed->surveys().empty()) Broken("the shipped survey catalogue does not load");
+    if (!parsed.ok() || parsed->surveys().empty())
+      Broken("the shipped survey catalogue does not load");
     return new mot::survey::SurveyCatalogue(*std::move(parsed));
   }();
   return *catalogue;

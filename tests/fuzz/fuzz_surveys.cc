@@ -17,10 +17,10 @@
 #include <limits>
 #include <set>
 
-#include "survey/domain/catalogue.h"
-#include "survey/domain/form.h"
 #include "fuzz_common.h"
 #include "google/protobuf/util/time_util.h"
+#include "survey/domain/catalogue.h"
+#include "survey/domain/form.h"
 #include "yaml-cpp/yaml.h"
 
 namespace {
@@ -42,7 +42,8 @@ bool DetractorBeyondInt(const std::string& yaml) {
       double v = 0;
       const YAML::Node n = root["detractor"][key];
       if (n && YAML::convert<double>::decode(n, v) &&
-          !(v > std::numeric_limits<int>::min() - 1.0 && v < std::numeric_limits<int>::max() + 1.0)) {
+          !(v > std::numeric_limits<int>::min() - 1.0 &&
+            v < std::numeric_limits<int>::max() + 1.0)) {
         return true;
       }
     }
@@ -88,7 +89,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           form.emplace(q.id + ".perception", "7");
           break;
         case QuestionKind::kChoice:
-          motfuzz::Check(q.options.size() >= 2, "survey '" + id + "': a choice of fewer than two options");
+          motfuzz::Check(q.options.size() >= 2,
+                         "survey '" + id + "': a choice of fewer than two options");
           a.text = q.options[0];
           form.emplace(q.id, q.options[0]);
           break;
@@ -100,14 +102,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       best[q.id] = a;
     }
     const absl::Status valid = Validate(def.questions, best);
-    motfuzz::Check(valid.ok(), "survey '" + id + "' cannot be answered: " + std::string(valid.message()));
+    motfuzz::Check(valid.ok(),
+                   "survey '" + id + "' cannot be answered: " + std::string(valid.message()));
     // The same through the survey page, where a blank field is no answer (an empty
     // option cannot be posted) and a question id holding a '.' cannot be named.
-    const bool postable = std::none_of(def.questions.begin(), def.questions.end(), [](const Question& q) {
-      return q.id.find('.') != std::string::npos ||
-             (q.kind == QuestionKind::kChoice && q.options[0].empty()) ||
-             (q.kind == QuestionKind::kChoice && q.options[0].size() > 2000);
-    });
+    const bool postable =
+        std::none_of(def.questions.begin(), def.questions.end(), [](const Question& q) {
+          return q.id.find('.') != std::string::npos ||
+                 (q.kind == QuestionKind::kChoice && q.options[0].empty()) ||
+                 (q.kind == QuestionKind::kChoice && q.options[0].size() > 2000);
+        });
     if (postable) {
       auto posted = AnswersFromForm(def.questions, form, 2000);
       motfuzz::Check(posted.ok(), "survey '" + id + "': the best answers' form is refused: " +
@@ -131,14 +135,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cmd.set_project_id("P-FUZZ");
     *cmd.mutable_requested_at() = ToProto(now);
     auto instance = CreateInstance(*catalogue, cmd, now);
-    motfuzz::Check(instance.ok(), "survey '" + id + "': no instance opens: " + std::string(instance.status().message()));
+    motfuzz::Check(instance.ok(), "survey '" + id + "': no instance opens: " +
+                                      std::string(instance.status().message()));
     v1::SurveyInstance stored;  // survey keeps instances as protobuf
     motfuzz::Check(stored.ParseFromString(instance->SerializeAsString()),
                    "survey '" + id + "': an instance cannot be read back from its protobuf bytes");
     motfuzz::Check(FromProto(instance->expires_at()) >= FromProto(instance->created_at()),
                    "survey '" + id + "': an instance expires before it was created");
-    motfuzz::Check(instance->expires_at().seconds() <= google::protobuf::util::TimeUtil::kTimestampMaxSeconds,
-                   "survey '" + id + "': an instance expires at a time protobuf cannot hold");
+    motfuzz::Check(
+        instance->expires_at().seconds() <= google::protobuf::util::TimeUtil::kTimestampMaxSeconds,
+        "survey '" + id + "': an instance expires at a time protobuf cannot hold");
   }
   (void)MonthOf(now, catalogue->zone());
   const auto kpi = Kpi(catalogue->kpi_weights(), {80, 10, 90, 50});

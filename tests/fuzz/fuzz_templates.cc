@@ -16,8 +16,8 @@
 #include <map>
 #include <set>
 
-#include "notification/domain/templates.h"
 #include "fuzz_common.h"
+#include "notification/domain/templates.h"
 #include "yaml-cpp/yaml.h"
 
 namespace {
@@ -43,7 +43,8 @@ void CheckRendered(const Template& t, const char* what, const absl::StatusOr<std
                    const std::map<std::string, std::string>& variables, const char* known_issue) {
   if (r.ok()) return;
   const std::string msg(r.status().message());
-  for (const auto& [name, value] : variables) motfuzz::CheckNotQuoted(msg, value, {t.id, t.text, t.subject});
+  for (const auto& [name, value] : variables)
+    motfuzz::CheckNotQuoted(msg, value, {t.id, t.text, t.subject});
   if (motfuzz::Tolerated(known_issue)) return;
   motfuzz::Check(msg.find("(argument not found)") != std::string::npos,
                  "template '" + t.id + "' loads but its " + what +
@@ -63,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Loaded, so every placeholder names a variable.
     for (const std::string* text : {&t->text, &t->subject}) {
       auto names = Placeholders(*text);
-      motfuzz::Check(names.ok(), "template '" + t->id + "' loaded with a placeholder naming no variable");
+      motfuzz::Check(names.ok(),
+                     "template '" + t->id + "' loaded with a placeholder naming no variable");
       for (const auto& name : *names) variables[name] = ValueOf(name);
     }
     const auto text = Render(*t, variables);
@@ -76,7 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (size_t i = 0; i < subject->size(); ++characters) {
         i += Utf8SequenceLength(static_cast<unsigned char>((*subject)[i]));
       }
-      motfuzz::Check(characters <= 40, "template '" + id + "': a subject longer than 40 characters");
+      motfuzz::Check(characters <= 40,
+                     "template '" + id + "': a subject longer than 40 characters");
       motfuzz::Check(text->compare(0, subject->size(), *subject) == 0,
                      "template '" + id + "': the subject is not the start of the text");
     }

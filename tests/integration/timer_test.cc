@@ -6,15 +6,15 @@
 #include <set>
 #include <thread>
 
-#include "touchpoint-scheduler/app/redis_journey_store.h"
-#include "touchpoint-scheduler/app/dispatcher.h"
-#include "touchpoint-scheduler/app/metrics.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
 #include "mesh_env.h"
-#include "mot/common/topics.h"
 #include "mot/common/timers.h"
+#include "mot/common/topics.h"
 #include "prometheus/registry.h"
+#include "touchpoint-scheduler/app/dispatcher.h"
+#include "touchpoint-scheduler/app/metrics.h"
+#include "touchpoint-scheduler/app/redis_journey_store.h"
 
 namespace mot::scheduler {
 namespace {
@@ -71,7 +71,8 @@ class TimerTest : public ::testing::Test {
 TEST_F(TimerTest, RedeliveryRacingADispatchNeverRearmsIt) {
   constexpr int kCount = 1000;
   std::vector<PlannedTouchpoint> planned;
-  for (int i = 0; i < kCount; ++i) planned.push_back(Planned("C-race", "tp-" + std::to_string(i), kT0));
+  for (int i = 0; i < kCount; ++i)
+    planned.push_back(Planned("C-race", "tp-" + std::to_string(i), kT0));
   auto other = testkit::MeshRedis(env_);
   RedisJourneyStore redelivery(*other, options_);
   std::atomic<bool> done{false};
@@ -191,7 +192,9 @@ TEST_F(TimerTest, DispatchedCommandsAreDroppedAndFinishedJourneysExpire) {
   ASSERT_TRUE(store_->Schedule(Planned("C-ret", "tp-r", due, 500), kT0).ok());
   const std::string tp_key = store_->TouchpointKey("C-ret", "tp-r");
   const std::string prefix = tp_key.substr(0, tp_key.find("tp:"));
-  auto expire = [&](const std::string& key) { return redis_->Command({"PEXPIRETIME", key})->integer; };
+  auto expire = [&](const std::string& key) {
+    return redis_->Command({"PEXPIRETIME", key})->integer;
+  };
   EXPECT_EQ(expire(tp_key), -1) << "a pending touchpoint never expires";
   const int64_t five_years = ToUnixMillis(FromUnixMillis(0) + options_.retention);
   EXPECT_EQ(expire(prefix + "journey:C-ret"), ToUnixMillis(due) + five_years);
@@ -201,8 +204,10 @@ TEST_F(TimerTest, DispatchedCommandsAreDroppedAndFinishedJourneysExpire) {
   const int part = TimerLayout{options_.ns, options_.partitions}.PartitionOf("C-ret");
   auto c = store_->ClaimDue(part, fired, seconds(60), 10, "r:1");
   ASSERT_EQ(c->size(), 1u);
-  ASSERT_TRUE(store_->Settle({{part, "tp-r", "r:1", Settlement::Kind::kDispatched, "", {}}}, fired).ok());
-  EXPECT_TRUE(redis_->Command({"HGET", tp_key, "payload"})->is_nil()) << "command kept after dispatch";
+  ASSERT_TRUE(
+      store_->Settle({{part, "tp-r", "r:1", Settlement::Kind::kDispatched, "", {}}}, fired).ok());
+  EXPECT_TRUE(redis_->Command({"HGET", tp_key, "payload"})->is_nil())
+      << "command kept after dispatch";
   EXPECT_FALSE(redis_->Command({"HGET", tp_key, "tp"})->is_nil());
   EXPECT_EQ(expire(tp_key), ToUnixMillis(fired) + five_years);
 
@@ -223,7 +228,9 @@ class DispatcherTest : public TimerTest {
     options.retry_initial = seconds(1);
     options.retry_max = seconds(8);
   }
-  Dispatcher MakeDispatcher() { return Dispatcher(*store_, publisher_, clock_, options, *metrics_); }
+  Dispatcher MakeDispatcher() {
+    return Dispatcher(*store_, publisher_, clock_, options, *metrics_);
+  }
   double Failures(DispatchFailure why) { return metrics_->failures.at(why)->Value(); }
 
   prometheus::Registry registry_;
@@ -237,7 +244,9 @@ class DispatcherTest : public TimerTest {
 TEST_F(DispatcherTest, APermanentFailureFailsThatTouchpointAndTheOthersGoOn) {
   for (int i = 0; i < 25; ++i) {
     const std::string c = "C-" + std::to_string(i);
-    ASSERT_TRUE(store_->Schedule(Planned(c, "tp-" + c, kT0 - seconds(25 - i), i == 0 ? 2'000'000 : 16), kT0).ok());
+    ASSERT_TRUE(
+        store_->Schedule(Planned(c, "tp-" + c, kT0 - seconds(25 - i), i == 0 ? 2'000'000 : 16), kT0)
+            .ok());
   }
   auto d = MakeDispatcher();
   int sent = 0;
@@ -247,7 +256,8 @@ TEST_F(DispatcherTest, APermanentFailureFailsThatTouchpointAndTheOthersGoOn) {
   auto j = *store_->Journey("C-0");
   EXPECT_EQ(j[0].status(), v1::TOUCHPOINT_STATUS_FAILED);
   EXPECT_NE(j[0].outcome().find("not dispatched: kafka produce to mot.ticketing.commands.v1"),
-            std::string::npos) << j[0].outcome();
+            std::string::npos)
+      << j[0].outcome();
   EXPECT_EQ(Failures(DispatchFailure::kRejected), 1);
   EXPECT_EQ(Armed(), 0);
   EXPECT_EQ(metrics_->pending.Value(), 0);

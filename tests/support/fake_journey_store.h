@@ -5,12 +5,12 @@
 // the handlers and the dispatcher.
 #include <algorithm>
 #include <cstdio>
-#include <optional>
 #include <map>
 #include <mutex>
+#include <optional>
 
-#include "touchpoint-scheduler/domain/journey_store.h"
 #include "mot/common/timers.h"
+#include "touchpoint-scheduler/domain/journey_store.h"
 
 namespace mot::testkit {
 
@@ -127,7 +127,8 @@ class FakeJourneyStore : public scheduler::JourneyStore {
     return std::optional<TimePoint>(c->second.at(name));
   }
 
-  absl::StatusOr<std::vector<scheduler::v1::Touchpoint>> Journey(const std::string& customer) override {
+  absl::StatusOr<std::vector<scheduler::v1::Touchpoint>> Journey(
+      const std::string& customer) override {
     std::lock_guard lock(mu_);
     std::vector<scheduler::v1::Touchpoint> out;
     for (const auto& [id, r] : records_) {
@@ -169,7 +170,8 @@ class FakeJourneyStore : public scheduler::JourneyStore {
       auto m = milestones_.find(c);
       if (m == milestones_.end()) continue;
       if (m->second.count(stages.signing_event)) f.signed_at = m->second.at(stages.signing_event);
-      if (m->second.count(stages.handover_event)) f.handover_at = m->second.at(stages.handover_event);
+      if (m->second.count(stages.handover_event))
+        f.handover_at = m->second.at(stages.handover_event);
     }
     return out;
   }
@@ -187,7 +189,8 @@ class FakeJourneyStore : public scheduler::JourneyStore {
         if (k == "tz") f.time_zone = v;
         if (k == "project") f.project_id = v;
         if (k == "unit") f.unit_id = v;
-        if (k == "birth") (void)(std::sscanf(v.c_str(), "%d-%d", &f.birth_month, &f.birth_day) == 2);
+        if (k == "birth")
+          (void)(std::sscanf(v.c_str(), "%d-%d", &f.birth_month, &f.birth_day) == 2);
         if (k.rfind("exit:", 0) == 0) f.exited.insert(k.substr(5));
       }
       for (const auto& [name, at] : u.milestones) milestones_[u.customer_id][name] = at;
@@ -201,7 +204,8 @@ class FakeJourneyStore : public scheduler::JourneyStore {
     scheduler::AmendResult out;
     for (auto& [id, r] : records_) {
       const auto& tp = r.planned.touchpoint;
-      if (tp.customer_id() != a.customer_id || r.status != scheduler::v1::TOUCHPOINT_STATUS_SCHEDULED) {
+      if (tp.customer_id() != a.customer_id ||
+          r.status != scheduler::v1::TOUCHPOINT_STATUS_SCHEDULED) {
         continue;
       }
       if (std::find(tp.exit_on().begin(), tp.exit_on().end(), a.event_type) != tp.exit_on().end()) {
@@ -221,8 +225,9 @@ class FakeJourneyStore : public scheduler::JourneyStore {
     return out;
   }
 
-  absl::StatusOr<scheduler::v1::Touchpoint> Cancel(const std::string& customer, const std::string& id,
-                                                   const std::string& reason, TimePoint now) override {
+  absl::StatusOr<scheduler::v1::Touchpoint> Cancel(const std::string& customer,
+                                                   const std::string& id, const std::string& reason,
+                                                   TimePoint now) override {
     return Change(customer, id, reason, std::nullopt, now);
   }
   absl::StatusOr<scheduler::v1::Touchpoint> Reschedule(const std::string& customer,
@@ -254,7 +259,8 @@ class FakeJourneyStore : public scheduler::JourneyStore {
       }
     }
     std::pair<uint64_t, std::vector<std::string>> out{0, {}};
-    for (uint64_t i = cursor; i < ids.size() && out.second.size() < static_cast<size_t>(count); ++i) {
+    for (uint64_t i = cursor; i < ids.size() && out.second.size() < static_cast<size_t>(count);
+         ++i) {
       out.second.push_back(ids[i]);
       out.first = i + 1 < ids.size() ? i + 1 : 0;
     }
@@ -276,8 +282,8 @@ class FakeJourneyStore : public scheduler::JourneyStore {
   static TimePoint Due(const Record& r) {
     return r.due ? *r.due : FromProto(r.planned.touchpoint.due_at());
   }
-  absl::StatusOr<scheduler::v1::Touchpoint> Change(const std::string& customer, const std::string& id,
-                                                   const std::string& reason,
+  absl::StatusOr<scheduler::v1::Touchpoint> Change(const std::string& customer,
+                                                   const std::string& id, const std::string& reason,
                                                    std::optional<TimePoint> due, TimePoint) {
     {
       std::lock_guard lock(mu_);

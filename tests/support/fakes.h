@@ -29,11 +29,12 @@ class FakePublisher : public Publisher {
     std::string topic, key, payload;
     Headers headers;
   };
-  absl::Status Publish(const std::string& topic, const std::string& key,
-                       const std::string& payload, const Headers& headers) override {
+  absl::Status Publish(const std::string& topic, const std::string& key, const std::string& payload,
+                       const Headers& headers) override {
     if (!fail_with.ok()) return fail_with;
     if (payload.size() > max_bytes) {
-      return absl::InvalidArgumentError("kafka produce to " + topic + ": Broker: Message size too large");
+      return absl::InvalidArgumentError("kafka produce to " + topic +
+                                        ": Broker: Message size too large");
     }
     sent.push_back({topic, key, payload, headers});
     return absl::OkStatus();

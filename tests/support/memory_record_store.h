@@ -13,8 +13,8 @@ namespace mot::testkit {
 // A RecordStore in memory, for unit tests of the handlers.
 class MemoryRecordStore : public RecordStore {
  public:
-  absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id,
-                              int64_t order, const std::string& bytes) override;
+  absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id, int64_t order,
+                              const std::string& bytes) override;
   absl::Status Put(const std::string& id, const std::string& bytes) override;
   absl::StatusOr<std::optional<std::string>> Get(const std::string& id) override;
   absl::Status Erase(const std::vector<std::string>& ids) override {
@@ -34,8 +34,8 @@ class MemoryRecordStore : public RecordStore {
 };
 
 inline absl::StatusOr<bool> MemoryRecordStore::Insert(const std::string& id,
-                                               const std::string& customer_id, int64_t order,
-                                               const std::string& bytes) {
+                                                      const std::string& customer_id, int64_t order,
+                                                      const std::string& bytes) {
   std::lock_guard lock(mu_);
   if (records_.count(id)) return false;
   records_[id] = bytes;

@@ -2,17 +2,17 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 
-#include "mot/common/config.h"
-#include "mot/common/gate.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "mot/common/config.h"
+#include "mot/common/gate.h"
 #include "mot/common/redis.h"
 #include "mot/common/simulated_clock.h"
 
@@ -118,11 +118,13 @@ inline void DaytimeForOwners(RedisClient& redis) {
   if (!now.ok()) return;
   absl::TimeZone zone;
   absl::LoadTimeZone("Asia/Shanghai", &zone);
-  const absl::CivilSecond local = absl::ToCivilSecond(absl::FromUnixMillis(ToUnixMillis(*now)), zone);
+  const absl::CivilSecond local =
+      absl::ToCivilSecond(absl::FromUnixMillis(ToUnixMillis(*now)), zone);
   if (local.hour() >= 9 && local.hour() < 18) return;
   absl::CivilDay day(local);
   if (local.hour() >= 18) day += 1;
-  const absl::Time ten = absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 10, 0, 0), zone);
+  const absl::Time ten =
+      absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 10, 0, 0), zone);
   (void)clock.Advance(std::chrono::duration_cast<std::chrono::milliseconds>(
       FromUnixMillis(absl::ToUnixMillis(ten)) - *now));
 }

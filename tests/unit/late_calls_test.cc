@@ -12,10 +12,6 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
-#include "notification/app/notification_service.h"
-#include "notification/app/owner_book.h"
-#include "touchpoint-scheduler/app/scheduler_service.h"
-#include "survey/app/survey_service.h"
 #include "fake_journey_store.h"
 #include "fakes.h"
 #include "google/protobuf/descriptor.h"
@@ -25,8 +21,12 @@
 #include "gtest/gtest.h"
 #include "memory_record_store.h"
 #include "mot/common/gate.h"
+#include "notification/app/notification_service.h"
+#include "notification/app/owner_book.h"
 #include "prometheus/registry.h"
+#include "survey/app/survey_service.h"
 #include "ticketing_world.h"
+#include "touchpoint-scheduler/app/scheduler_service.h"
 
 namespace mot {
 namespace {
@@ -42,7 +42,8 @@ class HoldUntilLate : public grpc::experimental::Interceptor {
             grpc::experimental::InterceptionHookPoints::POST_RECV_MESSAGE)) {
       const auto deadline = info_->server_context()->deadline();
       const auto give_up = std::chrono::system_clock::now() + 5s;
-      while (std::chrono::system_clock::now() <= deadline && std::chrono::system_clock::now() < give_up) {
+      while (std::chrono::system_clock::now() <= deadline &&
+             std::chrono::system_clock::now() < give_up) {
         std::this_thread::sleep_for(1ms);
       }
     }
@@ -55,7 +56,8 @@ class HoldUntilLate : public grpc::experimental::Interceptor {
 
 class HoldUntilLateFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
     return new HoldUntilLate(info);
   }
 };
@@ -67,7 +69,8 @@ std::vector<std::string> MethodsOf(const std::string& service) {
   return out;
 }
 
-double Refused(prometheus::Registry& registry, const std::string& method, const std::string& reason) {
+double Refused(prometheus::Registry& registry, const std::string& method,
+               const std::string& reason) {
   for (const auto& family : registry.Collect()) {
     if (family.name != "mot_grpc_refusals_total") continue;
     for (const auto& m : family.metric) {
@@ -86,14 +89,15 @@ class LateCallsTest : public ::testing::Test {
   testkit::FakePublisher publisher_;
   prometheus::Registry registry_;
   // Scheduler
-  scheduler::Playbook playbook_ = *scheduler::Playbook::FromYaml(testkit::ShippedConfig("playbook.yaml"));
+  scheduler::Playbook playbook_ =
+      *scheduler::Playbook::FromYaml(testkit::ShippedConfig("playbook.yaml"));
   scheduler::LivePlaybook live_{playbook_};
   testkit::FakeJourneyStore journeys_;
   prometheus::Registry scheduler_registry_;
   std::unique_ptr<scheduler::SchedulerMetrics> scheduler_metrics_ =
       scheduler::MakeSchedulerMetrics(scheduler_registry_);
-  scheduler::SchedulerGrpc scheduler_{live_, journeys_, publisher_, clock_, scheduler::PlanningLimits{},
-                                      *scheduler_metrics_};
+  scheduler::SchedulerGrpc scheduler_{
+      live_, journeys_, publisher_, clock_, scheduler::PlanningLimits{}, *scheduler_metrics_};
   // Ticketing, wired over in-memory parts.
   testkit::TicketingWorld ticketing_world_{clock_, publisher_};
   testkit::MemoryRecordStore& tickets_ = ticketing_world_.store;
@@ -101,14 +105,17 @@ class LateCallsTest : public ::testing::Test {
   // Notification
   notification::TemplateSet templates_ =
       *notification::TemplateSet::FromYaml(testkit::ShippedConfig("templates.yaml"));
-  notification::Routing routing_ = *notification::Routing::FromYaml(testkit::ShippedConfig("channels.yaml"));
+  notification::Routing routing_ =
+      *notification::Routing::FromYaml(testkit::ShippedConfig("channels.yaml"));
   notification::ContactVault vault_ =
       *notification::ContactVault::FromSpec("k1:" + absl::Base64Escape(std::string(32, 'k')));
   testkit::MemoryRecordStore deliveries_;
   notification::OwnerBook owners_{deliveries_, vault_};
-  notification::NotificationGrpc notification_{{deliveries_, 10, templates_, routing_, owners_, publisher_}};
+  notification::NotificationGrpc notification_{
+      {deliveries_, 10, templates_, routing_, owners_, publisher_}};
   // Survey: its Redis is never reached (nothing is done for a late call); port 1 refuses.
-  survey::SurveyCatalogue catalogue_ = *survey::SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
+  survey::SurveyCatalogue catalogue_ =
+      *survey::SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
   RedisClient redis_{"127.0.0.1", 1, "", 200ms};
   RedisRecordStore answers_{redis_, "survey"};
   survey::KpiCounter kpi_{redis_};
@@ -189,10 +196,12 @@ TEST_F(LateCallsTest, EveryRpcOfEveryServiceDoesNothingForACallPastItsDeadline) 
       // count the refusal under its own method's name.
       const std::string label = name.substr(name.rfind('.') + 1) + "/" + method;
       const auto until = std::chrono::steady_clock::now() + 5s;
-      while (Refused(registry_, label, "deadline") < 1 && std::chrono::steady_clock::now() < until) {
+      while (Refused(registry_, label, "deadline") < 1 &&
+             std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(2ms);
       }
-      EXPECT_EQ(Refused(registry_, label, "deadline"), 1) << label << " did not check its deadline first";
+      EXPECT_EQ(Refused(registry_, label, "deadline"), 1)
+          << label << " did not check its deadline first";
     }
   }
   std::printf("late calls: %d methods called past their deadline, %g refused as late\n", called,

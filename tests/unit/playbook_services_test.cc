@@ -1,9 +1,9 @@
 // The shipped playbook against the other services' own configuration: every step
 // names a template, survey or ticket kind its service knows (needs all their domains).
+#include "gtest/gtest.h"
+#include "notification/domain/templates.h"
 #include "survey/domain/catalogue.h"
 #include "ticketing/domain/sla_policy.h"
-#include "notification/domain/templates.h"
-#include "gtest/gtest.h"
 #include "touchpoint-scheduler/playbook_fixture.h"
 
 namespace mot::scheduler {

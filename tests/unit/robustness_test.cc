@@ -3,16 +3,16 @@
 // or as events that plan normally. Deterministic mutations, many of them.
 #include <random>
 
+#include "fakes.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "mot/common/codec.h"
 #include "notification/domain/routing.h"
+#include "notification/domain/templates.h"
 #include "survey/domain/catalogue.h"
+#include "ticketing/domain/sla_policy.h"
 #include "touchpoint-scheduler/domain/planner.h"
 #include "touchpoint-scheduler/domain/playbook.h"
-#include "ticketing/domain/sla_policy.h"
-#include "notification/domain/templates.h"
-#include "fakes.h"
-#include "gtest/gtest.h"
-#include "google/protobuf/util/json_util.h"
-#include "mot/common/codec.h"
 
 namespace mot {
 namespace {
@@ -27,10 +27,18 @@ std::string Mutate(std::string text, std::mt19937& rng) {
   const size_t at = pos(rng);
   const char c = kAlphabet[rng() % kAlphabet.size()];
   switch (rng() % 4) {
-    case 0: text.erase(at, 1 + rng() % 8); break;
-    case 1: text.insert(at, 1, c); break;
-    case 2: text[at] = c; break;
-    default: text.resize(at); break;
+    case 0:
+      text.erase(at, 1 + rng() % 8);
+      break;
+    case 1:
+      text.insert(at, 1, c);
+      break;
+    case 2:
+      text[at] = c;
+      break;
+    default:
+      text.resize(at);
+      break;
   }
   return text;
 }
@@ -61,14 +69,19 @@ void ParsesOrRefuses(const std::string& file, Parse parse) {
 }
 
 TEST(Robustness, MutatedPlaybook) {
-  ParsesOrRefuses("playbook.yaml", [](const std::string& t) { return scheduler::Playbook::FromYaml(t); });
+  ParsesOrRefuses("playbook.yaml",
+                  [](const std::string& t) { return scheduler::Playbook::FromYaml(t); });
 }
 TEST(Robustness, MutatedSlaPolicy) { ParsesOrRefuses("sla.yaml", ticketing::SlaPolicy::FromYaml); }
 TEST(Robustness, MutatedTemplates) {
   ParsesOrRefuses("templates.yaml", notification::TemplateSet::FromYaml);
 }
-TEST(Robustness, MutatedChannels) { ParsesOrRefuses("channels.yaml", notification::Routing::FromYaml); }
-TEST(Robustness, MutatedSurveys) { ParsesOrRefuses("surveys.yaml", survey::SurveyCatalogue::FromYaml); }
+TEST(Robustness, MutatedChannels) {
+  ParsesOrRefuses("channels.yaml", notification::Routing::FromYaml);
+}
+TEST(Robustness, MutatedSurveys) {
+  ParsesOrRefuses("surveys.yaml", survey::SurveyCatalogue::FromYaml);
+}
 
 TEST(Robustness, MutatedEventsAreDeadLetteredOrPlanned) {
   auto playbook = *scheduler::Playbook::FromYaml(testkit::ShippedConfig("playbook.yaml"));

@@ -56,7 +56,8 @@ inline std::map<std::string, std::string> ReadEnv(const std::string& path) {
 inline std::shared_ptr<grpc::Channel> Channel(const std::map<std::string, std::string>& env,
                                               const std::string& target) {
   auto token = env.find("MOT_TOKEN");
-  return mot::SecureChannel(target, mot::ClientSecurityOf(env, token == env.end() ? "" : token->second));
+  return mot::SecureChannel(target,
+                            mot::ClientSecurityOf(env, token == env.end() ? "" : token->second));
 }
 
 inline size_t Collect(char* data, size_t size, size_t n, void* out) {
@@ -93,9 +94,9 @@ inline double Sum(const std::vector<std::string>& urls, const std::string& serie
 // redis-benchmark `test` (e.g. zadd, set): requests per second it reports; 0 if none.
 inline double RedisBenchmark(const std::string& host, int port, const std::string& password,
                              const std::string& test, int count, int depth) {
-  const std::string cmd = fmt::format(
-      "redis-benchmark -h {} -p {} {} -n {} -P {} -r {} -t {} --csv 2>/dev/null", host, port,
-      password.empty() ? "" : "-a " + password, count, depth, count, test);
+  const std::string cmd =
+      fmt::format("redis-benchmark -h {} -p {} {} -n {} -P {} -r {} -t {} --csv 2>/dev/null", host,
+                  port, password.empty() ? "" : "-a " + password, count, depth, count, test);
   std::string out;
   if (FILE* f = popen(cmd.c_str(), "r")) {
     char buf[4096];
@@ -121,8 +122,9 @@ struct CallResult {
 };
 
 // The workers' latencies (ms, one list each) since `start`, and their errors.
-inline CallResult Summarise(const std::vector<std::vector<double>>& latencies, Steady::time_point start,
-                            int64_t errors, const std::vector<std::string>& first_error) {
+inline CallResult Summarise(const std::vector<std::vector<double>>& latencies,
+                            Steady::time_point start, int64_t errors,
+                            const std::vector<std::string>& first_error) {
   std::vector<double> all;
   for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
@@ -147,7 +149,7 @@ struct Figure {
   std::string unit;
   std::string baseline_name;  // empty: none
   double baseline = 0;
-  std::string goal;           // e.g. "ratio >= 0.5", "<= 50 ms"; empty: none
+  std::string goal;  // e.g. "ratio >= 0.5", "<= 50 ms"; empty: none
   bool met = true;
 };
 
@@ -160,18 +162,25 @@ inline std::string Readable(double v) {
 inline std::string WriteTable(const std::string& title, const std::vector<Figure>& figures,
                               const nlohmann::json& context, const std::string& md_path,
                               const std::string& json_path) {
-  std::string md = fmt::format("| {} | value | baseline | ratio | goal |\n|---|---|---|---|---|\n", title);
+  std::string md =
+      fmt::format("| {} | value | baseline | ratio | goal |\n|---|---|---|---|---|\n", title);
   nlohmann::json out = context;
   out["figures"] = nlohmann::json::array();
   for (const auto& f : figures) {
     const double ratio = f.baseline > 0 ? f.value / f.baseline : 0;
-    md += fmt::format("| {} | {} {} | {} | {} | {} |\n", f.name, Readable(f.value), f.unit,
-                      f.baseline > 0 ? fmt::format("{} ({})", Readable(f.baseline), f.baseline_name) : "-",
-                      f.baseline > 0 ? fmt::format("{:.2f}", ratio) : "-",
-                      f.goal.empty() ? "-" : f.goal + (f.met ? " ✔" : " ✘"));
-    out["figures"].push_back({{"figure", f.name}, {"value", f.value}, {"unit", f.unit},
-                              {"baseline", f.baseline}, {"baseline_name", f.baseline_name},
-                              {"ratio", ratio}, {"goal", f.goal}, {"met", f.met}});
+    md += fmt::format(
+        "| {} | {} {} | {} | {} | {} |\n", f.name, Readable(f.value), f.unit,
+        f.baseline > 0 ? fmt::format("{} ({})", Readable(f.baseline), f.baseline_name) : "-",
+        f.baseline > 0 ? fmt::format("{:.2f}", ratio) : "-",
+        f.goal.empty() ? "-" : f.goal + (f.met ? " ✔" : " ✘"));
+    out["figures"].push_back({{"figure", f.name},
+                              {"value", f.value},
+                              {"unit", f.unit},
+                              {"baseline", f.baseline},
+                              {"baseline_name", f.baseline_name},
+                              {"ratio", ratio},
+                              {"goal", f.goal},
+                              {"met", f.met}});
   }
   if (!md_path.empty()) std::ofstream(md_path) << md;
   if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";

@@ -2,24 +2,25 @@
 // the local robot -> recorded -> event) against the same HTTP client (notification's
 // WebhookProvider: libcurl multi, kept-alive connections, a batch in flight at once)
 // posting straight to the same local robot, in one run. Usage: see tools/bench/deliveries.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <thread>
 
-#include "notification/app/webhook_provider.h"
 #include "bench_util.h"
 #include "mot/common/ids.h"
 #include "mot/common/kafka.h"
 #include "mot/common/topics.h"
 #include "mot/notification/v1/notification.pb.h"
+#include "notification/app/webhook_provider.h"
 
 namespace {
 
 using bench::Seconds;
 using bench::Steady;
 
-constexpr char kDelivered[] = "mot_notification_deliveries_total{channel=\"wecom\",status=\"delivered\"}";
+constexpr char kDelivered[] =
+    "mot_notification_deliveries_total{channel=\"wecom\",status=\"delivered\"}";
 
 // Messages per second the client posts straight to the robot, `batch` at a time.
 double Direct(mot::notification::WebhookProvider& robot, int n, int batch, const std::string& run) {
@@ -28,12 +29,21 @@ double Direct(mot::notification::WebhookProvider& robot, int n, int batch, const
   for (int i = 0; i < n; i += batch) {
     messages.clear();
     for (int k = i; k < std::min(n, i + batch); ++k) {
-      messages.push_back({fmt::format("dl-{}-{}", run, k), "wecom", "",
-                          fmt::format("感谢您关注{}-{}项目！您的专属置业顾问将与您联系，为您安排一对一的看房与方案讲解。", run, k),
-                          "", "", "", {}});
+      messages.push_back(
+          {fmt::format("dl-{}-{}", run, k),
+           "wecom",
+           "",
+           fmt::format(
+               "感谢您关注{}-{}项目！您的专属置业顾问将与您联系，为您安排一对一的看房与方案讲解。",
+               run, k),
+           "",
+           "",
+           "",
+           {}});
     }
     for (const auto& r : robot.SendAll(messages)) {
-      if (!r.ok()) throw std::runtime_error("direct post failed: " + std::string(r.status().message()));
+      if (!r.ok())
+        throw std::runtime_error("direct post failed: " + std::string(r.status().message()));
     }
   }
   return n / Seconds(t0);
@@ -41,7 +51,8 @@ double Direct(mot::notification::WebhookProvider& robot, int n, int batch, const
 
 // Messages per second through notification: n commands published at once, until its
 // /metrics counts them delivered.
-double Through(mot::KafkaProducer& producer, const std::string& metrics, int n, const std::string& run) {
+double Through(mot::KafkaProducer& producer, const std::string& metrics, int n,
+               const std::string& run) {
   const double before = bench::Metric(metrics, kDelivered);
   std::vector<mot::OutMessage> out;
   out.reserve(n);
@@ -52,7 +63,8 @@ double Through(mot::KafkaProducer& producer, const std::string& metrics, int n, 
     cmd.set_template_id("tier_a_second_touch");
     cmd.set_category("service");
     (*cmd.mutable_variables())["project_id"] = fmt::format("{}-{}", run, i);
-    out.push_back({mot::kNotificationCommandsTopic, cmd.customer_id(), cmd.SerializeAsString(), {}});
+    out.push_back(
+        {mot::kNotificationCommandsTopic, cmd.customer_id(), cmd.SerializeAsString(), {}});
   }
   const auto t0 = Steady::now();
   for (const auto& s : producer.PublishAll(out)) {
@@ -75,8 +87,10 @@ int main(int argc, char** argv) {
   std::vector<int> connections = {8, 32};
   app.add_option("--env-file", env_file, "the bench mesh's env file")->required();
   app.add_option("--messages", n, "messages per measured round")->capture_default_str();
-  app.add_option("--rounds", rounds, "measured rounds of each (the best is reported)")->capture_default_str();
-  app.add_option("--batch", batch, "messages the direct client posts at once")->capture_default_str();
+  app.add_option("--rounds", rounds, "measured rounds of each (the best is reported)")
+      ->capture_default_str();
+  app.add_option("--batch", batch, "messages the direct client posts at once")
+      ->capture_default_str();
   app.add_option("--connections", connections,
                  "kept-alive connections the direct client tries (its best counts)")
       ->capture_default_str();
@@ -91,9 +105,11 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<mot::notification::WebhookProvider>> robots;
     for (int c : connections) {
       robots.push_back(std::make_unique<mot::notification::WebhookProvider>(
-          env.at("MOT_WEBHOOK_SINK_URL") + "/cgi-bin/webhook/send?key=direct", std::chrono::seconds(5), c));
+          env.at("MOT_WEBHOOK_SINK_URL") + "/cgi-bin/webhook/send?key=direct",
+          std::chrono::seconds(5), c));
     }
-    mot::KafkaProducer producer(env.at("MOT_KAFKA_BROKERS"), "delivery-bench", std::chrono::seconds(30));
+    mot::KafkaProducer producer(env.at("MOT_KAFKA_BROKERS"), "delivery-bench",
+                                std::chrono::seconds(30));
     const std::string run = mot::RandomReplicaId();
     // Unmeasured: connections, the JIT, the consumer's assignment.
     for (auto& robot : robots) Direct(*robot, 500, batch, run + "w");
@@ -118,15 +134,18 @@ int main(int argc, char** argv) {
     std::vector<bench::Figure> figures = {
         {"deliveries through notification (command -> robot -> recorded)", through, "msg/s",
          "the same client posting directly", direct, "ratio >= 0.5", through >= 0.5 * direct},
-        {"machine CPU per message, through notification", per_through, "us", "directly", per_direct, "", true},
+        {"machine CPU per message, through notification", per_through, "us", "directly", per_direct,
+         "", true},
     };
     std::string tried;
     for (int c : connections) tried += (tried.empty() ? "" : "/") + std::to_string(c);
-    std::cout << bench::WriteTable(fmt::format("deliveries ({} per round, best of {}; direct: batches of {} over {} connections)",
-                                               n, rounds, batch, tried),
-                                   figures, {{"messages", n}, {"rounds", rounds}, {"batch", batch},
-                                             {"connections", connections}},
-                                   md_path, json_path);
+    std::cout << bench::WriteTable(
+        fmt::format(
+            "deliveries ({} per round, best of {}; direct: batches of {} over {} connections)", n,
+            rounds, batch, tried),
+        figures,
+        {{"messages", n}, {"rounds", rounds}, {"batch", batch}, {"connections", connections}},
+        md_path, json_path);
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "delivery bench: " << e.what() << "\n";

@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
-#include "bench_util.h"
 #include "absl/strings/str_split.h"
+#include "bench_util.h"
 #include "fmt/format.h"
 #include "mot/common/config.h"
 #include "mot/common/kafka.h"
@@ -48,13 +48,15 @@ int main(int argc, char** argv) {
   std::string env_file, metrics_list;
   int count = 10000;
   app.add_option("--env-file", env_file, "the mesh's env file")->required();
-  app.add_option("--metrics", metrics_list, "the scheduler replicas' /metrics URLs, comma separated")
+  app.add_option("--metrics", metrics_list,
+                 "the scheduler replicas' /metrics URLs, comma separated")
       ->required();
   app.add_option("--count", count, "touchpoints")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   auto env = bench::ReadEnv(env_file);
   if (env["MOT_CLOCK"] != "simulated") {
-    std::cerr << "drain_bench: the mesh must run on the simulated clock (mesh up --simulated-clock)\n";
+    std::cerr
+        << "drain_bench: the mesh must run on the simulated clock (mesh up --simulated-clock)\n";
     return 2;
   }
   const std::vector<std::string> urls = absl::StrSplit(metrics_list, ',');
@@ -67,8 +69,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string planned = "mot_scheduler_touchpoints_planned_total";
-  const std::string dispatched = "mot_scheduler_touchpoints_dispatched_total{service=\"ticketing\"}";
-  const std::string opened = "mot_kafka_messages_total{result=\"ok\",topic=\"mot.ticket.v1\"}";  // labels sorted
+  const std::string dispatched =
+      "mot_scheduler_touchpoints_dispatched_total{service=\"ticketing\"}";
+  const std::string opened =
+      "mot_kafka_messages_total{result=\"ok\",topic=\"mot.ticket.v1\"}";  // labels sorted
   const double planned_0 = Sum(urls, planned), dispatched_0 = Sum(urls, dispatched),
                opened_0 = Sum(urls, opened);
 

@@ -20,13 +20,12 @@
 //   mesh_bench --env-file MESH_ENV [--events 20000] [--rate 1000] [--seconds 10]
 //              [--warmups 2] [--json FILE] [--markdown FILE]
 #include <librdkafka/rdkafkacpp.h>
-
 #include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
-#include <iostream>
 #include <functional>
+#include <iostream>
 #include <thread>
 
 #include "CLI/CLI.hpp"
@@ -119,10 +118,11 @@ double PassthroughRate(const std::string& brokers, const std::string& in, const 
   auto filler = RawProducer(brokers);
   for (int i = 0; i < n; ++i) Produce(*filler, in, std::to_string(i), payload);
   filler->flush(60000);
-  auto conf = Conf({{"bootstrap.servers", brokers},
-                    {"group.id", fmt::format("bench-pass-{}", mot::ToUnixMillis(mot::SystemClock::WallNow()))},
-                    {"auto.offset.reset", "earliest"},
-                    {"enable.auto.offset.store", "false"}});
+  auto conf = Conf(
+      {{"bootstrap.servers", brokers},
+       {"group.id", fmt::format("bench-pass-{}", mot::ToUnixMillis(mot::SystemClock::WallNow()))},
+       {"auto.offset.reset", "earliest"},
+       {"enable.auto.offset.store", "false"}});
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
   if (!consumer) Die(err);
@@ -337,7 +337,8 @@ LatencyRun Latencies(mot::KafkaProducer& producer, const std::string& webhook_lo
   for (const auto& [i, produced] : CommandTimes(brokers, run, received_ms.size())) {
     auto r = received_ms.find(i);
     if (r == received_ms.end()) continue;
-    if (samples) samples << i << "," << produced - sent_ms[i] << "," << r->second - produced << "\n";
+    if (samples)
+      samples << i << "," << produced - sent_ms[i] << "," << r->second - produced << "\n";
     out.scheduler_ms.push_back(static_cast<double>(produced - sent_ms[i]));
     out.delivery_ms.push_back(static_cast<double>(r->second - produced));
   }
@@ -354,7 +355,8 @@ int main(int argc, char** argv) {
   app.add_option("--events", events, "events for the throughput figures")->capture_default_str();
   app.add_option("--rate", rate, "events per second for the latency figure")->capture_default_str();
   app.add_option("--seconds", seconds, "how long the latency figure runs")->capture_default_str();
-  app.add_option("--warmups", warmups, "unmeasured rounds of both phases first")->capture_default_str();
+  app.add_option("--warmups", warmups, "unmeasured rounds of both phases first")
+      ->capture_default_str();
   app.add_option("--json", json_path, "write the figures as JSON here");
   app.add_option("--markdown", md_path, "write the figures as a Markdown table here");
   std::string samples_path;
@@ -372,14 +374,16 @@ int main(int argc, char** argv) {
   const double redis_rss = RssKiB(mesh_dir, "redis");
 
   const std::string run = std::to_string(mot::ToUnixMillis(mot::SystemClock::WallNow()));
-  const std::string sample = Event("ev-sample", "repair_requested", "C-0000001", "P-BENCH").SerializeAsString();
+  const std::string sample =
+      Event("ev-sample", "repair_requested", "C-0000001", "P-BENCH").SerializeAsString();
   const std::vector<std::string> bench_topics = {"bench.producer", "bench.in", "bench.out"};
   if (auto s = mot::EnsureTopics(brokers, bench_topics, 3, 1, std::chrono::seconds(30)); !s.ok()) {
     Die(std::string(s.message()));
   }
   mot::KafkaProducer producer(brokers, "bench", std::chrono::seconds(30));
-  const std::vector<std::string> components = {"kafka", "redis", "touchpoint-scheduler", "ticketing",
-                                                "notification", "survey", "webhook-sink"};
+  const std::vector<std::string> components = {
+      "kafka",        "redis",  "touchpoint-scheduler", "ticketing",
+      "notification", "survey", "webhook-sink"};
   const std::string metrics = env["MOT_SCHEDULER_METRICS"];
   auto [rhost, rport] = mot::SplitHostPort(env["MOT_REDIS_ADDR"]);
   mot::RedisClient redis(rhost, rport, env["MOT_REDIS_PASSWORD"], std::chrono::seconds(5));
@@ -419,18 +423,23 @@ int main(int argc, char** argv) {
   const int total = rate * seconds;
   t0 = Steady::now();
   double offered = 0;
-  const LatencyRun latency =
-      Latencies(producer, env["MOT_WEBHOOK_LOG"], run, rate, seconds, &offered, [&] {
+  const LatencyRun latency = Latencies(
+      producer, env["MOT_WEBHOOK_LOG"], run, rate, seconds, &offered,
+      [&] {
         for (const auto& s : services) rss_peak[s] = std::max(rss_peak[s], RssKiB(mesh_dir, s));
-      }, brokers, samples_path);
+      },
+      brokers, samples_path);
   const std::vector<double>& latency_ms = latency.total_ms;
   for (const auto& s : services) rss_peak[s] = std::max(rss_peak[s], RssKiB(mesh_dir, s));
   const double latency_seconds = Seconds(t0);
   for (const auto& c : components) cpu_latency[c] += CpuSeconds(mesh_dir, c);
-  const int64_t rewrites_latency = RedisPersistence(redis, "aof_rewrites") - rewrites_before_latency;
+  const int64_t rewrites_latency =
+      RedisPersistence(redis, "aof_rewrites") - rewrites_before_latency;
 
-  const double redis_set = bench::RedisBenchmark(rhost, rport, env["MOT_REDIS_PASSWORD"], "set", 100000, 1);
-  const double redis_zadd = bench::RedisBenchmark(rhost, rport, env["MOT_REDIS_PASSWORD"], "zadd", 100000, 1);
+  const double redis_set =
+      bench::RedisBenchmark(rhost, rport, env["MOT_REDIS_PASSWORD"], "set", 100000, 1);
+  const double redis_zadd =
+      bench::RedisBenchmark(rhost, rport, env["MOT_REDIS_PASSWORD"], "zadd", 100000, 1);
 
   const double p99 = Percentile(latency_ms, 0.99);
   std::vector<bench::Figure> figures;
@@ -449,16 +458,20 @@ int main(int argc, char** argv) {
       p99 <= 50 && static_cast<int>(latency_ms.size()) >= total);
   add("latency p99.9", Percentile(latency_ms, 0.999), "ms");
   add("  of which published -> command produced (scheduler), p50 / p99",
-      Percentile(latency.scheduler_ms, 0.5), fmt::format("/ {} ms", Percentile(latency.scheduler_ms, 0.99)));
+      Percentile(latency.scheduler_ms, 0.5),
+      fmt::format("/ {} ms", Percentile(latency.scheduler_ms, 0.99)));
   add("  of which command produced -> webhook received (notification), p50 / p99",
-      Percentile(latency.delivery_ms, 0.5), fmt::format("/ {} ms", Percentile(latency.delivery_ms, 0.99)));
-  add("webhook messages received", static_cast<double>(latency_ms.size()), fmt::format("of {}", total));
+      Percentile(latency.delivery_ms, 0.5),
+      fmt::format("/ {} ms", Percentile(latency.delivery_ms, 0.99)));
+  add("webhook messages received", static_cast<double>(latency_ms.size()),
+      fmt::format("of {}", total));
   add("Redis AOF rewrites during end to end / during the latency run",
       static_cast<double>(rewrites_e2e), fmt::format("/ {}", rewrites_latency));
   add("redis-benchmark SET, unpipelined", redis_set, "req/s");
   add("redis-benchmark ZADD, unpipelined", redis_zadd, "req/s");
   for (const auto& s : services) {
-    add(s + ": resident memory at rest", rss_rest[s] / 1024, "MiB", "redis-server", redis_rss / 1024);
+    add(s + ": resident memory at rest", rss_rest[s] / 1024, "MiB", "redis-server",
+        redis_rss / 1024);
     add(s + ": resident memory, peak under load", rss_peak[s] / 1024, "MiB", "redis-server",
         redis_rss / 1024);
   }
@@ -469,8 +482,8 @@ int main(int argc, char** argv) {
   for (const auto& c : components) {
     add(c + ": CPU during the latency run", 100 * cpu_latency[c] / latency_seconds, "% of a core");
   }
-  std::cout << bench::WriteTable(fmt::format("figure ({} events; latency {} s at {}/s)", events, seconds, rate),
-                                 figures, {{"events", events}, {"rate", rate}, {"seconds", seconds}},
-                                 md_path, json_path);
+  std::cout << bench::WriteTable(
+      fmt::format("figure ({} events; latency {} s at {}/s)", events, seconds, rate), figures,
+      {{"events", events}, {"rate", rate}, {"seconds", seconds}}, md_path, json_path);
   return 0;
 }

@@ -9,21 +9,20 @@
 // in Redis with the service's own script (CompleteCommand: instance, response, tally)
 // in one project and month, and GetScores for that month is timed over gRPC. Goal:
 // p99 under 10 ms.
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <thread>
 
-#include <CLI/CLI.hpp>
-
-#include "survey/app/survey_records.h"
 #include "bench_util.h"
 #include "echo_server.h"
-#include "survey/domain/catalogue.h"
 #include "grpcpp/grpcpp.h"
 #include "mot/common/clock.h"
 #include "mot/common/config.h"
 #include "mot/common/redis.h"
 #include "mot/survey/v1/survey.grpc.pb.h"
+#include "survey/app/survey_records.h"
+#include "survey/domain/catalogue.h"
 
 namespace sv1 = mot::survey::v1;
 using mot::TimePoint;
@@ -47,7 +46,8 @@ class Echo final : public sv1::SurveyService::Service {
 };
 
 class CallbackEcho final : public sv1::SurveyService::CallbackService {
-  grpc::ServerUnaryReactor* SubmitResponse(grpc::CallbackServerContext* ctx, const sv1::SubmitResponseRequest* req,
+  grpc::ServerUnaryReactor* SubmitResponse(grpc::CallbackServerContext* ctx,
+                                           const sv1::SubmitResponseRequest* req,
                                            sv1::SubmitResponseResponse* resp) override {
     EchoOf(req, resp);
     auto* reactor = ctx->DefaultReactor();
@@ -55,7 +55,6 @@ class CallbackEcho final : public sv1::SurveyService::CallbackService {
     return reactor;
   }
 };
-
 
 sv1::Answer Score(int v) {
   sv1::Answer a;
@@ -84,7 +83,8 @@ struct Result : bench::CallResult {
 };
 
 // `concurrency` threads answering instances from `ids` (taken in turn) for `seconds`.
-Result Run(const std::map<std::string, std::string>& env, const std::string& target, int concurrency, double seconds, const std::vector<std::string>& ids,
+Result Run(const std::map<std::string, std::string>& env, const std::string& target,
+           int concurrency, double seconds, const std::vector<std::string>& ids,
            std::atomic<size_t>& next) {
   auto channel = bench::Channel(env, target);
   std::atomic<int64_t> errors{0};
@@ -116,7 +116,8 @@ Result Run(const std::map<std::string, std::string>& env, const std::string& tar
           if (errors++ == 0) first_error[w] = s.error_message();
           continue;
         }
-        latencies[w].push_back(std::chrono::duration<double, std::milli>(bench::Steady::now() - t0).count());
+        latencies[w].push_back(
+            std::chrono::duration<double, std::milli>(bench::Steady::now() - t0).count());
       }
     });
   }
@@ -129,13 +130,14 @@ Result Run(const std::map<std::string, std::string>& env, const std::string& tar
 mot::RedisClient Redis(const std::map<std::string, std::string>& env) {
   const std::string addr = env.at("MOT_REDIS_ADDR");
   const auto colon = addr.rfind(':');
-  return mot::RedisClient(addr.substr(0, colon), std::stoi(addr.substr(colon + 1)), env.at("MOT_REDIS_PASSWORD"),
-                          std::chrono::seconds(30));
+  return mot::RedisClient(addr.substr(0, colon), std::stoi(addr.substr(colon + 1)),
+                          env.at("MOT_REDIS_PASSWORD"), std::chrono::seconds(30));
 }
 
 // `count` open instances of `survey` in `project`, written as the survey service keeps
 // them (one owner each, so survey fatigue never applies), in pipelined batches.
-std::vector<std::string> OpenInstances(mot::RedisClient& redis, const mot::survey::SurveyCatalogue& catalogue,
+std::vector<std::string> OpenInstances(mot::RedisClient& redis,
+                                       const mot::survey::SurveyCatalogue& catalogue,
                                        const std::string& survey, const std::string& project,
                                        const std::string& tag, size_t count, TimePoint now,
                                        std::vector<std::string>* raw = nullptr) {
@@ -157,7 +159,8 @@ std::vector<std::string> OpenInstances(mot::RedisClient& redis, const mot::surve
     auto instance = mot::survey::CreateInstance(catalogue, cmd, now);
     if (!instance.ok()) throw std::runtime_error(std::string(instance.status().message()));
     ids.push_back(instance->id());
-    batch.push_back({instance->id(), instance->customer_id(), mot::ToUnixMillis(now), instance->SerializeAsString()});
+    batch.push_back({instance->id(), instance->customer_id(), mot::ToUnixMillis(now),
+                     instance->SerializeAsString()});
     if (raw) raw->push_back(batch.back().bytes);
     if (batch.size() == 2000) flush();
   }
@@ -168,7 +171,8 @@ std::vector<std::string> OpenInstances(mot::RedisClient& redis, const mot::surve
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"survey answers over gRPC against a bare gRPC echo; a score query over a million responses"};
+  CLI::App app{
+      "survey answers over gRPC against a bare gRPC echo; a score query over a million responses"};
   int echo_port = 0, concurrency = 16, rounds = 2, queries = 1000;
   double seconds = 10;
   size_t stored = 1'000'000;
@@ -193,26 +197,30 @@ int main(int argc, char** argv) {
   if (echo_port > 0) {
     Echo echo;
     CallbackEcho callback;
-    return bench::ServeEcho(echo_port, callback_echo ? static_cast<grpc::Service*>(&callback) : &echo,
-                             echo_pki);
+    return bench::ServeEcho(
+        echo_port, callback_echo ? static_cast<grpc::Service*>(&callback) : &echo, echo_pki);
   }
   const auto env = bench::ReadEnv(env_file);
-  if (!env.count("MOT_SURVEY_ADDR") || echo.empty() || callback_echo_addr.empty() || surveys_yaml.empty()) {
-    std::cerr << "survey_bench: --env-file must name MOT_SURVEY_ADDR; --echo, --callback-echo and --surveys are needed\n";
+  if (!env.count("MOT_SURVEY_ADDR") || echo.empty() || callback_echo_addr.empty() ||
+      surveys_yaml.empty()) {
+    std::cerr << "survey_bench: --env-file must name MOT_SURVEY_ADDR; --echo, --callback-echo and "
+                 "--surveys are needed\n";
     return 2;
   }
   const std::string target = env.at("MOT_SURVEY_ADDR");
   mot::Env config({{"MOT_SURVEYS", surveys_yaml}});
-  const auto catalogue = mot::ConfigFile<mot::survey::SurveyCatalogue>(config, "MOT_SURVEYS",
-                                                                        mot::survey::SurveyCatalogue::FromYaml);
+  const auto catalogue = mot::ConfigFile<mot::survey::SurveyCatalogue>(
+      config, "MOT_SURVEYS", mot::survey::SurveyCatalogue::FromYaml);
   auto redis = Redis(env);
   const TimePoint now = mot::SystemClock().Now();
-  const std::string tag = fmt::format("b{}", std::chrono::system_clock::now().time_since_epoch().count() % 1000000000);
+  const std::string tag =
+      fmt::format("b{}", std::chrono::system_clock::now().time_since_epoch().count() % 1000000000);
 
   // Part 1: answers per second. Enough open instances for every run at a generous rate.
   const size_t needed = static_cast<size_t>((rounds * seconds + 2) * 8000);
   fmt::print("opening {} survey instances ...\n", needed);
-  const auto ids = OpenInstances(redis, catalogue, "repair_satisfaction", "P-BENCH-" + tag, tag, needed, now);
+  const auto ids =
+      OpenInstances(redis, catalogue, "repair_satisfaction", "P-BENCH-" + tag, tag, needed, now);
   std::atomic<size_t> next{0};
   std::atomic<size_t> echo_next{0};
   // Unmeasured warm-up of all three (connections, the script, the broker's producer).
@@ -226,17 +234,20 @@ int main(int argc, char** argv) {
     echo_next = 0;
     auto e2 = Run(env, callback_echo_addr, concurrency, seconds, ids, echo_next);
     auto a = Run(env, target, concurrency, seconds, ids, next);
-    fmt::print("round {}: echo sync {:.0f}/s, callback {:.0f}/s; answers {:.0f}/s (p50 {:.2f} ms, p99 {:.2f} ms, "
-               "{} errors{})\n",
-               i + 1, e1.per_second, e2.per_second, a.per_second, a.p50_ms, a.p99_ms, a.errors,
-               a.ran_out ? ", RAN OUT of instances" : "");
+    fmt::print(
+        "round {}: echo sync {:.0f}/s, callback {:.0f}/s; answers {:.0f}/s (p50 {:.2f} ms, p99 "
+        "{:.2f} ms, "
+        "{} errors{})\n",
+        i + 1, e1.per_second, e2.per_second, a.per_second, a.p50_ms, a.p99_ms, a.errors,
+        a.ran_out ? ", RAN OUT of instances" : "");
     if (e1.per_second > best_sync.per_second) best_sync = e1;
     if (e2.per_second > best_callback.per_second) best_callback = e2;
     if (a.per_second > best_answer.per_second) best_answer = a;
     if (a.errors > 0) std::cerr << "answer errors, e.g.: " << a.first_error << "\n";
   }
   best_echo = best_sync.per_second >= best_callback.per_second ? best_sync : best_callback;
-  const std::string echo_kind = best_sync.per_second >= best_callback.per_second ? "synchronous" : "callback";
+  const std::string echo_kind =
+      best_sync.per_second >= best_callback.per_second ? "synchronous" : "callback";
   const double ratio = best_echo.per_second > 0 ? best_answer.per_second / best_echo.per_second : 0;
 
   // Part 2: a score query with `stored` responses in one project and month, written with
@@ -280,8 +291,9 @@ int main(int argc, char** argv) {
       }
       mot::survey::Tally delta;
       delta.Add(def->questions, given);
-      cmds.push_back(mot::survey::CompleteCommand(store, raw[i], completed, response,
-                                                  mot::survey::TallyKey(project, open.stage(), month), delta));
+      cmds.push_back(
+          mot::survey::CompleteCommand(store, raw[i], completed, response,
+                                       mot::survey::TallyKey(project, open.stage(), month), delta));
     }
     auto r = redis.Pipeline(cmds);
     if (!r.ok()) {
@@ -311,24 +323,31 @@ int main(int argc, char** argv) {
     if (i >= 20) took.push_back(ms);  // the first few warm the connection
   }
   std::sort(took.begin(), took.end());
-  const double q50 = took[took.size() / 2], q99 = took[std::min(took.size() - 1, took.size() * 99 / 100)];
+  const double q50 = took[took.size() / 2],
+               q99 = took[std::min(took.size() - 1, took.size() * 99 / 100)];
 
   std::vector<bench::Figure> figures = {
-      {"survey answers per second (gRPC, checked, completed + response + tally in one script, events acknowledged)",
-       best_answer.per_second, "/s", "bare gRPC echo (" + echo_kind + " API), same client", best_echo.per_second,
-       "ratio >= 0.5", ratio >= 0.5},
+      {"survey answers per second (gRPC, checked, completed + response + tally in one script, "
+       "events acknowledged)",
+       best_answer.per_second, "/s", "bare gRPC echo (" + echo_kind + " API), same client",
+       best_echo.per_second, "ratio >= 0.5", ratio >= 0.5},
       {"answer latency p50", best_answer.p50_ms, "ms", "echo p50", best_echo.p50_ms, ""},
       {"answer latency p99", best_answer.p99_ms, "ms", "echo p99", best_echo.p99_ms, ""},
-      {"answer errors", static_cast<double>(best_answer.errors), "", "", 0, "0", best_answer.errors == 0},
+      {"answer errors", static_cast<double>(best_answer.errors), "", "", 0, "0",
+       best_answer.errors == 0},
       {"other echo: " + std::string(echo_kind == "callback" ? "synchronous" : "callback") + " API",
        echo_kind == "callback" ? best_sync.per_second : best_callback.per_second, "/s", "", 0, ""},
-      {"responses the score query counted", static_cast<double>(counted), "", "stored", static_cast<double>(stored),
-       "all", counted == static_cast<int64_t>(stored)},
-      {"score query p50 (gRPC GetScores, one project and month, every stage)", q50, "ms", "", 0, ""},
+      {"responses the score query counted", static_cast<double>(counted), "", "stored",
+       static_cast<double>(stored), "all", counted == static_cast<int64_t>(stored)},
+      {"score query p50 (gRPC GetScores, one project and month, every stage)", q50, "ms", "", 0,
+       ""},
       {"score query p99", q99, "ms", "", 0, "< 10 ms", q99 < 10},
   };
-  nlohmann::json context = {{"concurrency", concurrency}, {"seconds", seconds}, {"rounds", rounds},
-                            {"stored", stored}, {"queries", queries}};
+  nlohmann::json context = {{"concurrency", concurrency},
+                            {"seconds", seconds},
+                            {"rounds", rounds},
+                            {"stored", stored},
+                            {"queries", queries}};
   std::cout << bench::WriteTable("survey answers and scores", figures, context, md_path, json_path);
   return 0;
 }

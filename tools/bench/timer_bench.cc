@@ -20,7 +20,6 @@
 #include <fstream>
 #include <iostream>
 
-#include "touchpoint-scheduler/app/redis_journey_store.h"
 #include "bench_util.h"
 #include "fmt/format.h"
 #include "mot/common/codec.h"
@@ -29,6 +28,7 @@
 #include "mot/common/log.h"
 #include "mot/common/timers.h"
 #include "nlohmann/json.hpp"
+#include "touchpoint-scheduler/app/redis_journey_store.h"
 
 namespace {
 
@@ -125,7 +125,8 @@ int main(int argc, char** argv) {
   const TimePoint later = t0 + std::chrono::hours(48);
   for (int p = 0; p < partitions; ++p) {
     for (;;) {
-      auto claimed = Must(timers.Claim(p, later, std::chrono::seconds(60), batch, "bench"), "claim");
+      auto claimed =
+          Must(timers.Claim(p, later, std::chrono::seconds(60), batch, "bench"), "claim");
       if (claimed.empty()) break;
       fired += Must(timers.Complete(p, claimed, "bench"), "complete");
     }
@@ -181,7 +182,8 @@ int main(int argc, char** argv) {
   int64_t settled = 0;
   for (int p = 0; p < partitions; ++p) {
     for (;;) {
-      auto claimed = Must(store.ClaimDue(p, later, std::chrono::seconds(60), batch, "bench"), "claim");
+      auto claimed =
+          Must(store.ClaimDue(p, later, std::chrono::seconds(60), batch, "bench"), "claim");
       if (claimed.empty()) break;
       std::vector<mot::scheduler::Settlement> done;
       for (const auto& c : claimed) {
@@ -218,14 +220,15 @@ int main(int argc, char** argv) {
   for (const auto& f : figures) {
     const double ratio = f.baseline > 0 ? f.value / f.baseline : 0;
     const bool met = f.goal_is_max ? f.value <= f.goal : f.value >= f.goal && ratio >= 0.5;
-    out["figures"].push_back({{"figure", f.name},
-                              {"value", f.value},
-                              {"unit", f.unit},
-                              {"baseline", f.baseline},
-                              {"ratio", ratio},
-                              {"goal", f.goal_is_max ? fmt::format("<= {}", f.goal)
-                                                     : fmt::format(">= {}/s, ratio >= 0.5", f.goal)},
-                              {"met", met}});
+    out["figures"].push_back(
+        {{"figure", f.name},
+         {"value", f.value},
+         {"unit", f.unit},
+         {"baseline", f.baseline},
+         {"ratio", ratio},
+         {"goal", f.goal_is_max ? fmt::format("<= {}", f.goal)
+                                : fmt::format(">= {}/s, ratio >= 0.5", f.goal)},
+         {"met", met}});
     md += fmt::format(
         "| {} | {:.0f} {} | {} | {} | {} {} |\n", f.name, f.value, f.unit,
         f.baseline > 0 ? fmt::format("{:.0f}/s", f.baseline) : "-",

@@ -1,9 +1,8 @@
 #include "client.h"
 
 #include <cstdlib>
-#include <random>
-
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "fmt/format.h"
@@ -22,7 +21,8 @@ std::string Client::Find(const std::string& key) {
     std::string line;
     while (std::getline(in, line)) {
       auto eq = line.find('=');
-      if (eq != std::string::npos && line[0] != '#') file_[line.substr(0, eq)] = line.substr(eq + 1);
+      if (eq != std::string::npos && line[0] != '#')
+        file_[line.substr(0, eq)] = line.substr(eq + 1);
     }
   }
   if (auto it = file_.find(key); it != file_.end()) return it->second;
@@ -32,8 +32,10 @@ std::string Client::Find(const std::string& key) {
 std::string Client::Get(const std::string& key) {
   std::string v = Find(key);
   if (v.empty()) {
-    throw std::runtime_error(key + " is not set: pass the flag, export it, or start the local mesh "
-                             "(deploy/local/mesh up writes " + env_file + ")");
+    throw std::runtime_error(key +
+                             " is not set: pass the flag, export it, or start the local mesh "
+                             "(deploy/local/mesh up writes " +
+                             env_file + ")");
   }
   return v;
 }
@@ -52,8 +54,9 @@ std::shared_ptr<grpc::Channel> Client::Channel(const std::string& addr_key) {
   mot::ClientSecurity security;
   security.ca_pem = FileOf("MOT_TLS_CA_FILE");
   if (security.ca_pem.empty()) {
-    throw std::runtime_error("MOT_TLS_CA_FILE is not set: the services speak TLS only; pass --ca, "
-                             "export it, or start the local mesh");
+    throw std::runtime_error(
+        "MOT_TLS_CA_FILE is not set: the services speak TLS only; pass --ca, "
+        "export it, or start the local mesh");
   }
   security.cert_pem = FileOf("MOT_TLS_CLIENT_CERT_FILE");
   security.key_pem = FileOf("MOT_TLS_CLIENT_KEY_FILE");
@@ -95,8 +98,8 @@ std::string RandomId(const std::string& prefix) {
 
 void Check(const grpc::Status& s, const std::string& what) {
   if (!s.ok()) {
-    throw std::runtime_error(fmt::format("{}: {} ({})", what, s.error_message(),
-                                         static_cast<int>(s.error_code())));
+    throw std::runtime_error(
+        fmt::format("{}: {} ({})", what, s.error_message(), static_cast<int>(s.error_code())));
   }
 }
 

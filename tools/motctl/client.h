@@ -80,8 +80,8 @@ void AddTicket(CLI::App& app, Client& client);
 void AddHealth(CLI::App& app, Client& client);
 void AddTopics(CLI::App& app, Client& client);
 void AddClock(CLI::App& app, Client& client);
-void AddPlaybook(CLI::App& app, Client& client);       // playbook validate | simulate
-void AddToken(CLI::App& app, Client& client);          // token issue
-void AddTouchpoints(CLI::App& app, Client& client);    // stage; touchpoint cancel | reschedule
+void AddPlaybook(CLI::App& app, Client& client);     // playbook validate | simulate
+void AddToken(CLI::App& app, Client& client);        // token issue
+void AddTouchpoints(CLI::App& app, Client& client);  // stage; touchpoint cancel | reschedule
 
 }  // namespace motctl

@@ -14,7 +14,8 @@ void Print(const absl::StatusOr<mot::TimePoint>& t) {
 }  // namespace
 
 void AddClock(CLI::App& app, Client& client) {
-  auto* clock = app.add_subcommand("clock", "the local mesh's simulated clock (MOT_CLOCK=simulated)");
+  auto* clock =
+      app.add_subcommand("clock", "the local mesh's simulated clock (MOT_CLOCK=simulated)");
   clock->require_subcommand(1);
   clock->add_subcommand("show", "the simulated time")->callback([&client] {
     auto redis = client.Redis();
@@ -26,7 +27,8 @@ void AddClock(CLI::App& app, Client& client) {
   set->callback([&client, time] {
     mot::TimePoint target;
     if (!mot::ParseTime(*time, &target)) {
-      throw std::runtime_error("'" + *time + "' is not an RFC 3339 time, e.g. 2027-02-01T09:00:00+08:00");
+      throw std::runtime_error("'" + *time +
+                               "' is not an RFC 3339 time, e.g. 2027-02-01T09:00:00+08:00");
     }
     auto redis = client.Redis();
     Print(mot::SimulatedTime(*redis).Set(target));

@@ -32,7 +32,8 @@ void Show(const sv1::Touchpoint& tp, bool json) {
 mot::TimePoint ParseTimeFlag(const std::string& flag, const std::string& text) {
   mot::TimePoint t;
   if (!mot::ParseTime(text, &t)) {
-    throw std::runtime_error(flag + " '" + text + "' is not a time such as 2027-03-30T09:00:00+08:00");
+    throw std::runtime_error(flag + " '" + text +
+                             "' is not a time such as 2027-03-30T09:00:00+08:00");
   }
   return t;
 }

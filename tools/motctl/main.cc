@@ -20,7 +20,8 @@
 namespace {
 
 std::string DefaultEnvFile() {
-  if (const char* dir = std::getenv("MOT_MESH_DIR"); dir && *dir) return std::string(dir) + "/mesh.env";
+  if (const char* dir = std::getenv("MOT_MESH_DIR"); dir && *dir)
+    return std::string(dir) + "/mesh.env";
   return ".run/mesh/mesh.env";
 }
 
@@ -32,15 +33,20 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global options (--json, addresses) also after the subcommand
   motctl::Client client;
   client.env_file = DefaultEnvFile();
-  app.add_option("--env-file", client.env_file, "KEY=VALUE file with addresses")->capture_default_str();
+  app.add_option("--env-file", client.env_file, "KEY=VALUE file with addresses")
+      ->capture_default_str();
   app.add_option("--brokers", client.flags["MOT_KAFKA_BROKERS"], "Kafka bootstrap servers");
   app.add_option("--scheduler", client.flags["MOT_SCHEDULER_ADDR"], "scheduler gRPC host:port");
   app.add_option("--ticketing", client.flags["MOT_TICKETING_ADDR"], "ticketing gRPC host:port");
-  app.add_option("--notification", client.flags["MOT_NOTIFICATION_ADDR"], "notification gRPC host:port");
+  app.add_option("--notification", client.flags["MOT_NOTIFICATION_ADDR"],
+                 "notification gRPC host:port");
   app.add_option("--survey", client.flags["MOT_SURVEY_ADDR"], "survey gRPC host:port");
-  app.add_option("--ca", client.flags["MOT_TLS_CA_FILE"], "CA certificate the services' TLS certificates are signed by");
-  app.add_option("--cert", client.flags["MOT_TLS_CLIENT_CERT_FILE"], "client certificate (mutual TLS)");
-  app.add_option("--key", client.flags["MOT_TLS_CLIENT_KEY_FILE"], "client certificate's key (mutual TLS)");
+  app.add_option("--ca", client.flags["MOT_TLS_CA_FILE"],
+                 "CA certificate the services' TLS certificates are signed by");
+  app.add_option("--cert", client.flags["MOT_TLS_CLIENT_CERT_FILE"],
+                 "client certificate (mutual TLS)");
+  app.add_option("--key", client.flags["MOT_TLS_CLIENT_KEY_FILE"],
+                 "client certificate's key (mutual TLS)");
   app.add_option("--token", client.flags["MOT_TOKEN"], "bearer token (motctl token issue)");
   app.add_option("--tls-server-name", client.flags["MOT_TLS_SERVER_NAME"],
                  "the name the services' certificate must carry, when it is not the host dialled "

@@ -13,9 +13,10 @@ std::unique_ptr<nv1::NotificationService::Stub> Stub(Client& client) {
 }
 
 std::string Listed(const nv1::Delivery& d) {
-  std::string when = d.status() == nv1::DELIVERY_STATUS_DEFERRED || d.status() == nv1::DELIVERY_STATUS_RETRYING
-                         ? "until " + Time(d.deferred_until())
-                         : "at " + Time(d.delivered_at());
+  std::string when =
+      d.status() == nv1::DELIVERY_STATUS_DEFERRED || d.status() == nv1::DELIVERY_STATUS_RETRYING
+          ? "until " + Time(d.deferred_until())
+          : "at " + Time(d.delivered_at());
   return fmt::format("{}  {}  {}  {}  {}  {}\n", d.id(), d.template_id(), d.channel(),
                      Short(nv1::DeliveryStatus_Name(d.status()), "DELIVERY_STATUS_"),
                      d.provider_response().empty() ? d.reason() : d.provider_response(), when);
@@ -30,9 +31,11 @@ void AddSend(CLI::App& notify, Client& client) {
   auto* send = notify.add_subcommand("send", "queue a message for an owner (or a staff role)");
   auto* customer = send->add_option("--customer", a->customer, "customer id");
   send->add_option("--role", a->role, "a staff role instead of an owner")->excludes(customer);
-  send->add_option("--template", a->template_id, "template id (deploy/config/templates.yaml)")->required();
+  send->add_option("--template", a->template_id, "template id (deploy/config/templates.yaml)")
+      ->required();
   send->add_option("--var", a->vars, "a template variable NAME=VALUE (repeatable)");
-  send->add_option("--category", a->category, "safety, legal, transactional, service, care, marketing, survey");
+  send->add_option("--category", a->category,
+                   "safety, legal, transactional, service, care, marketing, survey");
   send->add_option("--channel", a->channel, "the channel to prefer (a hint)");
   send->add_option("--id", a->id, "the command id (idempotency key); default: a fresh one");
   send->callback([&client, a] {
@@ -56,7 +59,8 @@ void AddSend(CLI::App& notify, Client& client) {
     if (client.json) {
       std::cout << Json(resp) << "\n";
     } else {
-      std::cout << fmt::format("queued: delivery {} (command {})\n", resp.delivery_id(), cmd->command_id());
+      std::cout << fmt::format("queued: delivery {} (command {})\n", resp.delivery_id(),
+                               cmd->command_id());
     }
   });
 }
@@ -103,9 +107,9 @@ void AddPrefs(CLI::App& notify, Client& client) {
       for (const auto& s : list) out += (out.empty() ? "" : ",") + s;
       return out.empty() ? std::string("-") : out;
     };
-    std::cout << fmt::format("preferred: {}\nopted out of channels: {}\nopted out of categories: {}\n",
-                             join(p.preferred_channels()), join(p.opted_out_channels()),
-                             join(p.opted_out_categories()));
+    std::cout << fmt::format(
+        "preferred: {}\nopted out of channels: {}\nopted out of categories: {}\n",
+        join(p.preferred_channels()), join(p.opted_out_channels()), join(p.opted_out_categories()));
     if (!source.empty()) std::cout << "from: " << source << "\n";
   };
   auto* get = prefs->add_subcommand("get", "the preferences notification decides with");
@@ -120,8 +124,10 @@ void AddPrefs(CLI::App& notify, Client& client) {
   auto* set = prefs->add_subcommand("set", "replace the owner's preferences");
   set->add_option("customer", a->customer, "customer id")->required();
   set->add_option("--prefer", a->preferred, "a channel, in order of preference (repeatable)");
-  set->add_option("--opt-out-channel", a->opt_out_channels, "a channel the owner refuses (repeatable)");
-  set->add_option("--opt-out-category", a->opt_out_categories, "a category the owner refuses (repeatable)");
+  set->add_option("--opt-out-channel", a->opt_out_channels,
+                  "a channel the owner refuses (repeatable)");
+  set->add_option("--opt-out-category", a->opt_out_categories,
+                  "a category the owner refuses (repeatable)");
   set->callback([&client, a, print] {
     nv1::SetPreferencesRequest req;
     req.set_customer_id(a->customer);

@@ -2,15 +2,16 @@
 // rehearsed on this machine, before it is rolled out (no mesh needed; the scheduler's
 // own code). The scheduler answers the same over gRPC (ValidatePlaybook,
 // SimulateJourney) for the playbook it has loaded.
+#include "touchpoint-scheduler/domain/playbook.h"
+
 #include <fstream>
 #include <sstream>
 
 #include "absl/time/time.h"
 #include "client.h"
-#include "touchpoint-scheduler/domain/simulate.h"
-#include "touchpoint-scheduler/domain/playbook.h"
 #include "fmt/format.h"
 #include "google/protobuf/util/json_util.h"
+#include "touchpoint-scheduler/domain/simulate.h"
 
 namespace motctl {
 namespace {
@@ -48,18 +49,22 @@ void Simulate(const SimulateFlags& f, bool json) {
   if (!f.profile.empty()) {
     auto s = google::protobuf::util::JsonStringToMessage(ReadFile(f.profile, "--profile"),
                                                          req.mutable_profile());
-    if (!s.ok()) throw std::runtime_error(fmt::format("--profile {}: {}", f.profile, std::string(s.message())));
+    if (!s.ok())
+      throw std::runtime_error(
+          fmt::format("--profile {}: {}", f.profile, std::string(s.message())));
   }
   if (!f.until.empty()) {
     mot::TimePoint t;
     if (!mot::ParseTime(f.until, &t)) {
-      throw std::runtime_error("--until '" + f.until + "' is not a time such as 2031-07-01T00:00:00Z");
+      throw std::runtime_error("--until '" + f.until +
+                               "' is not a time such as 2031-07-01T00:00:00Z");
     }
     *req.mutable_until() = mot::ToProto(t);
   }
   auto journey = sch::SimulateRequest(pb, req);
   if (!journey.ok()) {
-    throw std::runtime_error(fmt::format("{}: {}", f.events, std::string(journey.status().message())));
+    throw std::runtime_error(
+        fmt::format("{}: {}", f.events, std::string(journey.status().message())));
   }
   mot::scheduler::v1::SimulateJourneyResponse resp;
   resp.set_playbook_version(pb.version());
@@ -78,12 +83,13 @@ void Simulate(const SimulateFlags& f, bool json) {
                            "TITLE / NOTE");
   for (const auto& tp : resp.touchpoints()) {
     std::string note = tp.title();
-    if (tp.has_previous_due_at()) note += "  (moved from " + Local(tp.previous_due_at(), zone) + ")";
+    if (tp.has_previous_due_at())
+      note += "  (moved from " + Local(tp.previous_due_at(), zone) + ")";
     if (!tp.outcome().empty()) note += "  (" + tp.outcome() + ")";
-    std::cout << fmt::format("{:<20} {:<10} {:<12} {:<30} {}\n", Local(tp.due_at(), zone),
-                             Short(mot::scheduler::v1::TouchpointStatus_Name(tp.status()),
-                                   "TOUCHPOINT_STATUS_"),
-                             tp.service(), tp.step_id(), note);
+    std::cout << fmt::format(
+        "{:<20} {:<10} {:<12} {:<30} {}\n", Local(tp.due_at(), zone),
+        Short(mot::scheduler::v1::TouchpointStatus_Name(tp.status()), "TOUCHPOINT_STATUS_"),
+        tp.service(), tp.step_id(), note);
   }
 }
 
@@ -93,7 +99,8 @@ void AddPlaybook(CLI::App& app, Client& client) {
   auto* cmd = app.add_subcommand("playbook", "check or rehearse a playbook file");
   cmd->require_subcommand(1);
 
-  auto* validate = cmd->add_subcommand("validate", "check a playbook: the step and field of the first error");
+  auto* validate =
+      cmd->add_subcommand("validate", "check a playbook: the step and field of the first error");
   auto file = std::make_shared<std::string>();
   validate->add_option("file", *file, "playbook YAML")->required();
   validate->callback([file] {
@@ -104,11 +111,12 @@ void AddPlaybook(CLI::App& app, Client& client) {
                              pb.version(), pb.steps().size(), calendar);
   });
 
-  auto* simulate = cmd->add_subcommand(
-      "simulate", "an owner's timeline from their events, with no side effect");
+  auto* simulate =
+      cmd->add_subcommand("simulate", "an owner's timeline from their events, with no side effect");
   auto f = std::make_shared<SimulateFlags>();
   simulate->add_option("file", f->playbook, "playbook YAML")->required();
-  simulate->add_option("--events", f->events, "the owner's lifecycle events, JSON lines (- for stdin)")
+  simulate
+      ->add_option("--events", f->events, "the owner's lifecycle events, JSON lines (- for stdin)")
       ->required();
   simulate->add_option("--profile", f->profile, "the owner's CustomerProfile (JSON)");
   simulate->add_option("--until", f->until,

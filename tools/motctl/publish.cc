@@ -20,7 +20,6 @@ struct PublishFlags {
   std::vector<std::string> attrs;
 };
 
-
 }  // namespace
 
 std::vector<LifecycleEvent> ReadEventLines(const std::string& file) {
@@ -79,8 +78,10 @@ void Publish(Client& client, std::vector<LifecycleEvent> events, mot::TimePoint 
   for (auto& e : events) {
     if (e.event_id().empty()) e.set_event_id(RandomId("ev"));
     if (!e.has_occurred_at()) *e.mutable_occurred_at() = mot::ToProto(now);
-    for (auto [value, field] : {std::pair{&e.type(), "type"}, std::pair{&e.customer_id(), "customer_id"}}) {
-      if (value->empty()) throw std::runtime_error(fmt::format("event {}: {} is required", e.event_id(), field));
+    for (auto [value, field] :
+         {std::pair{&e.type(), "type"}, std::pair{&e.customer_id(), "customer_id"}}) {
+      if (value->empty())
+        throw std::runtime_error(fmt::format("event {}: {} is required", e.event_id(), field));
     }
     auto s = producer.Publish(mot::kLifecycleTopic, e.customer_id(), e.SerializeAsString(),
                               {{"content-type", "application/protobuf"},
@@ -91,7 +92,8 @@ void Publish(Client& client, std::vector<LifecycleEvent> events, mot::TimePoint 
                                {"ce_subject", e.customer_id()},
                                {"ce_time", mot::FormatTime(mot::FromProto(e.occurred_at()))}});
     if (!s.ok()) throw std::runtime_error(std::string(s.message()));
-    std::cout << "published " << e.event_id() << " " << e.type() << " customer " << e.customer_id() << "\n";
+    std::cout << "published " << e.event_id() << " " << e.type() << " customer " << e.customer_id()
+              << "\n";
   }
 }
 
@@ -112,8 +114,10 @@ void AddPublish(CLI::App& app, Client& client) {
   cmd->add_option("--file", f->file, "JSON lines of LifecycleEvent ('-' for stdin)");
   cmd->callback([&client, f] {
     const mot::TimePoint now = client.Now();
-    Publish(client, f->file.empty() ? std::vector<LifecycleEvent>{FromFlags(*f, now)} : ReadEventLines(f->file),
-            now);
+    Publish(
+        client,
+        f->file.empty() ? std::vector<LifecycleEvent>{FromFlags(*f, now)} : ReadEventLines(f->file),
+        now);
   });
 }
 

@@ -24,8 +24,9 @@ void AddSurveyList(CLI::App& survey, Client& client) {
     sv1::ListSurveyInstancesResponse resp;
     Check(stub->ListSurveyInstances(Context().get(), req, &resp), "survey list");
     PrintAll(resp.instances(), client.json, [](const sv1::SurveyInstance& s) {
-      return fmt::format("{}  {}  {}  {}  {}  open until {}  ({} questions)\n", s.id(), s.survey_id(),
-                         s.stage(), Short(sv1::SurveyStatus_Name(s.status()), "SURVEY_STATUS_"), s.title(),
+      return fmt::format("{}  {}  {}  {}  {}  open until {}  ({} questions)\n", s.id(),
+                         s.survey_id(), s.stage(),
+                         Short(sv1::SurveyStatus_Name(s.status()), "SURVEY_STATUS_"), s.title(),
                          Time(s.expires_at()), s.questions_size());
     });
   });
@@ -46,20 +47,22 @@ void AddSurveyShow(CLI::App& survey, Client& client) {
       return;
     }
     const auto& s = resp.instance();
-    std::cout << fmt::format("{}  {}  {}  {}\n{}\ncustomer {}  project {}  unit {}\nopen until {}{}{}\n", s.id(),
-                             s.survey_id(), s.stage(), Short(sv1::SurveyStatus_Name(s.status()), "SURVEY_STATUS_"),
-                             s.title(), s.customer_id(), s.project_id(), s.unit_id(), Time(s.expires_at()),
-                             s.link().empty() ? "" : "\nlink " + s.link(),
-                             s.reason().empty() ? "" : "\nreason: " + s.reason());
+    std::cout << fmt::format(
+        "{}  {}  {}  {}\n{}\ncustomer {}  project {}  unit {}\nopen until {}{}{}\n", s.id(),
+        s.survey_id(), s.stage(), Short(sv1::SurveyStatus_Name(s.status()), "SURVEY_STATUS_"),
+        s.title(), s.customer_id(), s.project_id(), s.unit_id(), Time(s.expires_at()),
+        s.link().empty() ? "" : "\nlink " + s.link(),
+        s.reason().empty() ? "" : "\nreason: " + s.reason());
     if (!resp.has_response()) return;
     const auto& r = resp.response();
     std::cout << fmt::format("answered at {} by {}\n", Time(r.submitted_at()), r.actor());
     std::map<std::string, sv1::Answer> answers(r.answers().begin(), r.answers().end());
     for (const auto& [q, x] : answers) {
       std::cout << "  " << q << "  "
-                << (x.has_expectation() ? fmt::format("expected {} perceived {}", x.expectation(), x.perception())
-                    : x.has_score()     ? std::to_string(x.score())
-                                        : x.text())
+                << (x.has_expectation()
+                        ? fmt::format("expected {} perceived {}", x.expectation(), x.perception())
+                    : x.has_score() ? std::to_string(x.score())
+                                    : x.text())
                 << "\n";
     }
     std::string reasons;
@@ -77,18 +80,22 @@ struct AnswerArgs {
 void AddAnswers(const std::vector<std::string>& specs, sv1::SubmitResponseRequest& req) {
   for (const auto& spec : specs) {
     const auto eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0) throw CLI::ValidationError("--answer", "expected QUESTION=VALUE, got '" + spec + "'");
+    if (eq == std::string::npos || eq == 0)
+      throw CLI::ValidationError("--answer", "expected QUESTION=VALUE, got '" + spec + "'");
     const std::string id = spec.substr(0, eq), value = spec.substr(eq + 1);
     sv1::Answer& ans = (*req.mutable_answers())[id];
     const auto slash = value.find('/');
     auto number = [](const std::string& v) {
-      return !v.empty() && v.size() < 4 && std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+      return !v.empty() && v.size() < 4 && std::all_of(v.begin(), v.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      });
     };
     if (value.rfind("text:", 0) == 0) {
       ans.set_text(value.substr(5));
     } else if (number(value)) {
       ans.set_score(std::stoi(value));
-    } else if (slash != std::string::npos && number(value.substr(0, slash)) && number(value.substr(slash + 1))) {
+    } else if (slash != std::string::npos && number(value.substr(0, slash)) &&
+               number(value.substr(slash + 1))) {
       ans.set_expectation(std::stoi(value.substr(0, slash)));
       ans.set_perception(std::stoi(value.substr(slash + 1)));
     } else {
@@ -101,8 +108,10 @@ void AddSurveyAnswer(CLI::App& survey, Client& client) {
   auto a = std::make_shared<AnswerArgs>();
   auto* answer = survey.add_subcommand("answer", "record an owner's answers (a hotline agent)");
   answer->add_option("instance", a->instance, "survey instance id (sv-...)")->required();
-  answer->add_option("--answer", a->answers,
-                     "QUESTION=N (a score), QUESTION=E/P (a SERVQUAL pair) or QUESTION=text:... (repeatable)")
+  answer
+      ->add_option(
+          "--answer", a->answers,
+          "QUESTION=N (a score), QUESTION=E/P (a SERVQUAL pair) or QUESTION=text:... (repeatable)")
       ->required();
   answer->add_option("--by", a->by, "who records it (default: you)");
   answer->callback([&client, a] {
@@ -118,9 +127,11 @@ void AddSurveyAnswer(CLI::App& survey, Client& client) {
       return;
     }
     std::string reasons;
-    for (const auto& r : resp.response().detractor_reasons()) reasons += (reasons.empty() ? "" : ", ") + r;
-    std::cout << fmt::format("{} answered at {} by {}{}\n", resp.instance().id(), Time(resp.instance().answered_at()),
-                             resp.response().actor(), reasons.empty() ? "" : "; detractor: " + reasons);
+    for (const auto& r : resp.response().detractor_reasons())
+      reasons += (reasons.empty() ? "" : ", ") + r;
+    std::cout << fmt::format("{} answered at {} by {}{}\n", resp.instance().id(),
+                             Time(resp.instance().answered_at()), resp.response().actor(),
+                             reasons.empty() ? "" : "; detractor: " + reasons);
   });
 }
 
@@ -146,12 +157,15 @@ void AddSurveyScores(CLI::App& survey, Client& client) {
       std::cout << Json(resp) << "\n";
       return;
     }
-    auto shown = [](bool has, double v, const char* fmt_) { return has ? fmt::format(fmt::runtime(fmt_), v) : std::string("-"); };
-    std::cout << fmt::format("responses {}\nCSAT mean {}  satisfied {}\nNPS {}\nSERVQUAL gap overall {}\n",
-                             resp.responses(), shown(resp.has_csat_mean(), resp.csat_mean(), "{:.2f}"),
-                             shown(resp.has_csat_satisfied(), resp.csat_satisfied(), "{:.1f}%"),
-                             shown(resp.has_nps(), resp.nps(), "{:.1f}"),
-                             shown(resp.has_overall_gap(), resp.overall_gap(), "{:+.2f}"));
+    auto shown = [](bool has, double v, const char* fmt_) {
+      return has ? fmt::format(fmt::runtime(fmt_), v) : std::string("-");
+    };
+    std::cout << fmt::format(
+        "responses {}\nCSAT mean {}  satisfied {}\nNPS {}\nSERVQUAL gap overall {}\n",
+        resp.responses(), shown(resp.has_csat_mean(), resp.csat_mean(), "{:.2f}"),
+        shown(resp.has_csat_satisfied(), resp.csat_satisfied(), "{:.1f}%"),
+        shown(resp.has_nps(), resp.nps(), "{:.1f}"),
+        shown(resp.has_overall_gap(), resp.overall_gap(), "{:+.2f}"));
     std::map<std::string, double> gaps(resp.gap().begin(), resp.gap().end());
     for (const auto& [d, g] : gaps) std::cout << fmt::format("  {} {:+.2f}\n", d, g);
   });
@@ -175,13 +189,16 @@ void AddSurveyKpi(CLI::App& survey, Client& client) {
     }
     auto pct = [](bool has, double v) { return has ? fmt::format("{:.1f}", v) : std::string("-"); };
     std::cout << fmt::format(
-        "KPI {}\n  satisfaction {}  ({} responses)\n  repurchase {}  ({} of {} owners bought again or referred)\n"
-        "  complaint resolution {}  ({} resolved of {} opened)\n  community activity {}  ({} of {} owners)\n",
-        pct(resp.has_kpi(), resp.kpi()), pct(resp.has_satisfaction(), resp.satisfaction()), resp.responses(),
-        pct(resp.has_repurchase(), resp.repurchase()), resp.bought_again(), resp.owners(),
-        pct(resp.has_complaint_resolution(), resp.complaint_resolution()), resp.complaints_resolved(),
-        resp.complaints_opened(), pct(resp.has_community_activity(), resp.community_activity()),
-        resp.active_owners(), resp.owners());
+        "KPI {}\n  satisfaction {}  ({} responses)\n  repurchase {}  ({} of {} owners bought again "
+        "or referred)\n"
+        "  complaint resolution {}  ({} resolved of {} opened)\n  community activity {}  ({} of {} "
+        "owners)\n",
+        pct(resp.has_kpi(), resp.kpi()), pct(resp.has_satisfaction(), resp.satisfaction()),
+        resp.responses(), pct(resp.has_repurchase(), resp.repurchase()), resp.bought_again(),
+        resp.owners(), pct(resp.has_complaint_resolution(), resp.complaint_resolution()),
+        resp.complaints_resolved(), resp.complaints_opened(),
+        pct(resp.has_community_activity(), resp.community_activity()), resp.active_owners(),
+        resp.owners());
   });
 }
 
@@ -197,8 +214,6 @@ void AddSurvey(CLI::App& app, Client& client) {
 
 }  // namespace
 
-void AddRecords(CLI::App& app, Client& client) {
-  AddSurvey(app, client);
-}
+void AddRecords(CLI::App& app, Client& client) { AddSurvey(app, client); }
 
 }  // namespace motctl

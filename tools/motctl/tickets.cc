@@ -12,7 +12,9 @@ namespace {
 
 namespace tv1 = mot::ticketing::v1;
 
-std::string StatusText(tv1::TicketStatus s) { return Short(tv1::TicketStatus_Name(s), "TICKET_STATUS_"); }
+std::string StatusText(tv1::TicketStatus s) {
+  return Short(tv1::TicketStatus_Name(s), "TICKET_STATUS_");
+}
 
 tv1::TicketStatus ParseStatus(const std::string& text, const std::string& flag) {
   tv1::TicketStatus status;
@@ -28,7 +30,8 @@ std::string TicketText(const tv1::Ticket& t) {
   std::string out = fmt::format("{}  {}  {}  customer {}  opened {}\n", t.id(), t.kind(),
                                 StatusText(t.status()), t.customer_id(), Time(t.opened_at()));
   if (!t.team().empty() || !t.assignee().empty()) {
-    out += fmt::format("    team {}{}\n", t.team(), t.assignee().empty() ? "" : "  assignee " + t.assignee());
+    out += fmt::format("    team {}{}\n", t.team(),
+                       t.assignee().empty() ? "" : "  assignee " + t.assignee());
   }
   if (!t.repeat_of().empty()) out += fmt::format("    repeats {}\n", t.repeat_of());
   if (!t.defect_code().empty()) out += fmt::format("    defect {}\n", t.defect_code());
@@ -49,7 +52,8 @@ std::string HistoryText(const tv1::Ticket& t) {
     std::string what = fmt::format("{} -> {}", StatusText(c.from()), StatusText(c.to()));
     if (!c.to_kind().empty()) what = fmt::format("kind {} -> {}", c.from_kind(), c.to_kind());
     if (!c.to_team().empty() || !c.to_assignee().empty()) {
-      what = fmt::format("assigned to {}{}", c.to_team(), c.to_assignee().empty() ? "" : " / " + c.to_assignee());
+      what = fmt::format("assigned to {}{}", c.to_team(),
+                         c.to_assignee().empty() ? "" : " / " + c.to_assignee());
     }
     out += fmt::format("    {}  {}  by {}{}\n", Time(c.at()), what, c.actor(),
                        c.reason().empty() ? "" : ": " + c.reason());
@@ -102,11 +106,13 @@ void AddChanges(CLI::App* ticket, Client& client) {
   };
   auto f = std::make_shared<Flags>();
   auto* transition = ticket->add_subcommand(
-      "transition", "move a ticket: acknowledged, in_progress, waiting_on_owner, waiting_on_parts, "
-                    "resolved, closed, reopened");
+      "transition",
+      "move a ticket: acknowledged, in_progress, waiting_on_owner, waiting_on_parts, "
+      "resolved, closed, reopened");
   f->Add(transition, "why (required to wait or reopen; when resolving, the measure taken)");
   transition->add_option("--to", f->to, "the new status")->required();
-  transition->add_option("--defect", f->defect, "the defect library's code of what was found (e.g. SJ01)");
+  transition->add_option("--defect", f->defect,
+                         "the defect library's code of what was found (e.g. SJ01)");
   transition->callback([&client, f] {
     tv1::TransitionTicketRequest req;
     req.set_ticket_id(f->id);
@@ -185,17 +191,18 @@ void AddReports(CLI::App* ticket, Client& client) {
       std::cout << CsvLine({"project", "code", "title", "cause", "impact", "department", "tickets",
                             "units_affected", "open", "mean_hours_to_resolve"});
       for (const auto& r : resp.rows()) {
-        std::cout << CsvLine({r.project_id(), r.code(), r.title(), r.cause(), r.impact(), r.department(),
-                              std::to_string(r.tickets()), std::to_string(r.units_affected()),
-                              std::to_string(r.open()), fmt::format("{:.1f}", r.mean_hours_to_resolve())});
+        std::cout << CsvLine({r.project_id(), r.code(), r.title(), r.cause(), r.impact(),
+                              r.department(), std::to_string(r.tickets()),
+                              std::to_string(r.units_affected()), std::to_string(r.open()),
+                              fmt::format("{:.1f}", r.mean_hours_to_resolve())});
       }
       return;
     }
     std::cout << fmt::format("{:<12} {:<6} {:>7} {:>6} {:>5} {:>10}  {}\n", "project", "code",
                              "tickets", "units", "open", "mean h", "defect / department");
     for (const auto& r : resp.rows()) {
-      std::cout << fmt::format("{:<12} {:<6} {:>7} {:>6} {:>5} {:>10.1f}  {} / {}\n", r.project_id(),
-                               r.code(), r.tickets(), r.units_affected(), r.open(),
+      std::cout << fmt::format("{:<12} {:<6} {:>7} {:>6} {:>5} {:>10.1f}  {} / {}\n",
+                               r.project_id(), r.code(), r.tickets(), r.units_affected(), r.open(),
                                r.mean_hours_to_resolve(), r.title(), r.department());
     }
   });
@@ -216,11 +223,17 @@ void AddReports(CLI::App* ticket, Client& client) {
     if (client.json || f->format == "json") {
       nlohmann::json rows = nlohmann::json::array();
       for (const auto& r : resp.rows()) {
-        rows.push_back({{"ticket_id", r.ticket_id()}, {"project_id", r.project_id()},
-                        {"unit_id", r.unit_id()}, {"kind", r.kind()}, {"category", r.category()},
-                        {"summary", r.summary()}, {"received_at", Time(r.received_at())},
-                        {"first_reply_at", reply(r)}, {"handler", r.handler()},
-                        {"measure", r.measure()}, {"status", StatusText(r.status())}});
+        rows.push_back({{"ticket_id", r.ticket_id()},
+                        {"project_id", r.project_id()},
+                        {"unit_id", r.unit_id()},
+                        {"kind", r.kind()},
+                        {"category", r.category()},
+                        {"summary", r.summary()},
+                        {"received_at", Time(r.received_at())},
+                        {"first_reply_at", reply(r)},
+                        {"handler", r.handler()},
+                        {"measure", r.measure()},
+                        {"status", StatusText(r.status())}});
       }
       std::cout << rows.dump(2) << "\n";
     } else if (f->format == "csv") {
@@ -235,11 +248,11 @@ void AddReports(CLI::App* ticket, Client& client) {
       std::cout << fmt::format("投诉日报 {}{}: {} complaints\n", f->date,
                                f->project.empty() ? "" : " " + f->project, resp.rows_size());
       for (const auto& r : resp.rows()) {
-        std::cout << fmt::format("  {}  {}  {} {}  {}\n    first reply {}  handler {}  {}\n    measure: {}\n",
-                                 Time(r.received_at()), r.ticket_id(), r.project_id(), r.unit_id(),
-                                 r.summary(), r.has_first_reply_at() ? reply(r) : "(none yet)",
-                                 r.handler(), StatusText(r.status()),
-                                 r.measure().empty() ? "(none yet)" : r.measure());
+        std::cout << fmt::format(
+            "  {}  {}  {} {}  {}\n    first reply {}  handler {}  {}\n    measure: {}\n",
+            Time(r.received_at()), r.ticket_id(), r.project_id(), r.unit_id(), r.summary(),
+            r.has_first_reply_at() ? reply(r) : "(none yet)", r.handler(), StatusText(r.status()),
+            r.measure().empty() ? "(none yet)" : r.measure());
       }
     }
   });
@@ -260,7 +273,8 @@ void AddTicketGet(CLI::App& ticket, Client& client) {
 
 void AddTicketHistory(CLI::App& ticket, Client& client) {
   auto id = std::make_shared<std::string>();
-  auto* history = ticket.add_subcommand("history", "a ticket's changes and notes: who, when, why; its SLA alerts");
+  auto* history = ticket.add_subcommand(
+      "history", "a ticket's changes and notes: who, when, why; its SLA alerts");
   history->add_option("id", *id, "ticket id")->required();
   history->callback([&client, id] {
     tv1::GetTicketRequest req;
@@ -276,13 +290,16 @@ void AddTicketCreate(CLI::App& ticket, Client& client) {
     std::string kind, customer, unit, project, summary, category, defect, by, request_id;
   };
   auto c = std::make_shared<CreateFlags>();
-  auto* create = ticket.add_subcommand("create", "open a ticket (an agent, e.g. from a hotline call)");
-  create->add_option("--kind", c->kind, "ticket kind (sla.yaml), e.g. repair, complaint_major")->required();
+  auto* create =
+      ticket.add_subcommand("create", "open a ticket (an agent, e.g. from a hotline call)");
+  create->add_option("--kind", c->kind, "ticket kind (sla.yaml), e.g. repair, complaint_major")
+      ->required();
   create->add_option("--customer", c->customer, "customer id")->required();
   create->add_option("--summary", c->summary, "what is wrong (no personal data)");
   create->add_option("--unit", c->unit, "unit id");
   create->add_option("--project", c->project, "project id");
-  create->add_option("--category", c->category, "what it is about (plumbing, wall ...): picks the team");
+  create->add_option("--category", c->category,
+                     "what it is about (plumbing, wall ...): picks the team");
   create->add_option("--defect", c->defect, "the defect library's code, if known");
   create->add_option("--by", c->by, "who (default: $USER)");
   create->add_option("--request-id", c->request_id, "idempotency key (default: a new one)");
@@ -333,7 +350,8 @@ void AddTicketList(CLI::App& ticket, Client& client) {
     Check(Stub(client)->ListTickets(Context().get(), req, &resp), "ticket list");
     PrintAll(resp.tickets(), client.json, TicketText);
     if (!resp.next_page_token().empty()) {
-      (client.json ? std::cerr : std::cout) << "next page: --page-token " << resp.next_page_token() << "\n";
+      (client.json ? std::cerr : std::cout)
+          << "next page: --page-token " << resp.next_page_token() << "\n";
     }
   });
 }

@@ -1,9 +1,10 @@
 // motctl topics ensure | list: the mesh's Kafka topics (librdkafka's Admin API).
+#include "mot/common/topics.h"
+
 #include "client.h"
 #include "fmt/format.h"
 #include "mot/common/config.h"
 #include "mot/common/kafka_admin.h"
-#include "mot/common/topics.h"
 
 namespace motctl {
 
@@ -18,13 +19,16 @@ void AddTopics(CLI::App& app, Client& client) {
   };
   auto f = std::make_shared<Flags>();
   ensure->add_option("--partitions", f->partitions, "partitions per new topic")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   ensure->add_option("--replication-factor", f->replication, "replicas per new topic")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   ensure->add_option("--timeout", f->timeout, "give up after")->capture_default_str();
   ensure->callback([&client, f] {
     auto timeout = mot::ParseDuration(f->timeout);
-    if (!timeout.ok()) throw std::runtime_error("--timeout: " + std::string(timeout.status().message()));
+    if (!timeout.ok())
+      throw std::runtime_error("--timeout: " + std::string(timeout.status().message()));
     const auto wanted = mot::AllTopics();
     auto s = mot::EnsureTopics(client.Get("MOT_KAFKA_BROKERS"), wanted, f->partitions,
                                f->replication, *timeout, mot::KafkaOptionsFromEnv(mot::Env()));

@@ -1,8 +1,8 @@
 #include "mot/common/config.h"
 
-#include <cctype>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -23,8 +23,10 @@ absl::StatusOr<absl::CivilDay> ParseDate(std::string_view text) {
 
 absl::StatusOr<int> ParseLocalTime(std::string_view text) {
   int h = 0, m = 0;
-  if (text.size() != 5 || text[2] != ':' || !absl::SimpleAtoi(absl::string_view(text.data(), 2), &h) ||
-      !absl::SimpleAtoi(absl::string_view(text.data() + 3, 2), &m) || h > 23 || m > 59 || h < 0 || m < 0) {
+  if (text.size() != 5 || text[2] != ':' ||
+      !absl::SimpleAtoi(absl::string_view(text.data(), 2), &h) ||
+      !absl::SimpleAtoi(absl::string_view(text.data() + 3, 2), &m) || h > 23 || m > 59 || h < 0 ||
+      m < 0) {
     return absl::InvalidArgumentError("expected a local time HH:MM such as 09:00");
   }
   return h * 60 + m;
@@ -38,10 +40,14 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
     std::string_view name;
     int64_t ms;
   };
-  static constexpr Unit kUnits[] = {
-      {"ms", 1},           {"s", 1000},          {"m", 60'000},
-      {"h", 3'600'000},    {"d", 86'400'000},    {"w", 7 * 86'400'000LL},
-      {"mo", 30 * 86'400'000LL}, {"y", 365 * 86'400'000LL}};
+  static constexpr Unit kUnits[] = {{"ms", 1},
+                                    {"s", 1000},
+                                    {"m", 60'000},
+                                    {"h", 3'600'000},
+                                    {"d", 86'400'000},
+                                    {"w", 7 * 86'400'000LL},
+                                    {"mo", 30 * 86'400'000LL},
+                                    {"y", 365 * 86'400'000LL}};
   int64_t total = 0;
   size_t i = 0;
   while (i < text.size()) {
@@ -62,9 +68,9 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
       if (u.name == unit) found = &u;
     }
     if (found == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown unit '", std::string(unit), "' in duration '", whole,
-                       "' (use ms, s, m, h, d, w, mo, y)"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown unit '", std::string(unit),
+                                                     "' in duration '", whole,
+                                                     "' (use ms, s, m, h, d, w, mo, y)"));
     }
     // Over a thousand years is a typo, not a touchpoint (and would overflow).
     if (value > 1000 * (365 * 86'400'000LL / found->ms) ||
@@ -142,7 +148,8 @@ std::chrono::milliseconds Env::Duration(const std::string& name,
 std::string Env::FileContent(const std::string& name) const {
   const std::string path = Required(name, "the path of a readable file");
   std::ifstream in(path);
-  if (!in) throw ConfigError(absl::StrCat(name, "='", path, "' cannot be read; expected a readable file"));
+  if (!in)
+    throw ConfigError(absl::StrCat(name, "='", path, "' cannot be read; expected a readable file"));
   std::stringstream buf;
   buf << in.rdbuf();
   return buf.str();
@@ -183,11 +190,12 @@ std::map<std::string, std::string> KafkaOptionsFromEnv(const Env& env) {
   constexpr char kOpt[] = "MOT_KAFKA_OPT_";
   for (const auto& [name, value] : env.WithPrefix(kOpt)) {
     std::string property = name.substr(sizeof kOpt - 1);
-    if (property.empty()) throw ConfigError(name + " names no property; expected MOT_KAFKA_OPT_<NAME>");
+    if (property.empty())
+      throw ConfigError(name + " names no property; expected MOT_KAFKA_OPT_<NAME>");
     for (char& ch : property) ch = ch == '_' ? '.' : static_cast<char>(std::tolower(ch));
     if (property == "bootstrap.servers" || property == "group.id" ||
-        property == "group.instance.id" ||
-        property == "enable.auto.offset.store" || property == "enable.auto.commit") {
+        property == "group.instance.id" || property == "enable.auto.offset.store" ||
+        property == "enable.auto.commit") {
       throw ConfigError(name + " sets " + property +
                         ", which MOT Mesh owns; use MOT_KAFKA_BROKERS for the brokers");
     }
@@ -200,7 +208,8 @@ GateConfig GateConfig::FromEnv(const Env& env) {
   GateConfig c;
   // The files' content is checked for its PEM block here, so that a wrong file is named
   // at start rather than found when the server cannot be built.
-  const auto pem = [&env](const std::string& name, const std::string& block, const std::string& expected) {
+  const auto pem = [&env](const std::string& name, const std::string& block,
+                          const std::string& expected) {
     std::string content = env.FileContent(name);
     if (content.find(block) == std::string::npos) {
       throw ConfigError(absl::StrCat(name, " holds no ", block, "; expected ", expected));
@@ -209,7 +218,8 @@ GateConfig GateConfig::FromEnv(const Env& env) {
   };
   c.tls_cert_pem = pem("MOT_TLS_CERT_FILE", "-----BEGIN CERTIFICATE-----",
                        "the server's certificate (chain) in PEM");
-  c.tls_key_pem = pem("MOT_TLS_KEY_FILE", "PRIVATE KEY-----", "the server certificate's key in PEM");
+  c.tls_key_pem =
+      pem("MOT_TLS_KEY_FILE", "PRIVATE KEY-----", "the server certificate's key in PEM");
   if (!env.Optional("MOT_TLS_CLIENT_CA_FILE", "").empty()) {
     c.tls_client_ca_pem = pem("MOT_TLS_CLIENT_CA_FILE", "-----BEGIN CERTIFICATE-----",
                               "the CA certificate(s) client certificates are signed by, in PEM");
@@ -240,7 +250,8 @@ CommonConfig CommonConfig::FromEnv(const Env& env) {
   c.clock_poll = env.Duration("MOT_CLOCK_POLL", "100ms");
   c.times.max_age = env.Duration("MOT_EVENT_MAX_AGE", "30y");
   c.times.max_ahead = env.Duration("MOT_EVENT_MAX_AHEAD", "1d");
-  c.health_addr = env.Optional("MOT_HEALTH_ADDR", "").empty() ? "" : env.HostPort("MOT_HEALTH_ADDR");
+  c.health_addr =
+      env.Optional("MOT_HEALTH_ADDR", "").empty() ? "" : env.HostPort("MOT_HEALTH_ADDR");
   c.gate = GateConfig::FromEnv(env);
   return c;
 }

@@ -28,24 +28,31 @@ bool StartsLikeJson(const std::string& payload) {
 
 }  // namespace
 
-absl::Status JsonToMessage(const std::string& json, google::protobuf::Message* out, const std::string& what) {
+absl::Status JsonToMessage(const std::string& json, google::protobuf::Message* out,
+                           const std::string& what) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
   if (google::protobuf::util::JsonStringToMessage(json, out, options).ok()) return absl::OkStatus();
   // The library's own text quotes the input: say instead what is wrong, by field.
   const auto parsed = nlohmann::json::parse(json, nullptr, false);
-  if (parsed.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(what, ": malformed JSON"));
-  if (!parsed.is_object()) return absl::InvalidArgumentError(absl::StrCat(what, ": expected a JSON object"));
+  if (parsed.is_discarded())
+    return absl::InvalidArgumentError(absl::StrCat(what, ": malformed JSON"));
+  if (!parsed.is_object())
+    return absl::InvalidArgumentError(absl::StrCat(what, ": expected a JSON object"));
   std::unique_ptr<google::protobuf::Message> one(out->New());
   for (const auto& [key, value] : parsed.items()) {
     one->Clear();
-    if (!google::protobuf::util::JsonStringToMessage(nlohmann::json{{key, value}}.dump(), one.get(), options).ok()) {
+    if (!google::protobuf::util::JsonStringToMessage(nlohmann::json{{key, value}}.dump(), one.get(),
+                                                     options)
+             .ok()) {
       // A known field (unknown ones are ignored), so its name is the schema's, not the sender's.
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": field '", key, "' has the wrong type or format for ", out->GetDescriptor()->full_name()));
+      return absl::InvalidArgumentError(absl::StrCat(what, ": field '", key,
+                                                     "' has the wrong type or format for ",
+                                                     out->GetDescriptor()->full_name()));
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(what, ": does not fit ", out->GetDescriptor()->full_name()));
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ": does not fit ", out->GetDescriptor()->full_name()));
 }
 
 absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out) {
@@ -67,18 +74,22 @@ absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out) {
 }
 
 std::string DeadLetterKind(const std::string& reason) {
-  const auto has = [&reason](std::string_view part) { return reason.find(part) != std::string::npos; };
+  const auto has = [&reason](std::string_view part) {
+    return reason.find(part) != std::string::npos;
+  };
   if (has("over the limit of") || has("its command would be") || has("Message size too large")) {
     return "oversized";
   }
-  if (reason.rfind("ce_", 0) == 0 || has("CloudEvent") || has("content-type:")) return "cloudevents";
+  if (reason.rfind("ce_", 0) == 0 || has("CloudEvent") || has("content-type:"))
+    return "cloudevents";
   if (has("malformed JSON") || has("expected a JSON object") || has("wrong type or format") ||
       has("does not fit")) {
     return "malformed_json";
   }
   if (has("not a protobuf")) return "undecodable";
   if (has("too far in the") || has("is not a valid time")) return "time_out_of_range";
-  if (has("is not a known event type") || has("is not a known delivery status")) return "unknown_type";
+  if (has("is not a known event type") || has("is not a known delivery status"))
+    return "unknown_type";
   if (has(" is required") || has(" is missing")) return "missing_field";
   if (has("unknown") || has("is not one of") || has("has no such") || has("is not configured")) {
     return "unknown_value";

@@ -39,7 +39,7 @@ absl::StatusOr<KafkaHandle> Connect(const std::string& brokers, const KafkaOptio
 
 // name -> (partitions, partitions with a leader), or an error if the broker did not answer.
 absl::StatusOr<std::map<std::string, std::pair<int, int>>> Describe(rd_kafka_t* rk,
-                                                                   int timeout_ms) {
+                                                                    int timeout_ms) {
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &md, timeout_ms);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -57,8 +57,8 @@ absl::StatusOr<std::map<std::string, std::pair<int, int>>> Describe(rd_kafka_t* 
   return out;
 }
 
-absl::Status CreateMissing(rd_kafka_t* rk, const std::vector<std::string>& topics,
-                           int partitions, int replication_factor, int timeout_ms) {
+absl::Status CreateMissing(rd_kafka_t* rk, const std::vector<std::string>& topics, int partitions,
+                           int replication_factor, int timeout_ms) {
   char err[512];
   std::vector<rd_kafka_NewTopic_t*> news;
   for (const auto& t : topics) {
@@ -79,7 +79,8 @@ absl::Status CreateMissing(rd_kafka_t* rk, const std::vector<std::string>& topic
   if (ev == nullptr) {
     status = absl::UnavailableError("CreateTopics: no answer from the broker");
   } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    status = absl::UnavailableError(absl::StrCat("CreateTopics: ", rd_kafka_event_error_string(ev)));
+    status =
+        absl::UnavailableError(absl::StrCat("CreateTopics: ", rd_kafka_event_error_string(ev)));
   } else {
     size_t n = 0;
     const rd_kafka_topic_result_t** results =
@@ -87,8 +88,8 @@ absl::Status CreateMissing(rd_kafka_t* rk, const std::vector<std::string>& topic
     for (size_t i = 0; i < n && status.ok(); ++i) {
       rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]);
       if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        status = absl::UnavailableError(absl::StrCat("CreateTopics ", rd_kafka_topic_result_name(results[i]),
-                                                     ": ", rd_kafka_err2str(e)));
+        status = absl::UnavailableError(absl::StrCat(
+            "CreateTopics ", rd_kafka_topic_result_name(results[i]), ": ", rd_kafka_err2str(e)));
       }
     }
   }
@@ -102,8 +103,8 @@ absl::Status CreateMissing(rd_kafka_t* rk, const std::vector<std::string>& topic
 }  // namespace
 
 absl::Status EnsureTopics(const std::string& brokers, const std::vector<std::string>& topics,
-                          int partitions, int replication_factor,
-                          std::chrono::milliseconds timeout, const KafkaOptions& options) {
+                          int partitions, int replication_factor, std::chrono::milliseconds timeout,
+                          const KafkaOptions& options) {
   auto rk = Connect(brokers, options);
   if (!rk.ok()) return rk.status();
   const auto deadline = std::chrono::steady_clock::now() + timeout;

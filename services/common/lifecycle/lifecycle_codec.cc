@@ -1,11 +1,11 @@
 #include "mot/common/lifecycle_codec.h"
-#include "mot/common/validate.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "mot/common/clock.h"
 #include "mot/common/codec.h"
+#include "mot/common/validate.h"
 #include "nlohmann/json.hpp"
 
 namespace mot {
@@ -19,12 +19,13 @@ struct Envelope {
 
 // The data (a JSON object, or a serialized LifecycleEvent when `protobuf`) into
 // `out`; the envelope's attributes over it.
-absl::Status Assemble(const Envelope& ce, const std::string& data, bool protobuf,
-                      const char* where, lifecycle::v1::LifecycleEvent* out) {
+absl::Status Assemble(const Envelope& ce, const std::string& data, bool protobuf, const char* where,
+                      lifecycle::v1::LifecycleEvent* out) {
   // where: how the mode names attributes ("ce_" for binary headers, "" for JSON).
   auto name = [&](const char* attribute) { return absl::StrCat(where, attribute); };
   if (ce.specversion != "1.0") {
-    return absl::InvalidArgumentError(absl::StrCat(name("specversion"), ": not supported (CloudEvents 1.0)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name("specversion"), ": not supported (CloudEvents 1.0)"));
   }
   if (protobuf && !out->ParseFromString(data)) {
     return absl::InvalidArgumentError("data is not a protobuf mot.lifecycle.v1.LifecycleEvent");
@@ -34,7 +35,8 @@ absl::Status Assemble(const Envelope& ce, const std::string& data, bool protobuf
   }
   if (ce.id.empty()) return absl::InvalidArgumentError(name("id") + " is required");
   if (!absl::StartsWith(ce.type, kTypePrefix) || ce.type.size() == sizeof(kTypePrefix) - 1) {
-    return absl::InvalidArgumentError(absl::StrCat(name("type"), ": expected ", kTypePrefix, "<type>"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name("type"), ": expected ", kTypePrefix, "<type>"));
   }
   out->set_event_id(ce.id);
   out->set_type(ce.type.substr(sizeof(kTypePrefix) - 1));
@@ -68,11 +70,13 @@ absl::Status FromBinary(const Incoming& in, lifecycle::v1::LifecycleEvent* out) 
     return absl::InvalidArgumentError("content-type: the data must be JSON or protobuf");
   }
   // The binding's headers are UTF-8 text; other bytes could not be kept in the event.
-  for (const char* name : {"ce_specversion", "ce_id", "ce_type", "ce_source", "ce_subject", "ce_time"}) {
-    if (!IsUtf8(Header(in, name))) return absl::InvalidArgumentError(absl::StrCat(name, ": not UTF-8 text"));
+  for (const char* name :
+       {"ce_specversion", "ce_id", "ce_type", "ce_source", "ce_subject", "ce_time"}) {
+    if (!IsUtf8(Header(in, name)))
+      return absl::InvalidArgumentError(absl::StrCat(name, ": not UTF-8 text"));
   }
-  Envelope ce{Header(in, "ce_specversion"), Header(in, "ce_id"), Header(in, "ce_type"),
-              Header(in, "ce_source"), Header(in, "ce_subject"), Header(in, "ce_time")};
+  Envelope ce{Header(in, "ce_specversion"), Header(in, "ce_id"),      Header(in, "ce_type"),
+              Header(in, "ce_source"),      Header(in, "ce_subject"), Header(in, "ce_time")};
   return Assemble(ce, in.payload, protobuf, "ce_", out);
 }
 
@@ -85,8 +89,8 @@ absl::Status FromStructured(const Incoming& in, lifecycle::v1::LifecycleEvent* o
     auto it = json.find(key);
     return it != json.end() && it->is_string() ? it->get<std::string>() : "";
   };
-  Envelope ce{text("specversion"), text("id"), text("type"),
-              text("source"), text("subject"), text("time")};
+  Envelope ce{text("specversion"), text("id"),      text("type"),
+              text("source"),      text("subject"), text("time")};
   std::string data;
   if (auto it = json.find("data"); it != json.end() && !it->is_null()) {
     if (!it->is_object()) return absl::InvalidArgumentError("data must be a JSON object");

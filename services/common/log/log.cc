@@ -1,8 +1,7 @@
 #include "mot/common/log.h"
 
-#include <optional>
-
 #include <cctype>
+#include <optional>
 
 #include "nlohmann/json.hpp"
 #include "spdlog/pattern_formatter.h"
@@ -17,8 +16,8 @@ class JsonMessageFlag : public spdlog::custom_flag_formatter {
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
     std::string text = MaskPersonalData(std::string_view(msg.payload.data(), msg.payload.size()));
-    std::string quoted = nlohmann::json(text).dump(-1, ' ', false,
-                                                   nlohmann::json::error_handler_t::replace);
+    std::string quoted =
+        nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     dest.append(quoted.data(), quoted.data() + quoted.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
@@ -87,7 +86,8 @@ bool Digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
 // 1 (a mobile), 13 from 861 (+86 and a mobile), 18 (the last may be X) or 15 (an id).
 std::optional<std::string> Masked(const std::string& digits) {
   if (digits.size() == 11 && digits[0] == '1') return MaskPhone(digits);
-  if (digits.size() == 13 && digits.compare(0, 3, "861") == 0) return "86" + MaskPhone(digits.substr(2));
+  if (digits.size() == 13 && digits.compare(0, 3, "861") == 0)
+    return "86" + MaskPhone(digits.substr(2));
   if (digits.size() == 18 || digits.size() == 15) return MaskIdNumber(digits);
   return std::nullopt;
 }
@@ -114,9 +114,12 @@ void MaskRuns(std::string_view span, std::string& out) {
 namespace {
 
 bool EmailLocal(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '%' ||
+         c == '+' || c == '-';
 }
-bool EmailDomain(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; }
+bool EmailDomain(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+}
 
 // owner.li@example.cn -> o***@example.cn: an address's local part, first character kept.
 std::string MaskEmails(std::string_view text) {

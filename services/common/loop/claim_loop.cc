@@ -6,10 +6,13 @@
 
 namespace mot {
 
-absl::Status CheckClaimOptions(const ClaimOptions& options, std::chrono::milliseconds delivery_timeout,
+absl::Status CheckClaimOptions(const ClaimOptions& options,
+                               std::chrono::milliseconds delivery_timeout,
                                const std::string& what) {
-  if (options.tick.count() <= 0) return absl::InvalidArgumentError(absl::StrCat(what, ": the tick must be above 0"));
-  if (options.batch <= 0) return absl::InvalidArgumentError(absl::StrCat(what, ": the batch must be 1 or more"));
+  if (options.tick.count() <= 0)
+    return absl::InvalidArgumentError(absl::StrCat(what, ": the tick must be above 0"));
+  if (options.batch <= 0)
+    return absl::InvalidArgumentError(absl::StrCat(what, ": the batch must be 1 or more"));
   if (options.lease <= delivery_timeout) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": the claim lease (", options.lease.count(),
@@ -20,7 +23,10 @@ absl::Status CheckClaimOptions(const ClaimOptions& options, std::chrono::millise
 }
 
 ClaimLoop::ClaimLoop(std::string name, ClaimOptions options, PassFn pass)
-    : name_(std::move(name)), options_(options), pass_(std::move(pass)), replica_(RandomReplicaId()) {}
+    : name_(std::move(name)),
+      options_(options),
+      pass_(std::move(pass)),
+      replica_(RandomReplicaId()) {}
 
 absl::StatusOr<ClaimLoop::Passed> ClaimLoop::Pass() {
   return pass_(absl::StrCat(replica_, ":", ++claims_));

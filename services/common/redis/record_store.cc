@@ -4,9 +4,8 @@
 
 namespace mot {
 
-absl::StatusOr<bool> RedisRecordStore::Insert(const std::string& id,
-                                              const std::string& customer_id, int64_t order,
-                                              const std::string& bytes) {
+absl::StatusOr<bool> RedisRecordStore::Insert(const std::string& id, const std::string& customer_id,
+                                              int64_t order, const std::string& bytes) {
   auto stored = InsertAll({NewRecord{id, customer_id, order, bytes}});
   if (!stored.ok()) return stored.status();
   return (*stored)[0];

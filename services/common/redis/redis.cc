@@ -147,8 +147,8 @@ absl::StatusOr<redisContext*> RedisClient::Connect() {
   }
   redisSetTimeout(ctx, tv);
   if (!password_.empty()) {
-    ReplyPtr auth(static_cast<redisReply*>(redisCommand(ctx, "AUTH %b", password_.data(),
-                                                        password_.size())));
+    ReplyPtr auth(
+        static_cast<redisReply*>(redisCommand(ctx, "AUTH %b", password_.data(), password_.size())));
     if (!auth || auth->type == REDIS_REPLY_ERROR) {
       // The reason without the password: "WRONGPASS ..." or the I/O error.
       std::string why = auth ? std::string(auth->str, auth->len) : ctx->errstr;
@@ -237,7 +237,8 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
     }
     GiveBack(ctx);
     for (const auto& r : replies) {
-      if (r.type == RedisReply::Type::kError) return absl::InternalError(absl::StrCat("redis: ", r.str));
+      if (r.type == RedisReply::Type::kError)
+        return absl::InternalError(absl::StrCat("redis: ", r.str));
     }
     return replies;
   }

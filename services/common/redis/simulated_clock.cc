@@ -40,8 +40,8 @@ absl::StatusOr<TimePoint> SimulatedTime::Get() {
 }
 
 absl::StatusOr<TimePoint> SimulatedTime::Init(TimePoint start) {
-  auto r = redis_.Pipeline(
-      {{"SET", kKey, std::to_string(ToUnixMillis(start)), "NX"}, {"GET", kKey}});
+  auto r =
+      redis_.Pipeline({{"SET", kKey, std::to_string(ToUnixMillis(start)), "NX"}, {"GET", kKey}});
   if (!r.ok()) return r.status();
   return Parse((*r)[1]);
 }
@@ -51,9 +51,9 @@ absl::StatusOr<TimePoint> SimulatedTime::Set(TimePoint t) {
   if (!r.ok()) return r.status();
   if (r->integer == -1) {
     auto cur = Get();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the simulated clock only moves forward; it is at ",
-        cur.ok() ? FormatTime(*cur) : std::string(cur.status().message())));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the simulated clock only moves forward; it is at ",
+                     cur.ok() ? FormatTime(*cur) : std::string(cur.status().message())));
   }
   return FromUnixMillis(r->integer);
 }
@@ -62,7 +62,8 @@ absl::StatusOr<TimePoint> SimulatedTime::Advance(std::chrono::milliseconds d) {
   if (d.count() < 0) return absl::InvalidArgumentError("the simulated clock only moves forward");
   auto r = redis_.Command(MoveScript().Call({kKey}, {std::to_string(d.count()), "advance"}));
   if (!r.ok()) return r.status();
-  if (r->integer == -2) return absl::NotFoundError("no simulated time is set (motctl clock set TIME)");
+  if (r->integer == -2)
+    return absl::NotFoundError("no simulated time is set (motctl clock set TIME)");
   return FromUnixMillis(r->integer);
 }
 

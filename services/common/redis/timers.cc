@@ -58,8 +58,9 @@ namespace {
 
 // KEYS due, claims; ARGV now, until, n, token.
 const RedisScript& ClaimScript() {
-  static const RedisScript s(std::string(kTimerLua) +
-                             "return timer_claim(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])");
+  static const RedisScript s(
+      std::string(kTimerLua) +
+      "return timer_claim(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])");
   return s;
 }
 
@@ -126,9 +127,9 @@ absl::Status RedisTimers::Rearm(const std::vector<Timer>& timers) {
 
 absl::StatusOr<bool> RedisTimers::Settle(int partition, const std::string& id,
                                          const std::string& token, std::optional<TimePoint> at) {
-  auto r = redis_.Command(SettleScript().Call(
-      {layout_.DueKey(partition), layout_.ClaimsKey(partition)},
-      {token, id, at ? std::to_string(ToUnixMillis(*at)) : std::string()}));
+  auto r = redis_.Command(
+      SettleScript().Call({layout_.DueKey(partition), layout_.ClaimsKey(partition)},
+                          {token, id, at ? std::to_string(ToUnixMillis(*at)) : std::string()}));
   if (!r.ok()) return r.status();
   return r->integer == 1;
 }

@@ -6,13 +6,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/descriptor.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/descriptor.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/registry.h"
@@ -46,10 +46,14 @@ std::string ShortMethod(const std::string& method) {
 
 std::string ScopeName(Scope scope) {
   switch (scope) {
-    case Scope::kPublisher: return "publisher";
-    case Scope::kAgent: return "agent";
-    case Scope::kManager: return "manager";
-    case Scope::kReader: return "reader";
+    case Scope::kPublisher:
+      return "publisher";
+    case Scope::kAgent:
+      return "agent";
+    case Scope::kManager:
+      return "manager";
+    case Scope::kReader:
+      return "reader";
   }
   return "";
 }
@@ -70,7 +74,8 @@ absl::StatusOr<Claims> TokenVerifier::Verify(const std::string& token,
   if (token.size() > kMaxTokenBytes) return absl::UnauthenticatedError("token too long");
   jwt_t* raw = nullptr;
   if (jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(key_.data()),
-                 static_cast<int>(key_.size())) != 0 || raw == nullptr) {
+                 static_cast<int>(key_.size())) != 0 ||
+      raw == nullptr) {
     if (raw) jwt_free(raw);
     return absl::UnauthenticatedError("token is malformed or its signature does not verify");
   }
@@ -89,25 +94,29 @@ absl::StatusOr<Claims> TokenVerifier::Verify(const std::string& token,
   if (now > expires + leeway_) return absl::UnauthenticatedError("token expired");
   errno = 0;
   const long nbf = jwt_get_grant_int(jwt.get(), "nbf");
-  if (errno == 0 && now + leeway_ < std::chrono::system_clock::time_point(std::chrono::seconds(nbf))) {
+  if (errno == 0 &&
+      now + leeway_ < std::chrono::system_clock::time_point(std::chrono::seconds(nbf))) {
     return absl::UnauthenticatedError("token not valid yet (nbf)");
   }
   const char* sub = jwt_get_grant(jwt.get(), "sub");
-  if (sub == nullptr || *sub == '\0') return absl::UnauthenticatedError("token has no subject (sub)");
+  if (sub == nullptr || *sub == '\0')
+    return absl::UnauthenticatedError("token has no subject (sub)");
   Claims claims;
   claims.subject = sub;
   claims.expires = expires;
   const char* scope = jwt_get_grant(jwt.get(), "scope");
   for (absl::string_view name : absl::StrSplit(scope ? scope : "", ' ', absl::SkipEmpty())) {
     auto s = ParseScope(std::string_view(name.data(), name.size()));
-    if (!s.ok()) return absl::UnauthenticatedError("token scope " + std::string(s.status().message()));
+    if (!s.ok())
+      return absl::UnauthenticatedError("token scope " + std::string(s.status().message()));
     claims.scopes.insert(*s);
   }
   return claims;
 }
 
-absl::StatusOr<std::string> IssueToken(const std::string& private_key_pem, const std::string& issuer,
-                                       const std::string& subject, const std::set<Scope>& scopes,
+absl::StatusOr<std::string> IssueToken(const std::string& private_key_pem,
+                                       const std::string& issuer, const std::string& subject,
+                                       const std::set<Scope>& scopes,
                                        std::chrono::system_clock::time_point expires) {
   if (subject.empty()) return absl::InvalidArgumentError("subject is required");
   jwt_t* raw = nullptr;
@@ -125,13 +134,15 @@ absl::StatusOr<std::string> IssueToken(const std::string& private_key_pem, const
       jwt_add_grant_int(jwt.get(), "exp", seconds(expires)) != 0) {
     return absl::InternalError("cannot add the token's claims");
   }
-  if (jwt_set_alg(jwt.get(), JWT_ALG_ES256, reinterpret_cast<const unsigned char*>(private_key_pem.data()),
+  if (jwt_set_alg(jwt.get(), JWT_ALG_ES256,
+                  reinterpret_cast<const unsigned char*>(private_key_pem.data()),
                   static_cast<int>(private_key_pem.size())) != 0) {
     return absl::InvalidArgumentError("the signing key is not an ES256 (P-256) private key in PEM");
   }
   char* out = jwt_encode_str(jwt.get());
   if (out == nullptr) {
-    return absl::InvalidArgumentError("cannot sign: the signing key is not an ES256 (P-256) private key");
+    return absl::InvalidArgumentError(
+        "cannot sign: the signing key is not an ES256 (P-256) private key");
   }
   std::string token(out);
   free(out);
@@ -173,9 +184,10 @@ Gate::Gate(GateConfig config, AccessPolicy policy, prometheus::Registry* registr
   if (registry != nullptr) {
     refusals_ = &prometheus::BuildCounter()
                      .Name("mot_grpc_refusals_total")
-                     .Help("Calls refused, by method and reason: at the door (unauthenticated, "
-                           "permission_denied, rate_limited), or by their handler because nobody "
-                           "waits for them (deadline, cancelled).")
+                     .Help(
+                         "Calls refused, by method and reason: at the door (unauthenticated, "
+                         "permission_denied, rate_limited), or by their handler because nobody "
+                         "waits for them (deadline, cancelled).")
                      .Register(*registry);
   }
 }
@@ -195,8 +207,9 @@ std::optional<Claims> Gate::CallerOfToken(const std::string& authorization) {
 
 std::shared_ptr<grpc::ServerCredentials> Gate::Credentials() {
   grpc::SslServerCredentialsOptions options(
-      config_.tls_client_ca_pem.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-                                        : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+      config_.tls_client_ca_pem.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   options.pem_root_certs = config_.tls_client_ca_pem;
   options.pem_key_cert_pairs.push_back({config_.tls_key_pem, config_.tls_cert_pem});
   auto credentials = grpc::SslServerCredentials(options);
@@ -222,10 +235,12 @@ absl::StatusOr<Claims> Gate::Verified(const std::string& token) {
   return claims;
 }
 
-grpc::Status Gate::Refuse(const std::string& method, grpc::StatusCode code, const std::string& reason,
-                          const std::string& message) {
+grpc::Status Gate::Refuse(const std::string& method, grpc::StatusCode code,
+                          const std::string& reason, const std::string& message) {
   if (refusals_ != nullptr) {
-    refusals_->Add({{"method", policy_.count(method) ? ShortMethod(method) : "other"}, {"reason", reason}})
+    refusals_
+        ->Add(
+            {{"method", policy_.count(method) ? ShortMethod(method) : "other"}, {"reason", reason}})
         .Increment();
   }
   return grpc::Status(code, message);
@@ -235,7 +250,8 @@ void Gate::CountLate(const std::string& method, const std::string& reason) {
   if (refusals_ == nullptr) return;
   std::string label = "other";
   for (const auto& [full, scope] : policy_) {
-    if (full.size() > method.size() && full.compare(full.size() - method.size(), method.size(), method) == 0 &&
+    if (full.size() > method.size() &&
+        full.compare(full.size() - method.size(), method.size(), method) == 0 &&
         full[full.size() - method.size() - 1] == '/') {
       label = ShortMethod(full);
     }
@@ -251,7 +267,8 @@ grpc::Status Gate::Admit(const std::string& method, const std::string& authoriza
     return Refuse(method, grpc::StatusCode::UNAUTHENTICATED, "unauthenticated",
                   "no token: send `authorization: Bearer <token>`");
   }
-  if (authorization.size() <= kBearer.size() || authorization.compare(0, kBearer.size(), kBearer) != 0) {
+  if (authorization.size() <= kBearer.size() ||
+      authorization.compare(0, kBearer.size(), kBearer) != 0) {
     return Refuse(method, grpc::StatusCode::UNAUTHENTICATED, "unauthenticated",
                   "the authorization metadata is not `Bearer <token>`");
   }
@@ -273,7 +290,8 @@ grpc::Status Gate::Admit(const std::string& method, const std::string& authoriza
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (buckets_.size() >= kMaxCallers) buckets_.clear();
-    auto it = buckets_.try_emplace(claims->subject, config_.caller_rate, config_.caller_burst).first;
+    auto it =
+        buckets_.try_emplace(claims->subject, config_.caller_rate, config_.caller_burst).first;
     if (it->second.Take(1, TokenBucket::Steady::now()) == 0) {
       return Refuse(method, grpc::StatusCode::RESOURCE_EXHAUSTED, "rate_limited",
                     absl::StrCat("over the caller's rate of ", config_.caller_rate,
@@ -284,7 +302,8 @@ grpc::Status Gate::Admit(const std::string& method, const std::string& authoriza
   return grpc::Status::OK;
 }
 
-AccessPolicy PolicyOf(const std::string& service_full_name, const std::map<std::string, Scope>& scopes) {
+AccessPolicy PolicyOf(const std::string& service_full_name,
+                      const std::map<std::string, Scope>& scopes) {
   const auto* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_full_name);
   if (service == nullptr) throw std::logic_error("no service " + service_full_name);
@@ -292,7 +311,8 @@ AccessPolicy PolicyOf(const std::string& service_full_name, const std::map<std::
   for (int i = 0; i < service->method_count(); ++i) {
     const std::string& name = service->method(i)->name();
     auto it = scopes.find(name);
-    if (it == scopes.end()) throw std::logic_error(service_full_name + "/" + name + " has no scope");
+    if (it == scopes.end())
+      throw std::logic_error(service_full_name + "/" + name + " has no scope");
     policy["/" + service_full_name + "/" + name] = it->second;
   }
   if (policy.size() != scopes.size()) {
@@ -306,7 +326,8 @@ namespace {
 // call without the gate or without a call at all (unit tests call handlers directly).
 std::optional<Claims> ClaimsOf(const grpc::ServerContextBase* ctx) {
   Gate* gate = current_gate.load();
-  if (gate == nullptr || ctx == nullptr || const_cast<grpc::ServerContextBase*>(ctx)->c_call() == nullptr) {
+  if (gate == nullptr || ctx == nullptr ||
+      const_cast<grpc::ServerContextBase*>(ctx)->c_call() == nullptr) {
     return std::nullopt;
   }
   const auto& metadata = ctx->client_metadata();
@@ -328,10 +349,11 @@ grpc::Status Expired(const grpc::ServerContextBase* ctx, const std::string& meth
   const bool late = ctx->deadline() <= std::chrono::system_clock::now();
   if (!late && !ctx->IsCancelled()) return grpc::Status::OK;
   if (Gate* gate = current_gate.load()) gate->CountLate(method, late ? "deadline" : "cancelled");
-  return late ? grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                             "the call's deadline passed before it was served; nothing was done")
-              : grpc::Status(grpc::StatusCode::CANCELLED,
-                             "the caller cancelled the call before it was served; nothing was done");
+  return late
+             ? grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                            "the call's deadline passed before it was served; nothing was done")
+             : grpc::Status(grpc::StatusCode::CANCELLED,
+                            "the caller cancelled the call before it was served; nothing was done");
 }
 
 std::string CallerOf(const grpc::ServerContextBase* ctx) {
@@ -339,7 +361,8 @@ std::string CallerOf(const grpc::ServerContextBase* ctx) {
   return claims ? claims->subject : "";
 }
 
-std::shared_ptr<grpc::Channel> SecureChannel(const std::string& target, const ClientSecurity& security) {
+std::shared_ptr<grpc::Channel> SecureChannel(const std::string& target,
+                                             const ClientSecurity& security) {
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = security.ca_pem;
   options.pem_cert_chain = security.cert_pem;
@@ -355,7 +378,8 @@ std::shared_ptr<grpc::Channel> SecureChannel(const std::string& target, const Cl
   return grpc::CreateCustomChannel(target, credentials, args);
 }
 
-ClientSecurity ClientSecurityOf(const std::map<std::string, std::string>& vars, const std::string& token) {
+ClientSecurity ClientSecurityOf(const std::map<std::string, std::string>& vars,
+                                const std::string& token) {
   const auto read = [&vars](const std::string& key) {
     auto it = vars.find(key);
     if (it == vars.end()) return std::string();
@@ -364,7 +388,8 @@ ClientSecurity ClientSecurityOf(const std::map<std::string, std::string>& vars, 
     buf << in.rdbuf();
     return buf.str();
   };
-  return {read("MOT_TLS_CA_FILE"), read("MOT_TLS_CLIENT_CERT_FILE"), read("MOT_TLS_CLIENT_KEY_FILE"), token};
+  return {read("MOT_TLS_CA_FILE"), read("MOT_TLS_CLIENT_CERT_FILE"),
+          read("MOT_TLS_CLIENT_KEY_FILE"), token};
 }
 
 }  // namespace mot

@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpc/health/v1/health.pb.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "mot/common/gate.h"
 #include "mot/common/log.h"
@@ -70,9 +70,10 @@ Runtime::Runtime(std::string service, CommonConfig config)
       throw std::runtime_error("MOT_CLOCK=simulated: the shared clock cannot be read: " +
                                std::string(s.message()));
     }
-    Log().warn("SIMULATED CLOCK: time is {} and moves only with `motctl clock`; never run "
-               "production like this",
-               FormatTime(clock->Now()));
+    Log().warn(
+        "SIMULATED CLOCK: time is {} and moves only with `motctl clock`; never run "
+        "production like this",
+        FormatTime(clock->Now()));
     simulated.Set(1);
     loops_.push_back([this, c = clock.get()](const std::atomic<bool>& stop) {
       bool failing = false;
@@ -87,8 +88,8 @@ Runtime::Runtime(std::string service, CommonConfig config)
   } else {
     clock_ = std::make_unique<SystemClock>();
   }
-  producer_ = std::make_unique<KafkaProducer>(config_.kafka_brokers, service_,
-                                              config_.kafka_delivery_timeout, config_.kafka_options);
+  producer_ = std::make_unique<KafkaProducer>(
+      config_.kafka_brokers, service_, config_.kafka_delivery_timeout, config_.kafka_options);
 }
 
 Runtime::~Runtime() = default;
@@ -140,7 +141,8 @@ int Runtime::Serve(std::vector<grpc::Service*> services, AccessPolicy policy) {
   if (!config_.health_addr.empty()) {
     grpc::ServerBuilder health_builder;
     int health_port = 0;
-    health_builder.AddListeningPort(config_.health_addr, grpc::InsecureServerCredentials(), &health_port);
+    health_builder.AddListeningPort(config_.health_addr, grpc::InsecureServerCredentials(),
+                                    &health_port);
     health = health_builder.BuildAndStart();
     if (!health || health_port == 0) {
       throw std::runtime_error("MOT_HEALTH_ADDR=" + config_.health_addr + " cannot be bound");
@@ -198,7 +200,8 @@ int RunService(const char* service, const std::function<int()>& body) {
 }
 
 grpc::Status InvalidArgument(std::string_view field, std::string_view rule) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(field) + " " + std::string(rule));
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      std::string(field) + " " + std::string(rule));
 }
 
 grpc::Status ToGrpc(const absl::Status& status) {

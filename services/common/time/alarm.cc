@@ -22,8 +22,9 @@ void Alarm::Wait(std::chrono::milliseconds interval, const std::atomic<bool>& st
   std::unique_lock lock(mu_);
   while (!rung_ && !stop.load() && std::chrono::steady_clock::now() < until) {
     // Short waits: `stop` is an atomic, not a condition of this variable.
-    cv_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(
-                           std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
+    cv_.wait_for(lock,
+                 std::min<std::chrono::steady_clock::duration>(
+                     std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
   }
 }
 

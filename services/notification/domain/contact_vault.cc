@@ -57,7 +57,8 @@ absl::StatusOr<ContactVault> ContactVault::FromSpec(std::string_view spec) {
     if (vault.current_.empty()) vault.current_ = id;
   }
   if (vault.keys_.empty()) {
-    return absl::InvalidArgumentError("MOT_CONTACT_KEYS: at least one <key id>:<base64 key> is required");
+    return absl::InvalidArgumentError(
+        "MOT_CONTACT_KEYS: at least one <key id>:<base64 key> is required");
   }
   return vault;
 }
@@ -72,13 +73,16 @@ std::string ContactVault::Seal(std::string_view owner_id, std::string_view plain
   auto ctx = NewCtx();
   int n = 0, total = 0;
   if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(key), Bytes(nonce)) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &n, Bytes(owner_id), static_cast<int>(owner_id.size())) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), Bytes(out), &n, Bytes(plaintext), static_cast<int>(plaintext.size())) != 1) {
+      EVP_EncryptUpdate(ctx.get(), nullptr, &n, Bytes(owner_id),
+                        static_cast<int>(owner_id.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), Bytes(out), &n, Bytes(plaintext),
+                        static_cast<int>(plaintext.size())) != 1) {
     throw std::runtime_error("AES-256-GCM encryption failed");
   }
   total = n;
   if (EVP_EncryptFinal_ex(ctx.get(), Bytes(out) + total, &n) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, Bytes(out) + plaintext.size()) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
+                          Bytes(out) + plaintext.size()) != 1) {
     throw std::runtime_error("AES-256-GCM encryption failed");
   }
   record.set_nonce(std::move(nonce));
@@ -107,7 +111,8 @@ absl::StatusOr<std::string> ContactVault::Open(std::string_view owner_id,
   const bool ok =
       EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(key->second),
                          Bytes(record.nonce())) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &n, Bytes(owner_id), static_cast<int>(owner_id.size())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &n, Bytes(owner_id),
+                        static_cast<int>(owner_id.size())) == 1 &&
       EVP_DecryptUpdate(ctx.get(), Bytes(plain), &n, Bytes(ct), static_cast<int>(size)) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, Bytes(tag)) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), Bytes(plain) + n, &n) == 1;

@@ -1,11 +1,12 @@
 #include "notification/domain/templates.h"
 
 #include <fmt/args.h>
+#include <fmt/format.h>
+
 #include <cctype>
 #include <set>
 #include <utility>
 #include <vector>
-#include <fmt/format.h>
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/yaml.h"
@@ -38,7 +39,8 @@ absl::StatusOr<std::set<std::string>> Placeholders(const std::string& text) {
     std::string name = text.substr(i + 1, close - i - 1);
     name = name.substr(0, name.find(':'));
     if (!IsVariableName(name)) {
-      return absl::InvalidArgumentError(absl::StrCat("placeholder {", name, "}: expected a variable's name"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("placeholder {", name, "}: expected a variable's name"));
     }
     names.insert(name);
     i = close;
@@ -73,8 +75,8 @@ absl::StatusOr<TemplateSet> TemplateSet::FromYaml(const std::string& yaml) {
     for (const auto& entry : *templates) {
       Template t;
       t.id = entry.first.as<std::string>();
-      if (auto s = RequireKeys(entry.second, absl::StrCat("template '", t.id, "'"),
-                               {"channel", "text"});
+      if (auto s =
+              RequireKeys(entry.second, absl::StrCat("template '", t.id, "'"), {"channel", "text"});
           !s.ok()) {
         return s;
       }
@@ -98,9 +100,11 @@ absl::StatusOr<TemplateSet> TemplateSet::FromYaml(const std::string& yaml) {
         t.personal = p == "true";
       }
       // Malformed text is found at start, not at every send.
-      for (const auto& [field, text] : {std::pair{"text", &t.text}, std::pair{"subject", &t.subject}}) {
+      for (const auto& [field, text] :
+           {std::pair{"text", &t.text}, std::pair{"subject", &t.subject}}) {
         if (auto s = CheckFormat(*text); !s.ok()) {
-          return absl::InvalidArgumentError(absl::StrCat("template '", t.id, "': malformed ", field, ": ", s.message()));
+          return absl::InvalidArgumentError(
+              absl::StrCat("template '", t.id, "': malformed ", field, ": ", s.message()));
         }
       }
       set.templates_[t.id] = std::move(t);
@@ -123,9 +127,9 @@ absl::StatusOr<std::string> Fill(const Template& tpl, const std::string& text,
   try {
     return fmt::vformat(text, args);
   } catch (const fmt::format_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "template '", tpl.id, "' cannot be rendered (", e.what(),
-        "): a {placeholder} has no variable in the command"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("template '", tpl.id, "' cannot be rendered (", e.what(),
+                     "): a {placeholder} has no variable in the command"));
   }
 }
 
@@ -150,7 +154,8 @@ absl::StatusOr<std::string> Subject(const Template& tpl, const std::string& text
   std::string out;
   int characters = 0;
   for (size_t i = 0; i < text.size() && characters < kMaxCharacters; ++characters) {
-    const size_t n = std::min(Utf8SequenceLength(static_cast<unsigned char>(text[i])), text.size() - i);
+    const size_t n =
+        std::min(Utf8SequenceLength(static_cast<unsigned char>(text[i])), text.size() - i);
     const std::string ch = text.substr(i, n);
     out += ch;
     i += n;

@@ -12,14 +12,15 @@ std::string KpiKey(const std::string& what, const std::string& project, const st
 
 std::string ProjectsKey() { return "mot:survey:projects"; }
 
-absl::StatusOr<KpiCounter::Counts> KpiCounter::CountsOf(const std::string& project, const std::string& month) {
+absl::StatusOr<KpiCounter::Counts> KpiCounter::CountsOf(const std::string& project,
+                                                        const std::string& month) {
   auto all = CountsOfAll({project}, month);
   if (!all.ok()) return all.status();
   return all->at(0);
 }
 
-absl::StatusOr<std::vector<KpiCounter::Counts>> KpiCounter::CountsOfAll(const std::vector<std::string>& projects,
-                                                                       const std::string& month) {
+absl::StatusOr<std::vector<KpiCounter::Counts>> KpiCounter::CountsOfAll(
+    const std::vector<std::string>& projects, const std::string& month) {
   std::vector<std::vector<std::string>> cmds;
   for (const auto& p : projects) {
     cmds.push_back({"PFCOUNT", KpiKey("owners", p)});

@@ -37,7 +37,8 @@ std::string ProjectsKey();
 
 // The HyperLogLog of `what` (owners, bought, active, complaints_opened,
 // complaints_resolved) for a project, and a month ("" for all time).
-std::string KpiKey(const std::string& what, const std::string& project, const std::string& month = "");
+std::string KpiKey(const std::string& what, const std::string& project,
+                   const std::string& month = "");
 
 // The KPI's shares (0-100) from the counts and the month's survey scores; absent where
 // there is nothing to measure (no owners, no complaint opened, no CSAT answer).

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "survey/app/survey_records.h"
 #include "mot/common/log.h"
 #include "prometheus/metric_family.h"
+#include "survey/app/survey_records.h"
 
 namespace mot::survey {
 namespace {
@@ -17,7 +17,8 @@ prometheus::MetricFamily Family(const std::string& name, const std::string& help
   return f;
 }
 
-void Add(prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Label> labels, double v) {
+void Add(prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Label> labels,
+         double v) {
   prometheus::ClientMetric m;
   m.label = std::move(labels);
   m.gauge.value = v;
@@ -27,22 +28,32 @@ void Add(prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Labe
 }  // namespace
 
 std::vector<prometheus::MetricFamily> ScoresMetrics::Collect() const {
-  auto responses = Family("mot_survey_responses", "Survey responses this month (the catalogue's zone), by project and stage.");
-  auto csat_mean = Family("mot_survey_csat_mean", "Mean CSAT answer (1-5) this month, by project and stage.");
+  auto responses =
+      Family("mot_survey_responses",
+             "Survey responses this month (the catalogue's zone), by project and stage.");
+  auto csat_mean =
+      Family("mot_survey_csat_mean", "Mean CSAT answer (1-5) this month, by project and stage.");
   auto satisfied = Family("mot_survey_csat_satisfied_ratio",
                           "Share of CSAT answers 4 or 5 this month (0-1), by project and stage.");
-  auto nps = Family("mot_survey_nps", "NPS this month (% promoters - % detractors, -100..100), by project and stage.");
-  auto gap = Family("mot_survey_servqual_gap",
-                    "SERVQUAL gap (mean perception - mean expectation, 1-7 scale) this month, by project, stage "
-                    "and dimension.");
-  auto kpi = Family("mot_survey_kpi", "The team KPI this month (0-100, surveys.yaml kpi_weights), by project.");
-  auto input = Family("mot_survey_kpi_input",
-                      "The KPI's inputs this month (0-100): satisfaction, repurchase, complaint_resolution, "
-                      "community_activity, by project.");
+  auto nps =
+      Family("mot_survey_nps",
+             "NPS this month (% promoters - % detractors, -100..100), by project and stage.");
+  auto gap = Family(
+      "mot_survey_servqual_gap",
+      "SERVQUAL gap (mean perception - mean expectation, 1-7 scale) this month, by project, stage "
+      "and dimension.");
+  auto kpi = Family("mot_survey_kpi",
+                    "The team KPI this month (0-100, surveys.yaml kpi_weights), by project.");
+  auto input =
+      Family("mot_survey_kpi_input",
+             "The KPI's inputs this month (0-100): satisfaction, repurchase, complaint_resolution, "
+             "community_activity, by project.");
   auto out = [&] {
-    return std::vector<prometheus::MetricFamily>{responses, csat_mean, satisfied, nps, gap, kpi, input};
+    return std::vector<prometheus::MetricFamily>{responses, csat_mean, satisfied, nps,
+                                                 gap,       kpi,       input};
   };
-  auto projects = redis_.Command({"ZREVRANGE", ProjectsKey(), "0", std::to_string(max_projects_ - 1)});
+  auto projects =
+      redis_.Command({"ZREVRANGE", ProjectsKey(), "0", std::to_string(max_projects_ - 1)});
   if (!projects.ok()) {
     Log().warn("survey metrics: {}", projects.status().message());
     return out();
@@ -74,16 +85,20 @@ std::vector<prometheus::MetricFamily> ScoresMetrics::Collect() const {
       const Scores sc = ScoresOf(t);
       Add(responses, {{"project", p}, {"stage", s}}, static_cast<double>(sc.responses));
       if (sc.csat_mean) Add(csat_mean, {{"project", p}, {"stage", s}}, *sc.csat_mean);
-      if (sc.csat_satisfied) Add(satisfied, {{"project", p}, {"stage", s}}, *sc.csat_satisfied / 100);
+      if (sc.csat_satisfied)
+        Add(satisfied, {{"project", p}, {"stage", s}}, *sc.csat_satisfied / 100);
       if (sc.nps) Add(nps, {{"project", p}, {"stage", s}}, *sc.nps);
-      for (const auto& [d, g] : sc.gap) Add(gap, {{"project", p}, {"stage", s}, {"dimension", d}}, g);
+      for (const auto& [d, g] : sc.gap)
+        Add(gap, {{"project", p}, {"stage", s}, {"dimension", d}}, g);
     }
     if (!counts.ok()) continue;
     const KpiInputs in = KpiInputsOf((*counts)[k], ScoresOf(all).csat_satisfied);
     if (auto k = Kpi(catalogue_.kpi_weights(), in)) Add(kpi, {{"project", p}}, *k);
     const std::pair<const char*, std::optional<double>> inputs[] = {
-        {"satisfaction", in.satisfaction}, {"repurchase", in.repurchase},
-        {"complaint_resolution", in.complaint_resolution}, {"community_activity", in.community_activity}};
+        {"satisfaction", in.satisfaction},
+        {"repurchase", in.repurchase},
+        {"complaint_resolution", in.complaint_resolution},
+        {"community_activity", in.community_activity}};
     for (const auto& [name, v] : inputs) {
       if (v) Add(input, {{"project", p}, {"input", name}}, *v);
     }

@@ -3,11 +3,11 @@
 #include <memory>
 #include <string>
 
-#include "survey/app/kpi.h"
-#include "survey/domain/catalogue.h"
 #include "mot/common/clock.h"
 #include "mot/common/redis.h"
 #include "prometheus/collectable.h"
+#include "survey/app/kpi.h"
+#include "survey/domain/catalogue.h"
 
 namespace mot::survey {
 
@@ -19,9 +19,13 @@ namespace mot::survey {
 // the `max_projects` most recently active.
 class ScoresMetrics : public prometheus::Collectable {
  public:
-  ScoresMetrics(RedisClient& redis, const SurveyCatalogue& catalogue, KpiCounter& kpi, const Clock& clock,
-                size_t max_projects)
-      : redis_(redis), catalogue_(catalogue), kpi_(kpi), clock_(clock), max_projects_(max_projects) {}
+  ScoresMetrics(RedisClient& redis, const SurveyCatalogue& catalogue, KpiCounter& kpi,
+                const Clock& clock, size_t max_projects)
+      : redis_(redis),
+        catalogue_(catalogue),
+        kpi_(kpi),
+        clock_(clock),
+        max_projects_(max_projects) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:

@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "mot/common/clock.h"
+#include "mot/common/config.h"
 #include "mot/common/ids.h"
 #include "mot/common/validate.h"
-#include "mot/common/config.h"
 #include "mot/common/yaml.h"
 
 namespace mot::survey {
@@ -26,7 +26,8 @@ std::map<std::string, Answer> AnswersOf(const google::protobuf::Map<std::string,
   return out;
 }
 
-google::protobuf::Map<std::string, v1::Answer> AnswersToProto(const std::map<std::string, Answer>& in) {
+google::protobuf::Map<std::string, v1::Answer> AnswersToProto(
+    const std::map<std::string, Answer>& in) {
   google::protobuf::Map<std::string, v1::Answer> out;
   for (const auto& [id, a] : in) {
     v1::Answer& x = out[id];
@@ -41,18 +42,21 @@ google::protobuf::Map<std::string, v1::Answer> AnswersToProto(const std::map<std
 namespace {
 
 absl::StatusOr<QuestionKind> KindOf(const std::string& name) {
-  static const std::map<std::string, QuestionKind> kKinds = {
-      {"nps", QuestionKind::kNps},           {"csat", QuestionKind::kCsat},
-      {"servqual", QuestionKind::kServqual}, {"choice", QuestionKind::kChoice},
-      {"text", QuestionKind::kText}};
+  static const std::map<std::string, QuestionKind> kKinds = {{"nps", QuestionKind::kNps},
+                                                             {"csat", QuestionKind::kCsat},
+                                                             {"servqual", QuestionKind::kServqual},
+                                                             {"choice", QuestionKind::kChoice},
+                                                             {"text", QuestionKind::kText}};
   auto it = kKinds.find(name);
-  if (it == kKinds.end()) return absl::InvalidArgumentError("expected one of nps, csat, servqual, choice, text");
+  if (it == kKinds.end())
+    return absl::InvalidArgumentError("expected one of nps, csat, servqual, choice, text");
   return it->second;
 }
 
 absl::StatusOr<Question> QuestionOf(const YAML::Node& n, const std::string& where) {
   if (!n.IsMap()) return Fail(where, "expected {id, kind, text, ...}");
-  static const std::set<std::string> kFields = {"id", "kind", "text", "dimension", "options", "required"};
+  static const std::set<std::string> kFields = {"id",        "kind",    "text",
+                                                "dimension", "options", "required"};
   for (const auto& f : n) {
     const std::string k = f.first.as<std::string>();
     if (!kFields.count(k)) return Fail(where, absl::StrCat("unknown field '", k, "'"));
@@ -100,10 +104,11 @@ absl::StatusOr<double> Number(const YAML::Node& n, const std::string& where) {
 absl::Status CheckSettings(const YAML::Node& root) {
   if (!root.IsMap()) return absl::InvalidArgumentError("expected a map of settings");
   for (const auto& entry : root) {
-    static const std::set<std::string> kKeys = {"surveys", "fatigue", "detractor", "kpi_weights",
-                                                "time_zone", "kpi_complaint_kinds"};
+    static const std::set<std::string> kKeys = {"surveys",     "fatigue",   "detractor",
+                                                "kpi_weights", "time_zone", "kpi_complaint_kinds"};
     const std::string key = entry.first.as<std::string>();
-    if (!kKeys.count(key)) return absl::InvalidArgumentError(absl::StrCat("unknown setting '", key, "'"));
+    if (!kKeys.count(key))
+      return absl::InvalidArgumentError(absl::StrCat("unknown setting '", key, "'"));
   }
   return absl::OkStatus();
 }
@@ -111,7 +116,8 @@ absl::Status CheckSettings(const YAML::Node& root) {
 absl::Status ReadFatigue(const YAML::Node& f, FatigueRules& fatigue) {
   if (auto s = RequireKeys(f, "fatigue", {"window", "priority"}); !s.ok()) return s;
   auto window = ParseDuration(f["window"].as<std::string>());
-  if (!window.ok() || window->count() <= 0) return Fail("fatigue.window", "expected a duration such as 30d");
+  if (!window.ok() || window->count() <= 0)
+    return Fail("fatigue.window", "expected a duration such as 30d");
   fatigue.window = *window;
   if (!f["priority"].IsSequence()) return Fail("fatigue.priority", "expected a list of families");
   fatigue.priority.clear();
@@ -127,7 +133,9 @@ absl::Status ReadDetractor(const YAML::Node& d, DetractorRule& detractor) {
     // Within the scales (NPS 0-10, CSAT 1-5), and a finite gap.
     const bool nps = std::string(k) == "nps_at_most", csat = std::string(k) == "csat_at_most";
     if (!std::isfinite(*v) || (nps && (*v < 0 || *v > 10)) || (csat && (*v < 1 || *v > 5))) {
-      return Fail(absl::StrCat("detractor.", k), nps ? "expected 0 to 10" : csat ? "expected 1 to 5" : "expected a finite number");
+      return Fail(absl::StrCat("detractor.", k), nps    ? "expected 0 to 10"
+                                                 : csat ? "expected 1 to 5"
+                                                        : "expected a finite number");
     }
     if (nps) detractor.nps_at_most = static_cast<int>(*v);
     if (csat) detractor.csat_at_most = static_cast<int>(*v);
@@ -137,14 +145,17 @@ absl::Status ReadDetractor(const YAML::Node& d, DetractorRule& detractor) {
 }
 
 absl::StatusOr<KpiWeights> KpiWeightsOf(const YAML::Node& w) {
-  if (auto s = RequireKeys(w, "kpi_weights",
-                           {"satisfaction", "repurchase", "complaint_resolution", "community_activity"});
+  if (auto s =
+          RequireKeys(w, "kpi_weights",
+                      {"satisfaction", "repurchase", "complaint_resolution", "community_activity"});
       !s.ok()) {
     return s;
   }
   KpiWeights k;
-  double* fields[] = {&k.satisfaction, &k.repurchase, &k.complaint_resolution, &k.community_activity};
-  const char* names[] = {"satisfaction", "repurchase", "complaint_resolution", "community_activity"};
+  double* fields[] = {&k.satisfaction, &k.repurchase, &k.complaint_resolution,
+                      &k.community_activity};
+  const char* names[] = {"satisfaction", "repurchase", "complaint_resolution",
+                         "community_activity"};
   double total = 0;
   for (int i = 0; i < 4; ++i) {
     auto v = Number(w[names[i]], absl::StrCat("kpi_weights.", names[i]));
@@ -170,7 +181,8 @@ absl::StatusOr<SurveyDefinition> SurveyOf(const std::string& id, const YAML::Nod
   SurveyDefinition d;
   d.id = id;
   const std::string where = absl::StrCat("survey '", d.id, "'");
-  if (auto s = RequireKeys(n, where, {"stage", "family", "title", "valid_for", "questions"}); !s.ok()) {
+  if (auto s = RequireKeys(n, where, {"stage", "family", "title", "valid_for", "questions"});
+      !s.ok()) {
     return s;
   }
   d.stage = n["stage"].as<std::string>();
@@ -179,13 +191,15 @@ absl::StatusOr<SurveyDefinition> SurveyOf(const std::string& id, const YAML::Nod
   auto valid = ParseDuration(n["valid_for"].as<std::string>());
   if (!valid.ok()) return Fail(where, absl::StrCat("valid_for: ", valid.status().message()));
   d.valid_for = *valid;
-  if (!n["questions"].IsSequence() || n["questions"].size() == 0) return Fail(where, "no questions");
+  if (!n["questions"].IsSequence() || n["questions"].size() == 0)
+    return Fail(where, "no questions");
   std::set<std::string> ids;
   int i = 0;
   for (const auto& qn : n["questions"]) {
     auto q = QuestionOf(qn, absl::StrCat(where, ": questions[", i++, "]"));
     if (!q.ok()) return q.status();
-    if (!ids.insert(q->id).second) return Fail(where, absl::StrCat("question id '", q->id, "' twice"));
+    if (!ids.insert(q->id).second)
+      return Fail(where, absl::StrCat("question id '", q->id, "' twice"));
     d.questions.push_back(*std::move(q));
   }
   return d;
@@ -199,7 +213,8 @@ absl::StatusOr<SurveyCatalogue> SurveyCatalogue::FromYaml(const std::string& yam
     auto root = ParseYaml(yaml);
     if (!root.ok()) return root.status();
     if (auto s = CheckSettings(*root); !s.ok()) return s;
-    const std::string zone = (*root)["time_zone"] ? (*root)["time_zone"].as<std::string>() : "Asia/Shanghai";
+    const std::string zone =
+        (*root)["time_zone"] ? (*root)["time_zone"].as<std::string>() : "Asia/Shanghai";
     if (!absl::LoadTimeZone(zone, &catalogue.zone_)) {
       return Fail("time_zone", absl::StrCat("unknown zone '", zone, "'"));
     }
@@ -254,15 +269,16 @@ absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalog
                                                   const v1::CreateSurveyCommand& cmd,
                                                   TimePoint now) {
   if (auto s = RequireFields({{"command_id", &cmd.command_id()},
-                               {"customer_id", &cmd.customer_id()},
-                               {"survey_id", &cmd.survey_id()}});
+                              {"customer_id", &cmd.customer_id()},
+                              {"survey_id", &cmd.survey_id()}});
       !s.ok()) {
     return s;
   }
   if (!cmd.has_requested_at()) return absl::InvalidArgumentError("requested_at is required");
   const SurveyDefinition* def = catalogue.Find(cmd.survey_id());
   if (def == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("survey_id is unknown; known: ", catalogue.IdList()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("survey_id is unknown; known: ", catalogue.IdList()));
   }
   v1::SurveyInstance s;
   s.set_id(DeterministicId("sv", {cmd.command_id()}));

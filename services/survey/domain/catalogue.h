@@ -2,21 +2,22 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include <set>
-#include "survey/domain/scores.h"
 #include "mot/common/clock.h"
 #include "mot/survey/v1/survey.pb.h"
+#include "survey/domain/scores.h"
 
 namespace mot::survey {
 
 // A request's answers (protobuf) as the scores read them, and back.
 std::map<std::string, Answer> AnswersOf(const google::protobuf::Map<std::string, v1::Answer>& in);
-google::protobuf::Map<std::string, v1::Answer> AnswersToProto(const std::map<std::string, Answer>& in);
+google::protobuf::Map<std::string, v1::Answer> AnswersToProto(
+    const std::map<std::string, Answer>& in);
 
 // A survey as the catalogue (deploy/config/surveys.yaml) defines it.
 struct SurveyDefinition {

@@ -28,7 +28,8 @@ absl::StatusOr<std::map<std::string, Answer>> AnswersFromForm(
     const std::string part = dot == std::string::npos ? "" : name.substr(dot + 1);
     auto q = by_id.find(id);
     // The name is the poster's: not echoed (it could hold anything).
-    if (q == by_id.end()) return absl::InvalidArgumentError("a form field names no question of this survey");
+    if (q == by_id.end())
+      return absl::InvalidArgumentError("a form field names no question of this survey");
     const bool pair = q->second->kind == QuestionKind::kServqual;
     if (pair ? part != "expectation" && part != "perception" : dot != std::string::npos) {
       return BadField(name, pair ? "expected <question>.expectation or <question>.perception"
@@ -43,7 +44,8 @@ absl::StatusOr<std::map<std::string, Answer>> AnswersFromForm(
         // Digits only (SimpleAtoi alone would take " 9" and "+9").
         const size_t digits = value[0] == '-' ? 1 : 0;
         int v = 0;
-        if (value.size() == digits || value.find_first_not_of("0123456789", digits) != std::string::npos ||
+        if (value.size() == digits ||
+            value.find_first_not_of("0123456789", digits) != std::string::npos ||
             !absl::SimpleAtoi(value, &v)) {
           return BadField(name, "expected a whole number");
         }
@@ -52,7 +54,8 @@ absl::StatusOr<std::map<std::string, Answer>> AnswersFromForm(
       }
       case QuestionKind::kChoice:
       case QuestionKind::kText:
-        if (value.size() > max_text) return BadField(name, absl::StrCat("longer than ", max_text, " bytes"));
+        if (value.size() > max_text)
+          return BadField(name, absl::StrCat("longer than ", max_text, " bytes"));
         a.text = value;
         break;
     }

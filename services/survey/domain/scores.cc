@@ -42,21 +42,25 @@ std::string Problem(const Question& q, const Answer* a) {
   return "";
 }
 
-absl::Status Validate(const std::vector<Question>& questions, const std::map<std::string, Answer>& answers) {
+absl::Status Validate(const std::vector<Question>& questions,
+                      const std::map<std::string, Answer>& answers) {
   for (const auto& [id, _] : answers) {
-    if (std::none_of(questions.begin(), questions.end(), [&](const Question& q) { return q.id == id; })) {
+    if (std::none_of(questions.begin(), questions.end(),
+                     [&](const Question& q) { return q.id == id; })) {
       // The key is the caller's: not echoed (it could hold anything).
       return absl::InvalidArgumentError("answers: a key is not a question of the survey");
     }
   }
   for (const auto& q : questions) {
     auto it = answers.find(q.id);
-    if (auto rule = Problem(q, it == answers.end() ? nullptr : &it->second); !rule.empty()) return Bad(q, rule);
+    if (auto rule = Problem(q, it == answers.end() ? nullptr : &it->second); !rule.empty())
+      return Bad(q, rule);
   }
   return absl::OkStatus();
 }
 
-void Tally::Add(const std::vector<Question>& questions, const std::map<std::string, Answer>& answers) {
+void Tally::Add(const std::vector<Question>& questions,
+                const std::map<std::string, Answer>& answers) {
   ++responses;
   for (const auto& q : questions) {
     auto it = answers.find(q.id);
@@ -97,8 +101,9 @@ void Tally::Merge(const Tally& o) {
 
 std::vector<std::pair<std::string, int64_t>> FieldsOf(const Tally& t) {
   std::vector<std::pair<std::string, int64_t>> out = {
-      {"responses", t.responses},       {"csat_answers", t.csat_answers}, {"csat_sum", t.csat_sum},
-      {"csat_satisfied", t.csat_satisfied}, {"nps_answers", t.nps_answers}, {"promoters", t.promoters},
+      {"responses", t.responses},     {"csat_answers", t.csat_answers},
+      {"csat_sum", t.csat_sum},       {"csat_satisfied", t.csat_satisfied},
+      {"nps_answers", t.nps_answers}, {"promoters", t.promoters},
       {"detractors", t.detractors}};
   for (const auto& [d, p] : t.servqual) {
     out.emplace_back("sq:" + d + ":n", p.n);
@@ -126,9 +131,15 @@ Tally TallyOf(const std::map<std::string, int64_t>& f) {
     const std::string dimension = k.substr(3, k.size() - 5);
     Tally::Pairs& p = t.servqual[dimension];
     switch (k.back()) {
-      case 'n': p.n = v; break;
-      case 'e': p.expectation_sum = v; break;
-      case 'p': p.perception_sum = v; break;
+      case 'n':
+        p.n = v;
+        break;
+      case 'e':
+        p.expectation_sum = v;
+        break;
+      case 'p':
+        p.perception_sum = v;
+        break;
     }
   }
   return t;
@@ -152,7 +163,8 @@ Scores ScoresOf(const Tally& t) {
   return s;
 }
 
-std::vector<std::string> DetractorReasons(const DetractorRule& rule, const std::vector<Question>& questions,
+std::vector<std::string> DetractorReasons(const DetractorRule& rule,
+                                          const std::vector<Question>& questions,
                                           const std::map<std::string, Answer>& answers) {
   std::vector<std::string> out;
   Tally mine;
@@ -175,8 +187,8 @@ size_t FatigueRules::Rank(const std::string& family) const {
   return static_cast<size_t>(it - priority.begin());  // not listed: priority.size()
 }
 
-FatigueVerdict Fatigue(const FatigueRules& rules, const std::vector<Issued>& sent, const std::string& family,
-                       TimePoint now) {
+FatigueVerdict Fatigue(const FatigueRules& rules, const std::vector<Issued>& sent,
+                       const std::string& family, TimePoint now) {
   FatigueVerdict v;
   const size_t rank = rules.Rank(family);
   const Issued* blocker = nullptr;
@@ -199,10 +211,10 @@ FatigueVerdict Fatigue(const FatigueRules& rules, const std::vector<Issued>& sen
 
 std::optional<double> Kpi(const KpiWeights& w, const KpiInputs& in) {
   double sum = 0, weights = 0;
-  for (const auto& [weight, value] : {std::pair{w.satisfaction, in.satisfaction},
-                                      std::pair{w.repurchase, in.repurchase},
-                                      std::pair{w.complaint_resolution, in.complaint_resolution},
-                                      std::pair{w.community_activity, in.community_activity}}) {
+  for (const auto& [weight, value] :
+       {std::pair{w.satisfaction, in.satisfaction}, std::pair{w.repurchase, in.repurchase},
+        std::pair{w.complaint_resolution, in.complaint_resolution},
+        std::pair{w.community_activity, in.community_activity}}) {
     if (!value) continue;
     sum += weight * *value;
     weights += weight;

@@ -14,22 +14,22 @@ namespace mot::survey {
 
 // The kinds of question a survey asks (deploy/config/surveys.yaml).
 enum class QuestionKind {
-  kNps,        // 0-10: how likely to recommend us
-  kCsat,       // 1-5: how satisfied
-  kServqual,   // a pair, 1-7 each: what the owner expected and what they perceived
-  kChoice,     // one of the question's options
-  kText,       // free text
+  kNps,       // 0-10: how likely to recommend us
+  kCsat,      // 1-5: how satisfied
+  kServqual,  // a pair, 1-7 each: what the owner expected and what they perceived
+  kChoice,    // one of the question's options
+  kText,      // free text
 };
 
 // The five SERVQUAL dimensions (PZB): quality = perception - expectation on each.
-inline constexpr std::array<const char*, 5> kDimensions = {"tangibles", "reliability", "responsiveness",
-                                                           "assurance", "empathy"};
+inline constexpr std::array<const char*, 5> kDimensions = {
+    "tangibles", "reliability", "responsiveness", "assurance", "empathy"};
 
 struct Question {
   std::string id;
   QuestionKind kind = QuestionKind::kCsat;
-  std::string text;       // zh-CN
-  std::string dimension;  // kServqual: one of kDimensions
+  std::string text;                  // zh-CN
+  std::string dimension;             // kServqual: one of kDimensions
   std::vector<std::string> options;  // kChoice
   bool required = true;
 };
@@ -55,7 +55,7 @@ absl::Status Validate(const std::vector<Question>& questions,
 struct Tally {
   int64_t responses = 0;
   int64_t csat_answers = 0, csat_sum = 0, csat_satisfied = 0;  // satisfied: 4 or 5
-  int64_t nps_answers = 0, promoters = 0, detractors = 0;       // 9-10, 0-6
+  int64_t nps_answers = 0, promoters = 0, detractors = 0;      // 9-10, 0-6
   // Per SERVQUAL dimension: complete pairs, and the sums of expectation and perception.
   struct Pairs {
     int64_t n = 0, expectation_sum = 0, perception_sum = 0;
@@ -76,11 +76,11 @@ Tally TallyOf(const std::map<std::string, int64_t>& fields);
 // What a tally says. Absent where there is nothing to say (no answer of that kind).
 struct Scores {
   int64_t responses = 0;
-  std::optional<double> csat_mean;        // 1-5
-  std::optional<double> csat_satisfied;   // share answering 4 or 5, 0-100
-  std::optional<double> nps;              // % promoters - % detractors, -100..100
-  std::map<std::string, double> gap;      // per dimension: mean perception - mean expectation
-  std::optional<double> overall_gap;      // the mean of the dimensions' gaps
+  std::optional<double> csat_mean;       // 1-5
+  std::optional<double> csat_satisfied;  // share answering 4 or 5, 0-100
+  std::optional<double> nps;             // % promoters - % detractors, -100..100
+  std::map<std::string, double> gap;     // per dimension: mean perception - mean expectation
+  std::optional<double> overall_gap;     // the mean of the dimensions' gaps
 };
 Scores ScoresOf(const Tally& tally);
 
@@ -92,7 +92,8 @@ struct DetractorRule {
   int csat_at_most = 2;
   double gap_below = -2;
 };
-std::vector<std::string> DetractorReasons(const DetractorRule& rule, const std::vector<Question>& questions,
+std::vector<std::string> DetractorReasons(const DetractorRule& rule,
+                                          const std::vector<Question>& questions,
                                           const std::map<std::string, Answer>& answers);
 
 // Survey fatigue: at most one survey per owner within `window`; when two compete, the

@@ -46,7 +46,6 @@ int64_t RedisJourneyStore::ExpireAt(TimePoint at, TimePoint now) const {
   return ToUnixMillis(std::max(at, now) + options_.retention);
 }
 
-
 absl::StatusOr<std::vector<bool>> RedisJourneyStore::ScheduleOrSend(
     const std::vector<PlannedTouchpoint>& planned, const std::vector<bool>& send_now,
     TimePoint now) {
@@ -307,7 +306,6 @@ absl::StatusOr<std::map<std::string, CustomerFacts>> RedisJourneyStore::Facts(
   return out;
 }
 
-
 absl::Status RedisJourneyStore::UpdateCustomers(const std::vector<CustomerUpdate>& updates,
                                                 TimePoint now) {
   auto r = StoreSegment({}, updates, {}, {}, now);
@@ -319,7 +317,6 @@ absl::StatusOr<AmendResult> RedisJourneyStore::Amend(const Amendment& a, TimePoi
   if (!all.ok()) return all.status();
   return std::move(all->at(0));
 }
-
 
 absl::StatusOr<std::vector<AmendResult>> RedisJourneyStore::AmendAll(
     const std::vector<Amendment>& all, TimePoint now) {

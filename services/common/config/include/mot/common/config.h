@@ -37,7 +37,7 @@ absl::StatusOr<int> ParseLocalTime(std::string_view text);
 // ConfigError naming the variable.
 class Env {
  public:
-  Env();  // the process environment
+  Env();                                                  // the process environment
   explicit Env(std::map<std::string, std::string> vars);  // for tests
 
   std::string Required(const std::string& name, std::string_view expected) const;
@@ -66,17 +66,19 @@ class Env {
 std::map<std::string, std::string> KafkaOptionsFromEnv(const Env& env);
 
 // Settings of the gate every gRPC server stands behind (from MOT_TLS_* / MOT_AUTH_* /
-// MOT_GRPC_*; see docs/guarantees.md, "Restarts, access, callers and deadlines"). FromEnv throws ConfigError.
+// MOT_GRPC_*; see docs/guarantees.md, "Restarts, access, callers and deadlines"). FromEnv throws
+// ConfigError.
 struct GateConfig {
-  std::string tls_cert_pem;       // MOT_TLS_CERT_FILE (required)
-  std::string tls_key_pem;        // MOT_TLS_KEY_FILE (required)
-  std::string tls_client_ca_pem;  // MOT_TLS_CLIENT_CA_FILE: set -> callers must show a cert it signed
-  std::string jwt_public_key_pem;  // MOT_AUTH_JWT_PUBLIC_KEY_FILE (required), ES256
-  std::string jwt_issuer = "motmesh";                 // MOT_AUTH_JWT_ISSUER
-  std::chrono::milliseconds jwt_leeway{60000};        // MOT_AUTH_JWT_LEEWAY
-  double caller_rate = 100;                           // MOT_GRPC_CALLER_RATE, calls a second
-  double caller_burst = 200;                          // MOT_GRPC_CALLER_BURST
-  int max_message_bytes = 1 << 20;                    // MOT_GRPC_MAX_MESSAGE_BYTES
+  std::string tls_cert_pem;  // MOT_TLS_CERT_FILE (required)
+  std::string tls_key_pem;   // MOT_TLS_KEY_FILE (required)
+  std::string
+      tls_client_ca_pem;  // MOT_TLS_CLIENT_CA_FILE: set -> callers must show a cert it signed
+  std::string jwt_public_key_pem;               // MOT_AUTH_JWT_PUBLIC_KEY_FILE (required), ES256
+  std::string jwt_issuer = "motmesh";           // MOT_AUTH_JWT_ISSUER
+  std::chrono::milliseconds jwt_leeway{60000};  // MOT_AUTH_JWT_LEEWAY
+  double caller_rate = 100;                     // MOT_GRPC_CALLER_RATE, calls a second
+  double caller_burst = 200;                    // MOT_GRPC_CALLER_BURST
+  int max_message_bytes = 1 << 20;              // MOT_GRPC_MAX_MESSAGE_BYTES
 
   static GateConfig FromEnv(const Env& env);
 };

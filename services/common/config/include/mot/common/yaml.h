@@ -1,8 +1,8 @@
 #pragma once
 
-#include <string>
-
 #include <yaml-cpp/yaml.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -31,7 +31,8 @@ inline absl::Status Fail(const std::string& where, const std::string& what) {
 inline absl::Status RequireKeys(const YAML::Node& node, const std::string& where,
                                 std::initializer_list<const char*> keys) {
   for (const char* key : keys) {
-    if (!node[key]) return absl::InvalidArgumentError(absl::StrCat(where, ": '", key, "' is required"));
+    if (!node[key])
+      return absl::InvalidArgumentError(absl::StrCat(where, ": '", key, "' is required"));
   }
   return absl::OkStatus();
 }
@@ -63,11 +64,13 @@ inline bool AllUtf8(const YAML::Node& node, int* line) {
 // a NUL byte.
 inline absl::StatusOr<YAML::Node> ParseYaml(const std::string& text) {
   if (!IsUtf8(text)) return absl::InvalidArgumentError("not UTF-8 text: save the file as UTF-8");
-  if (text.find('\0') != std::string::npos) return absl::InvalidArgumentError("holds a NUL byte: not a text file");
+  if (text.find('\0') != std::string::npos)
+    return absl::InvalidArgumentError("holds a NUL byte: not a text file");
   try {
     YAML::Node root = YAML::Load(text);
     if (int line = 0; !AllUtf8(root, &line)) {
-      return absl::InvalidArgumentError(absl::StrCat("line ", line + 1, ": not UTF-8 text once read"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line + 1, ": not UTF-8 text once read"));
     }
     return root;
   } catch (const YAML::Exception& e) {

@@ -19,7 +19,8 @@ absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out);
 // `what` says what is wrong (malformed JSON, not an object, the field with the wrong
 // type or format) and never quotes the input: refusals end up in logs and dead-letter
 // headers, and the input may hold an owner's name or phone number.
-absl::Status JsonToMessage(const std::string& json, google::protobuf::Message* out, const std::string& what);
+absl::Status JsonToMessage(const std::string& json, google::protobuf::Message* out,
+                           const std::string& what);
 
 // The kind of a dead-letter reason, for the metric that counts them (a label with a
 // handful of values): oversized, cloudevents, malformed_json, undecodable,

@@ -37,8 +37,8 @@ class KafkaProducer : public Publisher {
   KafkaProducer(const std::string& brokers, const std::string& client_id,
                 std::chrono::milliseconds delivery_timeout, const KafkaOptions& options = {});
   ~KafkaProducer() override;
-  absl::Status Publish(const std::string& topic, const std::string& key,
-                       const std::string& payload, const Headers& headers = {}) override;
+  absl::Status Publish(const std::string& topic, const std::string& key, const std::string& payload,
+                       const Headers& headers = {}) override;
   std::vector<absl::Status> PublishAll(const std::vector<OutMessage>& messages) override;
   std::shared_ptr<Delivery> Send(const OutMessage& message) override;
   void Poll(std::chrono::milliseconds wait) override;

@@ -19,8 +19,8 @@ struct TopicInfo {
 // until every partition of every topic has a leader. Retries while the broker is
 // not answering, until `timeout`. DeadlineExceeded says what was still missing.
 absl::Status EnsureTopics(const std::string& brokers, const std::vector<std::string>& topics,
-                          int partitions, int replication_factor,
-                          std::chrono::milliseconds timeout, const KafkaOptions& options = {});
+                          int partitions, int replication_factor, std::chrono::milliseconds timeout,
+                          const KafkaOptions& options = {});
 
 // The broker's topics (internal ones excluded), sorted by name.
 absl::StatusOr<std::vector<TopicInfo>> ListTopics(const std::string& brokers,

@@ -24,8 +24,8 @@ struct ClaimOptions {
 // InvalidArgument naming `what` (e.g. "MOT_SLA_CLAIM_LEASE") unless the lease
 // outlives the producer's delivery timeout and tick and batch are positive: a claim
 // that ran out while its publish was still in flight would be claimed and sent again.
-absl::Status CheckClaimOptions(const ClaimOptions& options, std::chrono::milliseconds delivery_timeout,
-                               const std::string& what);
+absl::Status CheckClaimOptions(const ClaimOptions& options,
+                               std::chrono::milliseconds delivery_timeout, const std::string& what);
 
 // The one loop behind every timer wheel (the scheduler's dispatcher, ticketing's SLA
 // watch, notification's deferred sends): a pass claims what is due under a fresh

@@ -22,9 +22,9 @@ inline constexpr char kSurveyEventsTopic[] = "mot.survey.v1";
 // Every topic of the mesh: the eight above and, for each, its dead-letter topic.
 inline std::vector<std::string> AllTopics() {
   std::vector<std::string> out;
-  for (const char* t : {kLifecycleTopic, kCustomerTopic, kTicketingCommandsTopic, kNotificationCommandsTopic,
-                        kSurveyCommandsTopic, kTicketEventsTopic, kNotificationEventsTopic,
-                        kSurveyEventsTopic}) {
+  for (const char* t :
+       {kLifecycleTopic, kCustomerTopic, kTicketingCommandsTopic, kNotificationCommandsTopic,
+        kSurveyCommandsTopic, kTicketEventsTopic, kNotificationEventsTopic, kSurveyEventsTopic}) {
     out.push_back(t);
     out.push_back(std::string(t) + ".dlq");
   }

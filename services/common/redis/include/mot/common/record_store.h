@@ -109,8 +109,8 @@ class RecordStore {
 class RedisRecordStore : public RecordStore {
  public:
   RedisRecordStore(RedisClient& redis, std::string ns) : redis_(redis), ns_(std::move(ns)) {}
-  absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id,
-                              int64_t order, const std::string& bytes) override;
+  absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id, int64_t order,
+                              const std::string& bytes) override;
   absl::StatusOr<std::vector<bool>> InsertAll(const std::vector<NewRecord>& records) override;
   absl::StatusOr<std::vector<std::optional<std::string>>> GetAll(
       const std::vector<std::string>& ids) override;
@@ -141,8 +141,8 @@ class ProtoStore {
  public:
   explicit ProtoStore(RecordStore& store) : store_(store) {}
 
-  absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id,
-                              int64_t order, const Msg& msg) {
+  absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id, int64_t order,
+                              const Msg& msg) {
     return store_.Insert(id, customer_id, order, msg.SerializeAsString());
   }
   absl::Status Put(const std::string& id, const Msg& msg) {
@@ -183,13 +183,12 @@ class ProtoStore {
   static absl::StatusOr<Msg> Parse(const std::string& bytes) {
     Msg msg;
     if (!msg.ParseFromString(bytes)) {
-      return absl::DataLossError(absl::StrCat("stored ", Msg::descriptor()->full_name(),
-                                              " cannot be decoded"));
+      return absl::DataLossError(
+          absl::StrCat("stored ", Msg::descriptor()->full_name(), " cannot be decoded"));
     }
     return msg;
   }
-  static absl::StatusOr<std::vector<Msg>> ParseAll(
-      absl::StatusOr<std::vector<std::string>> raw) {
+  static absl::StatusOr<std::vector<Msg>> ParseAll(absl::StatusOr<std::vector<std::string>> raw) {
     if (!raw.ok()) return raw.status();
     std::vector<Msg> out;
     for (const auto& bytes : *raw) {

@@ -23,7 +23,7 @@ namespace mot {
 // carries the hash tag {<ns>.<partition>}, so a partition lives in one Redis Cluster
 // slot and its scripts stay atomic there.
 struct TimerLayout {
-  std::string ns;      // e.g. "scheduler"
+  std::string ns;  // e.g. "scheduler"
   int partitions = 16;
 
   // The partition of a routing key (e.g. a customer id): stable across processes.
@@ -62,8 +62,8 @@ class Timers {
   virtual absl::Status Rearm(const std::vector<Timer>& timers) = 0;
   // Settles one claimed timer while `token` still holds it: it fires again at `at`,
   // or is gone (nullopt). Whether `token` held it (a Rearm since wins).
-  virtual absl::StatusOr<bool> Settle(int partition, const std::string& id, const std::string& token,
-                                      std::optional<TimePoint> at) = 0;
+  virtual absl::StatusOr<bool> Settle(int partition, const std::string& id,
+                                      const std::string& token, std::optional<TimePoint> at) = 0;
   // Claim on each partition, in one round trip: the claimed ids per partition (up to
   // `limit` timers due at `now` each, held for `lease` as `token`).
   virtual absl::StatusOr<std::vector<std::vector<std::string>>> ClaimAll(
@@ -90,9 +90,11 @@ class RedisTimers : public Timers {
   absl::StatusOr<std::vector<std::string>> Claim(int partition, TimePoint now,
                                                  std::chrono::milliseconds lease, size_t limit,
                                                  const std::string& token);
-  absl::StatusOr<std::vector<std::vector<std::string>>> ClaimAll(
-      const std::vector<int>& partitions, TimePoint now, std::chrono::milliseconds lease,
-      size_t limit, const std::string& token) override;
+  absl::StatusOr<std::vector<std::vector<std::string>>> ClaimAll(const std::vector<int>& partitions,
+                                                                 TimePoint now,
+                                                                 std::chrono::milliseconds lease,
+                                                                 size_t limit,
+                                                                 const std::string& token) override;
   absl::StatusOr<int64_t> Complete(int partition, const std::vector<std::string>& ids,
                                    const std::string& token) override;
   absl::StatusOr<int64_t> Count(int partition) override;

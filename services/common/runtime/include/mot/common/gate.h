@@ -37,7 +37,8 @@ using AccessPolicy = std::map<std::string, Scope>;
 // The policy of one service from its methods' names -> scopes; throws std::logic_error
 // when a method of the service has no scope or a name is not one of its methods, so a
 // new RPC cannot start unguarded.
-AccessPolicy PolicyOf(const std::string& service_full_name, const std::map<std::string, Scope>& scopes);
+AccessPolicy PolicyOf(const std::string& service_full_name,
+                      const std::map<std::string, Scope>& scopes);
 
 // The claims of a verified token.
 struct Claims {
@@ -45,7 +46,6 @@ struct Claims {
   std::set<Scope> scopes;
   std::chrono::system_clock::time_point expires;
 };
-
 
 // Verifies ES256 tokens: signature, algorithm, issuer, expiry (with leeway), a subject
 // and known scopes. Errors say what is wrong with the token, never its content.
@@ -62,8 +62,9 @@ class TokenVerifier {
 };
 
 // Signs an ES256 token (motctl token issue, the local mesh, tests).
-absl::StatusOr<std::string> IssueToken(const std::string& private_key_pem, const std::string& issuer,
-                                       const std::string& subject, const std::set<Scope>& scopes,
+absl::StatusOr<std::string> IssueToken(const std::string& private_key_pem,
+                                       const std::string& issuer, const std::string& subject,
+                                       const std::set<Scope>& scopes,
                                        std::chrono::system_clock::time_point expires);
 
 // Every call's door: TLS (optionally mutual), then the bearer token in `authorization`
@@ -78,8 +79,7 @@ class Gate {
   int max_message_bytes() const { return config_.max_message_bytes; }
 
   // The decision for one call (what the processor does; public for tests).
-  grpc::Status Admit(const std::string& method, const std::string& authorization,
-                     Claims* caller);
+  grpc::Status Admit(const std::string& method, const std::string& authorization, Claims* caller);
   // The claims of an `authorization: Bearer <token>` the gate admits (cached).
   std::optional<Claims> CallerOfToken(const std::string& authorization);
   // Counts a call refused because nobody waits for it any more (reason "deadline" or
@@ -96,7 +96,7 @@ class Gate {
   const AccessPolicy policy_;
   TokenVerifier verifier_;
   std::mutex mu_;
-  std::map<std::string, Claims> verified_;  // token -> claims, bounded
+  std::map<std::string, Claims> verified_;      // token -> claims, bounded
   std::map<std::string, TokenBucket> buckets_;  // subject -> rate
   prometheus::Family<prometheus::Counter>* refusals_ = nullptr;
 };
@@ -115,7 +115,6 @@ bool CallerHas(const grpc::ServerContextBase* ctx, Scope scope);
 // `method` is the RPC's name ("SetPreferences").
 grpc::Status Expired(const grpc::ServerContextBase* ctx, const std::string& method);
 
-
 // A client's side: TLS (CA, optional client cert and key) and a bearer token on every call.
 struct ClientSecurity {
   std::string ca_pem;
@@ -126,9 +125,11 @@ struct ClientSecurity {
   // (through a port-forward); empty: the host dialled.
   std::string server_name;
 };
-std::shared_ptr<grpc::Channel> SecureChannel(const std::string& target, const ClientSecurity& security);
+std::shared_ptr<grpc::Channel> SecureChannel(const std::string& target,
+                                             const ClientSecurity& security);
 // The files a mesh env file names (MOT_TLS_CA_FILE, MOT_TLS_CLIENT_CERT_FILE,
 // MOT_TLS_CLIENT_KEY_FILE) read, with `token`.
-ClientSecurity ClientSecurityOf(const std::map<std::string, std::string>& vars, const std::string& token);
+ClientSecurity ClientSecurityOf(const std::map<std::string, std::string>& vars,
+                                const std::string& token);
 
 }  // namespace mot

@@ -53,7 +53,7 @@ struct TimeWindow {
 // InvalidArgument "<field> <time> is too far in the past/future" when `at` lies outside
 // the window around `now` (compared in seconds before any conversion, so no value can
 // overflow), or "<field> is not a valid time" for nanos out of range.
-absl::Status CheckWithin(const google::protobuf::Timestamp& at, std::string_view field, TimePoint now,
-                         const TimeWindow& window);
+absl::Status CheckWithin(const google::protobuf::Timestamp& at, std::string_view field,
+                         TimePoint now, const TimeWindow& window);
 
 }  // namespace mot

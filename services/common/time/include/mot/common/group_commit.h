@@ -28,7 +28,8 @@ class GroupCommit {
   using Stage = std::function<void(std::vector<T*>& batch)>;
   using Done = std::function<void()>;
   GroupCommit(std::vector<Stage> stages, size_t max_batch)
-      : stages_(std::move(stages)), max_batch_(max_batch == 0 ? 1 : max_batch),
+      : stages_(std::move(stages)),
+        max_batch_(max_batch == 0 ? 1 : max_batch),
         queues_(stages_.size()) {
     for (size_t s = 0; s < stages_.size(); ++s) threads_.emplace_back([this, s] { Run(s); });
   }
@@ -114,8 +115,8 @@ class GroupCommit {
   std::condition_variable ready_;
   std::vector<std::deque<Pending>> queues_;  // the items waiting for each stage
   bool stopping_ = false;
-  size_t stopped_ = 0;                       // stages stopped, in order
-  std::vector<std::thread> threads_;         // last: started once the rest is ready
+  size_t stopped_ = 0;                // stages stopped, in order
+  std::vector<std::thread> threads_;  // last: started once the rest is ready
 };
 
 }  // namespace mot
