@@ -35,10 +35,10 @@ int main() {
     const auto scores_metrics = std::make_shared<mot::survey::ScoresMetrics>(
         runtime.redis(), catalogue, kpi, clock, config.metrics_projects);
     runtime.AddCollectable(scores_metrics);
-    mot::survey::SurveyGrpc grpc_service(
-        {store, runtime.redis(), catalogue, runtime.producer(), clock, config.max_page_size, kpi});
     mot::survey::Responses responses(
         {store, runtime.redis(), catalogue, runtime.producer(), clock});
+    mot::survey::SurveyGrpc grpc_service(
+        {responses, store, runtime.redis(), catalogue, config.max_page_size, kpi});
     mot::survey::SurveyMetrics metrics(runtime.registry());
     mot::survey::SurveyWeb web(
         {responses, catalogue, clock, metrics, config.max_form_bytes, config.max_text});

@@ -18,6 +18,9 @@
 #include <set>
 
 #include "fuzz_common.h"
+#include "mot/notification/v1/notification.pb.h"
+#include "mot/survey/v1/survey.pb.h"
+#include "mot/ticketing/v1/ticketing.pb.h"
 #include "touchpoint-scheduler/domain/calendar.h"
 #include "touchpoint-scheduler/domain/planner.h"
 #include "touchpoint-scheduler/domain/playbook.h"

@@ -76,8 +76,16 @@ for c in "$declared" "$undeclared" "$hostile"; do
 done
 echo "kcat: 3 JSON events planned (declared, undeclared, after the hostile ones)"
 
-# The dead letters, read with kcat: key, reason header, payload.
-dlq=$("$kcat" -C -b "$brokers" -t "$topic.dlq" -o beginning -e -q -f '%k\t%h\t%s\n' 2>/dev/null | grep -a "^$hostile" || true)
+# The dead letters, read with kcat: key, reason header, payload. Read again (bounded:
+# 10 s) until every hostile input is there: a dead letter is written before its
+# offset is committed, not necessarily before the next event's effects are seen.
+for _ in $(seq 1 50); do
+  dlq=$("$kcat" -C -b "$brokers" -t "$topic.dlq" -o beginning -e -q -f '%k\t%h\t%s\n' 2>/dev/null | grep -a "^$hostile" || true)
+  found=0
+  for i in "${!kinds[@]}"; do grep -qaF -- "$run-$i" <<<"$dlq" && found=$((found + 1)); done
+  [ "$found" -eq "${#kinds[@]}" ] && break
+  sleep 0.2
+done
 for i in "${!kinds[@]}"; do
   mark=$run-$i
   line=$(grep -aF -- "$mark" <<<"$dlq" | head -1 || true)

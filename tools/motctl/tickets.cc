@@ -171,12 +171,14 @@ void AddChanges(CLI::App* ticket, Client& client) {
   });
 }
 
-void AddReports(CLI::App* ticket, Client& client) {
-  struct Flags {
-    std::string project, date, format = "table";
-    bool csv = false;
-  };
-  auto f = std::make_shared<Flags>();
+struct ReportFlags {
+  std::string project, date, format = "table";
+  bool csv = false;
+};
+
+// ticket defects: the defect library's roll-up.
+void AddDefects(CLI::App* ticket, Client& client) {
+  auto f = std::make_shared<ReportFlags>();
   auto* defects = ticket->add_subcommand(
       "defects", "the defect library's roll-up per project and code (缺陷反馈案例库)");
   defects->add_option("--project", f->project, "only this project");
@@ -206,6 +208,11 @@ void AddReports(CLI::App* ticket, Client& client) {
                                r.mean_hours_to_resolve(), r.title(), r.department());
     }
   });
+}
+
+// ticket report: the daily complaint report.
+void AddComplaintReport(CLI::App* ticket, Client& client) {
+  auto f = std::make_shared<ReportFlags>();
   auto* report = ticket->add_subcommand("report", "the daily complaint report (投诉日报)");
   report->add_option("--date", f->date, "the day, YYYY-MM-DD")->required();
   report->add_option("--project", f->project, "only this project");
@@ -256,6 +263,11 @@ void AddReports(CLI::App* ticket, Client& client) {
       }
     }
   });
+}
+
+void AddReports(CLI::App* ticket, Client& client) {
+  AddDefects(ticket, client);
+  AddComplaintReport(ticket, client);
 }
 
 void AddTicketGet(CLI::App& ticket, Client& client) {

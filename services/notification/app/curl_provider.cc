@@ -77,7 +77,8 @@ std::vector<std::string> JsonHeaders(const std::string& delivery_id) {
           "Expect:"};  // no "100-continue" round trip before a body
 }
 
-CurlProvider::CurlProvider(std::chrono::milliseconds timeout, int connections) : timeout_(timeout) {
+CurlProvider::CurlProvider(std::string name, std::chrono::milliseconds timeout, int connections)
+    : name_(std::move(name)), timeout_(timeout) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURLM* multi = curl_multi_init();
   if (multi == nullptr) throw std::runtime_error("cannot create a curl multi handle");
@@ -93,7 +94,7 @@ absl::StatusOr<std::string> CurlProvider::Send(const OutgoingMessage& message) {
 }
 
 absl::StatusOr<std::string> CurlProvider::Interpret(int curl_code, long status,
-                                                    const std::string&) const {
+                                                    const std::string& body) const {
   if (curl_code != CURLE_OK) {
     return absl::UnavailableError(
         absl::StrCat(Name(), ": ", curl_easy_strerror(static_cast<CURLcode>(curl_code))));
@@ -103,6 +104,10 @@ absl::StatusOr<std::string> CurlProvider::Interpret(int curl_code, long status,
   }
   if (status >= 300)
     return absl::FailedPreconditionError(absl::StrCat(Name(), " refused: HTTP ", status));
+  return Accepted(status, body);
+}
+
+absl::StatusOr<std::string> CurlProvider::Accepted(long status, const std::string&) const {
   return absl::StrCat("HTTP ", status);
 }
 

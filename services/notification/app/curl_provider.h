@@ -15,7 +15,8 @@ namespace mot::notification {
 // Unavailable: tried again later).
 class CurlProvider : public Provider {
  public:
-  CurlProvider(std::chrono::milliseconds timeout, int connections);
+  // `name` ("webhook", "sms" ...) starts every error it returns.
+  CurlProvider(std::string name, std::chrono::milliseconds timeout, int connections);
   ~CurlProvider() override;
   absl::StatusOr<std::string> Send(const OutgoingMessage& message) override;
   std::vector<absl::StatusOr<std::string>> SendAll(
@@ -37,15 +38,18 @@ class CurlProvider : public Provider {
                                           int64_t unix_ms) const = 0;
   // The provider's answer (libcurl's result, the protocol's status code, the body): OK
   // with a short non-personal description, Unavailable (no answer in time, 429, 5xx:
-  // worth a retry) or FailedPrecondition (refused for good).
+  // worth a retry) or FailedPrecondition (refused for good). Here: HTTP's verdict,
+  // then Accepted's.
   virtual absl::StatusOr<std::string> Interpret(int curl_code, long status,
                                                 const std::string& body) const;
-  // "webhook", "sms" ...: the start of every error it returns.
-  virtual std::string Name() const = 0;
+  // What an HTTP 2xx answer's body says, for APIs that answer 200 and say no inside.
+  virtual absl::StatusOr<std::string> Accepted(long status, const std::string& body) const;
+  const std::string& Name() const { return name_; }
   // Login for SMTP, set before the first batch.
   std::string user_, password_;
 
  private:
+  const std::string name_;
   const std::chrono::milliseconds timeout_;
   void* multi_;  // CURLM
 };

@@ -6,7 +6,7 @@ namespace mot::notification {
 
 PushProvider::PushProvider(std::string url, std::string token, std::chrono::milliseconds timeout,
                            int connections)
-    : CurlProvider(timeout, connections), url_(std::move(url)), token_(std::move(token)) {}
+    : CurlProvider("push", timeout, connections), url_(std::move(url)), token_(std::move(token)) {}
 
 absl::StatusOr<CurlProvider::Request> PushProvider::Prepare(const OutgoingMessage& message,
                                                             int64_t) const {

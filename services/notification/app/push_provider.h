@@ -17,7 +17,6 @@ class PushProvider : public CurlProvider {
 
  protected:
   absl::StatusOr<Request> Prepare(const OutgoingMessage& message, int64_t unix_ms) const override;
-  std::string Name() const override { return "push"; }
 
  private:
   const std::string url_, token_;

@@ -6,7 +6,7 @@
 namespace mot::notification {
 
 SmsProvider::SmsProvider(Account account, std::chrono::milliseconds timeout, int connections)
-    : CurlProvider(timeout, connections),
+    : CurlProvider("sms", timeout, connections),
       account_(std::move(account)),
       path_(PathOf(account_.url)) {}
 
@@ -34,10 +34,7 @@ absl::StatusOr<CurlProvider::Request> SmsProvider::Prepare(const OutgoingMessage
   return r;
 }
 
-absl::StatusOr<std::string> SmsProvider::Interpret(int curl_code, long status,
-                                                   const std::string& body) const {
-  auto http = CurlProvider::Interpret(curl_code, status, body);
-  if (!http.ok()) return http;
+absl::StatusOr<std::string> SmsProvider::Accepted(long status, const std::string& body) const {
   auto json = nlohmann::json::parse(body, nullptr, false);
   if (!json.is_object() || !json.contains("code") || !json["code"].is_string()) {
     return absl::UnavailableError(absl::StrCat("sms: HTTP ", status, " without a code"));

@@ -23,9 +23,7 @@ class SmsProvider : public CurlProvider {
 
  protected:
   absl::StatusOr<Request> Prepare(const OutgoingMessage& message, int64_t unix_ms) const override;
-  absl::StatusOr<std::string> Interpret(int curl_code, long status,
-                                        const std::string& body) const override;
-  std::string Name() const override { return "sms"; }
+  absl::StatusOr<std::string> Accepted(long status, const std::string& body) const override;
 
  private:
   const Account account_;

@@ -43,7 +43,7 @@ std::string Base64Lines(const std::string& data) {
 }  // namespace
 
 EmailProvider::EmailProvider(Account account, std::chrono::milliseconds timeout, int connections)
-    : CurlProvider(timeout, connections), account_(std::move(account)) {
+    : CurlProvider("email", timeout, connections), account_(std::move(account)) {
   user_ = account_.user;
   password_ = account_.password;
 }

@@ -23,7 +23,6 @@ class EmailProvider : public CurlProvider {
   absl::StatusOr<Request> Prepare(const OutgoingMessage& message, int64_t unix_ms) const override;
   absl::StatusOr<std::string> Interpret(int curl_code, long status,
                                         const std::string& body) const override;
-  std::string Name() const override { return "email"; }
 
  private:
   const Account account_;

@@ -11,7 +11,7 @@ namespace mot::notification {
 
 WebhookProvider::WebhookProvider(std::string url, std::chrono::milliseconds timeout,
                                  int connections, std::string sign_secret)
-    : CurlProvider(timeout, connections),
+    : CurlProvider("webhook", timeout, connections),
       url_(std::move(url)),
       sign_secret_(std::move(sign_secret)) {}
 
@@ -32,10 +32,7 @@ absl::StatusOr<CurlProvider::Request> WebhookProvider::Prepare(const OutgoingMes
   return r;
 }
 
-absl::StatusOr<std::string> WebhookProvider::Interpret(int curl_code, long status,
-                                                       const std::string& body) const {
-  auto http = CurlProvider::Interpret(curl_code, status, body);
-  if (!http.ok()) return http;
+absl::StatusOr<std::string> WebhookProvider::Accepted(long status, const std::string& body) const {
   // Robots answer 200 with {"errcode":N,"errmsg":"..."}; N != 0 is a refusal.
   auto json = nlohmann::json::parse(body, nullptr, false);
   if (json.is_object() && json.contains("errcode") && json["errcode"].is_number() &&
@@ -43,7 +40,7 @@ absl::StatusOr<std::string> WebhookProvider::Interpret(int curl_code, long statu
     return absl::FailedPreconditionError(
         absl::StrCat("webhook refused: HTTP ", status, " errcode ", json["errcode"].get<int>()));
   }
-  return http;
+  return CurlProvider::Accepted(status, body);
 }
 
 }  // namespace mot::notification

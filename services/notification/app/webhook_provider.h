@@ -13,7 +13,7 @@ namespace mot::notification {
 // &timestamp=<ms>&sign=<base64 HMAC-SHA256 of "<timestamp>\n<secret>", URL-encoded>;
 // the timestamp is the machine's real time (the robot refuses one an hour off).
 // A robot takes no idempotency key: the X-Mot-Delivery-Id header lets a receiver tell
-// a repeat (see the README's duplicate window).
+// a repeat (docs/guarantees.md, "Delivery, effects and timers").
 class WebhookProvider : public CurlProvider {
  public:
   WebhookProvider(std::string url, std::chrono::milliseconds timeout, int connections,
@@ -22,9 +22,7 @@ class WebhookProvider : public CurlProvider {
 
  protected:
   absl::StatusOr<Request> Prepare(const OutgoingMessage& message, int64_t unix_ms) const override;
-  absl::StatusOr<std::string> Interpret(int curl_code, long status,
-                                        const std::string& body) const override;
-  std::string Name() const override { return "webhook"; }
+  absl::StatusOr<std::string> Accepted(long status, const std::string& body) const override;
 
  private:
   const std::string url_;

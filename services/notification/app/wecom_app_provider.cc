@@ -18,7 +18,9 @@ struct CurlDeleter {
 
 WeComAppProvider::WeComAppProvider(Account account, std::chrono::milliseconds timeout,
                                    int connections)
-    : CurlProvider(timeout, connections), account_(std::move(account)), timeout_(timeout) {}
+    : CurlProvider("wecom_app", timeout, connections),
+      account_(std::move(account)),
+      timeout_(timeout) {}
 
 absl::Status WeComAppProvider::EnsureToken() {
   if (token_refused_) token_.clear();
@@ -82,10 +84,7 @@ absl::StatusOr<CurlProvider::Request> WeComAppProvider::Prepare(const OutgoingMe
   return r;
 }
 
-absl::StatusOr<std::string> WeComAppProvider::Interpret(int curl_code, long status,
-                                                        const std::string& body) const {
-  auto http = CurlProvider::Interpret(curl_code, status, body);
-  if (!http.ok()) return http;
+absl::StatusOr<std::string> WeComAppProvider::Accepted(long status, const std::string& body) const {
   auto json = nlohmann::json::parse(body, nullptr, false);
   if (!json.is_object() || !json.contains("errcode") || !json["errcode"].is_number()) {
     return absl::UnavailableError(absl::StrCat("wecom_app: HTTP ", status, " without an errcode"));

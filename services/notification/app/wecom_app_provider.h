@@ -27,9 +27,7 @@ class WeComAppProvider : public CurlProvider {
 
  protected:
   absl::StatusOr<Request> Prepare(const OutgoingMessage& message, int64_t unix_ms) const override;
-  absl::StatusOr<std::string> Interpret(int curl_code, long status,
-                                        const std::string& body) const override;
-  std::string Name() const override { return "wecom_app"; }
+  absl::StatusOr<std::string> Accepted(long status, const std::string& body) const override;
 
  private:
   // A valid access token, fetched when there is none.

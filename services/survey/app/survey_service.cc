@@ -17,7 +17,8 @@ grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext* ctx,
                                         const v1::SubmitResponseRequest* req,
                                         v1::SubmitResponseResponse* resp) {
   if (auto s = Expired(ctx, "SubmitResponse"); !s.ok()) return s;
-  auto done = responses_.Submit(req->instance_id(), req->answers(), req->actor(), CallerOf(ctx));
+  auto done =
+      parts_.responses.Submit(req->instance_id(), req->answers(), req->actor(), CallerOf(ctx));
   if (!done.ok()) return ToGrpc(done.status());
   *resp->mutable_instance() = Shown(ctx, std::move(done->instance));
   *resp->mutable_response() = std::move(done->response);
@@ -33,7 +34,7 @@ grpc::Status SurveyGrpc::GetSurveyInstance(grpc::ServerContext* ctx,
   if (!instance.ok()) return ToGrpc(instance.status());
   if (!*instance)
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "no survey instance " + req->instance_id());
-  auto response = responses_.ResponseOf(req->instance_id());
+  auto response = parts_.responses.ResponseOf(req->instance_id());
   if (!response.ok()) return ToGrpc(response.status());
   *resp->mutable_instance() = Shown(ctx, std::move(**instance));
   if (*response) *resp->mutable_response() = std::move(**response);

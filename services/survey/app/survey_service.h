@@ -13,19 +13,16 @@ namespace mot::survey {
 class SurveyGrpc final : public v1::SurveyService::Service {
  public:
   struct Parts {
+    // SubmitResponse takes answers as the survey page does: through the same Responses.
+    Responses& responses;
     RedisRecordStore& store;
     RedisClient& redis;
     const SurveyCatalogue& catalogue;
-    Publisher& out;
-    const Clock& clock;
     int max_page_size;
     // The KPI's event counts.
     KpiCounter& kpi;
   };
-  explicit SurveyGrpc(Parts parts)
-      : parts_(parts),
-        instances_(parts.store),
-        responses_({parts.store, parts.redis, parts.catalogue, parts.out, parts.clock}) {}
+  explicit SurveyGrpc(Parts parts) : parts_(parts), instances_(parts.store) {}
   grpc::Status ListSurveyInstances(grpc::ServerContext*, const v1::ListSurveyInstancesRequest* req,
                                    v1::ListSurveyInstancesResponse* resp) override;
   grpc::Status GetSurveyInstance(grpc::ServerContext*, const v1::GetSurveyInstanceRequest* req,
@@ -46,7 +43,6 @@ class SurveyGrpc final : public v1::SurveyService::Service {
                                  const std::string& stage);
   Parts parts_;
   ProtoStore<v1::SurveyInstance> instances_;
-  Responses responses_;
 };
 
 }  // namespace mot::survey

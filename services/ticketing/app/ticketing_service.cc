@@ -43,7 +43,7 @@ grpc::Status TicketingService::GetTicket(grpc::ServerContext* ctx, const v1::Get
                                          v1::GetTicketResponse* resp) {
   if (auto s = Expired(ctx, "GetTicket"); !s.ok()) return s;
   if (req->ticket_id().empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ticket_id is required");
+    return InvalidArgument("ticket_id", "is required");
   }
   auto t = tickets_.Get(req->ticket_id());
   if (!t.ok()) return ToGrpc(t.status());
@@ -82,21 +82,21 @@ grpc::Status TicketingService::ListTickets(grpc::ServerContext* ctx,
                                            v1::ListTicketsResponse* resp) {
   if (auto s = Expired(ctx, "ListTickets"); !s.ok()) return s;
   if (req->page_size() < 0) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "page_size must not be negative");
+    return InvalidArgument("page_size", "must not be negative");
   }
   const size_t limit = req->page_size() == 0 ? options_.max_page_size
                                              : std::min(req->page_size(), options_.max_page_size);
   if (req->status() != v1::TICKET_STATUS_UNSPECIFIED && !v1::TicketStatus_IsValid(req->status())) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "status is not a ticket status");
+    return InvalidArgument("status", "is not a ticket status");
   }
   const bool filtered = !req->project_id().empty() || !req->kind().empty() ||
                         req->status() != v1::TICKET_STATUS_UNSPECIFIED ||
                         !req->assignee().empty() || req->breached();
   if (!filtered) {
     if (!req->page_token().empty()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "page_token: pages are served for filtered lists (project_id, kind, "
-                          "status, assignee, breached)");
+      return InvalidArgument(
+          "page_token:",
+          "pages are served for filtered lists (project_id, kind, status, assignee, breached)");
     }
     auto list = req->customer_id().empty() ? tickets_.ListRecent(limit)
                                            : tickets_.ListByCustomer(req->customer_id(), limit);
@@ -106,8 +106,7 @@ grpc::Status TicketingService::ListTickets(grpc::ServerContext* ctx,
   }
   auto cursor = PageCursor::Parse(req->page_token());
   if (!cursor) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "page_token is not one this service gave out");
+    return InvalidArgument("page_token", "is not one this service gave out");
   }
   // The most selective index; the other filters are checked on each ticket.
   const std::string key = !req->assignee().empty()     ? index::Assignee(req->assignee())
@@ -152,7 +151,7 @@ grpc::Status TicketingService::ListTickets(grpc::ServerContext* ctx,
 grpc::Status TicketingService::Change(const std::string& ticket_id, const std::string& caller,
                                       const ChangeFn& change, v1::Ticket* resp) {
   if (ticket_id.empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ticket_id is required");
+    return InvalidArgument("ticket_id", "is required");
   }
   constexpr int kAttempts = 5;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
@@ -184,26 +183,37 @@ grpc::Status TicketingService::Change(const std::string& ticket_id, const std::s
                       "the ticket kept changing; read it again and retry");
 }
 
+grpc::Status TicketingService::Apply(grpc::ServerContext* ctx, const std::string& ticket_id,
+                                     const TransitionRequest& request, const ApplyFn& apply,
+                                     v1::Ticket* resp) {
+  return Change(
+      ticket_id, CallerOf(ctx),
+      [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
+        bool replayed = false;
+        auto next = apply(t, now, request, &replayed);
+        return ChangedBy(t, std::move(next), replayed, request.request_id);
+      },
+      resp);
+}
+
 grpc::Status TicketingService::TransitionTicket(grpc::ServerContext* ctx,
                                                 const v1::TransitionTicketRequest* req,
                                                 v1::Ticket* resp) {
   if (auto s = Expired(ctx, "TransitionTicket"); !s.ok()) return s;
   if (!req->defect_code().empty() && parts_.policy.FindDefect(req->defect_code()) == nullptr) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "defect_code is not in the defect library");
+    return InvalidArgument("defect_code", "is not in the defect library");
   }
-  const TransitionRequest request{req->to(), req->actor(), req->reason(), req->request_id()};
-  return Change(
-      req->ticket_id(), CallerOf(ctx),
-      [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
-        bool replayed = false;
-        auto next = Transition(t, request, now, &replayed);
-        if (!next.ok()) return next.status();
-        if (replayed) return ReplayOfChange(t, req->request_id());
-        if (!req->defect_code().empty()) next->set_defect_code(req->defect_code());
-        Log().info("ticket {} {} -> {} by {}", t.id(), StatusName(t.status()),
-                   StatusName(next->status()), req->actor());
-        return Changed{t, *std::move(next), false};
+  return Apply(
+      ctx, req->ticket_id(), {req->to(), req->actor(), req->reason(), req->request_id()},
+      [&](const v1::Ticket& t, TimePoint now, const TransitionRequest& request,
+          bool* replayed) -> absl::StatusOr<v1::Ticket> {
+        auto next = Transition(t, request, now, replayed);
+        if (next.ok() && !*replayed) {
+          if (!req->defect_code().empty()) next->set_defect_code(req->defect_code());
+          Log().info("ticket {} {} -> {} by {}", t.id(), StatusName(t.status()),
+                     StatusName(next->status()), req->actor());
+        }
+        return next;
       },
       resp);
 }
@@ -212,27 +222,25 @@ grpc::Status TicketingService::AssignTicket(grpc::ServerContext* ctx,
                                             const v1::AssignTicketRequest* req, v1::Ticket* resp) {
   if (auto s = Expired(ctx, "AssignTicket"); !s.ok()) return s;
   if (req->team().empty() && req->assignee().empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "team or assignee is required");
+    return InvalidArgument("team or assignee", "is required");
   }
   if (auto s = RequireFields({{"actor", &req->actor()}, {"request_id", &req->request_id()}});
       !s.ok()) {
     return ToGrpc(s);
   }
   if (!req->team().empty() && !parts_.policy.teams().count(req->team())) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "team is not one of the configured teams");
+    return InvalidArgument("team", "is not one of the configured teams");
   }
-  const TransitionRequest request{v1::TICKET_STATUS_UNSPECIFIED, req->actor(), req->reason(),
-                                  req->request_id()};
-  return Change(
-      req->ticket_id(), CallerOf(ctx),
-      [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
-        bool replayed = false;
-        auto next = Assign(t, {req->team(), req->assignee()}, request, now, &replayed);
-        if (!next.ok()) return next.status();
-        if (replayed) return ReplayOfChange(t, req->request_id());
-        Log().info("ticket {} assigned team={} by {}", t.id(), next->team(), req->actor());
-        return Changed{t, *std::move(next), false};
+  return Apply(
+      ctx, req->ticket_id(),
+      {v1::TICKET_STATUS_UNSPECIFIED, req->actor(), req->reason(), req->request_id()},
+      [&](const v1::Ticket& t, TimePoint now, const TransitionRequest& request,
+          bool* replayed) -> absl::StatusOr<v1::Ticket> {
+        auto next = Assign(t, {req->team(), req->assignee()}, request, now, replayed);
+        if (next.ok() && !*replayed) {
+          Log().info("ticket {} assigned team={} by {}", t.id(), next->team(), req->actor());
+        }
+        return next;
       },
       resp);
 }
@@ -262,19 +270,18 @@ grpc::Status TicketingService::ReclassifyTicket(grpc::ServerContext* ctx,
                                                 v1::Ticket* resp) {
   if (auto s = Expired(ctx, "ReclassifyTicket"); !s.ok()) return s;
   if (req->request_id().empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request_id is required");
+    return InvalidArgument("request_id", "is required");
   }
-  const TransitionRequest request{v1::TICKET_STATUS_UNSPECIFIED, req->actor(), req->reason(),
-                                  req->request_id()};
-  return Change(
-      req->ticket_id(), CallerOf(ctx),
-      [&](const v1::Ticket& t, TimePoint now) -> absl::StatusOr<Changed> {
-        bool replayed = false;
-        auto next = Reclassify(parts_.policy, t, req->kind(), request, now, &replayed);
-        if (!next.ok()) return next.status();
-        if (replayed) return ReplayOfChange(t, req->request_id());
-        Log().info("ticket {} kind {} -> {} by {}", t.id(), t.kind(), next->kind(), req->actor());
-        return Changed{t, *std::move(next), false};
+  return Apply(
+      ctx, req->ticket_id(),
+      {v1::TICKET_STATUS_UNSPECIFIED, req->actor(), req->reason(), req->request_id()},
+      [&](const v1::Ticket& t, TimePoint now, const TransitionRequest& request,
+          bool* replayed) -> absl::StatusOr<v1::Ticket> {
+        auto next = Reclassify(parts_.policy, t, req->kind(), request, now, replayed);
+        if (next.ok() && !*replayed) {
+          Log().info("ticket {} kind {} -> {} by {}", t.id(), t.kind(), next->kind(), req->actor());
+        }
+        return next;
       },
       resp);
 }
@@ -286,8 +293,7 @@ grpc::Status TicketingService::PrepareCreate(const v1::CreateTicketRequest& req,
     return ToGrpc(s);
   }
   if (!req.defect_code().empty() && parts_.policy.FindDefect(req.defect_code()) == nullptr) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "defect_code is not in the defect library");
+    return InvalidArgument("defect_code", "is not in the defect library");
   }
   // The same path as a command: one ticket per request id.
   v1::OpenTicketCommand cmd;
@@ -369,8 +375,7 @@ grpc::Status TicketingService::GetComplaintReport(grpc::ServerContext* ctx,
                                                   v1::GetComplaintReportResponse* resp) {
   if (auto s = Expired(ctx, "GetComplaintReport"); !s.ok()) return s;
   auto day = ParseDate(req->date());
-  if (!day.ok())
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "date: expected YYYY-MM-DD");
+  if (!day.ok()) return InvalidArgument("date:", "expected YYYY-MM-DD");
   auto rows = ComplaintReport(parts_.index, parts_.store, parts_.policy, *day, req->project_id());
   if (!rows.ok()) return ToGrpc(rows.status());
   for (auto& r : *rows) *resp->add_rows() = std::move(r);

@@ -14,6 +14,7 @@
 #include "ticketing/app/metrics.h"
 #include "ticketing/app/sla_watch.h"
 #include "ticketing/app/ticket_opener.h"
+#include "ticketing/domain/lifecycle.h"
 #include "ticketing/domain/sla_policy.h"
 #include "ticketing/domain/ticket_index.h"
 #include "ticketing/domain/ticket_state.h"
@@ -85,6 +86,12 @@ class TicketingService final
   // `caller` (the token's subject) is recorded on the change or note the call adds.
   grpc::Status Change(const std::string& ticket_id, const std::string& caller,
                       const ChangeFn& change, v1::Ticket* resp);
+  // A transition, assignment or reclassification `apply` makes (seeing whether the
+  // request was made before) for `request`, through Change (ChangedBy).
+  using ApplyFn = std::function<absl::StatusOr<v1::Ticket>(const v1::Ticket&, TimePoint,
+                                                           const TransitionRequest&, bool*)>;
+  grpc::Status Apply(grpc::ServerContext* ctx, const std::string& ticket_id,
+                     const TransitionRequest& request, const ApplyFn& apply, v1::Ticket* resp);
   // After a change was stored (`fresh`) or asked again: the ticket's SLA timer and
   // indexes, the metrics (fresh only), then the change's messages (MessagesOfChange).
   grpc::Status Stored(const v1::Ticket& before, const v1::Ticket& after, bool fresh);

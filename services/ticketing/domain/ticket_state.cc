@@ -40,4 +40,11 @@ Changed ReplayOfNote(const v1::Ticket& t, const std::string& request_id) {
   return c;
 }
 
+absl::StatusOr<Changed> ChangedBy(const v1::Ticket& t, absl::StatusOr<v1::Ticket> next,
+                                  bool replayed, const std::string& request_id) {
+  if (!next.ok()) return next.status();
+  if (replayed) return ReplayOfChange(t, request_id);
+  return Changed{t, *std::move(next), false};
+}
+
 }  // namespace mot::ticketing

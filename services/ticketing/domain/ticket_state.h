@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "mot/ticketing/v1/ticketing.pb.h"
 
 namespace mot::ticketing {
@@ -27,5 +28,11 @@ Changed ReplayOfChange(const v1::Ticket& ticket, const std::string& request_id);
 // The note with request id `request_id`, as the ticket before and after it was added
 // (the ticket as it is, twice, when no note has that id).
 Changed ReplayOfNote(const v1::Ticket& ticket, const std::string& request_id);
+
+// What a change of `ticket` to `next` (a transition, assignment or reclassification
+// that saw `replayed`) comes to: its refusal, the earlier change of `request_id` when
+// it was asked before, or `ticket` -> `next`.
+absl::StatusOr<Changed> ChangedBy(const v1::Ticket& ticket, absl::StatusOr<v1::Ticket> next,
+                                  bool replayed, const std::string& request_id);
 
 }  // namespace mot::ticketing

@@ -279,18 +279,16 @@ absl::StatusOr<std::map<std::string, CustomerFacts>> RedisJourneyStore::Facts(
     for (size_t i = 0; i + 1 < fields.size(); i += 2) {
       const std::string& name = fields[i].str;
       const std::string& value = fields[i + 1].str;
-      if (name == "tier")
-        f.tier = value;
-      else if (name == "segment")
-        f.segment = value;
-      else if (name == "profile")
-        f.profile_type = value;
-      else if (name == "tz")
-        f.time_zone = value;
-      else if (name == "project")
-        f.project_id = value;
-      else if (name == "unit")
-        f.unit_id = value;
+      // The customer hash's text fields, by their names there.
+      static const std::map<std::string, std::string CustomerFacts::*> kText = {
+          {"tier", &CustomerFacts::tier},
+          {"segment", &CustomerFacts::segment},
+          {"profile", &CustomerFacts::profile_type},
+          {"tz", &CustomerFacts::time_zone},
+          {"project", &CustomerFacts::project_id},
+          {"unit", &CustomerFacts::unit_id}};
+      if (auto field = kText.find(name); field != kText.end())
+        f.*(field->second) = value;
       else if (name == "birth")
         (void)(std::sscanf(value.c_str(), "%d-%d", &f.birth_month, &f.birth_day) == 2);
       else if (name.rfind("exit:", 0) == 0)

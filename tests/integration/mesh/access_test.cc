@@ -13,14 +13,6 @@
 namespace mot {
 namespace {
 
-using std::chrono::hours;
-using std::chrono::seconds;
-namespace sv1 = scheduler::v1;
-using testkit::Eventually;
-using testkit::MeshTest;
-using testkit::Metric;
-using testkit::Unique;
-
 // A caller over its pace (MOT_GRPC_CALLER_RATE calls a second, MOT_GRPC_CALLER_BURST at
 // once) is refused with RESOURCE_EXHAUSTED at the door, over the wire; another caller
 // of the same service is not. Ticketing runs for it with a rate and burst of 5 (the

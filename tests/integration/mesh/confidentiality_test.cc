@@ -13,14 +13,6 @@
 namespace mot {
 namespace {
 
-using std::chrono::hours;
-using std::chrono::seconds;
-namespace sv1 = scheduler::v1;
-using testkit::Eventually;
-using testkit::MeshTest;
-using testkit::Metric;
-using testkit::Unique;
-
 // Owners' contact data is kept by notification only, sealed: a planted phone number,
 // email address and id number are found nowhere in clear (the Redis contents, every
 // service log, every /metrics page); customer_forgotten erases the record.

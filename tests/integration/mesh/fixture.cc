@@ -281,38 +281,46 @@ std::string MeshTest::DeadLetterReason(const std::string& topic, const std::stri
   return reason;
 }
 
-notification::v1::ListDeliveriesResponse MeshTest::Deliveries(const std::string& customer) {
-  auto stub =
-      notification::v1::NotificationService::NewStub(MeshChannel(env_, "MOT_NOTIFICATION_ADDR"));
+namespace {
+
+// One call of `method` on the mesh's `Service` at the address in `env[address]`,
+// expected to succeed: its response.
+template <typename Service, typename Request, typename Response>
+Response Call(std::map<std::string, std::string>& env, const std::string& address,
+              grpc::Status (Service::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                    Response*),
+              const Request& req) {
+  auto stub = Service::NewStub(MeshChannel(env, address));
   grpc::ClientContext ctx;
-  notification::v1::ListDeliveriesRequest req;
-  req.set_customer_id(customer);
-  notification::v1::ListDeliveriesResponse resp;
-  auto s = stub->ListDeliveries(&ctx, req, &resp);
+  Response resp;
+  auto s = ((*stub).*method)(&ctx, req, &resp);
   EXPECT_TRUE(s.ok()) << s.error_message();
   return resp;
+}
+
+}  // namespace
+
+notification::v1::ListDeliveriesResponse MeshTest::Deliveries(const std::string& customer) {
+  notification::v1::ListDeliveriesRequest req;
+  req.set_customer_id(customer);
+  return Call<notification::v1::NotificationService>(
+      env_, "MOT_NOTIFICATION_ADDR", &notification::v1::NotificationService::Stub::ListDeliveries,
+      req);
 }
 
 survey::v1::ListSurveyInstancesResponse MeshTest::Surveys(const std::string& customer) {
-  auto stub = survey::v1::SurveyService::NewStub(MeshChannel(env_, "MOT_SURVEY_ADDR"));
-  grpc::ClientContext ctx;
   survey::v1::ListSurveyInstancesRequest req;
   req.set_customer_id(customer);
-  survey::v1::ListSurveyInstancesResponse resp;
-  auto s = stub->ListSurveyInstances(&ctx, req, &resp);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return resp;
+  return Call<survey::v1::SurveyService>(
+      env_, "MOT_SURVEY_ADDR", &survey::v1::SurveyService::Stub::ListSurveyInstances, req);
 }
 
 ticketing::v1::Ticket MeshTest::Ticket(const std::string& id) {
-  auto stub = ticketing::v1::TicketingService::NewStub(MeshChannel(env_, "MOT_TICKETING_ADDR"));
-  grpc::ClientContext ctx;
   ticketing::v1::GetTicketRequest req;
   req.set_ticket_id(id);
-  ticketing::v1::GetTicketResponse resp;
-  auto s = stub->GetTicket(&ctx, req, &resp);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return resp.ticket();
+  return Call<ticketing::v1::TicketingService>(
+             env_, "MOT_TICKETING_ADDR", &ticketing::v1::TicketingService::Stub::GetTicket, req)
+      .ticket();
 }
 
 std::string MeshTest::ServiceLog(const std::string& name) {

@@ -124,3 +124,14 @@ class MeshTest : public ::testing::Test {
 };
 
 }  // namespace mot::testkit
+
+namespace mot {
+// What every mesh test file names.
+namespace sv1 = scheduler::v1;
+using std::chrono::hours;
+using std::chrono::seconds;
+using testkit::Eventually;
+using testkit::MeshTest;
+using testkit::Metric;
+using testkit::Unique;
+}  // namespace mot

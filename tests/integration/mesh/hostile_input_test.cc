@@ -14,14 +14,6 @@
 namespace mot {
 namespace {
 
-using std::chrono::hours;
-using std::chrono::seconds;
-namespace sv1 = scheduler::v1;
-using testkit::Eventually;
-using testkit::MeshTest;
-using testkit::Metric;
-using testkit::Unique;
-
 TEST_F(MeshTest, GarbageGoesToDeadLettersAndTheNextEventIsProcessed) {
   const std::string customer = Unique("C-");
   const std::string garbage = "\x08\xff\xff not an event " + Unique("g-");

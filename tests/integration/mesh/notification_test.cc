@@ -14,14 +14,6 @@
 namespace mot {
 namespace {
 
-using std::chrono::hours;
-using std::chrono::seconds;
-namespace sv1 = scheduler::v1;
-using testkit::Eventually;
-using testkit::MeshTest;
-using testkit::Metric;
-using testkit::Unique;
-
 // Owners' messages are decided by the routing rules (deploy/config/channels.yaml).
 class DecisionTest : public MeshTest {
  protected:

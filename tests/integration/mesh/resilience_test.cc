@@ -15,14 +15,6 @@
 namespace mot {
 namespace {
 
-using std::chrono::hours;
-using std::chrono::seconds;
-namespace sv1 = scheduler::v1;
-using testkit::Eventually;
-using testkit::MeshTest;
-using testkit::Metric;
-using testkit::Unique;
-
 TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
   const std::string customer = Unique("C-");
   // The 7-day survey falls due one hour from now, while the scheduler is down.

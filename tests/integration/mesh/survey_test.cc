@@ -16,14 +16,6 @@
 namespace mot {
 namespace {
 
-using std::chrono::hours;
-using std::chrono::seconds;
-namespace sv1 = scheduler::v1;
-using testkit::Eventually;
-using testkit::MeshTest;
-using testkit::Metric;
-using testkit::Unique;
-
 // Answers through SubmitResponse (as a hotline agent records them): checked against the
 // survey, once, counted into the project's running scores for the month; a detractor's
 // answer is published as DETRACTOR; an expired survey takes none.

@@ -13,14 +13,6 @@
 namespace mot {
 namespace {
 
-using std::chrono::hours;
-using std::chrono::seconds;
-namespace sv1 = scheduler::v1;
-using testkit::Eventually;
-using testkit::MeshTest;
-using testkit::Metric;
-using testkit::Unique;
-
 // A repair acknowledged, worked, resolved and closed by an agent over gRPC: each change
 // recorded with who and why, an illegal move refused naming the state, and the closing
 // issues the repair satisfaction survey (the playbook's ticket.closed step) a day later.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "fakes.h"
+#include "gate_files.h"
 #include "gtest/gtest.h"
 
 namespace mot {
@@ -59,27 +60,12 @@ TEST(Env, InvalidHostPortIsNamed) {
   }
 }
 
-// The gate's files as FromEnv checks them (their PEM blocks; the keys are not used).
-std::map<std::string, std::string> WithGateFiles(std::map<std::string, std::string> vars) {
-  static const std::string dir = [] {
-    char tmpl[] = "/tmp/mot-gate-XXXXXX";
-    std::string d = mkdtemp(tmpl);
-    std::ofstream(d + "/cert.pem") << "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n";
-    std::ofstream(d + "/key.pem") << "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n";
-    std::ofstream(d + "/jwt.pub") << "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n";
-    return d;
-  }();
-  vars["MOT_TLS_CERT_FILE"] = dir + "/cert.pem";
-  vars["MOT_TLS_KEY_FILE"] = dir + "/key.pem";
-  vars["MOT_AUTH_JWT_PUBLIC_KEY_FILE"] = dir + "/jwt.pub";
-  return vars;
-}
-
 TEST(Env, ValidCommonConfig) {
-  auto c = CommonConfig::FromEnv(FakeEnv(WithGateFiles({{"MOT_KAFKA_BROKERS", "a:1,b:2"},
-                                                        {"MOT_REDIS_ADDR", "127.0.0.1:6379"},
-                                                        {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
-                                                        {"MOT_METRICS_ADDR", "0.0.0.0:9464"}})));
+  auto c = CommonConfig::FromEnv(
+      FakeEnv(testkit::WithGateFiles({{"MOT_KAFKA_BROKERS", "a:1,b:2"},
+                                      {"MOT_REDIS_ADDR", "127.0.0.1:6379"},
+                                      {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
+                                      {"MOT_METRICS_ADDR", "0.0.0.0:9464"}})));
   EXPECT_EQ(c.kafka_brokers, "a:1,b:2");
   EXPECT_EQ(c.gate.caller_rate, 100);
   EXPECT_EQ(c.gate.max_message_bytes, 1 << 20);
@@ -89,14 +75,14 @@ TEST(Env, ValidCommonConfig) {
 }
 
 TEST(Env, KafkaOptionsAndRedisPassword) {
-  auto c =
-      CommonConfig::FromEnv(FakeEnv(WithGateFiles({{"MOT_KAFKA_BROKERS", "k:9093"},
-                                                   {"MOT_KAFKA_OPT_SECURITY_PROTOCOL", "SASL_SSL"},
-                                                   {"MOT_KAFKA_OPT_SASL_MECHANISMS", "PLAIN"},
-                                                   {"MOT_REDIS_ADDR", "r:6379"},
-                                                   {"MOT_REDIS_PASSWORD", "s3cret"},
-                                                   {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
-                                                   {"MOT_METRICS_ADDR", "0.0.0.0:9464"}})));
+  auto c = CommonConfig::FromEnv(
+      FakeEnv(testkit::WithGateFiles({{"MOT_KAFKA_BROKERS", "k:9093"},
+                                      {"MOT_KAFKA_OPT_SECURITY_PROTOCOL", "SASL_SSL"},
+                                      {"MOT_KAFKA_OPT_SASL_MECHANISMS", "PLAIN"},
+                                      {"MOT_REDIS_ADDR", "r:6379"},
+                                      {"MOT_REDIS_PASSWORD", "s3cret"},
+                                      {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
+                                      {"MOT_METRICS_ADDR", "0.0.0.0:9464"}})));
   EXPECT_EQ(c.kafka_options, (std::map<std::string, std::string>{{"security.protocol", "SASL_SSL"},
                                                                  {"sasl.mechanisms", "PLAIN"}}));
   EXPECT_EQ(c.redis_password, "s3cret");

@@ -7,28 +7,19 @@
 #include <string>
 
 #include "fixtures.h"
+#include "gate_files.h"
 
 namespace mot::ticketing {
 namespace {
 
 // A valid environment: the common settings with readable gate files, the shipped policy.
 std::map<std::string, std::string> Valid() {
-  static const std::string dir = [] {
-    char tmpl[] = "/tmp/mot-ticketing-config-XXXXXX";
-    std::string d = mkdtemp(tmpl);
-    std::ofstream(d + "/cert.pem") << "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n";
-    std::ofstream(d + "/key.pem") << "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n";
-    std::ofstream(d + "/jwt.pub") << "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n";
-    return d;
-  }();
-  return {{"MOT_KAFKA_BROKERS", "127.0.0.1:9092"},
-          {"MOT_REDIS_ADDR", "127.0.0.1:6379"},
-          {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
-          {"MOT_METRICS_ADDR", "0.0.0.0:9464"},
-          {"MOT_TLS_CERT_FILE", dir + "/cert.pem"},
-          {"MOT_TLS_KEY_FILE", dir + "/key.pem"},
-          {"MOT_AUTH_JWT_PUBLIC_KEY_FILE", dir + "/jwt.pub"},
-          {"MOT_SLA_POLICY", std::string(MOT_SOURCE_DIR) + "/deploy/config/sla.yaml"}};
+  return testkit::WithGateFiles(
+      {{"MOT_KAFKA_BROKERS", "127.0.0.1:9092"},
+       {"MOT_REDIS_ADDR", "127.0.0.1:6379"},
+       {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
+       {"MOT_METRICS_ADDR", "0.0.0.0:9464"},
+       {"MOT_SLA_POLICY", std::string(MOT_SOURCE_DIR) + "/deploy/config/sla.yaml"}});
 }
 
 std::string Refusal(std::map<std::string, std::string> vars) {

@@ -75,6 +75,15 @@ class WorldTest : public TicketingTest {
     EXPECT_TRUE(s.ok()) << s;
     return TicketIdFor(cmd.command_id());
   }
+  // Agent Wang acknowledging ticket `id` (request req-1).
+  static v1::TransitionTicketRequest Acknowledgement(const std::string& id) {
+    v1::TransitionTicketRequest req;
+    req.set_ticket_id(id);
+    req.set_to(v1::TICKET_STATUS_ACKNOWLEDGED);
+    req.set_actor("agent-wang");
+    req.set_request_id("req-1");
+    return req;
+  }
   // The ticket events published so far, in order.
   std::vector<v1::TicketEvent> Events() const {
     std::vector<v1::TicketEvent> out;

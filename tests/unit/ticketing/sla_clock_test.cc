@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "fixtures.h"
@@ -90,25 +91,27 @@ TEST_F(SlaClockTest, EveryDefaultOfTheDomainOnAClockThatAlwaysRuns) {
 }
 
 TEST_F(SlaClockTest, WorkingHoursWeekendsHolidaysAndMakeUpDays) {
-  // Friday 17:00 + 2 working hours: Monday 10:00.
-  EXPECT_EQ(Local(AddWorkingTime(At("2026-11-06 17:00"), hours(2), shanghai_)),
-            "2026-11-09 10:00 Mon");
-  // Opened on a Saturday: the clock starts Monday 09:00.
-  EXPECT_EQ(Local(AddWorkingTime(At("2026-11-07 15:00"), hours(2), shanghai_)),
-            "2026-11-09 11:00 Mon");
-  // Opened at 20:00: the next morning.
-  EXPECT_EQ(Local(AddWorkingTime(At("2026-11-03 20:00"), hours(1), shanghai_)),
-            "2026-11-04 10:00 Wed");
-  // 24 working hours = 2 days and 6 hours of 9-hour days.
-  EXPECT_EQ(Local(AddWorkingTime(At("2026-11-02 09:00"), hours(24), shanghai_)),
-            "2026-11-04 15:00 Wed");
-  // Wednesday 30 September 17:00 + 2 h: the holidays (1-7 October) and the weekend are
-  // skipped, Thursday 8 October 10:00.
-  EXPECT_EQ(Local(AddWorkingTime(At("2026-09-30 17:00"), hours(2), shanghai_)),
-            "2026-10-08 10:00 Thu");
-  // Friday 9 October 17:00 + 2 h: Saturday 10 October is worked (make-up day).
-  EXPECT_EQ(Local(AddWorkingTime(At("2026-10-09 17:00"), hours(2), shanghai_)),
-            "2026-10-10 10:00 Sat");
+  struct Case {
+    const char* from;
+    int working_hours;
+    const char* until;
+    const char* why;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"2026-11-06 17:00", 2, "2026-11-09 10:00 Mon", "Friday 17:00 + 2 h: Monday"},
+           {"2026-11-07 15:00", 2, "2026-11-09 11:00 Mon",
+            "opened on a Saturday: the clock starts Monday 09:00"},
+           {"2026-11-03 20:00", 1, "2026-11-04 10:00 Wed", "opened at 20:00: the next morning"},
+           {"2026-11-02 09:00", 24, "2026-11-04 15:00 Wed",
+            "24 working hours = 2 days and 6 hours of 9-hour days"},
+           {"2026-09-30 17:00", 2, "2026-10-08 10:00 Thu",
+            "the holidays (1-7 October) and the weekend are skipped"},
+           {"2026-10-09 17:00", 2, "2026-10-10 10:00 Sat",
+            "Saturday 10 October is worked (make-up day)"},
+       }) {
+    EXPECT_EQ(Local(AddWorkingTime(At(c.from), hours(c.working_hours), shanghai_)), c.until)
+        << c.why;
+  }
   EXPECT_TRUE(shanghai_.IsWorkingDay(absl::CivilDay(2026, 10, 10)));
   EXPECT_FALSE(shanghai_.IsWorkingDay(absl::CivilDay(2026, 10, 5)));
   // Working time between Friday 17:00 and Monday 10:00: two hours.

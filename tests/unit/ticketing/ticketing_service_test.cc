@@ -24,11 +24,7 @@ TEST_F(TicketingServiceTest, ValidatesRequests) {
 TEST_F(TicketingServiceTest, ATransitionOverGrpcIsStoredAndPublishedAndARetryPublishesAgain) {
   const std::string id = Consume(RepairCommand(t0_));
   clock_.Advance(hours(1));
-  v1::TransitionTicketRequest req;
-  req.set_ticket_id(id);
-  req.set_to(v1::TICKET_STATUS_ACKNOWLEDGED);
-  req.set_actor("agent-wang");
-  req.set_request_id("req-1");
+  v1::TransitionTicketRequest req = Acknowledgement(id);
   v1::Ticket t;
   ASSERT_TRUE(world_.service.TransitionTicket(nullptr, &req, &t).ok());
   EXPECT_EQ(t.status(), v1::TICKET_STATUS_ACKNOWLEDGED);
@@ -67,11 +63,7 @@ TEST_F(TicketingServiceTest, AChangeRearmsTheTicketsSlaTimerAndMovesItsIndexes) 
   EXPECT_EQ(*world_.timers.DueAt(partition, id), t0_ + std::chrono::minutes(96))
       << "respond's warning";
   clock_.Advance(std::chrono::minutes(30));
-  v1::TransitionTicketRequest req;
-  req.set_ticket_id(id);
-  req.set_to(v1::TICKET_STATUS_ACKNOWLEDGED);
-  req.set_actor("agent-wang");
-  req.set_request_id("req-1");
+  v1::TransitionTicketRequest req = Acknowledgement(id);
   v1::Ticket t;
   ASSERT_TRUE(world_.service.TransitionTicket(nullptr, &req, &t).ok());
   EXPECT_EQ(*world_.timers.DueAt(partition, id), t0_ + std::chrono::minutes(24 * 48))

@@ -13,8 +13,6 @@ struct redisContext;
 
 namespace prometheus {
 class Registry;
-template <typename T>
-class Family;
 class Counter;
 }  // namespace prometheus
 
