@@ -35,6 +35,7 @@ SchedulerConfig SchedulerConfig::FromEnv(const Env& env) {
   d.partitions = *partitions;
   c.calendar.partitions = *partitions;
   c.limits.window = c.common.times;
+  c.max_page_size = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
   c.limits.max_command_bytes = env.Int("MOT_SCHEDULER_MAX_COMMAND_BYTES", 900000, 1024, 100000000);
   return c;
 }

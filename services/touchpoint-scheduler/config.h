@@ -24,7 +24,8 @@ struct SchedulerConfig {
   JourneyStoreOptions store;                    // MOT_SCHEDULER_PARTITIONS, _RETENTION
   // MOT_SCHEDULER_TICK, _CLAIM_LEASE, _BATCH, _RETRY_*, _ASSIGNED_PARTITIONS
   DispatcherOptions dispatcher;
-  PlanningLimits limits;  // the common event window, MOT_SCHEDULER_MAX_COMMAND_BYTES
+  PlanningLimits limits;    // the common event window, MOT_SCHEDULER_MAX_COMMAND_BYTES
+  int max_page_size = 100;  // of a journey page, MOT_LIST_PAGE_SIZE_MAX
 
   static SchedulerConfig FromEnv(const Env& env);
 };

@@ -43,8 +43,7 @@ int main() {
 
     mot::Runtime runtime("touchpoint-scheduler", config.common);
     const mot::Clock& clock = runtime.clock();
-    auto metrics = MakeSchedulerMetrics(runtime.registry());
-    metrics->AddSteps(*playbook.Get());
+    auto metrics = MakeSchedulerMetrics(runtime.registry(), *playbook.Get());
     RedisJourneyStore store(runtime.redis(), config.store);
     Dispatcher dispatcher(store, runtime.producer(), clock, config.dispatcher, *metrics);
     const auto planned = [&](mot::TimePoint due) { dispatcher.Planned(due); };
@@ -66,7 +65,8 @@ int main() {
         {mot::kTicketEventsTopic, mot::kNotificationEventsTopic, mot::kSurveyEventsTopic},
         [&](std::vector<mot::Work>& batch) { outcomes.HandleBatch(batch); }, ".outcomes");
     runtime.AddLoop([&](const std::atomic<bool>& stop) { dispatcher.Run(stop); });
-    SchedulerGrpc grpc_service(playbook, store, runtime.producer(), clock, config.limits, *metrics);
+    SchedulerGrpc grpc_service(playbook, store, runtime.producer(), clock, config.limits, *metrics,
+                               config.max_page_size);
     return runtime.Serve({&grpc_service}, Policy());
   });
 }

@@ -222,7 +222,7 @@ class DispatcherTest : public TimerTest {
  protected:
   void SetUp() override {
     TimerTest::SetUp();
-    metrics_ = MakeSchedulerMetrics(registry_);
+    metrics_ = MakeSchedulerMetrics(registry_, Playbook{});
     options.batch = 10;
     options.claim_lease = seconds(60);
     options.retry_initial = seconds(1);

@@ -95,9 +95,9 @@ class LateCallsTest : public ::testing::Test {
   testkit::FakeJourneyStore journeys_;
   prometheus::Registry scheduler_registry_;
   std::unique_ptr<scheduler::SchedulerMetrics> scheduler_metrics_ =
-      scheduler::MakeSchedulerMetrics(scheduler_registry_);
+      scheduler::MakeSchedulerMetrics(scheduler_registry_, playbook_);
   scheduler::SchedulerGrpc scheduler_{
-      live_, journeys_, publisher_, clock_, scheduler::PlanningLimits{}, *scheduler_metrics_};
+      live_, journeys_, publisher_, clock_, scheduler::PlanningLimits{}, *scheduler_metrics_, 100};
   // Ticketing, wired over in-memory parts.
   testkit::TicketingWorld ticketing_world_{clock_, publisher_};
   testkit::MemoryRecordStore& tickets_ = ticketing_world_.store;

@@ -204,6 +204,12 @@ grpc::Status InvalidArgument(std::string_view field, std::string_view rule) {
                       std::string(field) + " " + std::string(rule));
 }
 
+grpc::Status PageSize(int32_t requested, int max, size_t* limit) {
+  if (requested < 0) return InvalidArgument("page_size", "must not be negative");
+  *limit = static_cast<size_t>(requested == 0 ? max : std::min(requested, max));
+  return grpc::Status::OK;
+}
+
 grpc::Status ToGrpc(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }

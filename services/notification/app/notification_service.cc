@@ -82,9 +82,8 @@ grpc::Status NotificationGrpc::ListDeliveries(grpc::ServerContext* ctx,
                                               v1::ListDeliveriesResponse* resp) {
   if (auto s = Expired(ctx, "ListDeliveries"); !s.ok()) return s;
   if (req->customer_id().empty()) return InvalidArgument("customer_id", "is required");
-  if (req->page_size() < 0) return InvalidArgument("page_size", "must not be negative");
-  const size_t limit = req->page_size() == 0 ? parts_.max_page_size
-                                             : std::min(req->page_size(), parts_.max_page_size);
+  size_t limit = 0;
+  if (auto s = PageSize(req->page_size(), parts_.max_page_size, &limit); !s.ok()) return s;
   auto cursor = PageCursor::Parse(req->page_token());
   if (!cursor) return InvalidArgument("page_token", "is not one this service gave out");
   auto entries = parts_.store.PageByCustomer(req->customer_id(), *cursor, limit);

@@ -90,6 +90,7 @@ TicketingMetrics::TicketingMetrics(prometheus::Registry& r, const SlaPolicy& pol
                       "complaint_general/major, service_l1/l2/l3 ...).")
                 .Register(r)) {
   for (const auto& kind : policy.Kinds()) kinds_.emplace(kind, Make(kind, Rungs(policy, kind)));
+  unconfigured_ = Make("unconfigured", 0);
 }
 
 TicketingMetrics::Kind TicketingMetrics::Make(const std::string& kind, int rungs) {
@@ -112,17 +113,13 @@ TicketingMetrics::Kind TicketingMetrics::Make(const std::string& kind, int rungs
   for (int level = 1; level <= rungs; ++level) {
     k.escalations.push_back(&escalations_.Add({{"kind", kind}, {"level", std::to_string(level)}}));
   }
+  k.beyond = &escalations_.Add({{"kind", kind}, {"level", "beyond"}});
   return k;
 }
 
-const TicketingMetrics::Kind& TicketingMetrics::For(const std::string& kind) {
-  if (auto it = kinds_.find(kind); it != kinds_.end()) return it->second;
-  // A kind the policy does not have (a ticket stored under an older policy): its
-  // series made once, kept apart from the read-only map (a map's entries stay put).
-  std::lock_guard lock(others_mu_);
-  auto [it, fresh] = others_.try_emplace(kind);
-  if (fresh) it->second = Make(kind, 0);
-  return it->second;
+const TicketingMetrics::Kind& TicketingMetrics::For(const std::string& kind) const {
+  auto it = kinds_.find(kind);
+  return it != kinds_.end() ? it->second : unconfigured_;
 }
 
 void TicketingMetrics::CountChange(const v1::Ticket& before, const v1::Ticket& after) {
@@ -155,7 +152,7 @@ void TicketingMetrics::CountAlerts(const v1::Ticket& ticket,
     if (static_cast<size_t>(a.level()) <= k.escalations.size()) {
       k.escalations[a.level() - 1]->Increment();
     } else {  // past the kind's ladder (reclassified from a kind with rungs of its own)
-      escalations_.Add({{"kind", ticket.kind()}, {"level", std::to_string(a.level())}}).Increment();
+      k.beyond->Increment();
     }
   }
 }

@@ -47,10 +47,12 @@ class TicketingMetrics {
     prometheus::Counter* late;
     std::map<std::string, prometheus::Histogram*> time_to;  // by milestone
     std::vector<prometheus::Counter*> escalations;          // rung 1, 2 ...
+    prometheus::Counter* beyond;  // level="beyond": past the kind's ladder (reclassified)
   };
   Kind Make(const std::string& kind, int rungs);
-  // The kind's handles; a kind the policy does not have gets its series made once.
-  const Kind& For(const std::string& kind);
+  // The kind's handles; a kind the policy does not have (a ticket stored under an
+  // older policy) is counted under kind="unconfigured".
+  const Kind& For(const std::string& kind) const;
 
   const SlaPolicy& policy_;
   prometheus::Family<prometheus::Counter>& opened_;       // by kind
@@ -63,8 +65,7 @@ class TicketingMetrics {
   prometheus::Family<prometheus::Gauge>& open_;           // by kind
   // The policy's kinds: made in the constructor, read-only after.
   std::map<std::string, Kind> kinds_;
-  std::mutex others_mu_;
-  std::map<std::string, Kind> others_;  // guarded by others_mu_
+  Kind unconfigured_;
 };
 
 }  // namespace mot::ticketing

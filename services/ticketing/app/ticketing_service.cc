@@ -81,11 +81,8 @@ grpc::Status TicketingService::ListTickets(grpc::ServerContext* ctx,
                                            const v1::ListTicketsRequest* req,
                                            v1::ListTicketsResponse* resp) {
   if (auto s = Expired(ctx, "ListTickets"); !s.ok()) return s;
-  if (req->page_size() < 0) {
-    return InvalidArgument("page_size", "must not be negative");
-  }
-  const size_t limit = req->page_size() == 0 ? options_.max_page_size
-                                             : std::min(req->page_size(), options_.max_page_size);
+  size_t limit = 0;
+  if (auto s = PageSize(req->page_size(), options_.max_page_size, &limit); !s.ok()) return s;
   if (req->status() != v1::TICKET_STATUS_UNSPECIFIED && !v1::TicketStatus_IsValid(req->status())) {
     return InvalidArgument("status", "is not a ticket status");
   }

@@ -25,8 +25,12 @@ constexpr const char* kTouchpointStatuses[] = {"planned", "fired", "moved", "can
 }  // namespace
 
 void SchedulerMetrics::AddSteps(const Playbook& playbook) {
-  for (const auto& step : playbook.steps()) {
-    for (const char* status : kTouchpointStatuses) (void)Touchpoints(step.id, status);
+  std::lock_guard lock(steps_mu);
+  for (const char* status : kTouchpointStatuses) {
+    for (const auto& step : playbook.steps()) {
+      prometheus::Counter*& counter = by_step[{step.id, status}];
+      if (counter == nullptr) counter = &touchpoints.Add({{"step", step.id}, {"status", status}});
+    }
   }
 }
 
@@ -37,14 +41,12 @@ void SchedulerMetrics::Count(const std::string& step, const char* status, double
 prometheus::Counter& SchedulerMetrics::Touchpoints(const std::string& step,
                                                    const std::string& status) {
   std::lock_guard lock(steps_mu);
-  prometheus::Counter*& counter = by_step[{step, status}];
-  // Made by AddSteps for every step in force; a touchpoint stored under a playbook
-  // this process never had in force (before a restart) is counted all the same.
-  if (counter == nullptr) counter = &touchpoints.Add({{"step", step}, {"status", status}});
-  return *counter;
+  if (auto it = by_step.find({step, status}); it != by_step.end()) return *it->second;
+  return *retired.at(status);  // a step of a playbook before this process's time
 }
 
-std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) {
+std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r,
+                                                       const Playbook& in_force) {
   auto& dispatched = prometheus::BuildCounter()
                          .Name("mot_scheduler_touchpoints_dispatched_total")
                          .Help("Touchpoint commands sent to the owning service.")
@@ -118,6 +120,10 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r) 
           .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600,
                                                            86400, 604800})});
   // Both results exported from the start (at 0), so a rate of refusals exists before one.
+  for (const char* status : kTouchpointStatuses) {
+    metrics->retired[status] = &metrics->touchpoints.Add({{"step", "retired"}, {"status", status}});
+  }
+  metrics->AddSteps(in_force);
   metrics->reload_ok = &metrics->reloads.Add({{"result", "ok"}});
   metrics->reload_refused = &metrics->reloads.Add({{"result", "refused"}});
   return metrics;

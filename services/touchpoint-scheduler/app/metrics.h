@@ -39,16 +39,21 @@ struct SchedulerMetrics {
   prometheus::Counter* reload_refused = nullptr;  // reloads{result="refused"}
 
   // Makes the touchpoint counters of every step of `playbook` for every status, at
-  // start and on each reload (those of steps no longer in force stay).
+  // start and on each reload (those of steps no longer in force stay). A touchpoint
+  // of a step this process never had in force (planned before a restart) is counted
+  // under step="retired", made at start.
   void AddSteps(const Playbook& playbook);
   // The touchpoint counters by (step, status), AddSteps' and Count's only.
   std::mutex steps_mu;  // a reload adds while handlers count
   std::map<std::pair<std::string, std::string>, prometheus::Counter*> by_step;
+  std::map<std::string, prometheus::Counter*> retired;  // by status
 
  private:
   prometheus::Counter& Touchpoints(const std::string& step, const std::string& status);
 };
 
-std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& registry);
+// Every handle, those of the steps of the playbook `in_force` too.
+std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& registry,
+                                                       const Playbook& in_force);
 
 }  // namespace mot::scheduler

@@ -58,14 +58,12 @@ grpc::Status SchedulerGrpc::GetJourney(grpc::ServerContext* ctx, const v1::GetJo
                                        v1::GetJourneyResponse* resp) {
   if (auto s = Expired(ctx, "GetJourney"); !s.ok()) return s;
   if (req->customer_id().empty()) return InvalidArgument("customer_id", "is required");
-  if (req->page_size() < 0 || req->page_size() > 1000) {
-    return InvalidArgument("page_size", "must be from 0 (the default, 100) to 1000");
-  }
+  size_t size = 0;
+  if (auto s = PageSize(req->page_size(), max_page_size_, &size); !s.ok()) return s;
   int64_t offset = 0;
   if (!req->page_token().empty() && (!absl::SimpleAtoi(req->page_token(), &offset) || offset < 0)) {
-    return InvalidArgument("page_token", "is not one this service gave");
+    return InvalidArgument("page_token", "is not one this service gave out");
   }
-  const int64_t size = req->page_size() == 0 ? 100 : req->page_size();
   const auto pb = playbook_.Get();
   auto facts = store_.Facts({req->customer_id()}, pb->stages());
   if (!facts.ok()) return ToGrpc(facts.status());
@@ -76,7 +74,8 @@ grpc::Status SchedulerGrpc::GetJourney(grpc::ServerContext* ctx, const v1::GetJo
   resp->set_stage(DeriveStage(f.signed_at, f.handover_at, clock_.Now(), pb->stages()));
   resp->set_total(static_cast<int32_t>(page->total));
   for (auto& tp : page->touchpoints) *resp->add_touchpoints() = std::move(tp);
-  if (offset + size < page->total) resp->set_next_page_token(std::to_string(offset + size));
+  const int64_t next = offset + static_cast<int64_t>(size);
+  if (next < page->total) resp->set_next_page_token(std::to_string(next));
   return grpc::Status::OK;
 }
 

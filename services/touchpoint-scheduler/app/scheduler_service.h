@@ -15,13 +15,15 @@ namespace mot::scheduler {
 class SchedulerGrpc final : public v1::SchedulerService::Service {
  public:
   SchedulerGrpc(const LivePlaybook& playbook, JourneyStore& store, Publisher& publisher,
-                const Clock& clock, PlanningLimits limits, SchedulerMetrics& metrics)
+                const Clock& clock, PlanningLimits limits, SchedulerMetrics& metrics,
+                int max_page_size)
       : playbook_(playbook),
         store_(store),
         publisher_(publisher),
         clock_(clock),
         limits_(limits),
-        metrics_(metrics) {}
+        metrics_(metrics),
+        max_page_size_(max_page_size) {}
   grpc::Status GetJourney(grpc::ServerContext*, const v1::GetJourneyRequest* req,
                           v1::GetJourneyResponse* resp) override;
   grpc::Status GetStage(grpc::ServerContext*, const v1::GetStageRequest* req,
@@ -45,5 +47,6 @@ class SchedulerGrpc final : public v1::SchedulerService::Service {
   const Clock& clock_;
   const PlanningLimits limits_;
   SchedulerMetrics& metrics_;
+  const int max_page_size_;  // of a journey page
 };
 }  // namespace mot::scheduler

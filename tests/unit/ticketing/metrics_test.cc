@@ -107,16 +107,22 @@ TEST_F(MetricsTest, AlertsCountByKindAndEscalationsByRung) {
   // Past the kind's ladder (a ticket reclassified from a kind with rungs of its own).
   breach.set_level(9);
   metrics_.CountAlerts(t, {breach});
-  EXPECT_EQ(Value("mot_ticketing_escalations_total", {{"kind", "repair"}, {"level", "9"}}), 1);
+  EXPECT_EQ(Value("mot_ticketing_escalations_total", {{"kind", "repair"}, {"level", "beyond"}}), 1);
+  EXPECT_FALSE(
+      Value("mot_ticketing_escalations_total", {{"kind", "repair"}, {"level", "9"}}).has_value())
+      << "no series made on the alert path";
 }
 
-TEST_F(MetricsTest, AKindNoLongerInThePolicyIsCountedToo) {
+TEST_F(MetricsTest, AKindNoLongerInThePolicyIsCountedAsUnconfigured) {
   v1::Ticket t = *OpenTicket(policy_, RepairCommand(t0_));
   t.set_kind("legacy_kind");
-  EXPECT_FALSE(Value("mot_ticketing_tickets_opened_total", {{"kind", "legacy_kind"}}).has_value());
+  EXPECT_EQ(Value("mot_ticketing_tickets_opened_total", {{"kind", "unconfigured"}}), 0)
+      << "made at start";
   metrics_.CountChange({}, t);
   metrics_.CountChange({}, t);
-  EXPECT_EQ(Value("mot_ticketing_tickets_opened_total", {{"kind", "legacy_kind"}}), 2);
+  EXPECT_EQ(Value("mot_ticketing_tickets_opened_total", {{"kind", "unconfigured"}}), 2);
+  EXPECT_FALSE(Value("mot_ticketing_tickets_opened_total", {{"kind", "legacy_kind"}}).has_value())
+      << "no series made on the message path";
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ class SchedulerAppTest : public ::testing::Test {
   testkit::FakeJourneyStore store_;
   testkit::ManualClock clock_{kNow};
   prometheus::Registry registry_;
-  std::unique_ptr<SchedulerMetrics> metrics_ = MakeSchedulerMetrics(registry_);
+  std::unique_ptr<SchedulerMetrics> metrics_ = MakeSchedulerMetrics(registry_, playbook_);
   LifecycleHandler handler_{live_, store_, clock_, PlanningLimits{}, *metrics_, [](TimePoint) {}};
   testkit::FakePublisher publisher_;
 };

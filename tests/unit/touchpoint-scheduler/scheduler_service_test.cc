@@ -9,7 +9,7 @@ using std::chrono::hours;
 
 TEST_F(SchedulerAppTest, ManagersCancelAndRescheduleWithAReasonNamingWhoAsked) {
   ASSERT_TRUE(handler_.Handle(EventMessage("contract_signed", kNow), publisher_).ok());
-  SchedulerGrpc grpc(live_, store_, publisher_, clock_, PlanningLimits{}, *metrics_);
+  SchedulerGrpc grpc(live_, store_, publisher_, clock_, PlanningLimits{}, *metrics_, 100);
   grpc::ServerContext ctx;
   auto by = ByStep();
   v1::CancelTouchpointRequest cancel;
@@ -64,7 +64,20 @@ TEST_F(SchedulerAppTest, ManagersCancelAndRescheduleWithAReasonNamingWhoAsked) {
   EXPECT_EQ(seen, page.total());
   page_req.set_page_token("x");
   EXPECT_EQ(grpc.GetJourney(&ctx, &page_req, &page).error_message(),
-            "page_token is not one this service gave");
+            "page_token is not one this service gave out");
+  page_req.clear_page_token();
+  page_req.set_page_size(-1);
+  EXPECT_EQ(grpc.GetJourney(&ctx, &page_req, &page).error_message(),
+            "page_size must not be negative");
+  // MOT_LIST_PAGE_SIZE_MAX bounds a page, asked for or not.
+  SchedulerGrpc small(live_, store_, publisher_, clock_, PlanningLimits{}, *metrics_, 2);
+  for (int asked : {0, 500}) {
+    page_req.set_page_size(asked);
+    page.Clear();
+    ASSERT_TRUE(small.GetJourney(&ctx, &page_req, &page).ok());
+    EXPECT_EQ(page.touchpoints_size(), 2) << "asked for " << asked;
+    EXPECT_EQ(page.next_page_token(), "2");
+  }
 
   v1::GetStageRequest stage_req;
   stage_req.set_customer_id("C-1");
@@ -75,7 +88,7 @@ TEST_F(SchedulerAppTest, ManagersCancelAndRescheduleWithAReasonNamingWhoAsked) {
 }
 
 TEST_F(SchedulerAppTest, ValidateAndSimulateAPlaybookWithNoSideEffect) {
-  SchedulerGrpc grpc(live_, store_, publisher_, clock_, PlanningLimits{}, *metrics_);
+  SchedulerGrpc grpc(live_, store_, publisher_, clock_, PlanningLimits{}, *metrics_, 100);
   grpc::ServerContext ctx;
   v1::ValidatePlaybookRequest v;
   v.set_playbook(testkit::ShippedConfig("playbook.yaml"));

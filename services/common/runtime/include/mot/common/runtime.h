@@ -83,4 +83,10 @@ grpc::Status ToGrpc(const absl::Status& status);
 // breaks ("is required", "must be from 0 to 1000"), never the value sent.
 grpc::Status InvalidArgument(std::string_view field, std::string_view rule);
 
+// The one page-size rule of every list call: `requested` entries, or `max` when 0 or
+// more than `max` (MOT_LIST_PAGE_SIZE_MAX); INVALID_ARGUMENT naming page_size when
+// negative. Where a page ends travels in the store's own token (PageCursor for an
+// index ordered by time, a position for a journey's list).
+grpc::Status PageSize(int32_t requested, int max, size_t* limit);
+
 }  // namespace mot
