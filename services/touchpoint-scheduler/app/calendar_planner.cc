@@ -7,7 +7,7 @@
 
 namespace mot::scheduler {
 
-absl::StatusOr<int64_t> CalendarPlanner::Pass(const std::atomic<bool>* stop) {
+absl::StatusOr<int64_t> CalendarPlanner::Pass(const std::atomic<bool>& stop) {
   const TimePoint now = clock_.Now();
   const std::shared_ptr<const Playbook> pb = playbook_.Get();
   const TimePoint to = now + pb->plan_ahead();
@@ -23,7 +23,7 @@ absl::StatusOr<int64_t> CalendarPlanner::Pass(const std::atomic<bool>* stop) {
   for (int p : partitions) {
     uint64_t cursor = 0;
     do {
-      if (stop != nullptr && stop->load()) return stored;
+      if (stop.load()) return stored;
       auto scan = store_.ScanCustomers(p, cursor, options_.batch, !festivals);
       if (!scan.ok()) return scan.status();
       cursor = scan->first;
@@ -51,7 +51,7 @@ void CalendarPlanner::Wake() { alarm_.Ring(); }
 void CalendarPlanner::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     alarm_.Reset();
-    auto pass = Pass(&stop);
+    auto pass = Pass(stop);
     if (!pass.ok()) {
       Log().warn("calendar pass failed, again in {} ms: {}", options_.interval.count(),
                  pass.status().message());

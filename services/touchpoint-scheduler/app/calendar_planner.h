@@ -37,8 +37,9 @@ class CalendarPlanner {
         options_(options),
         metrics_(metrics),
         planned_(std::move(planned)) {}
-  // One pass over every customer; the touchpoints stored (new or not).
-  absl::StatusOr<int64_t> Pass(const std::atomic<bool>* stop = nullptr);
+  // One pass over every customer, ended early once `stop` is set; the touchpoints
+  // stored (new or not).
+  absl::StatusOr<int64_t> Pass(const std::atomic<bool>& stop);
   // A pass at start, every interval, and when woken.
   void Run(const std::atomic<bool>& stop);
   void Wake();

@@ -18,10 +18,11 @@ TEST_F(SchedulerAppTest, ACalendarPassReachesEveryMatchingOwnerOnce) {
   std::vector<TimePoint> woken;
   CalendarPlanner planner(live_, store_, clock_, {}, *metrics_,
                           [&](TimePoint due) { woken.push_back(due); });
-  auto pass = planner.Pass();
+  const std::atomic<bool> running{false};
+  auto pass = planner.Pass(running);
   ASSERT_TRUE(pass.ok()) << pass.status();
   EXPECT_EQ(*pass, 3);
-  ASSERT_TRUE(planner.Pass().ok());  // again: the same touchpoints, stored once
+  ASSERT_TRUE(planner.Pass(running).ok());  // again: the same touchpoints, stored once
   for (const char* c : {"O-1", "O-2", "O-3"}) {
     auto journey = store_.Journey(c);
     ASSERT_EQ(journey->size(), 1u) << c;
@@ -29,6 +30,19 @@ TEST_F(SchedulerAppTest, ACalendarPassReachesEveryMatchingOwnerOnce) {
   }
   EXPECT_TRUE(store_.Journey("V-1")->empty()) << "a visitor is no owner";
   ASSERT_FALSE(woken.empty());
+}
+
+TEST_F(SchedulerAppTest, ACalendarPassEndsAtOnceWhenStopped) {
+  CustomerUpdate u{"O-1", {{"project", "P-1"}}, {}};
+  u.milestones.emplace_back("contract_signed", kNow);
+  ASSERT_TRUE(store_.UpdateCustomers({u}, kNow).ok());
+  clock_.Advance(hours(24 * 77));  // the Spring Festival within reach
+  CalendarPlanner planner(live_, store_, clock_, {}, *metrics_, [](TimePoint) {});
+  const std::atomic<bool> stopped{true};
+  auto pass = planner.Pass(stopped);
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  EXPECT_EQ(*pass, 0);
+  EXPECT_TRUE(store_.Journey("O-1")->empty()) << "nothing planned after the stop";
 }
 
 }  // namespace
