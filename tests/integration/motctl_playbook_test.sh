@@ -41,6 +41,20 @@ check "a signing cancels the tier-A second touch" grep -q "CANCELLED .*tier_a_se
 check "the handover ends the monthly reports" \
   grep -q "CANCELLED .*construction_progress_monthly .*cancelled: handover" <<<"$rows"
 check "birthdays are there" test "$(grep -c birthday_care <<<"$rows")" -eq 6
+# The same owner loaded on 2029-01-01, two years and four months after the handover:
+# what was due more than its lateness before then is SKIPPED with the reason, the
+# four-year review (never stale) still comes.
+out=$("$motctl" playbook simulate "$root/deploy/config/playbook.yaml" \
+  --events "$root/docs/examples/owner-journey.jsonl" --heard-at 2029-01-01T02:00:00Z)
+rows=$(grep -E '^[0-9]{4}-' <<<"$out")
+check "--heard-at skips the stale welcome, with the reason" \
+  grep -Eq "SKIPPED +notification +welcome_after_signing .*\(due 2026-03-08, [0-9]+ days before the mesh heard of it" <<<"$rows"
+check "--heard-at skips a stage survey of a stage that is over" \
+  grep -Eq "SKIPPED +survey +delivery_stage_survey .*a stage over when the mesh heard of it" <<<"$rows"
+check "--heard-at sends nothing stale" test "$(grep -cE '^2027.* DISPATCHED ' <<<"$rows")" -eq 0
+check "--heard-at keeps the four-year review" grep -Eq "DISPATCHED +ticketing +four_year_appointment" <<<"$rows"
+err=$("$motctl" playbook simulate "$root/deploy/config/playbook.yaml" --events "$root/docs/examples/owner-journey.jsonl" --heard-at soon 2>&1 || true)
+check "a bad --heard-at is named" grep -q -- "--heard-at 'soon' is not a time" <<<"$err"
 json=$("$motctl" playbook simulate "$root/deploy/config/playbook.yaml" --json \
   --events "$root/docs/examples/owner-journey.jsonl")
 check "--json is the SimulateJourneyResponse" python3 -c '

@@ -15,7 +15,9 @@ check() {  # check <description> <command...>: the command must succeed
 }
 
 # JSON lines on stdin (snake_case and camelCase field names are both protobuf JSON),
-# signed 8 days before the mesh's (simulated) now.
+# signed 8 days before the mesh's (simulated) now: the welcome, due then, is past its
+# 3 days' lateness and skipped; the 准1 survey (7 days after) goes out. A signing-progress
+# notice and a repair request happen now.
 signed_at=$(date -ud "$(motctl clock show) - 8 days" +%Y-%m-%dT%H:%M:%SZ)
 handover_date=$(date -ud "$(motctl clock show) + 300 days" +%F)
 printf '%s\n' \
@@ -24,6 +26,8 @@ printf '%s\n' \
   | motctl publish --file - >/dev/null
 motctl publish --type repair_requested --customer "$customer" --unit U-1 --project P-CLI \
   --attr problem=门窗漏风 >/dev/null
+motctl publish --type signing_progress --customer "$customer" --unit U-1 --project P-CLI \
+  --attr node=loan_approval >/dev/null
 
 for _ in $(seq 1 150); do
   [[ $(motctl journey "$customer" | grep -c ' DONE ') -ge 3 ]] && break
@@ -32,6 +36,8 @@ done
 table=$(motctl journey "$customer")
 echo "$table"
 check "journey shows three DONE touchpoints" test "$(grep -c ' DONE ' <<<"$table")" -eq 3
+check "journey shows the stale welcome SKIPPED with the reason" \
+  grep -Eq "SKIPPED +notification +welcome_after_signing +due [0-9-]{10}, 8 days before the mesh heard of it" <<<"$table"
 check "journey shows the stage" grep -q "stage PROSPECT_1" <<<"$table"
 
 json=$(motctl journey "$customer" --json)
@@ -105,8 +111,10 @@ check "touchpoint cancel records who, the caller (the token's subject) and why" 
 new_due=$(date -ud "$signed_at + 120 days" +%Y-%m-%dT%H:%M:%SZ)
 out=$(motctl touchpoint reschedule "$customer" "$(tp_of site_open_day)" --to "$new_due" --reason "open day moved" --by manager-li)
 check "touchpoint reschedule moves it and keeps the old due time" grep -q "^$new_due  *SCHEDULED .*(was due .*) rescheduled by manager-li as mesh-operator: open day moved" <<<"$out"
-err=$(motctl touchpoint cancel "$customer" "$(tp_of welcome_after_signing)" --reason late 2>&1 || true)
+err=$(motctl touchpoint cancel "$customer" "$(tp_of repair_ticket)" --reason late 2>&1 || true)
 check "a sent touchpoint cannot be cancelled" grep -q "the touchpoint is DONE; only a SCHEDULED one can change" <<<"$err"
+err=$(motctl touchpoint cancel "$customer" "$(tp_of welcome_after_signing)" --reason late 2>&1 || true)
+check "nor a skipped one" grep -q "the touchpoint is SKIPPED; only a SCHEDULED one can change" <<<"$err"
 
 # An agent opens a ticket and moves it along; the history says who and why.
 out=$(motctl ticket create --kind complaint_general --customer "$customer" --summary 物业服务投诉 --by agent-li --request-id "req-$customer")

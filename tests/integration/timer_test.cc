@@ -217,6 +217,36 @@ TEST_F(TimerTest, DispatchedCommandsAreDroppedAndFinishedJourneysExpire) {
   EXPECT_EQ(redis_->Command({"EXISTS", store_->TouchpointKey("C-ret", "tp-gone")})->integer, 0);
 }
 
+TEST_F(TimerTest, ASkippedTouchpointIsKeptWithItsReasonAndNeverArmed) {
+  PlannedTouchpoint stale = Planned("C-skip", "tp-stale", kT0 - hours(24 * 640));
+  stale.touchpoint.set_status(v1::TOUCHPOINT_STATUS_SKIPPED);
+  stale.touchpoint.set_outcome("due 2025-03-02, 640 days before the mesh heard of it");
+  stale.payload.clear();
+  const PlannedTouchpoint ahead = Planned("C-skip", "tp-ahead", kT0 + hours(24 * 30));
+  const int64_t armed = Armed();
+  for (int delivery = 0; delivery < 2; ++delivery) {  // redelivered: stored once
+    auto sends = store_->ScheduleOrSend({stale, ahead}, {false, false}, kT0);
+    ASSERT_TRUE(sends.ok()) << sends.status();
+    EXPECT_EQ(*sends, (std::vector<bool>{false, false}));
+  }
+  EXPECT_EQ(Armed(), armed + 1) << "only the one ahead has a timer";
+  auto journey = store_->Journey("C-skip");
+  ASSERT_TRUE(journey.ok()) << journey.status();
+  ASSERT_EQ(journey->size(), 2u);
+  EXPECT_EQ((*journey)[0].id(), "tp-stale");
+  EXPECT_EQ((*journey)[0].status(), v1::TOUCHPOINT_STATUS_SKIPPED);
+  EXPECT_EQ((*journey)[0].outcome(), "due 2025-03-02, 640 days before the mesh heard of it");
+  EXPECT_EQ((*journey)[1].status(), v1::TOUCHPOINT_STATUS_SCHEDULED);
+  const std::string key = store_->TouchpointKey("C-skip", "tp-stale");
+  EXPECT_TRUE(redis_->Command({"HGET", key, "payload"})->is_nil()) << "no command kept";
+  EXPECT_GT(redis_->Command({"PEXPIRETIME", key})->integer, 0) << "kept for the retention only";
+  // Nothing of it is ever claimed.
+  const int part = TimerLayout{options_.ns, options_.partitions}.PartitionOf("C-skip");
+  auto claimed = store_->ClaimDue(part, kT0 + hours(1), seconds(60), 10, "r:1");
+  ASSERT_TRUE(claimed.ok());
+  for (const auto& c : *claimed) EXPECT_NE(c.id, "tp-stale");
+}
+
 // The dispatcher against the real store, with a publisher the test controls.
 class DispatcherTest : public TimerTest {
  protected:

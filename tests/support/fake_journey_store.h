@@ -34,7 +34,11 @@ class FakeJourneyStore : public scheduler::JourneyStore {
       Record& r = records_[p.touchpoint.id()];
       r.planned = p;
       r.at = FromProto(p.touchpoint.due_at());
-      if (send_now[i]) {
+      if (p.touchpoint.status() == scheduler::v1::TOUCHPOINT_STATUS_SKIPPED) {
+        r.status = scheduler::v1::TOUCHPOINT_STATUS_SKIPPED;
+        r.outcome = p.touchpoint.outcome();
+        r.has_payload = false;
+      } else if (send_now[i]) {
         r.status = scheduler::v1::TOUCHPOINT_STATUS_DISPATCHED;
         r.has_payload = false;
         sends[i] = true;

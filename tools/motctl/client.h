@@ -14,8 +14,10 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "mot/common/clock.h"
+#include "mot/common/messaging.h"
 #include "mot/common/redis.h"
 #include "mot/lifecycle/v1/event.pb.h"
+#include "touchpoint-scheduler/domain/playbook.h"
 
 namespace motctl {
 
@@ -68,9 +70,15 @@ void PrintAll(const Items& items, bool json, Text text) {
 
 // Lifecycle events from JSON lines (protobuf JSON; "-" for stdin); throws naming the line.
 std::vector<mot::lifecycle::v1::LifecycleEvent> ReadEventLines(const std::string& file);
+// The event as published onto mot.lifecycle.v1: keyed by customer, with the CloudEvents
+// headers.
+mot::OutMessage LifecycleMessage(const mot::lifecycle::v1::LifecycleEvent& event);
+// The playbook in `file`, or throws naming the file, the step and the field.
+mot::scheduler::Playbook LoadPlaybook(const std::string& file);
 
 // The command groups: each adds its subcommand to `app`, run through `client`.
 void AddPublish(CLI::App& app, Client& client);
+void AddImport(CLI::App& app, Client& client);  // import FILE [--dry-run]
 void AddJourney(CLI::App& app, Client& client);
 void AddRecords(CLI::App& app, Client& client);  // survey
 void AddNotify(CLI::App& app, Client& client);   // notify send | list | prefs

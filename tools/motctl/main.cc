@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
                  "(e.g. through kubectl port-forward: the Service's DNS name)");
   app.add_flag("--json", client.json, "print JSON instead of a table");
   motctl::AddPublish(app, client);
+  motctl::AddImport(app, client);
   motctl::AddJourney(app, client);
   motctl::AddRecords(app, client);
   motctl::AddNotify(app, client);

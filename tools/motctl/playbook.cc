@@ -26,16 +26,18 @@ std::string ReadFile(const std::string& path, const std::string& what) {
   return buf.str();
 }
 
-// The playbook in FILE, or throws naming the file, the step and the field.
-sch::Playbook Load(const std::string& file) {
-  auto pb = sch::Playbook::FromYaml(ReadFile(file, "playbook"), file);
-  if (!pb.ok()) throw std::runtime_error(std::string(pb.status().message()));
-  return *std::move(pb);
-}
-
 struct SimulateFlags {
-  std::string playbook, events, profile, until;
+  std::string playbook, events, profile, until, heard_at;
 };
+
+// The time an option names, or throws naming the option.
+google::protobuf::Timestamp TimeOption(const std::string& name, const std::string& text) {
+  mot::TimePoint t;
+  if (!mot::ParseTime(text, &t)) {
+    throw std::runtime_error(name + " '" + text + "' is not a time such as 2031-07-01T00:00:00Z");
+  }
+  return mot::ToProto(t);
+}
 
 // "2027-06-30 09:00 (Tue)" in the zone.
 std::string Local(const google::protobuf::Timestamp& ts, const absl::TimeZone& zone) {
@@ -43,7 +45,7 @@ std::string Local(const google::protobuf::Timestamp& ts, const absl::TimeZone& z
 }
 
 void Simulate(const SimulateFlags& f, bool json) {
-  const sch::Playbook pb = Load(f.playbook);
+  const sch::Playbook pb = LoadPlaybook(f.playbook);
   mot::scheduler::v1::SimulateJourneyRequest req;
   for (auto& e : ReadEventLines(f.events)) *req.add_events() = std::move(e);
   if (!f.profile.empty()) {
@@ -53,14 +55,8 @@ void Simulate(const SimulateFlags& f, bool json) {
       throw std::runtime_error(
           fmt::format("--profile {}: {}", f.profile, std::string(s.message())));
   }
-  if (!f.until.empty()) {
-    mot::TimePoint t;
-    if (!mot::ParseTime(f.until, &t)) {
-      throw std::runtime_error("--until '" + f.until +
-                               "' is not a time such as 2031-07-01T00:00:00Z");
-    }
-    *req.mutable_until() = mot::ToProto(t);
-  }
+  if (!f.until.empty()) *req.mutable_until() = TimeOption("--until", f.until);
+  if (!f.heard_at.empty()) *req.mutable_heard_at() = TimeOption("--heard-at", f.heard_at);
   auto journey = sch::SimulateRequest(pb, req);
   if (!journey.ok()) {
     throw std::runtime_error(
@@ -95,6 +91,12 @@ void Simulate(const SimulateFlags& f, bool json) {
 
 }  // namespace
 
+sch::Playbook LoadPlaybook(const std::string& file) {
+  auto pb = sch::Playbook::FromYaml(ReadFile(file, "playbook"), file);
+  if (!pb.ok()) throw std::runtime_error(std::string(pb.status().message()));
+  return *std::move(pb);
+}
+
 void AddPlaybook(CLI::App& app, Client& client) {
   auto* cmd = app.add_subcommand("playbook", "check or rehearse a playbook file");
   cmd->require_subcommand(1);
@@ -104,7 +106,7 @@ void AddPlaybook(CLI::App& app, Client& client) {
   auto file = std::make_shared<std::string>();
   validate->add_option("file", *file, "playbook YAML")->required();
   validate->callback([file] {
-    const sch::Playbook pb = Load(*file);
+    const sch::Playbook pb = LoadPlaybook(*file);
     int calendar = 0;
     for (const auto& s : pb.steps()) calendar += !s.calendar.empty();
     std::cout << fmt::format("{}: valid; version {}; {} steps ({} on calendar dates)\n", *file,
@@ -121,6 +123,9 @@ void AddPlaybook(CLI::App& app, Client& client) {
   simulate->add_option("--profile", f->profile, "the owner's CustomerProfile (JSON)");
   simulate->add_option("--until", f->until,
                        "simulate until then (default: 4.5 years after the last event)");
+  simulate->add_option("--heard-at", f->heard_at,
+                       "when the mesh hears of these events (history loaded then): what is "
+                       "past its max_lateness is SKIPPED");
   simulate->callback([f, &client] { Simulate(*f, client.json); });
 }
 

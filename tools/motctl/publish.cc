@@ -43,6 +43,19 @@ std::vector<LifecycleEvent> ReadEventLines(const std::string& file) {
   return events;
 }
 
+mot::OutMessage LifecycleMessage(const LifecycleEvent& e) {
+  return {mot::kLifecycleTopic,
+          e.customer_id(),
+          e.SerializeAsString(),
+          {{"content-type", "application/protobuf"},
+           {"ce_specversion", "1.0"},
+           {"ce_id", e.event_id()},
+           {"ce_type", "mot.lifecycle.v1." + e.type()},
+           {"ce_source", e.source().empty() ? "motctl" : e.source()},
+           {"ce_subject", e.customer_id()},
+           {"ce_time", mot::FormatTime(mot::FromProto(e.occurred_at()))}}};
+}
+
 namespace {
 
 LifecycleEvent FromFlags(const PublishFlags& f, mot::TimePoint now) {
@@ -83,14 +96,8 @@ void Publish(Client& client, std::vector<LifecycleEvent> events, mot::TimePoint 
       if (value->empty())
         throw std::runtime_error(fmt::format("event {}: {} is required", e.event_id(), field));
     }
-    auto s = producer.Publish(mot::kLifecycleTopic, e.customer_id(), e.SerializeAsString(),
-                              {{"content-type", "application/protobuf"},
-                               {"ce_specversion", "1.0"},
-                               {"ce_id", e.event_id()},
-                               {"ce_type", "mot.lifecycle.v1." + e.type()},
-                               {"ce_source", e.source().empty() ? "motctl" : e.source()},
-                               {"ce_subject", e.customer_id()},
-                               {"ce_time", mot::FormatTime(mot::FromProto(e.occurred_at()))}});
+    const mot::OutMessage m = LifecycleMessage(e);
+    auto s = producer.Publish(m.topic, m.key, m.payload, m.headers);
     if (!s.ok()) throw std::runtime_error(std::string(s.message()));
     std::cout << "published " << e.event_id() << " " << e.type() << " customer " << e.customer_id()
               << "\n";

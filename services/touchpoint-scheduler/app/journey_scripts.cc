@@ -19,19 +19,20 @@ end
 
 // One customer's touchpoints, stored once each: an existing record (any status) is
 // left alone. A new one is armed, or (send flag "1": due already, its command sent by
-// the caller) stored DISPATCHED without its command. KEYS journey, due, milestones,
-// tp...; ARGV SCHEDULED, the journey's expire_at, DISPATCHED, now, a dispatched
-// record's expire_at, then per touchpoint: id, due, tp, payload, send, step, anchor,
-// exits. Returns per touchpoint 1 where the caller sends (stored DISPATCHED now, or
-// found DISPATCHED and marked), else 0.
+// the caller) stored DISPATCHED without its command, or (flag "2": past its lateness)
+// stored SKIPPED with the reason in place of the command, never armed. KEYS journey,
+// due, milestones, tp...; ARGV SCHEDULED, the journey's expire_at, DISPATCHED, now, a
+// dispatched record's expire_at, SKIPPED, then per touchpoint: id, due, tp, payload
+// (the reason, when skipped), send, step, anchor, exits. Returns per touchpoint 1 where
+// the caller sends (stored DISPATCHED now, or found DISPATCHED and marked), else 0.
 const RedisScript& ScheduleScript() {
   static const RedisScript s(std::string(kTimerLua) + kExtendLua + R"(
 local out, armed, listed = {}, {}, {}
 for i = 4, #KEYS do
-  local b = 5 + (i - 4) * 8
+  local b = 6 + (i - 4) * 8
   local id, due, send = ARGV[b + 1], ARGV[b + 2], ARGV[b + 5]
   -- A stored record has a status: set it only on a new one (one call, not a read and a write).
-  local status = send == '1' and ARGV[3] or ARGV[1]
+  local status = send == '1' and ARGV[3] or (send == '2' and ARGV[6] or ARGV[1])
   if redis.call('HSETNX', KEYS[i], 'status', status) == 0 then
     out[#out + 1] = (send == '1' and redis.call('HGET', KEYS[i], 'status') == ARGV[3]) and 1 or 0
   else
@@ -39,12 +40,13 @@ for i = 4, #KEYS do
     local fields = {'tp', ARGV[b + 3], 'step', ARGV[b + 6]}
     if ARGV[b + 7] ~= '' then fields[#fields + 1] = 'anchor'; fields[#fields + 1] = ARGV[b + 7] end
     if ARGV[b + 8] ~= ',' then fields[#fields + 1] = 'exits'; fields[#fields + 1] = ARGV[b + 8] end
-    if send == '1' then
+    if send ~= '0' then
       fields[#fields + 1] = 'updated'
       fields[#fields + 1] = ARGV[4]
+      if send == '2' then fields[#fields + 1] = 'outcome'; fields[#fields + 1] = ARGV[b + 4] end
       redis.call('HSET', KEYS[i], unpack(fields))
       redis.call('PEXPIREAT', KEYS[i], ARGV[5])
-      out[#out + 1] = 1
+      out[#out + 1] = send == '1' and 1 or 0
     else
       fields[#fields + 1] = 'payload'
       fields[#fields + 1] = ARGV[b + 4]

@@ -7,6 +7,7 @@
 #include "mot/common/lifecycle_codec.h"
 #include "mot/common/log.h"
 #include "touchpoint-scheduler/app/command_topics.h"
+#include "touchpoint-scheduler/domain/lateness.h"
 
 namespace mot::scheduler {
 
@@ -82,6 +83,7 @@ void LifecycleHandler::HandleEvents(
                                     anchor, *std::move(moves)});
     }
     ApplyEvent(*pb, event, &f);
+    *plan = ApplyLateness(*pb, *std::move(plan), f, now);
     Log().info("event {} type={} planned {} touchpoints", event.event_id(), event.type(),
                plan->size());
     segment.customers.insert(event.customer_id());
@@ -98,13 +100,15 @@ absl::Status LifecycleHandler::Store(Planned& seg, std::vector<Work>& batch, Tim
   if (seg.events.empty()) return absl::OkStatus();
   // What is due now goes first (stored DISPATCHED, then sent), with the amendments and
   // customer updates; what waits is stored after, before the offsets are: a welcome
-  // does not wait for the four years planned with it.
+  // does not wait for the four years planned with it. What is SKIPPED is stored with
+  // what waits (the store arms no timer for it).
   std::vector<PlannedTouchpoint> due, later;
   std::vector<size_t> due_owner, later_owner;
   for (size_t k = 0; k < seg.touchpoints.size(); ++k) {
     auto& p = seg.touchpoints[k];
-    const bool send =
-        FromProto(p.touchpoint.due_at()) <= now && !CommandTopic(p.touchpoint.service()).empty();
+    const bool send = p.touchpoint.status() != v1::TOUCHPOINT_STATUS_SKIPPED &&
+                      FromProto(p.touchpoint.due_at()) <= now &&
+                      !CommandTopic(p.touchpoint.service()).empty();
     if (send) {
       // Sent now and recurring: its next occurrence waits with the rest.
       if (auto next = NextOccurrence(p)) {
@@ -153,12 +157,18 @@ absl::Status LifecycleHandler::Store(Planned& seg, std::vector<Work>& batch, Tim
     if (!armed.ok()) return fail(armed.status());
   }
   metrics_.events.Increment(static_cast<double>(seg.events.size()));
-  metrics_.planned.Increment(static_cast<double>(due.size() + later.size()));
   TimePoint earliest = TimePoint::max();
+  size_t skipped = 0;
   for (const auto& p : later) {
+    if (p.touchpoint.status() == v1::TOUCHPOINT_STATUS_SKIPPED) {
+      metrics_.Count(p.touchpoint.step_id(), "skipped");
+      ++skipped;
+      continue;
+    }
     metrics_.Count(p.touchpoint.step_id(), "planned");
     earliest = std::min(earliest, FromProto(p.touchpoint.due_at()));
   }
+  metrics_.planned.Increment(static_cast<double>(due.size() + later.size() - skipped));
   if (earliest != TimePoint::max()) planned_(earliest);
   return absl::OkStatus();
 }

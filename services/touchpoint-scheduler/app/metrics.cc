@@ -20,7 +20,8 @@ const char* FailureLabel(DispatchFailure f) {
 }
 
 // What becomes of a touchpoint (the status label of mot_scheduler_touchpoints_total).
-constexpr const char* kTouchpointStatuses[] = {"planned", "fired", "moved", "cancelled", "failed"};
+constexpr const char* kTouchpointStatuses[] = {"planned",   "fired",  "moved",
+                                               "cancelled", "failed", "skipped"};
 
 }  // namespace
 

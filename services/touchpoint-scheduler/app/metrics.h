@@ -20,7 +20,8 @@ enum class DispatchFailure { kRejected, kMissing, kUnavailable, kLeaseLost, kSto
 
 // Declared once, every handle made at start; handlers keep references.
 struct SchedulerMetrics {
-  // Touchpoints by step and what became of them: planned, fired, moved, cancelled, failed.
+  // Touchpoints by step and what became of them: planned, fired, moved, cancelled, failed,
+  // skipped (planned past its lateness limit, never sent).
   prometheus::Family<prometheus::Counter>& touchpoints;
   prometheus::Family<prometheus::Counter>& reloads;  // by result: ok, refused
   prometheus::Family<prometheus::Gauge>& playbook;   // 1 for the version in force

@@ -24,10 +24,12 @@ RedisJourneyStore::Calls RedisJourneyStore::ScheduleCalls(
     const int part = layout_.PartitionOf(customer);
     std::vector<std::string> keys{Key(part, "journey", customer), layout_.DueKey(part),
                                   Key(part, "milestones", customer)};
-    std::vector<std::string> args{std::to_string(v1::TOUCHPOINT_STATUS_SCHEDULED), "",
+    std::vector<std::string> args{std::to_string(v1::TOUCHPOINT_STATUS_SCHEDULED),
+                                  "",
                                   std::to_string(v1::TOUCHPOINT_STATUS_DISPATCHED),
                                   std::to_string(ToUnixMillis(now)),
-                                  std::to_string(ExpireAt(now, now))};
+                                  std::to_string(ExpireAt(now, now)),
+                                  std::to_string(v1::TOUCHPOINT_STATUS_SKIPPED)};
     int64_t expire_at = 0;
     for (size_t i : indexes) {
       const auto& tp = planned[i].touchpoint;
@@ -36,9 +38,13 @@ RedisJourneyStore::Calls RedisJourneyStore::ScheduleCalls(
       keys.push_back(Key(part, "tp", tp.id()));
       std::string exits = ",";
       for (const auto& e : tp.exit_on()) absl::StrAppend(&exits, e, ",");
-      for (std::string a :
-           {tp.id(), std::to_string(ToUnixMillis(due)), tp.SerializeAsString(), planned[i].payload,
-            std::string(send_now[i] ? "1" : "0"), tp.step_id(), tp.anchor(), exits}) {
+      const bool skipped = tp.status() == v1::TOUCHPOINT_STATUS_SKIPPED;
+      for (std::string a : {tp.id(), std::to_string(ToUnixMillis(due)), tp.SerializeAsString(),
+                            skipped ? tp.outcome() : planned[i].payload,
+                            std::string(skipped       ? "2"
+                                        : send_now[i] ? "1"
+                                                      : "0"),
+                            tp.step_id(), tp.anchor(), exits}) {
         args.push_back(std::move(a));
       }
     }

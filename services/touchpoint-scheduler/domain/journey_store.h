@@ -79,7 +79,8 @@ class JourneyStore {
   virtual int partitions() const = 0;
   // Stores the touchpoint and arms its timer in one atomic step, once: a touchpoint
   // stored before, whatever its status now, is left as it is (a redelivered event
-  // can never re-arm a dispatched touchpoint).
+  // can never re-arm a dispatched touchpoint). One planned SKIPPED (ApplyLateness) is
+  // stored SKIPPED with its outcome, never armed and never sent.
   virtual absl::Status Schedule(const PlannedTouchpoint& planned, TimePoint now) {
     return ScheduleAll({planned}, now);
   }

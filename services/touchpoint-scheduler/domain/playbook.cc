@@ -61,7 +61,8 @@ bool Playbook::Triggers(const std::string& event_type) const {
 bool Playbook::NeedsFacts(const std::string& event_type) const {
   if (!Reanchors(event_type).empty()) return true;
   return std::any_of(steps_.begin(), steps_.end(), [&](const Step& s) {
-    return s.on == event_type && (s.contact_window || !s.anchor.empty() || !s.when.empty());
+    return s.on == event_type &&
+           (s.contact_window || !s.anchor.empty() || !s.when.empty() || s.stage_bound);
   });
 }
 

@@ -36,6 +36,9 @@ struct Condition {
 // festival named in the playbook, or "birthday"). Timing: `after` the event, or
 // `anchor` ± `anchor_offset` (a date attribute of the event), or the calendar date;
 // then, with `every`, again every `every` up to `times` occurrences in all.
+// A lateness limit that never runs out.
+inline constexpr std::chrono::milliseconds kNeverStale = std::chrono::milliseconds::max();
+
 struct Step {
   std::string id;
   std::string title;
@@ -54,6 +57,13 @@ struct Step {
   std::vector<std::string> exits;     // event types that cancel it while scheduled
   std::string category;               // e.g. care, service, legal, safety
   Action action;
+  // How late a touchpoint of this step may still be sent when it is planned after its
+  // due time (history loaded, an event published late): the playbook's max_lateness
+  // unless the step names its own; kNeverStale for a step that is due whenever it is.
+  std::chrono::milliseconds max_lateness{kNeverStale};
+  // Skipped, however little late, once the owner has left the stage it was due in (a
+  // stage survey).
+  bool stage_bound = false;
 };
 
 // A parameter of the step's action; empty when it names none.
@@ -129,6 +139,9 @@ class Playbook {
   const std::map<std::string, std::vector<absl::CivilDay>>& festivals() const { return festivals_; }
   // How far ahead calendar steps are planned.
   std::chrono::milliseconds plan_ahead() const { return plan_ahead_; }
+  // The lateness limit of a step that names none (`max_lateness`, default 3 days: a
+  // welcome or a congratulation is stale after a few days).
+  std::chrono::milliseconds max_lateness() const { return max_lateness_; }
   // The owners' time zone (IANA, e.g. Asia/Shanghai): the project's own when the
   // playbook names one, else the playbook's default.
   const absl::TimeZone& ZoneOf(const std::string& project_id) const;
@@ -167,6 +180,7 @@ class Playbook {
   std::vector<JourneyExit> exits_;
   std::map<std::string, std::vector<absl::CivilDay>> festivals_;
   std::chrono::milliseconds plan_ahead_{std::chrono::hours(24 * 30)};
+  std::chrono::milliseconds max_lateness_{std::chrono::hours(24 * 3)};
 };
 
 }  // namespace mot::scheduler

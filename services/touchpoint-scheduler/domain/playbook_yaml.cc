@@ -37,9 +37,37 @@ constexpr auto kMaxOffset = std::chrono::hours(24 * 365 * 100);
 
 const std::set<std::string>& StepFields() {
   static const std::set<std::string> fields = {
-      "id",    "title",          "on",       "calendar", "when",     "after", "at", "every",
-      "times", "contact_window", "requires", "exits",    "category", "action"};
+      "id",     "title",          "on",           "calendar",   "when",  "after",
+      "at",     "every",          "times",        "requires",   "exits", "category",
+      "action", "contact_window", "max_lateness", "stage_bound"};
   return fields;
+}
+
+// A lateness limit: a duration, or `never` (kNeverStale).
+absl::StatusOr<std::chrono::milliseconds> LatenessField(const YAML::Node& node,
+                                                        const std::string& where) {
+  if (node.IsScalar() && node.as<std::string>() == "never") return kNeverStale;
+  auto d = DurationField(node, where);
+  if (!d.ok())
+    return absl::InvalidArgumentError(absl::StrCat(d.status().message(), ", or 'never'"));
+  return *d;
+}
+
+// A step's lateness: max_lateness (else the playbook's) and stage_bound.
+absl::Status StepLateness(const YAML::Node& n, const std::string& where, const Playbook& pb,
+                          Step& step) {
+  step.max_lateness = pb.max_lateness();
+  if (n["max_lateness"]) {
+    auto d = LatenessField(n["max_lateness"], where + ": max_lateness");
+    if (!d.ok()) return d.status();
+    step.max_lateness = *d;
+  }
+  if (n["stage_bound"]) {
+    const std::string b = n["stage_bound"].as<std::string>();
+    if (b != "true" && b != "false") return Fail(where, "stage_bound: expected true or false");
+    step.stage_bound = b == "true";
+  }
+  return absl::OkStatus();
 }
 
 // A step's timing: after, at (a date attribute ± an offset), every and times.
@@ -140,6 +168,7 @@ absl::StatusOr<Step> ParseStep(const YAML::Node& n, size_t index, const Playbook
                              "' is neither 'birthday' nor a festival under calendars.festivals"));
   }
   if (auto s = StepTiming(n, where, attributes, step); !s.ok()) return s;
+  if (auto s = StepLateness(n, where, pb, step); !s.ok()) return s;
   if (n["when"]) {
     if (!n["when"].IsMap()) return Fail(where, "when: expected a map of key: value or [values]");
     for (const auto& kv : n["when"]) {
@@ -172,7 +201,8 @@ class PlaybookYaml {
       return absl::InvalidArgumentError("expected a map with 'stages' and 'steps'");
     pb.version_ = root["version"] ? root["version"].as<std::string>()
                                   : absl::StrFormat("%012x", StableHash(yaml) >> 16);
-    for (const auto section : {Stages, Zones, Window, Attributes, Exits, Calendars, Steps}) {
+    for (const auto section :
+         {Stages, Zones, Window, Attributes, Exits, Calendars, Lateness, Steps}) {
       if (auto s = section(root, pb); !s.ok()) return s;
     }
     return pb;
@@ -301,6 +331,16 @@ class PlaybookYaml {
         std::sort(days.begin(), days.end());
         pb.festivals_[name] = std::move(days);
       }
+    }
+    return absl::OkStatus();
+  }
+
+  // The lateness limit of steps that name none.
+  static absl::Status Lateness(const YAML::Node& root, Playbook& pb) {
+    if (root["max_lateness"]) {
+      auto d = LatenessField(root["max_lateness"], "max_lateness");
+      if (!d.ok()) return d.status();
+      pb.max_lateness_ = *d;
     }
     return absl::OkStatus();
   }

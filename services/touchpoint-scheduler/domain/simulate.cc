@@ -5,13 +5,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "touchpoint-scheduler/domain/calendar.h"
+#include "touchpoint-scheduler/domain/lateness.h"
 #include "touchpoint-scheduler/domain/planner.h"
 
 namespace mot::scheduler {
 
 absl::StatusOr<std::vector<v1::Touchpoint>> Simulate(
     const Playbook& pb, const CustomerFacts& profile,
-    std::vector<lifecycle::v1::LifecycleEvent> events, TimePoint until) {
+    std::vector<lifecycle::v1::LifecycleEvent> events, TimePoint until,
+    std::optional<TimePoint> heard_at) {
   std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
     return FromProto(a.occurred_at()) < FromProto(b.occurred_at());
   });
@@ -44,7 +46,8 @@ absl::StatusOr<std::vector<v1::Touchpoint>> Simulate(
     if (e.customer_id().empty())
       e.set_customer_id(facts.customer_id.empty() ? "sample" : facts.customer_id);
     if (e.event_id().empty()) e.set_event_id(absl::StrCat("simulated-", i));
-    const TimePoint at = FromProto(e.occurred_at());
+    const TimePoint occurred = FromProto(e.occurred_at());
+    const TimePoint at = heard_at ? std::max(occurred, *heard_at) : occurred;  // planned then
     const auto refuse = [&](const absl::Status& s) {
       return absl::InvalidArgumentError(
           absl::StrCat("events[", i, "] (", e.type(), "): ", s.message()));
@@ -67,13 +70,16 @@ absl::StatusOr<std::vector<v1::Touchpoint>> Simulate(
     auto planned = Plan(pb, e, facts);
     if (!planned.ok()) return refuse(planned.status());
     ApplyEvent(pb, e, &facts);
-    add(*std::move(planned));
+    add(ApplyLateness(pb, *std::move(planned), facts, at));
   }
   if (!events.empty()) {
-    // Calendar days from the first event on; none after an exit the step obeys.
+    // Calendar days from the first event on (from when the mesh heard of them: the
+    // calendar is planned ahead, never back); none after an exit the step obeys.
     CustomerFacts before_exit = facts;
     before_exit.exited.clear();
-    for (auto& p : PlanCalendar(pb, before_exit, FromProto(events.front().occurred_at()), until)) {
+    TimePoint from = FromProto(events.front().occurred_at());
+    if (heard_at) from = std::max(from, *heard_at);
+    for (auto& p : PlanCalendar(pb, before_exit, from, until)) {
       const TimePoint due = FromProto(p.touchpoint.due_at());
       const bool exited = std::any_of(events.begin(), events.end(), [&](const auto& e) {
         return FromProto(e.occurred_at()) <= due &&
@@ -110,8 +116,13 @@ absl::StatusOr<std::vector<v1::Touchpoint>> SimulateRequest(const Playbook& pb,
     events.push_back(e);
     events.back().set_customer_id(facts.customer_id);
   }
+  std::optional<TimePoint> heard_at;
+  if (req.has_heard_at()) {
+    heard_at = FromProto(req.heard_at());
+    last = std::max(last, *heard_at);
+  }
   const TimePoint until =
       req.has_until() ? FromProto(req.until()) : last + std::chrono::hours(24 * (365 * 4 + 183));
-  return Simulate(pb, facts, std::move(events), until);
+  return Simulate(pb, facts, std::move(events), until, heard_at);
 }
 }  // namespace mot::scheduler

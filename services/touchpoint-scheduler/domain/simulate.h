@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -13,10 +14,13 @@ namespace mot::scheduler {
 // A journey rehearsed with no side effect: the owner's events in time order, each
 // firing what fell due before it, then cancelling, moving and planning as the
 // scheduler does; calendar steps on their dates; what is due by `until` fired.
-// InvalidArgument naming the event (by its index) that a step refuses.
+// InvalidArgument naming the event (by its index) that a step refuses. `heard_at`:
+// when the mesh hears of events that occurred before it (history loaded then), so
+// that what is past its lateness is SKIPPED as the scheduler would (ApplyLateness).
 absl::StatusOr<std::vector<v1::Touchpoint>> Simulate(
     const Playbook& playbook, const CustomerFacts& profile,
-    std::vector<lifecycle::v1::LifecycleEvent> events, TimePoint until);
+    std::vector<lifecycle::v1::LifecycleEvent> events, TimePoint until,
+    std::optional<TimePoint> heard_at = std::nullopt);
 
 // The simulation a SimulateJourney request asks for; InvalidArgument naming the
 // field that is wrong.

@@ -49,22 +49,33 @@ int32_t JavaMurmur2(const std::string& key) {
 TEST_F(MeshTest, LifecycleEventsReachAllFourServices) {
   const std::string customer = Unique("C-");
   const TimePoint now = Now();
-  // Signed 8 days ago: the welcome is due now and the 7-day survey is already due.
+  // Signed 8 days ago and published only now: the welcome, 8 days late, is past its
+  // lateness (3 days) and skipped; the 7-day survey is due. A signing-progress notice
+  // now reaches notification.
   auto signed_event = Event("contract_signed", customer, now - hours(24 * 8));
   Publish(signed_event);
   auto repair = Event("repair_requested", customer, now);
   (*repair.mutable_attributes())["problem"] = "卫生间墙面渗水";
   Publish(repair);
+  auto progress = Event("signing_progress", customer, now);
+  (*progress.mutable_attributes())["node"] = "loan_approval";
+  Publish(progress);
 
   auto journey =
-      WaitForSteps(customer, {"welcome_after_signing", "sales_stage_survey", "repair_ticket"});
+      WaitForSteps(customer, {"signing_progress_notice", "sales_stage_survey", "repair_ticket"});
   EXPECT_EQ(journey.stage(), "PROSPECT_1");
-  EXPECT_EQ(Step(journey, "welcome_after_signing").service(), "notification");
+  EXPECT_EQ(Step(journey, "signing_progress_notice").service(), "notification");
   EXPECT_EQ(Step(journey, "sales_stage_survey").service(), "survey");
   EXPECT_EQ(Step(journey, "repair_ticket").service(), "ticketing");
+  const auto welcome = Step(journey, "welcome_after_signing");
+  EXPECT_EQ(welcome.status(), sv1::TOUCHPOINT_STATUS_SKIPPED);
+  EXPECT_NE(welcome.outcome().find(", 8 days before the mesh heard of it"), std::string::npos)
+      << welcome.outcome();
 
-  // The webhook receiver got the rendered zh-CN message.
-  EXPECT_EQ(WebhookMessagesMentioning("签约" + signed_event.project_id() + "项目U-0801单元"), 1);
+  // The webhook receiver got the rendered zh-CN message, and no stale welcome.
+  EXPECT_EQ(WebhookMessagesMentioning("您在" + progress.project_id() + "项目U-0801单元的签约进度"),
+            1);
+  EXPECT_EQ(WebhookMessagesMentioning("签约" + signed_event.project_id() + "项目U-0801单元"), 0);
 
   // The survey instance exists.
   const auto sresp = Surveys(customer);
@@ -88,13 +99,13 @@ TEST_F(MeshTest, RedeliveredEventHasOneEffect) {
   auto e = Event("contract_signed", customer, Now() - hours(24 * 8));
   Publish(e);
   Publish(e);  // the same event id again, as an at-least-once publisher may
-  // The signing's steps, and the issued survey's invitation (this owner has no contact
-  // point: not sent) and reminder.
+  // The signing's steps (the welcome, 8 days late, skipped), and the issued survey's
+  // invitation (this owner has no contact point: not sent) and reminder.
   const int planned =
       WaitUntil(
           customer,
           [](const sv1::GetJourneyResponse& j) {
-            return Step(j, "welcome_after_signing").status() == sv1::TOUCHPOINT_STATUS_DONE &&
+            return Step(j, "welcome_after_signing").status() == sv1::TOUCHPOINT_STATUS_SKIPPED &&
                    Step(j, "sales_stage_survey").status() == sv1::TOUCHPOINT_STATUS_DONE &&
                    Step(j, "survey_invitation").status() == sv1::TOUCHPOINT_STATUS_CANCELLED &&
                    Step(j, "survey_reminder").status() == sv1::TOUCHPOINT_STATUS_SCHEDULED;
@@ -108,7 +119,8 @@ TEST_F(MeshTest, RedeliveredEventHasOneEffect) {
   std::this_thread::sleep_for(seconds(2));
   EXPECT_EQ(Journey(customer).touchpoints_size(), planned);
   EXPECT_EQ(planned, 10) << "the signing's steps, the survey's invitation and reminder";
-  EXPECT_EQ(WebhookMessagesMentioning(e.project_id()), 1);
+  EXPECT_EQ(Surveys(customer).instances_size(), 1) << "one survey for the two copies";
+  EXPECT_EQ(WebhookMessagesMentioning(e.project_id()), 0) << "the stale welcome, never sent";
 }
 
 TEST_F(MeshTest, FutureTouchpointStaysScheduled) {

@@ -19,7 +19,13 @@ TEST_F(MeshTest, TimerSurvivesASchedulerRestart) {
   const std::string customer = Unique("C-");
   // The 7-day survey falls due one hour from now, while the scheduler is down.
   Publish(Event("contract_signed", customer, Now() - hours(24 * 7) + hours(1)));
-  auto j = WaitForWelcome(customer);
+  // Its welcome, a week late, is skipped (max_lateness 3 days).
+  auto j = WaitUntil(
+      customer,
+      [](const sv1::GetJourneyResponse& j) {
+        return Step(j, "welcome_after_signing").status() == sv1::TOUCHPOINT_STATUS_SKIPPED;
+      },
+      "the late welcome skipped");
   ASSERT_EQ(Step(j, "sales_stage_survey").status(), sv1::TOUCHPOINT_STATUS_SCHEDULED);
 
   Mesh("stop", "touchpoint-scheduler");

@@ -15,6 +15,34 @@ TEST_F(SchedulerAppTest, AHandoverPlansItsStepsOnceAndRecordsTheMilestone) {
   EXPECT_EQ(metrics_->events.Value(), 2);
 }
 
+TEST_F(SchedulerAppTest, AHandoverHeardTwoYearsLateSendsNothingStale) {
+  const TimePoint handed = kNow - hours(24 * (730 + 100));
+  ASSERT_TRUE(handler_.Handle(EventMessage("handover", handed), publisher_).ok());
+  EXPECT_TRUE(publisher_.sent.empty()) << "nothing of that handover is still in time";
+  int skipped = 0, scheduled = 0;
+  const auto journey = store_.Journey("C-1");
+  ASSERT_TRUE(journey.ok());
+  for (const auto& tp : *journey) {
+    if (tp.status() == v1::TOUCHPOINT_STATUS_SKIPPED) {
+      ++skipped;
+      EXPECT_NE(tp.outcome().find("the mesh heard of it"), std::string::npos)
+          << tp.step_id() << ": " << tp.outcome();
+      continue;
+    }
+    ASSERT_EQ(tp.status(), v1::TOUCHPOINT_STATUS_SCHEDULED) << tp.step_id();
+    EXPECT_GT(FromProto(tp.due_at()), kNow) << tp.step_id();
+    ++scheduled;
+  }
+  EXPECT_EQ(scheduled, store_.Timers()->armed) << "a timer for each one ahead, none for the rest";
+  EXPECT_GE(skipped, 9);
+  EXPECT_EQ(metrics_->touchpoints.Add({{"step", "move_in_congratulations"}, {"status", "skipped"}})
+                .Value(),
+            1);
+  // Redelivered: stored once, still nothing sent.
+  ASSERT_TRUE(handler_.Handle(EventMessage("handover", handed), publisher_).ok());
+  EXPECT_TRUE(publisher_.sent.empty());
+}
+
 TEST_F(SchedulerAppTest, WhatIsDueAlreadyIsSentWithTheEventAndAgainOnARedelivery) {
   ASSERT_TRUE(handler_.Handle(EventMessage("repair_requested", kNow), publisher_).ok());
   ASSERT_EQ(publisher_.sent.size(), 1u);

@@ -55,6 +55,10 @@ TEST(Playbook, ErrorsNameTheFileTheStepAndTheField) {
   EXPECT_EQ(error("{title: R, on: x, " + act + "}"), "steps[0]: 'id' is required");
   EXPECT_EQ(error("{id: s, title: S, on: x, action: {service: notification}}"),
             "step 's': action.template is required for notification");
+  EXPECT_EQ(error("{id: t, title: T, on: x, max_lateness: soon, " + act + "}"),
+            "step 't': max_lateness: bad duration 'soon', or 'never'");
+  EXPECT_EQ(error("{id: u, title: U, on: x, stage_bound: sometimes, " + act + "}"),
+            "step 'u': stage_bound: expected true or false");
 
   const std::string steps = "steps: [{id: a, title: A, on: x, " + act + "}]\n";
   const std::string stages = "stages: {prospect_1: 6mo, runin_1: 6mo, runin_2: 12mo, stable: 3y}\n";
@@ -81,6 +85,29 @@ TEST(Playbook, ErrorsNameTheFileTheStepAndTheField) {
                     .message())
                 .rfind("pb.yaml: step 'a': after: ", 0),
             0u);
+}
+
+TEST(Playbook, LatenessIsThePlaybooksUnlessAStepNamesItsOwn) {
+  const std::string base =
+      "stages: {prospect_1: 6mo, runin_1: 6mo, runin_2: 12mo, stable: 3y}\n"
+      "steps: [{id: a, title: A, on: x, action: {service: notification, template: t}},\n"
+      "        {id: b, title: B, on: x, max_lateness: 30d, stage_bound: true,\n"
+      "         action: {service: survey, survey: s}},\n"
+      "        {id: c, title: C, on: x, max_lateness: never,\n"
+      "         action: {service: ticketing, kind: k}}]\n";
+  auto shipped_default = Playbook::FromYaml(base);
+  ASSERT_TRUE(shipped_default.ok()) << shipped_default.status();
+  EXPECT_EQ(shipped_default->max_lateness(), hours(72)) << "3 days when the playbook names none";
+  EXPECT_EQ(shipped_default->FindStep("a")->max_lateness, hours(72));
+  EXPECT_FALSE(shipped_default->FindStep("a")->stage_bound);
+  auto own = Playbook::FromYaml("max_lateness: 7d\n" + base);
+  ASSERT_TRUE(own.ok()) << own.status();
+  EXPECT_EQ(own->FindStep("a")->max_lateness, hours(24 * 7));
+  EXPECT_EQ(own->FindStep("b")->max_lateness, hours(24 * 30));
+  EXPECT_TRUE(own->FindStep("b")->stage_bound);
+  EXPECT_EQ(own->FindStep("c")->max_lateness, kNeverStale);
+  EXPECT_EQ(Playbook::FromYaml("max_lateness: a while\n" + base).status().message(),
+            "max_lateness: bad duration 'a while', or 'never'");
 }
 
 TEST(Playbook, VersionIsNamedOrADigestOfTheText) {
