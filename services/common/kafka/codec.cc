@@ -73,6 +73,13 @@ absl::Status DecodeMessage(const Incoming& in, google::protobuf::Message* out) {
   return absl::OkStatus();
 }
 
+const std::vector<std::string>& DeadLetterKinds() {
+  static const std::vector<std::string> kinds = {
+      "oversized",    "cloudevents",   "malformed_json", "undecodable", "time_out_of_range",
+      "unknown_type", "missing_field", "unknown_value",  "invalid"};
+  return kinds;
+}
+
 std::string DeadLetterKind(const std::string& reason) {
   const auto has = [&reason](std::string_view part) {
     return reason.find(part) != std::string::npos;

@@ -17,6 +17,8 @@ struct KafkaConsumerLoop::Metrics {
   prometheus::Family<prometheus::Counter>& family;
   prometheus::Family<prometheus::Counter>& dead_letters;
   std::map<std::string, std::array<prometheus::Counter*, 3>> by_topic;  // ok, dlq, retry
+  // By topic, then by DeadLetterKind: every series made here, none on the message path.
+  std::map<std::string, std::map<std::string, prometheus::Counter*>> dead_by_kind;
 
   explicit Metrics(prometheus::Registry& registry, const std::vector<std::string>& topics)
       : family(prometheus::BuildCounter()
@@ -28,12 +30,15 @@ struct KafkaConsumerLoop::Metrics {
                 .Name("mot_kafka_dead_letters_total")
                 .Help("Messages dead-lettered, by topic and the kind of reason (oversized, "
                       "cloudevents, malformed_json, undecodable, time_out_of_range, "
-                      "missing_field, unknown_value, invalid).")
+                      "unknown_type, missing_field, unknown_value, invalid).")
                 .Register(registry)) {
     for (const auto& t : topics) {
       by_topic[t] = {&family.Add({{"topic", t}, {"result", "ok"}}),
                      &family.Add({{"topic", t}, {"result", "dead_lettered"}}),
                      &family.Add({{"topic", t}, {"result", "retried"}})};
+      for (const auto& kind : DeadLetterKinds()) {
+        dead_by_kind[t][kind] = &dead_letters.Add({{"topic", t}, {"reason", kind}});
+      }
     }
   }
 };
@@ -273,8 +278,10 @@ void KafkaConsumerLoop::Settle() {
       }
       counters[f.dlq_reason.empty() ? 0 : 1]->Increment();
       if (!f.dlq_reason.empty()) {
-        metrics_->dead_letters.Add({{"topic", key.first}, {"reason", DeadLetterKind(f.dlq_reason)}})
-            .Increment();
+        auto topic = metrics_->dead_by_kind.find(key.first);
+        if (topic != metrics_->dead_by_kind.end()) {
+          topic->second.at(DeadLetterKind(f.dlq_reason))->Increment();
+        }
       }
       std::vector<RdKafka::TopicPartition*> offsets{
           RdKafka::TopicPartition::create(key.first, key.second, f.msg.offset + 1)};

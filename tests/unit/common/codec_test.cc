@@ -1,6 +1,8 @@
 // Decoding consumed messages (protobuf or protobuf JSON), and the dead-letter kinds.
 #include "mot/common/codec.h"
 
+#include <algorithm>
+
 #include "fakes.h"
 #include "gtest/gtest.h"
 #include "mot/lifecycle/v1/event.pb.h"
@@ -49,7 +51,12 @@ TEST(DeadLetterKind, EachReasonHasItsKind) {
       {"category 'gossip' is not configured (channels.yaml)", "unknown_value"},
       {"time_zone is not an IANA time zone name", "invalid"},
   };
-  for (const auto& [reason, kind] : cases) EXPECT_EQ(DeadLetterKind(reason), kind) << reason;
+  for (const auto& [reason, kind] : cases) {
+    EXPECT_EQ(DeadLetterKind(reason), kind) << reason;
+    // The consumer makes a series for each of DeadLetterKinds() at start, none later.
+    const auto& kinds = DeadLetterKinds();
+    EXPECT_NE(std::find(kinds.begin(), kinds.end(), kind), kinds.end()) << kind;
+  }
 }
 
 // A refusal of a malformed or mistyped JSON message names the field, never its value.

@@ -73,6 +73,17 @@ TEST_F(LatenessTest, AHandoverTwoYearsAgoSendsNothingStaleAndKeepsWhatIsAhead) {
   }
 }
 
+TEST_F(LatenessTest, AnOwnersRequestPublishedLateIsStillServed) {
+  auto repair = Event("repair_requested", t0_ - kDay * 8);
+  auto late = Heard(repair, t0_);
+  ASSERT_EQ(late["repair_ticket"].size(), 1u);
+  EXPECT_EQ(late["repair_ticket"][0].status(), v1::TOUCHPOINT_STATUS_SCHEDULED)
+      << "eight days late: the ticket still opens";
+  repair.mutable_occurred_at()->set_seconds(ToProto(t0_ - kDay * 400).seconds());
+  EXPECT_EQ(Heard(repair, t0_)["repair_ticket"][0].status(), v1::TOUCHPOINT_STATUS_SKIPPED)
+      << "a request from last year in a history import is not reopened";
+}
+
 TEST_F(LatenessTest, AStepDueWheneverItIsIsNeverStale) {
   const TimePoint handed = t0_ - kDay * (5 * 365);  // the +2 review was due a year ago
   auto by = Heard(Handover(handed), t0_, Signed(handed - kDay * 400));

@@ -26,5 +26,7 @@ absl::Status JsonToMessage(const std::string& json, google::protobuf::Message* o
 // handful of values): oversized, cloudevents, malformed_json, undecodable,
 // time_out_of_range, missing_field, unknown_value, or invalid.
 std::string DeadLetterKind(const std::string& reason);
+// Every kind DeadLetterKind names.
+const std::vector<std::string>& DeadLetterKinds();
 
 }  // namespace mot
