@@ -16,6 +16,7 @@ void AddTopics(CLI::App& app, Client& client) {
   struct Flags {
     int partitions = 3, replication = 1;
     std::string timeout = "60s";
+    std::vector<std::string> extra;
   };
   auto f = std::make_shared<Flags>();
   ensure->add_option("--partitions", f->partitions, "partitions per new topic")
@@ -25,11 +26,14 @@ void AddTopics(CLI::App& app, Client& client) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   ensure->add_option("--timeout", f->timeout, "give up after")->capture_default_str();
+  ensure->add_option("--topic", f->extra,
+                     "one more topic to create (repeatable; a benchmark's own)");
   ensure->callback([&client, f] {
     auto timeout = mot::ParseDuration(f->timeout);
     if (!timeout.ok())
       throw std::runtime_error("--timeout: " + std::string(timeout.status().message()));
-    const auto wanted = mot::AllTopics();
+    auto wanted = mot::AllTopics();
+    wanted.insert(wanted.end(), f->extra.begin(), f->extra.end());
     auto s = mot::EnsureTopics(client.Get("MOT_KAFKA_BROKERS"), wanted, f->partitions,
                                f->replication, *timeout, mot::KafkaOptionsFromEnv(mot::Env()));
     if (!s.ok()) throw std::runtime_error(std::string(s.message()));
