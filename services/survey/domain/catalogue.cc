@@ -284,7 +284,10 @@ absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalog
   s.set_id(DeterministicId("sv", {cmd.command_id()}));
   s.set_survey_id(def->id);
   s.set_customer_id(cmd.customer_id());
-  s.set_stage(def->stage);
+  // A stage survey measures its stage; a repair or delivery survey the owner's, when the
+  // scheduler knows it (else the catalogue's).
+  const bool owners = def->family != "stage" && catalogue.Stages().count(cmd.owner_stage()) > 0;
+  s.set_stage(owners ? cmd.owner_stage() : def->stage);
   s.set_title(def->title);
   s.set_status(v1::SURVEY_STATUS_OPEN);
   s.set_touchpoint_id(cmd.touchpoint_id());

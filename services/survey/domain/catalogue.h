@@ -60,7 +60,9 @@ std::string MonthOf(TimePoint t, const absl::TimeZone& zone);
 
 // The instance a CreateSurveyCommand creates at `now`: open for the survey's
 // valid_for from then (a survey dispatched late, e.g. for an event published
-// long after it happened, still gives the owner the full time to answer).
+// long after it happened, still gives the owner the full time to answer); scored
+// under the survey's stage, or, for a repair or delivery survey, the owner's stage the
+// command names (owner_stage).
 // InvalidArgument names the bad field.
 absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalogue,
                                                   const v1::CreateSurveyCommand& cmd,

@@ -10,6 +10,7 @@
 #include "mot/notification/v1/notification.pb.h"
 #include "mot/survey/v1/survey.pb.h"
 #include "mot/ticketing/v1/ticketing.pb.h"
+#include "touchpoint-scheduler/domain/stage.h"
 
 namespace mot::scheduler {
 
@@ -85,6 +86,8 @@ PlannedTouchpoint Build(const Playbook& pb, const Step& step, const CustomerFact
     cmd.set_survey_id(Param(step, "survey"));
     cmd.set_project_id(facts.project_id);
     cmd.set_unit_id(facts.unit_id);
+    cmd.set_owner_stage(
+        DeriveStage(facts.signed_at, facts.handover_at, FromProto(tp.due_at()), pb.stages()));
     *cmd.mutable_requested_at() = tp.due_at();
     p.payload = cmd.SerializeAsString();
   } else {

@@ -31,6 +31,23 @@ TEST(Survey, InstanceFromShippedCatalogue) {
   EXPECT_EQ(FromProto(backfilled->expires_at()) - late, std::chrono::hours(24 * 14));
 }
 
+TEST(Survey, ARepairSurveyIsScoredUnderTheOwnersStageAStageSurveyUnderItsOwn) {
+  auto catalogue = SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  const TimePoint t0 = FromUnixMillis(1'793'520'000'000);
+  auto repair = Command(t0);
+  repair.set_survey_id("repair_satisfaction");
+  repair.set_owner_stage("STABLE");  // a repair in the owner's third year
+  EXPECT_EQ(CreateInstance(*catalogue, repair, t0)->stage(), "STABLE");
+  repair.set_owner_stage("");  // the scheduler knew no stage: the catalogue's
+  EXPECT_EQ(CreateInstance(*catalogue, repair, t0)->stage(), "RUNIN_2");
+  repair.set_owner_stage("SOMEDAY");  // not a stage: the catalogue's
+  EXPECT_EQ(CreateInstance(*catalogue, repair, t0)->stage(), "RUNIN_2");
+  auto stage = Command(t0);  // 准1's own survey, whatever the command says
+  stage.set_owner_stage("PROSPECT_2");
+  EXPECT_EQ(CreateInstance(*catalogue, stage, t0)->stage(), "PROSPECT_1");
+}
+
 TEST(Survey, CatalogueErrorsNameTheSurvey) {
   auto s = SurveyCatalogue::FromYaml(
       "surveys: {s1: {stage: X, family: stage, title: T, questions: [{id: q, kind: nps, text: "

@@ -107,6 +107,29 @@ TEST_F(PlaybookTest, HandoverPlansTheYearsAfterWithTheDomainNumbers) {
 // An issued survey (survey.created): the invitation with the link at once, and one
 // reminder two days before its last day, in the owner's contact window; an answer (or
 // a withdrawal) cancels the reminder.
+TEST_F(PlaybookTest, ARepairSurveyNamesTheOwnersStageWhenItFallsDue) {
+  // A repair closed in the owner's third year after handover: scored under 稳.
+  CustomerFacts facts;
+  facts.customer_id = "C-1";
+  facts.signed_at = t0_ - Days(3 * 365);
+  facts.handover_at = t0_ - Days(2 * 365 + 100);
+  auto closed = Event("ticket.closed", t0_);
+  (*closed.mutable_attributes())["kind"] = "repair";
+  (*closed.mutable_attributes())["ticket_id"] = "tk-7";
+  auto planned = Plan(playbook_, closed, facts);
+  ASSERT_TRUE(planned.ok()) << planned.status();
+  ASSERT_EQ(planned->size(), 1u);
+  survey::v1::CreateSurveyCommand cmd;
+  ASSERT_TRUE(cmd.ParseFromString((*planned)[0].payload));
+  EXPECT_EQ(cmd.survey_id(), "repair_satisfaction");
+  EXPECT_EQ(cmd.owner_stage(), "STABLE");
+  // An owner the scheduler knows nothing of: no stage named.
+  auto unknown = Plan(playbook_, closed, {});
+  ASSERT_TRUE(unknown.ok());
+  ASSERT_TRUE(cmd.ParseFromString((*unknown)[0].payload));
+  EXPECT_EQ(cmd.owner_stage(), "");
+}
+
 TEST_F(PlaybookTest, AnIssuedSurveyIsInvitedAtOnceAndRemindedTwoDaysBeforeItCloses) {
   auto created = Event("survey.created", t0_);
   (*created.mutable_attributes())["survey_link"] = "https://survey.example.com/s/abc";
