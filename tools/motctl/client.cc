@@ -1,5 +1,7 @@
 #include "client.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -118,6 +120,20 @@ std::string Time(const google::protobuf::Timestamp& ts) {
 
 std::string Short(const std::string& enum_name, const std::string& prefix) {
   return enum_name.rfind(prefix, 0) == 0 ? enum_name.substr(prefix.size()) : enum_name;
+}
+
+Progress::Progress(std::string verb, std::string unit, size_t total)
+    : verb_(std::move(verb)), unit_(std::move(unit)), total_(total), tty_(isatty(2) != 0) {}
+
+void Progress::Show(size_t done) {
+  if (total_ == 0) return;
+  const size_t tenth = done * 10 / total_;
+  if (!tty_ && tenth == shown_ && done != total_) return;
+  shown_ = tenth;
+  const size_t width = 30, filled = done * width / total_;
+  std::cerr << (tty_ ? "\r" : "") << verb_ << " [" << std::string(filled, '#')
+            << std::string(width - filled, ' ') << "] " << done << "/" << total_ << " " << unit_
+            << (tty_ && done != total_ ? "" : "\n") << std::flush;
 }
 
 }  // namespace motctl

@@ -62,6 +62,19 @@ std::string Time(const google::protobuf::Timestamp& ts);
 // "TICKET_STATUS_NEW" -> "NEW": the enum value without its type's prefix.
 std::string Short(const std::string& enum_name, const std::string& prefix);
 
+// "importing [#####     ] 4500/10000 owners" on stderr: redrawn on a terminal, else a
+// line at every tenth and at the end.
+class Progress {
+ public:
+  Progress(std::string verb, std::string unit, size_t total);
+  void Show(size_t done);
+
+ private:
+  std::string verb_, unit_;
+  size_t total_, shown_ = 0;
+  bool tty_;
+};
+
 // Each item as a JSON object (--json) or as the lines `text` makes of it.
 template <typename Items, typename Text>
 void PrintAll(const Items& items, bool json, Text text) {
@@ -79,6 +92,7 @@ mot::scheduler::Playbook LoadPlaybook(const std::string& file);
 // The command groups: each adds its subcommand to `app`, run through `client`.
 void AddPublish(CLI::App& app, Client& client);
 void AddImport(CLI::App& app, Client& client);  // import FILE [--dry-run]
+void AddDlq(CLI::App& app, Client& client);     // dlq list | show | replay
 void AddJourney(CLI::App& app, Client& client);
 void AddRecords(CLI::App& app, Client& client);  // survey
 void AddNotify(CLI::App& app, Client& client);   // notify send | list | prefs

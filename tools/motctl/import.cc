@@ -8,8 +8,6 @@
 // interrupted import resumes after them, and events keep their ids, so publishing one
 // twice plans it once. --dry-run prints every owner's plan and the summary, and
 // stores and sends nothing.
-#include <unistd.h>
-
 #include <fstream>
 #include <map>
 
@@ -105,27 +103,6 @@ void PrintPlan(const std::string& customer, const std::vector<sch::v1::Touchpoin
   }
 }
 
-// "importing [#####     ] 4,500/10,000 owners": redrawn on a terminal, else a line
-// at every tenth.
-class Progress {
- public:
-  explicit Progress(size_t total) : total_(total), tty_(isatty(2) != 0) {}
-  void Show(size_t done) {
-    if (total_ == 0) return;
-    const size_t tenth = done * 10 / total_;
-    if (!tty_ && tenth == shown_ && done != total_) return;
-    shown_ = tenth;
-    const size_t width = 30, filled = done * width / total_;
-    std::cerr << (tty_ ? "\r" : "") << "importing [" << std::string(filled, '#')
-              << std::string(width - filled, ' ') << "] " << done << "/" << total_ << " owners"
-              << (tty_ && done != total_ ? "" : "\n") << std::flush;
-  }
-
- private:
-  size_t total_, shown_ = 0;
-  bool tty_;
-};
-
 // The messages of one owner: the profile first, then the events in time order.
 void AddMessages(const ImportedOwner& owner, const std::vector<LifecycleEvent>& events,
                  std::vector<mot::OutMessage>& out) {
@@ -162,7 +139,7 @@ void PublishOwners(Client& client, const ImportFlags& f, const std::vector<Impor
                    const std::vector<std::vector<LifecycleEvent>>& accepted, size_t from) {
   mot::KafkaProducer producer(client.Get("MOT_KAFKA_BROKERS"), "motctl-import",
                               std::chrono::seconds(30), mot::KafkaOptionsFromEnv(mot::Env()));
-  Progress progress(owners.size());
+  Progress progress("importing", "owners", owners.size());
   const size_t batch = static_cast<size_t>(std::max(1, f.batch));
   for (size_t at = from; at < owners.size(); at += batch) {
     std::vector<mot::OutMessage> messages;

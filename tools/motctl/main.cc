@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", client.json, "print JSON instead of a table");
   motctl::AddPublish(app, client);
   motctl::AddImport(app, client);
+  motctl::AddDlq(app, client);
   motctl::AddJourney(app, client);
   motctl::AddRecords(app, client);
   motctl::AddNotify(app, client);
