@@ -59,6 +59,8 @@ check "survey list shows it completed" grep -q "$survey_id .* COMPLETED " <<<"$(
 out=$(motctl survey show "$survey_id")
 check "survey show: its link, who answered and the answers" \
   grep -qzE "link http://127\.0\.0\.1:[0-9]+/s/[A-Za-z0-9_-]{22}.*by agent-zhou.*consultant  5.*disclosure_e  expected 6 perceived 5.*recommend  10" <<<"$out"
+check "survey show: each question's id, kind and scale, for an agent to record" \
+  grep -qzE "questions.*  consultant +csat +1-5 .*  disclosure_e +servqual +expected/perceived 1-7, [a-z]+ .*  recommend +nps +0-10 .*  comment +text" <<<"$out"
 month=$(date -ud "$(motctl clock show) + 8 hours" +%Y-%m)  # the owners' month (Asia/Shanghai)
 out=$(motctl survey scores --project P-CLI --month "$month")
 echo "$out"

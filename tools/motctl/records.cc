@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "absl/strings/str_join.h"
 #include "client.h"
 #include "fmt/format.h"
 #include "mot/survey/v1/survey.grpc.pb.h"
@@ -53,6 +54,16 @@ void AddSurveyShow(CLI::App& survey, Client& client) {
         s.title(), s.customer_id(), s.project_id(), s.unit_id(), Time(s.expires_at()),
         s.link().empty() ? "" : "\nlink " + s.link(),
         s.reason().empty() ? "" : "\nreason: " + s.reason());
+    std::cout << "questions\n";
+    for (const auto& q : resp.questions()) {
+      std::string scale = q.kind() == "servqual" ? "expected/perceived 1-7, " + q.dimension()
+                          : q.kind() == "nps"    ? "0-10"
+                          : q.kind() == "csat"   ? "1-5"
+                          : q.kind() == "choice" ? absl::StrJoin(q.options(), "|")
+                                                 : "text:...";
+      std::cout << fmt::format("  {:<14} {:<9} {:<36} {}{}\n", q.id(), q.kind(), scale, q.text(),
+                               q.required() ? "" : " (optional)");
+    }
     if (!resp.has_response()) return;
     const auto& r = resp.response();
     std::cout << fmt::format("answered at {} by {}\n", Time(r.submitted_at()), r.actor());

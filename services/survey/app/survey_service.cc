@@ -36,6 +36,9 @@ grpc::Status SurveyGrpc::GetSurveyInstance(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "no survey instance " + req->instance_id());
   auto response = parts_.responses.ResponseOf(req->instance_id());
   if (!response.ok()) return ToGrpc(response.status());
+  if (const SurveyDefinition* def = parts_.catalogue.Find((*instance)->survey_id())) {
+    for (const auto& q : def->questions) *resp->add_questions() = QuestionToProto(q);
+  }
   *resp->mutable_instance() = Shown(ctx, std::move(**instance));
   if (*response) *resp->mutable_response() = std::move(**response);
   return grpc::Status::OK;

@@ -53,6 +53,22 @@ absl::StatusOr<QuestionKind> KindOf(const std::string& name) {
   return it->second;
 }
 
+const char* KindName(QuestionKind kind) {
+  switch (kind) {
+    case QuestionKind::kNps:
+      return "nps";
+    case QuestionKind::kCsat:
+      return "csat";
+    case QuestionKind::kServqual:
+      return "servqual";
+    case QuestionKind::kChoice:
+      return "choice";
+    case QuestionKind::kText:
+      return "text";
+  }
+  return "text";
+}
+
 absl::StatusOr<Question> QuestionOf(const YAML::Node& n, const std::string& where) {
   if (!n.IsMap()) return Fail(where, "expected {id, kind, text, ...}");
   static const std::set<std::string> kFields = {"id",        "kind",    "text",
@@ -299,6 +315,17 @@ absl::StatusOr<v1::SurveyInstance> CreateInstance(const SurveyCatalogue& catalog
   *s.mutable_expires_at() = ToProto(created + def->valid_for);
   for (const auto& q : def->questions) s.add_questions(q.text);
   return s;
+}
+
+v1::SurveyQuestion QuestionToProto(const Question& q) {
+  v1::SurveyQuestion out;
+  out.set_id(q.id);
+  out.set_kind(KindName(q.kind));
+  out.set_text(q.text);
+  out.set_dimension(q.dimension);
+  for (const auto& o : q.options) out.add_options(o);
+  out.set_required(q.required);
+  return out;
 }
 
 }  // namespace mot::survey

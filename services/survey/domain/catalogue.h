@@ -58,6 +58,9 @@ class SurveyCatalogue {
 // "YYYY-MM" of `t` in `zone`: the month a response counts in.
 std::string MonthOf(TimePoint t, const absl::TimeZone& zone);
 
+// A question as the API shows it (GetSurveyInstance).
+v1::SurveyQuestion QuestionToProto(const Question& question);
+
 // The instance a CreateSurveyCommand creates at `now`: open for the survey's
 // valid_for from then (a survey dispatched late, e.g. for an event published
 // long after it happened, still gives the owner the full time to answer); scored

@@ -2,6 +2,8 @@
 // creates and the errors that name the survey, question and field.
 #include "survey/domain/catalogue.h"
 
+#include <map>
+
 #include "fakes.h"
 #include "gtest/gtest.h"
 #include "mot/common/clock.h"
@@ -46,6 +48,25 @@ TEST(Survey, ARepairSurveyIsScoredUnderTheOwnersStageAStageSurveyUnderItsOwn) {
   auto stage = Command(t0);  // 准1's own survey, whatever the command says
   stage.set_owner_stage("PROSPECT_2");
   EXPECT_EQ(CreateInstance(*catalogue, stage, t0)->stage(), "PROSPECT_1");
+}
+
+TEST(Survey, QuestionsAreShownWithTheirIdsKindsAndScales) {
+  auto catalogue = SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
+  ASSERT_TRUE(catalogue.ok()) << catalogue.status();
+  const SurveyDefinition* repair = catalogue->Find("repair_satisfaction");
+  ASSERT_NE(repair, nullptr);
+  std::map<std::string, v1::SurveyQuestion> by_id;
+  for (const auto& q : repair->questions) by_id[q.id] = QuestionToProto(q);
+  EXPECT_EQ(by_id["on_time"].kind(), "servqual");
+  EXPECT_EQ(by_id["on_time"].dimension(), "responsiveness");
+  EXPECT_EQ(by_id["overall"].kind(), "csat");
+  EXPECT_EQ(by_id["recommend"].kind(), "nps");
+  EXPECT_EQ(by_id["channel"].kind(), "choice");
+  ASSERT_EQ(by_id["channel"].options_size(), 3);
+  EXPECT_EQ(by_id["channel"].options(1), "400热线");
+  EXPECT_FALSE(by_id["channel"].required());
+  EXPECT_EQ(by_id["comment"].kind(), "text");
+  EXPECT_TRUE(by_id["overall"].required());
 }
 
 TEST(Survey, CatalogueErrorsNameTheSurvey) {
