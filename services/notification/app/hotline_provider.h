@@ -13,7 +13,8 @@ namespace mot::notification {
 // `kind` (hotline_call in deploy/config/sla.yaml: called within 4 h, escalated
 // otherwise) through an OpenTicketCommand on mot.ticketing.commands.v1, its command id
 // made of the delivery id (the same message twice opens one ticket). The ticket
-// carries the owner's id and the message, never their number: the agent looks it up.
+// carries the owner's id and the message, never their number: the agent looks it up;
+// nor a link (a survey's is the owner's own): the ticket names the survey instance.
 // Reaches only an owner with a mobile.
 class HotlineProvider : public Provider {
  public:
