@@ -22,7 +22,7 @@ TEST_F(MeshTest, ARefusedHandoverCancelsTheHandoverStepsAndOpensAFollowUpTicket)
   Publish(refused);
   auto j = WaitForSteps(customer, {"refused_handover_follow_up"});
   const std::string reason = "cancelled by handover_refused (event " + refused.event_id() + ")";
-  for (const char* step : {"site_open_day", "handover_guide", "fee_explanation", "move_in_cleaning",
+  for (const char* step : {"site_open_day", "handover_guide", "fee_explanation",
                            "construction_progress_monthly", "waiting_stage_survey"}) {
     EXPECT_EQ(Step(j, step).status(), sv1::TOUCHPOINT_STATUS_CANCELLED) << step;
     EXPECT_EQ(Step(j, step).outcome(), reason) << step;
@@ -59,8 +59,7 @@ TEST_F(MeshTest, ARescheduledHandoverMovesItsAnchoredTouchpoints) {
         return Step(j, "site_open_day").has_previous_due_at();
       },
       "re-anchored");
-  for (const char* step :
-       {"site_open_day", "handover_guide", "fee_explanation", "move_in_cleaning"}) {
+  for (const char* step : {"site_open_day", "handover_guide", "fee_explanation"}) {
     const auto tp = Step(j, step);
     // Days before or after the date: 60 days later; 3 calendar months before: 58-62.
     const auto moved_by = FromProto(tp.due_at()) - FromProto(tp.previous_due_at());

@@ -8,9 +8,9 @@ using std::chrono::hours;
 TEST_F(SchedulerAppTest, AHandoverPlansItsStepsOnceAndRecordsTheMilestone) {
   ASSERT_TRUE(handler_.Handle(EventMessage("handover", kNow), publisher_).ok());
   ASSERT_TRUE(handler_.Handle(EventMessage("handover", kNow), publisher_).ok());  // redelivered
-  EXPECT_EQ(store_.Journey("C-1")->size(), 14u);
+  EXPECT_EQ(store_.Journey("C-1")->size(), 15u);
   // The congratulations are due at once: sent with the event, not armed.
-  EXPECT_EQ(store_.Timers()->armed, 13);
+  EXPECT_EQ(store_.Timers()->armed, 14);
   EXPECT_EQ(**store_.Milestone("C-1", "handover"), kNow);
   EXPECT_EQ(metrics_->events.Value(), 2);
 }
@@ -141,8 +141,7 @@ TEST_F(SchedulerAppTest, ARefusedHandoverCancelsThePendingHandoverStepsAndOpensA
   clock_.Advance(hours(24 * 60));
   ASSERT_TRUE(handler_.Handle(EventMessage("handover_refused", clock_.Now()), publisher_).ok());
   auto by = ByStep();
-  for (const char* step :
-       {"site_open_day", "handover_guide", "fee_explanation", "move_in_cleaning"}) {
+  for (const char* step : {"site_open_day", "handover_guide", "fee_explanation"}) {
     EXPECT_EQ(by[step].status(), v1::TOUCHPOINT_STATUS_CANCELLED) << step;
     EXPECT_EQ(by[step].outcome(), "cancelled by handover_refused (event ev-handover_refused)")
         << step;

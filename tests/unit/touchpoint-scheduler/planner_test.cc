@@ -23,8 +23,8 @@ TEST_F(PlaybookTest, ContractSignedPlansTheWaitAndTheHandoverAroundThePlannedDat
   EXPECT_EQ(Local(by["site_open_day"].at(0)), "2027-03-30 09:00");
   EXPECT_EQ(Local(by["handover_guide"].at(0)), "2027-06-16 09:00");
   EXPECT_EQ(Local(by["fee_explanation"].at(0)), "2027-06-23 09:00");
-  // A ticket is a task for staff: no contact window.
-  EXPECT_EQ(Local(by["move_in_cleaning"].at(0)), "2027-07-03 00:00");
+  // The move-in cleaning waits for the handover that happens, not the planned date.
+  EXPECT_EQ(by.count("move_in_cleaning"), 0u);
 
   const auto& welcome = planned[0];
   EXPECT_EQ(welcome.touchpoint.step_id(), "welcome_after_signing");
@@ -94,7 +94,7 @@ TEST_F(PlaybookTest, HandoverPlansTheYearsAfterWithTheDomainNumbers) {
       {"revisit_after_move_in", Days(90)},       {"key_period_close", Days(100)},
       {"first_year_survey", Days(270)},          {"one_year_quality_check", Days(365)},
       {"stable_stage_survey", Days(365 * 2)},    {"veteran_stage_survey", Days(365 * 3 + 180)},
-      {"four_year_appointment", Days(365 * 4)}};
+      {"four_year_appointment", Days(365 * 4)},  {"move_in_cleaning", Days(3)}};
   for (const auto& [step, after] : expected) {
     ASSERT_EQ(by[step].size(), 1u) << step;
     EXPECT_EQ(by[step][0] - t0_, after) << step;
@@ -325,8 +325,8 @@ TEST_F(PlaybookTest, ExitsCancelWhatIsPendingWithTheReasonExceptLegalNotices) {
   ASSERT_TRUE(journey.ok()) << journey.status();
   std::map<std::string, v1::Touchpoint> by;
   for (const auto& tp : *journey) by[tp.step_id()] = tp;
-  for (const char* step : {"site_open_day", "handover_guide", "fee_explanation", "move_in_cleaning",
-                           "construction_progress_monthly"}) {
+  for (const char* step :
+       {"site_open_day", "handover_guide", "fee_explanation", "construction_progress_monthly"}) {
     EXPECT_EQ(by[step].status(), v1::TOUCHPOINT_STATUS_CANCELLED) << step;
     EXPECT_EQ(by[step].outcome(), "cancelled: handover_refused (event ev-refused)") << step;
   }
@@ -352,7 +352,7 @@ TEST_F(PlaybookTest, ARescheduledHandoverMovesWhatIsAnchoredOnIt) {
   ASSERT_TRUE(moves.ok()) << moves.status();
   EXPECT_EQ(Local(moves->at("site_open_day")), "2027-06-30 09:00");
   EXPECT_EQ(Local(moves->at("handover_guide")), "2027-09-16 09:00");
-  EXPECT_EQ(Local(moves->at("move_in_cleaning")), "2027-10-03 00:00");
+  EXPECT_EQ(moves->count("move_in_cleaning"), 0u) << "3 days after the handover itself";
   EXPECT_EQ(moves->count("welcome_after_signing"), 0u) << "not anchored";
   EXPECT_EQ(moves->count("warranty_ending_notice"), 0u) << "anchored on another date";
 

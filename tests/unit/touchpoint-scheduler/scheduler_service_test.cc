@@ -52,7 +52,7 @@ TEST_F(SchedulerAppTest, ManagersCancelAndRescheduleWithAReasonNamingWhoAsked) {
   v1::GetJourneyResponse page;
   ASSERT_TRUE(grpc.GetJourney(&ctx, &page_req, &page).ok());
   EXPECT_EQ(page.touchpoints_size(), 3);
-  EXPECT_EQ(page.total(), 8);
+  EXPECT_EQ(page.total(), 7);
   EXPECT_EQ(page.stage(), "PROSPECT_1");
   int seen = page.touchpoints_size();
   while (!page.next_page_token().empty()) {
