@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client.h"
@@ -47,10 +48,7 @@ struct DlqFlags {
 };
 
 std::string DlqOf(const std::string& topic) {
-  const std::string tail = ".dlq";
-  const bool is_dlq = topic.size() > tail.size() &&
-                      topic.compare(topic.size() - tail.size(), tail.size(), tail) == 0;
-  return is_dlq ? topic : topic + ".dlq";
+  return absl::EndsWith(topic, ".dlq") ? topic : topic + ".dlq";
 }
 
 std::unique_ptr<RdKafka::KafkaConsumer> Reader(Client& client) {
@@ -131,7 +129,7 @@ std::vector<DeadLetter> Matching(Client& client, const DlqFlags& f) {
   }
   std::vector<DeadLetter> out;
   for (const auto& t : *topics) {
-    if (t.name.size() < 4 || t.name.compare(t.name.size() - 4, 4, ".dlq") != 0) continue;
+    if (!absl::EndsWith(t.name, ".dlq")) continue;
     if (!f.topic.empty() && t.name != DlqOf(f.topic)) continue;
     for (auto& d : Read(client, t.name, t.partitions)) {
       if (!f.reason.empty() && d.kind != f.reason) continue;

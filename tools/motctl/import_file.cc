@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -175,10 +176,6 @@ void ReadCsv(std::istream& in, const std::string& path, Owners& owners) {
   }
 }
 
-bool EndsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 }  // namespace
 
 const std::vector<std::string>& CsvColumns() {
@@ -198,9 +195,9 @@ ImportFile ReadImportFile(const std::string& path, const std::string& format) {
   std::istream& in = path == "-" ? std::cin : file;
   std::string kind = format;
   if (kind == "auto") {
-    if (EndsWith(path, ".csv")) {
+    if (absl::EndsWith(path, ".csv")) {
       kind = "csv";
-    } else if (EndsWith(path, ".jsonl") || EndsWith(path, ".json")) {
+    } else if (absl::EndsWith(path, ".jsonl") || absl::EndsWith(path, ".json")) {
       kind = "jsonl";
     } else {
       kind = in.peek() == '{' ? "jsonl" : "csv";

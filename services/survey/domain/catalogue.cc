@@ -41,30 +41,26 @@ google::protobuf::Map<std::string, v1::Answer> AnswersToProto(
 
 namespace {
 
+// The question kinds by their names in surveys.yaml, read both ways.
+const std::map<std::string, QuestionKind>& Kinds() {
+  static const std::map<std::string, QuestionKind> kinds = {{"nps", QuestionKind::kNps},
+                                                            {"csat", QuestionKind::kCsat},
+                                                            {"servqual", QuestionKind::kServqual},
+                                                            {"choice", QuestionKind::kChoice},
+                                                            {"text", QuestionKind::kText}};
+  return kinds;
+}
+
 absl::StatusOr<QuestionKind> KindOf(const std::string& name) {
-  static const std::map<std::string, QuestionKind> kKinds = {{"nps", QuestionKind::kNps},
-                                                             {"csat", QuestionKind::kCsat},
-                                                             {"servqual", QuestionKind::kServqual},
-                                                             {"choice", QuestionKind::kChoice},
-                                                             {"text", QuestionKind::kText}};
-  auto it = kKinds.find(name);
-  if (it == kKinds.end())
+  auto it = Kinds().find(name);
+  if (it == Kinds().end())
     return absl::InvalidArgumentError("expected one of nps, csat, servqual, choice, text");
   return it->second;
 }
 
-const char* KindName(QuestionKind kind) {
-  switch (kind) {
-    case QuestionKind::kNps:
-      return "nps";
-    case QuestionKind::kCsat:
-      return "csat";
-    case QuestionKind::kServqual:
-      return "servqual";
-    case QuestionKind::kChoice:
-      return "choice";
-    case QuestionKind::kText:
-      return "text";
+std::string KindName(QuestionKind kind) {
+  for (const auto& [name, k] : Kinds()) {
+    if (k == kind) return name;
   }
   return "text";
 }
