@@ -35,13 +35,17 @@ def fail(msg, seen):
     sys.exit(1)
 
 
+# How often a step is tried when chromedriver loses an element (see tap), backing off.
+ATTEMPTS = 8
+
+
 def tap(driver, name, value):
     """Taps the visible button of a radio input (the input itself is hidden), and checks
     the radio is then checked. chromedriver now and then loses an element it just found
     ("Node with given id does not belong to the document"): found again and tapped
     again, a few times."""
     radio = f'//input[@name="{name}" and @value="{value}"]'
-    for attempt in range(5):
+    for attempt in range(ATTEMPTS):
         try:
             spans = driver.find_elements(By.XPATH, radio + "/following-sibling::span")
             if not spans:  # an option: the label around the radio
@@ -53,21 +57,21 @@ def tap(driver, name, value):
             if driver.find_element(By.XPATH, radio).is_selected():
                 return
         except (StaleElementReferenceException, WebDriverException) as e:
-            if attempt == 4:
+            if attempt == ATTEMPTS - 1:
                 raise
-            time.sleep(0.2)
+            time.sleep(0.2 * (attempt + 1))
     raise LookupError(f"choice {value} for {name} did not stay selected")
 
 
 def retried(step):
     """A step again when chromedriver lost the element it had just found (see tap)."""
-    for attempt in range(5):
+    for attempt in range(ATTEMPTS):
         try:
             return step()
         except (StaleElementReferenceException, WebDriverException):
-            if attempt == 4:
+            if attempt == ATTEMPTS - 1:
                 raise
-            time.sleep(0.2)
+            time.sleep(0.2 * (attempt + 1))
 
 
 def main():
@@ -109,7 +113,7 @@ def main():
                 tap(driver, f"{qid}.perception", value[1])
             elif isinstance(value, int):
                 tap(driver, qid, value)
-            elif driver.find_elements(By.CSS_SELECTOR, f'textarea[name="{qid}"]'):
+            elif retried(lambda qid=qid: driver.find_elements(By.CSS_SELECTOR, f'textarea[name="{qid}"]')):
                 def write(qid=qid, value=value):
                     box = driver.find_element(By.CSS_SELECTOR, f'textarea[name="{qid}"]')
                     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
