@@ -82,7 +82,9 @@ check "the dry run's owner has only that" test "$(motctl journey "$dry" --json |
 out=$(motctl import "$tmp/owners.csv") || true
 check "a second run resumes" grep -q "resumed after 2 owners already published" <<<"$out"
 motctl import "$tmp/owners.csv" --restart >/dev/null || true
-sleep 1
+# An event after them, on the owner's partition: once it is planned, so are they.
+motctl publish --type repair_requested --customer "$old" --project P-IMP >/dev/null
+check "the event after the re-import is planned" journey_has "$old" "repair_ticket"
 check "publishing again changes no journey" \
   test "$(motctl journey "$old" | grep -c ' SKIPPED \| SCHEDULED \| CANCELLED ')" -eq "$rows"
 metrics=$(curl -sf "$(grep '^MOT_SCHEDULER_METRICS=' "$env_file" | cut -d= -f2-)")
