@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "memory_record_store.h"
 #include "mot/common/gate.h"
+#include "mot/common/served.h"
 #include "notification/app/notification_service.h"
 #include "notification/app/owner_book.h"
 #include "prometheus/registry.h"
@@ -122,7 +123,7 @@ class LateCallsTest : public ::testing::Test {
   survey::Responses responses_{{answers_, redis_, catalogue_, publisher_, clock_}};
   survey::SurveyGrpc survey_{{responses_, answers_, redis_, catalogue_, 10, kpi_}};
 
-  const std::vector<std::pair<std::string, grpc::Service*>> services_ = {
+  const std::vector<std::pair<std::string, ServedMethods*>> services_ = {
       {"mot.scheduler.v1.SchedulerService", &scheduler_},
       {"mot.ticketing.v1.TicketingService", &ticketing_},
       {"mot.notification.v1.NotificationService", &notification_},
@@ -137,7 +138,10 @@ TEST_F(LateCallsTest, EveryRpcOfEveryServiceDoesNothingForACallPastItsDeadline) 
   }
   Gate gate(GateConfig{}, policy, &registry_);  // counts the refusals
   grpc::ServerBuilder builder;
-  for (const auto& [name, service] : services_) builder.RegisterService(service);
+  std::vector<std::unique_ptr<DeadlineGuard>> guards;  // as Runtime::Serve registers them
+  for (const auto& [name, service] : services_) {
+    builder.RegisterService(guards.emplace_back(new DeadlineGuard(*service)).get());
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<HoldUntilLateFactory>());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -193,8 +197,8 @@ TEST_F(LateCallsTest, EveryRpcOfEveryServiceDoesNothingForACallPastItsDeadline) 
       std::unique_lock lock(mu);
       ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return done; })) << method;
       EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << method;
-      // The handler runs once the interceptor lets it go: it must see the deadline and
-      // count the refusal under its own method's name.
+      // Once the interceptor lets the call go, the guard must see the deadline and
+      // count the refusal under the method's own name.
       const std::string label = name.substr(name.rfind('.') + 1) + "/" + method;
       const auto until = std::chrono::steady_clock::now() + 5s;
       while (Refused(registry_, label, "deadline") < 1 &&

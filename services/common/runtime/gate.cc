@@ -189,7 +189,21 @@ Gate::Gate(GateConfig config, AccessPolicy policy, prometheus::Registry* registr
                          "permission_denied, rate_limited), or by their handler because nobody "
                          "waits for them (deadline, cancelled).")
                      .Register(*registry);
+    // Every series made now, none on a call's path: each method of the policy and
+    // "other" (a name the policy does not know), by every reason.
+    std::set<std::string> labels = {"other"};
+    for (const auto& [full, scope] : policy_) labels.insert(ShortMethod(full));
+    for (const auto& label : labels) {
+      for (const char* reason :
+           {"unauthenticated", "permission_denied", "rate_limited", "deadline", "cancelled"}) {
+        refused_[{label, reason}] = &refusals_->Add({{"method", label}, {"reason", reason}});
+      }
+    }
   }
+}
+
+void Gate::Count(const std::string& label, const std::string& reason) {
+  if (auto it = refused_.find({label, reason}); it != refused_.end()) it->second->Increment();
 }
 
 Gate::~Gate() {
@@ -237,18 +251,14 @@ absl::StatusOr<Claims> Gate::Verified(const std::string& token) {
 
 grpc::Status Gate::Refuse(const std::string& method, grpc::StatusCode code,
                           const std::string& reason, const std::string& message) {
-  if (refusals_ != nullptr) {
-    refusals_
-        ->Add(
-            {{"method", policy_.count(method) ? ShortMethod(method) : "other"}, {"reason", reason}})
-        .Increment();
-  }
+  Count(policy_.count(method) ? ShortMethod(method) : "other", reason);
   return grpc::Status(code, message);
 }
 
+Gate* ProcessGate() { return current_gate.load(); }
+
 void Gate::CountLate(const std::string& method, const std::string& reason) {
-  if (refusals_ == nullptr) return;
-  std::string label = "other";
+  std::string label = policy_.count(method) ? ShortMethod(method) : "other";
   for (const auto& [full, scope] : policy_) {
     if (full.size() > method.size() &&
         full.compare(full.size() - method.size(), method.size(), method) == 0 &&
@@ -256,7 +266,7 @@ void Gate::CountLate(const std::string& method, const std::string& reason) {
       label = ShortMethod(full);
     }
   }
-  refusals_->Add({{"method", label}, {"reason", reason}}).Increment();
+  Count(label, reason);
 }
 
 grpc::Status Gate::Admit(const std::string& method, const std::string& authorization,
@@ -340,20 +350,6 @@ std::optional<Claims> ClaimsOf(const grpc::ServerContextBase* ctx) {
 bool CallerHas(const grpc::ServerContextBase* ctx, Scope scope) {
   auto claims = ClaimsOf(ctx);
   return claims && claims->scopes.count(scope) > 0;
-}
-
-grpc::Status Expired(const grpc::ServerContextBase* ctx, const std::string& method) {
-  if (ctx == nullptr || const_cast<grpc::ServerContextBase*>(ctx)->c_call() == nullptr) {
-    return grpc::Status::OK;
-  }
-  const bool late = ctx->deadline() <= std::chrono::system_clock::now();
-  if (!late && !ctx->IsCancelled()) return grpc::Status::OK;
-  if (Gate* gate = current_gate.load()) gate->CountLate(method, late ? "deadline" : "cancelled");
-  return late
-             ? grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                            "the call's deadline passed before it was served; nothing was done")
-             : grpc::Status(grpc::StatusCode::CANCELLED,
-                            "the caller cancelled the call before it was served; nothing was done");
 }
 
 std::string CallerOf(const grpc::ServerContextBase* ctx) {

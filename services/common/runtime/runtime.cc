@@ -120,7 +120,7 @@ void Runtime::AddLoop(std::function<void(const std::atomic<bool>& stop)> loop) {
   loops_.push_back(std::move(loop));
 }
 
-int Runtime::Serve(std::vector<grpc::Service*> services, AccessPolicy policy) {
+int Runtime::Serve(std::vector<ServedMethods*> services, AccessPolicy policy) {
   grpc::EnableDefaultHealthCheckService(true);
   // gRPC's built-in health service carries no descriptor: loading ours lets reflection
   // describe grpc.health.v1.Health, so `grpcurl ... grpc.health.v1.Health/Check` works.
@@ -131,7 +131,9 @@ int Runtime::Serve(std::vector<grpc::Service*> services, AccessPolicy policy) {
   gate_ = std::make_unique<Gate>(config_.gate, std::move(policy), registry_.get());
   builder.AddListeningPort(config_.grpc_addr, gate_->Credentials(), &bound_port);
   builder.SetMaxReceiveMessageSize(gate_->max_message_bytes());
-  for (auto* s : services) builder.RegisterService(s);
+  std::vector<std::unique_ptr<DeadlineGuard>> guards;
+  for (auto* s : services)
+    builder.RegisterService(guards.emplace_back(new DeadlineGuard(*s)).get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     throw std::runtime_error("MOT_GRPC_ADDR=" + config_.grpc_addr + " cannot be bound");

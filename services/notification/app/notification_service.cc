@@ -45,7 +45,6 @@ grpc::Status CheckPreferences(const Routing& routing, const customer::v1::Prefer
 
 grpc::Status NotificationGrpc::Send(grpc::ServerContext* ctx, const v1::SendRequest* req,
                                     v1::SendResponse* resp) {
-  if (auto s = Expired(ctx, "Send"); !s.ok()) return s;
   v1::SendNotificationCommand cmd = req->command();
   cmd.set_requested_by(CallerOf(ctx));
   const bool to_role = !cmd.role().empty();
@@ -80,7 +79,6 @@ grpc::Status NotificationGrpc::Send(grpc::ServerContext* ctx, const v1::SendRequ
 grpc::Status NotificationGrpc::ListDeliveries(grpc::ServerContext* ctx,
                                               const v1::ListDeliveriesRequest* req,
                                               v1::ListDeliveriesResponse* resp) {
-  if (auto s = Expired(ctx, "ListDeliveries"); !s.ok()) return s;
   if (req->customer_id().empty()) return InvalidArgument("customer_id", "is required");
   size_t limit = 0;
   if (auto s = PageSize(req->page_size(), parts_.max_page_size, &limit); !s.ok()) return s;
@@ -104,7 +102,6 @@ grpc::Status NotificationGrpc::ListDeliveries(grpc::ServerContext* ctx,
 grpc::Status NotificationGrpc::GetPreferences(grpc::ServerContext* ctx,
                                               const v1::GetPreferencesRequest* req,
                                               v1::GetPreferencesResponse* resp) {
-  if (auto s = Expired(ctx, "GetPreferences"); !s.ok()) return s;
   if (req->customer_id().empty()) return InvalidArgument("customer_id", "is required");
   auto prefs = parts_.owners.Preferences(req->customer_id());
   if (!prefs.ok()) return ToGrpc(prefs.status());
@@ -116,7 +113,6 @@ grpc::Status NotificationGrpc::GetPreferences(grpc::ServerContext* ctx,
 grpc::Status NotificationGrpc::SetPreferences(grpc::ServerContext* ctx,
                                               const v1::SetPreferencesRequest* req,
                                               v1::SetPreferencesResponse* resp) {
-  if (auto s = Expired(ctx, "SetPreferences"); !s.ok()) return s;
   if (req->customer_id().empty()) return InvalidArgument("customer_id", "is required");
   if (auto s = CheckPreferences(parts_.routing, req->preferences()); !s.ok()) return s;
   customer::v1::Preferences prefs = req->preferences();

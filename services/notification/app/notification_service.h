@@ -2,6 +2,7 @@
 
 #include "mot/common/kafka.h"
 #include "mot/common/record_store.h"
+#include "mot/common/served.h"
 #include "mot/notification/v1/notification.grpc.pb.h"
 #include "notification/app/owner_book.h"
 #include "notification/domain/routing.h"
@@ -11,7 +12,7 @@ namespace mot::notification {
 
 // The gRPC API: Send (checked, then queued as a command), ListDeliveries (newest first,
 // paged), Get/SetPreferences.
-class NotificationGrpc final : public v1::NotificationService::Service {
+class NotificationGrpc final : public Served<v1::NotificationService> {
  public:
   struct Parts {
     RecordStore& store;

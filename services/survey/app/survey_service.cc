@@ -16,7 +16,6 @@ v1::SurveyInstance SurveyGrpc::Shown(const grpc::ServerContextBase* ctx,
 grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext* ctx,
                                         const v1::SubmitResponseRequest* req,
                                         v1::SubmitResponseResponse* resp) {
-  if (auto s = Expired(ctx, "SubmitResponse"); !s.ok()) return s;
   auto done =
       parts_.responses.Submit(req->instance_id(), req->answers(), req->actor(), CallerOf(ctx));
   if (!done.ok()) return ToGrpc(done.status());
@@ -28,7 +27,6 @@ grpc::Status SurveyGrpc::SubmitResponse(grpc::ServerContext* ctx,
 grpc::Status SurveyGrpc::GetSurveyInstance(grpc::ServerContext* ctx,
                                            const v1::GetSurveyInstanceRequest* req,
                                            v1::GetSurveyInstanceResponse* resp) {
-  if (auto s = Expired(ctx, "GetSurveyInstance"); !s.ok()) return s;
   if (req->instance_id().empty()) return InvalidArgument("instance_id", "is required");
   auto instance = instances_.Get(req->instance_id());
   if (!instance.ok()) return ToGrpc(instance.status());
@@ -74,7 +72,6 @@ grpc::Status CheckProjectMonth(const std::string& project, const std::string& mo
 
 grpc::Status SurveyGrpc::GetScores(grpc::ServerContext* ctx, const v1::GetScoresRequest* req,
                                    v1::GetScoresResponse* resp) {
-  if (auto s = Expired(ctx, "GetScores"); !s.ok()) return s;
   if (auto s = CheckProjectMonth(req->project_id(), req->month()); !s.ok()) return s;
   if (!req->stage().empty() && !parts_.catalogue.Stages().count(req->stage())) {
     return InvalidArgument("stage:", "no survey's stage");
@@ -93,7 +90,6 @@ grpc::Status SurveyGrpc::GetScores(grpc::ServerContext* ctx, const v1::GetScores
 
 grpc::Status SurveyGrpc::GetKpi(grpc::ServerContext* ctx, const v1::GetKpiRequest* req,
                                 v1::GetKpiResponse* resp) {
-  if (auto s = Expired(ctx, "GetKpi"); !s.ok()) return s;
   if (auto s = CheckProjectMonth(req->project_id(), req->month()); !s.ok()) return s;
   auto all = TallyFor(req->project_id(), req->month(), "");
   if (!all.ok()) return ToGrpc(all.status());
@@ -118,7 +114,6 @@ grpc::Status SurveyGrpc::GetKpi(grpc::ServerContext* ctx, const v1::GetKpiReques
 grpc::Status SurveyGrpc::ListSurveyInstances(grpc::ServerContext* ctx,
                                              const v1::ListSurveyInstancesRequest* req,
                                              v1::ListSurveyInstancesResponse* resp) {
-  if (auto s = Expired(ctx, "ListSurveyInstances"); !s.ok()) return s;
   if (req->customer_id().empty()) {
     return InvalidArgument("customer_id", "is required");
   }

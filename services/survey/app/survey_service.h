@@ -1,5 +1,6 @@
 #pragma once
 
+#include "mot/common/served.h"
 #include "mot/survey/v1/survey.grpc.pb.h"
 #include "survey/app/kpi.h"
 #include "survey/app/responses.h"
@@ -10,7 +11,7 @@ namespace mot::survey {
 // The gRPC API: instances by owner; responses (SubmitResponse: checked, once, counted
 // into the running tallies of the project, stage and month in the same Redis script
 // that completes the instance, so a response counts exactly once); scores.
-class SurveyGrpc final : public v1::SurveyService::Service {
+class SurveyGrpc final : public Served<v1::SurveyService> {
  public:
   struct Parts {
     // SubmitResponse takes answers as the survey page does: through the same Responses.

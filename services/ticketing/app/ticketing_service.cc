@@ -15,7 +15,8 @@
 namespace mot::ticketing {
 
 TicketingService::TicketingService(Parts parts, TicketingServiceOptions options)
-    : parts_(parts),
+    : Served({"CreateTicket"}),
+      parts_(parts),
       options_(options),
       tickets_(parts.store),
       // Stored while the batch before is still awaiting the broker.
@@ -41,7 +42,6 @@ void TicketingService::PublishCreates(const std::vector<Opening*>& batch) {
 
 grpc::Status TicketingService::GetTicket(grpc::ServerContext* ctx, const v1::GetTicketRequest* req,
                                          v1::GetTicketResponse* resp) {
-  if (auto s = Expired(ctx, "GetTicket"); !s.ok()) return s;
   if (req->ticket_id().empty()) {
     return InvalidArgument("ticket_id", "is required");
   }
@@ -80,7 +80,6 @@ grpc::Status TicketingService::Stored(const v1::Ticket& before, const v1::Ticket
 grpc::Status TicketingService::ListTickets(grpc::ServerContext* ctx,
                                            const v1::ListTicketsRequest* req,
                                            v1::ListTicketsResponse* resp) {
-  if (auto s = Expired(ctx, "ListTickets"); !s.ok()) return s;
   size_t limit = 0;
   if (auto s = PageSize(req->page_size(), options_.max_page_size, &limit); !s.ok()) return s;
   if (req->status() != v1::TICKET_STATUS_UNSPECIFIED && !v1::TicketStatus_IsValid(req->status())) {
@@ -196,7 +195,6 @@ grpc::Status TicketingService::Apply(grpc::ServerContext* ctx, const std::string
 grpc::Status TicketingService::TransitionTicket(grpc::ServerContext* ctx,
                                                 const v1::TransitionTicketRequest* req,
                                                 v1::Ticket* resp) {
-  if (auto s = Expired(ctx, "TransitionTicket"); !s.ok()) return s;
   if (!req->defect_code().empty() && parts_.policy.FindDefect(req->defect_code()) == nullptr) {
     return InvalidArgument("defect_code", "is not in the defect library");
   }
@@ -217,7 +215,6 @@ grpc::Status TicketingService::TransitionTicket(grpc::ServerContext* ctx,
 
 grpc::Status TicketingService::AssignTicket(grpc::ServerContext* ctx,
                                             const v1::AssignTicketRequest* req, v1::Ticket* resp) {
-  if (auto s = Expired(ctx, "AssignTicket"); !s.ok()) return s;
   if (req->team().empty() && req->assignee().empty()) {
     return InvalidArgument("team or assignee", "is required");
   }
@@ -244,7 +241,6 @@ grpc::Status TicketingService::AssignTicket(grpc::ServerContext* ctx,
 
 grpc::Status TicketingService::AddNote(grpc::ServerContext* ctx, const v1::AddNoteRequest* req,
                                        v1::Ticket* resp) {
-  if (auto s = Expired(ctx, "AddNote"); !s.ok()) return s;
   if (auto s = RequireFields(
           {{"text", &req->text()}, {"author", &req->author()}, {"request_id", &req->request_id()}});
       !s.ok()) {
@@ -265,7 +261,6 @@ grpc::Status TicketingService::AddNote(grpc::ServerContext* ctx, const v1::AddNo
 grpc::Status TicketingService::ReclassifyTicket(grpc::ServerContext* ctx,
                                                 const v1::ReclassifyTicketRequest* req,
                                                 v1::Ticket* resp) {
-  if (auto s = Expired(ctx, "ReclassifyTicket"); !s.ok()) return s;
   if (req->request_id().empty()) {
     return InvalidArgument("request_id", "is required");
   }
@@ -360,7 +355,6 @@ grpc::Status TicketingService::Create(const v1::CreateTicketRequest* req, v1::Ti
 grpc::Status TicketingService::GetDefectRollup(grpc::ServerContext* ctx,
                                                const v1::GetDefectRollupRequest* req,
                                                v1::GetDefectRollupResponse* resp) {
-  if (auto s = Expired(ctx, "GetDefectRollup"); !s.ok()) return s;
   auto rows = DefectRollup(parts_.index, parts_.policy, req->project_id());
   if (!rows.ok()) return ToGrpc(rows.status());
   for (auto& r : *rows) *resp->add_rows() = std::move(r);
@@ -370,7 +364,6 @@ grpc::Status TicketingService::GetDefectRollup(grpc::ServerContext* ctx,
 grpc::Status TicketingService::GetComplaintReport(grpc::ServerContext* ctx,
                                                   const v1::GetComplaintReportRequest* req,
                                                   v1::GetComplaintReportResponse* resp) {
-  if (auto s = Expired(ctx, "GetComplaintReport"); !s.ok()) return s;
   auto day = ParseDate(req->date());
   if (!day.ok()) return InvalidArgument("date:", "expected YYYY-MM-DD");
   auto rows = ComplaintReport(parts_.index, parts_.store, parts_.policy, *day, req->project_id());

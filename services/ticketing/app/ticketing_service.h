@@ -10,6 +10,7 @@
 #include "mot/common/group_commit.h"
 #include "mot/common/messaging.h"
 #include "mot/common/record_store.h"
+#include "mot/common/served.h"
 #include "mot/ticketing/v1/ticketing.grpc.pb.h"
 #include "ticketing/app/metrics.h"
 #include "ticketing/app/sla_watch.h"
@@ -36,7 +37,8 @@ struct TicketingServiceOptions {
 // clock) and the policy in force. CreateTicket is served by the callback API (a create
 // waiting for its group commit holds no thread); the other methods are synchronous.
 class TicketingService final
-    : public v1::TicketingService::WithCallbackMethod_CreateTicket<v1::TicketingService::Service> {
+    : public Served<v1::TicketingService, v1::TicketingService::WithCallbackMethod_CreateTicket<
+                                              v1::TicketingService::Service>> {
  public:
   // What the service works with, every one required.
   struct Parts {

@@ -56,7 +56,6 @@ grpc::Status InvalidEvent(const absl::Status& s) {
 
 grpc::Status SchedulerGrpc::GetJourney(grpc::ServerContext* ctx, const v1::GetJourneyRequest* req,
                                        v1::GetJourneyResponse* resp) {
-  if (auto s = Expired(ctx, "GetJourney"); !s.ok()) return s;
   if (req->customer_id().empty()) return InvalidArgument("customer_id", "is required");
   size_t size = 0;
   if (auto s = PageSize(req->page_size(), max_page_size_, &size); !s.ok()) return s;
@@ -81,7 +80,6 @@ grpc::Status SchedulerGrpc::GetJourney(grpc::ServerContext* ctx, const v1::GetJo
 
 grpc::Status SchedulerGrpc::GetStage(grpc::ServerContext* ctx, const v1::GetStageRequest* req,
                                      v1::GetStageResponse* resp) {
-  if (auto s = Expired(ctx, "GetStage"); !s.ok()) return s;
   if (req->customer_id().empty()) return InvalidArgument("customer_id", "is required");
   const auto pb = playbook_.Get();
   auto facts = store_.Facts({req->customer_id()}, pb->stages());
@@ -98,7 +96,6 @@ grpc::Status SchedulerGrpc::GetStage(grpc::ServerContext* ctx, const v1::GetStag
 grpc::Status SchedulerGrpc::CancelTouchpoint(grpc::ServerContext* ctx,
                                              const v1::CancelTouchpointRequest* req,
                                              v1::Touchpoint* resp) {
-  if (auto s = Expired(ctx, "CancelTouchpoint"); !s.ok()) return s;
   if (auto s = RequireChange(req->customer_id(), req->touchpoint_id(), req->reason(),
                              req->requested_by());
       !s.ok()) {
@@ -113,7 +110,6 @@ grpc::Status SchedulerGrpc::CancelTouchpoint(grpc::ServerContext* ctx,
 grpc::Status SchedulerGrpc::RescheduleTouchpoint(grpc::ServerContext* ctx,
                                                  const v1::RescheduleTouchpointRequest* req,
                                                  v1::Touchpoint* resp) {
-  if (auto s = Expired(ctx, "RescheduleTouchpoint"); !s.ok()) return s;
   if (auto s = RequireChange(req->customer_id(), req->touchpoint_id(), req->reason(),
                              req->requested_by());
       !s.ok()) {
@@ -132,7 +128,6 @@ grpc::Status SchedulerGrpc::RescheduleTouchpoint(grpc::ServerContext* ctx,
 grpc::Status SchedulerGrpc::ValidatePlaybook(grpc::ServerContext* ctx,
                                              const v1::ValidatePlaybookRequest* req,
                                              v1::ValidatePlaybookResponse* resp) {
-  if (auto s = Expired(ctx, "ValidatePlaybook"); !s.ok()) return s;
   if (req->playbook().empty()) return InvalidArgument("playbook", "is required");
   auto pb = Playbook::FromYaml(req->playbook(), req->file_name());
   resp->set_valid(pb.ok());
@@ -148,7 +143,6 @@ grpc::Status SchedulerGrpc::ValidatePlaybook(grpc::ServerContext* ctx,
 grpc::Status SchedulerGrpc::SimulateJourney(grpc::ServerContext* ctx,
                                             const v1::SimulateJourneyRequest* req,
                                             v1::SimulateJourneyResponse* resp) {
-  if (auto s = Expired(ctx, "SimulateJourney"); !s.ok()) return s;
   std::shared_ptr<const Playbook> pb = playbook_.Get();
   if (!req->playbook().empty()) {
     auto given = Playbook::FromYaml(req->playbook());
@@ -164,26 +158,11 @@ grpc::Status SchedulerGrpc::SimulateJourney(grpc::ServerContext* ctx,
 
 grpc::Status SchedulerGrpc::IngestEvent(grpc::ServerContext* ctx, const v1::IngestEventRequest* req,
                                         v1::IngestEventResponse* resp) {
-  if (auto s = Expired(ctx, "IngestEvent"); !s.ok()) return s;
   lifecycle::v1::LifecycleEvent event = req->event();
-  const TimePoint now = clock_.Now();
-  if (!event.has_occurred_at()) *event.mutable_occurred_at() = ToProto(now);
-  absl::Status s = ValidateEvent(event, now, limits_.window);
-  if (s.ok() && !playbook_.Get()->Knows(event.type())) s = UnknownType();
-  if (s.ok()) {
-    auto plan = Plan(*playbook_.Get(), event);
-    s = plan.ok() ? CheckPlanned(*plan, limits_) : plan.status();
-  }
-  if (!s.ok()) {
-    return InvalidEvent(s);
-  }
+  if (auto s = intake_.Check(event); !s.ok()) return InvalidEvent(s);
   // A message the broker can never take is INVALID_ARGUMENT (not retried); only a
   // broker that cannot take it now is UNAVAILABLE.
-  // The publisher that sent it over the API travels with it (header mot-caller).
-  Headers headers = {{"content-type", "application/protobuf"}};
-  if (const std::string caller = CallerOf(ctx); !caller.empty()) headers["mot-caller"] = caller;
-  s = publisher_.Publish(kLifecycleTopic, event.customer_id(), event.SerializeAsString(), headers);
-  if (!s.ok()) return ToGrpc(s);
+  if (auto s = intake_.Publish({event}, CallerOf(ctx)).front(); !s.ok()) return ToGrpc(s);
   resp->set_event_id(event.event_id());
   return grpc::Status::OK;
 }

@@ -2,7 +2,9 @@
 
 #include "mot/common/clock.h"
 #include "mot/common/messaging.h"
+#include "mot/common/served.h"
 #include "mot/scheduler/v1/scheduler.grpc.pb.h"
+#include "touchpoint-scheduler/app/event_intake.h"
 #include "touchpoint-scheduler/app/live_playbook.h"
 #include "touchpoint-scheduler/app/metrics.h"
 #include "touchpoint-scheduler/domain/journey_store.h"
@@ -12,18 +14,17 @@ namespace mot::scheduler {
 
 // The SchedulerService API: journeys and stages, managers' changes, playbook checks and
 // rehearsals, and events ingested over the API.
-class SchedulerGrpc final : public v1::SchedulerService::Service {
+class SchedulerGrpc final : public Served<v1::SchedulerService> {
  public:
   SchedulerGrpc(const LivePlaybook& playbook, JourneyStore& store, Publisher& publisher,
                 const Clock& clock, PlanningLimits limits, SchedulerMetrics& metrics,
                 int max_page_size)
       : playbook_(playbook),
         store_(store),
-        publisher_(publisher),
         clock_(clock),
-        limits_(limits),
         metrics_(metrics),
-        max_page_size_(max_page_size) {}
+        max_page_size_(max_page_size),
+        intake_(playbook, publisher, clock, limits) {}
   grpc::Status GetJourney(grpc::ServerContext*, const v1::GetJourneyRequest* req,
                           v1::GetJourneyResponse* resp) override;
   grpc::Status GetStage(grpc::ServerContext*, const v1::GetStageRequest* req,
@@ -43,10 +44,9 @@ class SchedulerGrpc final : public v1::SchedulerService::Service {
  private:
   const LivePlaybook& playbook_;
   JourneyStore& store_;
-  Publisher& publisher_;
   const Clock& clock_;
-  const PlanningLimits limits_;
   SchedulerMetrics& metrics_;
   const int max_page_size_;  // of a journey page
+  EventIntake intake_;
 };
 }  // namespace mot::scheduler

@@ -284,17 +284,17 @@ std::string MeshTest::DeadLetterReason(const std::string& topic, const std::stri
 namespace {
 
 // One call of `method` on the mesh's `Service` at the address in `env[address]`,
-// expected to succeed: its response.
+// expected to succeed (or to answer `also`): its response (empty when it did not).
 template <typename Service, typename Request, typename Response>
 Response Call(std::map<std::string, std::string>& env, const std::string& address,
               grpc::Status (Service::Stub::*method)(grpc::ClientContext*, const Request&,
                                                     Response*),
-              const Request& req) {
+              const Request& req, grpc::StatusCode also = grpc::StatusCode::OK) {
   auto stub = Service::NewStub(MeshChannel(env, address));
   grpc::ClientContext ctx;
   Response resp;
   auto s = ((*stub).*method)(&ctx, req, &resp);
-  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(s.ok() || s.error_code() == also) << s.error_message();
   return resp;
 }
 
@@ -318,9 +318,18 @@ survey::v1::ListSurveyInstancesResponse MeshTest::Surveys(const std::string& cus
 ticketing::v1::Ticket MeshTest::Ticket(const std::string& id) {
   ticketing::v1::GetTicketRequest req;
   req.set_ticket_id(id);
-  return Call<ticketing::v1::TicketingService>(
-             env_, "MOT_TICKETING_ADDR", &ticketing::v1::TicketingService::Stub::GetTicket, req)
+  return Call<ticketing::v1::TicketingService>(env_, "MOT_TICKETING_ADDR",
+                                               &ticketing::v1::TicketingService::Stub::GetTicket,
+                                               req, grpc::StatusCode::NOT_FOUND)
       .ticket();
+}
+
+std::vector<ticketing::v1::Ticket> MeshTest::ProjectTickets(const std::string& project) {
+  ticketing::v1::ListTicketsRequest req;
+  req.set_project_id(project);
+  auto resp = Call<ticketing::v1::TicketingService>(
+      env_, "MOT_TICKETING_ADDR", &ticketing::v1::TicketingService::Stub::ListTickets, req);
+  return {resp.tickets().begin(), resp.tickets().end()};
 }
 
 std::string MeshTest::ServiceLog(const std::string& name) {

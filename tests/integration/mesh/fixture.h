@@ -113,7 +113,10 @@ class MeshTest : public ::testing::Test {
 
   notification::v1::ListDeliveriesResponse Deliveries(const std::string& customer);
   survey::v1::ListSurveyInstancesResponse Surveys(const std::string& customer);
+  // The ticket with this id (an empty one while it is not there).
   ticketing::v1::Ticket Ticket(const std::string& id);
+  // The tickets of a project, the newest first.
+  std::vector<ticketing::v1::Ticket> ProjectTickets(const std::string& project);
 
   std::string ServiceLog(const std::string& name);
 

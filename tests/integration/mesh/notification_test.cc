@@ -301,13 +301,7 @@ TEST_F(DecisionTest, AnElderlyOwnersMessageBecomesAHotlineCallTicket) {
   ticketing::v1::Ticket t;
   Eventually(
       [&] {
-        grpc::ClientContext ctx;
-        ticketing::v1::GetTicketRequest req;
-        req.set_ticket_id(id);
-        ticketing::v1::GetTicketResponse resp;
-        auto stub = ticketing::v1::TicketingService::NewStub(
-            testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
-        if (stub->GetTicket(&ctx, req, &resp).ok()) t = resp.ticket();
+        t = Ticket(id);
         return !t.id().empty();
       },
       seconds(30), "the hotline ticket opened");

@@ -419,12 +419,8 @@ TEST_F(SurveyTest, TheTeamKpiIsFedBySurveysLifecycleAndTicketEvents) {
       ticketing::v1::TicketingService::NewStub(testkit::MeshChannel(env_, "MOT_TICKETING_ADDR"));
   Eventually(
       [&] {
-        grpc::ClientContext ctx;
-        ticketing::v1::ListTicketsRequest req;
-        req.set_project_id(project);
-        ticketing::v1::ListTicketsResponse resp;
-        if (tickets->ListTickets(&ctx, req, &resp).ok() && resp.tickets_size() == 2)
-          ticket_id = resp.tickets(0).id();
+        const auto two = ProjectTickets(project);
+        if (two.size() == 2) ticket_id = two[0].id();
         return !ticket_id.empty();
       },
       seconds(30), "two complaint tickets");

@@ -121,13 +121,27 @@ class DeskTest : public WorldTest {
     v1::Ticket t;
     return service_.TransitionTicket(nullptr, &req, &t);
   }
-  std::vector<std::string> List(v1::ListTicketsRequest req, std::string* token = nullptr) {
+  grpc::Status Note(const std::string& id, const std::string& text) {
+    v1::AddNoteRequest req;
+    req.set_ticket_id(id);
+    req.set_author("agent-li");
+    req.set_text(text);
+    req.set_request_id("nt-" + std::to_string(++n_));
+    v1::Ticket t;
+    return service_.AddNote(nullptr, &req, &t);
+  }
+  // One page of ListTickets: its tickets, and its next page token in `token`.
+  std::vector<v1::Ticket> Tickets(const v1::ListTicketsRequest& req, std::string* token = nullptr) {
     v1::ListTicketsResponse resp;
     auto s = service_.ListTickets(nullptr, &req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    std::vector<std::string> out;
-    for (const auto& t : resp.tickets()) out.push_back(t.summary());
     if (token) *token = resp.next_page_token();
+    return {resp.tickets().begin(), resp.tickets().end()};
+  }
+  // The same page's summaries.
+  std::vector<std::string> List(const v1::ListTicketsRequest& req, std::string* token = nullptr) {
+    std::vector<std::string> out;
+    for (const auto& t : Tickets(req, token)) out.push_back(t.summary());
     return out;
   }
 

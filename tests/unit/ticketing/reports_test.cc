@@ -61,13 +61,7 @@ TEST_F(DeskTest, TheDailyComplaintReportListsTheDaysComplaints) {
   clock_.Advance(std::chrono::minutes(30));
   ASSERT_TRUE(Move(a.id(), v1::TICKET_STATUS_ACKNOWLEDGED).ok());
   ASSERT_TRUE(Move(a.id(), v1::TICKET_STATUS_RESOLVED, "保洁频次调整为每日两次").ok());
-  v1::AddNoteRequest note;
-  note.set_ticket_id(b.id());
-  note.set_author("agent-li");
-  note.set_text("工程总监已到场");
-  note.set_request_id("n-1");
-  v1::Ticket out;
-  ASSERT_TRUE(service_.AddNote(nullptr, &note, &out).ok());
+  ASSERT_TRUE(Note(b.id(), "工程总监已到场").ok());
   clock_.Advance(hours(24));
   Create("complaint_general", "C-5", "P-1");  // the next day
   v1::GetComplaintReportRequest req;

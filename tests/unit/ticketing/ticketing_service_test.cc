@@ -233,10 +233,9 @@ TEST_F(DeskTest, ListsAreFilteredFromIndexesAndPagedWithTokens) {
   v1::ListTicketsRequest by_kind;
   by_kind.set_kind("repair");
   by_kind.set_project_id("P-2");
-  v1::ListTicketsResponse resp;
-  ASSERT_TRUE(service_.ListTickets(nullptr, &by_kind, &resp).ok());
-  ASSERT_EQ(resp.tickets_size(), 1);
-  ASSERT_TRUE(Move(resp.tickets(0).id(), v1::TICKET_STATUS_ACKNOWLEDGED).ok());
+  const auto repairs = Tickets(by_kind);
+  ASSERT_EQ(repairs.size(), 1u);
+  ASSERT_TRUE(Move(repairs[0].id(), v1::TICKET_STATUS_ACKNOWLEDGED).ok());
   v1::ListTicketsRequest acked;
   acked.set_status(v1::TICKET_STATUS_ACKNOWLEDGED);
   EXPECT_EQ(List(acked), (std::vector<std::string>{"问题6"}));

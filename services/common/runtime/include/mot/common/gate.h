@@ -83,7 +83,7 @@ class Gate {
   // The claims of an `authorization: Bearer <token>` the gate admits (cached).
   std::optional<Claims> CallerOfToken(const std::string& authorization);
   // Counts a call refused because nobody waits for it any more (reason "deadline" or
-  // "cancelled"); `method` is the RPC's name, e.g. "GetTicket".
+  // "cancelled"); `method` is the RPC's full name or its name, e.g. "GetTicket".
   void CountLate(const std::string& method, const std::string& reason);
 
  private:
@@ -98,8 +98,14 @@ class Gate {
   std::mutex mu_;
   std::map<std::string, Claims> verified_;      // token -> claims, bounded
   std::map<std::string, TokenBucket> buckets_;  // subject -> rate
+  void Count(const std::string& label, const std::string& reason);
   prometheus::Family<prometheus::Counter>* refusals_ = nullptr;
+  // (method label, reason) -> its series, all made at start.
+  std::map<std::pair<std::string, std::string>, prometheus::Counter*> refused_;
 };
+
+// The process's gate, once one is made (nullptr before).
+Gate* ProcessGate();
 
 // The authenticated caller of a call ("" when the call came without the gate, or
 // without a call at all: unit tests call handlers directly, with no context).
@@ -107,13 +113,6 @@ std::string CallerOf(const grpc::ServerContextBase* ctx);
 
 // Whether the call's token carries `scope` (false without the gate).
 bool CallerHas(const grpc::ServerContextBase* ctx, Scope scope);
-
-// Every handler's first line: DEADLINE_EXCEEDED when the call's deadline has passed
-// (it waited for a thread, or arrived late), CANCELLED when its caller went away, so
-// no work is done and nothing is changed for a call nobody waits for; counted in
-// mot_grpc_refusals_total{method, reason="deadline"|"cancelled"}. OK without a call.
-// `method` is the RPC's name ("SetPreferences").
-grpc::Status Expired(const grpc::ServerContextBase* ctx, const std::string& method);
 
 // A client's side: TLS (CA, optional client cert and key) and a bearer token on every call.
 struct ClientSecurity {

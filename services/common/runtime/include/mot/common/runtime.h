@@ -13,6 +13,7 @@
 #include "mot/common/gate.h"
 #include "mot/common/kafka.h"
 #include "mot/common/redis.h"
+#include "mot/common/served.h"
 
 namespace prometheus {
 class Collectable;
@@ -53,8 +54,9 @@ class Runtime {
   // A background loop (e.g. a timer wheel) called until shutdown.
   void AddLoop(std::function<void(const std::atomic<bool>& stop)> loop);
   // Serves until SIGTERM/SIGINT behind the gate (TLS, tokens, `policy`'s scopes, the
-  // caller's rate, the message size); returns the process exit code.
-  int Serve(std::vector<grpc::Service*> services, AccessPolicy policy);
+  // caller's rate, the message size), each service behind its deadline guard (a call
+  // nobody waits for any more does no work); returns the process exit code.
+  int Serve(std::vector<ServedMethods*> services, AccessPolicy policy);
 
  private:
   const std::string service_;
