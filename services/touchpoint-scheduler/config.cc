@@ -36,6 +36,9 @@ SchedulerConfig SchedulerConfig::FromEnv(const Env& env) {
   c.calendar.partitions = *partitions;
   c.limits.window = c.common.times;
   c.max_page_size = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
+  c.ingest.addr = env.Optional("MOT_INGEST_HTTP_ADDR", "");
+  c.ingest.max_body_bytes = env.Int("MOT_INGEST_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20);
+  c.ingest.max_batch_events = env.Int("MOT_INGEST_MAX_BATCH_EVENTS", 500, 1, 100000);
   c.limits.max_command_bytes = env.Int("MOT_SCHEDULER_MAX_COMMAND_BYTES", 900000, 1024, 100000000);
   return c;
 }

@@ -6,6 +6,7 @@
 #include "mot/common/config.h"
 #include "touchpoint-scheduler/app/calendar_planner.h"
 #include "touchpoint-scheduler/app/dispatcher.h"
+#include "touchpoint-scheduler/app/http_ingest.h"
 #include "touchpoint-scheduler/app/redis_journey_store.h"
 #include "touchpoint-scheduler/domain/planner.h"
 #include "touchpoint-scheduler/domain/playbook.h"
@@ -24,8 +25,9 @@ struct SchedulerConfig {
   JourneyStoreOptions store;                    // MOT_SCHEDULER_PARTITIONS, _RETENTION
   // MOT_SCHEDULER_TICK, _CLAIM_LEASE, _BATCH, _RETRY_*, _ASSIGNED_PARTITIONS
   DispatcherOptions dispatcher;
-  PlanningLimits limits;    // the common event window, MOT_SCHEDULER_MAX_COMMAND_BYTES
-  int max_page_size = 100;  // of a journey page, MOT_LIST_PAGE_SIZE_MAX
+  PlanningLimits limits;     // the common event window, MOT_SCHEDULER_MAX_COMMAND_BYTES
+  int max_page_size = 100;   // of a journey page, MOT_LIST_PAGE_SIZE_MAX
+  HttpIngestOptions ingest;  // MOT_INGEST_*: CloudEvents over HTTPS
 
   static SchedulerConfig FromEnv(const Env& env);
 };

@@ -5,6 +5,7 @@
 #include "mot/common/topics.h"
 #include "touchpoint-scheduler/app/calendar_planner.h"
 #include "touchpoint-scheduler/app/dispatcher.h"
+#include "touchpoint-scheduler/app/http_ingest.h"
 #include "touchpoint-scheduler/app/lifecycle_consumer.h"
 #include "touchpoint-scheduler/app/live_playbook.h"
 #include "touchpoint-scheduler/app/metrics.h"
@@ -65,6 +66,15 @@ int main() {
         {mot::kTicketEventsTopic, mot::kNotificationEventsTopic, mot::kSurveyEventsTopic},
         [&](std::vector<mot::Work>& batch) { outcomes.HandleBatch(batch); }, ".outcomes");
     runtime.AddLoop([&](const std::atomic<bool>& stop) { dispatcher.Run(stop); });
+    EventIntake intake(playbook, runtime.producer(), clock, config.limits);
+    HttpIngest ingest(config.ingest, intake);
+    if (!config.ingest.addr.empty()) {
+      if (!ingest.Bind(config.common.gate)) {
+        throw mot::ConfigError("MOT_INGEST_HTTP_ADDR='" + config.ingest.addr +
+                               "': cannot listen there (host:port)");
+      }
+      runtime.AddLoop([&](const std::atomic<bool>& stop) { ingest.Run(stop); });
+    }
     SchedulerGrpc grpc_service(playbook, store, runtime.producer(), clock, config.limits, *metrics,
                                config.max_page_size);
     return runtime.Serve({&grpc_service}, Policy());

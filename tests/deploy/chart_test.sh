@@ -403,7 +403,11 @@ for name, (var, cfile) in services.items():
           and "httpGet" not in rp and "tcpSocket" not in rp, (rp, lp))
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     web = {"web": 8080} if name == "survey" else {}  # the survey web page
-    check("%s: container ports grpc 50051, metrics 9464, health 8081%s" % (name, ", web 8080" if web else ""),
+    if name == "touchpoint-scheduler":
+        web = {"ingest": 8443}  # the event webhook
+        check("the scheduler takes CloudEvents over HTTPS on 8443",
+              {"name": "MOT_INGEST_HTTP_ADDR", "value": "0.0.0.0:8443"} in c["env"], c["env"])
+    check("%s: container ports grpc 50051, metrics 9464, health 8081%s" % (name, ", %s" % web if web else ""),
           ports == {"grpc": 50051, "metrics": 9464, "health": 8081, **web}, ports)
     want = {"MOT_KAFKA_BROKERS": "kafka-0.kafka:9092,kafka-1.kafka:9092",
             "MOT_REDIS_ADDR": "redis-master:6379", "MOT_GRPC_ADDR": "0.0.0.0:50051",
@@ -577,7 +581,9 @@ for name, s in svcs.items():
                if all(d["spec"]["template"]["metadata"]["labels"].get(k) == v for k, v in sel.items())]
     ports = {p["name"]: (p["port"], p["targetPort"]) for p in s["spec"]["ports"]}
     web = {"web": (8080, "web")} if name == "survey" else {}  # the survey web page
-    check("Service %s selects only its pods, ports grpc and metrics%s" % (name, " and web" if web else ""),
+    if name == "touchpoint-scheduler":
+        web = {"ingest": (8443, "ingest")}  # the event webhook
+    check("Service %s selects only its pods, ports grpc and metrics%s" % (name, " and %s" % web if web else ""),
           matches == [name] and ports == {"grpc": (50051, "grpc"), "metrics": (9464, "metrics"), **web},
           (matches, ports))
 

@@ -2,12 +2,10 @@
 
 #include <httplib.h>
 
-#include <thread>
-
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "mot/common/https_server.h"
 #include "mot/common/log.h"
 #include "prometheus/counter.h"
 #include "survey/domain/form.h"
@@ -169,22 +167,9 @@ SurveyWeb::~SurveyWeb() = default;
 
 void SurveyWeb::Count(const char* outcome) { parts_.metrics.pages.at(outcome)->Increment(); }
 
-bool SurveyWeb::Bind(const std::string& addr) {
-  const auto colon = addr.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(addr.substr(colon + 1), &port)) return false;
-  std::string host = addr.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  return server_->bind_to_port(host, port);
-}
+bool SurveyWeb::Bind(const std::string& addr) { return BindHttp(*server_, addr); }
 
-void SurveyWeb::Run(const std::atomic<bool>& stop) {
-  std::thread serving([this] { server_->listen_after_bind(); });
-  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  server_->stop();
-  serving.join();
-}
+void SurveyWeb::Run(const std::atomic<bool>& stop) { ServeHttp(*server_, stop); }
 
 std::optional<SurveyWeb::Page> SurveyWeb::Closed(const v1::SurveyInstance& instance) {
   const auto& zone = parts_.catalogue.zone();
