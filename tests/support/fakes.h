@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
 #include "mot/common/clock.h"
 #include "mot/common/kafka.h"
 
@@ -45,6 +47,14 @@ class FakePublisher : public Publisher {
 };
 
 // A shipped configuration file (deploy/config/<name>).
+// A message from protobuf text format ("kind: 'repair' customer_id: 'C-1'").
+template <typename Message>
+Message FromText(const std::string& text) {
+  Message m;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &m)) << text;
+  return m;
+}
+
 inline std::string ShippedConfig(const std::string& name) {
   std::ifstream in(std::string(MOT_SOURCE_DIR) + "/deploy/config/" + name);
   std::stringstream buf;

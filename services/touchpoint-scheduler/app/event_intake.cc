@@ -5,6 +5,10 @@
 
 namespace mot::scheduler {
 
+EventIntake::EventIntake(const LivePlaybook& playbook, Publisher& publisher, const Clock& clock,
+                         PlanningLimits limits)
+    : playbook_(playbook), publisher_(publisher), clock_(clock), limits_(limits) {}
+
 absl::Status EventIntake::Check(lifecycle::v1::LifecycleEvent& event) const {
   const TimePoint now = clock_.Now();
   if (!event.has_occurred_at()) *event.mutable_occurred_at() = ToProto(now);

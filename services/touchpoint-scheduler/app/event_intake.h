@@ -19,8 +19,7 @@ namespace mot::scheduler {
 class EventIntake {
  public:
   EventIntake(const LivePlaybook& playbook, Publisher& publisher, const Clock& clock,
-              PlanningLimits limits)
-      : playbook_(playbook), publisher_(publisher), clock_(clock), limits_(limits) {}
+              PlanningLimits limits);
 
   // The event as the playbook in force would plan it (occurred_at, when missing, is
   // now): InvalidArgument naming the field and the rule ("customer_id is required").

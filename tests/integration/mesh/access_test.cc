@@ -170,17 +170,19 @@ TEST_F(MeshTest, EveryChangeThroughTheApiRecordsItsCaller) {
   create.set_category("wall");
   create.set_actor("agent-wu");
   ASSERT_TRUE(desk_call(&tv1::TicketingService::Stub::CreateTicket, create));
-  tv1::AddNoteRequest note;
-  note.set_ticket_id(t.id());
+  // A change to the ticket, under its own request id.
+  const auto of_ticket = [&](auto req, const std::string& suffix) {
+    req.set_ticket_id(t.id());
+    req.set_request_id(rq + suffix);
+    return req;
+  };
+  auto note = of_ticket(tv1::AddNoteRequest(), "-n");
   note.set_text("called back");
   note.set_author("agent-wu");
-  note.set_request_id(rq + "-n");
   ASSERT_TRUE(desk_call(&tv1::TicketingService::Stub::AddNote, note));
-  tv1::AssignTicketRequest assign;
-  assign.set_ticket_id(t.id());
+  auto assign = of_ticket(tv1::AssignTicketRequest(), "-a");
   assign.set_assignee("agent-chen");
   assign.set_actor("agent-wu");
-  assign.set_request_id(rq + "-a");
   ASSERT_TRUE(desk_call(&tv1::TicketingService::Stub::AssignTicket, assign));
   ASSERT_EQ(t.history_size(), 2);
   EXPECT_EQ(t.history(0).actor(), "agent-wu");

@@ -23,11 +23,8 @@ namespace mot::ticketing {
 using std::chrono::hours;
 
 inline v1::OpenTicketCommand RepairCommand(TimePoint at) {
-  v1::OpenTicketCommand cmd;
-  cmd.set_command_id("tp-1");
-  cmd.set_touchpoint_id("tp-1");
-  cmd.set_customer_id("C-1");
-  cmd.set_kind("repair");
+  auto cmd = testkit::FromText<v1::OpenTicketCommand>(
+      "command_id: 'tp-1' touchpoint_id: 'tp-1' customer_id: 'C-1' kind: 'repair'");
   *cmd.mutable_requested_at() = ToProto(at);
   return cmd;
 }
