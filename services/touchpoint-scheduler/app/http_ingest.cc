@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -160,14 +161,15 @@ IngestAnswer HttpIngest::Answer(const IngestRequest& request, const std::string&
     }
     PublishAll(items, intake_, caller);
     nlohmann::json results = nlohmann::json::array();
-    int taken = 0;
+    std::set<int> statuses;
     for (size_t i = 0; i < items.size(); ++i) {
       auto r = Result(items[i]);
       r["index"] = i;
       results.push_back(std::move(r));
-      taken += items[i].status == 202;
+      statuses.insert(items[i].status);
     }
-    const int status = taken == static_cast<int>(items.size()) ? 202 : taken == 0 ? 400 : 207;
+    // One answer for all when they all had it (202, 400, or 503 to retry); else each's.
+    const int status = statuses.size() == 1 ? *statuses.begin() : 207;
     return Json(status, {{"results", results}});
   }
   std::vector<Item> one;

@@ -46,8 +46,8 @@ struct IngestAnswer {
 // checks it and published on mot.lifecycle.v1; 202 once Kafka has acknowledged it,
 // 400 naming the attribute and the rule (never the value), 413 over the size limit,
 // 415 for a body that is no CloudEvent, 401/403/429 from the gate, 503 when the broker
-// did not take it (retry). A batch answers per event: 202 when all were taken, 207
-// with each event's status when some were not, 400 when none was.
+// did not take it (retry). A batch answers per event, with 202, 400 or 503 overall
+// when every event had that answer and 207 when they differ.
 // Served by the touchpoint scheduler: it owns the lifecycle topic's checks (the
 // playbook in force) and the gate publishers already call; a separate process would
 // repeat both.

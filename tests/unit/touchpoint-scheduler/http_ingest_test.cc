@@ -115,6 +115,9 @@ TEST_F(HttpIngestTest, ABrokerThatDoesNotTakeTheEventIs503ToRetry) {
   publisher_.fail_with = absl::UnavailableError("kafka produce: timed out");
   const auto answer = Post("application/cloudevents+json", Signing("ev-4").dump());
   EXPECT_EQ(answer.status, 503) << answer.body;
+  const nlohmann::json batch = {Signing("ev-5"), Signing("ev-6")};
+  EXPECT_EQ(Post("application/cloudevents-batch+json", batch.dump()).status, 503)
+      << "a batch the broker took none of: retry it all";
 }
 
 }  // namespace
