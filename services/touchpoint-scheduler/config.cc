@@ -9,6 +9,14 @@ SchedulerConfig SchedulerConfig::FromEnv(const Env& env) {
   auto parsed = Playbook::FromYaml(c.playbook_text);
   if (!parsed.ok()) throw ConfigError("MOT_PLAYBOOK: " + std::string(parsed.status().message()));
   c.playbook = *std::move(parsed);
+  if (!env.Optional("MOT_TEMPLATES", "").empty()) {
+    auto uses = TemplateUsesFromYaml(env.FileContent("MOT_TEMPLATES"));
+    if (!uses.ok()) throw ConfigError("MOT_TEMPLATES: " + std::string(uses.status().message()));
+    if (auto s = CheckTemplates(c.playbook, *uses); !s.ok()) {
+      throw ConfigError("MOT_PLAYBOOK: " + std::string(s.message()));
+    }
+    c.templates = *std::move(uses);
+  }
   c.playbook_path = env.Optional("MOT_PLAYBOOK", "");
   c.reload_interval = env.Duration("MOT_PLAYBOOK_RELOAD_INTERVAL", "5s");
   c.calendar.interval = env.Duration("MOT_SCHEDULER_CALENDAR_INTERVAL", "1h");

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "mot/common/config.h"
@@ -10,6 +11,7 @@
 #include "touchpoint-scheduler/app/redis_journey_store.h"
 #include "touchpoint-scheduler/domain/planner.h"
 #include "touchpoint-scheduler/domain/playbook.h"
+#include "touchpoint-scheduler/domain/template_check.h"
 
 namespace mot::scheduler {
 
@@ -20,6 +22,9 @@ struct SchedulerConfig {
   std::string playbook_path;
   std::string playbook_text;
   Playbook playbook;
+  // MOT_TEMPLATES (notification's templates): what each template uses, the playbook
+  // checked against it at start and on every reload; unset: not checked (a warning).
+  std::optional<TemplateUses> templates;
   std::chrono::milliseconds reload_interval{};  // MOT_PLAYBOOK_RELOAD_INTERVAL
   CalendarOptions calendar;                     // MOT_SCHEDULER_CALENDAR_*
   JourneyStoreOptions store;                    // MOT_SCHEDULER_PARTITIONS, _RETENTION

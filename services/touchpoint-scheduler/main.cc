@@ -1,6 +1,7 @@
 #include <signal.h>
 
 #include "mot/common/gate.h"
+#include "mot/common/log.h"
 #include "mot/common/runtime.h"
 #include "mot/common/topics.h"
 #include "touchpoint-scheduler/app/calendar_planner.h"
@@ -40,7 +41,15 @@ int main() {
     sigaddset(&hup, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &hup, nullptr);
     auto config = SchedulerConfig::FromEnv(mot::Env());
-    LivePlaybook playbook(std::move(config.playbook), config.playbook_path, config.playbook_text);
+    LivePlaybook::Check check;
+    if (config.templates) {
+      check = [uses = *config.templates](const Playbook& pb) { return CheckTemplates(pb, uses); };
+    } else {
+      mot::Log().warn(
+          "MOT_TEMPLATES is not set: the playbook is not checked against the templates");
+    }
+    LivePlaybook playbook(std::move(config.playbook), config.playbook_path, config.playbook_text,
+                          std::move(check));
 
     mot::Runtime runtime("touchpoint-scheduler", config.common);
     const mot::Clock& clock = runtime.clock();

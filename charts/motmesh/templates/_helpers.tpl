@@ -68,6 +68,7 @@ components:
     key: scheduler
     configs:
       - {env: MOT_PLAYBOOK, file: playbook.yaml}
+      - {env: MOT_TEMPLATES, file: templates.yaml}
   - name: ticketing
     key: ticketing
     configs:

@@ -22,7 +22,7 @@ struct CommandHandler::Item {
   bool replace = false;  // fresh, over its own record (DEFERRED or RETRYING, now due)
   bool resume = false;   // RETRYING and due: tried again on its channel, not decided again
   bool capped = false;   // counts toward the owner's frequency cap once sent
-  bool dead = false;     // failed on every channel: dead-lettered once its event is out
+  bool dead = false;     // failed (on every channel, or unsendable): dead-lettered once told
   const Template* tpl = nullptr;
   std::string text, subject;  // rendered, when fresh
   std::optional<customer::v1::CustomerProfile> profile;
@@ -186,18 +186,13 @@ void CommandHandler::Render(Batch& b) {
     item.fresh = false;
     const auto& cmd = item.cmd;
     item.tpl = templates_.Find(cmd.template_id());
-    if (item.tpl == nullptr) {
-      b.status(item) = absl::InvalidArgumentError("template_id is unknown (not in the templates)");
-      continue;
-    }
     std::map<std::string, std::string> vars(cmd.variables().begin(), cmd.variables().end());
-    auto text = notification::Render(*item.tpl, vars);
+    absl::StatusOr<std::string> text =
+        item.tpl == nullptr
+            ? absl::InvalidArgumentError("template_id is unknown (not in the templates)")
+            : notification::Render(*item.tpl, vars);
     absl::StatusOr<std::string> subject =
         text.ok() ? Subject(*item.tpl, *text, vars) : text.status();
-    if (!subject.ok()) {
-      b.status(item) = subject.status();
-      continue;
-    }
     v1::Delivery& d = item.delivery;
     if (item.resume) {
       d.clear_status();
@@ -209,14 +204,23 @@ void CommandHandler::Render(Batch& b) {
       d.set_customer_id(cmd.customer_id());
       d.set_role(cmd.role());
       d.set_template_id(cmd.template_id());
-      d.set_channel(cmd.channel().empty() ? item.tpl->channel : cmd.channel());
+      d.set_channel(cmd.channel().empty() && item.tpl != nullptr ? item.tpl->channel
+                                                                 : cmd.channel());
       d.set_touchpoint_id(cmd.touchpoint_id());
       d.set_category(cmd.category());
       d.set_requested_by(cmd.requested_by());
     }
+    item.fresh = true;
+    if (!subject.ok()) {
+      // It can never be sent: FAILED with the reason (its touchpoint too), recorded and
+      // told, then dead-lettered.
+      d.set_status(v1::DELIVERY_STATUS_FAILED);
+      d.set_reason(std::string(subject.status().message()));
+      item.dead = true;
+      continue;
+    }
     item.text = std::move(*text);
     item.subject = std::move(*subject);
-    item.fresh = true;
     if (cmd.role().empty()) b.to_look.push_back(k);
   }
 }
@@ -454,8 +458,11 @@ void CommandHandler::Publish(Batch& b) {
     publish(w, b.items[k].delivery);
     b.published[k] = w.status.ok();
     // Failed on every channel: its event is out; the command goes to the dead letters.
-    if (b.published[k] && b.items[k].dead)
-      w.status = absl::InvalidArgumentError(EveryChannelFailed(b.items[k].delivery));
+    if (b.published[k] && b.items[k].dead) {
+      const v1::Delivery& d = b.items[k].delivery;
+      w.status =
+          absl::InvalidArgumentError(d.tried_size() > 0 ? EveryChannelFailed(d) : d.reason());
+    }
   }
   for (auto& [at, k] : b.repeats) {
     const Work& original = b.works[b.items[k].at];

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "mot/common/placeholders.h"
 
 namespace mot::notification {
 
@@ -34,10 +35,8 @@ class TemplateSet {
   std::map<std::string, Template> templates_;
 };
 
-// The variables a format string's {name} and {name:spec} placeholders name ("{{" is a
-// literal brace); InvalidArgument for a placeholder that names none ("{}", "{1}": by
-// position, which would take another's value or none).
-absl::StatusOr<std::set<std::string>> Placeholders(const std::string& text);
+// Placeholders (mot/common/placeholders.h) is what a template's text names.
+using ::mot::Placeholders;
 
 // InvalidArgument naming the template when a placeholder has no variable or the
 // text is malformed.

@@ -7,8 +7,9 @@
 
 namespace mot::scheduler {
 
-LivePlaybook::LivePlaybook(Playbook initial, std::string path, std::string text)
+LivePlaybook::LivePlaybook(Playbook initial, std::string path, std::string text, Check check)
     : path_(std::move(path)),
+      check_(std::move(check)),
       current_(std::make_shared<const Playbook>(std::move(initial))),
       text_(std::move(text)) {}
 
@@ -30,6 +31,11 @@ absl::StatusOr<bool> LivePlaybook::Reload() {
   }
   auto parsed = Playbook::FromYaml(text, path_);
   if (!parsed.ok()) return parsed.status();
+  if (check_) {
+    if (auto s = check_(*parsed); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": ", s.message()));
+    }
+  }
   std::lock_guard lock(mu_);
   current_ = std::make_shared<const Playbook>(*std::move(parsed));
   return true;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,8 +13,12 @@ namespace mot::scheduler {
 // The playbook in force, replaced at run time by a valid new one only.
 class LivePlaybook {
  public:
-  // `text`: the file's text `initial` was read from.
-  explicit LivePlaybook(Playbook initial, std::string path = "", std::string text = "");
+  // A further check a new playbook must pass (against the message templates).
+  using Check = std::function<absl::Status(const Playbook&)>;
+  // `text`: the file's text `initial` was read from; `check`: what a reload must pass
+  // besides being a valid playbook (none: nothing more).
+  explicit LivePlaybook(Playbook initial, std::string path = "", std::string text = "",
+                        Check check = nullptr);
   std::shared_ptr<const Playbook> Get() const;
   // Reads the file again: a valid playbook replaces the one in force; a broken one
   // is refused with the error naming the file, step and field (the old one stays).
@@ -23,6 +28,7 @@ class LivePlaybook {
 
  private:
   const std::string path_;
+  const Check check_;
   mutable std::mutex mu_;
   std::shared_ptr<const Playbook> current_;
   std::string text_;  // the text in force (or last refused), to notice a change

@@ -127,6 +127,10 @@ std::optional<Outcome> OutcomeOf(const notification::v1::NotificationEvent& even
                    absl::StrCat("not delivered on any channel: ", absl::StrJoin(d.tried(), "; ")),
                    d.id()};
   }
+  if (!ok && d.provider_response().empty() && !d.reason().empty()) {  // it could not be sent
+    return Outcome{d.customer_id(), d.touchpoint_id(), v1::TOUCHPOINT_STATUS_FAILED,
+                   absl::StrCat("not sent: ", d.reason()), d.id()};
+  }
   return Outcome{d.customer_id(), d.touchpoint_id(),
                  ok ? v1::TOUCHPOINT_STATUS_DONE : v1::TOUCHPOINT_STATUS_FAILED,
                  absl::StrCat(ok ? "delivered via " : "not delivered via ", d.channel(), " (",

@@ -281,6 +281,50 @@ TEST_F(DecisionTest, AMessageNoChannelTakesIsFailedAndDeadLettered) {
       << reason;
 }
 
+// A command its template cannot be filled from (a template edited since the touchpoint
+// was planned) is never sent: the delivery and its touchpoint are FAILED with the
+// reason, and the command is dead-lettered naming the template.
+TEST_F(DecisionTest, AMessageItsTemplateCannotBeFilledFromFailsItsTouchpoint) {
+  const std::string customer = Unique("C-TPL-");
+  Publish(Event("contract_signed", customer, Now()));
+  const auto j = WaitForWelcome(customer);
+  std::string planned;
+  for (const auto& tp : j.touchpoints()) {
+    if (tp.status() == sv1::TOUCHPOINT_STATUS_SCHEDULED && tp.service() == "notification")
+      planned = tp.id();
+  }
+  ASSERT_FALSE(planned.empty());
+  auto cmd = Command(customer, Unique("mot-tpl-"));
+  cmd.set_command_id(planned);
+  cmd.set_touchpoint_id(planned);
+  cmd.set_template_id("signing_progress");  // uses {node} and {unit_id}, not given
+  ASSERT_TRUE(
+      producer_->Publish(kNotificationCommandsTopic, customer, cmd.SerializeAsString()).ok());
+  const std::string reason = DeadLetterReason(kNotificationCommandsTopic, cmd.SerializeAsString());
+  EXPECT_NE(reason.find("template 'signing_progress' cannot be rendered"), std::string::npos)
+      << reason;
+  sv1::Touchpoint failed;
+  Eventually(
+      [&] {
+        const auto journey = Journey(customer);
+        for (const auto& tp : journey.touchpoints())
+          if (tp.id() == planned) failed = tp;
+        return failed.status() == sv1::TOUCHPOINT_STATUS_FAILED;
+      },
+      seconds(30), "the touchpoint failed");
+  EXPECT_EQ(failed.status(), sv1::TOUCHPOINT_STATUS_FAILED) << failed.ShortDebugString();
+  EXPECT_EQ(failed.outcome().rfind("not sent: template 'signing_progress' cannot be rendered", 0),
+            0u)
+      << failed.outcome();
+  const auto list = Deliveries(customer);
+  ASSERT_GE(list.deliveries_size(), 1);
+  bool recorded = false;
+  for (const auto& d : list.deliveries())
+    recorded |=
+        d.touchpoint_id() == planned && d.status() == notification::v1::DELIVERY_STATUS_FAILED;
+  EXPECT_TRUE(recorded) << "the delivery is recorded FAILED";
+}
+
 // An elderly owner is reached by the 400 hotline first (channels.yaml's segments): the
 // message opens a hotline_call ticket in ticketing with its 4-hour SLA, naming the
 // owner by id only.

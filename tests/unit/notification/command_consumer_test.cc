@@ -111,6 +111,40 @@ TEST_F(NotificationTest, MissingVariableIsAClearError) {
             std::string::npos);
 }
 
+// A command its template cannot be rendered from is never sent: its delivery is FAILED
+// with the reason and told (so its touchpoint fails too), then dead-lettered.
+TEST_F(NotificationTest, AMissingVariableFailsTheDeliveryAndTellsItsTouchpoint) {
+  auto cmd = Welcome();
+  cmd.mutable_variables()->erase("event_date");
+  const auto handled = Handle(cmd);
+  ASSERT_FALSE(handled.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(handled.status()));
+  EXPECT_NE(handled.status().message().find("template 'welcome_signed'"), std::string::npos)
+      << handled.status();
+  EXPECT_TRUE(provider_.sent.empty());
+  ASSERT_EQ(publisher_.sent.size(), 1u) << "the failure is told";
+  v1::NotificationEvent event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.sent[0].payload));
+  EXPECT_EQ(event.delivery().status(), v1::DELIVERY_STATUS_FAILED);
+  EXPECT_EQ(event.delivery().touchpoint_id(), "tp-1");
+  EXPECT_EQ(event.delivery().reason(), handled.status().message());
+  EXPECT_EQ(Recorded("tp-1").status(), v1::DELIVERY_STATUS_FAILED);
+  // Redelivered (it was dead-lettered once): its record's event told again, never sent.
+  EXPECT_TRUE(Handle(cmd).ok());
+  EXPECT_TRUE(provider_.sent.empty());
+  EXPECT_EQ(publisher_.sent.size(), 2u);
+}
+
+TEST_F(NotificationTest, AnUnknownTemplateFailsTheDelivery) {
+  auto cmd = Welcome();
+  cmd.set_template_id("no_such_template");
+  EXPECT_EQ(Handle(cmd).status().message(), "template_id is unknown (not in the templates)");
+  ASSERT_EQ(publisher_.sent.size(), 1u);
+  v1::NotificationEvent event;
+  ASSERT_TRUE(event.ParseFromString(publisher_.sent[0].payload));
+  EXPECT_EQ(event.delivery().status(), v1::DELIVERY_STATUS_FAILED);
+}
+
 TEST_F(NotificationTest, RedeliveredCommandSendsOnce) {
   ASSERT_TRUE(Handle(Welcome()).ok());
   ASSERT_TRUE(Handle(Welcome()).ok());

@@ -36,6 +36,13 @@ TEST(Outcome, FailedDeliveryFailsTheTouchpoint) {
   ASSERT_TRUE(o.has_value());
   EXPECT_EQ(o->status, v1::TOUCHPOINT_STATUS_FAILED);
   EXPECT_EQ(o->summary, "not delivered via wecom (HTTP 400)");
+  // One it could not send at all (a template its command cannot fill): the reason.
+  e.mutable_delivery()->clear_provider_response();
+  e.mutable_delivery()->set_reason("template 'welcome_signed': {event_date} has no variable");
+  o = OutcomeOf(e);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->status, v1::TOUCHPOINT_STATUS_FAILED);
+  EXPECT_EQ(o->summary, "not sent: template 'welcome_signed': {event_date} has no variable");
 }
 
 TEST(Outcome, AHeldMessageWaitsAndASuppressedOneCancelsTheTouchpoint) {
