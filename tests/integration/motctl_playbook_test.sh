@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # motctl playbook validate | simulate on this machine (no mesh): the shipped playbook
-# passes; a copy with a bad duration fails naming the file, the step and the field; a
+# passes (alone and against the shipped templates); a copy with a bad duration, or a
+# step whose template it cannot fill, fails naming the file, the step and the field; a
 # sample owner's whole journey is printed from signing to the four-year review.
 set -euo pipefail
 motctl=$1
@@ -27,6 +28,22 @@ echo "$err"
 check "a bad duration fails" test "$rc" -ne 0
 check "the error names the file, the step and the field" \
   grep -q "$tmp/bad.yaml: step 'revisit_after_move_in': after: " <<<"$err"
+
+# Against the templates, as the scheduler checks it at load: the shipped pair passes; a
+# step sending a template that uses a variable its event need not carry is refused
+# naming the step, the template and the variable.
+out=$("$motctl" playbook validate "$root/deploy/config/playbook.yaml" --templates "$root/deploy/config/templates.yaml")
+check "the shipped playbook matches the shipped templates" grep -q "valid; version" <<<"$out"
+sed 's/template: handover_welcome,/template: signing_progress,/' "$root/deploy/config/playbook.yaml" >"$tmp/tpl.yaml"
+check "the sed changed a step" test "$(diff "$root/deploy/config/playbook.yaml" "$tmp/tpl.yaml" | grep -c '^>')" -eq 1
+set +e
+err=$("$motctl" playbook validate "$tmp/tpl.yaml" --templates "$root/deploy/config/templates.yaml" 2>&1)
+rc=$?
+set -e
+echo "$err"
+check "a template its step cannot fill fails" test "$rc" -ne 0
+check "the error names the step, the template and the variable" \
+  grep -q "step 'move_in_congratulations': template 'signing_progress' uses {node}" <<<"$err"
 
 out=$("$motctl" playbook simulate "$root/deploy/config/playbook.yaml" \
   --events "$root/docs/examples/owner-journey.jsonl" --profile "$root/docs/examples/owner-profile.json")

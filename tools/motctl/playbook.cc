@@ -12,6 +12,7 @@
 #include "fmt/format.h"
 #include "google/protobuf/util/json_util.h"
 #include "touchpoint-scheduler/domain/simulate.h"
+#include "touchpoint-scheduler/domain/template_check.h"
 
 namespace motctl {
 namespace {
@@ -104,9 +105,21 @@ void AddPlaybook(CLI::App& app, Client& client) {
   auto* validate =
       cmd->add_subcommand("validate", "check a playbook: the step and field of the first error");
   auto file = std::make_shared<std::string>();
+  auto templates = std::make_shared<std::string>();
   validate->add_option("file", *file, "playbook YAML")->required();
-  validate->callback([file] {
+  validate->add_option("--templates", *templates,
+                       "notification's templates (MOT_TEMPLATES): each step's template is there "
+                       "and uses only what its event carries, as the scheduler checks at load");
+  validate->callback([file, templates] {
     const sch::Playbook pb = LoadPlaybook(*file);
+    if (!templates->empty()) {
+      auto uses = sch::TemplateUsesFromYaml(ReadFile(*templates, "templates"));
+      if (!uses.ok())
+        throw std::runtime_error(*templates + ": " + std::string(uses.status().message()));
+      if (auto s = sch::CheckTemplates(pb, *uses); !s.ok()) {
+        throw std::runtime_error(*file + ": " + std::string(s.message()));
+      }
+    }
     int calendar = 0;
     for (const auto& s : pb.steps()) calendar += !s.calendar.empty();
     std::cout << fmt::format("{}: valid; version {}; {} steps ({} on calendar dates)\n", *file,

@@ -13,6 +13,10 @@ LivePlaybook::LivePlaybook(Playbook initial, std::string path, std::string text,
       current_(std::make_shared<const Playbook>(std::move(initial))),
       text_(std::move(text)) {}
 
+absl::Status LivePlaybook::Checked(const Playbook& playbook) const {
+  return check_ ? check_(playbook) : absl::OkStatus();
+}
+
 std::shared_ptr<const Playbook> LivePlaybook::Get() const {
   std::lock_guard lock(mu_);
   return current_;
@@ -31,10 +35,8 @@ absl::StatusOr<bool> LivePlaybook::Reload() {
   }
   auto parsed = Playbook::FromYaml(text, path_);
   if (!parsed.ok()) return parsed.status();
-  if (check_) {
-    if (auto s = check_(*parsed); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path_, ": ", s.message()));
-    }
+  if (auto s = Checked(*parsed); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path_, ": ", s.message()));
   }
   std::lock_guard lock(mu_);
   current_ = std::make_shared<const Playbook>(*std::move(parsed));

@@ -25,6 +25,8 @@ class LivePlaybook {
   // Whether it changed (a different text).
   absl::StatusOr<bool> Reload();
   const std::string& path() const { return path_; }
+  // What a new playbook must pass besides being valid (OK without a check).
+  absl::Status Checked(const Playbook& playbook) const;
 
  private:
   const std::string path_;

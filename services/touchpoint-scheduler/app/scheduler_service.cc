@@ -130,6 +130,13 @@ grpc::Status SchedulerGrpc::ValidatePlaybook(grpc::ServerContext* ctx,
                                              v1::ValidatePlaybookResponse* resp) {
   if (req->playbook().empty()) return InvalidArgument("playbook", "is required");
   auto pb = Playbook::FromYaml(req->playbook(), req->file_name());
+  if (pb.ok()) {
+    // As a reload checks it: against the templates the scheduler was given.
+    if (auto s = playbook_.Checked(*pb); !s.ok()) {
+      pb = absl::InvalidArgumentError(
+          absl::StrCat(req->file_name().empty() ? "" : req->file_name() + ": ", s.message()));
+    }
+  }
   resp->set_valid(pb.ok());
   if (!pb.ok()) {
     resp->set_error(std::string(pb.status().message()));

@@ -1,6 +1,7 @@
 #include "touchpoint-scheduler/app/scheduler_service.h"
 
 #include "scheduler_app_fixture.h"
+#include "touchpoint-scheduler/domain/template_check.h"
 
 namespace mot::scheduler {
 namespace {
@@ -85,6 +86,28 @@ TEST_F(SchedulerAppTest, ManagersCancelAndRescheduleWithAReasonNamingWhoAsked) {
   v1::GetStageResponse stage;
   ASSERT_TRUE(grpc.GetStage(&ctx, &stage_req, &stage).ok());
   EXPECT_EQ(stage.stage(), "PROSPECT_2");
+}
+
+TEST_F(SchedulerAppTest, ValidatePlaybookChecksTheTemplatesAsAReloadDoes) {
+  const auto uses = *TemplateUsesFromYaml(testkit::ShippedConfig("templates.yaml"));
+  LivePlaybook checked(playbook_, "", "",
+                       [uses](const Playbook& pb) { return CheckTemplates(pb, uses); });
+  SchedulerGrpc grpc(checked, store_, publisher_, clock_, PlanningLimits{}, *metrics_, 100);
+  grpc::ServerContext ctx;
+  v1::ValidatePlaybookRequest v;
+  v.set_playbook(testkit::ShippedConfig("playbook.yaml"));
+  v.set_file_name("playbook.yaml");
+  v1::ValidatePlaybookResponse vr;
+  ASSERT_TRUE(grpc.ValidatePlaybook(&ctx, &v, &vr).ok());
+  EXPECT_TRUE(vr.valid()) << vr.error();
+  v.set_playbook(v.playbook() +
+                 "\n  - {id: late_news, title: N, on: handover, after: 1d, "
+                 "action: {service: notification, template: signing_progress}}\n");
+  ASSERT_TRUE(grpc.ValidatePlaybook(&ctx, &v, &vr).ok());
+  EXPECT_FALSE(vr.valid());
+  EXPECT_EQ(vr.error(),
+            "playbook.yaml: step 'late_news': template 'signing_progress' uses {node}, which its "
+            "event need not carry (add node to the step's requires)");
 }
 
 TEST_F(SchedulerAppTest, ValidateAndSimulateAPlaybookWithNoSideEffect) {
