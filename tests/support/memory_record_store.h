@@ -22,11 +22,28 @@ class MemoryRecordStore : public RecordStore {
     for (const auto& id : ids) records_.erase(id);
     return absl::OkStatus();
   }
+  // Kept, not enforced (no clock here): ExpiresAt tells what was asked.
+  absl::Status ExpireAt(const std::vector<std::pair<std::string, int64_t>>& at) override {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, ms] : at) {
+      if (ms > 0)
+        expire_at_[id] = ms;
+      else
+        expire_at_.erase(id);
+    }
+    return absl::OkStatus();
+  }
+  std::optional<int64_t> ExpiresAt(const std::string& id) {
+    std::lock_guard lock(mu_);
+    auto it = expire_at_.find(id);
+    return it == expire_at_.end() ? std::nullopt : std::optional<int64_t>(it->second);
+  }
   absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
                                                           size_t limit) override;
   absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) override;
 
  private:
+  std::map<std::string, int64_t> expire_at_;
   std::mutex mu_;
   std::map<std::string, std::string> records_;
   std::map<std::string, std::multimap<int64_t, std::string>> by_customer_;

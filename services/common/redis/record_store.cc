@@ -46,7 +46,7 @@ absl::StatusOr<std::vector<std::optional<std::string>>> RedisRecordStore::GetAll
 }
 
 absl::Status RedisRecordStore::Put(const std::string& id, const std::string& bytes) {
-  auto r = redis_.Command({"SET", Key(id), bytes});
+  auto r = redis_.Command({"SET", Key(id), bytes, "KEEPTTL"});
   return r.ok() ? absl::OkStatus() : r.status();
 }
 
@@ -54,7 +54,7 @@ absl::Status RedisRecordStore::PutAll(
     const std::vector<std::pair<std::string, std::string>>& records) {
   if (records.empty()) return absl::OkStatus();
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& [id, bytes] : records) cmds.push_back({"SET", Key(id), bytes});
+  for (const auto& [id, bytes] : records) cmds.push_back({"SET", Key(id), bytes, "KEEPTTL"});
   auto r = redis_.Pipeline(cmds);
   return r.ok() ? absl::OkStatus() : r.status();
 }
@@ -64,6 +64,20 @@ absl::Status RedisRecordStore::Erase(const std::vector<std::string>& ids) {
   std::vector<std::string> del = {"DEL"};
   for (const auto& id : ids) del.push_back(Key(id));
   auto r = redis_.Command(del);
+  return r.ok() ? absl::OkStatus() : r.status();
+}
+
+absl::Status RedisRecordStore::ExpireAt(const std::vector<std::pair<std::string, int64_t>>& at) {
+  if (at.empty()) return absl::OkStatus();
+  std::vector<std::vector<std::string>> cmds;
+  cmds.reserve(at.size());
+  for (const auto& [id, ms] : at) {
+    if (ms > 0)
+      cmds.push_back({"PEXPIREAT", Key(id), std::to_string(ms)});
+    else
+      cmds.push_back({"PERSIST", Key(id)});
+  }
+  auto r = redis_.Pipeline(cmds);
   return r.ok() ? absl::OkStatus() : r.status();
 }
 
@@ -85,32 +99,40 @@ absl::StatusOr<std::optional<std::string>> RedisRecordStore::Get(const std::stri
 }
 
 absl::StatusOr<std::vector<std::string>> RedisRecordStore::Load(
-    const std::vector<RedisReply>& ids) {
+    const std::string& index, const std::vector<RedisReply>& ids) {
   std::vector<std::string> out;
   if (ids.empty()) return out;
   std::vector<std::string> mget{"MGET"};
   for (const auto& id : ids) mget.push_back(Key(id.str));
   auto r = redis_.Command(mget);
   if (!r.ok()) return r.status();
-  for (auto& e : r->elements) {
-    if (!e.is_nil()) out.push_back(std::move(e.str));
+  std::vector<std::string> gone = {"ZREM", index};
+  for (size_t i = 0; i < r->elements.size() && i < ids.size(); ++i) {
+    auto& e = r->elements[i];
+    if (e.is_nil())
+      gone.push_back(ids[i].str);  // expired: its id leaves the index
+    else
+      out.push_back(std::move(e.str));
   }
+  // A failed clean-up is tried again by the next listing.
+  if (gone.size() > 2) (void)redis_.Command(gone);
   return out;
 }
 
 absl::StatusOr<std::vector<std::string>> RedisRecordStore::ListByCustomer(
     const std::string& customer_id, size_t limit) {
-  auto r = redis_.Command({"ZRANGE", absl::StrCat("mot:", ns_, ":customer:", customer_id), "0",
-                           std::to_string(static_cast<int64_t>(limit) - 1)});
+  const std::string index = absl::StrCat("mot:", ns_, ":customer:", customer_id);
+  auto r = redis_.Command({"ZRANGE", index, "0", std::to_string(static_cast<int64_t>(limit) - 1)});
   if (!r.ok()) return r.status();
-  return Load(r->elements);
+  return Load(index, r->elements);
 }
 
 absl::StatusOr<std::vector<std::string>> RedisRecordStore::ListRecent(size_t limit) {
-  auto r = redis_.Command({"ZREVRANGE", absl::StrCat("mot:", ns_, ":recent"), "0",
-                           std::to_string(static_cast<int64_t>(limit) - 1)});
+  const std::string index = absl::StrCat("mot:", ns_, ":recent");
+  auto r =
+      redis_.Command({"ZREVRANGE", index, "0", std::to_string(static_cast<int64_t>(limit) - 1)});
   if (!r.ok()) return r.status();
-  return Load(r->elements);
+  return Load(index, r->elements);
 }
 
 std::optional<PageCursor> PageCursor::Parse(const std::string& token) {

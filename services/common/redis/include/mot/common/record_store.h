@@ -69,7 +69,7 @@ class RecordStore {
   // true when stored, false when the id existed (its record is left as it was).
   virtual absl::StatusOr<bool> Insert(const std::string& id, const std::string& customer_id,
                                       int64_t order, const std::string& bytes) = 0;
-  // Overwrites an existing record.
+  // Overwrites an existing record, keeping the time it expires at (ExpireAt).
   virtual absl::Status Put(const std::string& id, const std::string& bytes) = 0;
   // Put for each (id, bytes), in one round trip where the store can.
   virtual absl::Status PutAll(const std::vector<std::pair<std::string, std::string>>& records) {
@@ -92,6 +92,10 @@ class RecordStore {
   // Removes the records (written with Put: nothing else refers to them), in one round
   // trip where the store can.
   virtual absl::Status Erase(const std::vector<std::string>& ids) = 0;
+  // Retention: each record (id, unix ms) is removed by the store at that time; 0 keeps
+  // it for good again (a reopened ticket). Its ids leave the indexes when a listing
+  // next finds them gone. Records stored without it are kept.
+  virtual absl::Status ExpireAt(const std::vector<std::pair<std::string, int64_t>>& at) = 0;
   // Oldest first.
   virtual absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
                                                                   size_t limit) = 0;
@@ -120,6 +124,7 @@ class RedisRecordStore : public RecordStore {
                                const std::string& bytes) override;
   absl::StatusOr<std::optional<std::string>> Get(const std::string& id) override;
   absl::Status Erase(const std::vector<std::string>& ids) override;
+  absl::Status ExpireAt(const std::vector<std::pair<std::string, int64_t>>& at) override;
   absl::StatusOr<std::vector<std::string>> ListByCustomer(const std::string& customer_id,
                                                           size_t limit) override;
   absl::StatusOr<std::vector<std::string>> ListRecent(size_t limit) override;
@@ -129,7 +134,10 @@ class RedisRecordStore : public RecordStore {
   std::string Key(const std::string& id) const { return absl::StrCat("mot:", ns_, ":rec:", id); }
 
  private:
-  absl::StatusOr<std::vector<std::string>> Load(const std::vector<RedisReply>& ids);
+  // The records of `ids`, read from the index `index`; ids whose records are gone
+  // (expired) are removed from it.
+  absl::StatusOr<std::vector<std::string>> Load(const std::string& index,
+                                                const std::vector<RedisReply>& ids);
 
   RedisClient& redis_;
   const std::string ns_;
