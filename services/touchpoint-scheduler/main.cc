@@ -27,7 +27,8 @@ mot::AccessPolicy Policy() {
                         {"RescheduleTouchpoint", mot::Scope::kManager},
                         {"ValidatePlaybook", mot::Scope::kReader},
                         {"SimulateJourney", mot::Scope::kReader},
-                        {"IngestEvent", mot::Scope::kPublisher}});
+                        {"IngestEvent", mot::Scope::kPublisher},
+                        {"ExportCustomer", mot::Scope::kManager}});
 }
 
 }  // namespace

@@ -247,6 +247,55 @@ TEST_F(TimerTest, ASkippedTouchpointIsKeptWithItsReasonAndNeverArmed) {
   for (const auto& c : *claimed) EXPECT_NE(c.id, "tp-stale");
 }
 
+// customer_forgotten in the scripts: the journey ends (every scheduled touchpoint
+// cancelled, its command and timer gone), the record and milestones are deleted, the
+// tombstone stays; only a profile newer than it writes the record again.
+TEST_F(TimerTest, AForgottenCustomerKeepsOnlyATombstoneUntilANewerProfile) {
+  const std::string c = "C-gone";
+  CustomerUpdate profile{c, {{"segment", "elderly"}, {"birth", "03-14"}}, {}};
+  profile.as_of = kT0 - hours(1);
+  ASSERT_TRUE(store_->UpdateCustomers({profile}, kT0).ok());
+  ASSERT_TRUE(store_->RecordMilestone(c, "handover", kT0, kT0).ok());
+  ASSERT_TRUE(
+      store_
+          ->ScheduleAll({Planned(c, "tp-1", kT0 + hours(24)), Planned(c, "tp-2", kT0 + hours(48))},
+                        kT0)
+          .ok());
+  const int64_t armed = Armed();
+  const std::string tp_key = store_->TouchpointKey(c, "tp-1");
+  const std::string prefix = tp_key.substr(0, tp_key.find("tp:"));
+  ASSERT_EQ(redis_->Command({"SISMEMBER", prefix + "birthdays", c})->integer, 1);
+
+  Amendment end{c, "customer_forgotten", "forgotten", "", {}, /*every=*/true};
+  auto r = store_->StoreSegment({end}, {Forgetting(c, kT0)}, {}, {}, kT0);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->amended[0].cancelled_steps.size(), 2u);
+  EXPECT_EQ(Armed(), armed - 2) << "their timers are gone";
+  const auto journey = store_->Journey(c);
+  ASSERT_TRUE(journey.ok()) << journey.status();
+  for (const auto& tp : *journey) {
+    EXPECT_EQ(tp.status(), v1::TOUCHPOINT_STATUS_CANCELLED);
+    EXPECT_EQ(tp.outcome(), "forgotten");
+  }
+  EXPECT_TRUE(redis_->Command({"HGET", tp_key, "payload"})->is_nil()) << "command kept";
+  EXPECT_EQ(redis_->Command({"EXISTS", prefix + "customer:" + c})->integer, 0);
+  EXPECT_EQ(redis_->Command({"EXISTS", prefix + "milestones:" + c})->integer, 0);
+  EXPECT_EQ(redis_->Command({"SISMEMBER", prefix + "birthdays", c})->integer, 0);
+  EXPECT_EQ(redis_->Command({"SISMEMBER", prefix + "customers", c})->integer, 0);
+  EXPECT_EQ(store_->Forgotten({c, "C-other"})->at(c), kT0);
+  EXPECT_EQ(store_->Forgotten({c, "C-other"})->size(), 1u);
+
+  // An event's update and an older profile write nothing; a newer profile lifts it.
+  ASSERT_TRUE(store_->RecordMilestone(c, "handover", kT0, kT0 + hours(1)).ok());
+  ASSERT_TRUE(store_->UpdateCustomers({profile}, kT0 + hours(1)).ok());
+  EXPECT_EQ(redis_->Command({"EXISTS", prefix + "customer:" + c})->integer, 0);
+  EXPECT_EQ(redis_->Command({"EXISTS", prefix + "milestones:" + c})->integer, 0);
+  profile.as_of = kT0 + hours(1);
+  ASSERT_TRUE(store_->UpdateCustomers({profile}, kT0 + hours(1)).ok());
+  EXPECT_EQ(store_->Facts({c}, {})->at(c).segment, "elderly");
+  EXPECT_TRUE(store_->Forgotten({c})->empty());
+}
+
 // The dispatcher against the real store, with a publisher the test controls.
 class DispatcherTest : public TimerTest {
  protected:

@@ -180,11 +180,35 @@ class FakeJourneyStore : public scheduler::JourneyStore {
     return out;
   }
 
+  absl::StatusOr<std::map<std::string, TimePoint>> Forgotten(
+      const std::vector<std::string>& customers) override {
+    std::lock_guard lock(mu_);
+    if (!fail_with.ok()) return fail_with;
+    std::map<std::string, TimePoint> out;
+    for (const auto& c : customers) {
+      if (auto it = forgotten_.find(c); it != forgotten_.end()) out[c] = it->second;
+    }
+    return out;
+  }
+
   absl::Status UpdateCustomers(const std::vector<scheduler::CustomerUpdate>& updates,
                                TimePoint) override {
     std::lock_guard lock(mu_);
     if (!fail_with.ok()) return fail_with;
     for (const auto& u : updates) {
+      // As the Redis script: a forgetting erases and leaves a tombstone; only a later
+      // profile lifts it.
+      auto tomb = forgotten_.find(u.customer_id);
+      if (u.forget) {
+        facts_.erase(u.customer_id);
+        milestones_.erase(u.customer_id);
+        forgotten_.emplace(u.customer_id, u.as_of);
+        continue;
+      }
+      if (tomb != forgotten_.end()) {
+        if (u.as_of <= tomb->second) continue;
+        forgotten_.erase(tomb);
+      }
       auto& f = facts_[u.customer_id];
       for (const auto& [k, v] : u.fields) {
         if (k == "tier") f.tier = v;
@@ -212,7 +236,8 @@ class FakeJourneyStore : public scheduler::JourneyStore {
           r.status != scheduler::v1::TOUCHPOINT_STATUS_SCHEDULED) {
         continue;
       }
-      if (std::find(tp.exit_on().begin(), tp.exit_on().end(), a.event_type) != tp.exit_on().end()) {
+      if (a.every ||
+          std::find(tp.exit_on().begin(), tp.exit_on().end(), a.event_type) != tp.exit_on().end()) {
         r.status = scheduler::v1::TOUCHPOINT_STATUS_CANCELLED;
         r.outcome = a.reason;
         r.armed = false;
@@ -321,6 +346,7 @@ class FakeJourneyStore : public scheduler::JourneyStore {
   std::map<std::string, scheduler::CustomerFacts> facts_;
   std::map<std::string, Record> records_;
   std::map<std::string, std::map<std::string, TimePoint>> milestones_;
+  std::map<std::string, TimePoint> forgotten_;  // tombstones
 };
 
 }  // namespace mot::testkit

@@ -70,10 +70,10 @@ return out)");
 }
 
 // A customer's journey changed by an event: scheduled touchpoints whose exits list
-// the event type are cancelled; those anchored on the moved date whose step is
-// listed move. KEYS journey, due, claims; ARGV tp key prefix, event type, reason,
-// anchor, now, SCHEDULED, CANCELLED, a finished record's expire_at, then step, due
-// pairs. Returns {cancelled steps}, {moved steps}.
+// the event type (every one, for event type '*') are cancelled; those anchored on the
+// moved date whose step is listed move. KEYS journey, due, claims; ARGV tp key prefix, event type,
+// reason, anchor, now, SCHEDULED, CANCELLED, a finished record's expire_at, then step, due pairs.
+// Returns {cancelled steps}, {moved steps}.
 const RedisScript& AmendScript() {
   static const RedisScript s(std::string(kTimerLua) + R"(
 local moves = {}
@@ -84,7 +84,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = ARGV[1] .. id
   local f = redis.call('HMGET', key, 'status', 'step', 'anchor', 'exits')
   if f[1] == ARGV[6] then
-    if f[4] and string.find(f[4], exit, 1, true) then
+    if ARGV[2] == '*' or (f[4] and string.find(f[4], exit, 1, true)) then
       redis.call('HSET', key, 'status', ARGV[7], 'outcome', ARGV[3], 'updated', ARGV[5])
       redis.call('HDEL', key, 'payload', 'error')
       redis.call('PEXPIREAT', key, ARGV[8])
@@ -130,13 +130,29 @@ return tonumber(cur))");
   return s;
 }
 
-// KEYS customer, milestones, customers, journey, birthdays; ARGV id, expire_at, n
-// fields, then field, value pairs, then milestone name, at pairs.
+// KEYS customer, milestones, customers, journey, birthdays, forgotten; ARGV id,
+// expire_at, 'forget' or '', as_of, n fields, then field, value pairs, then milestone
+// name, at pairs. A forgetting erases the record and milestones, takes the customer
+// off the lists and leaves the tombstone (the first one's time); a forgotten
+// customer's update is written only when its as_of is later than the tombstone (a
+// profile of an owner who came back), which it lifts. Returns 1 when written.
 const RedisScript& CustomerScript() {
   static const RedisScript s(std::string(kExtendLua) + R"(
-local n = tonumber(ARGV[3])
-if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 4, 3 + 2 * n)) end
-if #ARGV > 3 + 2 * n then redis.call('HSET', KEYS[2], unpack(ARGV, 4 + 2 * n)) end
+local tomb = redis.call('HGET', KEYS[6], ARGV[1])
+if ARGV[3] == 'forget' then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('SREM', KEYS[3], ARGV[1])
+  redis.call('SREM', KEYS[5], ARGV[1])
+  if not tomb then redis.call('HSET', KEYS[6], ARGV[1], ARGV[4]) end
+  return 1
+end
+if tomb then
+  if tonumber(ARGV[4]) <= tonumber(tomb) then return 0 end
+  redis.call('HDEL', KEYS[6], ARGV[1])
+end
+local n = tonumber(ARGV[5])
+if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 6, 5 + 2 * n)) end
+if #ARGV > 5 + 2 * n then redis.call('HSET', KEYS[2], unpack(ARGV, 6 + 2 * n)) end
 redis.call('SADD', KEYS[3], ARGV[1])
 if redis.call('HEXISTS', KEYS[1], 'birth') == 1 then redis.call('SADD', KEYS[5], ARGV[1]) end
 local j = redis.call('PEXPIRETIME', KEYS[4])

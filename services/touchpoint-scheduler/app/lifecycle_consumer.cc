@@ -32,10 +32,40 @@ void LifecycleHandler::HandleBatch(std::vector<Work>& batch) {
   HandleEvents(*pb, events, batch, now);
 }
 
+bool LifecycleHandler::SetAsideForgotten(
+    std::vector<std::pair<size_t, lifecycle::v1::LifecycleEvent>>& events, std::vector<Work>& batch,
+    OfForgotten of_forgotten) {
+  std::vector<std::string> customers;
+  for (const auto& [i, e] : events) customers.push_back(e.customer_id());
+  auto gone = store_.Forgotten(customers);
+  if (!gone.ok()) {
+    for (const auto& [i, e] : events) batch[i].status = gone.status();  // tried again
+    return false;
+  }
+  std::vector<std::pair<size_t, lifecycle::v1::LifecycleEvent>> kept;
+  for (auto& [i, e] : events) {
+    if (e.type() == kForgetEvent) {
+      (*gone)[e.customer_id()];  // the batch's later events about them are set aside
+    } else if (gone->count(e.customer_id())) {
+      metrics_.events_set_aside->Increment();
+      Log().info("event {} type={} is about a forgotten owner: set aside", e.event_id(), e.type());
+      if (of_forgotten == OfForgotten::kRefuse) {
+        batch[i].status = absl::InvalidArgumentError(
+            "customer_id: the owner was forgotten (customer_forgotten); their events are "
+            "refused until a profile on mot.customer.v1 updated since says they came back");
+      }
+      continue;
+    }
+    kept.emplace_back(i, std::move(e));
+  }
+  events = std::move(kept);
+  return true;
+}
+
 void LifecycleHandler::HandleEvents(
     const Playbook& playbook, std::vector<std::pair<size_t, lifecycle::v1::LifecycleEvent>>& events,
-    std::vector<Work>& batch, TimePoint now) {
-  if (events.empty()) return;
+    std::vector<Work>& batch, TimePoint now, OfForgotten of_forgotten) {
+  if (events.empty() || !SetAsideForgotten(events, batch, of_forgotten)) return;
   const Playbook* pb = &playbook;  // the same name as in HandleBatch
   // Only events whose steps look at the customer (conditions, contact window, dates
   // in their zone) read what is kept of them.
@@ -53,9 +83,9 @@ void LifecycleHandler::HandleEvents(
       batch[i].status = failed;  // this one and the later ones are tried again
       continue;
     }
-    CustomerFacts& f = (*facts)[event.customer_id()];
-    const std::string anchor = pb->Reanchors(event.type());
-    const bool amends = pb->Cancels(event.type()) || !anchor.empty();
+    const bool forgets = event.type() == kForgetEvent;
+    const std::string anchor = forgets ? "" : pb->Reanchors(event.type());
+    const bool amends = forgets || pb->Cancels(event.type()) || !anchor.empty();
     if (amends && segment.customers.count(event.customer_id())) {
       // The customer's earlier events of the batch are stored first: the change sees them.
       failed = Store(segment, batch, now);
@@ -65,6 +95,18 @@ void LifecycleHandler::HandleEvents(
         continue;
       }
     }
+    if (forgets) {
+      // The journey ends and the record goes; nothing is planned for the event.
+      segment.amendments.push_back(
+          {event.customer_id(), event.type(), "forgotten", "", {}, /*every=*/true});
+      segment.updates.push_back(Forgetting(event.customer_id(), FromProto(event.occurred_at())));
+      segment.customers.insert(event.customer_id());
+      segment.events.push_back(i);
+      metrics_.owners_forgotten->Increment();
+      Log().info("event {} type={}: the owner's journey ends", event.event_id(), event.type());
+      continue;
+    }
+    CustomerFacts& f = (*facts)[event.customer_id()];
     auto moves = Reanchor(*pb, event, f);
     auto plan = Plan(*pb, event, f);
     absl::Status s = moves.ok() ? plan.status() : moves.status();

@@ -33,10 +33,18 @@ class LifecycleHandler {
         planned_(std::move(planned)) {}
   void HandleBatch(std::vector<Work>& batch);
   absl::Status Handle(const Incoming& in, Publisher& out) { return HandleOne(*this, in, out); }
+  // What becomes of an event about a forgotten owner: refused to the dead-letter topic
+  // with the reason (a lifecycle event), or dropped (a trigger derived from another
+  // service's outcome, whose message did its part already).
+  enum class OfForgotten { kRefuse, kDrop };
   // Plans decoded events, each of the batch's message at its index (sets its status).
+  // customer_forgotten ends the customer's journey (every scheduled touchpoint
+  // CANCELLED "forgotten") and erases their record; their later events, in this batch
+  // or after, are set aside as `of_forgotten` says.
   void HandleEvents(const Playbook& playbook,
                     std::vector<std::pair<size_t, lifecycle::v1::LifecycleEvent>>& events,
-                    std::vector<Work>& batch, TimePoint now);
+                    std::vector<Work>& batch, TimePoint now,
+                    OfForgotten of_forgotten = OfForgotten::kRefuse);
 
  private:
   struct Planned {
@@ -47,6 +55,10 @@ class LifecycleHandler {
     std::vector<Amendment> amendments;  // made before the touchpoints are stored
     std::set<std::string> customers;
   };
+  // Takes the events about forgotten owners out of `events`; false (every event's
+  // status set) when the tombstones cannot be read.
+  bool SetAsideForgotten(std::vector<std::pair<size_t, lifecycle::v1::LifecycleEvent>>& events,
+                         std::vector<Work>& batch, OfForgotten of_forgotten);
   // Stores what the events of `segment` planned and sends what is due now.
   absl::Status Store(Planned& segment, std::vector<Work>& batch, TimePoint now);
 

@@ -127,6 +127,14 @@ std::unique_ptr<SchedulerMetrics> MakeSchedulerMetrics(prometheus::Registry& r,
   metrics->AddSteps(in_force);
   metrics->reload_ok = &metrics->reloads.Add({{"result", "ok"}});
   metrics->reload_refused = &metrics->reloads.Add({{"result", "refused"}});
+  auto& forgetting = prometheus::BuildCounter()
+                         .Name("mot_scheduler_forgetting_total")
+                         .Help(
+                             "Owners forgotten (customer_forgotten: journey ended, record "
+                             "erased), and events about a forgotten owner set aside.")
+                         .Register(r);
+  metrics->owners_forgotten = &forgetting.Add({{"change", "forgotten"}});
+  metrics->events_set_aside = &forgetting.Add({{"change", "event_set_aside"}});
   return metrics;
 }
 

@@ -38,6 +38,9 @@ struct SchedulerMetrics {
   prometheus::Histogram& lag;
   prometheus::Counter* reload_ok = nullptr;       // reloads{result="ok"}, made at start
   prometheus::Counter* reload_refused = nullptr;  // reloads{result="refused"}
+  // mot_scheduler_forgetting_total: owners forgotten, and their later events set aside.
+  prometheus::Counter* owners_forgotten = nullptr;  // {change="forgotten"}
+  prometheus::Counter* events_set_aside = nullptr;  // {change="event_set_aside"}
 
   // Makes the touchpoint counters of every step of `playbook` for every status, at
   // start and on each reload (those of steps no longer in force stay). A touchpoint

@@ -44,7 +44,8 @@ void OutcomeHandler::HandleBatch(std::vector<Work>& batch) {
     for (size_t i : with_outcome) batch[i].status = s;
     return;
   }
-  if (!triggers.empty()) triggers_.HandleEvents(*pb, triggers, batch, now);
+  if (!triggers.empty())
+    triggers_.HandleEvents(*pb, triggers, batch, now, LifecycleHandler::OfForgotten::kDrop);
 }
 
 }  // namespace mot::scheduler

@@ -26,6 +26,7 @@ absl::Status ValidateProfile(const customer::v1::CustomerProfile& p) {
 }
 
 void ProfileHandler::HandleBatch(std::vector<Work>& batch) {
+  const TimePoint now = clock_.Now();
   std::vector<CustomerUpdate> updates;
   std::vector<size_t> kept;
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -34,10 +35,10 @@ void ProfileHandler::HandleBatch(std::vector<Work>& batch) {
     if (s.ok()) s = ValidateProfile(p);
     batch[i].status = s;
     if (!s.ok()) continue;
-    updates.push_back(UpdateFrom(p));
+    updates.push_back(UpdateFrom(p, now));
     kept.push_back(i);
   }
-  if (auto s = store_.UpdateCustomers(updates, clock_.Now()); !s.ok()) {
+  if (auto s = store_.UpdateCustomers(updates, now); !s.ok()) {
     for (size_t i : kept) batch[i].status = s;
     return;
   }

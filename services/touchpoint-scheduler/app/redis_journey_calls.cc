@@ -75,19 +75,22 @@ RedisJourneyStore::Calls RedisJourneyStore::CustomerCalls(
   for (const auto& u : updates) {
     const int part = layout_.PartitionOf(u.customer_id);
     std::vector<std::string> args{u.customer_id, std::to_string(ExpireAt(now, now)),
-                                  std::to_string(u.fields.size())};
+                                  u.forget ? "forget" : "", std::to_string(ToUnixMillis(u.as_of)),
+                                  std::to_string(u.forget ? 0 : u.fields.size())};
     for (const auto& [k, v] : u.fields) {
+      if (u.forget) break;
       args.push_back(k);
       args.push_back(v);
     }
     for (const auto& [name, at] : u.milestones) {
+      if (u.forget) break;
       args.push_back(name);
       args.push_back(std::to_string(ToUnixMillis(at)));
     }
     calls.push_back(CustomerScript().Call(
         {Key(part, "customer", u.customer_id), Key(part, "milestones", u.customer_id),
          layout_.Prefix(part) + "customers", Key(part, "journey", u.customer_id),
-         layout_.Prefix(part) + "birthdays"},
+         layout_.Prefix(part) + "birthdays", layout_.Prefix(part) + "forgotten"},
         args));
   }
   return calls;
@@ -99,7 +102,7 @@ RedisJourneyStore::Calls RedisJourneyStore::AmendCalls(const std::vector<Amendme
   for (const auto& a : all) {
     const int part = layout_.PartitionOf(a.customer_id);
     std::vector<std::string> args{Key(part, "tp", ""),
-                                  a.event_type,
+                                  a.every ? "*" : a.event_type,
                                   a.reason,
                                   a.anchor,
                                   std::to_string(ToUnixMillis(now)),

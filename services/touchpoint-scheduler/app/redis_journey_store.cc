@@ -304,6 +304,32 @@ absl::StatusOr<std::map<std::string, CustomerFacts>> RedisJourneyStore::Facts(
   return out;
 }
 
+absl::StatusOr<std::map<std::string, TimePoint>> RedisJourneyStore::Forgotten(
+    const std::vector<std::string>& customers) {
+  // One HMGET of each partition's tombstones.
+  std::map<int, std::vector<std::string>> by_partition;
+  for (const auto& c : customers) by_partition[layout_.PartitionOf(c)].push_back(c);
+  std::vector<std::vector<std::string>> reads;
+  for (const auto& [part, ids] : by_partition) {
+    std::vector<std::string> cmd{"HMGET", layout_.Prefix(part) + "forgotten"};
+    cmd.insert(cmd.end(), ids.begin(), ids.end());
+    reads.push_back(std::move(cmd));
+  }
+  std::map<std::string, TimePoint> out;
+  if (reads.empty()) return out;
+  auto replies = redis_.Pipeline(reads);
+  if (!replies.ok()) return replies.status();
+  size_t k = 0;
+  for (const auto& [part, ids] : by_partition) {
+    const auto& at = (*replies)[k++].elements;
+    for (size_t i = 0; i < ids.size() && i < at.size(); ++i) {
+      int64_t ms = 0;
+      if (!at[i].is_nil() && absl::SimpleAtoi(at[i].str, &ms)) out[ids[i]] = FromUnixMillis(ms);
+    }
+  }
+  return out;
+}
+
 absl::Status RedisJourneyStore::UpdateCustomers(const std::vector<CustomerUpdate>& updates,
                                                 TimePoint now) {
   auto r = StoreSegment({}, updates, {}, {}, now);

@@ -61,6 +61,8 @@ class RedisJourneyStore : public JourneyStore {
   absl::StatusOr<std::vector<v1::Touchpoint>> Journey(const std::string& customer_id) override;
   absl::StatusOr<v1::Touchpoint> One(const std::string& customer_id, const std::string& id);
   absl::StatusOr<TimerStats> Timers() override;
+  absl::StatusOr<std::map<std::string, TimePoint>> Forgotten(
+      const std::vector<std::string>& customers) override;
   absl::StatusOr<std::map<std::string, CustomerFacts>> Facts(
       const std::vector<std::string>& customers, const StageWindows& stages) override;
   absl::Status UpdateCustomers(const std::vector<CustomerUpdate>& updates, TimePoint now) override;

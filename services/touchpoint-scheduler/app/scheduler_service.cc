@@ -93,6 +93,36 @@ grpc::Status SchedulerGrpc::GetStage(grpc::ServerContext* ctx, const v1::GetStag
   return grpc::Status::OK;
 }
 
+grpc::Status SchedulerGrpc::ExportCustomer(grpc::ServerContext*,
+                                           const v1::ExportCustomerRequest* req,
+                                           v1::ExportCustomerResponse* resp) {
+  const std::string& id = req->customer_id();
+  if (id.empty()) return InvalidArgument("customer_id", "is required");
+  auto facts = store_.Facts({id}, playbook_.Get()->stages());
+  if (!facts.ok()) return ToGrpc(facts.status());
+  auto forgotten = store_.Forgotten({id});
+  if (!forgotten.ok()) return ToGrpc(forgotten.status());
+  auto journey = store_.Journey(id);
+  if (!journey.ok()) return ToGrpc(journey.status());
+  const CustomerFacts& f = (*facts)[id];
+  resp->set_customer_id(id);
+  resp->set_tier(f.tier);
+  resp->set_segment(f.segment);
+  resp->set_profile_type(f.profile_type);
+  resp->set_time_zone(f.time_zone);
+  resp->set_birth_month(f.birth_month);
+  resp->set_birth_day(f.birth_day);
+  resp->set_project_id(f.project_id);
+  resp->set_unit_id(f.unit_id);
+  if (f.signed_at) *resp->mutable_signed_at() = ToProto(*f.signed_at);
+  if (f.handover_at) *resp->mutable_handover_at() = ToProto(*f.handover_at);
+  for (const auto& e : f.exited) resp->add_exits(e);
+  if (auto it = forgotten->find(id); it != forgotten->end())
+    *resp->mutable_forgotten_at() = ToProto(it->second);
+  for (auto& tp : *journey) *resp->add_touchpoints() = std::move(tp);
+  return grpc::Status::OK;
+}
+
 grpc::Status SchedulerGrpc::CancelTouchpoint(grpc::ServerContext* ctx,
                                              const v1::CancelTouchpointRequest* req,
                                              v1::Touchpoint* resp) {

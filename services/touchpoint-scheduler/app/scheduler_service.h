@@ -40,6 +40,8 @@ class SchedulerGrpc final : public Served<v1::SchedulerService> {
                                v1::SimulateJourneyResponse* resp) override;
   grpc::Status IngestEvent(grpc::ServerContext*, const v1::IngestEventRequest* req,
                            v1::IngestEventResponse* resp) override;
+  grpc::Status ExportCustomer(grpc::ServerContext*, const v1::ExportCustomerRequest* req,
+                              v1::ExportCustomerResponse* resp) override;
 
  private:
   const LivePlaybook& playbook_;

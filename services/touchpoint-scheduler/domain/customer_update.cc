@@ -23,11 +23,12 @@ CustomerUpdate UpdateFrom(const Playbook& pb, const lifecycle::v1::LifecycleEven
   return u;
 }
 
-CustomerUpdate UpdateFrom(const customer::v1::CustomerProfile& p) {
+CustomerUpdate UpdateFrom(const customer::v1::CustomerProfile& p, TimePoint received) {
   CustomerFacts f;
   MergeProfile(p, &f);
   CustomerUpdate u;
   u.customer_id = p.customer_id();
+  u.as_of = p.has_updated_at() ? FromProto(p.updated_at()) : received;
   for (auto [field, value] :
        {std::pair{"tier", &f.tier}, std::pair{"segment", &f.segment},
         std::pair{"profile", &f.profile_type}, std::pair{"tz", &f.time_zone}}) {
@@ -35,6 +36,14 @@ CustomerUpdate UpdateFrom(const customer::v1::CustomerProfile& p) {
   }
   if (f.birth_month > 0)
     u.fields["birth"] = absl::StrFormat("%02d-%02d", f.birth_month, f.birth_day);
+  return u;
+}
+
+CustomerUpdate Forgetting(const std::string& customer_id, TimePoint at) {
+  CustomerUpdate u;
+  u.customer_id = customer_id;
+  u.forget = true;
+  u.as_of = at;
   return u;
 }
 }  // namespace mot::scheduler

@@ -47,14 +47,16 @@ struct Settlement {
 };
 
 // A journey change an event causes: its scheduled touchpoints that list
-// `event_type` among their exits are cancelled with `reason`; those anchored on
-// `anchor` whose step is in `moves` move there, the old due time kept.
+// `event_type` among their exits (every one of them, with `every`: the journey ends)
+// are cancelled with `reason`; those anchored on `anchor` whose step is in `moves`
+// move there, the old due time kept.
 struct Amendment {
   std::string customer_id;
   std::string event_type;
   std::string reason;
   std::string anchor;
   std::map<std::string, TimePoint> moves;  // by step id
+  bool every = false;
 };
 
 struct AmendResult {
@@ -163,7 +165,12 @@ class JourneyStore {
   // seen has empty facts.
   virtual absl::StatusOr<std::map<std::string, CustomerFacts>> Facts(
       const std::vector<std::string>& customers, const StageWindows& stages) = 0;
-  // Writes the updates (one round trip) and lists each customer for calendar steps.
+  // The tombstones of those of `customers` who were forgotten (CustomerUpdate): when
+  // each was, by customer id; the others are not in it. One round trip.
+  virtual absl::StatusOr<std::map<std::string, TimePoint>> Forgotten(
+      const std::vector<std::string>& customers) = 0;
+  // Writes the updates (one round trip) and lists each customer for calendar steps; a
+  // forgetting erases the record and milestones and takes the customer off those lists.
   virtual absl::Status UpdateCustomers(const std::vector<CustomerUpdate>& updates,
                                        TimePoint now) = 0;
   // One milestone (a signing, a handover) of a customer, as UpdateCustomers writes it.
