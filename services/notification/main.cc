@@ -65,8 +65,9 @@ int main() {
     RedisCapLedger caps(runtime.redis(), config.routing.cap_within());
     mot::RedisTimers timers(runtime.redis(), {"notification.deferred", 16});
     DeferredSends deferred(store, timers, runtime.producer(), runtime.clock(), config.deferred);
-    CommandHandler handler(config.templates, providers, store, runtime.clock(), runtime.registry(),
-                           {config.routing, owners, caps, deferred, config.common.times});
+    CommandHandler handler(
+        config.templates, providers, store, runtime.clock(), runtime.registry(),
+        {config.routing, owners, caps, deferred, config.common.times, config.delivery_retention});
     runtime.AddBatchConsumer({mot::kNotificationCommandsTopic},
                              [&](std::vector<mot::Work>& batch) { handler.HandleBatch(batch); });
     runtime.AddLoop([&](const std::atomic<bool>& stop) { deferred.Run(stop); });
