@@ -1,5 +1,5 @@
 // Wiring only: the configuration (config.h), the providers of the configured channels,
-// the consumers, the deferred sends' loop and the gRPC service.
+// the consumers (with the owners' eraser), the deferred sends' loop and the gRPC service.
 #include <map>
 #include <memory>
 
@@ -11,6 +11,7 @@
 #include "notification/app/notification_service.h"
 #include "notification/app/owner_book.h"
 #include "notification/app/owner_consumer.h"
+#include "notification/app/owner_eraser.h"
 #include "notification/app/push_provider.h"
 #include "notification/app/redis_cap_ledger.h"
 #include "notification/app/webhook_provider.h"
@@ -71,7 +72,9 @@ int main() {
     runtime.AddBatchConsumer({mot::kNotificationCommandsTopic},
                              [&](std::vector<mot::Work>& batch) { handler.HandleBatch(batch); });
     runtime.AddLoop([&](const std::atomic<bool>& stop) { deferred.Run(stop); });
-    OwnerHandler owner_handler(owners, runtime.registry());
+    OwnerEraser eraser({owners, store, runtime.clock(), config.delivery_retention},
+                       runtime.registry());
+    OwnerHandler owner_handler(owners, eraser, runtime.registry());
     runtime.AddBatchConsumer(
         {mot::kCustomerTopic, mot::kLifecycleTopic},
         [&](std::vector<mot::Work>& batch) { owner_handler.HandleBatch(batch); }, ".owners");
