@@ -12,6 +12,7 @@
 #include "notification/app/owner_book.h"
 #include "notification/app/owner_consumer.h"
 #include "notification/app/owner_eraser.h"
+#include "notification/app/owner_export.h"
 #include "notification/app/push_provider.h"
 #include "notification/app/redis_cap_ledger.h"
 #include "notification/app/webhook_provider.h"
@@ -78,13 +79,15 @@ int main() {
     runtime.AddBatchConsumer(
         {mot::kCustomerTopic, mot::kLifecycleTopic},
         [&](std::vector<mot::Work>& batch) { owner_handler.HandleBatch(batch); }, ".owners");
+    OwnerExport exporter({owners, store, config.templates, config.delivery_retention});
     NotificationGrpc grpc_service({store, config.max_page_size, config.templates, config.routing,
-                                   owners, runtime.producer()});
+                                   owners, runtime.producer(), exporter});
     return runtime.Serve({&grpc_service},
                          mot::PolicyOf("mot.notification.v1.NotificationService",
                                        {{"Send", mot::Scope::kPublisher},
                                         {"ListDeliveries", mot::Scope::kReader},
                                         {"GetPreferences", mot::Scope::kReader},
-                                        {"SetPreferences", mot::Scope::kManager}}));
+                                        {"SetPreferences", mot::Scope::kManager},
+                                        {"ExportCustomer", mot::Scope::kManager}}));
   });
 }

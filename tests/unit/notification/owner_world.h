@@ -20,9 +20,11 @@
 #include "mot/lifecycle/v1/event.pb.h"
 #include "notification/app/command_consumer.h"
 #include "notification/app/deferred_sends.h"
+#include "notification/app/notification_service.h"
 #include "notification/app/owner_book.h"
 #include "notification/app/owner_consumer.h"
 #include "notification/app/owner_eraser.h"
+#include "notification/app/owner_export.h"
 #include "prometheus/registry.h"
 
 namespace mot::notification {
@@ -138,6 +140,8 @@ class OwnerWorld : public ::testing::Test {
       registry_,  {routing_, owners_, caps_, deferred_, TimeWindow{}, retention_}};
   OwnerEraser eraser_{{owners_, store_, clock_, retention_}, registry_};
   OwnerHandler owner_handler_{owners_, eraser_, registry_};
+  OwnerExport exporter_{{owners_, store_, templates_, retention_}};
+  NotificationGrpc grpc_{{store_, 100, templates_, routing_, owners_, events_, exporter_}};
 };
 
 }  // namespace mot::notification
