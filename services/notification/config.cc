@@ -45,6 +45,12 @@ NotificationConfig NotificationConfig::FromEnv(const Env& env) {
   }
   c.hotline_kind = env.Optional("MOT_HOTLINE_TICKET_KIND", "hotline_call");
   c.max_page_size = env.Int("MOT_LIST_PAGE_SIZE_MAX", 100, 1, 10000);
+  c.delivery_retention = env.Duration("MOT_DELIVERY_RETENTION", "5y");
+  if (c.delivery_retention < std::chrono::hours(24)) {
+    throw ConfigError(
+        "MOT_DELIVERY_RETENTION is too short; expected at least 1d (a delivery's record is "
+        "what makes a command sent twice go out once)");
+  }
   auto vault = ContactVault::FromSpec(
       env.Required("MOT_CONTACT_KEYS", "<key id>:<base64 32-byte key>[,...]"));
   if (!vault.ok()) throw ConfigError(std::string(vault.status().message()));

@@ -34,6 +34,9 @@ namespace mot::notification {
 //   MOT_PUSH_URL, MOT_PUSH_TOKEN                               the app push gateway (app)
 //   MOT_HOTLINE_TICKET_KIND (hotline_call)                     hotline call tasks (hotline)
 //   MOT_LIST_PAGE_SIZE_MAX (100)         ListDeliveries' largest page
+//   MOT_DELIVERY_RETENTION (5y)          how long a delivery's record is kept once it settled
+//                                        (delivered, failed or suppressed); at least 1d,
+//                                        since the record is what sends a command once
 struct NotificationConfig {
   CommonConfig common;
   TemplateSet templates;
@@ -50,6 +53,7 @@ struct NotificationConfig {
   std::string push_url, push_token;  // push_url empty: no app channel
   std::string hotline_kind = "hotline_call";
   int max_page_size = 100;
+  std::chrono::milliseconds delivery_retention = std::chrono::hours(24 * 365 * 5);
 
   static NotificationConfig FromEnv(const Env& env);
 };

@@ -1,5 +1,5 @@
 // Wiring only: the configuration (config.h), the providers of the configured channels,
-// the consumers, the deferred sends' loop and the gRPC service.
+// the consumers (with the owners' eraser), the deferred sends' loop and the gRPC service.
 #include <map>
 #include <memory>
 
@@ -11,6 +11,8 @@
 #include "notification/app/notification_service.h"
 #include "notification/app/owner_book.h"
 #include "notification/app/owner_consumer.h"
+#include "notification/app/owner_eraser.h"
+#include "notification/app/owner_export.h"
 #include "notification/app/push_provider.h"
 #include "notification/app/redis_cap_ledger.h"
 #include "notification/app/webhook_provider.h"
@@ -65,22 +67,27 @@ int main() {
     RedisCapLedger caps(runtime.redis(), config.routing.cap_within());
     mot::RedisTimers timers(runtime.redis(), {"notification.deferred", 16});
     DeferredSends deferred(store, timers, runtime.producer(), runtime.clock(), config.deferred);
-    CommandHandler handler(config.templates, providers, store, runtime.clock(), runtime.registry(),
-                           {config.routing, owners, caps, deferred, config.common.times});
+    CommandHandler handler(
+        config.templates, providers, store, runtime.clock(), runtime.registry(),
+        {config.routing, owners, caps, deferred, config.common.times, config.delivery_retention});
     runtime.AddBatchConsumer({mot::kNotificationCommandsTopic},
                              [&](std::vector<mot::Work>& batch) { handler.HandleBatch(batch); });
     runtime.AddLoop([&](const std::atomic<bool>& stop) { deferred.Run(stop); });
-    OwnerHandler owner_handler(owners, runtime.registry());
+    OwnerEraser eraser({owners, store, runtime.clock(), config.delivery_retention},
+                       runtime.registry());
+    OwnerHandler owner_handler(owners, eraser, runtime.registry());
     runtime.AddBatchConsumer(
         {mot::kCustomerTopic, mot::kLifecycleTopic},
         [&](std::vector<mot::Work>& batch) { owner_handler.HandleBatch(batch); }, ".owners");
+    OwnerExport exporter({owners, store, config.templates, config.delivery_retention});
     NotificationGrpc grpc_service({store, config.max_page_size, config.templates, config.routing,
-                                   owners, runtime.producer()});
+                                   owners, runtime.producer(), exporter});
     return runtime.Serve({&grpc_service},
                          mot::PolicyOf("mot.notification.v1.NotificationService",
                                        {{"Send", mot::Scope::kPublisher},
                                         {"ListDeliveries", mot::Scope::kReader},
                                         {"GetPreferences", mot::Scope::kReader},
-                                        {"SetPreferences", mot::Scope::kManager}}));
+                                        {"SetPreferences", mot::Scope::kManager},
+                                        {"ExportCustomer", mot::Scope::kManager}}));
   });
 }

@@ -112,8 +112,10 @@ class LateCallsTest : public ::testing::Test {
       *notification::ContactVault::FromSpec("k1:" + absl::Base64Escape(std::string(32, 'k')));
   testkit::MemoryRecordStore deliveries_;
   notification::OwnerBook owners_{deliveries_, vault_};
+  notification::OwnerExport exporter_{
+      {owners_, deliveries_, templates_, std::chrono::hours(24 * 365 * 5)}};
   notification::NotificationGrpc notification_{
-      {deliveries_, 10, templates_, routing_, owners_, publisher_}};
+      {deliveries_, 10, templates_, routing_, owners_, publisher_, exporter_}};
   // Survey: its Redis is never reached (nothing is done for a late call); port 1 refuses.
   survey::SurveyCatalogue catalogue_ =
       *survey::SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));

@@ -2,12 +2,12 @@
 
 #include <future>
 
-#include "absl/strings/str_cat.h"
 #include "mot/common/codec.h"
 #include "mot/common/ids.h"
 #include "mot/common/log.h"
 #include "mot/common/topics.h"
 #include "mot/common/validate.h"
+#include "notification/app/owner_view.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 
@@ -52,6 +52,7 @@ CommandHandler::CommandHandler(const TemplateSet& templates,
                                Deciding deciding)
     : templates_(templates),
       providers_(std::move(providers)),
+      store_(store),
       deliveries_(store),
       clock_(clock),
       deciding_(deciding),
@@ -63,44 +64,6 @@ CommandHandler::CommandHandler(const TemplateSet& templates,
 }
 
 CommandHandler::~CommandHandler() = default;
-
-namespace {
-
-// The owner's contact point named `field` (Provider::ContactPoint); empty when none.
-std::string ContactOf(const std::optional<customer::v1::CustomerProfile>& profile,
-                      const std::string& field) {
-  if (!profile) return "";
-  const auto& c = profile->contact();
-  if (field == "mobile") return c.mobile();
-  if (field == "email") return c.email();
-  if (field == "wecom_user_id") return c.wecom_user_id();
-  if (field == "app_device_token") return c.app_device_token();
-  return "";
-}
-
-// What the routing rules know of an owner: the profile's segment, zone and
-// preferences; the channels that reach them (a provider that needs no contact point
-// of theirs, e.g. a group robot, unless the message is `personal`, or one whose
-// contact point the profile has); the capped messages they were sent lately.
-Owner OwnerOf(const std::optional<customer::v1::CustomerProfile>& profile,
-              const std::map<std::string, Provider*>& providers, bool personal) {
-  Owner o;
-  for (const auto& [channel, provider] : providers) {
-    const std::string field = provider->ContactPoint();
-    if (field.empty() ? !personal : !ContactOf(profile, field).empty()) o.reachable.insert(channel);
-  }
-  if (!profile) return o;
-  o.segment = profile->segment();
-  o.time_zone = profile->time_zone();
-  const auto& prefs = profile->preferences();
-  o.preferred_channels.assign(prefs.preferred_channels().begin(), prefs.preferred_channels().end());
-  o.opted_out_channels.insert(prefs.opted_out_channels().begin(), prefs.opted_out_channels().end());
-  o.opted_out_categories.insert(prefs.opted_out_categories().begin(),
-                                prefs.opted_out_categories().end());
-  return o;
-}
-
-}  // namespace
 
 void CommandHandler::HandleBatch(std::vector<Work>& batch) {
   Batch b{batch, clock_.Now()};
@@ -115,6 +78,7 @@ void CommandHandler::HandleBatch(std::vector<Work>& batch) {
   Settle(b);
   Hold(b);
   Record(b);
+  Retain(b);
   Publish(b);
 }
 
@@ -294,15 +258,16 @@ void CommandHandler::Decide(Batch& b) {
 
 void CommandHandler::Apply(Batch& b, Item& item, AttemptOutcome outcome) {
   item.delivery = std::move(outcome.delivery);
-  const v1::Delivery& d = item.delivery;
+  v1::Delivery& d = item.delivery;
   switch (outcome.kind) {
     case AttemptOutcome::kDelivered:
       break;
     case AttemptOutcome::kRetry:
     case AttemptOutcome::kNextChannel:
-      // Held to be tried again at `at`, under a key of its own.
-      b.held.push_back({absl::StrCat(d.id(), "/", absl::Hex(random_())), d.customer_id(),
-                        item.cmd.SerializeAsString(), outcome.at});
+      // Held to be tried again at `at`, under its own key (its n-th hold).
+      d.set_holds(d.holds() + 1);
+      b.held.push_back(
+          {HeldCommands::RetryKey(d), d.customer_id(), item.cmd.SerializeAsString(), outcome.at});
       break;
     case AttemptOutcome::kFailed:
       item.dead = true;
@@ -415,9 +380,7 @@ void CommandHandler::Record(Batch& b) {
     Item& item = b.items[k];
     if (!item.fresh || !b.status(item).ok()) continue;
     v1::Delivery& d = item.delivery;
-    if (d.status() == v1::DELIVERY_STATUS_DELIVERED || d.status() == v1::DELIVERY_STATUS_FAILED) {
-      *d.mutable_delivered_at() = ToProto(b.now);
-    }
+    notification::Settle(d, b.now);
     if (item.capped && d.status() == v1::DELIVERY_STATUS_DELIVERED)
       capped_sent.emplace_back(d.customer_id(), d.id());
     if (item.replace) {
@@ -441,6 +404,23 @@ void CommandHandler::Record(Batch& b) {
   }
   for (size_t k : recorded) Count(b.items[k].delivery, b.status(b.items[k]));
   for (size_t k : replaced) Count(b.items[k].delivery, b.status(b.items[k]));
+}
+
+// Each settled delivery's record expires its retention after it settled; a repeat's
+// again (the same time), should its first expiry have failed.
+void CommandHandler::Retain(Batch& b) {
+  std::vector<std::pair<std::string, int64_t>> at;
+  std::vector<size_t> ks;
+  for (size_t k = 0; k < b.items.size(); ++k) {
+    const Item& item = b.items[k];
+    const auto until = RetainedUntil(item.delivery, deciding_.retention);
+    if (!b.status(item).ok() || !until) continue;
+    at.emplace_back(item.delivery.id(), ToUnixMillis(*until));
+    ks.push_back(k);
+  }
+  if (auto s = store_.ExpireAt(at); !s.ok()) {
+    for (size_t k : ks) b.status(b.items[k]) = s;
+  }
 }
 
 // Each event on mot.notification.v1 (a repeat's too); a delivery failed on every

@@ -12,11 +12,13 @@
 #include "mot/common/token_bucket.h"
 #include "mot/notification/v1/notification.pb.h"
 #include "notification/app/deferred_sends.h"
+#include "notification/app/held_commands.h"
 #include "notification/app/metrics.h"
 #include "notification/app/owner_book.h"
 #include "notification/app/provider.h"
 #include "notification/domain/cap_ledger.h"
 #include "notification/domain/delivery_attempts.h"
+#include "notification/domain/delivery_retention.h"
 #include "notification/domain/routing.h"
 #include "notification/domain/templates.h"
 
@@ -35,6 +37,8 @@ struct Deciding {
   DeferredSends& deferred;
   // A command whose requested_at lies outside this window around now is refused.
   TimeWindow times;
+  // How long a settled delivery's record is kept (MOT_DELIVERY_RETENTION).
+  std::chrono::milliseconds retention = std::chrono::hours(24 * 365 * 5);
 };
 
 // Consumes SendNotificationCommand: renders the template; for an owner's message,
@@ -45,7 +49,8 @@ struct Deciding {
 // A provider's failure never holds the consumer: the message is kept RETRYING with a
 // durable timer (AfterAttempt: backoff with jitter, Routing::retry), then moves to the
 // next channel; after the last it is FAILED, its event published and the command
-// dead-lettered with every attempt in the reason. Each channel's provider takes at
+// dead-lettered with every attempt in the reason. A settled delivery's record expires
+// `deciding.retention` after it settled. Each channel's provider takes at
 // most its rate (a token bucket); what is over waits on a timer too. The providers of
 // a batch are asked at the same time, each within its own timeout.
 class CommandHandler {
@@ -74,6 +79,7 @@ class CommandHandler {
   void Settle(Batch& b);
   void Hold(Batch& b);
   void Record(Batch& b);
+  void Retain(Batch& b);
   void Publish(Batch& b);
   // The item as `outcome` says, held on a timer of its own when it is tried again.
   void Apply(Batch& b, Item& item, AttemptOutcome outcome);
@@ -82,6 +88,7 @@ class CommandHandler {
 
   const TemplateSet& templates_;
   std::map<std::string, Provider*> providers_;
+  RecordStore& store_;
   ProtoStore<v1::Delivery> deliveries_;
   const Clock& clock_;
   const Deciding deciding_;

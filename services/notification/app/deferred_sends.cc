@@ -5,13 +5,9 @@
 
 namespace mot::notification {
 
-namespace {
-std::string DeferredKey(const std::string& delivery_id) { return "deferred:" + delivery_id; }
-}  // namespace
-
 DeferredSends::DeferredSends(RecordStore& store, Timers& timers, Publisher& out, const Clock& clock,
                              ClaimOptions options)
-    : store_(store),
+    : held_(store),
       timers_(timers),
       out_(out),
       clock_(clock),
@@ -22,10 +18,10 @@ absl::Status DeferredSends::Hold(const std::vector<Held>& held) {
   std::vector<std::pair<std::string, std::string>> commands;
   std::vector<Timers::Timer> timers;
   for (const auto& h : held) {
-    commands.emplace_back(DeferredKey(h.key), h.command);
+    commands.emplace_back(h.key, h.command);
     timers.push_back({timers_.layout().PartitionOf(h.customer_id), h.key, h.at});
   }
-  if (auto s = store_.PutAll(commands); !s.ok()) return s;
+  if (auto s = held_.PutAll(commands); !s.ok()) return s;
   return timers_.Arm(timers);
 }
 
@@ -46,9 +42,7 @@ absl::StatusOr<ClaimLoop::Passed> DeferredSends::PassAs(const std::string& token
   for (size_t p = 0; p < partitions.size(); ++p) {
     const auto& ids = (*claimed)[p];
     if (ids.empty()) continue;
-    std::vector<std::string> keys;
-    for (const auto& id : ids) keys.push_back(DeferredKey(id));
-    auto commands = store_.GetAll(keys);
+    auto commands = held_.GetAll(ids);
     if (!commands.ok()) return commands.status();
     std::vector<OutMessage> again;
     for (const auto& c : *commands) {
@@ -61,7 +55,7 @@ absl::StatusOr<ClaimLoop::Passed> DeferredSends::PassAs(const std::string& token
       if (!s.ok()) return s;  // claimed again once the lease ends
     }
     if (auto done = timers_.Complete(partitions[p], ids, token); !done.ok()) return done.status();
-    store_.Erase(keys).IgnoreError();  // one left behind has no timer: never sent again
+    held_.Erase(ids).IgnoreError();  // one left behind has no timer: never sent again
     passed.settled += static_cast<int>(again.size());
     if (ids.size() == static_cast<size_t>(options.batch)) passed.more = true;
   }

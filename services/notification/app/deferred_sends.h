@@ -11,22 +11,23 @@
 #include "mot/common/messaging.h"
 #include "mot/common/record_store.h"
 #include "mot/common/timers.h"
+#include "notification/app/held_commands.h"
 
 namespace mot::notification {
 
 // Messages held for later: for the owner's quiet hours (decided anew when they end)
-// or a retry (tried again on its channel). Each command is kept as a record
-// ("deferred:<key>") with a timer of the same key; when the timer fires (on the
-// service's clock), the command is published again on mot.notification.commands.v1,
-// then the timer and record go. A retry's key is new each time, so a command held
-// again before its last hold is cleared up keeps its record. The timers are claimed
-// on the shared ClaimLoop (`options`: tick, lease, batch).
+// or a retry (tried again on its channel). Each command is kept (HeldCommands) with a
+// timer of the same key; when the timer fires (on the service's clock), the command is
+// published again on mot.notification.commands.v1, then the timer and record go. A
+// retry's key is new each time ("<delivery id>/<n>"), so a command held again before
+// its last hold is cleared up keeps its record. The timers are claimed on the shared
+// ClaimLoop (`options`: tick, lease, batch).
 class DeferredSends {
  public:
   DeferredSends(RecordStore& store, Timers& timers, Publisher& out, const Clock& clock,
                 ClaimOptions options);
   struct Held {
-    std::string key;  // the delivery id for quiet hours; "<delivery id>/<random>" for a retry
+    std::string key;  // the delivery id for quiet hours; HeldCommands::RetryKey for a retry
     std::string customer_id, command;  // the command's bytes
     TimePoint at;
   };
@@ -42,7 +43,7 @@ class DeferredSends {
 
  private:
   absl::StatusOr<ClaimLoop::Passed> PassAs(const std::string& token);
-  RecordStore& store_;
+  HeldCommands held_;
   Timers& timers_;
   Publisher& out_;
   const Clock& clock_;

@@ -67,4 +67,25 @@ OwnerMetrics::OwnerMetrics(prometheus::Registry& registry) : OwnerMetrics(OwnerR
 OwnerMetrics::OwnerMetrics(prometheus::Family<prometheus::Counter>& family)
     : kept(family.Add({{"change", "kept"}})), forgotten(family.Add({{"change", "forgotten"}})) {}
 
+namespace {
+prometheus::Family<prometheus::Counter>& Erasures(prometheus::Registry& registry) {
+  return prometheus::BuildCounter()
+      .Name("mot_notification_erasures_total")
+      .Help(
+          "What was erased when owners were forgotten: contact_record (the sealed "
+          "profile), preferences, delivery (a record's provider answers), deferred_send "
+          "(a command held for later).")
+      .Register(registry);
+}
+}  // namespace
+
+ErasureMetrics::ErasureMetrics(prometheus::Registry& registry)
+    : ErasureMetrics(Erasures(registry)) {}
+
+ErasureMetrics::ErasureMetrics(prometheus::Family<prometheus::Counter>& family)
+    : contact_record(family.Add({{"what", "contact_record"}})),
+      preferences(family.Add({{"what", "preferences"}})),
+      delivery(family.Add({{"what", "delivery"}})),
+      deferred_send(family.Add({{"what", "deferred_send"}})) {}
+
 }  // namespace mot::notification

@@ -36,4 +36,16 @@ struct OwnerMetrics {
   explicit OwnerMetrics(prometheus::Family<prometheus::Counter>& family);
 };
 
+// The eraser's handles, made once: what it erased when an owner was forgotten.
+struct ErasureMetrics {
+  prometheus::Counter& contact_record;  // the sealed profile
+  prometheus::Counter& preferences;     // the preferences set through the API
+  prometheus::Counter& delivery;        // a delivery's record, its answers erased
+  prometheus::Counter& deferred_send;   // a command held for later, dropped
+  explicit ErasureMetrics(prometheus::Registry& registry);
+
+ private:
+  explicit ErasureMetrics(prometheus::Family<prometheus::Counter>& family);
+};
+
 }  // namespace mot::notification

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "mot/common/gate.h"
 #include "mot/common/ids.h"
+#include "mot/common/log.h"
 #include "mot/common/runtime.h"
 #include "mot/common/topics.h"
 
@@ -121,6 +122,19 @@ grpc::Status NotificationGrpc::SetPreferences(grpc::ServerContext* ctx,
     return ToGrpc(s);
   }
   *resp->mutable_preferences() = std::move(prefs);
+  return grpc::Status::OK;
+}
+
+grpc::Status NotificationGrpc::ExportCustomer(grpc::ServerContext* ctx,
+                                              const v1::ExportCustomerRequest* req,
+                                              v1::ExportCustomerResponse* resp) {
+  if (req->customer_id().empty()) return InvalidArgument("customer_id", "is required");
+  auto exported = parts_.exporter.Export(req->customer_id());
+  if (!exported.ok()) return ToGrpc(exported.status());
+  *resp = *std::move(exported);
+  // Who asked, and how much went out; nothing of the owner's.
+  Log().info("ExportCustomer by '{}': {} deliveries, {} held messages", CallerOf(ctx),
+             resp->deliveries_size(), resp->held_size());
   return grpc::Status::OK;
 }
 

@@ -5,13 +5,14 @@
 #include "mot/common/served.h"
 #include "mot/notification/v1/notification.grpc.pb.h"
 #include "notification/app/owner_book.h"
+#include "notification/app/owner_export.h"
 #include "notification/domain/routing.h"
 #include "notification/domain/templates.h"
 
 namespace mot::notification {
 
 // The gRPC API: Send (checked, then queued as a command), ListDeliveries (newest first,
-// paged), Get/SetPreferences.
+// paged), Get/SetPreferences, ExportCustomer (a subject-access request, OwnerExport).
 class NotificationGrpc final : public Served<v1::NotificationService> {
  public:
   struct Parts {
@@ -21,6 +22,7 @@ class NotificationGrpc final : public Served<v1::NotificationService> {
     const Routing& routing;
     OwnerBook& owners;
     Publisher& out;
+    OwnerExport& exporter;
   };
   explicit NotificationGrpc(Parts parts) : parts_(parts), deliveries_(parts.store) {}
   grpc::Status Send(grpc::ServerContext*, const v1::SendRequest* req,
@@ -31,6 +33,8 @@ class NotificationGrpc final : public Served<v1::NotificationService> {
                               v1::GetPreferencesResponse* resp) override;
   grpc::Status SetPreferences(grpc::ServerContext*, const v1::SetPreferencesRequest* req,
                               v1::SetPreferencesResponse* resp) override;
+  grpc::Status ExportCustomer(grpc::ServerContext*, const v1::ExportCustomerRequest* req,
+                              v1::ExportCustomerResponse* resp) override;
 
  private:
   Parts parts_;

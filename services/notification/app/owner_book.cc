@@ -87,8 +87,14 @@ absl::StatusOr<std::pair<customer::v1::Preferences, std::string>> OwnerBook::Pre
   return out;
 }
 
-absl::Status OwnerBook::Forget(const std::string& customer_id) {
-  return store_.Erase({OwnerKey(customer_id), PrefsKey(customer_id)});
+absl::StatusOr<OwnerBook::Forgotten> OwnerBook::Forget(const std::string& customer_id) {
+  const std::vector<std::string> keys = {OwnerKey(customer_id), PrefsKey(customer_id)};
+  auto kept = store_.GetAll(keys);
+  if (!kept.ok()) return kept.status();
+  const Forgotten found{(*kept)[0].has_value(), (*kept)[1].has_value()};
+  if (!found.profile && !found.preferences) return found;
+  if (auto s = store_.Erase(keys); !s.ok()) return s;
+  return found;
 }
 
 }  // namespace mot::notification

@@ -31,8 +31,13 @@ class OwnerBook {
   // The preferences decided with, and where they come from: "api", "profile" or "none".
   absl::StatusOr<std::pair<customer::v1::Preferences, std::string>> Preferences(
       const std::string& customer_id);
-  // Erases the profile and the preferences.
-  absl::Status Forget(const std::string& customer_id);
+  // What Forget found to erase.
+  struct Forgotten {
+    bool profile = false;
+    bool preferences = false;
+  };
+  // Erases the profile and the preferences (nothing when they are gone already).
+  absl::StatusOr<Forgotten> Forget(const std::string& customer_id);
 
  private:
   RecordStore& store_;

@@ -31,7 +31,7 @@ void OwnerHandler::HandleBatch(std::vector<Work>& batch) {
         w.status = absl::InvalidArgumentError("customer_id is required");
         continue;
       }
-      w.status = book_.Forget(event.customer_id());
+      w.status = eraser_.Forget(event.customer_id());
       if (w.status.ok()) metrics_.forgotten.Increment();
     }
     if (!w.status.ok() && !absl::IsInvalidArgument(w.status)) return;  // the rest again later

@@ -343,5 +343,45 @@ TEST_F(CommandConsumerTest, AChannelWithoutAProviderFailsWithTheAttemptInTheDead
   EXPECT_EQ(event.delivery().reason(), "every_channel_failed");
 }
 
+// Retention: a delivery's record expires MOT_DELIVERY_RETENTION (5y by default) after it
+// settled (delivered, failed, suppressed), not while it waits; each retry is held under
+// the delivery's id and its hold's number.
+TEST_F(CommandConsumerTest, ARecordExpiresItsRetentionAfterItSettledNotWhileItWaits) {
+  const auto retention = std::chrono::hours(24 * 365 * 5);
+  const std::string id = DeterministicId("dl", {"tp-1"});
+  provider_.answer = absl::UnavailableError("webhook answered HTTP 503");
+  ASSERT_TRUE(Handle(Welcome()).ok());
+  v1::Delivery d = Recorded("tp-1");
+  EXPECT_EQ(d.status(), v1::DELIVERY_STATUS_RETRYING);
+  EXPECT_FALSE(d.has_settled_at());
+  EXPECT_EQ(store_.ExpiresAt(id), std::nullopt);
+  EXPECT_EQ(d.holds(), 1);
+  EXPECT_TRUE(store_.Get("deferred:" + id + "/1")->has_value());
+  clock_.Advance(std::chrono::minutes(5));
+  ASSERT_EQ(*deferred_.Pass(), 1);
+  EXPECT_FALSE(store_.Get("deferred:" + id + "/1")->has_value());
+  provider_.answer = std::string("HTTP 200");
+  ASSERT_TRUE(
+      handler_
+          .Handle(testkit::Message(kNotificationCommandsTopic, again_.sent[0].payload), publisher_)
+          .ok());
+  d = Recorded("tp-1");
+  EXPECT_EQ(d.status(), v1::DELIVERY_STATUS_DELIVERED);
+  EXPECT_EQ(FromProto(d.settled_at()), clock_.Now());
+  EXPECT_EQ(store_.ExpiresAt(id), ToUnixMillis(clock_.Now() + retention));
+
+  // A suppressed message settles when it is decided.
+  customer::v1::Preferences prefs;
+  prefs.add_opted_out_categories("marketing");
+  ASSERT_TRUE(owners_.SetPreferences("C-1", prefs).ok());
+  auto marketing = Welcome();
+  marketing.set_command_id("tp-marketing");
+  marketing.set_category("marketing");
+  ASSERT_TRUE(Handle(marketing).ok());
+  const v1::Delivery suppressed = Recorded("tp-marketing");
+  EXPECT_EQ(suppressed.status(), v1::DELIVERY_STATUS_SUPPRESSED);
+  EXPECT_EQ(store_.ExpiresAt(suppressed.id()), ToUnixMillis(clock_.Now() + retention));
+}
+
 }  // namespace
 }  // namespace mot::notification

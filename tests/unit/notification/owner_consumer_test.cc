@@ -7,7 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "fakes.h"
 #include "gtest/gtest.h"
-#include "memory_record_store.h"
+#include "inspected_store.h"
 #include "mot/common/topics.h"
 #include "mot/lifecycle/v1/event.pb.h"
 #include "notification/app/owner_book.h"
@@ -24,11 +24,13 @@ Work At(const std::string& topic, const std::string& payload, Publisher* out) {
 }
 
 TEST(OwnerHandler, KeepsProfilesSealedAndForgetsOnRequest) {
-  testkit::MemoryRecordStore store;
+  testkit::InspectedStore store;
   const auto vault = *ContactVault::FromSpec("k1:" + absl::Base64Escape(std::string(32, 'a')));
   OwnerBook book(store, vault);
   prometheus::Registry registry;
-  OwnerHandler handler(book, registry);
+  testkit::ManualClock clock(FromUnixMillis(1'793'520'000'000));
+  OwnerEraser eraser({book, store, clock, std::chrono::hours(24 * 365 * 5)}, registry);
+  OwnerHandler handler(book, eraser, registry);
   testkit::FakePublisher out;
   customer::v1::CustomerProfile p;
   p.set_customer_id("C-9");
