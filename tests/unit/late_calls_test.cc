@@ -120,7 +120,7 @@ class LateCallsTest : public ::testing::Test {
   RedisClient redis_{"127.0.0.1", 1, "", 200ms};
   RedisRecordStore answers_{redis_, "survey"};
   survey::KpiCounter kpi_{redis_};
-  survey::Responses responses_{{answers_, redis_, catalogue_, publisher_, clock_}};
+  survey::Responses responses_{{answers_, redis_, catalogue_, publisher_, clock_, 24h}};
   survey::SurveyGrpc survey_{{responses_, answers_, redis_, catalogue_, 10, kpi_}};
 
   const std::vector<std::pair<std::string, ServedMethods*>> services_ = {
