@@ -47,8 +47,9 @@ int main() {
     runtime.AddCollectable(scores_metrics);
     mot::survey::Responses responses(
         {store, runtime.redis(), catalogue, runtime.producer(), clock, config.retention});
-    mot::survey::SurveyGrpc grpc_service(
-        {responses, store, runtime.redis(), catalogue, config.max_page_size, kpi});
+    mot::survey::SurveyGrpc grpc_service({responses, store, runtime.redis(), catalogue,
+                                          config.max_page_size, kpi, owner_surveys_max,
+                                          config.retention});
     mot::survey::SurveyWeb web(
         {responses, catalogue, clock, metrics, config.max_form_bytes, config.max_text});
     if (!web.Bind(config.http_addr)) {
@@ -62,6 +63,7 @@ int main() {
                                                       {"GetSurveyInstance", mot::Scope::kReader},
                                                       {"SubmitResponse", mot::Scope::kAgent},
                                                       {"GetScores", mot::Scope::kManager},
-                                                      {"GetKpi", mot::Scope::kManager}}));
+                                                      {"GetKpi", mot::Scope::kManager},
+                                                      {"ExportCustomer", mot::Scope::kManager}}));
   });
 }

@@ -121,7 +121,7 @@ class LateCallsTest : public ::testing::Test {
   RedisRecordStore answers_{redis_, "survey"};
   survey::KpiCounter kpi_{redis_};
   survey::Responses responses_{{answers_, redis_, catalogue_, publisher_, clock_, 24h}};
-  survey::SurveyGrpc survey_{{responses_, answers_, redis_, catalogue_, 10, kpi_}};
+  survey::SurveyGrpc survey_{{responses_, answers_, redis_, catalogue_, 10, kpi_, 10, 24h}};
 
   const std::vector<std::pair<std::string, ServedMethods*>> services_ = {
       {"mot.scheduler.v1.SchedulerService", &scheduler_},
@@ -217,7 +217,7 @@ TEST_F(LateCallsTest, EveryRpcOfEveryServiceDoesNothingForACallPastItsDeadline) 
                 }
                 return n;
               }());
-  EXPECT_EQ(called, 25);
+  EXPECT_EQ(called, 26);
   // Nothing changed: no note, no second ticket, no preferences, nothing published but
   // the first ticket's event.
   ticketing::v1::GetTicketRequest get;
