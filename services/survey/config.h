@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -20,6 +21,12 @@ struct SurveyConfig {
   size_t max_form_bytes = 0;   // MOT_SURVEY_FORM_MAX_BYTES
   size_t max_text = 0;         // MOT_SURVEY_TEXT_MAX_BYTES
   int metrics_projects = 500;  // MOT_SURVEY_METRICS_PROJECTS_MAX
+  // How long an owner's instance, response and link are kept after the instance was
+  // answered, withdrawn or expired (then Redis deletes them; the scores stay): 5 years.
+  std::chrono::milliseconds retention{};  // MOT_SURVEY_RETENTION
+  // The most instances of one owner that forgetting the owner and ExportCustomer cover
+  // (an owner is sent a few dozen in a lifetime).
+  int owner_surveys_max = 1000;  // MOT_SURVEY_OWNER_SURVEYS_MAX
 
   // Throws ConfigError naming the variable that is wrong.
   static SurveyConfig FromEnv(const Env& env);

@@ -122,8 +122,8 @@ class LateCallsTest : public ::testing::Test {
   RedisClient redis_{"127.0.0.1", 1, "", 200ms};
   RedisRecordStore answers_{redis_, "survey"};
   survey::KpiCounter kpi_{redis_};
-  survey::Responses responses_{{answers_, redis_, catalogue_, publisher_, clock_}};
-  survey::SurveyGrpc survey_{{responses_, answers_, redis_, catalogue_, 10, kpi_}};
+  survey::Responses responses_{{answers_, redis_, catalogue_, publisher_, clock_, 24h}};
+  survey::SurveyGrpc survey_{{responses_, answers_, redis_, catalogue_, 10, kpi_, 10, 24h}};
 
   const std::vector<std::pair<std::string, ServedMethods*>> services_ = {
       {"mot.scheduler.v1.SchedulerService", &scheduler_},

@@ -33,31 +33,22 @@ absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
   };
   auto existing = instances_.Get(instance->id());
   if (!existing.ok()) return existing.status();
-  if (*existing) {  // again: the event again
+  if (*existing) {  // again: the event again (and its retention, in case it was not set)
+    if (auto s = store_.ExpireAt(RetentionOf(**existing, retention_)); !s.ok()) return s;
     event((*existing)->status() == v1::SURVEY_STATUS_SUPPRESSED ? v1::SURVEY_EVENT_TYPE_SUPPRESSED
                                                                 : v1::SURVEY_EVENT_TYPE_CREATED,
           **existing);
   } else {
-    // Fatigue: what the owner was sent.
-    auto mine = instances_.ListByCustomer(instance->customer_id(), 1000);
-    if (!mine.ok()) return mine.status();
     std::vector<Issued> sent;
     std::map<std::string, v1::SurveyInstance> by_id;
-    for (const auto& i : *mine) {
-      if (i.status() != v1::SURVEY_STATUS_OPEN && i.status() != v1::SURVEY_STATUS_COMPLETED)
-        continue;
-      const SurveyDefinition* d = catalogue_.Find(i.survey_id());
-      sent.push_back({i.id(), d != nullptr ? d->family : "",
-                      FromProto(i.has_requested_at() ? i.requested_at() : i.created_at()),
-                      i.status() == v1::SURVEY_STATUS_OPEN && FromProto(i.expires_at()) > now});
-      by_id[i.id()] = i;
-    }
+    if (auto s = SentTo(instance->customer_id(), now, sent, by_id); !s.ok()) return s;
     const SurveyDefinition* def = catalogue_.Find(instance->survey_id());
     const auto verdict =
         Fatigue(catalogue_.fatigue(), sent, def->family, FromProto(instance->requested_at()));
     if (!verdict.issue) {
       instance->set_status(v1::SURVEY_STATUS_SUPPRESSED);
       instance->set_reason(verdict.reason);
+      *instance->mutable_withdrawn_at() = ToProto(now);
     } else {
       // The link before the instance: a crash between them leaves an unused token, never
       // an instance without its link.
@@ -68,14 +59,18 @@ absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
     auto inserted = instances_.Insert(instance->id(), instance->customer_id(),
                                       ToUnixMillis(FromProto(instance->created_at())), *instance);
     if (!inserted.ok()) return inserted.status();
+    auto expiries = RetentionOf(*instance, retention_);
     for (const auto& id : verdict.withdraw) {
       v1::SurveyInstance w = by_id.at(id);
       w.set_status(v1::SURVEY_STATUS_SUPPRESSED);
       w.set_reason(
           absl::StrCat("fatigue: withdrawn for the ", def->family, " survey ", instance->id()));
+      *w.mutable_withdrawn_at() = ToProto(now);
       if (auto s = instances_.Put(w.id(), w); !s.ok()) return s;
+      for (auto& e : RetentionOf(w, retention_)) expiries.push_back(std::move(e));
       event(v1::SURVEY_EVENT_TYPE_SUPPRESSED, w);
     }
+    if (auto s = store_.ExpireAt(expiries); !s.ok()) return s;
     Log().info(
         "survey instance {} {} survey={} stage={}{}", instance->id(),
         verdict.issue ? "created" : "suppressed", instance->survey_id(), instance->stage(),
@@ -85,6 +80,22 @@ absl::Status CommandHandler::Handle(const Incoming& in, Publisher& out) {
   }
   for (const auto& s : out.PublishAll(events)) {
     if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CommandHandler::SentTo(const std::string& customer_id, TimePoint now,
+                                    std::vector<Issued>& sent,
+                                    std::map<std::string, v1::SurveyInstance>& by_id) {
+  auto mine = instances_.ListByCustomer(customer_id, 1000);
+  if (!mine.ok()) return mine.status();
+  for (const auto& i : *mine) {
+    if (i.status() != v1::SURVEY_STATUS_OPEN && i.status() != v1::SURVEY_STATUS_COMPLETED) continue;
+    const SurveyDefinition* d = catalogue_.Find(i.survey_id());
+    sent.push_back({i.id(), d != nullptr ? d->family : "",
+                    FromProto(i.has_requested_at() ? i.requested_at() : i.created_at()),
+                    i.status() == v1::SURVEY_STATUS_OPEN && FromProto(i.expires_at()) > now});
+    by_id[i.id()] = i;
   }
   return absl::OkStatus();
 }

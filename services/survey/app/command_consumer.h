@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "mot/common/clock.h"
 #include "mot/common/kafka.h"
@@ -19,26 +22,35 @@ namespace mot::survey {
 // An issued instance gets its link: `link_base` + "/s/" + an unguessable token (128
 // random bits), kept as "link:<token>" -> instance id; the link travels in the
 // CREATED event (the playbook's invitation and reminder carry it to the owner).
+//
+// Every instance it records (and withdraws) is set to expire with its response and
+// its link `retention` after its final state (retention.h).
 class CommandHandler {
  public:
   // A command whose requested_at lies outside `times` around now is refused.
   CommandHandler(const SurveyCatalogue& catalogue, RecordStore& store, const Clock& clock,
-                 std::string link_base, TimeWindow times = {})
+                 std::string link_base, std::chrono::milliseconds retention, TimeWindow times = {})
       : catalogue_(catalogue),
         store_(store),
         instances_(store),
         clock_(clock),
         link_base_(std::move(link_base)),
+        retention_(retention),
         times_(times) {}
   // Publishes the event through `out`.
   absl::Status Handle(const Incoming& in, Publisher& out);
 
  private:
+  // Fatigue's input: the owner's instances that were sent (open or answered), and
+  // those by id.
+  absl::Status SentTo(const std::string& customer_id, TimePoint now, std::vector<Issued>& sent,
+                      std::map<std::string, v1::SurveyInstance>& by_id);
   const SurveyCatalogue& catalogue_;
   RecordStore& store_;
   ProtoStore<v1::SurveyInstance> instances_;
   const Clock& clock_;
   const std::string link_base_;
+  const std::chrono::milliseconds retention_;
   const TimeWindow times_;
 };
 

@@ -21,6 +21,14 @@ SurveyMetrics::SurveyMetrics(prometheus::Registry& registry) {
                          "unknown (no such link), refused (a malformed post), error.")
                      .Register(registry);
   for (const char* o : kOutcomes) pages[o] = &family.Add({{"outcome", o}});
+  erasures = &prometheus::BuildCounter()
+                  .Name("mot_survey_erasures_total")
+                  .Help(
+                      "Survey instances erased (free-text answers and link) because their owner "
+                      "was forgotten (customer_forgotten); an instance erased before is not "
+                      "counted again.")
+                  .Register(registry)
+                  .Add({});
 }
 
 }  // namespace mot::survey

@@ -16,6 +16,8 @@ struct SurveyMetrics {
   // Requests to the web page by outcome: shown, answered, incomplete, closed, unknown,
   // refused, error.
   std::map<std::string, prometheus::Counter*> pages;
+  // Survey instances erased because their owner was forgotten.
+  prometheus::Counter* erasures = nullptr;
   explicit SurveyMetrics(prometheus::Registry& registry);
 };
 

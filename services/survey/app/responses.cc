@@ -6,6 +6,8 @@
 #include "mot/common/topics.h"
 #include "survey/app/kpi.h"
 #include "survey/app/survey_records.h"
+#include "survey/domain/erasure.h"
+#include "survey/domain/retention.h"
 
 namespace mot::survey {
 
@@ -24,10 +26,7 @@ bool SameAnswers(const google::protobuf::Map<std::string, v1::Answer>& a,
 }  // namespace
 
 absl::StatusOr<std::optional<v1::SurveyInstance>> Responses::ByToken(const std::string& token) {
-  auto id = parts_.store.Get(LinkKey(token));
-  if (!id.ok()) return id.status();
-  if (!*id) return std::optional<v1::SurveyInstance>();
-  return instances_.Get(**id);
+  return LinkedInstance(parts_.store, token);
 }
 
 absl::StatusOr<std::optional<v1::SurveyResponse>> Responses::ResponseOf(
@@ -42,7 +41,7 @@ absl::StatusOr<std::optional<v1::SurveyResponse>> Responses::ResponseOf(
   return out;
 }
 
-Responses::Responses(Parts parts) : parts_(parts), instances_(parts.store) {
+Responses::Responses(Parts parts) : parts_(parts) {
   // Stored while the batch before is still awaiting the broker.
   commits_ = std::make_unique<GroupCommit<Answering>>(
       std::vector<GroupCommit<Answering>::Stage>{
@@ -85,8 +84,10 @@ void Responses::Prepare(Answering& a, const std::optional<std::string>& raw, Tim
     return;
   }
   if (instance.status() == v1::SURVEY_STATUS_SUPPRESSED) {
-    a.result = absl::FailedPreconditionError("survey " + instance.id() +
-                                             " was not sent or was withdrawn (survey fatigue)");
+    a.result = absl::FailedPreconditionError(
+        "survey " + instance.id() +
+        (instance.reason() == kForgotten ? " was withdrawn: its owner was forgotten"
+                                         : " was not sent or was withdrawn (survey fatigue)"));
     return;
   }
   if (instance.status() == v1::SURVEY_STATUS_COMPLETED) {
@@ -131,7 +132,7 @@ void Responses::Prepare(Answering& a, const std::optional<std::string>& raw, Tim
   a.write = CompleteCommand(
       parts_.store, *raw, done, response,
       TallyKey(instance.project_id(), instance.stage(), MonthOf(now, parts_.catalogue.zone())),
-      delta);
+      delta, ToUnixMillis(RetainedUntil(done, parts_.retention)));
   a.result = Submitted{std::move(done), std::move(response)};
 }
 

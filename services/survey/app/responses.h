@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,8 @@ class Responses {
     const SurveyCatalogue& catalogue;
     Publisher& out;
     const Clock& clock;
+    // How long an answered instance and its response are kept (MOT_SURVEY_RETENTION).
+    std::chrono::milliseconds retention;
     // Answers taken together at most (a group commit: the answers that arrive while one
     // batch is stored or awaits the broker go together in the next).
     size_t batch = 64;
@@ -43,7 +46,8 @@ class Responses {
   absl::StatusOr<Submitted> Submit(const std::string& instance_id,
                                    const google::protobuf::Map<std::string, v1::Answer>& answers,
                                    const std::string& actor, const std::string& caller = "");
-  // The instance a link's token opens; nullopt for a token nobody was given.
+  // The instance a link's token opens; nullopt for a token nobody was given, or whose
+  // owner was forgotten.
   absl::StatusOr<std::optional<v1::SurveyInstance>> ByToken(const std::string& token);
   // The response an answered instance keeps; nullopt when there is none.
   absl::StatusOr<std::optional<v1::SurveyResponse>> ResponseOf(const std::string& instance_id);
@@ -67,7 +71,6 @@ class Responses {
   // The batch's events published together, awaited once.
   void AnnounceAll(std::vector<Answering*>& batch);
   Parts parts_;
-  ProtoStore<v1::SurveyInstance> instances_;
   std::unique_ptr<GroupCommit<Answering>> commits_;
 };
 

@@ -3,6 +3,7 @@
 #include "absl/time/civil_time.h"
 #include "mot/common/gate.h"
 #include "mot/common/runtime.h"
+#include "survey/app/customer_export.h"
 #include "survey/app/survey_records.h"
 
 namespace mot::survey {
@@ -120,6 +121,24 @@ grpc::Status SurveyGrpc::ListSurveyInstances(grpc::ServerContext* ctx,
   auto list = instances_.ListByCustomer(req->customer_id(), parts_.max_page_size);
   if (!list.ok()) return ToGrpc(list.status());
   for (auto& s : *list) *resp->add_instances() = Shown(ctx, std::move(s));
+  return grpc::Status::OK;
+}
+
+}  // namespace mot::survey
+
+namespace mot::survey {
+
+grpc::Status SurveyGrpc::ExportCustomer(grpc::ServerContext* ctx,
+                                        const v1::ExportCustomerRequest* req,
+                                        v1::ExportCustomerResponse* resp) {
+  if (req->customer_id().empty()) return InvalidArgument("customer_id", "is required");
+  auto exported = mot::survey::ExportCustomer(parts_.store, req->customer_id(),
+                                              parts_.max_owner_instances, parts_.retention);
+  if (!exported.ok()) return ToGrpc(exported.status());
+  for (auto& survey : *exported->mutable_surveys()) {
+    *survey.mutable_instance() = Shown(ctx, std::move(*survey.mutable_instance()));
+  }
+  *resp = std::move(*exported);
   return grpc::Status::OK;
 }
 

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+
 #include "mot/common/served.h"
 #include "mot/survey/v1/survey.grpc.pb.h"
 #include "survey/app/kpi.h"
@@ -22,6 +25,10 @@ class SurveyGrpc final : public Served<v1::SurveyService> {
     int max_page_size;
     // The KPI's event counts.
     KpiCounter& kpi;
+    // ExportCustomer: how many of an owner's instances (MOT_SURVEY_OWNER_SURVEYS_MAX),
+    // and how long they are kept (MOT_SURVEY_RETENTION).
+    size_t max_owner_instances;
+    std::chrono::milliseconds retention;
   };
   explicit SurveyGrpc(Parts parts) : parts_(parts), instances_(parts.store) {}
   grpc::Status ListSurveyInstances(grpc::ServerContext*, const v1::ListSurveyInstancesRequest* req,
@@ -37,6 +44,9 @@ class SurveyGrpc final : public Served<v1::SurveyService> {
                          v1::GetScoresResponse* resp) override;
   grpc::Status GetKpi(grpc::ServerContext*, const v1::GetKpiRequest* req,
                       v1::GetKpiResponse* resp) override;
+  // A subject-access request (the manager scope): customer_export.h.
+  grpc::Status ExportCustomer(grpc::ServerContext* ctx, const v1::ExportCustomerRequest* req,
+                              v1::ExportCustomerResponse* resp) override;
 
  private:
   // The tallies of `project` for `month` (YYYY-MM), every stage or one, merged.

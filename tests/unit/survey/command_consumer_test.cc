@@ -14,13 +14,15 @@
 namespace mot::survey {
 namespace {
 
+using namespace std::chrono_literals;
+
 TEST(Survey, ACommandRequestedFarFromNowIsRefusedNamingTheField) {
   auto catalogue = *SurveyCatalogue::FromYaml(testkit::ShippedConfig("surveys.yaml"));
   testkit::MemoryRecordStore store;
   testkit::FakePublisher publisher;
   const TimePoint now = FromUnixMillis(1'793'520'000'000);
   testkit::ManualClock clock(now);
-  CommandHandler handler(catalogue, store, clock, "https://survey.example.com");
+  CommandHandler handler(catalogue, store, clock, "https://survey.example.com", 24h);
   auto cmd = Command(now);
   cmd.mutable_requested_at()->set_seconds(253402214400);  // 9999-12-31
   auto s =
@@ -42,7 +44,7 @@ TEST(Survey, RedeliveredCommandCreatesOneInstance) {
   testkit::MemoryRecordStore store;
   testkit::FakePublisher publisher;
   testkit::ManualClock clock(FromUnixMillis(1'793'520'000'000));
-  CommandHandler handler(catalogue, store, clock, "https://survey.example.com");
+  CommandHandler handler(catalogue, store, clock, "https://survey.example.com", 24h);
   auto in = testkit::Message(kSurveyCommandsTopic,
                              Command(FromUnixMillis(1'793'520'000'000)).SerializeAsString());
   ASSERT_TRUE(handler.Handle(in, publisher).ok());
