@@ -77,6 +77,12 @@ grpc::Status TicketingService::Stored(const v1::Ticket& before, const v1::Ticket
   return grpc::Status::OK;
 }
 
+grpc::Status TicketingService::Retain(const v1::Ticket& before, const v1::Ticket& after,
+                                      const v1::Ticket& current) {
+  if (!ChangesRetention(before, after)) return grpc::Status::OK;
+  return ToGrpc(parts_.store.ExpireAt({{current.id(), ExpiryOf(current, options_.retention)}}));
+}
+
 grpc::Status TicketingService::ListTickets(grpc::ServerContext* ctx,
                                            const v1::ListTicketsRequest* req,
                                            v1::ListTicketsResponse* resp) {
@@ -170,7 +176,9 @@ grpc::Status TicketingService::Change(const std::string& ticket_id, const std::s
       if (!replaced.ok()) return ToGrpc(replaced.status());
       if (!*replaced) continue;  // changed meanwhile: read it again
     }
-    // The messages of the change; again on a retry (whose first publish may have failed).
+    // The record's expiry and the change's messages; again on a retry (whose first
+    // attempt may have failed between storing and these).
+    if (auto s = Retain(c->before, c->after, c->replayed ? ticket : c->after); !s.ok()) return s;
     if (auto s = Stored(c->before, c->after, !c->replayed); !s.ok()) return s;
     *resp = Current(c->replayed ? std::move(ticket) : std::move(c->after));
     return grpc::Status::OK;
