@@ -45,6 +45,7 @@ int main() {
                                                     {"AddNote", mot::Scope::kAgent},
                                                     {"ReclassifyTicket", mot::Scope::kAgent},
                                                     {"GetDefectRollup", mot::Scope::kManager},
-                                                    {"GetComplaintReport", mot::Scope::kManager}}));
+                                                    {"GetComplaintReport", mot::Scope::kManager},
+                                                    {"ExportCustomer", mot::Scope::kManager}}));
   });
 }

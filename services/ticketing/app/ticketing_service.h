@@ -83,6 +83,11 @@ class TicketingService final
                                v1::GetDefectRollupResponse* resp) override;
   grpc::Status GetComplaintReport(grpc::ServerContext*, const v1::GetComplaintReportRequest* req,
                                   v1::GetComplaintReportResponse* resp) override;
+  // Everything held about one owner (a subject-access request): the owner's tickets as
+  // stored, at most kOwnerTicketsMax (FAILED_PRECONDITION past it, never a silent
+  // part), and when each closed one's record goes.
+  grpc::Status ExportCustomer(grpc::ServerContext*, const v1::ExportCustomerRequest* req,
+                              v1::ExportCustomerResponse* resp) override;
 
  private:
   // Makes the change from the stored ticket; Change stores it (compare and set),
