@@ -11,10 +11,12 @@ namespace mot::ticketing {
 // Everything ticketing reads from its environment (docs/configuration.md).
 struct TicketingConfig {
   CommonConfig common;
-  SlaPolicy policy;                 // MOT_SLA_POLICY: the policy file (deploy/config/sla.yaml)
-  TicketingServiceOptions service;  // MOT_LIST_PAGE_SIZE_MAX; times from the common settings
-  ClaimOptions sla;                 // MOT_SLA_TICK, MOT_SLA_CLAIM_LEASE, MOT_SLA_BATCH
-  TimerLayout timers;               // MOT_SLA_PARTITIONS
+  SlaPolicy policy;  // MOT_SLA_POLICY: the policy file (deploy/config/sla.yaml)
+  // MOT_LIST_PAGE_SIZE_MAX, MOT_TICKET_RETENTION (a closed ticket's record is removed
+  // that long after it closed; 5y); times from the common settings
+  TicketingServiceOptions service;
+  ClaimOptions sla;    // MOT_SLA_TICK, MOT_SLA_CLAIM_LEASE, MOT_SLA_BATCH
+  TimerLayout timers;  // MOT_SLA_PARTITIONS
 
   // Throws ConfigError naming the variable: among others a claim lease not longer than
   // the producer's delivery timeout (MOT_KAFKA_DELIVERY_TIMEOUT).

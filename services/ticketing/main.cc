@@ -5,6 +5,7 @@
 #include "mot/common/topics.h"
 #include "ticketing/app/command_consumer.h"
 #include "ticketing/app/metrics.h"
+#include "ticketing/app/owner_consumer.h"
 #include "ticketing/app/redis_ticket_index.h"
 #include "ticketing/app/sla_watch.h"
 #include "ticketing/app/ticket_opener.h"
@@ -26,6 +27,11 @@ int main() {
     CommandConsumer consumer(config.policy, opener, runtime.clock(), config.common.times);
     runtime.AddBatchConsumer({mot::kTicketingCommandsTopic},
                              [&](std::vector<mot::Work>& batch) { consumer.HandleBatch(batch); });
+    // customer_forgotten: the owner's free text erased (group ticketing.owners).
+    OwnerConsumer owners(store, runtime.clock(), metrics);
+    runtime.AddBatchConsumer(
+        {mot::kLifecycleTopic}, [&](std::vector<mot::Work>& batch) { owners.HandleBatch(batch); },
+        ".owners");
     runtime.AddLoop([&](const std::atomic<bool>& stop) { watch.Run(stop); });
     TicketingService service(
         {store, index, runtime.producer(), runtime.clock(), config.policy, watch, opener, metrics},
@@ -39,6 +45,7 @@ int main() {
                                                     {"AddNote", mot::Scope::kAgent},
                                                     {"ReclassifyTicket", mot::Scope::kAgent},
                                                     {"GetDefectRollup", mot::Scope::kManager},
-                                                    {"GetComplaintReport", mot::Scope::kManager}}));
+                                                    {"GetComplaintReport", mot::Scope::kManager},
+                                                    {"ExportCustomer", mot::Scope::kManager}}));
   });
 }

@@ -87,7 +87,13 @@ TicketingMetrics::TicketingMetrics(prometheus::Registry& r, const SlaPolicy& pol
                 .Name("mot_ticketing_open_tickets")
                 .Help("Tickets open (not resolved or closed), by kind (the kind is the severity: "
                       "complaint_general/major, service_l1/l2/l3 ...).")
-                .Register(r)) {
+                .Register(r)),
+      erased_(prometheus::BuildCounter()
+                  .Name("mot_ticketing_erasures_total")
+                  .Help("Tickets whose free text (summary, notes, reasons) was erased because "
+                        "their owner was forgotten (customer_forgotten).")
+                  .Register(r)
+                  .Add({})) {
   for (const auto& kind : policy.Kinds()) kinds_.emplace(kind, Make(kind, Rungs(policy, kind)));
   unconfigured_ = Make("unconfigured", 0);
 }

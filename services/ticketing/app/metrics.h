@@ -33,6 +33,8 @@ class TicketingMetrics {
   void CountAlerts(const v1::Ticket& ticket, const std::vector<v1::SlaAlert>& alerts);
   // How many tickets of `kind` are open now.
   void SetOpen(const std::string& kind, double open);
+  // Tickets whose free text was erased now (their owner was forgotten).
+  void CountErased(int tickets) { erased_.Increment(tickets); }
 
  private:
   // The handles of one ticket kind.
@@ -62,6 +64,7 @@ class TicketingMetrics {
   prometheus::Family<prometheus::Histogram>& time_to_;    // by kind, milestone
   prometheus::Family<prometheus::Counter>& repeats_;      // by kind
   prometheus::Family<prometheus::Gauge>& open_;           // by kind
+  prometheus::Counter& erased_;                           // no labels
   // The policy's kinds: made in the constructor, read-only after.
   std::map<std::string, Kind> kinds_;
   Kind unconfigured_;

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/strings/str_cat.h"
 #include "mot/common/config.h"
 #include "mot/common/log.h"
 #include "mot/common/runtime.h"
 #include "mot/common/validate.h"
 #include "ticketing/app/reports.h"
+#include "ticketing/domain/erasure.h"
 #include "ticketing/domain/lifecycle.h"
 #include "ticketing/domain/sla_clock.h"
 #include "ticketing/domain/ticket_messages.h"
@@ -75,6 +77,12 @@ grpc::Status TicketingService::Stored(const v1::Ticket& before, const v1::Ticket
     if (!sent.ok()) return ToGrpc(sent);
   }
   return grpc::Status::OK;
+}
+
+grpc::Status TicketingService::Retain(const v1::Ticket& before, const v1::Ticket& after,
+                                      const v1::Ticket& current) {
+  if (!ChangesRetention(before, after)) return grpc::Status::OK;
+  return ToGrpc(parts_.store.ExpireAt({{current.id(), ExpiryOf(current, options_.retention)}}));
 }
 
 grpc::Status TicketingService::ListTickets(grpc::ServerContext* ctx,
@@ -170,7 +178,9 @@ grpc::Status TicketingService::Change(const std::string& ticket_id, const std::s
       if (!replaced.ok()) return ToGrpc(replaced.status());
       if (!*replaced) continue;  // changed meanwhile: read it again
     }
-    // The messages of the change; again on a retry (whose first publish may have failed).
+    // The record's expiry and the change's messages; again on a retry (whose first
+    // attempt may have failed between storing and these).
+    if (auto s = Retain(c->before, c->after, c->replayed ? ticket : c->after); !s.ok()) return s;
     if (auto s = Stored(c->before, c->after, !c->replayed); !s.ok()) return s;
     *resp = Current(c->replayed ? std::move(ticket) : std::move(c->after));
     return grpc::Status::OK;
@@ -369,6 +379,28 @@ grpc::Status TicketingService::GetComplaintReport(grpc::ServerContext* ctx,
   auto rows = ComplaintReport(parts_.index, parts_.store, parts_.policy, *day, req->project_id());
   if (!rows.ok()) return ToGrpc(rows.status());
   for (auto& r : *rows) *resp->add_rows() = std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status TicketingService::ExportCustomer(grpc::ServerContext* ctx,
+                                              const v1::ExportCustomerRequest* req,
+                                              v1::ExportCustomerResponse* resp) {
+  if (req->customer_id().empty()) {
+    return InvalidArgument("customer_id", "is required");
+  }
+  auto tickets = tickets_.ListByCustomer(req->customer_id(), kOwnerTicketsMax + 1);
+  if (!tickets.ok()) return ToGrpc(tickets.status());
+  if (tickets->size() > kOwnerTicketsMax) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("the owner has more than ", kOwnerTicketsMax,
+                                     " tickets; an export answers all or none"));
+  }
+  for (auto& t : *tickets) {
+    if (auto until = RetainedUntil(t, options_.retention)) {
+      (*resp->mutable_retained_until())[t.id()] = ToProto(*until);
+    }
+    *resp->add_tickets() = Current(std::move(t));
+  }
   return grpc::Status::OK;
 }
 

@@ -16,6 +16,7 @@
 #include "ticketing/app/sla_watch.h"
 #include "ticketing/app/ticket_opener.h"
 #include "ticketing/domain/lifecycle.h"
+#include "ticketing/domain/retention.h"
 #include "ticketing/domain/sla_policy.h"
 #include "ticketing/domain/ticket_index.h"
 #include "ticketing/domain/ticket_state.h"
@@ -30,6 +31,8 @@ struct TicketingServiceOptions {
   size_t create_batch = 64;
   // How far from now a create's requested_at may be.
   TimeWindow times;
+  // How long a closed ticket's record is kept (MOT_TICKET_RETENTION).
+  Retention retention;
 };
 
 // The agents' desk and the managers' reports over gRPC (mot.ticketing.v1.TicketingService).
@@ -80,6 +83,11 @@ class TicketingService final
                                v1::GetDefectRollupResponse* resp) override;
   grpc::Status GetComplaintReport(grpc::ServerContext*, const v1::GetComplaintReportRequest* req,
                                   v1::GetComplaintReportResponse* resp) override;
+  // Everything held about one owner (a subject-access request): the owner's tickets as
+  // stored, at most kOwnerTicketsMax (FAILED_PRECONDITION past it, never a silent
+  // part), and when each closed one's record goes.
+  grpc::Status ExportCustomer(grpc::ServerContext*, const v1::ExportCustomerRequest* req,
+                              v1::ExportCustomerResponse* resp) override;
 
  private:
   // Makes the change from the stored ticket; Change stores it (compare and set),
@@ -97,6 +105,9 @@ class TicketingService final
   // After a change was stored (`fresh`) or asked again: the ticket's SLA timer and
   // indexes, the metrics (fresh only), then the change's messages (MessagesOfChange).
   grpc::Status Stored(const v1::Ticket& before, const v1::Ticket& after, bool fresh);
+  // After a change that closes or reopens (stored now or asked again): the record's
+  // expiry as the ticket stands now, `current` (set at close, cleared at reopen).
+  grpc::Status Retain(const v1::Ticket& before, const v1::Ticket& after, const v1::Ticket& current);
   // The deadlines as they stand now (a kind the policy no longer has keeps its own).
   v1::Ticket Current(v1::Ticket ticket) const;
 

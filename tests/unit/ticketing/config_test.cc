@@ -41,6 +41,8 @@ TEST(TicketingConfig, DefaultsAndTheShippedPolicy) {
   EXPECT_EQ(c.timers.partitions, 16);
   EXPECT_NE(c.policy.Find("complaint_major"), nullptr);
   EXPECT_EQ(c.service.times.max_ahead, c.common.times.max_ahead);
+  EXPECT_EQ(c.service.retention.after_close, hours(24 * 365 * 5))
+      << "five years after a ticket closes";
 }
 
 TEST(TicketingConfig, EveryVariableIsRead) {
@@ -51,6 +53,7 @@ TEST(TicketingConfig, EveryVariableIsRead) {
   vars["MOT_SLA_BATCH"] = "7";
   vars["MOT_SLA_PARTITIONS"] = "64";
   vars["MOT_EVENT_MAX_AHEAD"] = "2h";
+  vars["MOT_TICKET_RETENTION"] = "3y";
   const auto c = TicketingConfig::FromEnv(Env(vars));
   EXPECT_EQ(c.service.max_page_size, 20);
   EXPECT_EQ(c.sla.tick, std::chrono::milliseconds(200));
@@ -58,6 +61,18 @@ TEST(TicketingConfig, EveryVariableIsRead) {
   EXPECT_EQ(c.sla.batch, 7);
   EXPECT_EQ(c.timers.partitions, 64);
   EXPECT_EQ(c.service.times.max_ahead, hours(2)) << "a create's requested_at window";
+  EXPECT_EQ(c.service.retention.after_close, hours(24 * 365 * 3));
+}
+
+TEST(TicketingConfig, ARetentionThatIsNoDurationOrNoneIsRefusedNamingTheVariable) {
+  auto vars = Valid();
+  vars["MOT_TICKET_RETENTION"] = "five years";
+  EXPECT_EQ(Refusal(vars).rfind("MOT_TICKET_RETENTION='five years' is invalid", 0), 0u)
+      << Refusal(vars);
+  vars["MOT_TICKET_RETENTION"] = "0d";
+  EXPECT_EQ(Refusal(vars),
+            "MOT_TICKET_RETENTION: must be longer than 0 (how long a closed ticket is kept, e.g. "
+            "5y)");
 }
 
 TEST(TicketingConfig, ALeaseNotLongerThanTheDeliveryTimeoutIsRefused) {

@@ -330,5 +330,37 @@ TEST_F(DeskTest, AgentsCreatingAtOnceEachGetTheirOneTicket) {
   EXPECT_FALSE(token.empty()) << "indexed";
 }
 
+TEST_F(DeskTest, AnExportAnswersEveryTicketOfTheOwnerAndWhenEachClosedOneGoes) {
+  v1::ExportCustomerRequest req;
+  v1::ExportCustomerResponse resp;
+  auto s = service_.ExportCustomer(nullptr, &req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "customer_id is required");
+  const v1::Ticket open = Create("repair", "C-5", "P-1");
+  ASSERT_TRUE(Note(open.id(), "业主说下午在家").ok());
+  const v1::Ticket done = Create("complaint_general", "C-5", "P-2");
+  ASSERT_TRUE(Move(done.id(), v1::TICKET_STATUS_ACKNOWLEDGED).ok());
+  ASSERT_TRUE(Move(done.id(), v1::TICKET_STATUS_RESOLVED).ok());
+  const TimePoint closed_at = clock_.Now();
+  ASSERT_TRUE(Move(done.id(), v1::TICKET_STATUS_CLOSED).ok());
+  Create("repair", "C-6", "P-1");  // another owner's
+  req.set_customer_id("C-5");
+  ASSERT_TRUE(service_.ExportCustomer(nullptr, &req, &resp).ok());
+  ASSERT_EQ(resp.tickets_size(), 2) << "the owner's, not another's";
+  EXPECT_EQ(resp.tickets(0).id(), open.id()) << "oldest first";
+  EXPECT_EQ(resp.tickets(0).summary(), open.summary());
+  ASSERT_EQ(resp.tickets(0).notes_size(), 1);
+  EXPECT_EQ(resp.tickets(0).notes(0).text(), "业主说下午在家");
+  EXPECT_EQ(resp.tickets(1).id(), done.id());
+  EXPECT_EQ(resp.tickets(1).status(), v1::TICKET_STATUS_CLOSED);
+  EXPECT_EQ(resp.tickets(1).deadlines_size(), done.deadlines_size());
+  ASSERT_EQ(resp.retained_until_size(), 1) << "only the closed one has an end";
+  EXPECT_EQ(FromProto(resp.retained_until().at(done.id())), closed_at + hours(24 * 365 * 5));
+  req.set_customer_id("C-none");
+  v1::ExportCustomerResponse none;
+  ASSERT_TRUE(service_.ExportCustomer(nullptr, &req, &none).ok());
+  EXPECT_EQ(none.tickets_size(), 0) << "an owner with no tickets has an empty export";
+}
+
 }  // namespace
 }  // namespace mot::ticketing
