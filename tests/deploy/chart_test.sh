@@ -162,9 +162,14 @@ scheduler:
   claimLease: 90s
   retention: 7y
 ticketing:
+  retention: 6y
   extraEnv:
     - name: MOT_CLOCK
       value: system
+notification:
+  retention: 3y
+survey:
+  retention: 10y
 VALUES
 render settings "${base[@]}" -f "$work/settings-values.yaml"
 
@@ -538,6 +543,16 @@ check("the scheduler's settings go to the scheduler only",
                                   for k in new_settings))
 check("kafka.extraEnv MOT_KAFKA_DELIVERY_TIMEOUT reaches every service",
       len(senvs) == 4 and all(e.get("MOT_KAFKA_DELIVERY_TIMEOUT") == "45s" for e in senvs.values()))
+retention_want = {"ticketing": ("MOT_TICKET_RETENTION", "6y"),
+                  "notification": ("MOT_DELIVERY_RETENTION", "3y"),
+                  "survey": ("MOT_SURVEY_RETENTION", "10y")}
+check("ticketing/notification/survey.retention become each one's retention variable only",
+      all(senvs.get(n, {}).get(var) == v for n, (var, v) in retention_want.items())
+      and all(var not in e for n, e in senvs.items() for m, (var, _) in retention_want.items() if m != n),
+      {n: {var: e.get(var) for _, (var, _) in retention_want.items()} for n, e in senvs.items()})
+check("no retention variable is passed unless set",
+      all(var not in env_of(d["spec"]["template"]["spec"]["containers"][0])
+          for d in by_component(defaults, "Deployment").values() for var, _ in retention_want.values()))
 check("MOT_CLOCK=system in ticketing.extraEnv is accepted",
       senvs.get("ticketing", {}).get("MOT_CLOCK") == "system", senvs.get("ticketing"))
 

@@ -219,7 +219,7 @@ TEST_F(LateCallsTest, EveryRpcOfEveryServiceDoesNothingForACallPastItsDeadline) 
                 }
                 return n;
               }());
-  EXPECT_EQ(called, 26);
+  EXPECT_EQ(called, 29);
   // Nothing changed: no note, no second ticket, no preferences, nothing published but
   // the first ticket's event.
   ticketing::v1::GetTicketRequest get;

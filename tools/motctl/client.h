@@ -105,5 +105,6 @@ void AddClock(CLI::App& app, Client& client);
 void AddPlaybook(CLI::App& app, Client& client);     // playbook validate | simulate
 void AddToken(CLI::App& app, Client& client);        // token issue
 void AddTouchpoints(CLI::App& app, Client& client);  // stage; touchpoint cancel | reschedule
+void AddOwner(CLI::App& app, Client& client);        // owner export
 
 }  // namespace motctl

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   motctl::AddTouchpoints(app, client);
   motctl::AddPlaybook(app, client);
   motctl::AddToken(app, client);
+  motctl::AddOwner(app, client);
   // Only the client's errors: transient broker warnings are not the operator's business.
   mot::Log().set_level(spdlog::level::err);
   try {

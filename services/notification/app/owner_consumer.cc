@@ -1,6 +1,7 @@
 #include "notification/app/owner_consumer.h"
 
 #include "mot/common/codec.h"
+#include "mot/common/lifecycle_codec.h"
 #include "mot/common/topics.h"
 #include "mot/customer/v1/profile.pb.h"
 #include "mot/lifecycle/v1/event.pb.h"
@@ -26,7 +27,7 @@ void OwnerHandler::HandleBatch(std::vector<Work>& batch) {
       // The scheduler owns this topic's dead letters: an event that does not decode is
       // dead-lettered once, by it, and passes here.
       lifecycle::v1::LifecycleEvent event;
-      if (!DecodeMessage(w.msg, &event).ok() || event.type() != kCustomerForgotten) continue;
+      if (!DecodeLifecycleEvent(w.msg, &event).ok() || event.type() != kCustomerForgotten) continue;
       if (event.customer_id().empty()) {
         w.status = absl::InvalidArgumentError("customer_id is required");
         continue;

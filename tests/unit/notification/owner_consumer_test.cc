@@ -70,6 +70,24 @@ TEST(OwnerHandler, KeepsProfilesSealedAndForgetsOnRequest) {
   auto none = book.Get("C-9");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
+
+  // The same request as a CloudEvent in binary mode (a webhook's or a Kafka Connect
+  // publisher's): the record is erased too.
+  std::vector<Work> again = {At(kCustomerTopic, p.SerializeAsString(), &out)};
+  handler.HandleBatch(again);
+  ASSERT_TRUE(store.Get("owner:C-9")->has_value());
+  Work cloud_event = At(kLifecycleTopic, R"({"project_id": "P-1"})", &out);
+  cloud_event.msg.headers = {{"ce_specversion", "1.0"},
+                             {"ce_id", "ev-forget-1"},
+                             {"ce_type", "mot.lifecycle.v1.customer_forgotten"},
+                             {"ce_source", "crm"},
+                             {"ce_subject", "C-9"},
+                             {"ce_time", "2026-11-01T08:00:00Z"},
+                             {"content-type", "application/json"}};
+  std::vector<Work> binary = {cloud_event};
+  handler.HandleBatch(binary);
+  EXPECT_TRUE(binary[0].status.ok()) << binary[0].status;
+  EXPECT_FALSE(store.Get("owner:C-9")->has_value()) << "a CloudEvent forgets as well";
 }
 
 }  // namespace
