@@ -24,7 +24,16 @@ eventually() {  # eventually <command...>: poll for up to 30 s
   for _ in $(seq 1 150); do "$@" && return 0; sleep 0.2; done
   return 1
 }
+# Owners' messages go out in the daytime (quiet hours hold them): the shared clock is
+# moved to 10:00 in Shanghai unless it is between 09:00 and 18:00 there.
 now=$(motctl clock show)
+hour=$(TZ=Asia/Shanghai date -d "$now" +%-H)
+if ((hour < 9 || hour >= 18)); then
+  day=$(TZ=Asia/Shanghai date -d "$now" +%F)
+  if ((hour >= 18)); then day=$(date -d "$day + 1 day" +%F); fi
+  motctl clock set "${day}T10:00:00+08:00" >/dev/null
+  now=$(motctl clock show)
+fi
 at() { date -ud "$now $1" +%Y-%m-%dT%H:%M:%SZ; }
 day() { date -ud "$now $1" +%F; }
 run=$RANDOM$RANDOM

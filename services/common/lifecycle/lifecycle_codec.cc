@@ -111,4 +111,13 @@ absl::Status DecodeLifecycleEvent(const Incoming& in, lifecycle::v1::LifecycleEv
   return DecodeMessage(in, out);
 }
 
+absl::StatusOr<std::optional<std::string>> ForgottenCustomer(const Incoming& in) {
+  lifecycle::v1::LifecycleEvent event;
+  if (!DecodeLifecycleEvent(in, &event).ok() || event.type() != kCustomerForgotten) {
+    return std::nullopt;
+  }
+  if (event.customer_id().empty()) return absl::InvalidArgumentError("customer_id is required");
+  return event.customer_id();
+}
+
 }  // namespace mot

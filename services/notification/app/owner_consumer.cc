@@ -9,10 +9,6 @@
 
 namespace mot::notification {
 
-namespace {
-constexpr char kCustomerForgotten[] = "customer_forgotten";
-}  // namespace
-
 void OwnerHandler::HandleBatch(std::vector<Work>& batch) {
   for (auto& w : batch) {
     if (w.msg.topic == kCustomerTopic) {
@@ -24,15 +20,10 @@ void OwnerHandler::HandleBatch(std::vector<Work>& batch) {
       if (w.status.ok()) w.status = book_.Put(profile);
       if (w.status.ok()) metrics_.kept.Increment();
     } else {
-      // The scheduler owns this topic's dead letters: an event that does not decode is
-      // dead-lettered once, by it, and passes here.
-      lifecycle::v1::LifecycleEvent event;
-      if (!DecodeLifecycleEvent(w.msg, &event).ok() || event.type() != kCustomerForgotten) continue;
-      if (event.customer_id().empty()) {
-        w.status = absl::InvalidArgumentError("customer_id is required");
-        continue;
-      }
-      w.status = eraser_.Forget(event.customer_id());
+      auto forgotten = ForgottenCustomer(w.msg);
+      if (!forgotten.ok()) w.status = forgotten.status();
+      if (!forgotten.ok() || !forgotten->has_value()) continue;
+      w.status = eraser_.Forget(**forgotten);
       if (w.status.ok()) metrics_.forgotten.Increment();
     }
     if (!w.status.ok() && !absl::IsInvalidArgument(w.status)) return;  // the rest again later

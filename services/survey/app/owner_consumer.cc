@@ -7,17 +7,10 @@
 
 namespace mot::survey {
 
-namespace {
-constexpr char kCustomerForgotten[] = "customer_forgotten";
-}  // namespace
-
 absl::Status OwnerHandler::Handle(const Incoming& in) {
-  lifecycle::v1::LifecycleEvent event;
-  if (!DecodeLifecycleEvent(in, &event).ok() || event.type() != kCustomerForgotten) {
-    return absl::OkStatus();
-  }
-  if (event.customer_id().empty()) return absl::InvalidArgumentError("customer_id is required");
-  auto erased = eraser_.Forget(event.customer_id());
+  auto forgotten = ForgottenCustomer(in);
+  if (!forgotten.ok() || !forgotten->has_value()) return forgotten.status();
+  auto erased = eraser_.Forget(**forgotten);
   if (!erased.ok()) return erased.status();
   metrics_.erasures->Increment(*erased);
   Log().info("an owner forgotten: {} survey instances erased", *erased);

@@ -8,21 +8,12 @@
 
 namespace mot::ticketing {
 
-namespace {
-constexpr char kCustomerForgotten[] = "customer_forgotten";
-}  // namespace
-
 void OwnerConsumer::HandleBatch(std::vector<Work>& batch) {
   for (auto& w : batch) {
-    // The scheduler owns this topic's dead letters: an event that does not decode is
-    // dead-lettered once, by it, and passes here.
-    lifecycle::v1::LifecycleEvent event;
-    if (!DecodeLifecycleEvent(w.msg, &event).ok() || event.type() != kCustomerForgotten) continue;
-    if (event.customer_id().empty()) {
-      w.status = absl::InvalidArgumentError("customer_id is required");
-      continue;
-    }
-    auto erased = Forget(event.customer_id());
+    auto forgotten = ForgottenCustomer(w.msg);
+    if (!forgotten.ok()) w.status = forgotten.status();
+    if (!forgotten.ok() || !forgotten->has_value()) continue;
+    auto erased = Forget(**forgotten);
     w.status = erased.status();
     if (!w.status.ok()) return;  // the rest again later, after this one
     metrics_.CountErased(*erased);

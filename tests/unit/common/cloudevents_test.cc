@@ -140,5 +140,23 @@ TEST(CloudEvents, WithoutCloudEventsHeadersItIsProtobufOrJsonAsBefore) {
   EXPECT_EQ(out.event_id(), "ev-js");
 }
 
+TEST(CloudEvents, TheOwnerACustomerForgottenAsksToForget) {
+  Incoming forget = Binary();
+  forget.headers["ce_type"] = "mot.lifecycle.v1.customer_forgotten";
+  EXPECT_EQ(ForgottenCustomer(forget).value(), std::optional<std::string>("C-CE-1"));
+  lifecycle::v1::LifecycleEvent e;
+  e.set_type("customer_forgotten");
+  e.set_customer_id("C-PB-1");
+  EXPECT_EQ(ForgottenCustomer(testkit::Message(kLifecycleTopic, e.SerializeAsString())).value(),
+            std::optional<std::string>("C-PB-1"));
+  EXPECT_EQ(ForgottenCustomer(Binary()).value(), std::nullopt) << "another type";
+  EXPECT_EQ(ForgottenCustomer(testkit::Message(kLifecycleTopic, "\xff\x01garbage")).value(),
+            std::nullopt)
+      << "undecodable: the scheduler dead-letters it";
+  e.clear_customer_id();
+  auto nobody = ForgottenCustomer(testkit::Message(kLifecycleTopic, e.SerializeAsString()));
+  EXPECT_EQ(nobody.status().message(), "customer_id is required");
+}
+
 }  // namespace
 }  // namespace mot::scheduler

@@ -1,6 +1,10 @@
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "mot/common/kafka.h"
 #include "mot/lifecycle/v1/event.pb.h"
 
@@ -17,5 +21,12 @@ namespace mot {
 // occurred_at, source source (subject and time may be left to the data). InvalidArgument names the
 // CloudEvents attribute or the data field that is wrong.
 absl::Status DecodeLifecycleEvent(const Incoming& in, lifecycle::v1::LifecycleEvent* out);
+
+// The owner a customer_forgotten event in `in` asks to forget (PIPL), for the services
+// that erase on it; nullopt for any other event, and for one that does not decode (the
+// scheduler owns the lifecycle topic's dead letters: it dead-letters it once).
+// InvalidArgument "customer_id is required" when the event names nobody.
+inline constexpr char kCustomerForgotten[] = "customer_forgotten";
+absl::StatusOr<std::optional<std::string>> ForgottenCustomer(const Incoming& in);
 
 }  // namespace mot
