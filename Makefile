@@ -19,7 +19,7 @@ build: configure
 # the ctest fixture starts (deploy/local/mesh) and stops.
 # The counts the hostile-input, access, deadline, rate, confidentiality, kcat and fuzz
 # tests print (ctest shows a passing test's output only in its log) follow the result.
-COUNTS = ^late calls:|^hostile inputs tried|as one caller \(rate|^planted .* hits|^methods [0-9]+, calls|^kcat: [0-9]|^fuzz: [0-9]+ inputs tried in all
+COUNTS = ^late calls:|^forgetting: [0-9]|^hostile inputs tried|as one caller \(rate|^planted .* hits|^methods [0-9]+, calls|^kcat: [0-9]|^fuzz: [0-9]+ inputs tried in all
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure; rc=$$?; \
