@@ -5,6 +5,9 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <utility>
+
+#include "mot/common/config.h"
 
 namespace mot::testkit {
 
@@ -24,6 +27,27 @@ inline std::map<std::string, std::string> WithGateFiles(std::map<std::string, st
   vars["MOT_TLS_KEY_FILE"] = dir + "/key.pem";
   vars["MOT_AUTH_JWT_PUBLIC_KEY_FILE"] = dir + "/jwt.pub";
   return vars;
+}
+
+// A valid environment for a service: the settings every service reads (broker, Redis,
+// the gRPC and metrics addresses) and the gate's files, with the service's `own`.
+inline std::map<std::string, std::string> ValidEnv(std::map<std::string, std::string> own) {
+  own.insert({{"MOT_KAFKA_BROKERS", "127.0.0.1:9092"},
+              {"MOT_REDIS_ADDR", "127.0.0.1:6379"},
+              {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
+              {"MOT_METRICS_ADDR", "0.0.0.0:9464"}});
+  return WithGateFiles(std::move(own));
+}
+
+// What Config::FromEnv refuses `vars` with; "" when it takes them.
+template <typename Config>
+std::string Refusal(std::map<std::string, std::string> vars) {
+  try {
+    Config::FromEnv(Env(std::move(vars)));
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace mot::testkit

@@ -13,24 +13,15 @@ namespace {
 
 std::map<std::string, std::string> Valid() {
   const std::string config = std::string(MOT_SOURCE_DIR) + "/deploy/config/";
-  return testkit::WithGateFiles(
-      {{"MOT_KAFKA_BROKERS", "127.0.0.1:9092"},
-       {"MOT_REDIS_ADDR", "127.0.0.1:6379"},
-       {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
-       {"MOT_METRICS_ADDR", "0.0.0.0:9464"},
-       {"MOT_TEMPLATES", config + "templates.yaml"},
+  return testkit::ValidEnv(
+      {{"MOT_TEMPLATES", config + "templates.yaml"},
        {"MOT_CHANNELS", config + "channels.yaml"},
        {"MOT_WEBHOOK_URL", "http://127.0.0.1:8080/robot"},
        {"MOT_CONTACT_KEYS", "k1:" + absl::Base64Escape(std::string(32, 'k'))}});
 }
 
 std::string Refusal(std::map<std::string, std::string> vars) {
-  try {
-    NotificationConfig::FromEnv(Env(std::move(vars)));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return testkit::Refusal<NotificationConfig>(std::move(vars));
 }
 
 TEST(NotificationConfig, DeliveriesAreKeptFiveYearsUnlessConfigured) {

@@ -13,22 +13,13 @@ namespace mot::survey {
 namespace {
 
 std::map<std::string, std::string> Valid() {
-  return testkit::WithGateFiles(
-      {{"MOT_KAFKA_BROKERS", "127.0.0.1:9092"},
-       {"MOT_REDIS_ADDR", "127.0.0.1:6379"},
-       {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
-       {"MOT_METRICS_ADDR", "0.0.0.0:9464"},
-       {"MOT_SURVEY_LINK_BASE", "https://survey.example.com"},
+  return testkit::ValidEnv(
+      {{"MOT_SURVEY_LINK_BASE", "https://survey.example.com"},
        {"MOT_SURVEYS", std::string(MOT_SOURCE_DIR) + "/deploy/config/surveys.yaml"}});
 }
 
 std::string Refusal(std::map<std::string, std::string> vars) {
-  try {
-    SurveyConfig::FromEnv(Env(std::move(vars)));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return testkit::Refusal<SurveyConfig>(std::move(vars));
 }
 
 TEST(SurveyConfig, RetentionIsFiveYearsUnlessSet) {

@@ -14,21 +14,12 @@ namespace {
 
 // A valid environment: the common settings with readable gate files, the shipped policy.
 std::map<std::string, std::string> Valid() {
-  return testkit::WithGateFiles(
-      {{"MOT_KAFKA_BROKERS", "127.0.0.1:9092"},
-       {"MOT_REDIS_ADDR", "127.0.0.1:6379"},
-       {"MOT_GRPC_ADDR", "0.0.0.0:50051"},
-       {"MOT_METRICS_ADDR", "0.0.0.0:9464"},
-       {"MOT_SLA_POLICY", std::string(MOT_SOURCE_DIR) + "/deploy/config/sla.yaml"}});
+  return testkit::ValidEnv(
+      {{"MOT_SLA_POLICY", std::string(MOT_SOURCE_DIR) + "/deploy/config/sla.yaml"}});
 }
 
 std::string Refusal(std::map<std::string, std::string> vars) {
-  try {
-    TicketingConfig::FromEnv(Env(std::move(vars)));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return testkit::Refusal<TicketingConfig>(std::move(vars));
 }
 
 TEST(TicketingConfig, DefaultsAndTheShippedPolicy) {
