@@ -76,14 +76,14 @@ RedisJourneyStore::Calls RedisJourneyStore::CustomerCalls(
     const int part = layout_.PartitionOf(u.customer_id);
     std::vector<std::string> args{u.customer_id, std::to_string(ExpireAt(now, now)),
                                   u.forget ? "forget" : "", std::to_string(ToUnixMillis(u.as_of)),
-                                  std::to_string(u.forget ? 0 : u.fields.size())};
+                                  std::to_string(u.fields.size())};
+    // A forgetting carries no fields or milestones (Forgetting), and the script ignores
+    // them if it did.
     for (const auto& [k, v] : u.fields) {
-      if (u.forget) break;
       args.push_back(k);
       args.push_back(v);
     }
     for (const auto& [name, at] : u.milestones) {
-      if (u.forget) break;
       args.push_back(name);
       args.push_back(std::to_string(ToUnixMillis(at)));
     }
